@@ -1,0 +1,72 @@
+//! One function per subcommand; each returns an exit code or an [`Error`].
+
+mod plan;
+mod show;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::diagnostic::Diagnostics;
+use crate::exit;
+use crate::runbook::Library;
+use std::fmt;
+
+#[derive(Debug)]
+pub enum Error {
+    /// Problems in runbooks, environment files or values (exit 2).
+    Invalid(Diagnostics),
+    /// Anything else, with its exit code.
+    Other { message: String, code: u8 },
+}
+
+impl Error {
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Invalid(_) => exit::INVALID,
+            Error::Other { code, .. } => *code,
+        }
+    }
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Self {
+        Error::Invalid(d)
+    }
+}
+
+impl From<crate::diagnostic::Diagnostic> for Error {
+    fn from(d: crate::diagnostic::Diagnostic) -> Self {
+        Error::Invalid(d.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(d) => write!(f, "{d}"),
+            Error::Other { message, .. } => writeln!(f, "error: {message}"),
+        }
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<u8, Error> {
+    let g = &cli.global;
+    let library = || Library::load(g.runbooks.as_deref(), g.templates.as_deref());
+    match cli.command {
+        Command::List => show::list(&library()?),
+        Command::Show { runbook } => show::show(&library()?, &runbook),
+        Command::Plan { runbook, env, format } => plan::plan(&library()?, &runbook, &env, format),
+        Command::Validate { files } => {
+            validate::validate(g.runbooks.as_deref(), g.templates.as_deref(), &files)
+        }
+        Command::Audit { .. } => Err(Error::Other {
+            message: "audit is not available yet".into(),
+            code: exit::IO,
+        }),
+    }
+}
+
+/// Write to stdout; colour only on a terminal and never with NO_COLOR (anstream decides).
+pub fn print(text: &str) {
+    use std::io::Write as _;
+    let _ = anstream::stdout().write_all(text.as_bytes());
+}

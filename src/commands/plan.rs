@@ -1,0 +1,22 @@
+use super::{Error, print};
+use crate::cli::{EnvArgs, Format};
+use crate::env::Environment;
+use crate::exit;
+use crate::render::plan::Plan;
+use crate::render::text;
+use crate::runbook::Library;
+
+pub fn plan(library: &Library, id: &str, env: &EnvArgs, format: Format) -> Result<u8, Error> {
+    let runbook = library.get(id)?;
+    let env = Environment::read(&env.env, &env.set)?;
+    let plan = Plan::build(runbook, &env, &library.templates)?;
+    match format {
+        Format::Text => print(&text::plan(&plan)),
+        Format::Json => print(&(json(&plan) + "\n")),
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

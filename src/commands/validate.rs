@@ -1,0 +1,53 @@
+//! `lyncdr validate FILE...`: runbooks and environment files, every problem reported at once.
+
+use super::{Error, print};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::env::{Environment, schema};
+use crate::exit;
+use crate::runbook::Library;
+use crate::source::SourceFile;
+use std::path::{Path, PathBuf};
+
+pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[PathBuf]) -> Result<u8, Error> {
+    let mut diags = Diagnostics::default();
+    let mut extra = Vec::new();
+    let mut envs = Vec::new();
+    for path in files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::new(format!("cannot read `{}`: {e}", path.display())));
+                continue;
+            }
+        };
+        let src = SourceFile::new(path.display().to_string(), Some(path), text);
+        if is_environment(&src.text) {
+            envs.push(src);
+        } else {
+            extra.push(src);
+        }
+    }
+    let mut checked = Vec::new();
+    match Library::with_extra(runbooks, templates, extra) {
+        Ok(lib) => checked.push(format!("{} runbooks", lib.runbooks.len())),
+        Err(d) => diags.extend(d),
+    }
+    for src in envs {
+        let name = src.name.clone();
+        match Environment::parse(src, &[]) {
+            Ok(_) => checked.push(name),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags.into());
+    }
+    print(&format!("ok: {}\n", checked.join(", ")));
+    Ok(exit::SUCCESS)
+}
+
+/// An environment file declares its format on a line of its own.
+fn is_environment(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.trim_start().starts_with(&format!("{}:", schema::FORMAT_KEY)))
+}

@@ -1,0 +1,252 @@
+//! The environment file: one deployment's names, paths, features and chosen options.
+//! Read as a YAML tree, every leaf checked against [`schema::SCHEMA`] and parsed into a typed
+//! [`Value`]; `--set` overrides are applied and checked the same way.
+
+pub mod schema;
+pub mod value;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::{Location, SourceFile};
+use marked_yaml::{LoaderOptions, Node};
+use std::collections::BTreeMap;
+use std::path::Path;
+pub use value::{Value, ValueType};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    CommandLine,
+    Default,
+    Derived,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    pub at: Option<Location>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub source: SourceFile,
+    pub values: BTreeMap<String, Entry>,
+}
+
+impl Environment {
+    pub fn read(path: &Path, overrides: &[String]) -> Result<Self, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostic::new(format!("cannot read environment file `{}`: {e}", path.display()))
+        })?;
+        let source = SourceFile::new(path.display().to_string(), Some(path), text);
+        Self::parse(source, overrides)
+    }
+
+    pub fn parse(source: SourceFile, overrides: &[String]) -> Result<Self, Diagnostics> {
+        let root = parse_yaml(&source)?;
+        let mut diags = Diagnostics::default();
+        let mut values = BTreeMap::new();
+        let Some(map) = root.as_mapping() else {
+            return Err(
+                Diagnostic::new("an environment file is a YAML mapping of keys to values")
+                    .at(&source, Location::from_span(root.span(), 1))
+                    .into(),
+            );
+        };
+        if map.get_node(schema::FORMAT_KEY).is_none() {
+            diags.push(
+                Diagnostic::new(format!(
+                    "`{}` is not an environment file: `{}: 1` is missing",
+                    source.name,
+                    schema::FORMAT_KEY
+                ))
+                .at(&source, Some(Location::new(1, 1, 1)))
+                .hint("start the file with `lyncdr_env: 1` (see runbooks/examples/contoso.yaml)"),
+            );
+        }
+        collect(&source, &root, "", &mut values, &mut diags);
+        if let Some(entry) = values.get(schema::FORMAT_KEY)
+            && entry.value != Value::Integer(schema::FORMAT_VERSION)
+        {
+            diags.push(
+                Diagnostic::new(format!(
+                    "unsupported environment format `{}`",
+                    entry.value.display()
+                ))
+                .at(&source, entry.at)
+                .hint("this lyncdr reads `lyncdr_env: 1`"),
+            );
+        }
+        for item in overrides {
+            if let Err(d) = apply_override(&mut values, item) {
+                diags.push(d);
+            }
+        }
+        values.entry("dbimpexp.path".into()).or_insert(Entry {
+            value: Value::Text(schema::DBIMPEXP_DEFAULT.into()),
+            at: None,
+            origin: Origin::Default,
+        });
+        for (derived, fqdn, instance) in schema::DERIVED {
+            if let (Some(f), Some(i)) = (values.get(*fqdn), values.get(*instance)) {
+                let server = format!("{}\\{}", f.value.display(), i.value.display());
+                let at = f.at;
+                values.insert(
+                    (*derived).into(),
+                    Entry {
+                        value: Value::Text(server),
+                        at,
+                        origin: Origin::Derived,
+                    },
+                );
+            }
+        }
+        diags.into_result(Self { source, values })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.values.get(key)
+    }
+
+    /// A diagnostic pointing at the value of `key` (or the file when it is missing).
+    pub fn diagnostic(&self, key: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message).at(&self.source, self.get(key).and_then(|e| e.at))
+    }
+}
+
+pub fn parse_yaml(source: &SourceFile) -> Result<Node, Diagnostics> {
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    marked_yaml::parse_yaml_with_options(0, &source.text, options)
+        .map_err(|e| crate::runbook::load_error(source, &e).into())
+}
+
+fn collect(
+    src: &SourceFile,
+    node: &Node,
+    prefix: &str,
+    out: &mut BTreeMap<String, Entry>,
+    diags: &mut Diagnostics,
+) {
+    let Some(map) = node.as_mapping() else { return };
+    for (key, child) in map.iter() {
+        let full = if prefix.is_empty() {
+            key.as_str().to_owned()
+        } else {
+            format!("{prefix}.{}", key.as_str())
+        };
+        let key_at = Location::from_span(key.span(), key.as_str().len());
+        let Some(spec) = schema::lookup(&full) else {
+            let is_group = schema::SCHEMA
+                .iter()
+                .any(|s| s.key.starts_with(&format!("{full}.")));
+            if is_group && child.as_mapping().is_some() {
+                collect(src, child, &full, out, diags);
+            } else if is_group {
+                diags.push(
+                    Diagnostic::new(format!("`{full}` holds keys, not a value"))
+                        .at(src, key_at)
+                        .hint(format!(
+                            "write it as a mapping, e.g. `{full}:` then indented keys such as `{}`",
+                            schema::SCHEMA
+                                .iter()
+                                .find(|s| s.key.starts_with(&format!("{full}.")))
+                                .map_or("", |s| s.key)
+                        )),
+                );
+            } else {
+                let mut d = Diagnostic::new(format!("unknown key `{full}`")).at(src, key_at);
+                d = match schema::suggest(&full) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint("see `lyncdr validate --help` or docs/runbook-format.md for the keys"),
+                };
+                diags.push(d);
+            }
+            continue;
+        };
+        match leaf(spec.ty, child) {
+            Ok((value, len)) => {
+                let at = Location::from_span(child.span(), len);
+                out.insert(
+                    full,
+                    Entry {
+                        value,
+                        at,
+                        origin: Origin::File,
+                    },
+                );
+            }
+            Err((problem, at)) => diags.push(
+                Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
+                    .at(src, at)
+                    .hint(format!("a {} is {}", spec.ty.name(), spec.ty.example())),
+            ),
+        }
+    }
+}
+
+fn leaf(ty: ValueType, node: &Node) -> Result<(Value, usize), (String, Option<Location>)> {
+    let at = |n: &Node, len| Location::from_span(n.span(), len);
+    match (ty, node) {
+        (ValueType::SipUriList, Node::Sequence(seq)) => {
+            let mut items = Vec::new();
+            for item in seq.iter() {
+                let Some(s) = item.as_scalar() else {
+                    return Err(("a list item must be a single value".into(), at(item, 1)));
+                };
+                items.push(
+                    ty.parse_item(s.as_str())
+                        .map_err(|p| (p, at(item, s.as_str().len())))?,
+                );
+            }
+            Ok((Value::List(items), 1))
+        }
+        (_, Node::Scalar(s)) => ty
+            .parse(s.as_str())
+            .map(|v| (v, s.as_str().len()))
+            .map_err(|p| (p, at(node, s.as_str().len()))),
+        (_, Node::Sequence(_)) => Err((
+            format!("expected a single {}, found a list", ty.name()),
+            at(node, 1),
+        )),
+        (_, Node::Mapping(_)) => Err((format!("expected a {}, found a mapping", ty.name()), at(node, 1))),
+    }
+}
+
+fn apply_override(values: &mut BTreeMap<String, Entry>, item: &str) -> Result<(), Diagnostic> {
+    let cmdline = |msg: String| Diagnostic::new(msg);
+    let (key, raw) = item.split_once('=').ok_or_else(|| {
+        cmdline(format!("`--set {item}` is not KEY=VALUE")).hint("e.g. --set options.user_data_restore=A")
+    })?;
+    let key = key.trim();
+    let spec = schema::lookup(key).ok_or_else(|| {
+        let d = cmdline(format!("`--set {key}=...`: unknown key `{key}`"));
+        match schema::suggest(key) {
+            Some(s) => d.hint(format!("did you mean `{s}`?")),
+            None => d.hint("the keys are listed in docs/runbook-format.md"),
+        }
+    })?;
+    let value = if spec.ty == ValueType::SipUriList {
+        raw.split(',')
+            .map(|s| spec.ty.parse_item(s.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List)
+    } else {
+        spec.ty.parse(raw)
+    }
+    .map_err(|p| {
+        cmdline(format!("invalid value for `{key}` (from --set): {p}")).hint(format!(
+            "a {} is {}",
+            spec.ty.name(),
+            spec.ty.example()
+        ))
+    })?;
+    values.insert(
+        key.to_owned(),
+        Entry {
+            value,
+            at: None,
+            origin: Origin::CommandLine,
+        },
+    );
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! The keys an environment file may hold, with their types. One table, so the loader, the
+//! runbook checker (an input must name a known key) and the docs agree.
+
+use crate::env::value::ValueType;
+
+pub struct KeySpec {
+    pub key: &'static str,
+    pub ty: ValueType,
+    pub meaning: &'static str,
+}
+
+const fn k(key: &'static str, ty: ValueType, meaning: &'static str) -> KeySpec {
+    KeySpec { key, ty, meaning }
+}
+
+pub const FORMAT_KEY: &str = "lyncdr_env";
+pub const FORMAT_VERSION: u64 = 1;
+
+/// Artifact kinds (`backup:` prerequisites) and the environment key that holds each one's path.
+pub const BACKUP_KEYS: &[(&str, &str)] = &[
+    ("cs-configuration", "backups.cs_configuration"),
+    ("lis-configuration", "backups.lis_configuration"),
+    ("rgs-export", "backups.rgs_export"),
+    ("user-data", "backups.user_data"),
+    ("rtc-database", "backups.rtc_database"),
+    ("file-store", "backups.file_store"),
+];
+
+pub const DBIMPEXP_DEFAULT: &str =
+    r"C:\Program Files\Common Files\Microsoft Lync Server 2010\Support\DBImpExp.exe";
+
+use ValueType::*;
+pub const SCHEMA: &[KeySpec] = &[
+    k(FORMAT_KEY, Integer, "format version of this file: 1"),
+    k(
+        "deployment",
+        Text,
+        "a name for the deployment, shown in plans and reports",
+    ),
+    k(
+        "edition",
+        Choice(&["enterprise", "standard"]),
+        "Lync Server edition of the pools involved",
+    ),
+    k(
+        "recovery.started_at",
+        Timestamp,
+        "when the recovery started (RFC 3339); events older than this are not evidence",
+    ),
+    k(
+        "pools.failed",
+        Fqdn,
+        "FQDN of the pool that failed, or whose Back End failed",
+    ),
+    k(
+        "pools.target",
+        Fqdn,
+        "FQDN of the pool that takes over (CMS move)",
+    ),
+    k(
+        "sql.backend.fqdn",
+        Fqdn,
+        "FQDN of the Back End SQL server being rebuilt",
+    ),
+    k(
+        "sql.backend.instance",
+        SqlInstance,
+        "its SQL Server instance name (the same as before the failure)",
+    ),
+    k(
+        "sql.target_backend.fqdn",
+        Fqdn,
+        "FQDN of the Back End SQL server of the target pool (CMS move)",
+    ),
+    k(
+        "sql.target_backend.instance",
+        SqlInstance,
+        "its SQL Server instance name",
+    ),
+    k(
+        "backups.max_age",
+        Duration,
+        "oldest acceptable backup, e.g. 7d or 36h",
+    ),
+    k(
+        "backups.cs_configuration",
+        WindowsPath,
+        "Export-CsConfiguration zip",
+    ),
+    k(
+        "backups.lis_configuration",
+        WindowsPath,
+        "Export-CsLisConfiguration zip",
+    ),
+    k(
+        "backups.rgs_export",
+        WindowsPath,
+        "RGS export zip (RgsImportExport.ps1)",
+    ),
+    k(
+        "backups.user_data",
+        WindowsPath,
+        "DBImpExp user data export (XML)",
+    ),
+    k(
+        "backups.rtc_database",
+        WindowsPath,
+        "SQL Server backup of the rtc database (.bak)",
+    ),
+    k(
+        "backups.file_store",
+        WindowsPath,
+        "folder holding the copy of the File Store",
+    ),
+    k(
+        "file_store.share",
+        WindowsPath,
+        "the pool's File Store share, e.g. \\\\fs01\\LyncShare",
+    ),
+    k(
+        "scripts.folder",
+        WindowsPath,
+        "folder holding Get-CsApplicationContact.ps1 and RgsImportExport.ps1",
+    ),
+    k(
+        "dbimpexp.path",
+        WindowsPath,
+        "path of DBImpExp.exe (default: the Lync Server 2010 Support folder)",
+    ),
+    k("simple_urls.meet", Fqdn, "meet simple URL host name"),
+    k("simple_urls.dialin", Fqdn, "dial-in simple URL host name"),
+    k(
+        "dial_in_access_numbers",
+        SipUriList,
+        "SIP URIs of the dial-in access numbers homed on the failed pool",
+    ),
+    k(
+        "features.response_group",
+        Bool,
+        "Response Group is deployed on the pool",
+    ),
+    k(
+        "features.dial_in_access_numbers",
+        Bool,
+        "dial-in access numbers are homed on the failed pool",
+    ),
+    k(
+        "features.simple_urls_on_failed_pool",
+        Bool,
+        "the simple URLs point to the failed pool",
+    ),
+    k(
+        "features.cac_pdp_on_failed_pool",
+        Bool,
+        "the failed pool held the call admission control PDP",
+    ),
+    k(
+        "features.archiving_monitoring",
+        Bool,
+        "the Back End also hosts Archiving or Monitoring databases",
+    ),
+    k(
+        "options.user_data_restore",
+        Choice(&["A", "B"]),
+        "A: restore rtc from an SQL backup; B: DBImpExp import",
+    ),
+];
+
+/// Values computed from others after validation (`sql.backend.server` = `fqdn\instance`).
+pub const DERIVED: &[(&str, &str, &str)] = &[
+    ("sql.backend.server", "sql.backend.fqdn", "sql.backend.instance"),
+    (
+        "sql.target_backend.server",
+        "sql.target_backend.fqdn",
+        "sql.target_backend.instance",
+    ),
+];
+
+pub fn lookup(key: &str) -> Option<&'static KeySpec> {
+    SCHEMA.iter().find(|s| s.key == key)
+}
+
+/// Any key a runbook may reference: schema keys and derived keys.
+pub fn type_of(key: &str) -> Option<ValueType> {
+    lookup(key)
+        .map(|s| s.ty)
+        .or_else(|| DERIVED.iter().any(|d| d.0 == key).then_some(ValueType::SqlServer))
+}
+
+/// The closest known key, for "did you mean" hints.
+pub fn suggest(key: &str) -> Option<&'static str> {
+    crate::suggest::closest(
+        key,
+        SCHEMA.iter().map(|s| s.key).chain(DERIVED.iter().map(|d| d.0)),
+    )
+}

@@ -1,0 +1,410 @@
+//! Typed environment values: each type parses a raw string into a checked [`Value`], or says
+//! what is wrong and what a valid value looks like. Everything that can reach a command passes
+//! through here first, so later code can rely on plain ASCII and well-formed names.
+
+use serde_json::Value as Json;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Text,
+    Integer,
+    Bool,
+    Fqdn,
+    SqlInstance,
+    /// `fqdn\instance`, derived from two other keys.
+    SqlServer,
+    SipUri,
+    SipUriList,
+    WindowsPath,
+    Duration,
+    Timestamp,
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Integer(u64),
+    Bool(bool),
+    List(Vec<String>),
+    Duration(Duration, String),
+    Timestamp(jiff::Timestamp),
+}
+
+impl Value {
+    /// What templates see.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Text(s) | Value::Duration(_, s) => Json::String(s.clone()),
+            Value::Integer(n) => Json::from(*n),
+            Value::Bool(b) => Json::Bool(*b),
+            Value::List(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
+            Value::Timestamp(t) => Json::String(t.to_string()),
+        }
+    }
+
+    /// The value as a condition operand or in messages.
+    pub fn display(&self) -> String {
+        match self.to_json() {
+            Json::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl ValueType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ValueType::Text => "text",
+            ValueType::Integer => "integer",
+            ValueType::Bool => "boolean",
+            ValueType::Fqdn => "FQDN",
+            ValueType::SqlInstance => "SQL Server instance name",
+            ValueType::SqlServer => "SQL server (fqdn\\instance)",
+            ValueType::SipUri => "SIP URI",
+            ValueType::SipUriList => "list of SIP URIs",
+            ValueType::WindowsPath => "Windows path",
+            ValueType::Duration => "duration",
+            ValueType::Timestamp => "timestamp",
+            ValueType::Choice(_) => "choice",
+        }
+    }
+
+    /// What a valid value looks like, for hints.
+    pub fn example(&self) -> String {
+        match self {
+            ValueType::Text => "plain ASCII text, e.g. `Contoso`".into(),
+            ValueType::Integer => "a whole number, e.g. `1`".into(),
+            ValueType::Bool => "`true` or `false`".into(),
+            ValueType::Fqdn => {
+                "letters, digits and hyphens in dot-separated labels, e.g. `pool01.contoso.com`".into()
+            }
+            ValueType::SqlInstance => {
+                "1-16 letters, digits, `_` or `$`, starting with a letter or `_`, e.g. `rtc`".into()
+            }
+            ValueType::SqlServer => "`be01.contoso.com\\rtc`".into(),
+            ValueType::SipUri | ValueType::SipUriList => "`sip:dialin@contoso.com`".into(),
+            ValueType::WindowsPath => {
+                "a drive or UNC path, e.g. `C:\\Backups\\rtc.bak` or `\\\\backup01\\lync\\rtc.bak`".into()
+            }
+            ValueType::Duration => "a number and a unit (m, h, d, w), e.g. `7d` or `36h`".into(),
+            ValueType::Timestamp => "an RFC 3339 time, e.g. `2026-11-25T08:00:00Z`".into(),
+            ValueType::Choice(options) => {
+                let list: Vec<String> = options.iter().map(|o| format!("`{o}`")).collect();
+                format!("one of {}", list.join(", "))
+            }
+        }
+    }
+
+    /// Parse a scalar written in a file or on the command line.
+    pub fn parse(&self, raw: &str) -> Result<Value, String> {
+        match self {
+            ValueType::Bool => match raw {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(format!("`{}` is not a boolean", shown(raw))),
+            },
+            ValueType::Integer => raw
+                .parse()
+                .map(Value::Integer)
+                .map_err(|_| format!("`{}` is not a whole number", shown(raw))),
+            ValueType::Duration => parse_duration(raw).map(|d| Value::Duration(d, raw.to_owned())),
+            ValueType::Timestamp => raw
+                .parse::<jiff::Timestamp>()
+                .map(Value::Timestamp)
+                .map_err(|_| format!("`{}` is not an RFC 3339 time", shown(raw))),
+            ValueType::SipUriList => Err("expected a list, e.g. `[sip:dialin@contoso.com]`".into()),
+            ValueType::Choice(options) => {
+                if options.contains(&raw) {
+                    Ok(Value::Text(raw.to_owned()))
+                } else {
+                    Err(format!("`{}` is not one of the choices", shown(raw)))
+                }
+            }
+            ValueType::Text => check_ascii(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::Fqdn => check_fqdn(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::SqlInstance => check_sql_instance(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::SqlServer => Ok(Value::Text(raw.to_owned())),
+            ValueType::SipUri => check_sip_uri(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::WindowsPath => check_windows_path(raw).map(|()| Value::Text(raw.to_owned())),
+        }
+    }
+
+    /// Parse a list item (only list types have items).
+    pub fn parse_item(&self, raw: &str) -> Result<String, String> {
+        match self {
+            ValueType::SipUriList => check_sip_uri(raw).map(|()| raw.to_owned()),
+            _ => Err(format!("a {} is a single value, not a list", self.name())),
+        }
+    }
+}
+
+/// Shorten and make printable a value quoted in an error message.
+pub fn shown(raw: &str) -> String {
+    let mut s: String = raw.chars().take(60).flat_map(char::escape_debug).collect();
+    if raw.chars().count() > 60 {
+        s.push_str("...");
+    }
+    s
+}
+
+/// Every value is printable ASCII: rendered commands must be plain ASCII, and a curly quote or
+/// dash pasted from a web page is the commonest mistake, so it gets its own message.
+pub fn check_ascii(raw: &str) -> Result<(), String> {
+    for (i, c) in raw.chars().enumerate() {
+        if c.is_ascii_graphic() || c == ' ' {
+            continue;
+        }
+        let what = match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => {
+                "a curly single quote (pasted from a web page?); type a plain `'`"
+            }
+            '\u{201C}' | '\u{201D}' | '\u{201E}' => "a curly double quote; type a plain `\"`",
+            '\u{2013}' | '\u{2014}' | '\u{2212}' => "a dash that is not `-`; type a plain `-`",
+            '\u{00A0}' => "a non-breaking space",
+            c if c.is_control() => "a control character (newline, tab, ...)",
+            _ => "not plain ASCII; rendered commands are ASCII only",
+        };
+        return Err(format!(
+            "character {} (U+{:04X}) at position {}: {what}",
+            i + 1,
+            c as u32,
+            i + 1
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_fqdn(raw: &str) -> Result<(), String> {
+    check_ascii(raw)?;
+    let name = raw.strip_suffix('.').unwrap_or(raw);
+    if name.is_empty() {
+        return Err("an FQDN cannot be empty".into());
+    }
+    if name.len() > 253 {
+        return Err(format!("`{}` is longer than 253 characters", shown(raw)));
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 {
+        return Err(format!(
+            "`{}` is a host name, not a fully qualified domain name",
+            shown(raw)
+        ));
+    }
+    for label in labels {
+        if label.is_empty() {
+            return Err(format!(
+                "`{}` has an empty label (two dots in a row?)",
+                shown(raw)
+            ));
+        }
+        if label.len() > 63 {
+            return Err(format!("label `{}` is longer than 63 characters", shown(label)));
+        }
+        if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+            return Err(format!(
+                "`{}` contains `{}`, which is not allowed in a host name",
+                shown(raw),
+                c.escape_debug()
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("label `{label}` starts or ends with a hyphen"));
+        }
+    }
+    Ok(())
+}
+
+pub fn check_sql_instance(raw: &str) -> Result<(), String> {
+    check_ascii(raw)?;
+    let mut chars = raw.chars();
+    let first = chars.next().ok_or("an instance name cannot be empty")?;
+    if raw.len() > 16 {
+        return Err(format!("`{}` is longer than 16 characters", shown(raw)));
+    }
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return Err(format!("`{}` must start with a letter or `_`", shown(raw)));
+    }
+    if let Some(c) = chars.find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '$')) {
+        return Err(format!(
+            "`{}` contains `{}`, which SQL Server does not allow in an instance name",
+            shown(raw),
+            c.escape_debug()
+        ));
+    }
+    if raw.eq_ignore_ascii_case("default") || raw.eq_ignore_ascii_case("mssqlserver") {
+        return Err(format!(
+            "`{raw}` names the default instance; lyncdr needs the named instance Lync uses"
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_sip_uri(raw: &str) -> Result<(), String> {
+    check_ascii(raw)?;
+    let rest = raw
+        .strip_prefix("sip:")
+        .ok_or_else(|| format!("`{}` does not start with `sip:`", shown(raw)))?;
+    let (user, host) = rest
+        .split_once('@')
+        .ok_or_else(|| format!("`{}` has no `@`", shown(raw)))?;
+    if user.is_empty() {
+        return Err(format!("`{}` has an empty user part", shown(raw)));
+    }
+    if let Some(c) = user
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-+".contains(*c)))
+    {
+        return Err(format!(
+            "`{}` contains `{}` in its user part",
+            shown(raw),
+            c.escape_debug()
+        ));
+    }
+    check_fqdn(host)
+}
+
+/// A Windows path: `X:\...` or `\\server\share\...`, without the characters Windows forbids in
+/// names. Anything else (quotes, `$`, `;`, backticks, `%`) is legal and left to the escaping.
+pub fn check_windows_path(raw: &str) -> Result<(), String> {
+    check_ascii(raw)?;
+    let bytes = raw.as_bytes();
+    let rest = if bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && &bytes[1..3] == b":\\" {
+        &raw[3..]
+    } else if let Some(unc) = raw.strip_prefix("\\\\") {
+        let mut parts = unc.splitn(3, '\\');
+        let server = parts.next().unwrap_or_default();
+        let share = parts.next().unwrap_or_default();
+        if server.is_empty() || share.is_empty() {
+            return Err(format!(
+                "`{}` is not a complete UNC path (\\\\server\\share\\...)",
+                shown(raw)
+            ));
+        }
+        unc
+    } else if raw.contains('/') {
+        return Err(format!(
+            "`{}` is not a Windows path (use backslashes: C:\\Backups\\file)",
+            shown(raw)
+        ));
+    } else {
+        return Err(format!(
+            "`{}` is not an absolute Windows path (drive or UNC)",
+            shown(raw)
+        ));
+    };
+    if let Some(c) = rest.chars().find(|c| "<>:\"|?*/".contains(*c)) {
+        return Err(format!(
+            "`{}` contains `{c}`, which Windows does not allow in a file name",
+            shown(raw)
+        ));
+    }
+    if rest.contains("\\\\") {
+        return Err(format!(
+            "`{}` has an empty folder name (two backslashes in a row)",
+            shown(raw)
+        ));
+    }
+    Ok(())
+}
+
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (num, unit) = raw.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{}` is not a duration", shown(raw)))?;
+    let secs = match unit.trim() {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("`{}` has no unit (s, m, h, d or w)", shown(raw))),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fqdns() {
+        for ok in ["pool01.contoso.com", "be-02.corp.contoso.com", "a.b."] {
+            assert!(check_fqdn(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "pool01",
+            "pool01..com",
+            "-a.com",
+            "a-.com",
+            "a b.com",
+            "a.com;calc",
+            "a.com'",
+            "a\n.com",
+            "a$(x).com",
+            "a`.com",
+            "",
+        ] {
+            assert!(check_fqdn(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sql_instances() {
+        assert!(check_sql_instance("rtc").is_ok());
+        assert!(check_sql_instance("_rtc$2").is_ok());
+        for bad in ["", "1rtc", "rtc-1", "r'tc", "averyveryverylongname", "default"] {
+            assert!(check_sql_instance(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows_paths() {
+        for ok in [
+            r"C:\Backups\O'Brien\rtc.bak",
+            r"\\backup01\lync\rtc.bak",
+            r"D:\a b\$(x);`y%z%.xml",
+        ] {
+            assert!(check_windows_path(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "rtc.bak",
+            "C:/x",
+            r"C:\a\b?.bak",
+            "C:\\a\"b",
+            r"\\server",
+            "C:\\a\u{2019}b",
+            "C:\\a\nb",
+        ] {
+            assert!(check_windows_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn curly_quote_is_named() {
+        let err = check_windows_path("C:\\O\u{2019}Brien").unwrap_err();
+        assert!(
+            err.contains("U+2019") && err.contains("curly single quote"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("36h"), Ok(Duration::from_secs(36 * 3600)));
+        assert!(parse_duration("7").is_err());
+        assert!(parse_duration("d").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Exit codes, one place. Documented in `--help` and README.
+
+pub const SUCCESS: u8 = 0;
+/// audit: some runbook or option is degraded.
+pub const DEGRADED: u8 = 1;
+/// Invalid runbook, environment file or value (also clap's usage errors); audit: not ready.
+pub const INVALID: u8 = 2;
+/// I/O or usage error (audit); run: an interrupted step needs a decision.
+pub const IO: u8 = 3;
+/// run: a prerequisite is not met and `--yes` was given.
+pub const PREREQUISITE: u8 = 4;

@@ -1,0 +1,314 @@
+//! A plan: a runbook resolved against an environment. Every step in order, with its conditions
+//! evaluated, its prerequisites listed and its commands rendered; skipped steps keep their
+//! commands too, so a reviewer sees the branch not taken. Used by `plan`, `run` and `bundle`.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::env::Environment;
+use crate::render::Templates;
+use crate::runbook::{
+    Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, RunsOn, Step, StepKind,
+};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub runbook: String,
+    pub title: String,
+    pub summary: String,
+    pub source: String,
+    pub deployment: Option<String>,
+    pub environment: String,
+    pub prerequisites: Vec<PlannedPrerequisite>,
+    pub steps: Vec<PlannedStep>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedPrerequisite {
+    #[serde(flatten)]
+    pub kind: PrereqKind,
+    pub description: String,
+    /// For a backup: the path the environment gives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderedCommand {
+    pub language: Language,
+    pub text: String,
+    /// The same action as the command before it, for another shell: shown, not run.
+    pub alternative: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedOption {
+    #[serde(flatten)]
+    pub info: OptionInfo,
+    pub chosen: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Action,
+    Choice,
+    Section,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedStep {
+    pub number: usize,
+    pub id: String,
+    pub label: String,
+    pub depth: usize,
+    pub title: String,
+    pub kind: Kind,
+    pub runs_on: RunsOn,
+    pub manual: bool,
+    pub skipped: bool,
+    pub reason: Option<String>,
+    pub explanation: String,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    pub prerequisites: Vec<PlannedPrerequisite>,
+    pub commands: Vec<RenderedCommand>,
+    pub verify: Option<RenderedCommand>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<PlannedOption>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    pub idempotent: bool,
+    pub skippable: bool,
+}
+
+impl Plan {
+    pub fn build(runbook: &Runbook, env: &Environment, templates: &Templates) -> Result<Plan, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let prerequisites = prerequisites(&runbook.prerequisites, env, true, &mut diags);
+        let mut steps = Vec::new();
+        for (i, step) in runbook.steps.iter().enumerate() {
+            steps.push(plan_step(i + 1, step, env, templates, &mut diags));
+        }
+        diags.into_result(Plan {
+            runbook: runbook.id.clone(),
+            title: runbook.title.clone(),
+            summary: runbook.summary.clone(),
+            source: runbook.source.clone(),
+            deployment: env.get("deployment").map(|e| e.value.display()),
+            environment: env.source.name.clone(),
+            prerequisites,
+            steps,
+        })
+    }
+
+    pub fn step(&self, id: &str) -> Option<&PlannedStep> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}
+
+/// Whether all conditions hold; `Err` with the reason when one does not. A condition on a key
+/// the environment lacks is reported, pointing at the condition in the runbook.
+fn evaluate(conds: &[Condition], env: &Environment, diags: &mut Diagnostics) -> Result<(), String> {
+    for c in conds {
+        let Some(entry) = env.get(&c.key) else {
+            let d = Diagnostic::new(format!(
+                "`{}` is not set in `{}`, and the runbook depends on it",
+                c.key, env.source.name
+            ));
+            let d = Diagnostic {
+                file: Some(c.file.clone()),
+                at: c.at,
+                ..d
+            };
+            diags.push(d.hint(format!(
+                "add `{}` to the environment file or pass `--set {}=...`",
+                c.key, c.key
+            )));
+            return Err(format!("`{}` is not set", c.key));
+        };
+        if !c.holds(&entry.value) {
+            let why = match &c.test {
+                crate::runbook::condition::Test::Equals(v) if c.key.starts_with("options.") => {
+                    format!("option {v} not chosen: `{}` is {}", c.key, entry.value.display())
+                }
+                _ => format!("`{c}` does not hold: `{}` is {}", c.key, entry.value.display()),
+            };
+            return Err(why);
+        }
+    }
+    Ok(())
+}
+
+fn prerequisites(
+    list: &[Prerequisite],
+    env: &Environment,
+    active: bool,
+    diags: &mut Diagnostics,
+) -> Vec<PlannedPrerequisite> {
+    let mut out = Vec::new();
+    for p in list {
+        let mut scratch = Diagnostics::default();
+        if evaluate(&p.when, env, if active { diags } else { &mut scratch }).is_err() {
+            continue;
+        }
+        let path = match &p.kind {
+            PrereqKind::Backup { env: key, artifact } => match env.get(key) {
+                Some(e) => Some(e.value.display()),
+                None => {
+                    if active {
+                        diags.push(
+                            Diagnostic::new(format!(
+                                "backup `{artifact}` is a prerequisite, but `{key}` is not set in `{}`",
+                                env.source.name
+                            ))
+                            .hint(format!(
+                                "add `{key}` (the path of the backup file) to the environment file"
+                            )),
+                        );
+                    }
+                    None
+                }
+            },
+            _ => None,
+        };
+        out.push(PlannedPrerequisite {
+            kind: p.kind.clone(),
+            description: p.describe(),
+            path,
+        });
+    }
+    out
+}
+
+fn plan_step(
+    number: usize,
+    step: &Step,
+    env: &Environment,
+    templates: &Templates,
+    diags: &mut Diagnostics,
+) -> PlannedStep {
+    let condition = evaluate(&step.when, env, diags);
+    let active = condition.is_ok();
+    let mut reason = condition.err();
+    let ctx = context(step, env);
+    let mut commands = Vec::new();
+    let mut verify = None;
+    match &ctx {
+        Ok(ctx) => {
+            let mut render = |c: &Command| -> Option<RenderedCommand> {
+                match templates.render(c.language, &c.template, ctx) {
+                    Ok(text) => Some(RenderedCommand {
+                        language: c.language,
+                        text,
+                        alternative: c.alternative,
+                    }),
+                    Err(problem) => {
+                        diags.push(render_error(step, env, &problem));
+                        None
+                    }
+                }
+            };
+            commands = step.commands.iter().filter_map(&mut render).collect();
+            verify = step.verify.as_ref().and_then(render);
+        }
+        Err(missing) if active => {
+            for (input, key) in missing {
+                diags.push(
+                    Diagnostic::new(format!(
+                        "`{key}` is not set in `{}`, and step `{}` uses it (as `{input}`)",
+                        env.source.name, step.id
+                    ))
+                    .at(&step.file, step.at)
+                    .hint(format!(
+                        "add `{key}` to the environment file or pass `--set {key}=...`"
+                    )),
+                );
+            }
+        }
+        Err(missing) => {
+            let keys: Vec<String> = missing.iter().map(|(_, k)| format!("`{k}`")).collect();
+            reason = reason.map(|r| format!("{r} (commands not rendered: {} not set)", keys.join(", ")));
+        }
+    }
+    let (kind, options, choice) = match &step.kind {
+        StepKind::Action => (Kind::Action, Vec::new(), None),
+        StepKind::Section { .. } => (Kind::Section, Vec::new(), None),
+        StepKind::Choice { key, options } => {
+            let chosen = env.get(key).map(|e| e.value.display());
+            if chosen.is_none() && active {
+                diags.push(
+                    Diagnostic::new(format!(
+                        "`{key}` is not set in `{}`: step `{}` needs the chosen option",
+                        env.source.name, step.id
+                    ))
+                    .at(&step.file, step.at)
+                    .hint(format!("add `{key}` or pass `--set {key}=...`")),
+                );
+            }
+            let options = options
+                .iter()
+                .map(|o| PlannedOption {
+                    info: o.clone(),
+                    chosen: chosen.as_deref() == Some(&o.id),
+                })
+                .collect();
+            (Kind::Choice, options, Some(key.clone()))
+        }
+    };
+    PlannedStep {
+        number,
+        id: step.id.clone(),
+        label: step.label.clone(),
+        depth: step.depth,
+        title: step.title.clone(),
+        kind,
+        runs_on: step.runs_on,
+        manual: step.manual,
+        skipped: !active,
+        reason,
+        explanation: step.explanation.clone(),
+        warnings: step.warnings.clone(),
+        notes: step.notes.clone(),
+        prerequisites: prerequisites(&step.prerequisites, env, active, diags),
+        commands,
+        verify,
+        options,
+        choice,
+        idempotent: step.idempotent,
+        skippable: step.skippable,
+    }
+}
+
+/// The template context of a step: its inputs by name. `Err` lists (input, key) pairs missing.
+fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>> {
+    let mut map = Map::new();
+    let mut missing = Vec::new();
+    for input in step.inputs.iter() {
+        match env.get(&input.env) {
+            Some(e) => {
+                map.insert(input.name.clone(), e.value.to_json());
+            }
+            None => missing.push((input.name.clone(), input.env.clone())),
+        }
+    }
+    if missing.is_empty() {
+        Ok(Json::Object(map))
+    } else {
+        Err(missing)
+    }
+}
+
+fn render_error(step: &Step, env: &Environment, problem: &str) -> Diagnostic {
+    // Name the value to blame where one cannot be written safely.
+    for input in step.inputs.iter() {
+        if let Some(e) = env.get(&input.env) {
+            let v = e.value.display();
+            if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"')) {
+                return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line (step `{}`)", input.env, step.id))
+                    .hint("cmd.exe expands `%NAME%` even inside quotes; rename the file or folder so its path has no `%`");
+            }
+        }
+    }
+    Diagnostic::new(format!("step `{}` cannot be rendered: {problem}", step.id)).at(&step.file, step.at)
+}

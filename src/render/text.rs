@@ -1,0 +1,175 @@
+//! The plan as an operator reads it under stress: numbered steps with the source's letters,
+//! where each runs, warnings before the commands they concern, commands indented and set apart
+//! so they copy cleanly, skipped steps marked and their commands commented out.
+
+use super::plan::{Kind, Plan, PlannedStep, RenderedCommand};
+use crate::runbook::Language;
+use anstyle::{AnsiColor, Style};
+use std::fmt::Write as _;
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const WARN: Style = AnsiColor::Red.on_default().bold();
+const SKIP: Style = AnsiColor::Yellow.on_default();
+const CHOSEN: Style = AnsiColor::Green.on_default().bold();
+
+const WIDTH: usize = 96;
+
+pub fn plan(p: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{BOLD}{}: {}{BOLD:#}", p.runbook, p.title);
+    if let Some(d) = &p.deployment {
+        let _ = writeln!(out, "Deployment: {d} (environment {})", p.environment);
+    }
+    let _ = writeln!(out, "Source: {}", p.source);
+    let active = p.steps.iter().filter(|s| !s.skipped).count();
+    let _ = writeln!(
+        out,
+        "Steps: {} ({} to do, {} skipped)",
+        p.steps.len(),
+        active,
+        p.steps.len() - active
+    );
+    out.push('\n');
+    wrap(&mut out, &p.summary, "");
+    if !p.prerequisites.is_empty() {
+        let _ = writeln!(out, "\n{BOLD}Before you start{BOLD:#}");
+        for pr in &p.prerequisites {
+            let _ = writeln!(out, "  [ ] {}", prerequisite_line(pr));
+        }
+    }
+    for s in &p.steps {
+        out.push('\n');
+        step(&mut out, s, p.steps.len());
+    }
+    out
+}
+
+fn prerequisite_line(p: &super::plan::PlannedPrerequisite) -> String {
+    match &p.path {
+        Some(path) => format!("{}: {path}", p.description),
+        None => p.description.clone(),
+    }
+}
+
+fn step(out: &mut String, s: &PlannedStep, total: usize) {
+    let label = if s.label.is_empty() {
+        String::new()
+    } else {
+        format!("{}. ", s.label)
+    };
+    let indent = "   ";
+    if s.skipped {
+        let _ = writeln!(
+            out,
+            "{SKIP}Step {} of {total} -- {label}{}  [SKIPPED]{SKIP:#}",
+            s.number, s.title
+        );
+        if let Some(r) = &s.reason {
+            let _ = writeln!(out, "{indent}{SKIP}Skipped: {r}{SKIP:#}");
+        }
+    } else {
+        let tag = match (s.kind.clone(), s.manual) {
+            (Kind::Choice, _) => "  [CHOOSE]",
+            (Kind::Section, _) => "",
+            (Kind::Action, true) => "  [MANUAL]",
+            (Kind::Action, false) => "",
+        };
+        let _ = writeln!(
+            out,
+            "{BOLD}Step {} of {total} -- {label}{}{tag}{BOLD:#}",
+            s.number, s.title
+        );
+    }
+    if !matches!(s.kind, Kind::Section) {
+        let _ = writeln!(out, "{indent}Runs on: {}", s.runs_on.describe());
+    }
+    if !s.explanation.is_empty() && !s.skipped {
+        wrap(out, &s.explanation, indent);
+    }
+    for o in &s.options {
+        let mark = if o.chosen {
+            format!("  {CHOSEN}<- chosen{CHOSEN:#}")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "{indent}Option {}: {}{mark}", o.info.id, o.info.title);
+        wrap(out, &o.info.tradeoffs, "       ");
+    }
+    if let Some(key) = &s.choice {
+        let _ = writeln!(
+            out,
+            "{indent}{DIM}(chosen with `{key}` in the environment or --set {key}=...){DIM:#}"
+        );
+    }
+    for p in &s.prerequisites {
+        let _ = writeln!(out, "{indent}Requires: {}", prerequisite_line(p));
+    }
+    for w in &s.warnings {
+        let _ = write!(out, "{indent}{WARN}WARNING:{WARN:#} ");
+        wrap_rest(out, w, indent);
+    }
+    for n in &s.notes {
+        let _ = write!(out, "{indent}Note: ");
+        wrap_rest(out, n, indent);
+    }
+    for c in &s.commands {
+        command(out, c, s.skipped);
+    }
+    if let Some(v) = &s.verify {
+        let _ = writeln!(out, "{indent}Check afterwards (read-only):");
+        command(out, v, s.skipped);
+    }
+}
+
+fn command(out: &mut String, c: &RenderedCommand, skipped: bool) {
+    let what = match c.language {
+        Language::Powershell => "PowerShell",
+        Language::Sql => "T-SQL (sqlcmd or SQL Server Management Studio)",
+        Language::Cmd => "cmd.exe",
+    };
+    let heading = if c.alternative {
+        format!("or the same from {what}")
+    } else {
+        what.to_owned()
+    };
+    let _ = writeln!(out, "   {DIM}{heading}:{DIM:#}\n");
+    // A skipped step's commands are commented out, so copying them by mistake runs nothing.
+    let prefix = match (skipped, c.language) {
+        (false, _) => "",
+        (true, Language::Powershell) => "# ",
+        (true, Language::Sql) => "-- ",
+        (true, Language::Cmd) => "REM ",
+    };
+    for line in c.text.lines() {
+        let _ = writeln!(out, "       {prefix}{line}");
+    }
+    out.push('\n');
+}
+
+/// Word-wrap `text` (paragraphs kept) with every line indented.
+pub fn wrap(out: &mut String, text: &str, indent: &str) {
+    for para in text.split("\n\n") {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > WIDTH {
+                let _ = writeln!(out, "{indent}{line}");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.is_empty() {
+            let _ = writeln!(out, "{indent}{line}");
+        }
+    }
+}
+
+/// Like [`wrap`], for text that follows a label already written on the current line.
+fn wrap_rest(out: &mut String, text: &str, indent: &str) {
+    let mut tmp = String::new();
+    wrap(&mut tmp, text, &format!("{indent}  "));
+    let _ = write!(out, "{}", tmp.trim_start());
+}

@@ -1,0 +1,224 @@
+//! The checked runbook model. [`raw`] mirrors the YAML; [`check`] resolves it into these types:
+//! includes are expanded in place, options become steps with a condition, every reference is
+//! known to exist. Code after loading never meets an unknown step, input or template.
+
+pub mod check;
+pub mod condition;
+pub mod library;
+pub mod raw;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{Location, SourceFile};
+pub use condition::Condition;
+pub use library::Library;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Runbook {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub source: String,
+    pub file: Arc<SourceFile>,
+    pub inputs: Arc<[Input]>,
+    pub prerequisites: Vec<Prerequisite>,
+    pub steps: Vec<Step>,
+    /// Runbooks included (directly or not), for hashing what a plan depends on.
+    pub includes: Vec<String>,
+}
+
+/// An environment value a runbook's templates use, under a local name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    pub name: String,
+    pub env: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunsOn {
+    FrontEnd,
+    BackEndSql,
+    RebuiltServer,
+    Operator,
+}
+
+impl RunsOn {
+    pub const ALL: [(&'static str, RunsOn); 4] = [
+        ("front-end", RunsOn::FrontEnd),
+        ("back-end-sql", RunsOn::BackEndSql),
+        ("rebuilt-server", RunsOn::RebuiltServer),
+        ("operator", RunsOn::Operator),
+    ];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            RunsOn::FrontEnd => "a Front End server (Lync Server Management Shell)",
+            RunsOn::BackEndSql => "the Back End SQL server",
+            RunsOn::RebuiltServer => "the server being rebuilt",
+            RunsOn::Operator => "the operator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PrereqKind {
+    /// A backup artifact must be present; its path is the environment key `env`.
+    Backup { artifact: String, env: String },
+    /// An event must have been logged (30024 from LS User Replicator), after a step if named.
+    Event {
+        id: u32,
+        provider: String,
+        log: String,
+        after_step: Option<String>,
+    },
+    /// The operator confirms a statement.
+    Confirm { statement: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Prerequisite {
+    #[serde(flatten)]
+    pub kind: PrereqKind,
+    #[serde(skip)]
+    pub when: Vec<Condition>,
+}
+
+impl Prerequisite {
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            PrereqKind::Backup { artifact, env } => format!("backup `{artifact}` present (`{env}`)"),
+            PrereqKind::Event {
+                id,
+                provider,
+                after_step,
+                ..
+            } => match after_step {
+                Some(step) => format!("event {id} from {provider} logged after step `{step}`"),
+                None => format!("event {id} from {provider} logged since the recovery started"),
+            },
+            PrereqKind::Confirm { statement } => format!("operator confirms: {statement}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Powershell,
+    Sql,
+    Cmd,
+}
+
+impl Language {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Language::Powershell => "ps1",
+            Language::Sql => "sql",
+            Language::Cmd => "cmd",
+        }
+    }
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "ps1" => Some(Language::Powershell),
+            "sql" => Some(Language::Sql),
+            "cmd" => Some(Language::Cmd),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub language: Language,
+    /// Name of the compiled template in the renderer (a file's name, or a generated one for inline).
+    pub template: String,
+    pub alternative: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OptionInfo {
+    pub id: String,
+    pub title: String,
+    pub tradeoffs: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// An ordinary step: commands or a manual action.
+    Action,
+    /// Choose between options; the option steps follow, each with a condition on `key`.
+    Choice { key: String, options: Vec<OptionInfo> },
+    /// The start of an included runbook; its steps follow.
+    Section { runbook: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Unique within the runbook, with include prefixes (`rgs.remove-contacts`).
+    pub id: String,
+    /// Source letter path (`E`, `E.B.2`, `H.3`), empty where the source has none.
+    pub label: String,
+    pub depth: usize,
+    pub title: String,
+    pub runs_on: RunsOn,
+    pub explanation: String,
+    pub manual: bool,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    /// All must hold (an include's and an option's conditions are added to its steps').
+    pub when: Vec<Condition>,
+    pub prerequisites: Vec<Prerequisite>,
+    pub commands: Vec<Command>,
+    pub verify: Option<Command>,
+    pub idempotent: bool,
+    pub skippable: bool,
+    pub kind: StepKind,
+    /// The option this step belongs to: (choice key, option id).
+    pub option: Option<(String, String)>,
+    /// The inputs its templates are rendered with (an included runbook's, mapped by `with:`).
+    pub inputs: Arc<[Input]>,
+    pub file: Arc<SourceFile>,
+    pub at: Option<Location>,
+}
+
+/// A YAML load error (syntax, duplicate key, ...) as a diagnostic.
+pub fn load_error(src: &SourceFile, e: &marked_yaml::LoadError) -> Diagnostic {
+    use marked_yaml::LoadError as E;
+    let (msg, mark) = match e {
+        E::TopLevelMustBeMapping(m) => ("the top level must be a mapping of keys".to_owned(), Some(*m)),
+        E::TopLevelMustBeSequence(m) => ("the top level must be a list".to_owned(), Some(*m)),
+        E::UnexpectedAnchor(m) => ("YAML anchors and aliases are not supported".to_owned(), Some(*m)),
+        E::MappingKeyMustBeScalar(m) => ("a mapping key must be a plain value".to_owned(), Some(*m)),
+        E::UnexpectedTag(m) => ("YAML tags are not supported".to_owned(), Some(*m)),
+        E::ScanError(m, err) => (format!("YAML syntax error: {}", scan_message(err)), Some(*m)),
+        E::DuplicateKey(inner) => (
+            format!("duplicate key `{}`", inner.key.as_str()),
+            inner.key.span().start().copied(),
+        ),
+    };
+    let d = Diagnostic::new(msg).at(src, mark.map(|m| Location::new(m.line(), m.column(), 1)));
+    match e {
+        E::DuplicateKey(inner) => d.hint(format!(
+            "`{}` is already set at line {}",
+            inner.prev_key.as_str(),
+            inner.prev_key.span().start().map_or(0, |m| m.line())
+        )),
+        E::ScanError(..) => {
+            d.hint("check indentation and quoting; Windows paths are safest in 'single quotes'")
+        }
+        _ => d,
+    }
+}
+
+/// yaml-rust's message without its own "at line X column Y" suffix (we print our own).
+fn scan_message(err: &impl std::fmt::Display) -> String {
+    let s = err.to_string();
+    match s.find(" at line") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}

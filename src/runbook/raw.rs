@@ -1,0 +1,115 @@
+//! The runbook file as written: serde types that mirror the YAML, every value with its span.
+//! `Library::load` turns these into the checked [`crate::runbook::Runbook`].
+
+use marked_yaml::Spanned;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunbook {
+    pub id: S<String>,
+    pub title: S<String>,
+    pub summary: S<String>,
+    pub source: S<String>,
+    #[serde(default)]
+    pub inputs: Vec<RawInput>,
+    #[serde(default)]
+    pub prerequisites: Vec<RawPrerequisite>,
+    pub steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInput {
+    pub name: S<String>,
+    pub env: S<String>,
+    #[serde(default)]
+    pub description: Option<S<String>>,
+}
+
+/// Exactly one of `backup`, `event`, `confirm`; checked after parsing so the error can point at it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrerequisite {
+    #[serde(default)]
+    pub backup: Option<S<String>>,
+    #[serde(default)]
+    pub event: Option<S<u32>>,
+    #[serde(default)]
+    pub after_step: Option<S<String>>,
+    #[serde(default)]
+    pub confirm: Option<S<String>>,
+    #[serde(default)]
+    pub when: Option<S<String>>,
+}
+
+/// A step, an include, or a step with options: told apart by which keys are present.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    #[serde(default)]
+    pub id: Option<S<String>>,
+    #[serde(default)]
+    pub include: Option<S<String>>,
+    #[serde(default)]
+    pub with: HashMap<S<String>, S<String>>,
+    #[serde(default)]
+    pub letter: Option<S<String>>,
+    #[serde(default)]
+    pub title: Option<S<String>>,
+    #[serde(default)]
+    pub runs_on: Option<S<String>>,
+    #[serde(default)]
+    pub explanation: Option<S<String>>,
+    #[serde(default)]
+    pub manual: Option<S<bool>>,
+    #[serde(default)]
+    pub warnings: Vec<S<String>>,
+    #[serde(default)]
+    pub notes: Vec<S<String>>,
+    #[serde(default)]
+    pub when: Option<S<String>>,
+    #[serde(default)]
+    pub prerequisites: Vec<RawPrerequisite>,
+    #[serde(default)]
+    pub commands: Vec<RawCommand>,
+    #[serde(default)]
+    pub verify: Option<RawCommand>,
+    #[serde(default)]
+    pub idempotent: Option<S<bool>>,
+    #[serde(default)]
+    pub skippable: Option<S<bool>>,
+    #[serde(default)]
+    pub choice: Option<S<String>>,
+    #[serde(default)]
+    pub options: Vec<RawOption>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOption {
+    pub id: S<String>,
+    pub title: S<String>,
+    pub tradeoffs: S<String>,
+    pub steps: Vec<RawStep>,
+}
+
+/// Exactly one of `template`, `powershell`, `sql`, `cmd`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    #[serde(default)]
+    pub template: Option<S<String>>,
+    #[serde(default)]
+    pub powershell: Option<S<String>>,
+    #[serde(default)]
+    pub sql: Option<S<String>>,
+    #[serde(default)]
+    pub cmd: Option<S<String>>,
+    /// The same action as the previous command, for another shell: shown, never run.
+    #[serde(default)]
+    pub alternative: Option<S<bool>>,
+}

@@ -1,0 +1,58 @@
+//! Files read by lyncdr, kept with their text so any diagnostic can quote the line it is about.
+
+use std::path::{Path, PathBuf};
+
+/// A file (or built-in resource) that lyncdr read, with its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// What diagnostics call it: a path, or `<built-in>/runbooks/x.yaml`.
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, path: Option<&Path>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            path: path.map(Path::to_path_buf),
+            text: text.into(),
+        }
+    }
+
+    pub fn line(&self, line: usize) -> Option<&str> {
+        self.text.lines().nth(line.checked_sub(1)?)
+    }
+}
+
+/// A place in a source file: 1-based line and column, and how many characters to underline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+    pub len: usize,
+}
+
+impl Location {
+    pub fn new(line: usize, column: usize, len: usize) -> Self {
+        Self { line, column, len }
+    }
+
+    /// Where a marked-yaml span starts; the underline covers `len` characters.
+    pub fn from_span(span: &marked_yaml::Span, len: usize) -> Option<Self> {
+        span.start().map(|m| Self::new(m.line(), m.column(), len.max(1)))
+    }
+}
+
+/// A string value from a YAML file, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub at: Option<Location>,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, at: Option<Location>) -> Self {
+        Self { value, at }
+    }
+}
