@@ -1,1 +1,10 @@
+//! The one integration-test binary: every test module shares the [`Test`] builder.
 
+mod builder;
+mod diagnostics;
+mod escaping;
+mod plan;
+mod powershell;
+mod source_mapping;
+
+pub use builder::Test;

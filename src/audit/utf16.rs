@@ -41,10 +41,33 @@ impl TextEncoding {
     }
 }
 
+/// Why UTF-16 text could not be decoded; carried inside an `InvalidData` [`io::Error`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the file ends in the middle of a UTF-16 character")]
+    CutCharacter,
+    #[error("the file ends in the middle of a UTF-16 surrogate pair")]
+    CutPair,
+    #[error("invalid UTF-16 (a lone surrogate) at byte {0}")]
+    LoneSurrogate(u64),
+}
+
+impl DecodeError {
+    /// The error behind `e`, if it came from [`Utf8Reader`].
+    pub fn of(e: &io::Error) -> Option<&DecodeError> {
+        e.get_ref()?.downcast_ref()
+    }
+
+    /// The input stopped mid-character: the file was cut short.
+    pub fn is_truncation(&self) -> bool {
+        matches!(self, DecodeError::CutCharacter | DecodeError::CutPair)
+    }
+}
+
 /// Reads `inner` (positioned after any byte order mark) as UTF-8, decoding UTF-16 on the way.
 ///
-/// Errors are `InvalidData`: a byte count that is not even at the end (the file was cut in the
-/// middle of a character) or a lone surrogate. UTF-8 input passes through unchecked; quick-xml
+/// Errors are `InvalidData` with a [`DecodeError`]: a byte count that is not even at the end (the
+/// file was cut in the middle of a character) or a lone surrogate. UTF-8 input passes through unchecked; quick-xml
 /// checks it where it matters (names, attribute values when decoded).
 pub struct Utf8Reader<R> {
     inner: R,
@@ -95,10 +118,10 @@ impl<R: Read> Utf8Reader<R> {
         if n == 0 {
             self.eof = true;
             if start == 1 {
-                return Err(invalid("the file ends in the middle of a UTF-16 character"));
+                return Err(invalid(DecodeError::CutCharacter));
             }
             if self.high.is_some() {
-                return Err(invalid("the file ends in the middle of a UTF-16 surrogate pair"));
+                return Err(invalid(DecodeError::CutPair));
             }
             return Ok(());
         }
@@ -109,7 +132,7 @@ impl<R: Read> Utf8Reader<R> {
         }
         let big_endian = self.encoding == TextEncoding::Utf16Be;
         let units = decode_utf16(&self.raw[..even], big_endian, &mut self.high, &mut self.out)
-            .map_err(|at| invalid(&format!("invalid UTF-16 (a lone surrogate) at byte {}", 2 * (self.units + at as u64))))?;
+            .map_err(|at| invalid(DecodeError::LoneSurrogate(2 * (self.units + at as u64))))?;
         self.units += units as u64;
         Ok(())
     }
@@ -148,8 +171,8 @@ fn read_some(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-fn invalid(msg: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.to_owned())
+fn invalid(e: DecodeError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
 /// Decodes whole UTF-16 code units from `src` (even length) onto `out`; returns how many units it

@@ -46,8 +46,9 @@ pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[Path
     Ok(exit::SUCCESS)
 }
 
-/// An environment file declares its format on a line of its own.
+/// Runbooks have top-level `steps:`; anything else is taken for an environment file, which then
+/// explains what it lacks.
 fn is_environment(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.trim_start().starts_with(&format!("{}:", schema::FORMAT_KEY)))
+    text.lines().any(|l| l.starts_with(&format!("{}:", schema::FORMAT_KEY)))
+        || !text.lines().any(|l| l.starts_with("steps:"))
 }

@@ -65,7 +65,10 @@ impl Templates {
             .register_template_string(name, text)
             .map_err(|e| {
                 let pos = e.pos();
-                (e.reason().to_string(), pos)
+                // The grammar's list of expected tokens helps nobody writing a runbook.
+            let reason = e.reason().to_string();
+            let reason = reason.split(": expected").next().unwrap_or_default().to_owned();
+            (reason, pos)
             })
     }
 

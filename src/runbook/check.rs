@@ -673,7 +673,7 @@ impl Checker<'_> {
                             file,
                             sloc(value),
                             format!("inline command of step `{step_id}` does not compile: {msg}"),
-                            "",
+                            "check that every `{{#if}}`/`{{#each}}` is closed and every `{{` has its `}}`",
                         );
                         return None;
                     }

@@ -1,0 +1,91 @@
+//! `Test::new().file("x.yaml", "...").args(["validate", "x.yaml"]).run()`: runs lyncdr in a
+//! fresh temporary folder and returns what it printed, for assertions.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir"), args: Vec::new(), env: Vec::new() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write a file (folders created) under the test folder.
+    pub fn file(self, name: &str, text: &str) -> Self {
+        let p = self.dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn run(&self) -> Run {
+        let out: Output = assert_cmd::Command::cargo_bin("lyncdr")
+            .expect("binary")
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .env_remove("NO_COLOR")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("run lyncdr");
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn success(self) -> Self {
+        assert_eq!(self.status, 0, "stderr:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        self
+    }
+    pub fn status(self, code: i32) -> Self {
+        assert_eq!(self.status, code, "stderr:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        self
+    }
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        self
+    }
+}
+
+/// The repository root (for the example environment and shipped runbooks).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn example_env() -> String {
+    repo().join("runbooks/examples/contoso.yaml").display().to_string()
+}
+
+pub const RUNBOOKS: [&str; 4] = ["cms-move", "cms-restore", "backend-restore", "rgs-restore"];

@@ -1,0 +1,231 @@
+//! Bad runbooks and environment files: each gives a diagnostic with file, line and column, a
+//! hint, exit code 2, and never a panic.
+
+use crate::builder::{example_env, Test};
+
+pub const MINI: &str = "\
+id: mini
+title: Mini
+summary: A small runbook for tests.
+source: tests
+inputs:
+  - name: pool
+    env: pools.failed
+steps:
+  - id: first
+    letter: A
+    title: First
+    runs_on: front-end
+    explanation: Do the first thing.
+    commands:
+      - powershell: Get-CsPool -Identity {{pool}}
+  - id: second
+    letter: B
+    title: Second
+    runs_on: front-end
+    explanation: Then the second.
+    commands:
+      - template: hello.ps1
+";
+
+/// Validate `mini.yaml` after replacing `from` with `to`; expect exit 2 and `expected` in stderr.
+fn bad_runbook(from: &str, to: &str, expected: &[&str]) {
+    assert!(MINI.contains(from), "{from}");
+    let run = Test::new()
+        .file("rb/mini.yaml", &MINI.replacen(from, to, 1))
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .status(2);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    for e in expected {
+        assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("= hint:"), "no hint:\n{}", run.stderr);
+}
+
+#[test]
+fn the_mini_runbook_is_valid() {
+    Test::new()
+        .file("rb/mini.yaml", MINI)
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .success();
+}
+
+#[test]
+fn yaml_syntax_error() {
+    bad_runbook("title: First", "title: \"First", &["YAML syntax error", "rb/mini.yaml:11:12"]);
+}
+
+#[test]
+fn unknown_field() {
+    bad_runbook("    title: First", "    titel: First", &["unknown field `titel`", "rb/mini.yaml:11:5", "did you mean `title`?"]);
+}
+
+#[test]
+fn duplicate_step_id() {
+    bad_runbook("  - id: second", "  - id: first", &["duplicate step id `first`", "rb/mini.yaml:16:9", "rb/mini.yaml:9"]);
+}
+
+#[test]
+fn duplicate_yaml_key() {
+    bad_runbook("    letter: B\n", "    letter: B\n    letter: C\n", &["duplicate key `letter`", "rb/mini.yaml:18:5"]);
+}
+
+#[test]
+fn unknown_input_in_a_template() {
+    bad_runbook("{{pool}}\n  - id: second", "{{poool}}\n  - id: second", &["unknown name `poool`", "rb/mini.yaml:15:21", "pool"]);
+}
+
+#[test]
+fn unknown_template() {
+    bad_runbook("template: hello.ps1", "template: helo.ps1", &["unknown template `helo.ps1`", "rb/mini.yaml:22:19"]);
+}
+
+#[test]
+fn template_that_does_not_compile() {
+    bad_runbook("Get-CsPool -Identity {{pool}}", "Get-CsPool {{#if pool}}x", &["does not compile", "rb/mini.yaml:15:21"]);
+}
+
+#[test]
+fn unknown_environment_key_in_an_input() {
+    bad_runbook("env: pools.failed", "env: pools.faild", &["unknown environment key `pools.faild`", "rb/mini.yaml:7:10", "did you mean `pools.failed`?"]);
+}
+
+#[test]
+fn lync_2013_cmdlet_names_the_2010_way() {
+    bad_runbook(
+        "Get-CsPool -Identity {{pool}}",
+        "Invoke-CsManagementServerFailover -Force",
+        &["`Invoke-CsManagementServerFailover` does not exist in Lync Server 2010", "rb/mini.yaml:15:21", "Move-CsManagementServer"],
+    );
+}
+
+#[test]
+fn raw_insertion_is_refused() {
+    bad_runbook("{{pool}}\n  - id: second", "{{{pool}}}\n  - id: second", &["without escaping", "rb/mini.yaml:15:42"]);
+}
+
+#[test]
+fn invalid_condition() {
+    bad_runbook("    letter: B\n", "    letter: B\n    when: options.user_data_restore == C\n", &["invalid condition", "rb/mini.yaml:18:11", "not a choice"]);
+}
+
+#[test]
+fn unknown_runs_on() {
+    bad_runbook("runs_on: front-end\n    explanation: Then", "runs_on: frontend\n    explanation: Then", &["unknown `runs_on` value `frontend`", "rb/mini.yaml:19:14"]);
+}
+
+#[test]
+fn curly_quote_in_a_command() {
+    bad_runbook("Get-CsPool -Identity {{pool}}", "Get-CsPool -Identity \u{2018}x\u{2019}", &["non-ASCII character U+2018", "rb/mini.yaml:15:42"]);
+}
+
+#[test]
+fn include_cycle() {
+    let a = MINI.replace("id: mini", "id: a").replace("  - id: second", "  - id: inc\n    include: b\n  - id: second");
+    let b = MINI.replace("id: mini", "id: b").replace("  - id: second", "  - id: inc\n    include: a\n  - id: second");
+    let run = Test::new()
+        .file("rb/a.yaml", &a)
+        .file("rb/b.yaml", &b)
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .status(2)
+        .stderr_has("include cycle: a -> b -> a")
+        .stderr_has("rb/b.yaml:17:14");
+    assert!(!run.stderr.contains("panicked"));
+}
+
+#[test]
+fn template_file_that_does_not_compile_points_into_it() {
+    Test::new()
+        .file("rb/mini.yaml", MINI)
+        .file("tpl/hello.ps1.hbs", "Write-Host\n{{#each pool}}x\n")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .status(2)
+        .stderr_has("template `hello.ps1.hbs` does not compile")
+        .stderr_has("tpl/hello.ps1.hbs:");
+}
+
+/// Validate `env.yaml` = the example with `from` replaced by `to`.
+fn bad_env(from: &str, to: &str, expected: &[&str]) {
+    let example = std::fs::read_to_string(example_env()).expect("example");
+    assert!(example.contains(from), "{from}");
+    let run = Test::new().file("env.yaml", &example.replacen(from, to, 1)).args(["validate", "env.yaml"]).run().status(2);
+    assert!(!run.stderr.contains("panicked"));
+    for e in expected {
+        assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("= hint:"), "no hint:\n{}", run.stderr);
+}
+
+fn line_of(needle: &str) -> usize {
+    let example = std::fs::read_to_string(example_env()).expect("example");
+    example.lines().position(|l| l.contains(needle)).expect(needle) + 1
+}
+
+#[test]
+fn env_bad_fqdn() {
+    let line = line_of("target: pool02.contoso.com");
+    bad_env("target: pool02.contoso.com", "target: pool02;calc.contoso.com", &["invalid value for `pools.target`", &format!("env.yaml:{line}:11"), "pool01.contoso.com"]);
+}
+
+#[test]
+fn env_curly_quote_in_a_path() {
+    let line = line_of("rtc_database:");
+    let old = std::fs::read_to_string(example_env()).expect("e").lines().nth(line - 1).expect("line").trim().to_owned();
+    bad_env(&old, "rtc_database: 'C:\\Backups\\O\u{2019}Brien\\rtc.bak'", &["`backups.rtc_database`", &format!("env.yaml:{line}:"), "U+2019", "curly single quote"]);
+}
+
+#[test]
+fn env_unknown_key() {
+    bad_env("lyncdr_env: 1\n", "lyncdr_env: 1\neditoin: enterprise\n", &["unknown key `editoin`", "env.yaml:2:1", "did you mean `edition`?"]);
+}
+
+#[test]
+fn env_bad_choice_and_sql_instance() {
+    let line = line_of("user_data_restore:");
+    bad_env("user_data_restore: B", "user_data_restore: C", &["`options.user_data_restore`", &format!("env.yaml:{line}:"), "`A`, `B`"]);
+    bad_env("instance: rtc", "instance: rtc;DROP", &["`sql.backend.instance`", "instance name"]);
+}
+
+#[test]
+fn env_missing_format_line() {
+    bad_env("lyncdr_env: 1\n", "# no version\n", &["is not an environment file", "env.yaml:1:1"]);
+}
+
+#[test]
+fn missing_value_names_the_key_and_nothing_is_rendered() {
+    let example = std::fs::read_to_string(example_env()).expect("example");
+    let line = example.lines().find(|l| l.contains("rgs_export:")).expect("rgs line");
+    let run = Test::new()
+        .file("env.yaml", &example.replace(line, ""))
+        .args(["plan", "rgs-restore", "--env", "env.yaml"])
+        .run()
+        .status(2)
+        .stderr_has("`backups.rgs_export` is not set in `env.yaml`");
+    assert!(run.stdout.is_empty(), "nothing is rendered:\n{}", run.stdout);
+}
+
+#[test]
+fn bad_set_is_refused() {
+    Test::new()
+        .args(["plan", "cms-move", "--env", &example_env(), "--set", "pools.target=a'b.com"])
+        .run()
+        .status(2)
+        .stderr_has("`pools.target` (from --set)");
+    Test::new()
+        .args(["plan", "cms-move", "--env", &example_env(), "--set", "pool.target=x"])
+        .run()
+        .status(2)
+        .stderr_has("did you mean `pools.target`?");
+}
+
+#[test]
+fn missing_environment_file() {
+    Test::new().args(["plan", "cms-move", "--env", "nope.yaml"]).run().status(2).stderr_has("cannot read environment file `nope.yaml`");
+}
