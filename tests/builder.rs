@@ -18,7 +18,11 @@ pub struct Run {
 
 impl Test {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("tempdir"), args: Vec::new(), env: Vec::new() }
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -62,19 +66,35 @@ impl Test {
 
 impl Run {
     pub fn success(self) -> Self {
-        assert_eq!(self.status, 0, "stderr:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        assert_eq!(
+            self.status, 0,
+            "stderr:\n{}\nstdout:\n{}",
+            self.stderr, self.stdout
+        );
         self
     }
     pub fn status(self, code: i32) -> Self {
-        assert_eq!(self.status, code, "stderr:\n{}\nstdout:\n{}", self.stderr, self.stdout);
+        assert_eq!(
+            self.status, code,
+            "stderr:\n{}\nstdout:\n{}",
+            self.stderr, self.stdout
+        );
         self
     }
     pub fn stderr_has(self, needle: &str) -> Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
     pub fn stdout_has(self, needle: &str) -> Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
         self
     }
 }
@@ -85,7 +105,10 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn example_env() -> String {
-    repo().join("runbooks/examples/contoso.yaml").display().to_string()
+    repo()
+        .join("runbooks/examples/contoso.yaml")
+        .display()
+        .to_string()
 }
 
 pub const RUNBOOKS: [&str; 4] = ["cms-move", "cms-restore", "backend-restore", "rgs-restore"];

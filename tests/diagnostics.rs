@@ -1,7 +1,7 @@
 //! Bad runbooks and environment files: each gives a diagnostic with file, line and column, a
 //! hint, exit code 2, and never a panic.
 
-use crate::builder::{example_env, Test};
+use crate::builder::{Test, example_env};
 
 pub const MINI: &str = "\
 id: mini
@@ -56,42 +56,82 @@ fn the_mini_runbook_is_valid() {
 
 #[test]
 fn yaml_syntax_error() {
-    bad_runbook("title: First", "title: \"First", &["YAML syntax error", "rb/mini.yaml:11:12"]);
+    bad_runbook(
+        "title: First",
+        "title: \"First",
+        &["YAML syntax error", "rb/mini.yaml:11:12"],
+    );
 }
 
 #[test]
 fn unknown_field() {
-    bad_runbook("    title: First", "    titel: First", &["unknown field `titel`", "rb/mini.yaml:11:5", "did you mean `title`?"]);
+    bad_runbook(
+        "    title: First",
+        "    titel: First",
+        &[
+            "unknown field `titel`",
+            "rb/mini.yaml:11:5",
+            "did you mean `title`?",
+        ],
+    );
 }
 
 #[test]
 fn duplicate_step_id() {
-    bad_runbook("  - id: second", "  - id: first", &["duplicate step id `first`", "rb/mini.yaml:16:9", "rb/mini.yaml:9"]);
+    bad_runbook(
+        "  - id: second",
+        "  - id: first",
+        &["duplicate step id `first`", "rb/mini.yaml:16:9", "rb/mini.yaml:9"],
+    );
 }
 
 #[test]
 fn duplicate_yaml_key() {
-    bad_runbook("    letter: B\n", "    letter: B\n    letter: C\n", &["duplicate key `letter`", "rb/mini.yaml:18:5"]);
+    bad_runbook(
+        "    letter: B\n",
+        "    letter: B\n    letter: C\n",
+        &["duplicate key `letter`", "rb/mini.yaml:18:5"],
+    );
 }
 
 #[test]
 fn unknown_input_in_a_template() {
-    bad_runbook("{{pool}}\n  - id: second", "{{poool}}\n  - id: second", &["unknown name `poool`", "rb/mini.yaml:15:21", "pool"]);
+    bad_runbook(
+        "{{pool}}\n  - id: second",
+        "{{poool}}\n  - id: second",
+        &["unknown name `poool`", "rb/mini.yaml:15:21", "pool"],
+    );
 }
 
 #[test]
 fn unknown_template() {
-    bad_runbook("template: hello.ps1", "template: helo.ps1", &["unknown template `helo.ps1`", "rb/mini.yaml:22:19"]);
+    bad_runbook(
+        "template: hello.ps1",
+        "template: helo.ps1",
+        &["unknown template `helo.ps1`", "rb/mini.yaml:22:19"],
+    );
 }
 
 #[test]
 fn template_that_does_not_compile() {
-    bad_runbook("Get-CsPool -Identity {{pool}}", "Get-CsPool {{#if pool}}x", &["does not compile", "rb/mini.yaml:15:21"]);
+    bad_runbook(
+        "Get-CsPool -Identity {{pool}}",
+        "Get-CsPool {{#if pool}}x",
+        &["does not compile", "rb/mini.yaml:15:21"],
+    );
 }
 
 #[test]
 fn unknown_environment_key_in_an_input() {
-    bad_runbook("env: pools.failed", "env: pools.faild", &["unknown environment key `pools.faild`", "rb/mini.yaml:7:10", "did you mean `pools.failed`?"]);
+    bad_runbook(
+        "env: pools.failed",
+        "env: pools.faild",
+        &[
+            "unknown environment key `pools.faild`",
+            "rb/mini.yaml:7:10",
+            "did you mean `pools.failed`?",
+        ],
+    );
 }
 
 #[test]
@@ -99,34 +139,58 @@ fn lync_2013_cmdlet_names_the_2010_way() {
     bad_runbook(
         "Get-CsPool -Identity {{pool}}",
         "Invoke-CsManagementServerFailover -Force",
-        &["`Invoke-CsManagementServerFailover` does not exist in Lync Server 2010", "rb/mini.yaml:15:21", "Move-CsManagementServer"],
+        &[
+            "`Invoke-CsManagementServerFailover` does not exist in Lync Server 2010",
+            "rb/mini.yaml:15:21",
+            "Move-CsManagementServer",
+        ],
     );
 }
 
 #[test]
 fn raw_insertion_is_refused() {
-    bad_runbook("{{pool}}\n  - id: second", "{{{pool}}}\n  - id: second", &["without escaping", "rb/mini.yaml:15:42"]);
+    bad_runbook(
+        "{{pool}}\n  - id: second",
+        "{{{pool}}}\n  - id: second",
+        &["without escaping", "rb/mini.yaml:15:42"],
+    );
 }
 
 #[test]
 fn invalid_condition() {
-    bad_runbook("    letter: B\n", "    letter: B\n    when: options.user_data_restore == C\n", &["invalid condition", "rb/mini.yaml:18:11", "not a choice"]);
+    bad_runbook(
+        "    letter: B\n",
+        "    letter: B\n    when: options.user_data_restore == C\n",
+        &["invalid condition", "rb/mini.yaml:18:11", "not a choice"],
+    );
 }
 
 #[test]
 fn unknown_runs_on() {
-    bad_runbook("runs_on: front-end\n    explanation: Then", "runs_on: frontend\n    explanation: Then", &["unknown `runs_on` value `frontend`", "rb/mini.yaml:19:14"]);
+    bad_runbook(
+        "runs_on: front-end\n    explanation: Then",
+        "runs_on: frontend\n    explanation: Then",
+        &["unknown `runs_on` value `frontend`", "rb/mini.yaml:19:14"],
+    );
 }
 
 #[test]
 fn curly_quote_in_a_command() {
-    bad_runbook("Get-CsPool -Identity {{pool}}", "Get-CsPool -Identity \u{2018}x\u{2019}", &["non-ASCII character U+2018", "rb/mini.yaml:15:42"]);
+    bad_runbook(
+        "Get-CsPool -Identity {{pool}}",
+        "Get-CsPool -Identity \u{2018}x\u{2019}",
+        &["non-ASCII character U+2018", "rb/mini.yaml:15:42"],
+    );
 }
 
 #[test]
 fn include_cycle() {
-    let a = MINI.replace("id: mini", "id: a").replace("  - id: second", "  - id: inc\n    include: b\n  - id: second");
-    let b = MINI.replace("id: mini", "id: b").replace("  - id: second", "  - id: inc\n    include: a\n  - id: second");
+    let a = MINI
+        .replace("id: mini", "id: a")
+        .replace("  - id: second", "  - id: inc\n    include: b\n  - id: second");
+    let b = MINI
+        .replace("id: mini", "id: b")
+        .replace("  - id: second", "  - id: inc\n    include: a\n  - id: second");
     let run = Test::new()
         .file("rb/a.yaml", &a)
         .file("rb/b.yaml", &b)
@@ -155,7 +219,11 @@ fn template_file_that_does_not_compile_points_into_it() {
 fn bad_env(from: &str, to: &str, expected: &[&str]) {
     let example = std::fs::read_to_string(example_env()).expect("example");
     assert!(example.contains(from), "{from}");
-    let run = Test::new().file("env.yaml", &example.replacen(from, to, 1)).args(["validate", "env.yaml"]).run().status(2);
+    let run = Test::new()
+        .file("env.yaml", &example.replacen(from, to, 1))
+        .args(["validate", "env.yaml"])
+        .run()
+        .status(2);
     assert!(!run.stderr.contains("panicked"));
     for e in expected {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
@@ -171,37 +239,83 @@ fn line_of(needle: &str) -> usize {
 #[test]
 fn env_bad_fqdn() {
     let line = line_of("target: pool02.contoso.com");
-    bad_env("target: pool02.contoso.com", "target: pool02;calc.contoso.com", &["invalid value for `pools.target`", &format!("env.yaml:{line}:11"), "pool01.contoso.com"]);
+    bad_env(
+        "target: pool02.contoso.com",
+        "target: pool02;calc.contoso.com",
+        &[
+            "invalid value for `pools.target`",
+            &format!("env.yaml:{line}:11"),
+            "pool01.contoso.com",
+        ],
+    );
 }
 
 #[test]
 fn env_curly_quote_in_a_path() {
     let line = line_of("rtc_database:");
-    let old = std::fs::read_to_string(example_env()).expect("e").lines().nth(line - 1).expect("line").trim().to_owned();
-    bad_env(&old, "rtc_database: 'C:\\Backups\\O\u{2019}Brien\\rtc.bak'", &["`backups.rtc_database`", &format!("env.yaml:{line}:"), "U+2019", "curly single quote"]);
+    let old = std::fs::read_to_string(example_env())
+        .expect("e")
+        .lines()
+        .nth(line - 1)
+        .expect("line")
+        .trim()
+        .to_owned();
+    bad_env(
+        &old,
+        "rtc_database: 'C:\\Backups\\O\u{2019}Brien\\rtc.bak'",
+        &[
+            "`backups.rtc_database`",
+            &format!("env.yaml:{line}:"),
+            "U+2019",
+            "curly single quote",
+        ],
+    );
 }
 
 #[test]
 fn env_unknown_key() {
-    bad_env("lyncdr_env: 1\n", "lyncdr_env: 1\neditoin: enterprise\n", &["unknown key `editoin`", "env.yaml:2:1", "did you mean `edition`?"]);
+    bad_env(
+        "lyncdr_env: 1\n",
+        "lyncdr_env: 1\neditoin: enterprise\n",
+        &["unknown key `editoin`", "env.yaml:2:1", "did you mean `edition`?"],
+    );
 }
 
 #[test]
 fn env_bad_choice_and_sql_instance() {
     let line = line_of("user_data_restore:");
-    bad_env("user_data_restore: B", "user_data_restore: C", &["`options.user_data_restore`", &format!("env.yaml:{line}:"), "`A`, `B`"]);
-    bad_env("instance: rtc", "instance: rtc;DROP", &["`sql.backend.instance`", "instance name"]);
+    bad_env(
+        "user_data_restore: B",
+        "user_data_restore: C",
+        &[
+            "`options.user_data_restore`",
+            &format!("env.yaml:{line}:"),
+            "`A`, `B`",
+        ],
+    );
+    bad_env(
+        "instance: rtc",
+        "instance: rtc;DROP",
+        &["`sql.backend.instance`", "instance name"],
+    );
 }
 
 #[test]
 fn env_missing_format_line() {
-    bad_env("lyncdr_env: 1\n", "# no version\n", &["is not an environment file", "env.yaml:1:1"]);
+    bad_env(
+        "lyncdr_env: 1\n",
+        "# no version\n",
+        &["is not an environment file", "env.yaml:1:1"],
+    );
 }
 
 #[test]
 fn missing_value_names_the_key_and_nothing_is_rendered() {
     let example = std::fs::read_to_string(example_env()).expect("example");
-    let line = example.lines().find(|l| l.contains("rgs_export:")).expect("rgs line");
+    let line = example
+        .lines()
+        .find(|l| l.contains("rgs_export:"))
+        .expect("rgs line");
     let run = Test::new()
         .file("env.yaml", &example.replace(line, ""))
         .args(["plan", "rgs-restore", "--env", "env.yaml"])
@@ -214,12 +328,26 @@ fn missing_value_names_the_key_and_nothing_is_rendered() {
 #[test]
 fn bad_set_is_refused() {
     Test::new()
-        .args(["plan", "cms-move", "--env", &example_env(), "--set", "pools.target=a'b.com"])
+        .args([
+            "plan",
+            "cms-move",
+            "--env",
+            &example_env(),
+            "--set",
+            "pools.target=a'b.com",
+        ])
         .run()
         .status(2)
         .stderr_has("`pools.target` (from --set)");
     Test::new()
-        .args(["plan", "cms-move", "--env", &example_env(), "--set", "pool.target=x"])
+        .args([
+            "plan",
+            "cms-move",
+            "--env",
+            &example_env(),
+            "--set",
+            "pool.target=x",
+        ])
         .run()
         .status(2)
         .stderr_has("did you mean `pools.target`?");
@@ -227,5 +355,9 @@ fn bad_set_is_refused() {
 
 #[test]
 fn missing_environment_file() {
-    Test::new().args(["plan", "cms-move", "--env", "nope.yaml"]).run().status(2).stderr_has("cannot read environment file `nope.yaml`");
+    Test::new()
+        .args(["plan", "cms-move", "--env", "nope.yaml"])
+        .run()
+        .status(2)
+        .stderr_has("cannot read environment file `nope.yaml`");
 }

@@ -12,17 +12,28 @@ use std::sync::OnceLock;
 
 fn example() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| std::fs::read_to_string(crate::builder::repo().join("runbooks/examples/contoso.yaml")).expect("example"))
+    TEXT.get_or_init(|| {
+        std::fs::read_to_string(crate::builder::repo().join("runbooks/examples/contoso.yaml"))
+            .expect("example")
+    })
 }
 
 fn plan(runbook: &str, sets: &[String]) -> Result<Plan, String> {
     thread_local!(static LIB: Library = Library::load(None, None).expect("built-in library"));
-    let env = Environment::parse(SourceFile::new("contoso.yaml", None, example()), sets).map_err(|d| d.to_string())?;
-    LIB.with(|lib| Plan::build(lib.get(runbook).expect("runbook"), &env, &lib.templates).map_err(|d| d.to_string()))
+    let env = Environment::parse(SourceFile::new("contoso.yaml", None, example()), sets)
+        .map_err(|d| d.to_string())?;
+    LIB.with(|lib| {
+        Plan::build(lib.get(runbook).expect("runbook"), &env, &lib.templates).map_err(|d| d.to_string())
+    })
 }
 
 fn command<'p>(plan: &'p Plan, needle: &str) -> &'p str {
-    plan.steps.iter().flat_map(|s| &s.commands).map(|c| c.text.as_str()).find(|t| t.contains(needle)).expect(needle)
+    plan.steps
+        .iter()
+        .flat_map(|s| &s.commands)
+        .map(|c| c.text.as_str())
+        .find(|t| t.contains(needle))
+        .expect(needle)
 }
 
 /// Strings biased towards what breaks quoting: quotes of every kind, `$(`, backticks, `;`,
@@ -111,11 +122,31 @@ proptest! {
 #[test]
 fn o_brien_comes_out_right_in_every_language() {
     let path = r"C:\Backups\O'Brien\rtc.bak";
-    let p = plan("backend-restore", &[format!("backups.rtc_database={path}"), "options.user_data_restore=A".into()]).expect("plan");
+    let p = plan(
+        "backend-restore",
+        &[
+            format!("backups.rtc_database={path}"),
+            "options.user_data_restore=A".into(),
+        ],
+    )
+    .expect("plan");
     assert!(command(&p, "RESTORE DATABASE").contains(r"FROM DISK = N'C:\Backups\O''Brien\rtc.bak'"));
-    let p = plan("backend-restore", &[format!("backups.user_data={}", path.replace("rtc.bak", "u.xml"))]).expect("plan");
+    let p = plan(
+        "backend-restore",
+        &[format!("backups.user_data={}", path.replace("rtc.bak", "u.xml"))],
+    )
+    .expect("plan");
     let ps = command(&p, "/import");
     assert!(ps.contains(r"'/hrxmlfile:C:\Backups\O''Brien\u.xml'"), "{ps}");
-    let cmd = p.steps.iter().flat_map(|s| &s.commands).find(|c| c.alternative).expect("cmd form");
-    assert!(cmd.text.contains(r#""/hrxmlfile:C:\Backups\O'Brien\u.xml""#), "{}", cmd.text);
+    let cmd = p
+        .steps
+        .iter()
+        .flat_map(|s| &s.commands)
+        .find(|c| c.alternative)
+        .expect("cmd form");
+    assert!(
+        cmd.text.contains(r#""/hrxmlfile:C:\Backups\O'Brien\u.xml""#),
+        "{}",
+        cmd.text
+    );
 }

@@ -1,7 +1,7 @@
 //! `lyncdr plan`: every rendered command is well-formed, ASCII and fully rendered; the text and
 //! JSON plans for the example environment are pinned by snapshots.
 
-use crate::builder::{example_env, repo, Test, RUNBOOKS};
+use crate::builder::{RUNBOOKS, Test, example_env, repo};
 use crate::powershell;
 use crate::source_mapping::plan_json;
 use lyncdr::escape::split_windows_args;
@@ -11,8 +11,17 @@ fn commands(plan: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for s in plan["steps"].as_array().expect("steps") {
         let id = s["id"].as_str().unwrap_or("").to_owned();
-        for c in s["commands"].as_array().into_iter().flatten().chain(s.get("verify").filter(|v| v.is_object())) {
-            out.push((id.clone(), c["language"].as_str().unwrap_or("").to_owned(), c["text"].as_str().unwrap_or("").to_owned()));
+        for c in s["commands"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(s.get("verify").filter(|v| v.is_object()))
+        {
+            out.push((
+                id.clone(),
+                c["language"].as_str().unwrap_or("").to_owned(),
+                c["text"].as_str().unwrap_or("").to_owned(),
+            ));
         }
     }
     out
@@ -22,19 +31,28 @@ fn commands(plan: &Value) -> Vec<(String, String, String)> {
 fn every_command_parses_is_ascii_and_fully_rendered() {
     for runbook in RUNBOOKS {
         for option in ["A", "B"] {
-            let plan = plan_json(runbook, &["--set", &format!("options.user_data_restore={option}")]);
+            let plan = plan_json(
+                runbook,
+                &["--set", &format!("options.user_data_restore={option}")],
+            );
             let cmds = commands(&plan);
             assert!(!cmds.is_empty(), "{runbook}");
             for (step, language, text) in cmds {
                 assert!(text.is_ascii(), "{runbook}/{step}: not ASCII:\n{text}");
-                assert!(!text.contains("{{") && !text.contains("}}"), "{runbook}/{step}: unrendered:\n{text}");
+                assert!(
+                    !text.contains("{{") && !text.contains("}}"),
+                    "{runbook}/{step}: unrendered:\n{text}"
+                );
                 for bad in ['\u{2013}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}'] {
                     assert!(!text.contains(bad));
                 }
                 match language.as_str() {
                     "powershell" => {
                         let errors = powershell::errors(&text);
-                        assert!(errors.is_empty(), "{runbook}/{step}: PowerShell does not parse: {errors:?}\n{text}");
+                        assert!(
+                            errors.is_empty(),
+                            "{runbook}/{step}: PowerShell does not parse: {errors:?}\n{text}"
+                        );
                     }
                     "sql" => {
                         powershell::sql_tokens(&text).unwrap_or_else(|e| panic!("{runbook}/{step}: {e}"));
@@ -57,28 +75,66 @@ fn json_plan_has_the_documented_shape() {
         assert!(s["commands"].is_array());
     }
     // Option B is chosen in the example: option A's SQL restore is skipped, with its command kept.
-    let restore = plan["steps"].as_array().expect("steps").iter().find(|s| s["id"] == "restore-rtc-sql").expect("step");
+    let restore = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "restore-rtc-sql")
+        .expect("step");
     assert_eq!(restore["skipped"], true);
-    assert!(restore["reason"].as_str().unwrap_or("").contains("options.user_data_restore"));
-    assert!(restore["commands"][0]["text"].as_str().unwrap_or("").contains("RESTORE DATABASE [rtc]"));
+    assert!(
+        restore["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("options.user_data_restore")
+    );
+    assert!(
+        restore["commands"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("RESTORE DATABASE [rtc]")
+    );
 }
 
 /// The user-data export path of the example has a space; it must reach DBImpExp.exe intact
 /// whether the import is started from PowerShell or from cmd.exe.
 #[test]
 fn dbimpexp_path_with_spaces_reaches_it_intact() {
-    let plan = plan_json("backend-restore", &["--set", r"backups.user_data=C:\Lync Backups\O'Brien & Co\Saved Data.xml"]);
-    let import: Vec<_> = commands(&plan).into_iter().filter(|c| c.0 == "import-user-data").collect();
+    let plan = plan_json(
+        "backend-restore",
+        &[
+            "--set",
+            r"backups.user_data=C:\Lync Backups\O'Brien & Co\Saved Data.xml",
+        ],
+    );
+    let import: Vec<_> = commands(&plan)
+        .into_iter()
+        .filter(|c| c.0 == "import-user-data")
+        .collect();
     let expected_arg = r"/hrxmlfile:C:\Lync Backups\O'Brien & Co\Saved Data.xml";
-    let ps = import.iter().find(|c| c.1 == "powershell").expect("PowerShell form");
+    let ps = import
+        .iter()
+        .find(|c| c.1 == "powershell")
+        .expect("PowerShell form");
     // PowerShell passes each string argument to a native program as one argument.
     assert!(powershell::errors(&ps.2).is_empty(), "{}", ps.2);
-    assert!(powershell::verbatim_strings(&ps.2).contains(&expected_arg.to_owned()), "{}", ps.2);
+    assert!(
+        powershell::verbatim_strings(&ps.2).contains(&expected_arg.to_owned()),
+        "{}",
+        ps.2
+    );
     let cmd = import.iter().find(|c| c.1 == "cmd").expect("cmd.exe form");
-    let line = cmd.2.lines().find(|l| l.to_ascii_lowercase().contains("dbimpexp")).expect("command line");
+    let line = cmd
+        .2
+        .lines()
+        .find(|l| l.to_ascii_lowercase().contains("dbimpexp"))
+        .expect("command line");
     let args = split_windows_args(line);
     assert!(args.contains(&expected_arg.to_owned()), "{args:?} from {line}");
-    assert!(args.contains(&r"/sqlserver:be01.contoso.com\rtc".to_owned()), "{args:?}");
+    assert!(
+        args.contains(&r"/sqlserver:be01.contoso.com\rtc".to_owned()),
+        "{args:?}"
+    );
     // `&` is inside the quotes, so cmd.exe does not split the command there.
     assert_eq!(line.matches('"').count() % 2, 0);
 }
@@ -86,7 +142,14 @@ fn dbimpexp_path_with_spaces_reaches_it_intact() {
 #[test]
 fn a_percent_sign_is_refused_for_cmd_exe_naming_the_key() {
     Test::new()
-        .args(["plan", "backend-restore", "--env", &example_env(), "--set", r"backups.user_data=C:\100%\u.xml"])
+        .args([
+            "plan",
+            "backend-restore",
+            "--env",
+            &example_env(),
+            "--set",
+            r"backups.user_data=C:\100%\u.xml",
+        ])
         .run()
         .status(2)
         .stderr_has("`backups.user_data`")
@@ -95,7 +158,12 @@ fn a_percent_sign_is_refused_for_cmd_exe_naming_the_key() {
 
 fn snapshot_test(runbook: &str, format: &str) -> String {
     let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
-    Test::new().file("contoso.yaml", &env).args(["plan", runbook, "--env", "contoso.yaml", "--format", format]).run().success().stdout
+    Test::new()
+        .file("contoso.yaml", &env)
+        .args(["plan", runbook, "--env", "contoso.yaml", "--format", format])
+        .run()
+        .success()
+        .stdout
 }
 
 #[test]
@@ -112,7 +180,10 @@ fn plan_json_snapshot() {
 
 #[test]
 fn colour_only_on_a_terminal() {
-    let out = Test::new().args(["plan", "rgs-restore", "--env", &example_env()]).run().success();
+    let out = Test::new()
+        .args(["plan", "rgs-restore", "--env", &example_env()])
+        .run()
+        .success();
     assert!(!out.stdout.contains('\u{1b}'), "escape codes in piped output");
 }
 
@@ -122,14 +193,27 @@ fn list_and_show() {
     for id in RUNBOOKS {
         assert!(out.stdout.contains(id));
     }
-    Test::new().args(["show", "backend-restore"]).run().success().stdout_has("restore-rtc-sql").stdout_has("sql.backend.fqdn");
-    Test::new().args(["show", "backend-restor"]).run().status(2).stderr_has("did you mean `backend-restore`");
+    Test::new()
+        .args(["show", "backend-restore"])
+        .run()
+        .success()
+        .stdout_has("restore-rtc-sql")
+        .stdout_has("sql.backend.fqdn");
+    Test::new()
+        .args(["show", "backend-restor"])
+        .run()
+        .status(2)
+        .stderr_has("did you mean `backend-restore`");
 }
 
 #[test]
 fn works_from_any_folder_with_the_built_in_runbooks() {
     // The test folder is empty: runbooks and templates come from the binary.
-    Test::new().args(["plan", "cms-move", "--env", &example_env()]).run().success().stdout_has("Move-CsManagementServer");
+    Test::new()
+        .args(["plan", "cms-move", "--env", &example_env()])
+        .run()
+        .success()
+        .stdout_has("Move-CsManagementServer");
 }
 
 #[test]
@@ -137,6 +221,22 @@ fn own_runbooks_and_templates_folders_replace_the_built_in_ones() {
     let t = Test::new()
         .file("rb/mini.yaml", crate::diagnostics::MINI)
         .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}");
-    let out = t.args(["--runbooks", "rb", "--templates", "tpl", "plan", "mini", "--env", &example_env()]).run().success();
-    assert!(out.stdout.contains("Get-CsPool -Identity 'pool01.contoso.com'"), "{}", out.stdout);
+    let out = t
+        .args([
+            "--runbooks",
+            "rb",
+            "--templates",
+            "tpl",
+            "plan",
+            "mini",
+            "--env",
+            &example_env(),
+        ])
+        .run()
+        .success();
+    assert!(
+        out.stdout.contains("Get-CsPool -Identity 'pool01.contoso.com'"),
+        "{}",
+        out.stdout
+    );
 }

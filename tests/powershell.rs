@@ -5,7 +5,9 @@ use tree_sitter::{Node, Parser};
 
 pub fn parse(text: &str) -> tree_sitter::Tree {
     let mut parser = Parser::new();
-    parser.set_language(&tree_sitter_powershell::LANGUAGE.into()).expect("grammar");
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .expect("grammar");
     parser.parse(text, None).expect("parse")
 }
 
@@ -16,7 +18,13 @@ pub fn errors(text: &str) -> Vec<String> {
     walk(tree.root_node(), &mut |n| {
         if n.is_error() || n.is_missing() {
             let p = n.start_position();
-            out.push(format!("{} at {}:{}: {:?}", n.kind(), p.row + 1, p.column + 1, &text[n.byte_range()]));
+            out.push(format!(
+                "{} at {}:{}: {:?}",
+                n.kind(),
+                p.row + 1,
+                p.column + 1,
+                &text[n.byte_range()]
+            ));
         }
     });
     out
@@ -29,7 +37,10 @@ pub fn verbatim_strings(text: &str) -> Vec<String> {
     walk(tree.root_node(), &mut |n| {
         if n.kind() == "verbatim_string_characters" {
             let raw = &text[n.byte_range()];
-            let inner = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')).unwrap_or(raw);
+            let inner = raw
+                .strip_prefix('\'')
+                .and_then(|r| r.strip_suffix('\''))
+                .unwrap_or(raw);
             out.push(inner.replace("''", "'"));
         }
     });
@@ -105,7 +116,9 @@ pub fn sql_tokens(text: &str) -> Result<Vec<SqlToken>, String> {
             while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '@') {
                 i += 1;
             }
-            out.push(SqlToken::Word(chars[start..i].iter().collect::<String>().to_uppercase()));
+            out.push(SqlToken::Word(
+                chars[start..i].iter().collect::<String>().to_uppercase(),
+            ));
         } else {
             out.push(SqlToken::Punct(c));
             i += 1;

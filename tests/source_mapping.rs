@@ -1,7 +1,7 @@
 //! Every lettered step of each source procedure maps to a step, and every cmdlet the source names
 //! appears in the rendered plan of the runbook that encodes it.
 
-use crate::builder::{example_env, Test};
+use crate::builder::{Test, example_env};
 use serde_json::Value;
 
 pub fn plan_json(runbook: &str, extra: &[&str]) -> Value {
@@ -18,22 +18,32 @@ fn steps(plan: &Value) -> Vec<(String, String)> {
         .as_array()
         .expect("steps")
         .iter()
-        .map(|s| (s["label"].as_str().unwrap_or("").to_owned(), s["id"].as_str().unwrap_or("").to_owned()))
+        .map(|s| {
+            (
+                s["label"].as_str().unwrap_or("").to_owned(),
+                s["id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect()
 }
 
 /// The source's letters, in order, each with the step id that encodes it.
 fn lettered(plan: &Value) -> Vec<(String, String)> {
-    steps(plan).into_iter().filter(|(label, _)| !label.is_empty() && !label.contains('.')).fold(Vec::new(), |mut acc, (l, id)| {
-        if acc.last().is_none_or(|(last, _): &(String, String)| *last != l) {
-            acc.push((l, id));
-        }
-        acc
-    })
+    steps(plan)
+        .into_iter()
+        .filter(|(label, _)| !label.is_empty() && !label.contains('.'))
+        .fold(Vec::new(), |mut acc, (l, id)| {
+            if acc.last().is_none_or(|(last, _): &(String, String)| *last != l) {
+                acc.push((l, id));
+            }
+            acc
+        })
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
 }
 
 #[test]
@@ -55,15 +65,24 @@ fn cms_move_steps_a_to_j() {
         ])
     );
     let ids: Vec<String> = steps(&plan).into_iter().map(|s| s.1).collect();
-    assert!(ids.contains(&"move-cac-pdp".to_owned()), "the optional CAC PDP step: {ids:?}");
-    assert!(ids.contains(&"rgs.import-rgs-configuration".to_owned()), "{ids:?}");
+    assert!(
+        ids.contains(&"move-cac-pdp".to_owned()),
+        "the optional CAC PDP step: {ids:?}"
+    );
+    assert!(
+        ids.contains(&"rgs.import-rgs-configuration".to_owned()),
+        "{ids:?}"
+    );
 }
 
 #[test]
 fn cms_restore_steps_a_to_n() {
     let plan = plan_json("cms-restore", &[]);
     let letters: Vec<String> = lettered(&plan).into_iter().map(|l| l.0).collect();
-    assert_eq!(letters, "ABCDEFGHIJKLMN".chars().map(String::from).collect::<Vec<_>>());
+    assert_eq!(
+        letters,
+        "ABCDEFGHIJKLMN".chars().map(String::from).collect::<Vec<_>>()
+    );
     assert_eq!(
         lettered(&plan),
         pairs(&[
@@ -86,7 +105,10 @@ fn cms_restore_steps_a_to_n() {
     // Step L's options, and the IMPORTANT note (db_chaining after option A).
     let all = steps(&plan);
     for (label, id) in [("L.A", "restore-rtc-sql"), ("L.B", "import-user-data")] {
-        assert!(all.contains(&(label.to_owned(), id.to_owned())), "{label} {id} in {all:?}");
+        assert!(
+            all.contains(&(label.to_owned(), id.to_owned())),
+            "{label} {id} in {all:?}"
+        );
     }
     assert!(all.iter().any(|s| s.1 == "enable-db-chaining"));
 }
@@ -113,17 +135,31 @@ fn backend_restore_steps_a_to_g() {
 
 #[test]
 fn rgs_restore_steps() {
-    let ids: Vec<String> = steps(&plan_json("rgs-restore", &[])).into_iter().map(|s| s.1).collect();
+    let ids: Vec<String> = steps(&plan_json("rgs-restore", &[]))
+        .into_iter()
+        .map(|s| s.1)
+        .collect();
     assert_eq!(
         ids,
-        ["get-rgs-scripts", "list-rgs-contacts", "review-rgs-contacts", "delete-rgs-contacts", "import-rgs-configuration"]
+        [
+            "get-rgs-scripts",
+            "list-rgs-contacts",
+            "review-rgs-contacts",
+            "delete-rgs-contacts",
+            "import-rgs-configuration"
+        ]
     );
 }
 
 fn all_commands(plan: &Value) -> String {
     let mut out = String::new();
     for s in plan["steps"].as_array().expect("steps") {
-        for c in s["commands"].as_array().into_iter().flatten().chain(s["verify"].as_object().map(|_| &s["verify"])) {
+        for c in s["commands"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(s["verify"].as_object().map(|_| &s["verify"]))
+        {
             out.push_str(c["text"].as_str().unwrap_or(""));
             out.push('\n');
         }
@@ -134,16 +170,81 @@ fn all_commands(plan: &Value) -> String {
 #[test]
 fn every_cmdlet_of_the_source_is_in_the_plan() {
     let expected: [(&str, &[&str]); 4] = [
-        ("cms-move", &["Install-CsDatabase", "-CentralManagementDatabase", "Move-CsManagementServer", "Enable-CsTopology", "Get-CsConferenceDirectory", "Move-CsConferenceDirectory", "Get-CsUser", "Move-CsUser", "Move-CsApplicationEndpoint", "Update-CsUserDatabase", "dbimpexp", "/import", "/restype:all", "Get-CsApplicationContact", "Import-CsRgsConfiguration"]),
-        ("cms-restore", &["Install-CsDatabase", "-CentralManagementDatabase", "Set-CsConfigurationStoreLocation", "Import-CsConfiguration", "Import-CsLisConfiguration", "-ConfiguredDatabases", "Update-CsUserDatabase", "dbimpexp", "Get-CsApplicationContact", "Import-CsRgsConfiguration", "RESTORE DATABASE", "SINGLE_USER", "WITH REPLACE", "db_chaining"]),
-        ("backend-restore", &["Install-CsDatabase", "-ConfiguredDatabases", "RESTORE DATABASE", "WITH REPLACE", "Update-CsUserDatabase", "dbimpexp", "Get-CsApplicationContact", "-Delete", "Import-CsRgsConfiguration", "db_chaining"]),
-        ("rgs-restore", &["Get-CsApplicationContact", "urn:application:Rgs", "MSRTCSIP-ApplicationOptions=1", "-Delete", "RgsImportExport.ps1", "Import-CsRgsConfiguration", "ApplicationServer:"]),
+        (
+            "cms-move",
+            &[
+                "Install-CsDatabase",
+                "-CentralManagementDatabase",
+                "Move-CsManagementServer",
+                "Enable-CsTopology",
+                "Get-CsConferenceDirectory",
+                "Move-CsConferenceDirectory",
+                "Get-CsUser",
+                "Move-CsUser",
+                "Move-CsApplicationEndpoint",
+                "Update-CsUserDatabase",
+                "dbimpexp",
+                "/import",
+                "/restype:all",
+                "Get-CsApplicationContact",
+                "Import-CsRgsConfiguration",
+            ],
+        ),
+        (
+            "cms-restore",
+            &[
+                "Install-CsDatabase",
+                "-CentralManagementDatabase",
+                "Set-CsConfigurationStoreLocation",
+                "Import-CsConfiguration",
+                "Import-CsLisConfiguration",
+                "-ConfiguredDatabases",
+                "Update-CsUserDatabase",
+                "dbimpexp",
+                "Get-CsApplicationContact",
+                "Import-CsRgsConfiguration",
+                "RESTORE DATABASE",
+                "SINGLE_USER",
+                "WITH REPLACE",
+                "db_chaining",
+            ],
+        ),
+        (
+            "backend-restore",
+            &[
+                "Install-CsDatabase",
+                "-ConfiguredDatabases",
+                "RESTORE DATABASE",
+                "WITH REPLACE",
+                "Update-CsUserDatabase",
+                "dbimpexp",
+                "Get-CsApplicationContact",
+                "-Delete",
+                "Import-CsRgsConfiguration",
+                "db_chaining",
+            ],
+        ),
+        (
+            "rgs-restore",
+            &[
+                "Get-CsApplicationContact",
+                "urn:application:Rgs",
+                "MSRTCSIP-ApplicationOptions=1",
+                "-Delete",
+                "RgsImportExport.ps1",
+                "Import-CsRgsConfiguration",
+                "ApplicationServer:",
+            ],
+        ),
     ];
     for (runbook, names) in expected {
         // Both options, so each branch's commands are rendered (skipped steps keep theirs).
         let text = all_commands(&plan_json(runbook, &["--set", "options.user_data_restore=A"]));
         for name in names {
-            assert!(text.contains(&name.to_ascii_lowercase()), "{runbook}: `{name}` missing from the plan");
+            assert!(
+                text.contains(&name.to_ascii_lowercase()),
+                "{runbook}: `{name}` missing from the plan"
+            );
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[Path
 /// Runbooks have top-level `steps:`; anything else is taken for an environment file, which then
 /// explains what it lacks.
 fn is_environment(text: &str) -> bool {
-    text.lines().any(|l| l.starts_with(&format!("{}:", schema::FORMAT_KEY)))
+    text.lines()
+        .any(|l| l.starts_with(&format!("{}:", schema::FORMAT_KEY)))
         || !text.lines().any(|l| l.starts_with("steps:"))
 }

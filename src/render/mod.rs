@@ -66,9 +66,9 @@ impl Templates {
             .map_err(|e| {
                 let pos = e.pos();
                 // The grammar's list of expected tokens helps nobody writing a runbook.
-            let reason = e.reason().to_string();
-            let reason = reason.split(": expected").next().unwrap_or_default().to_owned();
-            (reason, pos)
+                let reason = e.reason().to_string();
+                let reason = reason.split(": expected").next().unwrap_or_default().to_owned();
+                (reason, pos)
             })
     }
 
