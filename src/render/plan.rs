@@ -3,7 +3,7 @@
 //! commands too, so a reviewer sees the branch not taken. Used by `plan`, `run` and `bundle`.
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::env::Environment;
+use crate::env::{Environment, schema};
 use crate::render::Templates;
 use crate::runbook::{
     Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, RunsOn, Step, StepKind,
@@ -80,6 +80,9 @@ pub struct PlannedStep {
     pub choice: Option<String>,
     pub idempotent: bool,
     pub skippable: bool,
+    /// The SQL server (`fqdn\instance`) the step's inputs name, where T-SQL is run with sqlcmd.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql_server: Option<String>,
 }
 
 impl Plan {
@@ -277,6 +280,12 @@ fn plan_step(
         choice,
         idempotent: step.idempotent,
         skippable: step.skippable,
+        sql_server: step
+            .inputs
+            .iter()
+            .filter(|i| schema::type_of(&i.env) == Some(crate::env::ValueType::SqlServer))
+            .find_map(|i| env.get(&i.env))
+            .map(|e| e.value.display()),
     }
 }
 
