@@ -11,6 +11,8 @@ Exit codes:
   2  invalid runbook, environment or value; audit: not ready
   3  usage or I/O error (audit); run: an interrupted step needs a decision
   4  run: a prerequisite is not met and --yes was given
+  5  run: a command failed and --yes was given
+  130  run: interrupted with Ctrl-C while a command ran
 
 Examples:
   lyncdr list
@@ -18,6 +20,9 @@ Examples:
   lyncdr plan cms-move --env contoso.yaml
   lyncdr plan backend-restore --env contoso.yaml --set options.user_data_restore=A
   lyncdr validate runbooks/*.yaml contoso.yaml
+  lyncdr run backend-restore --env contoso.yaml --backups /mnt/lyncbackup --evidence 30024.xml
+  lyncdr status --state .lyncdr/backend-restore.json
+  lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip
   lyncdr audit \\\\backup01\\lync --env contoso.yaml";
 
 #[derive(Debug, Parser)]
@@ -75,6 +80,54 @@ pub enum Command {
         /// Runbook (.yaml with `steps:`) or environment files (with `lyncdr_env:`); none: the built-in runbooks
         files: Vec<PathBuf>,
     },
+    /// Guided recovery: step by step, prerequisites checked, progress checkpointed
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// The steps of a run and their status, from its state file
+    Status {
+        /// State file of the run
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// After-action report of a run, in Markdown
+    Report {
+        /// State file of the run
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+    },
+    /// Decide about a step that was interrupted or failed: it took effect (--done) or must run again (--retry)
+    Resolve {
+        /// Step id (as `lyncdr status` shows it)
+        step: String,
+        /// The step took effect: record it done
+        #[arg(long, conflicts_with = "retry", required_unless_present = "retry")]
+        done: bool,
+        /// The step did not take effect: run it again on the next `lyncdr run`
+        #[arg(long)]
+        retry: bool,
+        /// State file of the run
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// Who decides (default: LYNCDR_OPERATOR, USER or USERNAME)
+        #[arg(long)]
+        operator: Option<String>,
+    },
+    /// Write reviewed PowerShell scripts that recover the deployment without lyncdr
+    Bundle {
+        /// Runbook id (see `lyncdr list`)
+        runbook: String,
+        #[command(flatten)]
+        env: EnvArgs,
+        /// Folder to write the bundle to (must be empty, new, or an earlier bundle)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write DIR.zip
+        #[arg(long)]
+        zip: bool,
+    },
     /// Could we recover today? Check the backups in DIR against every runbook and option
     #[command(
         after_help = "Exit codes: 0 ready, 1 degraded, 2 not ready, 3 usage or I/O error.\n\n\
@@ -99,6 +152,61 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
         #[arg(long)]
         write_sums: bool,
     },
+}
+
+const RUN_HELP: &str = "\
+Every step is shown with its explanation, warnings and copy-ready commands. PowerShell steps can
+be run through a PowerShell program (--powershell), T-SQL through sqlcmd (--sqlcmd); where
+neither exists (a Linux laptop) you run the command on the server and confirm.
+
+Progress is checkpointed in the state file after every change: run the same command again to
+resume. A step that may have run is never re-run without a decision (`lyncdr resolve`).
+
+Prerequisites: backups are looked for by file name in --backups DIR (a local copy of the backup
+folder); event 30024 (User Replicator finished its sync) in an export of the Lync Server log given
+with --evidence (wevtutil epl \"Lync Server\" f.evtx, or wevtutil qe ... /f:xml).
+
+Examples:
+  lyncdr run backend-restore --env contoso.yaml --backups /mnt/backup --evidence 30024.xml
+  lyncdr run backend-restore --env contoso.yaml --dry-run
+  lyncdr run rgs-restore --env contoso.yaml --yes --powershell pwsh --backups ./backups";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Runbook id (see `lyncdr list`)
+    pub runbook: String,
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// State file (default: .lyncdr/RUNBOOK.json in the current folder)
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Walk the whole flow and check prerequisites, but run nothing and write no checkpoint
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Answer every confirmation yes and every choice from the environment (rehearsals, tests)
+    #[arg(long)]
+    pub yes: bool,
+    /// Resume even though the runbook or environment changed since the checkpoint
+    #[arg(long)]
+    pub accept_changes: bool,
+    /// Who is running the recovery (default: LYNCDR_OPERATOR, USER or USERNAME)
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// Program that runs PowerShell steps
+    #[arg(long, value_name = "PROGRAM", default_value = "powershell.exe")]
+    pub powershell: String,
+    /// Program that runs T-SQL steps
+    #[arg(long, value_name = "PROGRAM", default_value = "sqlcmd")]
+    pub sqlcmd: String,
+    /// Local folder standing for the backup location (backups looked up by file name)
+    #[arg(long, value_name = "DIR")]
+    pub backups: Option<PathBuf>,
+    /// Exported event log (.evtx or wevtutil XML) proving event 30024; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Vec<PathBuf>,
+    /// Time limit for one command (e.g. 30m, 4h)
+    #[arg(long, value_name = "DURATION", default_value = "4h")]
+    pub step_timeout: String,
 }
 
 #[derive(Debug, Args)]

@@ -9,3 +9,7 @@ pub const INVALID: u8 = 2;
 pub const IO: u8 = 3;
 /// run: a prerequisite is not met and `--yes` was given.
 pub const PREREQUISITE: u8 = 4;
+/// run: a command failed and `--yes` was given.
+pub const FAILED: u8 = 5;
+/// run: stopped with Ctrl-C while a command ran (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;

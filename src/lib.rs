@@ -12,9 +12,11 @@ pub mod env;
 pub mod escape;
 pub mod exit;
 pub mod render;
+pub mod run;
 pub mod runbook;
 pub mod source;
 pub mod suggest;
+pub mod terminal;
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -109,12 +109,12 @@ proptest! {
     ) {
         let fqdn = format!("{head}{evil}{tail}.contoso.com");
         // From the command line ...
-        let e = plan("cms-move", &[format!("pools.target={fqdn}")]).err().expect("refused");
+        let e = plan("cms-move", &[format!("pools.target={fqdn}")]).expect_err("refused");
         prop_assert!(e.contains("`pools.target`"), "{}", e);
         // ... and from the file, where the error points at the line.
         let text = example().replace("target: pool02.contoso.com", &format!("target: {}", serde_json::to_string(&fqdn).expect("json")));
         prop_assert_ne!(&text, example());
-        let e = Environment::parse(SourceFile::new("contoso.yaml", None, text), &[]).err().expect("refused").to_string();
+        let e = Environment::parse(SourceFile::new("contoso.yaml", None, text), &[]).expect_err("refused").to_string();
         prop_assert!(e.contains("`pools.target`") && e.contains("contoso.yaml:"), "{}", e);
     }
 }

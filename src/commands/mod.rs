@@ -1,6 +1,7 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
 mod plan;
+mod run;
 mod show;
 mod validate;
 
@@ -58,6 +59,20 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Validate { files } => {
             validate::validate(g.runbooks.as_deref(), g.templates.as_deref(), &files)
         }
+        Command::Run(args) => run::run(&library()?, args),
+        Command::Status { state, format } => run::status(&state, format),
+        Command::Report { state } => run::report(&state),
+        Command::Resolve {
+            step,
+            done,
+            retry: _,
+            state,
+            operator,
+        } => run::resolve(&step, done, &state, operator),
+        Command::Bundle { .. } => Err(Error::Other {
+            message: "bundle is not available yet".into(),
+            code: exit::IO,
+        }),
         Command::Audit { .. } => Err(Error::Other {
             message: "audit is not available yet".into(),
             code: exit::IO,

@@ -52,6 +52,13 @@ fn prerequisite_line(p: &super::plan::PlannedPrerequisite) -> String {
     }
 }
 
+/// One step as `plan` prints it (used by `run` before each step).
+pub fn step_block(s: &PlannedStep, total: usize) -> String {
+    let mut out = String::new();
+    step(&mut out, s, total);
+    out
+}
+
 fn step(out: &mut String, s: &PlannedStep, total: usize) {
     let label = if s.label.is_empty() {
         String::new()
@@ -149,7 +156,20 @@ fn command(out: &mut String, c: &RenderedCommand, skipped: bool) {
 
 /// Word-wrap `text` (paragraphs kept) with every line indented.
 pub fn wrap(out: &mut String, text: &str, indent: &str) {
-    for para in text.split("\n\n") {
+    // Paragraphs, and list items (`- ...`) on lines of their own, keep their breaks.
+    let mut paras: Vec<String> = Vec::new();
+    for block in text.split("\n\n") {
+        let mut cur = String::new();
+        for line in block.lines() {
+            if line.trim_start().starts_with("- ") && !cur.is_empty() {
+                paras.push(std::mem::take(&mut cur));
+            }
+            cur.push_str(line);
+            cur.push('\n');
+        }
+        paras.push(cur);
+    }
+    for para in &paras {
         let mut line = String::new();
         for word in para.split_whitespace() {
             if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > WIDTH {

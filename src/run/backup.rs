@@ -1,0 +1,142 @@
+//! Is a backup file there, of the right kind, not empty and not too old? On the operator's
+//! machine a local folder (`--backups DIR`) stands for the Windows backup location: each backup
+//! the environment names is looked up there by its file name.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub size: u64,
+    pub age: Option<Duration>,
+}
+
+/// The file name of a Windows path (`C:\Backups\rtc.bak` -> `rtc.bak`).
+pub fn file_name(windows_path: &str) -> &str {
+    windows_path.rsplit(['\\', '/']).next().unwrap_or(windows_path)
+}
+
+pub fn check(
+    artifact: &str,
+    windows_path: &str,
+    dir: &Path,
+    max_age: Option<Duration>,
+) -> Result<Found, String> {
+    let name = file_name(windows_path);
+    let path = dir.join(name);
+    let meta = std::fs::metadata(&path).map_err(|_| format!("`{name}` is not in `{}`", dir.display()))?;
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok());
+    if artifact == "file-store" {
+        if !meta.is_dir() {
+            return Err(format!(
+                "`{}` is not a folder (the File Store copy is a folder)",
+                path.display()
+            ));
+        }
+        let empty = std::fs::read_dir(&path)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true);
+        if empty {
+            return Err(format!("`{}` is empty", path.display()));
+        }
+        return Ok(Found { path, size: 0, age });
+    }
+    if !meta.is_file() {
+        return Err(format!("`{}` is not a file", path.display()));
+    }
+    if meta.len() == 0 {
+        return Err(format!("`{}` is empty", path.display()));
+    }
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(&path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let head = &head[..n];
+    let kind_ok = match artifact {
+        "cs-configuration" | "lis-configuration" | "rgs-export" => head.starts_with(b"PK\x03\x04"),
+        "user-data" => {
+            head.starts_with(&[0xFF, 0xFE])
+                || head.starts_with(&[0xEF, 0xBB, 0xBF])
+                || head.trim_ascii_start().starts_with(b"<")
+        }
+        "rtc-database" => head.starts_with(b"TAPE") || head.starts_with(b"MSSQLBAK"),
+        _ => true,
+    };
+    if !kind_ok {
+        let want = match artifact {
+            "user-data" => "DBImpExp XML",
+            "rtc-database" => "SQL Server backup (Microsoft Tape Format)",
+            _ => "zip archive",
+        };
+        return Err(format!("`{}` is not a {want}", path.display()));
+    }
+    if let (Some(max), Some(age)) = (max_age, age)
+        && age > max
+    {
+        return Err(format!(
+            "`{}` is {} old, more than the {} allowed (backups.max_age)",
+            path.display(),
+            human(age),
+            human(max)
+        ));
+    }
+    Ok(Found {
+        path,
+        size: meta.len(),
+        age,
+    })
+}
+
+pub fn human(d: Duration) -> String {
+    let h = d.as_secs() / 3600;
+    if h >= 48 {
+        format!("{} days", h / 24)
+    } else if h >= 1 {
+        format!("{h} hours")
+    } else {
+        format!("{} minutes", d.as_secs() / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_sizes_and_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rtc.bak"), b"TAPE....").unwrap();
+        std::fs::write(dir.path().join("fake.bak"), b"hello").unwrap();
+        std::fs::write(dir.path().join("empty.zip"), b"").unwrap();
+        assert!(check("rtc-database", r"C:\Backups\rtc.bak", dir.path(), None).is_ok());
+        assert!(
+            check("rtc-database", r"C:\Backups\fake.bak", dir.path(), None)
+                .unwrap_err()
+                .contains("not a SQL Server backup")
+        );
+        assert!(
+            check("cs-configuration", r"C:\B\empty.zip", dir.path(), None)
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            check("cs-configuration", r"C:\B\none.zip", dir.path(), None)
+                .unwrap_err()
+                .contains("not in")
+        );
+        assert!(
+            check(
+                "rtc-database",
+                r"C:\Backups\rtc.bak",
+                dir.path(),
+                Some(Duration::ZERO)
+            )
+            .is_err()
+        );
+    }
+}

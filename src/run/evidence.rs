@@ -1,0 +1,199 @@
+//! Evidence of Windows events, from a file the operator exported on the Lync server: an `.evtx`
+//! log (`wevtutil epl "Lync Server" f.evtx`) or event XML (`wevtutil qe ... /f:xml`, a series of
+//! `<Event>` fragments, with or without an enclosing `<Events>` root).
+
+use quick_xml::Reader;
+use quick_xml::events::Event as Xml;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: u32,
+    pub provider: String,
+    pub time: Option<jiff::Timestamp>,
+    pub computer: String,
+    pub channel: String,
+}
+
+/// Every event in the file.
+pub fn read(path: &Path) -> Result<Vec<Event>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if bytes.starts_with(b"ElfFile\0") {
+        return read_evtx(path);
+    }
+    let text = decode(&bytes)
+        .ok_or_else(|| format!("`{}` is neither an .evtx log nor event XML", path.display()))?;
+    parse_xml(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
+fn read_evtx(path: &Path) -> Result<Vec<Event>, String> {
+    let mut parser = evtx::EvtxParser::from_path(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for record in parser.records() {
+        let record = record.map_err(|e| format!("`{}`: damaged record: {e}", path.display()))?;
+        out.extend(parse_xml(&record.data).map_err(|e| format!("`{}`: {e}", path.display()))?);
+    }
+    Ok(out)
+}
+
+/// UTF-8 or UTF-16 (wevtutil writes either, depending on the console), BOM or not.
+fn decode(bytes: &[u8]) -> Option<String> {
+    let utf16 = |b: &[u8], le: bool| {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&units).ok()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok(),
+        [b'<', 0, ..] => utf16(bytes, true),
+        _ => String::from_utf8(bytes.to_vec()).ok(),
+    }
+    .filter(|t| t.trim_start().starts_with('<'))
+}
+
+pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {
+    let mut reader = Reader::from_str(text);
+    let mut out = Vec::new();
+    let mut current: Option<Event> = None;
+    let mut field = String::new();
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| format!("bad event XML at byte {}: {e}", reader.buffer_position()))?;
+        match ev {
+            Xml::Start(e) | Xml::Empty(e) => {
+                let name = e.local_name().as_ref().to_owned();
+                if name == "Event" {
+                    current = Some(Event {
+                        id: 0,
+                        provider: String::new(),
+                        time: None,
+                        computer: String::new(),
+                        channel: String::new(),
+                    });
+                }
+                if let Some(ev) = current.as_mut() {
+                    for a in e.attributes().flatten() {
+                        let key = a.key.local_name().as_ref().to_owned();
+                        let value = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default();
+                        match (name.as_str(), key.as_str()) {
+                            ("Provider", "Name") => ev.provider = value,
+                            ("TimeCreated", "SystemTime") => ev.time = parse_time(&value),
+                            _ => {}
+                        }
+                    }
+                }
+                field = name;
+            }
+            Xml::Text(t) => {
+                if let Some(ev) = current.as_mut() {
+                    let text = t.xml10_content().trim().to_owned();
+                    match field.as_str() {
+                        "EventID" => ev.id = text.parse().unwrap_or(0),
+                        "Computer" => ev.computer = text,
+                        "Channel" => ev.channel = text,
+                        _ => {}
+                    }
+                }
+            }
+            Xml::End(e) => {
+                if e.local_name().as_ref() == "Event"
+                    && let Some(ev) = current.take()
+                {
+                    out.push(ev);
+                }
+                field.clear();
+            }
+            Xml::Eof => break,
+            _ => {}
+        }
+    }
+    if current.is_some() {
+        return Err("the last <Event> is not closed (truncated file?)".into());
+    }
+    Ok(out)
+}
+
+/// Windows writes `2026-11-25T09:14:03.123456700Z`; jiff reads RFC 3339 with up to 9 digits.
+fn parse_time(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
+}
+
+/// The newest event matching `id` and `provider` that is newer than `after`.
+pub fn find<'e>(
+    events: &'e [Event],
+    id: u32,
+    provider: &str,
+    after: Option<jiff::Timestamp>,
+) -> Option<&'e Event> {
+    events
+        .iter()
+        .filter(|e| e.id == id && e.provider.eq_ignore_ascii_case(provider))
+        .filter(|e| match (after, e.time) {
+            (Some(after), Some(t)) => t > after,
+            (Some(_), None) => false,
+            (None, _) => true,
+        })
+        .max_by_key(|e| e.time)
+}
+
+/// Event XML as `wevtutil qe` prints it; used by tests and by anyone building evidence by hand.
+pub fn event_xml(id: u32, provider: &str, time: &str, computer: &str) -> String {
+    format!(
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{provider}'/>\
+<EventID Qualifiers='16384'>{id}</EventID><Level>4</Level><TimeCreated SystemTime='{time}'/>\
+<Channel>Lync Server</Channel><Computer>{computer}</Computer></System>\
+<EventData><Data>User Replicator has completed initial synchronization.</Data></EventData></Event>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_with_and_without_a_root() {
+        let one = event_xml(
+            30024,
+            "LS User Replicator",
+            "2026-11-25T09:14:03.1234567Z",
+            "fe01.contoso.com",
+        );
+        let two = event_xml(
+            32118,
+            "LS User Services",
+            "2026-11-25T09:15:00Z",
+            "fe01.contoso.com",
+        );
+        for text in [format!("{one}\n{two}"), format!("<Events>{one}{two}</Events>")] {
+            let events = parse_xml(&text).unwrap();
+            assert_eq!(events.len(), 2);
+            assert_eq!(events[0].id, 30024);
+            assert_eq!(events[0].provider, "LS User Replicator");
+            let after: jiff::Timestamp = "2026-11-25T09:00:00Z".parse().unwrap();
+            assert!(find(&events, 30024, "LS User Replicator", Some(after)).is_some());
+            let later: jiff::Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+            assert!(find(&events, 30024, "LS User Replicator", Some(later)).is_none());
+            assert!(find(&events, 30024, "LS User Services", None).is_none());
+        }
+    }
+
+    #[test]
+    fn truncated_xml_is_an_error() {
+        let one = event_xml(30024, "LS User Replicator", "2026-11-25T09:14:03Z", "fe01");
+        assert!(parse_xml(&one[..one.len() - 20]).is_err());
+    }
+}

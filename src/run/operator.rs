@@ -1,0 +1,49 @@
+//! What the run asks of the person at the keyboard. The core calls this trait; the terminal
+//! front end ([`crate::terminal`]) implements it with dialoguer, tests with a script.
+
+use crate::render::plan::PlannedStep;
+use crate::run::state::Status;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepAction {
+    /// Run the commands with the runner.
+    Run,
+    /// The operator ran them by hand (copy-ready text was shown).
+    DoneByHand,
+    Skip,
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    Recheck,
+    Evidence(PathBuf),
+    /// The operator attests the prerequisite holds; recorded as an attestation, not evidence.
+    Attest,
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    MarkDone,
+    Retry,
+    /// Run the step's read-only verify command, then ask again.
+    Verify,
+    Stop,
+}
+
+pub trait Operator {
+    /// Print text (a step, a summary, command output) for the operator.
+    fn show(&mut self, text: &str);
+    fn step_action(&mut self, step: &PlannedStep, can_run: bool) -> StepAction;
+    /// A manual step: `true` when done, `false` to stop.
+    fn manual_done(&mut self, step: &PlannedStep) -> bool;
+    /// Pick an option of a choice step (`default` is the environment's); `None` to stop.
+    fn choose_option(&mut self, step: &PlannedStep, default: usize) -> Option<usize>;
+    fn blocked(&mut self, step: &PlannedStep, problems: &[String], wants_event: bool) -> Blocked;
+    /// A confirmation prerequisite: `true` when the operator confirms the statement.
+    fn confirm(&mut self, statement: &str) -> bool;
+    /// A step found running, interrupted or failed: what now?
+    fn resume(&mut self, step: &PlannedStep, status: Status, can_verify: bool) -> Resume;
+}

@@ -1,0 +1,127 @@
+//! The after-action report: a Markdown account of a run from its state file: timeline, who
+//! confirmed what, the option taken, the prerequisite evidence, every command with its output.
+
+use super::state::{State, Status};
+use std::fmt::Write as _;
+
+fn duration(start: Option<&str>, end: Option<&str>) -> String {
+    let (Some(a), Some(b)) = (
+        start.and_then(|s| s.parse::<jiff::Timestamp>().ok()),
+        end.and_then(|s| s.parse::<jiff::Timestamp>().ok()),
+    ) else {
+        return String::new();
+    };
+    let secs = (b.as_second() - a.as_second()).max(0);
+    if secs >= 3600 {
+        format!("{}h {:02}m", secs / 3600, secs % 3600 / 60)
+    } else {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    }
+}
+
+pub fn markdown(s: &State) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Recovery report: {} ({})\n", s.title, s.runbook);
+    let _ = writeln!(out, "- Environment: `{}`", s.environment);
+    let _ = writeln!(out, "- Started: {}", s.started_at);
+    let last = s.steps.iter().filter_map(|r| r.finished_at.as_deref()).max();
+    if let Some(last) = last {
+        let _ = writeln!(out, "- Last activity: {last}");
+    }
+    let count = |st: Status| s.steps.iter().filter(|r| r.status == st).count();
+    let _ = writeln!(
+        out,
+        "- Steps: {} done, {} skipped, {} pending, {} failed, {} interrupted",
+        count(Status::Done),
+        count(Status::Skipped),
+        count(Status::Pending),
+        count(Status::Failed),
+        count(Status::Interrupted) + count(Status::Running)
+    );
+    if !s.choices.is_empty() {
+        let chosen: Vec<String> = s.choices.iter().map(|(k, v)| format!("`{k}` = {v}")).collect();
+        let _ = writeln!(out, "- Options taken: {}", chosen.join(", "));
+    }
+    let _ = writeln!(out, "\n## Timeline\n");
+    let _ = writeln!(
+        out,
+        "| # | Step | Status | Started | Finished | Duration | Operator | Note |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|------|--------|---------|----------|----------|----------|------|"
+    );
+    for (i, r) in s.steps.iter().enumerate() {
+        let label = if r.label.is_empty() {
+            r.id.clone()
+        } else {
+            format!("{} `{}`", r.label, r.id)
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {label} {} | {} | {} | {} | {} | {} | {} |",
+            i + 1,
+            r.title.replace('|', "/"),
+            r.status.name(),
+            r.started_at.as_deref().unwrap_or(""),
+            r.finished_at.as_deref().unwrap_or(""),
+            duration(r.started_at.as_deref(), r.finished_at.as_deref()),
+            r.operator.as_deref().unwrap_or(""),
+            r.note.as_deref().unwrap_or("").replace('|', "/"),
+        );
+    }
+    if !s.decisions.is_empty() {
+        let _ = writeln!(out, "\n## Decisions\n");
+        for d in &s.decisions {
+            let step = d
+                .step
+                .as_deref()
+                .map(|s| format!(" (step `{s}`)"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- {} {}{step}: {}", d.at, d.operator, d.what);
+        }
+    }
+    let evidence: Vec<_> = s.steps.iter().filter(|r| !r.evidence.is_empty()).collect();
+    if !evidence.is_empty() {
+        let _ = writeln!(out, "\n## Prerequisite evidence\n");
+        for r in evidence {
+            for e in &r.evidence {
+                let _ = writeln!(out, "- `{}`: {e}", r.id);
+            }
+        }
+    }
+    let _ = writeln!(out, "\n## Commands and output\n");
+    let mut any = false;
+    for r in s.steps.iter().filter(|r| !r.commands.is_empty()) {
+        any = true;
+        let _ = writeln!(
+            out,
+            "### {} {}\n",
+            if r.label.is_empty() { &r.id } else { &r.label },
+            r.title
+        );
+        for c in &r.commands {
+            let code = c
+                .exit_code
+                .map_or("none (did not finish)".into(), |c| c.to_string());
+            let _ = writeln!(
+                out,
+                "{} to {} ({}), exit code {code}:\n",
+                c.started_at,
+                c.finished_at.as_deref().unwrap_or("?"),
+                duration(Some(&c.started_at), c.finished_at.as_deref())
+            );
+            let fence = if c.command.contains("```") || c.output.contains("```") {
+                "````"
+            } else {
+                "```"
+            };
+            let _ = writeln!(out, "{fence}{}\n{}\n{fence}\n", c.language, c.command.trim_end());
+            let _ = writeln!(out, "Output:\n\n{fence}text\n{}\n{fence}\n", c.output.trim_end());
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "No command was run by lyncdr.");
+    }
+    out
+}

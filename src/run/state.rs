@@ -1,0 +1,291 @@
+//! The checkpoint: what happened to each step of a run, written after every change so a crash
+//! never loses a decision or repeats a step. Versioned, written atomically (temporary file,
+//! fsync, rename, fsync of the folder), locked so two runs cannot share it, and never
+//! overwritten when it cannot be read.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Running,
+    Done,
+    Skipped,
+    Failed,
+    Interrupted,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+    /// Finished one way or the other: a resume moves past it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Status::Done | Status::Skipped)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub language: String,
+    pub command: String,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub id: String,
+    pub label: String,
+    pub title: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Why skipped, how it was done (run by lyncdr, by hand), the option chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<CommandRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Decision {
+    pub at: String,
+    pub operator: String,
+    pub step: Option<String>,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub format: u32,
+    pub runbook: String,
+    pub title: String,
+    pub environment: String,
+    pub started_at: String,
+    /// Hash of each input the plan was built from: runbooks, templates, environment.
+    pub fingerprint: BTreeMap<String, String>,
+    /// Options chosen during the run (choice key -> option id).
+    #[serde(default)]
+    pub choices: BTreeMap<String, String>,
+    pub steps: Vec<StepRecord>,
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
+}
+
+impl State {
+    pub fn step(&self, id: &str) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+    pub fn step_mut(&mut self, id: &str) -> Option<&mut StepRecord> {
+        self.steps.iter_mut().find(|s| s.id == id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot read state file `{path}`: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "state file `{path}` is damaged and was not changed: {problem}\n  = hint: if it cannot be repaired, move it aside to start over; `{path}.lock` and the run log beside it keep the history"
+    )]
+    Corrupt { path: PathBuf, problem: String },
+    #[error("state file `{path}` has format {found}; this lyncdr reads format {FORMAT}")]
+    Format { path: PathBuf, found: u32 },
+    #[error("cannot write state file `{path}`: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error(
+        "another lyncdr run is using `{path}`{holder}\n  = hint: wait for it to finish, or stop it; two runs must never share a state file"
+    )]
+    Locked { path: PathBuf, holder: String },
+}
+
+/// Read a state file; `Ok(None)` when there is none yet. A file that cannot be parsed is an
+/// error and is left exactly as it is.
+pub fn load(path: &Path) -> Result<Option<State>, StateError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(StateError::Read {
+                path: path.into(),
+                source,
+            });
+        }
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
+        path: path.into(),
+        problem: format!("{e} (truncated or edited?)"),
+    })?;
+    let found = value
+        .get("format")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0) as u32;
+    if found != FORMAT {
+        return Err(StateError::Format {
+            path: path.into(),
+            found,
+        });
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| StateError::Corrupt {
+            path: path.into(),
+            problem: e.to_string(),
+        })
+}
+
+/// Write `state` to `path` so that a crash at any moment leaves either the old or the new
+/// file, complete: temporary file in the same folder, fsync, rename over, fsync the folder.
+pub fn save(path: &Path, state: &State) -> Result<(), StateError> {
+    let err = |source| StateError::Write {
+        path: path.into(),
+        source,
+    };
+    let mut text = serde_json::to_vec_pretty(state).map_err(|e| err(std::io::Error::other(e)))?;
+    text.push(b'\n');
+    write_atomic(path, &text).map_err(err)
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    // The rename itself must reach the disk, or a power cut could bring back the old file.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// An exclusive lock on `<state>.lock`, held for the life of the run.
+pub struct Lock {
+    _lock: fd_lock::RwLockWriteGuard<'static, File>,
+}
+
+pub fn lock(path: &Path) -> Result<Lock, StateError> {
+    let lock_path = lock_path(path);
+    if let Some(dir) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|source| StateError::Write {
+            path: path.into(),
+            source,
+        })?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|source| StateError::Write {
+            path: lock_path.clone(),
+            source,
+        })?;
+    // Leaked on purpose: the lock lives as long as the process, and the OS releases it at exit,
+    // even on SIGKILL.
+    let lock: &'static mut fd_lock::RwLock<File> = Box::leak(Box::new(fd_lock::RwLock::new(file)));
+    match lock.try_write() {
+        Ok(mut guard) => {
+            let _ = guard.set_len(0);
+            let _ = writeln!(&mut *guard, "{}", std::process::id());
+            Ok(Lock { _lock: guard })
+        }
+        Err(_) => {
+            let holder = fs::read_to_string(&lock_path)
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .map(|pid| format!(" (process {pid})"))
+                .unwrap_or_default();
+            Err(StateError::Locked {
+                path: path.into(),
+                holder,
+            })
+        }
+    }
+}
+
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> State {
+        State {
+            format: FORMAT,
+            runbook: "rgs-restore".into(),
+            title: "t".into(),
+            environment: "e.yaml".into(),
+            started_at: "2026-11-25T08:00:00Z".into(),
+            fingerprint: BTreeMap::new(),
+            choices: BTreeMap::new(),
+            steps: vec![],
+            decisions: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_refuses_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        assert!(load(&path).unwrap().is_none());
+        save(&path, &sample()).unwrap();
+        assert_eq!(load(&path).unwrap().unwrap().runbook, "rgs-restore");
+        let text = fs::read(&path).unwrap();
+        fs::write(&path, &text[..text.len() / 2]).unwrap();
+        assert!(matches!(load(&path), Err(StateError::Corrupt { .. })));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            &text[..text.len() / 2],
+            "left as it was"
+        );
+    }
+
+    #[test]
+    fn a_second_lock_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let _first = lock(&path).unwrap();
+        // fd-lock locks are per open file description, so a second open in-process conflicts too.
+        assert!(matches!(lock(&path), Err(StateError::Locked { .. })));
+    }
+}

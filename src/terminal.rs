@@ -1,0 +1,182 @@
+//! The operator at a real terminal: dialoguer menus for the questions `run` asks.
+
+use crate::render::plan::PlannedStep;
+use crate::run::operator::{Blocked, Operator, Resume, StepAction};
+use crate::run::state::Status;
+use dialoguer::{Confirm, Input, Select, theme::ColorfulTheme};
+use std::io::Write as _;
+
+#[derive(Default)]
+pub struct Terminal {
+    theme: ColorfulTheme,
+}
+
+impl Terminal {
+    fn select(&self, prompt: &str, items: &[&str], default: usize) -> Option<usize> {
+        Select::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact_opt()
+            .ok()
+            .flatten()
+    }
+}
+
+impl Operator for Terminal {
+    fn show(&mut self, text: &str) {
+        let mut out = anstream::stdout();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    fn step_action(&mut self, step: &PlannedStep, can_run: bool) -> StepAction {
+        let mut items: Vec<(&str, StepAction)> = Vec::new();
+        if can_run {
+            items.push(("Run it now", StepAction::Run));
+        }
+        items.push(("I ran it by hand: mark it done", StepAction::DoneByHand));
+        if step.skippable {
+            items.push(("Skip this step", StepAction::Skip));
+        }
+        items.push(("Stop here (run again later to resume)", StepAction::Stop));
+        let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
+        let prompt = if can_run {
+            "What now?"
+        } else {
+            "No runner on this machine: run the command on the server, then"
+        };
+        match self.select(prompt, &labels, 0) {
+            Some(i) => items[i].1.clone(),
+            None => StepAction::Stop,
+        }
+    }
+
+    fn manual_done(&mut self, _step: &PlannedStep) -> bool {
+        self.select(
+            "This step is done by hand.",
+            &["Done", "Stop here (run again later to resume)"],
+            0,
+        ) == Some(0)
+    }
+
+    fn choose_option(&mut self, step: &PlannedStep, default: usize) -> Option<usize> {
+        let labels: Vec<String> = step
+            .options
+            .iter()
+            .map(|o| format!("Option {}: {}", o.info.id, o.info.title))
+            .collect();
+        let mut refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        refs.push("Stop here");
+        match self.select(
+            "Which option? (the environment's choice is selected)",
+            &refs,
+            default,
+        ) {
+            Some(i) if i < step.options.len() => Some(i),
+            _ => None,
+        }
+    }
+
+    fn blocked(&mut self, _step: &PlannedStep, _problems: &[String], wants_event: bool) -> Blocked {
+        let mut items = vec!["Check again"];
+        if wants_event {
+            items.push("Give an event log export (.evtx or XML)");
+        }
+        items.push("I attest it holds (recorded as an attestation, not evidence)");
+        items.push("Stop here");
+        let Some(i) = self.select("This step is blocked.", &items, 0) else {
+            return Blocked::Stop;
+        };
+        match items[i] {
+            "Check again" => Blocked::Recheck,
+            "Stop here" => Blocked::Stop,
+            s if s.starts_with("Give") => {
+                let path: Option<String> = Input::with_theme(&self.theme)
+                    .with_prompt("Path of the export")
+                    .interact_text()
+                    .ok();
+                path.map_or(Blocked::Stop, |p| Blocked::Evidence(p.trim().into()))
+            }
+            _ => {
+                let sure = Confirm::with_theme(&self.theme)
+                    .with_prompt("Attest without evidence? Your name and the time are recorded.")
+                    .default(false)
+                    .interact_opt()
+                    .ok()
+                    .flatten();
+                if sure == Some(true) {
+                    Blocked::Attest
+                } else {
+                    Blocked::Recheck
+                }
+            }
+        }
+    }
+
+    fn confirm(&mut self, statement: &str) -> bool {
+        Confirm::with_theme(&self.theme)
+            .with_prompt(format!("Confirm: {statement}"))
+            .default(false)
+            .interact_opt()
+            .ok()
+            .flatten()
+            == Some(true)
+    }
+
+    fn resume(&mut self, _step: &PlannedStep, status: Status, can_verify: bool) -> Resume {
+        let mut items: Vec<(&str, Resume)> = Vec::new();
+        if can_verify {
+            items.push(("Run the read-only check", Resume::Verify));
+        }
+        items.push(("It took effect: mark it done", Resume::MarkDone));
+        items.push(("Run it again", Resume::Retry));
+        items.push(("Stop here", Resume::Stop));
+        let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
+        let prompt = format!("The step is {}. Decide:", status.name());
+        match self.select(&prompt, &labels, 0) {
+            Some(i) => items[i].1.clone(),
+            None => Resume::Stop,
+        }
+    }
+}
+
+/// Who is at the keyboard: `--operator`, else LYNCDR_OPERATOR, USER or USERNAME.
+pub fn operator_name(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("LYNCDR_OPERATOR").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown operator".into())
+}
+
+/// For `--yes` (and any run without a terminal): prints, never asks. The core answers every
+/// question itself when `--yes` is set, so these are only reached without it.
+pub struct Unattended;
+
+impl Operator for Unattended {
+    fn show(&mut self, text: &str) {
+        let mut out = anstream::stdout();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    fn step_action(&mut self, _: &PlannedStep, _: bool) -> StepAction {
+        StepAction::Stop
+    }
+    fn manual_done(&mut self, _: &PlannedStep) -> bool {
+        false
+    }
+    fn choose_option(&mut self, _: &PlannedStep, _: usize) -> Option<usize> {
+        None
+    }
+    fn blocked(&mut self, _: &PlannedStep, _: &[String], _: bool) -> Blocked {
+        Blocked::Stop
+    }
+    fn confirm(&mut self, _: &str) -> bool {
+        false
+    }
+    fn resume(&mut self, _: &PlannedStep, _: Status, _: bool) -> Resume {
+        Resume::Stop
+    }
+}
