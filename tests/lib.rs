@@ -5,6 +5,7 @@ mod diagnostics;
 mod escaping;
 mod plan;
 mod powershell;
+mod run;
 mod source_mapping;
 
 pub use builder::Test;
