@@ -622,3 +622,38 @@ fn status_json_and_report_snapshot() {
         insta::assert_snapshot!("report_rgs_restore", report);
     });
 }
+
+#[test]
+fn ctrl_c_during_a_command_records_it_interrupted() {
+    let t = recovery();
+    let dir = t.path();
+    let mut child = lyncdr(dir)
+        .args(run_args("rgs-restore", &["--yes"]))
+        .env("FAKE_SLEEP", "3")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until the runner is inside the first command, then press Ctrl-C (SIGINT).
+    for _ in 0..100 {
+        if runner_log(dir)
+            .iter()
+            .any(|l| l.starts_with("start list-rgs-contacts"))
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    assert!(statuses(dir).contains(&("list-rgs-contacts".into(), "interrupted".into())));
+    let log = std::fs::read_to_string(dir.join("state.log")).expect("run log beside the state file");
+    assert!(log.contains("interrupted"), "{log}");
+}

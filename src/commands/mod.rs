@@ -59,7 +59,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Validate { files } => {
             validate::validate(g.runbooks.as_deref(), g.templates.as_deref(), &files)
         }
-        Command::Run(args) => run::run(&library()?, args),
+        Command::Run(args) => run::run(&library()?, args, g.verbose),
         Command::Status { state, format } => run::status(&state, format),
         Command::Report { state } => run::report(&state),
         Command::Resolve {

@@ -10,7 +10,7 @@ use crate::terminal::{Terminal, Unattended, operator_name};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
-pub fn run(lib: &Library, a: RunArgs) -> Result<u8, Error> {
+pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     let timeout = crate::env::value::parse_duration(&a.step_timeout).map_err(|e| Error::Other {
         message: format!("--step-timeout: {e}"),
         code: exit::INVALID,
@@ -18,7 +18,7 @@ pub fn run(lib: &Library, a: RunArgs) -> Result<u8, Error> {
     let state = a
         .state
         .unwrap_or_else(|| PathBuf::from(".lyncdr").join(format!("{}.json", a.runbook)));
-    let _log = if a.dry_run { None } else { init_log(&state) };
+    let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
     let cfg = RunConfig {
         runbook: a.runbook,
         env: a.env.env,
@@ -49,22 +49,40 @@ pub fn run(lib: &Library, a: RunArgs) -> Result<u8, Error> {
     }
 }
 
-/// The full log beside the state file (`STATE.log`), appended to; `-v` output goes to stderr.
-fn init_log(state: &Path) -> Option<()> {
+/// The full log beside the state file (`STATE.log`, appended to), and `-v`/`-vv` on stderr.
+fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
     use tracing_subscriber::prelude::*;
-    let path = state.with_extension("log");
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).ok()?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
-    let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false);
-    tracing_subscriber::registry().with(layer).try_init().ok()
+    let file = state.and_then(|state| {
+        let path = state.with_extension("log");
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).ok()?;
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok()
+    });
+    let file_layer = file.map(|f| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::sync::Mutex::new(f))
+            .with_ansi(false)
+    });
+    let level = match verbose {
+        0 => None,
+        1 => Some(tracing::Level::INFO),
+        _ => Some(tracing::Level::DEBUG),
+    };
+    let screen = level.map(|l| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(tracing_subscriber::filter::LevelFilter::from_level(l))
+    });
+    tracing_subscriber::registry()
+        .with(file_layer)
+        .with(screen)
+        .try_init()
+        .ok()
 }
 
 pub fn status(path: &Path, format: Format) -> Result<u8, Error> {
