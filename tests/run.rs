@@ -435,7 +435,11 @@ fn a_changed_runbook_stops_the_resume() {
     let dir = t.path();
     let rb = dir.join("rb");
     std::fs::create_dir_all(&rb).expect("mkdir");
-    std::fs::copy(repo().join("runbooks/rgs-restore.yaml"), rb.join("rgs-restore.yaml")).expect("copy");
+    std::fs::copy(
+        repo().join("runbooks/rgs-restore.yaml"),
+        rb.join("rgs-restore.yaml"),
+    )
+    .expect("copy");
     let with_rb = |extra: &[&str]| {
         let mut a = vec!["--runbooks".to_owned(), "rb".to_owned()];
         a.extend(run_args("rgs-restore", extra));
