@@ -1,0 +1,43 @@
+//! The bundle as one zip, byte for byte the same for the same bundle: entries sorted by name,
+//! no folders, every timestamp 1980-01-01 00:00 (the zip epoch), fixed permissions and
+//! compression level. Windows Server 2008 R2 opens it with Explorer's Extract All.
+
+use super::{BundleError, BundleFile};
+use std::io::{Cursor, Write};
+use std::path::Path;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+pub fn zip_bytes(files: &[BundleFile], path: &Path) -> Result<Vec<u8>, BundleError> {
+    let fail = |source| BundleError::Zip {
+        path: path.to_owned(),
+        source,
+    };
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644);
+    let mut sorted: Vec<&BundleFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    for f in sorted {
+        zip.start_file(f.name.as_str(), options).map_err(fail)?;
+        zip.write_all(&f.bytes).map_err(|e| BundleError::io(path, e))?;
+    }
+    Ok(zip.finish().map_err(fail)?.into_inner())
+}
+
+/// Whether `bytes` is a zip lyncdr wrote (it may be replaced): it holds the driver and sums.
+pub fn is_bundle_zip(bytes: &[u8]) -> bool {
+    let Ok(archive) = ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    [super::DRIVER, super::sums::FILE]
+        .iter()
+        .all(|want| names.iter().any(|n| n == want))
+}

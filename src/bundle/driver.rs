@@ -1,0 +1,792 @@
+//! `Invoke-Recovery.ps1`, the driver: runs the step scripts in order on Windows PowerShell 2.0.
+//!
+//! The file has three parts: a header (comment-based help and parameters, one parameter per
+//! choice), the bundle's data (steps, options and prerequisites as hashtable literals, every
+//! value through [`escape::powershell`]), and fixed code, the same in every bundle ([`CODE`]).
+//!
+//! Checkpoint format (`Invoke-Recovery.checkpoint.txt`, ASCII, CRLF, append-only so a crash
+//! can at worst cut the last line short, which the reader ignores): a header line
+//! `lyncdr-checkpoint<TAB>1<TAB><SHA-256 of SHA256SUMS>` tying it to this bundle, then lines
+//! `run<TAB>time`, `option<TAB>parameter<TAB>value`, `start|done|fail<TAB>step id<TAB>time`,
+//! times in UTC, round-trip format (`2011-11-27T02:15:00.0000000Z`).
+
+use super::outline::{Entry, Outline, Prereq, RuntimeTest};
+use super::script::place;
+use super::text::{Ps, lines, wrap};
+use crate::escape;
+use crate::render::plan::Kind;
+use crate::runbook::PrereqKind;
+
+/// The line that marks a folder as written by lyncdr (any format version).
+pub const MARKER: &str = "$LyncdrBundleFormat = ";
+
+fn lit(value: &str) -> String {
+    escape::powershell(value)
+}
+
+/// `@('a', 'b')` of the lines of `text`.
+fn lines_literal(text: &str) -> String {
+    let items: Vec<String> = wrap(text, 90).iter().map(|l| lit(l)).collect();
+    format!("@({})", items.join(", "))
+}
+
+fn bool_literal(b: bool) -> &'static str {
+    if b { "$true" } else { "$false" }
+}
+
+fn when_literal(when: &[RuntimeTest]) -> String {
+    let items: Vec<String> = when
+        .iter()
+        .map(|t| {
+            format!(
+                "@{{ Parameter = {}; Test = {}; Value = {} }}",
+                lit(&t.parameter),
+                lit(if t.equals { "eq" } else { "ne" }),
+                lit(&t.value)
+            )
+        })
+        .collect();
+    format!("@({})", items.join(", "))
+}
+
+fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
+    let common = format!(
+        "Description = {}; When = {}",
+        lit(&p.description),
+        when_literal(&p.when)
+    );
+    let line = match &p.kind {
+        PrereqKind::Backup { artifact, env } => format!(
+            "@{{ Kind = 'backup'; Artifact = {}; Key = {}; Path = {}; {common} }}",
+            lit(artifact),
+            lit(env),
+            p.path.as_deref().map_or("$null".to_owned(), lit)
+        ),
+        PrereqKind::Event {
+            id, provider, log, ..
+        } => format!(
+            "@{{ Kind = 'event'; Event = {id}; Provider = {}; Log = {}; AfterStep = {}; {common} }}",
+            lit(provider),
+            lit(log),
+            p.after_step.as_deref().map_or("$null".to_owned(), lit)
+        ),
+        PrereqKind::Confirm { statement } => format!(
+            "@{{ Kind = 'confirm'; Statement = {}; {common} }}",
+            lit(statement)
+        ),
+    };
+    ps.code(format!("{indent}{line}"));
+}
+
+fn prereqs_literal(ps: &mut Ps, indent: &str, name: &str, list: &[Prereq]) {
+    if list.is_empty() {
+        ps.code(format!("{indent}{name} = @()"));
+        return;
+    }
+    ps.code(format!("{indent}{name} = @("));
+    for p in list {
+        prereq_literal(ps, &format!("{indent}    "), p);
+    }
+    ps.code(format!("{indent})"));
+}
+
+fn step_literal(ps: &mut Ps, e: &Entry) {
+    let s = e.step;
+    let kind = match s.kind {
+        Kind::Action => "action",
+        Kind::Choice => "choice",
+        Kind::Section => "section",
+    };
+    let runs_on = crate::runbook::RunsOn::ALL
+        .iter()
+        .find(|(_, r)| *r == s.runs_on)
+        .map_or("operator", |(n, _)| n);
+    let mut files: Vec<String> = e.script().into_iter().collect();
+    files.extend(e.side_files.iter().map(|f| f.name.clone()));
+    let files: Vec<String> = files.iter().map(|f| lit(f)).collect();
+    ps.code("    @{");
+    ps.code(format!("        Number = {}", lit(&e.number)));
+    ps.code(format!("        Id = {}", lit(&s.id)));
+    ps.code(format!(
+        "        Heading = {}",
+        lit(&lines(&e.heading()).join(" "))
+    ));
+    ps.code(format!("        Kind = {}", lit(kind)));
+    ps.code(format!(
+        "        File = {}",
+        e.script().as_deref().map_or("$null".to_owned(), lit)
+    ));
+    ps.code(format!("        Files = @({})", files.join(", ")));
+    ps.code(format!("        RunsOn = {}", lit(runs_on)));
+    ps.code(format!("        Place = {}", lit(&place(e))));
+    ps.code(format!("        Manual = {}", bool_literal(s.manual)));
+    // A step without commands (manual, with at most its read-only check) can always run again.
+    let safe = s.idempotent || s.commands.is_empty();
+    ps.code(format!("        SafeToRepeat = {}", bool_literal(safe)));
+    ps.code(format!("        When = {}", when_literal(&e.when)));
+    prereqs_literal(ps, "        ", "Prerequisites", &e.prerequisites);
+    ps.code("    }");
+}
+
+pub fn render(outline: &Outline) -> String {
+    let plan = outline.plan;
+    let mut ps = Ps::new();
+
+    // Comment-based help: `Get-Help .\Invoke-Recovery.ps1 -Full` shows it.
+    ps.code("# .SYNOPSIS");
+    ps.comment("  ", &format!("Recover Lync Server 2010: {}.", plan.title));
+    ps.code("# .DESCRIPTION");
+    let deployment = plan
+        .deployment
+        .as_deref()
+        .map(|d| format!(" for {d}"))
+        .unwrap_or_default();
+    ps.comment(
+        "  ",
+        &format!(
+            "Runs the steps of the lyncdr runbook {}{deployment} in order, each from its own script in this folder (README.txt lists them). Before anything runs, it checks every file against SHA256SUMS and refuses a changed bundle. Before each step it checks the step's prerequisites: backup files present, not empty and not too old; event 30024 from the LS User Replicator; your confirmations. Manual steps show what to do and wait for a typed yes. Progress goes to {}: run the script again to resume after the last finished step. Everything it prints goes to a transcript, Invoke-Recovery-<time>.log.",
+            plan.runbook,
+            super::CHECKPOINT
+        ),
+    );
+    ps.code("# .PARAMETER From");
+    ps.comment("  ", "Start at this step (its id, number or file name) and run it and every later step, even those the checkpoint records as done.");
+    ps.code("# .PARAMETER Only");
+    ps.comment(
+        "  ",
+        "Run only this step (its id, number or file name), even if the checkpoint records it as done.",
+    );
+    for c in &outline.choices {
+        let ids: Vec<&str> = c.options.iter().map(|o| o.id.as_str()).collect();
+        ps.code(format!("# .PARAMETER {}", c.parameter));
+        let default = c
+            .default
+            .as_deref()
+            .map(|d| format!(" with the environment file's choice ({d}) as the default"))
+            .unwrap_or_default();
+        ps.comment(
+            "  ",
+            &format!(
+                "The option for {} ({}): {}. Not given: asked once{default}; the answer is recorded in the checkpoint.",
+                c.key,
+                c.title,
+                ids.join(" or ")
+            ),
+        );
+        for o in &c.options {
+            ps.comment("    ", &format!("{}: {}", o.id, o.title));
+        }
+    }
+    ps.code("# .PARAMETER StateFolder");
+    ps.comment(
+        "  ",
+        &format!(
+            "Folder for {} and the transcripts. Default: this bundle's folder.",
+            super::CHECKPOINT
+        ),
+    );
+    ps.code("# .PARAMETER EventWaitMinutes");
+    ps.comment(
+        "  ",
+        "How long to wait for an event prerequisite (event 30024) before stopping. Default: 60.",
+    );
+    ps.code("# .EXAMPLE");
+    ps.comment("  ", ".\\Invoke-Recovery.ps1 -WhatIf");
+    ps.comment(
+        "  ",
+        "Shows every step, check and command without running or recording anything.",
+    );
+    ps.code("# .EXAMPLE");
+    ps.comment("  ", ".\\Invoke-Recovery.ps1");
+    ps.comment(
+        "  ",
+        "Runs the recovery, or resumes it after the last finished step.",
+    );
+    if let Some(e) = outline.steps.iter().rev().find(|e| e.stem.is_some()) {
+        ps.code("# .EXAMPLE");
+        ps.comment("  ", &format!(".\\Invoke-Recovery.ps1 -Only {}", e.step.id));
+        ps.comment(
+            "  ",
+            "Runs that one step again (prerequisites are still checked).",
+        );
+    }
+    ps.blank();
+    ps.comment(
+        "",
+        &format!(
+            "Generated by lyncdr from runbook {} and environment {}. SHA256SUMS covers this file: review it, do not edit it.",
+            plan.runbook, plan.environment
+        ),
+    );
+    ps.blank();
+    ps.code("[CmdletBinding(SupportsShouldProcess=$true)]");
+    ps.code("param(");
+    ps.code("    [string]$From,");
+    ps.code("    [string]$Only,");
+    for c in &outline.choices {
+        let ids: Vec<String> = c.options.iter().map(|o| lit(&o.id)).collect();
+        ps.code(format!("    [ValidateSet({})]", ids.join(", ")));
+        ps.code(format!("    [string]${},", c.parameter));
+    }
+    ps.code("    [string]$StateFolder,");
+    ps.code("    [int]$EventWaitMinutes = 60");
+    ps.code(")");
+    ps.blank();
+    ps.code("$ErrorActionPreference = 'Stop'");
+    ps.code(format!("{MARKER}{}", super::FORMAT_VERSION));
+    ps.code("$BundleFolder = Split-Path -Parent $MyInvocation.MyCommand.Definition");
+    ps.code("$DryRun = [bool]$WhatIfPreference");
+    ps.blank();
+
+    ps.code(
+        "# ---------------------------------------------------------------------------------------------",
+    );
+    ps.code("# This bundle (generated)");
+    ps.blank();
+    ps.code(format!("$Runbook = {}", lit(&plan.runbook)));
+    ps.code(format!("$RunbookTitle = {}", lit(&lines(&plan.title).join(" "))));
+    ps.code(format!(
+        "# backups.max_age{}",
+        if outline.max_age.from_env {
+            " from the environment file"
+        } else {
+            " is not set: lyncdr's default"
+        }
+    ));
+    ps.code(format!(
+        "$MaxBackupAge = [TimeSpan]::FromSeconds({})",
+        outline.max_age.seconds
+    ));
+    ps.code(format!("$MaxBackupAgeText = {}", lit(&outline.max_age.text)));
+    ps.code("# recovery.started_at: events older than this are not evidence ($null: the first run of this script)");
+    ps.code(format!(
+        "$RecoveryStartedAt = {}",
+        outline
+            .recovery_started
+            .as_deref()
+            .map_or("$null".to_owned(), lit)
+    ));
+    ps.code(format!(
+        "$NeedsLync = {}",
+        bool_literal(
+            outline
+                .steps
+                .iter()
+                .any(|e| e.stem.is_some() && e.step.runs_on == crate::runbook::RunsOn::FrontEnd)
+        )
+    ));
+    ps.blank();
+    if outline.choices.is_empty() {
+        ps.code("$Choices = @()");
+    } else {
+        ps.code("$Choices = @(");
+        for c in &outline.choices {
+            ps.code("    @{");
+            ps.code(format!("        Parameter = {}", lit(&c.parameter)));
+            ps.code(format!("        Key = {}", lit(&c.key)));
+            ps.code(format!("        Step = {}", lit(&c.step_id)));
+            ps.code(format!("        Title = {}", lit(&lines(&c.title).join(" "))));
+            ps.code(format!(
+                "        Default = {}",
+                c.default.as_deref().map_or("$null".to_owned(), lit)
+            ));
+            ps.code("        Options = @(");
+            for o in &c.options {
+                ps.code(format!(
+                    "            @{{ Id = {}; Title = {}; Tradeoffs = {} }}",
+                    lit(&o.id),
+                    lit(&lines(&o.title).join(" ")),
+                    lines_literal(&o.tradeoffs)
+                ));
+            }
+            ps.code("        )");
+            ps.code("    }");
+        }
+        ps.code(")");
+    }
+    ps.blank();
+    prereqs_literal(&mut ps, "", "$Prerequisites", &outline.prerequisites);
+    ps.blank();
+    ps.code("$Steps = @(");
+    for e in &outline.steps {
+        step_literal(&mut ps, e);
+    }
+    ps.code(")");
+    ps.blank();
+    ps.block(CODE);
+    ps.into_string()
+}
+
+/// The driver's code: the same in every bundle. Windows PowerShell 2.0 only (see `ps2.rs`).
+const CODE: &str = r#"# ---------------------------------------------------------------------------------------------
+# Functions (the same in every bundle)
+
+function Get-Sha256Hex([string]$Path) {
+    # PowerShell 2.0 has no Get-FileHash.
+    $stream = [System.IO.File]::OpenRead($Path)
+    try {
+        $sha = New-Object System.Security.Cryptography.SHA256Managed
+        $hash = $sha.ComputeHash($stream)
+    } finally {
+        $stream.Close()
+    }
+    $hex = New-Object System.Text.StringBuilder
+    foreach ($byte in $hash) { [void]$hex.Append($byte.ToString('x2')) }
+    $hex.ToString()
+}
+
+# The rule lyncdr applies too (verify_sums): every listed file has its listed SHA-256; this
+# script, README.txt and every step file are listed; no script lies here unlisted.
+function Test-BundleSums {
+    $problems = New-Object System.Collections.ArrayList
+    $sumsPath = Join-Path $BundleFolder 'SHA256SUMS'
+    if (-not (Test-Path -LiteralPath $sumsPath -PathType Leaf)) {
+        [void]$problems.Add('SHA256SUMS is missing')
+        return $problems
+    }
+    $listed = @{}
+    $number = 0
+    foreach ($line in [System.IO.File]::ReadAllLines($sumsPath)) {
+        $number++
+        if ($line -eq '') { continue }
+        if ($line -notmatch '^([0-9a-fA-F]{64})  ([^\\/:*?"<>|]+)$') {
+            [void]$problems.Add('SHA256SUMS line ' + $number + ': not <sha256>  <file name>')
+            continue
+        }
+        $expected = $Matches[1].ToLowerInvariant()
+        $name = $Matches[2]
+        if ($listed.ContainsKey($name)) {
+            [void]$problems.Add($name + ' is listed twice in SHA256SUMS')
+            continue
+        }
+        $listed[$name] = $true
+        $path = Join-Path $BundleFolder $name
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+            [void]$problems.Add($name + ' is missing')
+        } elseif ((Get-Sha256Hex $path) -ne $expected) {
+            [void]$problems.Add($name + ' has changed: its SHA-256 differs from SHA256SUMS')
+        }
+    }
+    $required = @('Invoke-Recovery.ps1', 'README.txt')
+    foreach ($step in $Steps) { $required += $step.Files }
+    foreach ($name in $required) {
+        if (-not $listed.ContainsKey($name)) { [void]$problems.Add($name + ' is not listed in SHA256SUMS') }
+    }
+    foreach ($item in (Get-ChildItem -LiteralPath $BundleFolder -Force | Where-Object { -not $_.PSIsContainer })) {
+        $extension = [System.IO.Path]::GetExtension($item.Name).ToLowerInvariant()
+        $script = ($extension -eq '.ps1') -or ($extension -eq '.sql') -or ($extension -eq '.cmd')
+        if ($script -and -not $listed.ContainsKey($item.Name) -and ($required -notcontains $item.Name)) {
+            [void]$problems.Add($item.Name + ' is not listed in SHA256SUMS')
+        }
+    }
+    $problems
+}
+
+function Get-Stamp {
+    [DateTime]::UtcNow.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture)
+}
+
+function ConvertFrom-Stamp([string]$Text) {
+    [DateTime]::Parse($Text, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind).ToUniversalTime()
+}
+
+function Format-Local($Utc) {
+    $Utc.ToLocalTime().ToString('yyyy-MM-dd HH:mm:ss')
+}
+
+function Read-Checkpoint {
+    $state = @{ Done = @{}; LastStart = @{}; Open = @{}; Options = @{}; FirstRun = $null }
+    if (-not (Test-Path -LiteralPath $CheckpointPath -PathType Leaf)) { return $state }
+    $text = [System.IO.File]::ReadAllText($CheckpointPath)
+    $lines = $text -split "`r`n"
+    # Only lines that end with a line break count: a crash can cut the last one short.
+    $complete = $lines.Count - 1
+    if ($complete -lt 1) {
+        # Cut short before its first line was complete: it records nothing.
+        if (-not $DryRun) { Remove-Item -LiteralPath $CheckpointPath }
+        return $state
+    }
+    if ($lines[0] -ne $CheckpointHeader) {
+        throw ('The checkpoint ' + $CheckpointPath + ' belongs to another bundle (or format). Rename it to start over and keep it as a record, or pass -StateFolder.')
+    }
+    if ($lines[$complete] -ne '' -and -not $DryRun) {
+        # End the cut line, so the next record starts on a line of its own.
+        [System.IO.File]::AppendAllText($CheckpointPath, "`r`n", [System.Text.Encoding]::ASCII)
+    }
+    $stamp = '([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{7}Z)'
+    for ($i = 1; $i -lt $complete; $i++) {
+        # A line that does not match (one cut short by an earlier crash) is ignored.
+        $line = $lines[$i]
+        if ($line -match ('^run\t' + $stamp + '$')) {
+            if (-not $state.FirstRun) { $state.FirstRun = ConvertFrom-Stamp $Matches[1] }
+        } elseif ($line -match '^option\t([^\t]+)\t([^\t]+)$') {
+            $state.Options[$Matches[1]] = $Matches[2]
+        } elseif ($line -match ('^(start|done|fail)\t([^\t]+)\t' + $stamp + '$')) {
+            $id = $Matches[2]
+            $at = ConvertFrom-Stamp $Matches[3]
+            if ($Matches[1] -eq 'start') {
+                $state.LastStart[$id] = $at
+                $state.Open[$id] = $true
+            } elseif ($Matches[1] -eq 'done') {
+                $state.Done[$id] = $at
+                $state.Open.Remove($id)
+            }
+        }
+    }
+    $state
+}
+
+function Add-CheckpointLine([string]$Line) {
+    if ($DryRun) { return }
+    $text = $Line + "`r`n"
+    if (-not (Test-Path -LiteralPath $CheckpointPath -PathType Leaf)) {
+        $text = $CheckpointHeader + "`r`n" + $text
+    }
+    [System.IO.File]::AppendAllText($CheckpointPath, $text, [System.Text.Encoding]::ASCII)
+}
+
+function Confirm-Operator([string]$Question) {
+    Write-Host ('    ' + $Question) -ForegroundColor Yellow
+    if ($DryRun) {
+        Write-Host '    What if: you would be asked to type yes here.'
+        return
+    }
+    $answer = "$(Read-Host '    Type yes to go on, anything else to stop')".Trim()
+    if ($answer -ne 'yes') { throw ('Stopped: not confirmed: ' + $Question) }
+}
+
+function Stop-Prerequisite([string]$Message) {
+    if ($DryRun) {
+        Write-Warning ('A real run would stop here: ' + $Message)
+    } else {
+        throw $Message
+    }
+}
+
+function Test-When($When) {
+    foreach ($test in $When) {
+        $chosen = $Chosen[$test.Parameter]
+        if ($test.Test -eq 'eq' -and $chosen -ne $test.Value) { return $false }
+        if ($test.Test -eq 'ne' -and $chosen -eq $test.Value) { return $false }
+    }
+    $true
+}
+
+function Format-When($When) {
+    $parts = @()
+    foreach ($test in $When) {
+        $verb = 'is'
+        if ($test.Test -eq 'ne') { $verb = 'is not' }
+        $parts += ('-' + $test.Parameter + ' ' + $verb + ' ' + $test.Value + ' (it is ' + $Chosen[$test.Parameter] + ')')
+    }
+    $parts -join ' and '
+}
+
+function Read-Choice($Choice) {
+    $ids = @($Choice.Options | ForEach-Object { $_.Id })
+    Write-Host ''
+    Write-Host ('Choose: ' + $Choice.Title + ' (' + $Choice.Key + ', -' + $Choice.Parameter + ')') -ForegroundColor Cyan
+    foreach ($option in $Choice.Options) {
+        $mark = ''
+        if ($option.Id -eq $Choice.Default) { $mark = '   <- the environment file''s choice' }
+        Write-Host ('  ' + $option.Id + ': ' + $option.Title + $mark)
+        foreach ($line in $option.Tradeoffs) { Write-Host ('      ' + $line) }
+    }
+    while ($true) {
+        $prompt = 'Option (' + ($ids -join '/') + ')'
+        if ($Choice.Default) { $prompt += ', Enter for ' + $Choice.Default }
+        $answer = "$(Read-Host $prompt)".Trim()
+        if ($answer -eq '' -and $Choice.Default) { return $Choice.Default }
+        foreach ($id in $ids) {
+            if ($id -eq $answer) { return $id }
+        }
+        Write-Host ('Type one of: ' + ($ids -join ', '))
+    }
+}
+
+function Find-StepIndex([string]$Name) {
+    for ($i = 0; $i -lt $Steps.Count; $i++) {
+        $step = $Steps[$i]
+        if ($step.Id -eq $Name -or $step.File -eq $Name) { return $i }
+        if ($Name -match '^[0-9]+$' -and [int]$step.Number -eq [int]$Name) { return $i }
+    }
+    throw ('There is no step ' + $Name + ' in this bundle. Steps: ' + (($Steps | ForEach-Object { $_.Id }) -join ', '))
+}
+
+function Assert-Backup($P) {
+    if (-not $P.Path) {
+        Stop-Prerequisite ($P.Key + ' is not set in the environment file, so this bundle cannot check backup ' + $P.Artifact + '. Build the bundle again with it set.')
+        return
+    }
+    if (-not (Test-Path -LiteralPath $P.Path)) {
+        Stop-Prerequisite ('Backup ' + $P.Artifact + ' not found: ' + $P.Path)
+        return
+    }
+    $item = Get-Item -LiteralPath $P.Path -Force
+    if ($item.PSIsContainer) {
+        $count = 0
+        $newest = [DateTime]::MinValue
+        foreach ($file in (Get-ChildItem -LiteralPath $P.Path -Recurse -Force -ErrorAction SilentlyContinue)) {
+            if ($file.PSIsContainer) { continue }
+            $count++
+            if ($file.LastWriteTime -gt $newest) { $newest = $file.LastWriteTime }
+        }
+        if ($count -eq 0) {
+            Stop-Prerequisite ('Backup ' + $P.Artifact + ' is an empty folder: ' + $P.Path)
+            return
+        }
+        $size = '' + $count + ' files'
+    } else {
+        if ($item.Length -eq 0) {
+            Stop-Prerequisite ('Backup ' + $P.Artifact + ' is an empty file: ' + $P.Path)
+            return
+        }
+        $newest = $item.LastWriteTime
+        $size = '' + $item.Length + ' bytes'
+    }
+    $age = (Get-Date) - $newest
+    Write-Host ('    OK: ' + $P.Path + ' (' + $size + ', last written ' + $newest.ToString('yyyy-MM-dd HH:mm') + ')')
+    if ($age -gt $MaxBackupAge) {
+        Write-Warning ('Backup ' + $P.Artifact + ' is ' + ('{0:N1}' -f $age.TotalDays) + ' days old: older than backups.max_age (' + $MaxBackupAgeText + '). Restoring it loses every change made since.')
+        Confirm-Operator ('Use ' + $P.Path + ' anyway?')
+    }
+}
+
+function Find-LyncEvent([string]$Log, [string]$Provider, [int]$Id, $Since) {
+    $local = $Since.ToLocalTime()
+    try {
+        $found = Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local } -MaxEvents 1 -ErrorAction Stop
+        if ($found) { return $found.TimeCreated }
+        return $null
+    } catch {
+        if ("$($_.FullyQualifiedErrorId)" -like 'NoMatchingEventsFound*') { return $null }
+    }
+    # Get-WinEvent failed for another reason: ask the classic event log API instead.
+    $found = Get-EventLog -LogName $Log -Source $Provider -After $local -ErrorAction SilentlyContinue | Where-Object { $_.EventID -eq $Id } | Select-Object -First 1
+    if ($found) { return $found.TimeGenerated }
+    $null
+}
+
+function Wait-LyncEvent($P) {
+    $since = $RecoveryStart
+    $after = 'since the recovery started (' + (Format-Local $since) + ')'
+    if ($P.AfterStep) {
+        if ($State.Done[$P.AfterStep]) {
+            # As lyncdr run and docs/runbook-format.md: newer than the end of that step.
+            $since = $State.Done[$P.AfterStep]
+            $after = 'since step ' + $P.AfterStep + ' finished (' + (Format-Local $since) + ')'
+        } else {
+            Write-Warning ('Step ' + $P.AfterStep + ' is not recorded as done in the checkpoint; looking for the event ' + $after + '.')
+        }
+    }
+    $what = 'event ' + $P.Event + ' from ' + $P.Provider + ' in the ' + $P.Log + ' log'
+    $deadline = [DateTime]::UtcNow.AddMinutes($EventWaitMinutes)
+    while ($true) {
+        $found = Find-LyncEvent $P.Log $P.Provider $P.Event $since
+        if ($found) {
+            Write-Host ('    OK: ' + $what + ', logged ' + $found.ToString('yyyy-MM-dd HH:mm:ss') + '.')
+            return
+        }
+        if ($DryRun) {
+            Stop-Prerequisite ('No ' + $what + ' ' + $after + '.')
+            return
+        }
+        if ([DateTime]::UtcNow -ge $deadline) {
+            throw ('No ' + $what + ' ' + $after + ', after waiting ' + $EventWaitMinutes + ' minutes. Check the User Replicator in that log, then run Invoke-Recovery.ps1 again.')
+        }
+        Write-Host ('    Waiting for ' + $what + ' ' + $after + '; checking every 30 seconds until ' + (Format-Local $deadline) + ' (-EventWaitMinutes).')
+        Start-Sleep -Seconds 30
+    }
+}
+
+function Assert-Prerequisite($P) {
+    Write-Host ('    Prerequisite: ' + $P.Description)
+    if ($P.Kind -eq 'backup') {
+        Assert-Backup $P
+    } elseif ($P.Kind -eq 'event') {
+        Wait-LyncEvent $P
+    } else {
+        Confirm-Operator $P.Statement
+    }
+}
+
+function Invoke-RecoveryStep($Step) {
+    Write-Host ''
+    Write-Host ('=== Step ' + $Step.Number + ' -- ' + $Step.Heading) -ForegroundColor Cyan
+    Write-Host ('    Runs on: ' + $Step.Place)
+    foreach ($p in $Step.Prerequisites) {
+        if (Test-When $p.When) { Assert-Prerequisite $p }
+    }
+    if ($Step.Kind -eq 'section') { return }
+    if ($Step.Kind -eq 'choice') {
+        foreach ($choice in $Choices) {
+            if ($choice.Step -eq $Step.Id) {
+                Write-Host ('    Option ' + $Chosen[$choice.Parameter] + ' is chosen (-' + $choice.Parameter + '); the steps of the other options are not run.')
+            }
+        }
+        return
+    }
+    if ($State.Open[$Step.Id]) {
+        if ($Step.SafeToRepeat) {
+            Write-Host '    This step was interrupted before; it is safe to run again.'
+        } else {
+            Write-Warning ('Step ' + $Step.Id + ' was started at ' + (Format-Local ($State.LastStart[$Step.Id])) + ' and did not finish. It is not safe to run twice: check what it did first.')
+            if (-not $DryRun) {
+                $answer = "$(Read-Host '    Type again to run it again, done if it is complete, anything else to stop')".Trim()
+                if ($answer -eq 'done') {
+                    $finished = [DateTime]::UtcNow
+                    Add-CheckpointLine ("done`t" + $Step.Id + "`t" + $finished.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+                    $State.Done[$Step.Id] = $finished
+                    $State.Open.Remove($Step.Id)
+                    return
+                }
+                if ($answer -ne 'again') { throw ('Stopped before step ' + $Step.Id + '.') }
+            }
+        }
+    }
+    $started = [DateTime]::UtcNow
+    Add-CheckpointLine ("start`t" + $Step.Id + "`t" + $started.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+    $State.LastStart[$Step.Id] = $started
+    $State.Open[$Step.Id] = $true
+    try {
+        if ($Step.RunsOn -eq 'rebuilt-server') {
+            Write-Host '    This step runs on the server being rebuilt, not here. Copy this bundle there and run'
+            Write-Host ('    .\' + $Step.File + ' in PowerShell: it shows what to do, then checks the result.')
+            Confirm-Operator ('Has ' + $Step.File + ' finished without errors on the server being rebuilt?')
+        } else {
+            & (Join-Path $BundleFolder $Step.File) -WhatIf:$DryRun | Out-Host
+        }
+    } catch {
+        Add-CheckpointLine ("fail`t" + $Step.Id + "`t" + (Get-Stamp))
+        Write-Host ('Step ' + $Step.Id + ' failed: ' + $_.Exception.Message) -ForegroundColor Red
+        Write-Host 'Fix the cause, then run Invoke-Recovery.ps1 again: it resumes at this step.'
+        throw
+    }
+    $finished = [DateTime]::UtcNow
+    Add-CheckpointLine ("done`t" + $Step.Id + "`t" + $finished.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+    $State.Done[$Step.Id] = $finished
+    $State.Open.Remove($Step.Id)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+if ($From -and $Only) { throw 'Use -From or -Only, not both.' }
+
+# Nothing runs before the bundle is known to be the one lyncdr wrote.
+Write-Host ('Checking ' + $BundleFolder + ' against SHA256SUMS...')
+$problems = @(Test-BundleSums)
+if ($problems.Count -gt 0) {
+    foreach ($problem in $problems) { Write-Host ('  ' + $problem) -ForegroundColor Red }
+    throw 'This bundle does not match its SHA256SUMS: a file was changed, removed or added after lyncdr wrote it. Nothing was run. Use a fresh copy of the bundle.'
+}
+Write-Host 'OK: every file matches SHA256SUMS.'
+
+if (-not $StateFolder) { $StateFolder = $BundleFolder }
+if (Test-Path -LiteralPath $StateFolder) {
+    $StateFolder = (Resolve-Path -LiteralPath $StateFolder).ProviderPath
+} elseif (-not $DryRun) {
+    $StateFolder = (New-Item -ItemType Directory -Path $StateFolder).FullName
+}
+$CheckpointPath = Join-Path $StateFolder 'Invoke-Recovery.checkpoint.txt'
+$CheckpointHeader = "lyncdr-checkpoint`t1`t" + (Get-Sha256Hex (Join-Path $BundleFolder 'SHA256SUMS'))
+
+$Transcript = $false
+if (-not $DryRun) {
+    $log = Join-Path $StateFolder ('Invoke-Recovery-' + (Get-Date).ToString('yyyyMMdd-HHmmss') + '.log')
+    try {
+        Start-Transcript -Path $log | Out-Null
+        $Transcript = $true
+    } catch {
+        Write-Warning ('No transcript (' + $_.Exception.Message + '): keep a copy of this window''s output.')
+    }
+}
+
+try {
+    Write-Host ''
+    Write-Host ('Runbook ' + $Runbook + ': ' + $RunbookTitle) -ForegroundColor Cyan
+    if ($DryRun) { Write-Host 'What if: nothing is run and nothing is recorded.' }
+
+    $State = Read-Checkpoint
+    $now = [DateTime]::UtcNow
+    if (-not $State.FirstRun) { $State.FirstRun = $now }
+    Add-CheckpointLine ("run`t" + $now.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+    if ($RecoveryStartedAt) {
+        $RecoveryStart = ConvertFrom-Stamp $RecoveryStartedAt
+    } else {
+        $RecoveryStart = $State.FirstRun
+    }
+
+    if ($NeedsLync -and -not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {
+        try {
+            Import-Module Lync
+        } catch {
+            if (-not $DryRun) {
+                throw 'The Lync Server cmdlets are not available: run Invoke-Recovery.ps1 in the Lync Server Management Shell on a Front End server.'
+            }
+            Write-Warning 'The Lync Server cmdlets are not available here; showing the steps only.'
+        }
+    }
+
+    # Each option once: the parameter, else the checkpoint, else ask (the environment's choice as default).
+    $Chosen = @{}
+    foreach ($choice in $Choices) {
+        $ids = @($choice.Options | ForEach-Object { $_.Id })
+        if ($PSBoundParameters.ContainsKey($choice.Parameter)) {
+            $value = [string]$PSBoundParameters[$choice.Parameter]
+            $how = 'given with -' + $choice.Parameter
+        } elseif ($State.Options[$choice.Parameter] -and ($ids -contains $State.Options[$choice.Parameter])) {
+            $value = $State.Options[$choice.Parameter]
+            $how = 'recorded in the checkpoint'
+        } elseif ($DryRun) {
+            $value = $choice.Default
+            if (-not $value) { $value = $ids[0] }
+            $how = 'the environment file''s choice; -WhatIf does not ask'
+        } else {
+            $value = Read-Choice $choice
+            $how = 'chosen now'
+        }
+        $Chosen[$choice.Parameter] = $value
+        if ($State.Options[$choice.Parameter] -ne $value) {
+            Add-CheckpointLine ("option`t" + $choice.Parameter + "`t" + $value)
+            $State.Options[$choice.Parameter] = $value
+        }
+        Write-Host ('Option ' + $value + ' for ' + $choice.Title + ' (' + $how + ').')
+    }
+
+    if ($Prerequisites.Count -gt 0) {
+        Write-Host ''
+        Write-Host '=== Before the first step' -ForegroundColor Cyan
+        foreach ($p in $Prerequisites) {
+            if (Test-When $p.When) { Assert-Prerequisite $p }
+        }
+    }
+
+    $startAt = 0
+    $onlyAt = -1
+    if ($From) { $startAt = Find-StepIndex $From }
+    if ($Only) { $onlyAt = Find-StepIndex $Only }
+    for ($i = 0; $i -lt $Steps.Count; $i++) {
+        $step = $Steps[$i]
+        if ($onlyAt -ge 0 -and $i -ne $onlyAt) { continue }
+        if ($i -lt $startAt) { continue }
+        if (-not (Test-When $step.When)) {
+            Write-Host ('Step ' + $step.Number + ' (' + $step.Id + '): not run: it applies only when ' + (Format-When $step.When) + '.')
+            continue
+        }
+        if (-not $From -and -not $Only -and $State.Done[$step.Id]) {
+            Write-Host ('Step ' + $step.Number + ' (' + $step.Id + '): done at ' + (Format-Local ($State.Done[$step.Id])) + '; skipped.')
+            continue
+        }
+        Invoke-RecoveryStep $step
+    }
+    Write-Host ''
+    if ($DryRun) {
+        Write-Host 'What if: end of the steps. Nothing was run.' -ForegroundColor Green
+    } else {
+        Write-Host ('Finished. Progress is recorded in ' + $CheckpointPath + '.') -ForegroundColor Green
+    }
+} finally {
+    if ($Transcript) { Stop-Transcript | Out-Null }
+}
+"#;

@@ -1,0 +1,70 @@
+//! Why a bundle could not be built or written, with the exit code each one means.
+
+use crate::exit;
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("cannot write `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "`{}` is not empty and is not a lyncdr bundle ({found}); lyncdr replaces only a folder it wrote itself: choose a new or empty folder for --out, or move those files away",
+        path.display()
+    )]
+    Occupied { path: PathBuf, found: String },
+    #[error(
+        "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it: move it away or choose another --out",
+        path.display()
+    )]
+    ZipOccupied { path: PathBuf },
+    #[error("cannot write the zip `{}`: {source}", path.display())]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error(
+        "step `{step}` runs T-SQL, but its runbook has no `sql_server` input naming the SQL Server (FQDN\\instance) to run it on"
+    )]
+    NoSqlServer { step: String },
+    #[error("step `{step}` cannot be bundled: its commands were not rendered ({reason})")]
+    Unrendered { step: String, reason: String },
+    #[error(
+        "`{file}` line {line}: `{construct}` needs PowerShell {since}, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0; write {instead}"
+    )]
+    NotPowerShell2 {
+        file: String,
+        line: usize,
+        construct: &'static str,
+        since: &'static str,
+        instead: &'static str,
+    },
+}
+
+impl BundleError {
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        BundleError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The exit status: I/O and a refused `--out` are [`exit::IO`]; a runbook or template the
+    /// bundle cannot express is [`exit::INVALID`], like any other invalid runbook.
+    pub fn code(&self) -> u8 {
+        match self {
+            BundleError::Io { .. }
+            | BundleError::Occupied { .. }
+            | BundleError::ZipOccupied { .. }
+            | BundleError::Zip { .. } => exit::IO,
+            BundleError::NoSqlServer { .. }
+            | BundleError::Unrendered { .. }
+            | BundleError::NotPowerShell2 { .. } => exit::INVALID,
+        }
+    }
+}

@@ -1,0 +1,613 @@
+//! `lyncdr bundle`: every script parses, uses nothing newer than Windows PowerShell 2.0 and is
+//! ASCII with CRLF; SHA256SUMS matches and catches a changed byte; the same inputs give the same
+//! bytes; hostile values stay literals; `--out` is never clobbered. Snapshots pin the driver,
+//! a step script and the README.
+
+use crate::builder::{RUNBOOKS, repo};
+use crate::powershell;
+use lyncdr::bundle::{self, Bundle, BundleError, ps2, verify_sums};
+use lyncdr::env::Environment;
+use lyncdr::render::plan::Plan;
+use lyncdr::runbook::Library;
+use lyncdr::source::SourceFile;
+use std::path::Path;
+
+fn example() -> String {
+    std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example")
+}
+
+fn env(sets: &[&str]) -> Environment {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Environment::parse(SourceFile::new("contoso.yaml", None, example()), &sets).expect("environment")
+}
+
+/// The plan of a built-in runbook for the example environment with `sets`, and what the bundle
+/// is built from.
+fn build_with(
+    lib: &Library,
+    runbook: &str,
+    sets: &[&str],
+    edit: impl FnOnce(&mut Plan),
+) -> Result<Bundle, BundleError> {
+    let env = env(sets);
+    let rb = lib.get(runbook).expect("runbook");
+    let mut plan = Plan::build(rb, &env, &lib.templates).expect("plan");
+    edit(&mut plan);
+    Bundle::build(&plan, rb, &env)
+}
+
+fn bundle(runbook: &str, sets: &[&str]) -> Bundle {
+    let lib = Library::load(None, None).expect("built-in library");
+    build_with(&lib, runbook, sets, |_| {}).expect("bundle")
+}
+
+fn text(b: &Bundle, name: &str) -> String {
+    b.text(name).unwrap_or_else(|| panic!("no {name} in the bundle"))
+}
+
+/// Lines as the reviewer sees them (the files are CRLF; snapshots are easier to read in LF).
+fn lf(text: &str) -> String {
+    text.replace("\r\n", "\n")
+}
+
+fn names(b: &Bundle) -> Vec<&str> {
+    b.files.iter().map(|f| f.name.as_str()).collect()
+}
+
+#[test]
+fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
+    for runbook in RUNBOOKS {
+        for option in ["A", "B"] {
+            let b = bundle(runbook, &[&format!("options.user_data_restore={option}")]);
+            let scripts = names(&b).iter().filter(|n| n.ends_with(".ps1")).count();
+            assert!(scripts >= 4, "{runbook}: {:?}", names(&b));
+            for f in &b.files {
+                let at = format!("{runbook} ({option}) {}", f.name);
+                assert!(f.bytes.is_ascii(), "{at}: not ASCII");
+                let text = String::from_utf8(f.bytes.clone()).expect("ASCII is UTF-8");
+                if f.name == "SHA256SUMS" || f.name == ".gitattributes" {
+                    assert!(!text.contains('\r'), "{at}: tool files are LF");
+                } else {
+                    assert_eq!(
+                        text.matches('\n').count(),
+                        text.matches("\r\n").count(),
+                        "{at}: a line ends without CR"
+                    );
+                    assert!(!text.replace("\r\n", "").contains('\r'), "{at}: a lone CR");
+                }
+                if f.name.ends_with(".ps1") {
+                    let errors = powershell::errors(&text);
+                    assert!(errors.is_empty(), "{at}: does not parse: {errors:?}");
+                    let banned: Vec<String> = ps2::find(&text)
+                        .iter()
+                        .map(|b| format!("line {}: {}", b.line, b.construct.name))
+                        .collect();
+                    assert!(banned.is_empty(), "{at}: PowerShell 3.0+: {banned:?}");
+                }
+                if f.name.ends_with(".sql") {
+                    powershell::sql_tokens(&text).unwrap_or_else(|e| panic!("{at}: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// The banned list is not only a test: a bundle whose commands need a newer PowerShell (from a
+/// custom template) is refused, naming the file, line and construct.
+#[test]
+fn a_command_that_needs_powershell_3_is_refused() {
+    let lib = Library::load(None, None).expect("library");
+    let err = build_with(&lib, "backend-restore", &[], |plan| {
+        let step = plan
+            .steps
+            .iter_mut()
+            .find(|s| s.id == "install-configured-databases")
+            .expect("step");
+        step.commands[0].text = "Get-CsPool | ConvertTo-Json".into();
+    })
+    .expect_err("refused");
+    assert_eq!(err.code(), 2);
+    let message = err.to_string();
+    assert!(
+        message.starts_with("`04-install-configured-databases.ps1` line ")
+            && message.ends_with(": `ConvertTo-Json` needs PowerShell 3.0, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0; write text or XML (Export-Clixml)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_step_whose_commands_were_not_rendered_is_refused() {
+    let lib = Library::load(None, None).expect("library");
+    let err = build_with(&lib, "backend-restore", &[], |plan| {
+        let step = plan
+            .steps
+            .iter_mut()
+            .find(|s| s.id == "restore-rtc-sql")
+            .expect("step");
+        step.commands.clear();
+    })
+    .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "step `restore-rtc-sql` cannot be bundled: its commands were not rendered (option A not chosen: `options.user_data_restore` is B)"
+    );
+    assert_eq!(err.code(), 2);
+}
+
+#[test]
+fn t_sql_without_a_sql_server_input_is_refused() {
+    let runbook = r#"id: sql-only
+title: Run one statement
+summary: For a test.
+source: test
+inputs:
+  - name: sql_fqdn
+    env: sql.backend.fqdn
+    description: The server
+steps:
+  - id: run-sql
+    title: Run it
+    runs_on: back-end-sql
+    explanation: Runs it.
+    commands:
+      - sql: "SELECT 1;"
+"#;
+    let lib = Library::with_extra(None, None, vec![SourceFile::new("sql-only.yaml", None, runbook)])
+        .unwrap_or_else(|d| panic!("{d}"));
+    let err = build_with(&lib, "sql-only", &[], |_| {}).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "step `run-sql` runs T-SQL, but its runbook has no `sql_server` input naming the SQL Server (FQDN\\instance) to run it on"
+    );
+}
+
+#[test]
+fn t_sql_runs_through_sqlcmd_on_the_backend_from_a_file_sqlcmd_reads() {
+    let b = bundle("backend-restore", &[]);
+    let ps = text(&b, "06-restore-rtc-sql.ps1");
+    let sql = text(&b, "06-restore-rtc-sql.sql");
+    assert!(
+        ps.contains("    & sqlcmd.exe -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '06-restore-rtc-sql.sql')\r\n"),
+        "{ps}"
+    );
+    assert!(ps.contains("if ($LASTEXITCODE -ne 0)"));
+    assert!(
+        sql.contains("RESTORE DATABASE [rtc] FROM DISK = N'C:\\Backups\\rtc.bak' WITH REPLACE;\r\nALTER DATABASE [rtc] SET MULTI_USER;\r\nGO\r\n"),
+        "{sql}"
+    );
+    // The driver knows both files belong to the step (and checks both are in SHA256SUMS).
+    let driver = text(&b, "Invoke-Recovery.ps1");
+    assert!(driver.contains("Files = @('06-restore-rtc-sql.ps1', '06-restore-rtc-sql.sql')"));
+}
+
+#[test]
+fn a_step_script_tells_what_why_where_and_what_it_needs() {
+    let b = bundle("backend-restore", &[]);
+    let s = lf(&text(&b, "08-import-user-data.ps1"));
+    for needle in [
+        "# Step 8 of 15 of runbook backend-restore -- E.B. Import the user data with DBImpExp\n",
+        "# Why:\n#   Brings back contact lists",
+        "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
+        "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",
+        "#   - event 30024 from LS User Replicator logged after step `trigger-user-sync`\n",
+        "#   - backup `user-data` present (`backups.user_data`): C:\\Lync Backups\\SavedUserData.xml\n",
+        "# Warnings:\n#   - Run it only after event 30024",
+        "[CmdletBinding(SupportsShouldProcess=$true)]\nparam()\n",
+        "$ErrorActionPreference = 'Stop'\n",
+        // The cmd.exe form is an alternative: shown, never run.
+        "# The same from cmd.exe (shown, not run):\n#     \"C:\\Program Files",
+    ] {
+        assert!(s.contains(needle), "lacks {needle:?}:\n{s}");
+    }
+    assert_eq!(s.matches("$PSCmdlet.ShouldProcess(").count(), 1, "{s}");
+    // Manual steps show the instructions and wait for a typed yes.
+    let manual = lf(&text(&b, "01-rebuild-server.ps1"));
+    assert!(manual.contains("Write-Host 'Do this by hand:'\n"));
+    assert!(
+        manual.contains(
+            "    $answer = Read-Host 'Type yes when it is done'\n    if ($answer -ne 'yes') { throw"
+        )
+    );
+}
+
+#[test]
+fn options_become_a_parameter_and_the_scripts_of_every_option_are_bundled() {
+    let b = bundle("backend-restore", &[]);
+    let files = names(&b);
+    for f in [
+        "06-restore-rtc-sql.ps1",
+        "07-trigger-user-sync.ps1",
+        "08-import-user-data.ps1",
+    ] {
+        assert!(files.contains(&f), "{files:?}");
+    }
+    let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
+    assert!(
+        driver.contains("    [ValidateSet('A', 'B')]\n    [string]$UserDataRestore,\n"),
+        "{driver}"
+    );
+    assert!(driver.contains("        Default = 'B'\n"));
+    assert!(driver.contains("        Id = 'restore-rtc-sql'\n"));
+    assert!(
+        driver.contains("        When = @(@{ Parameter = 'UserDataRestore'; Test = 'eq'; Value = 'A' })\n")
+    );
+    // The environment's choice is only the default: option A gives the same scripts.
+    let a = bundle("backend-restore", &["options.user_data_restore=A"]);
+    assert!(lf(&text(&a, "Invoke-Recovery.ps1")).contains("        Default = 'A'\n"));
+    assert_eq!(
+        text(&a, "06-restore-rtc-sql.ps1"),
+        text(&b, "06-restore-rtc-sql.ps1")
+    );
+}
+
+#[test]
+fn a_feature_that_is_off_leaves_its_steps_out_and_the_readme_says_why() {
+    let on = bundle("backend-restore", &[]);
+    assert!(names(&on).iter().any(|n| n.contains("rgs.")));
+    let off = bundle("backend-restore", &["features.response_group=false"]);
+    assert!(
+        !names(&off).iter().any(|n| n.contains("rgs.")),
+        "{:?}",
+        names(&off)
+    );
+    assert!(!text(&off, "Invoke-Recovery.ps1").contains("rgs."));
+    let readme = lf(&text(&off, "README.txt"));
+    let section = readme
+        .split("NOT APPLICABLE (left out of this bundle)\n")
+        .nth(1)
+        .expect("section");
+    let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        section.contains("09 Restore the Response Group configuration into a pool (rgs): `features.response_group` does not hold: `features.response_group` is false 10 "),
+        "{section}"
+    );
+    assert!(section.contains("(rgs.import-rgs-configuration)"), "{section}");
+    assert_eq!(off.omitted.len(), 6);
+}
+
+#[test]
+fn the_driver_checks_prerequisites_with_the_environment_values() {
+    let b = bundle("backend-restore", &["backups.max_age=36h"]);
+    let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
+    for needle in [
+        "$MaxBackupAge = [TimeSpan]::FromSeconds(129600)\n",
+        "$RecoveryStartedAt = '2011-11-27T01:15:00Z'\n",
+        "@{ Kind = 'event'; Event = 30024; Provider = 'LS User Replicator'; Log = 'Lync Server'; AfterStep = 'trigger-user-sync';",
+        "Path = 'C:\\Lync Backups\\SavedUserData.xml';",
+        "Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
+        "Get-EventLog -LogName $Log -Source $Provider -After $local",
+        "if (-not (Test-Path -LiteralPath $P.Path)) {",
+        "if ($age -gt $MaxBackupAge) {",
+        "if ($NeedsLync -and -not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {\n        try {\n            Import-Module Lync",
+        "Start-Transcript -Path $log",
+        "$answer = \"$(Read-Host '    Type yes to go on, anything else to stop')\".Trim()",
+        "[string]$From,\n    [string]$Only,",
+    ] {
+        assert!(driver.contains(needle), "lacks {needle:?}");
+    }
+}
+
+#[test]
+fn sums_match_the_files_and_a_flipped_byte_is_refused() {
+    let b = bundle("backend-restore", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("bundle");
+    let summary = b.write(&out, false).expect("write");
+    assert_eq!(summary.files, b.files.len());
+    assert_eq!(summary.sums_sha256, b.sums_sha256());
+    verify_sums(&out).expect("intact");
+
+    // Every other file is listed, sorted, in sha256sum's format.
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).expect("sums");
+    let listed: Vec<&str> = sums.lines().map(|l| &l[66..]).collect();
+    let mut expected: Vec<&str> = names(&b).into_iter().filter(|n| *n != "SHA256SUMS").collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    if let Ok(check) = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(&out)
+        .output()
+    {
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+
+    let path = out.join("07-trigger-user-sync.ps1");
+    let mut bytes = std::fs::read(&path).expect("read");
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x01;
+    std::fs::write(&path, &bytes).expect("write");
+    assert_eq!(
+        verify_sums(&out),
+        Err(vec![
+            "`07-trigger-user-sync.ps1` has changed: its SHA-256 differs from `SHA256SUMS`".to_owned()
+        ])
+    );
+    bytes[i] ^= 0x01;
+    std::fs::write(&path, &bytes).expect("write");
+    verify_sums(&out).expect("restored");
+    std::fs::write(out.join("99-extra.ps1"), "Remove-Item C:\\").expect("write");
+    assert_eq!(
+        verify_sums(&out),
+        Err(vec!["`99-extra.ps1` is not listed in `SHA256SUMS`".to_owned()])
+    );
+}
+
+/// The same check in PowerShell, run first: nothing happens before the sums are verified.
+#[test]
+fn the_driver_verifies_the_sums_before_anything_else() {
+    let driver = lf(&text(&bundle("cms-move", &[]), "Invoke-Recovery.ps1"));
+    let main = driver.split("\n# Main\n").nth(1).expect("main section");
+    let at = |needle: &str| {
+        main.find(needle)
+            .unwrap_or_else(|| panic!("main lacks {needle:?}"))
+    };
+    let check = at("$problems = @(Test-BundleSums)\nif ($problems.Count -gt 0) {");
+    let refuse = at("    throw 'This bundle does not match its SHA256SUMS:");
+    assert!(check < refuse);
+    for later in [
+        "Start-Transcript",
+        "Read-Checkpoint",
+        "Import-Module Lync",
+        "Assert-Prerequisite $p",
+        "Invoke-RecoveryStep $step",
+    ] {
+        assert!(refuse < at(later), "{later} before the sums check");
+    }
+    // PowerShell 2.0 has no Get-FileHash: the hash is computed with .NET on a file stream.
+    for needle in [
+        "$stream = [System.IO.File]::OpenRead($Path)",
+        "$sha = New-Object System.Security.Cryptography.SHA256Managed",
+        "$hash = $sha.ComputeHash($stream)",
+        "if ($line -notmatch '^([0-9a-fA-F]{64})  ([^\\\\/:*?\"<>|]+)$') {",
+        "} elseif ((Get-Sha256Hex $path) -ne $expected) {",
+        "foreach ($step in $Steps) { $required += $step.Files }",
+    ] {
+        assert!(driver.contains(needle), "lacks {needle:?}");
+    }
+}
+
+#[test]
+fn the_same_inputs_give_byte_identical_bundles_and_zips() {
+    for runbook in RUNBOOKS {
+        let one = bundle(runbook, &[]);
+        let two = bundle(runbook, &[]);
+        assert_eq!(one.files, two.files, "{runbook}");
+        assert_eq!(one.zip().expect("zip"), two.zip().expect("zip"), "{runbook}");
+    }
+    // On disk too, whatever --out is called, and a second write over the first one.
+    let b = bundle("cms-restore", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = b.write(&dir.path().join("a"), true).expect("write a");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = bundle("cms-restore", &[])
+        .write(&dir.path().join("b"), true)
+        .expect("write b");
+    for f in &b.files {
+        let a = std::fs::read(dir.path().join("a").join(&f.name)).expect("a");
+        let c = std::fs::read(dir.path().join("b").join(&f.name)).expect("b");
+        assert_eq!(a, c, "{}", f.name);
+        assert_eq!(a, f.bytes, "{}", f.name);
+    }
+    let zip_a = std::fs::read(first.zip.expect("zip a")).expect("read");
+    let zip_b = std::fs::read(second.zip.expect("zip b")).expect("read");
+    assert_eq!(zip_a, zip_b);
+    // The zip holds exactly the files, dated the zip epoch, in name order.
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_a)).expect("zip");
+    let mut seen = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).expect("inflate");
+        assert_eq!(entry.last_modified().map(|t| t.year()), Some(1980));
+        seen.push((entry.name().expect("name").into_owned(), bytes));
+    }
+    let files: Vec<(String, Vec<u8>)> = b
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.bytes.clone()))
+        .collect();
+    assert_eq!(seen, files);
+}
+
+#[test]
+fn hostile_values_stay_one_literal() {
+    let path = r"C:\O'Brien $(Invoke-Evil x) `n # ; & '\u.xml".to_owned();
+    let b = bundle(
+        "backend-restore",
+        &[
+            &format!("backups.user_data={path}"),
+            &format!("backups.rtc_database={path}"),
+            "deployment=Contoso'; Invoke-Evil y; #> <# \"$(Invoke-Evil z)\"",
+        ],
+    );
+    for f in b.files.iter().filter(|f| f.name.ends_with(".ps1")) {
+        let text = String::from_utf8_lossy(&f.bytes);
+        assert!(powershell::errors(&text).is_empty(), "{}", f.name);
+        let tree = powershell::parse(&text);
+        let mut commands = Vec::new();
+        collect(tree.root_node(), &text, &mut commands);
+        assert!(
+            !commands.iter().any(|c| c.eq_ignore_ascii_case("Invoke-Evil")),
+            "{}: a value became a command",
+            f.name
+        );
+    }
+    let driver = text(&b, "Invoke-Recovery.ps1");
+    assert!(powershell::verbatim_strings(&driver).contains(&path), "{driver}");
+    // sqlcmd must not expand `$(...)` in the backup path: -x turns its variables off.
+    let sql = text(&b, "06-restore-rtc-sql.sql");
+    assert!(sql.contains(&format!("N'{}'", path.replace('\'', "''"))), "{sql}");
+    assert!(text(&b, "06-restore-rtc-sql.ps1").contains(" -E -b -x -i "));
+}
+
+/// Every command name in a parsed script.
+fn collect(node: tree_sitter::Node, text: &str, out: &mut Vec<String>) {
+    if node.kind() == "command_name" {
+        out.push(text[node.byte_range()].to_owned());
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect(child, text, out);
+    }
+}
+
+#[test]
+fn a_folder_holding_other_files_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("notes.txt"), "mine").expect("write");
+    let err = bundle("rgs-restore", &[])
+        .write(&out, false)
+        .expect_err("refused");
+    assert_eq!(err.code(), 3);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` is not empty and is not a lyncdr bundle (it holds `notes.txt`); lyncdr replaces only a folder it wrote itself: choose a new or empty folder for --out, or move those files away",
+            out.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).expect("kept"),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("ls").count(),
+        1,
+        "temporary files left"
+    );
+}
+
+#[test]
+fn a_previous_bundle_is_replaced_but_not_one_that_holds_a_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    bundle("backend-restore", &[]).write(&out, false).expect("first");
+    let a = bundle(
+        "backend-restore",
+        &["options.user_data_restore=A", "features.response_group=false"],
+    );
+    a.write(&out, false).expect("over a previous bundle");
+    verify_sums(&out).expect("intact");
+    assert!(
+        !out.join("10-rgs.get-rgs-scripts.ps1").exists(),
+        "old files removed"
+    );
+    let entries: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, ["out"], "temporary folders left");
+
+    std::fs::write(out.join(bundle::CHECKPOINT), "lyncdr-checkpoint\t1\tx\r\n").expect("write");
+    let err = a.write(&out, false).expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("(it also holds `Invoke-Recovery.checkpoint.txt`)"),
+        "{err}"
+    );
+    assert!(out.join(bundle::CHECKPOINT).exists());
+}
+
+#[test]
+fn the_zip_goes_beside_the_folder_and_never_over_a_foreign_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("recovery");
+    let b = bundle("rgs-restore", &[]);
+    let summary = b.write(&out, true).expect("write");
+    let zip = dir.path().join("recovery.zip");
+    assert_eq!(summary.zip.as_deref(), Some(zip.as_path()));
+    assert_eq!(std::fs::read(&zip).expect("zip"), b.zip().expect("zip"));
+    b.write(&out, true).expect("again, over its own zip");
+
+    let other = dir.path().join("other");
+    std::fs::write(dir.path().join("other.zip"), "not a zip").expect("write");
+    let err = b.write(&other, true).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it: move it away or choose another --out",
+            dir.path().join("other.zip").display()
+        )
+    );
+    assert!(
+        !other.exists(),
+        "the folder is written only when the zip can be too"
+    );
+}
+
+#[test]
+fn snapshots() {
+    let b = bundle("backend-restore", &[]);
+    insta::assert_snapshot!("driver_backend-restore", lf(&text(&b, "Invoke-Recovery.ps1")));
+    insta::assert_snapshot!("step_06-restore-rtc-sql", lf(&text(&b, "06-restore-rtc-sql.ps1")));
+    insta::assert_snapshot!("readme_backend-restore", lf(&text(&b, "README.txt")));
+}
+
+#[test]
+fn the_summary_names_the_folder_and_the_sums() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("b");
+    let b = bundle("backend-restore", &["features.response_group=false"]);
+    let summary = b.write(&out, false).expect("write");
+    assert_eq!(
+        summary.to_string(),
+        format!(
+            "Wrote {} files to {}: {} step scripts, Invoke-Recovery.ps1, README.txt, SHA256SUMS.\n\
+             6 steps are not applicable and left out (listed in README.txt).\n\
+             SHA-256 of SHA256SUMS: {}\n\
+             Check it on the server before running; start with .\\Invoke-Recovery.ps1 -WhatIf.\n",
+            b.files.len(),
+            out.display(),
+            b.scripts,
+            b.sums_sha256()
+        )
+    );
+    assert!(Path::new(&out).join("README.txt").exists());
+}
+
+/// ASCII is the rule; a script that must hold another character (from a custom runbook) is
+/// UTF-8 with a BOM, without which PowerShell 2.0 would read it in the ANSI code page. A `.sql`
+/// file stays BOM-less and sqlcmd is told its code page instead.
+#[test]
+fn a_file_that_cannot_be_ascii_is_utf8_with_a_bom() {
+    let lib = Library::load(None, None).expect("library");
+    let b = build_with(&lib, "backend-restore", &[], |plan| {
+        for s in plan.steps.iter_mut() {
+            if s.id == "install-configured-databases" {
+                s.explanation.push_str(" Caf\u{e9}.");
+            }
+            if s.id == "restore-rtc-sql" {
+                s.commands[0].text.insert_str(0, "-- Caf\u{e9}\n");
+            }
+        }
+    })
+    .expect("bundle");
+    let bom = |name: &str| b.file(name).expect(name).bytes.starts_with(b"\xEF\xBB\xBF");
+    assert!(bom("04-install-configured-databases.ps1"));
+    assert!(bom("README.txt"));
+    assert!(!bom("01-rebuild-server.ps1") && !bom("06-restore-rtc-sql.sql"));
+    assert!(b.file("01-rebuild-server.ps1").expect("01").bytes.is_ascii());
+    let script = text(&b, "04-install-configured-databases.ps1");
+    assert!(powershell::errors(script.trim_start_matches('\u{feff}')).is_empty());
+    assert!(text(&b, "06-restore-rtc-sql.ps1").contains(" -E -b -x -f 65001 -i "));
+}
+
+#[test]
+fn an_out_folder_that_cannot_be_made_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("file"), "x").expect("write");
+    let out = dir.path().join("file").join("bundle");
+    let err = bundle("rgs-restore", &[])
+        .write(&out, false)
+        .expect_err("refused");
+    assert_eq!(err.code(), 3);
+    let message = err.to_string();
+    let expected = format!("cannot write `{}`: ", dir.path().join("file").display());
+    assert!(message.starts_with(&expected), "{message}");
+}
