@@ -69,7 +69,12 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             state,
             operator,
         } => run::resolve(&step, done, &state, operator),
-        Command::Bundle { runbook, env, out, zip } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+        Command::Bundle {
+            runbook,
+            env,
+            out,
+            zip,
+        } => plan::bundle(&library()?, &runbook, &env, &out, zip),
         Command::Audit { .. } => Err(Error::Other {
             message: "audit is not available yet".into(),
             code: exit::IO,

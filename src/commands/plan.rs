@@ -21,12 +21,20 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-pub fn bundle(library: &Library, id: &str, env: &EnvArgs, out: &std::path::Path, zip: bool) -> Result<u8, Error> {
+pub fn bundle(
+    library: &Library,
+    id: &str,
+    env: &EnvArgs,
+    out: &std::path::Path,
+    zip: bool,
+) -> Result<u8, Error> {
     let runbook = library.get(id)?;
     let env = Environment::read(&env.env, &env.set)?;
     let plan = Plan::build(runbook, &env, &library.templates)?;
-    let summary = crate::bundle::write_bundle(&plan, runbook, &env, out, zip)
-        .map_err(|e| Error::Other { message: e.to_string(), code: e.code() })?;
+    let summary = crate::bundle::write_bundle(&plan, runbook, &env, out, zip).map_err(|e| Error::Other {
+        message: e.to_string(),
+        code: e.code(),
+    })?;
     print(&format!("{summary}\n"));
     Ok(exit::SUCCESS)
 }
