@@ -240,3 +240,28 @@ fn own_runbooks_and_templates_folders_replace_the_built_in_ones() {
         out.stdout
     );
 }
+
+/// At a real terminal the plan is coloured; with NO_COLOR it is not.
+#[test]
+fn colour_at_a_terminal_unless_no_color() {
+    use expectrl::{Eof, Expect, Session};
+    for no_color in [false, true] {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
+        cmd.args(["plan", "rgs-restore", "--env", &example_env()])
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let mut p = Session::spawn(cmd).expect("pty");
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(10)));
+        let out = p.expect(Eof).expect("output");
+        let text = String::from_utf8_lossy(out.as_bytes()).into_owned();
+        assert!(text.contains("Import-CsRgsConfiguration"), "{text}");
+        assert_eq!(
+            text.contains("\u{1b}["),
+            !no_color,
+            "NO_COLOR={no_color}:\n{text}"
+        );
+    }
+}
