@@ -361,3 +361,15 @@ fn missing_environment_file() {
         .status(2)
         .stderr_has("cannot read environment file `nope.yaml`");
 }
+
+#[test]
+fn the_format_doc_lists_every_environment_key() {
+    let doc = std::fs::read_to_string(crate::builder::repo().join("docs/runbook-format.md")).expect("doc");
+    for spec in lyncdr::env::schema::SCHEMA {
+        assert!(
+            doc.contains(&format!("| `{}` |", spec.key)),
+            "docs/runbook-format.md lacks `{}`",
+            spec.key
+        );
+    }
+}
