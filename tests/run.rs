@@ -633,6 +633,7 @@ fn ctrl_c_during_a_command_records_it_interrupted() {
         .args(run_args("rgs-restore", &["--yes"]))
         .env("FAKE_SLEEP", "3")
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
     // Wait until the runner is inside the first command, then press Ctrl-C (SIGINT).
