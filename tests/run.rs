@@ -54,6 +54,28 @@ fn lyncdr(dir: &Path) -> Command {
     c
 }
 
+/// Run lyncdr in `dir` with `args` (and extra environment), expect `code`, return the output.
+fn expect_code(
+    dir: &Path,
+    args: &[String],
+    envs: &[(&str, &str)],
+    code: Option<i32>,
+) -> std::process::Output {
+    let out = lyncdr(dir)
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run lyncdr");
+    assert_eq!(
+        out.status.code(),
+        code,
+        "{args:?}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = [
         "run",
@@ -223,16 +245,7 @@ fn import_is_blocked_without_30024_and_passes_with_evidence() {
     let t = recovery();
     let dir = t.path();
     // --yes: the block stops the run with exit code 4, before the import runs.
-    let out = lyncdr(dir)
-        .args(run_args("backend-restore", &["--yes"]))
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = expect_code(dir, &run_args("backend-restore", &["--yes"]), &[], Some(4));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("import-user-data") && stderr.contains("Update-CsUserDatabase"),
@@ -241,11 +254,12 @@ fn import_is_blocked_without_30024_and_passes_with_evidence() {
     assert!(!runner_log(dir).iter().any(|l| l.contains("import-user-data")));
     // An event from before the sync does not count.
     std::fs::write(dir.join("old.xml"), evidence_xml(-600)).expect("old evidence");
-    let out = lyncdr(dir)
-        .args(run_args("backend-restore", &["--yes", "--evidence", "old.xml"]))
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(4));
+    let out = expect_code(
+        dir,
+        &run_args("backend-restore", &["--yes", "--evidence", "old.xml"]),
+        &[],
+        Some(4),
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("only from before"));
     // A fresh one, wrapped in <Events> as `wevtutil qe /e:Events` writes it, lets it through.
     std::fs::write(
@@ -253,15 +267,11 @@ fn import_is_blocked_without_30024_and_passes_with_evidence() {
         format!("<Events>{}</Events>", evidence_xml(1)),
     )
     .expect("evidence");
-    let out = lyncdr(dir)
-        .args(run_args("backend-restore", &["--yes", "--evidence", "new.xml"]))
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
+    let out = expect_code(
+        dir,
+        &run_args("backend-restore", &["--yes", "--evidence", "new.xml"]),
+        &[],
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert!(
         runner_log(dir)
@@ -347,15 +357,11 @@ fn crash_safety_under_sigkill() {
             let finished =
                 last_start.is_some_and(|i| log[i..].iter().any(|l| l.starts_with(&format!("end {step} "))));
             let how = if finished { "--done" } else { "--retry" };
-            let out = lyncdr(&dir)
-                .args(["resolve", &step, how, "--state", "state.json"])
-                .output()
-                .expect("resolve");
-            assert_eq!(
-                out.status.code(),
+            let out = expect_code(
+                &dir,
+                &["resolve", &step, how, "--state", "state.json"].map(String::from),
+                &[],
                 Some(0),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
             );
             if finished {
                 done_before.push(step);
@@ -370,18 +376,14 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
     let t = recovery();
     let dir = t.path();
     // The runner kills lyncdr while the (not idempotent) delete step runs.
-    let out = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes"]))
-        .env("FAKE_DIE_AT", "delete-rgs-contacts")
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), None, "killed by SIGKILL");
+    let out = expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("FAKE_DIE_AT", "delete-rgs-contacts")],
+        None,
+    );
     assert!(statuses(dir).contains(&("delete-rgs-contacts".into(), "running".into())));
-    let out = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes"]))
-        .output()
-        .expect("resume");
-    assert_eq!(out.status.code(), Some(3));
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("step `delete-rgs-contacts`"), "{stderr}");
     assert!(
@@ -395,32 +397,20 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
             .count()
     };
     assert_eq!(deletes(dir), 1, "not re-run silently");
-    let out = lyncdr(dir)
-        .args([
+    let out = expect_code(
+        dir,
+        &[
             "resolve",
             "delete-rgs-contacts",
             "--done",
             "--state",
             "state.json",
-        ])
-        .output()
-        .expect("resolve");
-    assert_eq!(
-        out.status.code(),
+        ]
+        .map(String::from),
+        &[],
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let out = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes"]))
-        .output()
-        .expect("resume");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(0));
     assert_eq!(deletes(dir), 1, "resolved as done: never run again");
     assert!(
         state(dir)["decisions"]
@@ -445,16 +435,11 @@ fn a_changed_runbook_stops_the_resume() {
         a.extend(run_args("rgs-restore", extra));
         a
     };
-    let out = lyncdr(dir)
-        .args(with_rb(&["--yes"]))
-        .env("FAKE_FAIL_AT", "delete-rgs-contacts")
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
+    let out = expect_code(
+        dir,
+        &with_rb(&["--yes"]),
+        &[("FAKE_FAIL_AT", "delete-rgs-contacts")],
         Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(rb.join("rgs-restore.yaml")).expect("read");
     std::fs::write(
@@ -463,8 +448,7 @@ fn a_changed_runbook_stops_the_resume() {
     )
     .expect("edit");
     let before = std::fs::read(dir.join("state.json")).expect("state");
-    let out = lyncdr(dir).args(with_rb(&["--yes"])).output().expect("resume");
-    assert_eq!(out.status.code(), Some(2));
+    let out = expect_code(dir, &with_rb(&["--yes"]), &[], Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("changed since this run was checkpointed")
@@ -478,16 +462,7 @@ fn a_changed_runbook_stops_the_resume() {
         "state untouched"
     );
     // Accepting the change goes on (and the failed, non-idempotent step still needs a decision).
-    let out = lyncdr(dir)
-        .args(with_rb(&["--yes", "--accept-changes"]))
-        .output()
-        .expect("resume");
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = expect_code(dir, &with_rb(&["--yes", "--accept-changes"]), &[], Some(3));
     assert!(state(dir)["decisions"].to_string().contains("accepted changes"));
 }
 
@@ -496,11 +471,7 @@ fn two_runs_cannot_share_a_state_file() {
     let t = recovery();
     let dir = t.path();
     let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
-    let out = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes"]))
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(3));
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("another lyncdr run is using `state.json`"),
@@ -517,12 +488,12 @@ fn two_runs_cannot_share_a_state_file() {
 fn a_damaged_state_file_is_reported_and_never_overwritten() {
     let t = recovery();
     let dir = t.path();
-    let out = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes"]))
-        .env("FAKE_FAIL_AT", "list-rgs-contacts")
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(5));
+    let out = expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("FAKE_FAIL_AT", "list-rgs-contacts")],
+        Some(5),
+    );
     let full = std::fs::read(dir.join("state.json")).expect("state");
     for damaged in [
         full[..full.len() / 2].to_vec(),
@@ -535,8 +506,7 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
             run_args("rgs-restore", &["--yes"]),
             vec!["status".into(), "--state".into(), "state.json".into()],
         ] {
-            let out = lyncdr(dir).args(&args).output().expect("run");
-            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let out = expect_code(dir, &args, &[], Some(2));
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(
                 stderr.contains("state file `state.json` is damaged and was not changed"),
@@ -563,16 +533,7 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
 fn dry_run_runs_nothing_and_writes_nothing() {
     let t = recovery();
     let dir = t.path();
-    let out = lyncdr(dir)
-        .args(run_args("cms-move", &["--dry-run"]))
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = expect_code(dir, &run_args("cms-move", &["--dry-run"]), &[], Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("Dry run") && stdout.contains("BLOCKED: event 30024"),
@@ -586,15 +547,11 @@ fn dry_run_runs_nothing_and_writes_nothing() {
 fn status_json_and_report_snapshot() {
     let t = recovery();
     let dir = t.path();
-    let out = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes", "--operator", "Ada Admin"]))
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
+    let out = expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes", "--operator", "Ada Admin"]),
+        &[],
         Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let out = lyncdr(dir)
         .args(["status", "--state", "state.json", "--format", "json"])
