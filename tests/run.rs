@@ -267,7 +267,7 @@ fn import_is_blocked_without_30024_and_passes_with_evidence() {
         format!("<Events>{}</Events>", evidence_xml(1)),
     )
     .expect("evidence");
-    let out = expect_code(
+    expect_code(
         dir,
         &run_args("backend-restore", &["--yes", "--evidence", "new.xml"]),
         &[],
@@ -357,7 +357,7 @@ fn crash_safety_under_sigkill() {
             let finished =
                 last_start.is_some_and(|i| log[i..].iter().any(|l| l.starts_with(&format!("end {step} "))));
             let how = if finished { "--done" } else { "--retry" };
-            let out = expect_code(
+            expect_code(
                 &dir,
                 &["resolve", &step, how, "--state", "state.json"].map(String::from),
                 &[],
@@ -376,7 +376,7 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
     let t = recovery();
     let dir = t.path();
     // The runner kills lyncdr while the (not idempotent) delete step runs.
-    let out = expect_code(
+    expect_code(
         dir,
         &run_args("rgs-restore", &["--yes"]),
         &[("FAKE_DIE_AT", "delete-rgs-contacts")],
@@ -397,7 +397,7 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
             .count()
     };
     assert_eq!(deletes(dir), 1, "not re-run silently");
-    let out = expect_code(
+    expect_code(
         dir,
         &[
             "resolve",
@@ -410,7 +410,7 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
         &[],
         Some(0),
     );
-    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(0));
+    expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(0));
     assert_eq!(deletes(dir), 1, "resolved as done: never run again");
     assert!(
         state(dir)["decisions"]
@@ -435,7 +435,7 @@ fn a_changed_runbook_stops_the_resume() {
         a.extend(run_args("rgs-restore", extra));
         a
     };
-    let out = expect_code(
+    expect_code(
         dir,
         &with_rb(&["--yes"]),
         &[("FAKE_FAIL_AT", "delete-rgs-contacts")],
@@ -462,7 +462,7 @@ fn a_changed_runbook_stops_the_resume() {
         "state untouched"
     );
     // Accepting the change goes on (and the failed, non-idempotent step still needs a decision).
-    let out = expect_code(dir, &with_rb(&["--yes", "--accept-changes"]), &[], Some(3));
+    expect_code(dir, &with_rb(&["--yes", "--accept-changes"]), &[], Some(3));
     assert!(state(dir)["decisions"].to_string().contains("accepted changes"));
 }
 
@@ -488,7 +488,7 @@ fn two_runs_cannot_share_a_state_file() {
 fn a_damaged_state_file_is_reported_and_never_overwritten() {
     let t = recovery();
     let dir = t.path();
-    let out = expect_code(
+    expect_code(
         dir,
         &run_args("rgs-restore", &["--yes"]),
         &[("FAKE_FAIL_AT", "list-rgs-contacts")],
@@ -547,7 +547,7 @@ fn dry_run_runs_nothing_and_writes_nothing() {
 fn status_json_and_report_snapshot() {
     let t = recovery();
     let dir = t.path();
-    let out = expect_code(
+    expect_code(
         dir,
         &run_args("rgs-restore", &["--yes", "--operator", "Ada Admin"]),
         &[],
