@@ -35,6 +35,14 @@ fn sloc(s: &S<String>) -> Option<Location> {
     loc(s, s.len())
 }
 
+/// What expanding a runbook builds: its flat list of steps, the include chain being expanded
+/// (to catch cycles), and every runbook it includes.
+struct Expansion {
+    steps: Vec<Step>,
+    stack: Vec<String>,
+    includes: Vec<String>,
+}
+
 struct Scope<'s> {
     runbook: &'s str,
     file: Arc<SourceFile>,
@@ -66,8 +74,7 @@ impl Checker<'_> {
         let file = p.file.clone();
         let inputs = self.inputs(raw, &file, &HashMap::new());
         let prerequisites = self.prerequisites(&raw.prerequisites, &file, &[]);
-        let mut steps = Vec::new();
-        let mut includes = Vec::new();
+
         let scope = Scope {
             runbook: id,
             file: file.clone(),
@@ -78,8 +85,13 @@ impl Checker<'_> {
             when: Vec::new(),
             option: None,
         };
-        let mut stack = vec![id.to_owned()];
-        self.steps(&raw.steps, &scope, &mut steps, &mut stack, &mut includes);
+        let mut x = Expansion {
+            steps: Vec::new(),
+            stack: vec![id.to_owned()],
+            includes: Vec::new(),
+        };
+        self.steps(&raw.steps, &scope, &mut x);
+        let Expansion { steps, includes, .. } = x;
         self.unique_ids(&steps);
         self.step_references(&steps, &prerequisites);
         (self.diags.0.len() == before).then(|| Runbook {
@@ -252,27 +264,13 @@ impl Checker<'_> {
         out
     }
 
-    fn steps(
-        &mut self,
-        raw: &[RawStep],
-        scope: &Scope,
-        out: &mut Vec<Step>,
-        stack: &mut Vec<String>,
-        includes: &mut Vec<String>,
-    ) {
+    fn steps(&mut self, raw: &[RawStep], scope: &Scope, x: &mut Expansion) {
         for s in raw {
-            self.step(s, scope, out, stack, includes);
+            self.step(s, scope, x);
         }
     }
 
-    fn step(
-        &mut self,
-        s: &RawStep,
-        scope: &Scope,
-        out: &mut Vec<Step>,
-        stack: &mut Vec<String>,
-        includes: &mut Vec<String>,
-    ) {
+    fn step(&mut self, s: &RawStep, scope: &Scope, x: &mut Expansion) {
         let file = &scope.file;
         let Some(id) = &s.id else {
             let at = s
@@ -385,14 +383,14 @@ impl Checker<'_> {
         }
 
         if let Some(target) = &s.include {
-            self.include(s, target, scope, step, out, stack, includes);
+            self.include(s, target, scope, step, x);
             return;
         }
         if !s.with.is_empty() {
             self.err(file, sloc(id), "`with` belongs to an `include` step", "");
         }
         if !s.options.is_empty() || s.choice.is_some() {
-            self.options(s, id, scope, step, out, stack, includes);
+            self.options(s, id, scope, step, x);
             return;
         }
         for (n, c) in s.commands.iter().enumerate() {
@@ -434,20 +432,10 @@ impl Checker<'_> {
                 "",
             );
         }
-        out.push(step);
+        x.steps.push(step);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn include(
-        &mut self,
-        s: &RawStep,
-        target: &S<String>,
-        scope: &Scope,
-        mut step: Step,
-        out: &mut Vec<Step>,
-        stack: &mut Vec<String>,
-        includes: &mut Vec<String>,
-    ) {
+    fn include(&mut self, s: &RawStep, target: &S<String>, scope: &Scope, mut step: Step, x: &mut Expansion) {
         let file = &scope.file;
         let Some(included) = self.parsed.get(target.as_str()) else {
             let hint = crate::suggest::closest(target, self.parsed.keys().map(String::as_str))
@@ -461,11 +449,11 @@ impl Checker<'_> {
             );
             return;
         };
-        if stack.iter().any(|r| r == target.as_str()) {
+        if x.stack.iter().any(|r| r == target.as_str()) {
             self.err(
                 file,
                 sloc(target),
-                format!("include cycle: {} -> {}", stack.join(" -> "), target.as_str()),
+                format!("include cycle: {} -> {}", x.stack.join(" -> "), target.as_str()),
                 "a runbook cannot include itself, directly or through another",
             );
             return;
@@ -538,26 +526,16 @@ impl Checker<'_> {
             when: step.when.clone(),
             option: scope.option.clone(),
         };
-        out.push(step);
-        if !includes.iter().any(|i| i == target.as_str()) {
-            includes.push(target.to_string());
+        x.steps.push(step);
+        if !x.includes.iter().any(|i| i == target.as_str()) {
+            x.includes.push(target.to_string());
         }
-        stack.push(target.to_string());
-        self.steps(&included.raw.steps, &inner, out, stack, includes);
-        stack.pop();
+        x.stack.push(target.to_string());
+        self.steps(&included.raw.steps, &inner, x);
+        x.stack.pop();
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn options(
-        &mut self,
-        s: &RawStep,
-        id: &S<String>,
-        scope: &Scope,
-        mut step: Step,
-        out: &mut Vec<Step>,
-        stack: &mut Vec<String>,
-        includes: &mut Vec<String>,
-    ) {
+    fn options(&mut self, s: &RawStep, id: &S<String>, scope: &Scope, mut step: Step, x: &mut Expansion) {
         let file = &scope.file;
         let Some(choice) = &s.choice else {
             self.err(file, sloc(id), format!("step `{}` has `options` but no `choice`", id.as_str()), "name the environment key that holds the chosen option, e.g. `choice: options.user_data_restore`");
@@ -615,7 +593,7 @@ impl Checker<'_> {
         };
         let base_when = step.when.clone();
         let label = step.label.clone();
-        out.push(step);
+        x.steps.push(step);
         for o in &s.options {
             let mut when = base_when.clone();
             when.push(Condition {
@@ -638,7 +616,7 @@ impl Checker<'_> {
                 when,
                 option: Some((choice.to_string(), o.id.to_string())),
             };
-            self.steps(&o.steps, &inner, out, stack, includes);
+            self.steps(&o.steps, &inner, x);
         }
     }
 
