@@ -404,9 +404,13 @@ impl Session<'_> {
     }
 
     fn stopped(&mut self, step: &PlannedStep) -> Flow {
+        let name = if step.label.is_empty() {
+            format!("`{}`", step.id)
+        } else {
+            format!("{} (`{}`)", step.label, step.id)
+        };
         self.op.show(&format!(
-            "\nStopped at step {} ({}). Nothing is lost: run the same command again to resume.\n",
-            step.label, step.id
+            "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"
         ));
         Flow::Exit(exit::SUCCESS)
     }
