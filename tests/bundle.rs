@@ -185,7 +185,7 @@ fn a_step_script_tells_what_why_where_and_what_it_needs() {
     let b = bundle("backend-restore", &[]);
     let s = lf(&text(&b, "08-import-user-data.ps1"));
     for needle in [
-        "# Step 8 of 15 of runbook backend-restore -- E.B. Import the user data with DBImpExp\n",
+        "# Step 8 of 15 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
         "# Why:\n#   Brings back contact lists",
         "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
         "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",

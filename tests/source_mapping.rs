@@ -104,7 +104,7 @@ fn cms_restore_steps_a_to_n() {
     );
     // Step L's options, and the IMPORTANT note (db_chaining after option A).
     let all = steps(&plan);
-    for (label, id) in [("L.A", "restore-rtc-sql"), ("L.B", "import-user-data")] {
+    for (label, id) in [("L.A.1", "restore-rtc-sql"), ("L.B.2", "import-user-data")] {
         assert!(
             all.contains(&(label.to_owned(), id.to_owned())),
             "{label} {id} in {all:?}"
@@ -129,8 +129,8 @@ fn backend_restore_steps_a_to_g() {
         ])
     );
     let all = steps(&plan);
-    assert!(all.contains(&("E.A".to_owned(), "restore-rtc-sql".to_owned())));
-    assert!(all.contains(&("E.B".to_owned(), "import-user-data".to_owned())));
+    assert!(all.contains(&("E.A.1".to_owned(), "restore-rtc-sql".to_owned())));
+    assert!(all.contains(&("E.B.2".to_owned(), "import-user-data".to_owned())));
 }
 
 #[test]

@@ -89,13 +89,13 @@ impl Entry<'_> {
         self.stem.as_ref().map(|s| format!("{s}.ps1"))
     }
 
-    /// `E.B. Import the user data with DBImpExp`, or the title alone.
+    /// `E.B.2 Import the user data with DBImpExp`, `A. Rebuild ...`, or the title alone.
     pub fn heading(&self) -> String {
-        if self.step.label.is_empty() {
-            self.step.title.clone()
-        } else {
-            format!("{}. {}", self.step.label, self.step.title)
-        }
+        format!(
+            "{}{}",
+            crate::render::text::label_prefix(&self.step.label),
+            self.step.title
+        )
     }
 }
 

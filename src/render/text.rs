@@ -59,12 +59,17 @@ pub fn step_block(s: &PlannedStep, total: usize) -> String {
     out
 }
 
+/// `A. `, `E.B.2 `: how a step's source letter leads its title.
+pub fn label_prefix(label: &str) -> String {
+    match label {
+        "" => String::new(),
+        l if l.contains('.') => format!("{l} "),
+        l => format!("{l}. "),
+    }
+}
+
 fn step(out: &mut String, s: &PlannedStep, total: usize) {
-    let label = if s.label.is_empty() {
-        String::new()
-    } else {
-        format!("{}. ", s.label)
-    };
+    let label = label_prefix(&s.label);
     let indent = "   ";
     if s.skipped {
         let _ = writeln!(

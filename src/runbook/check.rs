@@ -265,12 +265,14 @@ impl Checker<'_> {
     }
 
     fn steps(&mut self, raw: &[RawStep], scope: &Scope, x: &mut Expansion) {
-        for s in raw {
-            self.step(s, scope, x);
+        for (n, s) in raw.iter().enumerate() {
+            self.step(s, n + 1, scope, x);
         }
     }
 
-    fn step(&mut self, s: &RawStep, scope: &Scope, x: &mut Expansion) {
+    /// `n` numbers the step within its scope, for a label where the source gives no letter
+    /// (`H.2` inside an included runbook, `E.B.1` inside an option).
+    fn step(&mut self, s: &RawStep, n: usize, scope: &Scope, x: &mut Expansion) {
         let file = &scope.file;
         let Some(id) = &s.id else {
             let at = s
@@ -297,7 +299,8 @@ impl Checker<'_> {
         let full_id = format!("{}{}", scope.id_prefix, id.as_str());
         let letter = s.letter.as_ref().map(|l| l.trim().to_owned()).unwrap_or_default();
         let label = match (scope.label_prefix.is_empty(), letter.is_empty()) {
-            (_, true) => scope.label_prefix.clone(),
+            (true, true) => String::new(),
+            (false, true) => format!("{}.{n}", scope.label_prefix),
             (true, false) => letter.clone(),
             (false, false) => format!("{}.{letter}", scope.label_prefix),
         };
