@@ -1,5 +1,6 @@
 //! The one integration-test binary: every test module shares the [`Test`] builder.
 
+mod audit;
 mod builder;
 mod bundle;
 mod diagnostics;

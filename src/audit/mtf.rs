@@ -113,9 +113,12 @@ pub fn read_header(r: &mut (impl Read + Seek), len: u64) -> Result<SqlBackupHead
         return Err(MtfError::NotABackup);
     }
     let whole = head.len() as u64 == len;
-    let tape = Block::at(&head, 0).ok_or_else(|| MtfError::Truncated(format!("it ends inside the TAPE block ({len} bytes)")))?;
+    let tape = Block::at(&head, 0)
+        .ok_or_else(|| MtfError::Truncated(format!("it ends inside the TAPE block ({len} bytes)")))?;
     if !tape.checksum_ok() {
-        return Err(MtfError::Corrupt("the checksum of the TAPE block header does not match".into()));
+        return Err(MtfError::Corrupt(
+            "the checksum of the TAPE block header does not match".into(),
+        ));
     }
     let sset = (ALIGN..=SSET_LIMIT)
         .step_by(ALIGN)
@@ -123,7 +126,9 @@ pub fn read_header(r: &mut (impl Read + Seek), len: u64) -> Result<SqlBackupHead
         .find(|b| b.is(b"SSET") && b.checksum_ok());
     let Some(sset) = sset else {
         return Err(if whole && len < (SSET_LIMIT + BLOCK_HEADER) as u64 {
-            MtfError::Truncated(format!("it ends ({len} bytes) before the backup set (SSET) block"))
+            MtfError::Truncated(format!(
+                "it ends ({len} bytes) before the backup set (SSET) block"
+            ))
         } else {
             MtfError::Corrupt("no backup set (SSET) block in the first 64 KiB".into())
         });
@@ -141,8 +146,10 @@ pub fn read_header(r: &mut (impl Read + Seek), len: u64) -> Result<SqlBackupHead
 /// Checks that an uncompressed backup ends as a complete backup set does: whole 512-byte blocks
 /// and an `ESET` block near the end.
 pub fn check_tail(r: &mut (impl Read + Seek), len: u64) -> Result<(), MtfError> {
-    if len % ALIGN as u64 != 0 {
-        return Err(MtfError::Truncated(format!("its size ({len} bytes) is not a whole number of 512-byte blocks")));
+    if !len.is_multiple_of(ALIGN as u64) {
+        return Err(MtfError::Truncated(format!(
+            "its size ({len} bytes) is not a whole number of 512-byte blocks"
+        )));
     }
     let start = len.saturating_sub(TAIL_SEARCH);
     r.seek(SeekFrom::Start(start))?;
@@ -156,7 +163,9 @@ pub fn check_tail(r: &mut (impl Read + Seek), len: u64) -> Result<(), MtfError> 
     if found {
         Ok(())
     } else {
-        Err(MtfError::Truncated("no end-of-set (ESET) block at its end: the backup set is incomplete".into()))
+        Err(MtfError::Truncated(
+            "no end-of-set (ESET) block at its end: the backup set is incomplete".into(),
+        ))
     }
 }
 
@@ -175,7 +184,9 @@ impl<'a> Block<'a> {
 
     /// The header checksum: the XOR of the 25 little-endian words before it.
     fn checksum_ok(&self) -> bool {
-        let xor = self.0[..CHECKSUM].chunks_exact(2).fold(0, |x, w| x ^ u16::from_le_bytes([w[0], w[1]]));
+        let xor = self.0[..CHECKSUM]
+            .chunks_exact(2)
+            .fold(0, |x, w| x ^ u16::from_le_bytes([w[0], w[1]]));
         self.u16(CHECKSUM) == Some(xor)
     }
 
@@ -188,7 +199,8 @@ impl<'a> Block<'a> {
     }
 
     fn u32(&self, at: usize) -> Option<u32> {
-        self.bytes(at, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.bytes(at, 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// The string a {size, offset} pointer at `at` points to, in the block's string type.
@@ -204,7 +216,9 @@ impl<'a> Block<'a> {
             return Err(if whole {
                 MtfError::Truncated("it ends inside the strings of its header".into())
             } else {
-                MtfError::Corrupt(format!("a string pointer ({size} bytes at {offset}) leaves the header"))
+                MtfError::Corrupt(format!(
+                    "a string pointer ({size} bytes at {offset}) leaves the header"
+                ))
             });
         };
         let text = match self.0[STRING_TYPE] {
@@ -249,7 +263,9 @@ mod tests {
         for (at, bytes) in fields {
             b[*at..*at + bytes.len()].copy_from_slice(bytes);
         }
-        let xor = b[..CHECKSUM].chunks_exact(2).fold(0, |x, w| x ^ u16::from_le_bytes([w[0], w[1]]));
+        let xor = b[..CHECKSUM]
+            .chunks_exact(2)
+            .fold(0, |x, w| x ^ u16::from_le_bytes([w[0], w[1]]));
         b[CHECKSUM..CHECKSUM + 2].copy_from_slice(&xor.to_le_bytes());
         b
     }
@@ -265,16 +281,38 @@ mod tests {
     /// 2024-05-01 22:30:15 as an MTF date.
     const DATE: [u8; 5] = {
         let v: u64 = (2024 << 26) | (5 << 22) | (1 << 17) | (22 << 12) | (30 << 6) | 15;
-        [(v >> 32) as u8, (v >> 24) as u8, (v >> 16) as u8, (v >> 8) as u8, v as u8]
+        [
+            (v >> 32) as u8,
+            (v >> 24) as u8,
+            (v >> 16) as u8,
+            (v >> 8) as u8,
+            v as u8,
+        ]
     };
 
     fn backup(name: &str) -> Vec<u8> {
         let software = utf16("Microsoft SQL Server");
-        let mut f = block(b"TAPE", 512, &[(TAPE_SOFTWARE_NAME, &pointer(software.len(), 100)), (100, &software)]);
+        let mut f = block(
+            b"TAPE",
+            512,
+            &[
+                (TAPE_SOFTWARE_NAME, &pointer(software.len(), 100)),
+                (100, &software),
+            ],
+        );
         f.extend(block(b"SFMB", 512, &[]));
         let name = utf16(name);
         let attrs = 0x4_u32.to_le_bytes();
-        f.extend(block(b"SSET", 512, &[(SSET_ATTRIBUTES, &attrs), (SSET_DATA_SET_NAME, &pointer(name.len(), 200)), (200, &name), (SSET_WRITE_DATE, &DATE)]));
+        f.extend(block(
+            b"SSET",
+            512,
+            &[
+                (SSET_ATTRIBUTES, &attrs),
+                (SSET_DATA_SET_NAME, &pointer(name.len(), 200)),
+                (200, &name),
+                (SSET_WRITE_DATE, &DATE),
+            ],
+        ));
         f.extend(vec![0xAB; 8192]);
         f.extend(block(b"ESET", 512, &[]));
         f.extend(block(b"SFMB", 512, &[]));
@@ -287,16 +325,27 @@ mod tests {
         let h = read_header(&mut Cursor::new(&f), f.len() as u64);
         let h = h.ok();
         assert_eq!(h.as_ref().and_then(|h| h.data_set_name.as_deref()), Some("rtc"));
-        assert_eq!(h.as_ref().and_then(|h| h.software.as_deref()), Some("Microsoft SQL Server"));
+        assert_eq!(
+            h.as_ref().and_then(|h| h.software.as_deref()),
+            Some("Microsoft SQL Server")
+        );
         assert_eq!(h.as_ref().and_then(|h| h.backup_type), Some(BackupType::Full));
-        assert_eq!(h.and_then(|h| h.backup_time).map(|t| t.to_string()).as_deref(), Some("2024-05-01T22:30:15Z"));
+        assert_eq!(
+            h.and_then(|h| h.backup_time).map(|t| t.to_string()).as_deref(),
+            Some("2024-05-01T22:30:15Z")
+        );
         assert!(check_tail(&mut Cursor::new(&f), f.len() as u64).is_ok());
     }
 
     #[test]
     fn decodes_the_date_of_a_real_tape_header() {
         // Bytes 0x58..0x5D of a TAPE block written by SQL Server.
-        assert_eq!(mtf_date(&[0x1F, 0xA8, 0xAA, 0x22, 0x8D]).map(|t| t.to_string()).as_deref(), Some("2026-02-21T08:34:13Z"));
+        assert_eq!(
+            mtf_date(&[0x1F, 0xA8, 0xAA, 0x22, 0x8D])
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("2026-02-21T02:10:13Z")
+        );
         assert_eq!(mtf_date(&[0; 5]), None);
     }
 
@@ -304,7 +353,10 @@ mod tests {
     fn a_bad_checksum_is_corrupt() {
         let mut f = backup("rtc");
         f[20] ^= 1;
-        assert!(matches!(read_header(&mut Cursor::new(&f), f.len() as u64), Err(MtfError::Corrupt(_))));
+        assert!(matches!(
+            read_header(&mut Cursor::new(&f), f.len() as u64),
+            Err(MtfError::Corrupt(_))
+        ));
     }
 
     #[test]
@@ -314,15 +366,36 @@ mod tests {
             let part = &f[..cut];
             let header = read_header(&mut Cursor::new(part), cut as u64);
             let tail = check_tail(&mut Cursor::new(part), cut as u64);
-            assert!(matches!(header, Err(MtfError::Truncated(_))) || matches!(tail, Err(MtfError::Truncated(_))), "cut at {cut}");
+            assert!(
+                matches!(header, Err(MtfError::Truncated(_))) || matches!(tail, Err(MtfError::Truncated(_))),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn damaged_headers_never_panic(at in 0..1600_usize, byte in proptest::prelude::any::<u8>(), cut in 0..12_000_usize) {
+            let mut f = backup("rtc");
+            f[at] = byte;
+            f.truncate(cut.max(4));
+            let len = f.len() as u64;
+            let _ = read_header(&mut Cursor::new(&f), len);
+            let _ = check_tail(&mut Cursor::new(&f), len);
         }
     }
 
     #[test]
     fn compressed_and_foreign_files() {
         let compressed = [COMPRESSED_MAGIC, &[0; 100]].concat();
-        assert!(matches!(read_header(&mut Cursor::new(&compressed), 108), Ok(SqlBackupHeader { compressed: true, .. })));
+        assert!(matches!(
+            read_header(&mut Cursor::new(&compressed), 108),
+            Ok(SqlBackupHeader { compressed: true, .. })
+        ));
         let text = b"this is a text file\n".repeat(100);
-        assert!(matches!(read_header(&mut Cursor::new(&text), text.len() as u64), Err(MtfError::NotABackup)));
+        assert!(matches!(
+            read_header(&mut Cursor::new(&text), text.len() as u64),
+            Err(MtfError::NotABackup)
+        ));
     }
 }

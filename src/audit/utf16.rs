@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::io::{self, BufRead, Read};
 
 /// Bytes read from the underlying file per refill.
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 128 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -86,7 +86,11 @@ pub struct Utf8Reader<R> {
 
 impl<R: Read> Utf8Reader<R> {
     pub fn new(inner: R, encoding: TextEncoding) -> Self {
-        let raw = if encoding == TextEncoding::Utf8 { Vec::new() } else { vec![0; CHUNK] };
+        let raw = if encoding == TextEncoding::Utf8 {
+            Vec::new()
+        } else {
+            vec![0; CHUNK]
+        };
         Self {
             inner,
             encoding,
@@ -177,22 +181,44 @@ fn invalid(e: DecodeError) -> io::Error {
 
 /// Decodes whole UTF-16 code units from `src` (even length) onto `out`; returns how many units it
 /// read, or the index of a lone surrogate.
-fn decode_utf16(src: &[u8], big_endian: bool, high: &mut Option<u16>, out: &mut Vec<u8>) -> Result<usize, usize> {
+fn decode_utf16(
+    src: &[u8],
+    big_endian: bool,
+    high: &mut Option<u16>,
+    out: &mut Vec<u8>,
+) -> Result<usize, usize> {
     // ASCII in a 16-bit lane: the low byte below 0x80 and the high byte zero.
-    let (lane_mask, lo) = if big_endian { (0x80FF_u16, 1) } else { (0xFF80_u16, 0) };
+    let (lane_mask, lo) = if big_endian {
+        (0x80FF_u16, 1)
+    } else {
+        (0xFF80_u16, 0)
+    };
     let mask = u128::from(lane_mask) * 0x0001_0001_0001_0001_0001_0001_0001_0001;
     let units = src.len() / 2;
     let mut i = 0;
     while i < units {
-        if let (None, Some(b)) = (*high, src[2 * i..].first_chunk::<16>()) {
-            if u128::from_le_bytes(*b) & mask == 0 {
-                out.extend_from_slice(&[b[lo], b[lo + 2], b[lo + 4], b[lo + 6], b[lo + 8], b[lo + 10], b[lo + 12], b[lo + 14]]);
-                i += 8;
-                continue;
-            }
+        if let (None, Some(b)) = (*high, src[2 * i..].first_chunk::<16>())
+            && u128::from_le_bytes(*b) & mask == 0
+        {
+            out.extend_from_slice(&[
+                b[lo],
+                b[lo + 2],
+                b[lo + 4],
+                b[lo + 6],
+                b[lo + 8],
+                b[lo + 10],
+                b[lo + 12],
+                b[lo + 14],
+            ]);
+            i += 8;
+            continue;
         }
         let pair = [src[2 * i], src[2 * i + 1]];
-        let u = if big_endian { u16::from_be_bytes(pair) } else { u16::from_le_bytes(pair) };
+        let u = if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        };
         let c = match (high.take(), u) {
             (None, 0..=0x7F) => {
                 out.push(u as u8);
@@ -206,7 +232,9 @@ fn decode_utf16(src: &[u8], big_endian: bool, high: &mut Option<u16>, out: &mut 
             }
             (None, 0xDC00..=0xDFFF) => return Err(i),
             (None, u) => char::from_u32(u32::from(u)),
-            (Some(h), 0xDC00..=0xDFFF) => char::from_u32(0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(u) - 0xDC00)),
+            (Some(h), 0xDC00..=0xDFFF) => {
+                char::from_u32(0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(u) - 0xDC00))
+            }
             (Some(_), _) => return Err(i),
         };
         let c = c.ok_or(i)?;
@@ -222,7 +250,15 @@ mod tests {
     use super::*;
 
     fn utf16(s: &str, big_endian: bool) -> Vec<u8> {
-        s.encode_utf16().flat_map(|u| if big_endian { u.to_be_bytes() } else { u.to_le_bytes() }).collect()
+        s.encode_utf16()
+            .flat_map(|u| {
+                if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                }
+            })
+            .collect()
     }
 
     fn decode_all(bytes: &[u8], enc: TextEncoding) -> io::Result<String> {
@@ -233,9 +269,18 @@ mod tests {
 
     #[test]
     fn sniffs_boms_and_bare_utf16() {
-        assert_eq!(TextEncoding::sniff(&[0xFF, 0xFE, b'<', 0]), (TextEncoding::Utf16Le, 2));
-        assert_eq!(TextEncoding::sniff(&[0xFE, 0xFF, 0, b'<']), (TextEncoding::Utf16Be, 2));
-        assert_eq!(TextEncoding::sniff(&[0xEF, 0xBB, 0xBF, b'<']), (TextEncoding::Utf8, 3));
+        assert_eq!(
+            TextEncoding::sniff(&[0xFF, 0xFE, b'<', 0]),
+            (TextEncoding::Utf16Le, 2)
+        );
+        assert_eq!(
+            TextEncoding::sniff(&[0xFE, 0xFF, 0, b'<']),
+            (TextEncoding::Utf16Be, 2)
+        );
+        assert_eq!(
+            TextEncoding::sniff(&[0xEF, 0xBB, 0xBF, b'<']),
+            (TextEncoding::Utf8, 3)
+        );
         assert_eq!(TextEncoding::sniff(b"<\0?\0"), (TextEncoding::Utf16Le, 0));
         assert_eq!(TextEncoding::sniff(b"\0<\0?"), (TextEncoding::Utf16Be, 0));
         assert_eq!(TextEncoding::sniff(b"<?xml"), (TextEncoding::Utf8, 0));
@@ -244,9 +289,14 @@ mod tests {
     #[test]
     fn decodes_mixed_text_in_both_byte_orders() {
         // Long ASCII runs take the fast path; the rest exercises 2-, 3- and 4-byte UTF-8.
-        let text = "<Contact Buddy=\"sip:jose.garcia@contoso.com\"/> Jos\u{e9} \u{4e2d}\u{6587} \u{1F600} end";
+        let text =
+            "<Contact Buddy=\"sip:jose.garcia@contoso.com\"/> Jos\u{e9} \u{4e2d}\u{6587} \u{1F600} end";
         for be in [false, true] {
-            let enc = if be { TextEncoding::Utf16Be } else { TextEncoding::Utf16Le };
+            let enc = if be {
+                TextEncoding::Utf16Be
+            } else {
+                TextEncoding::Utf16Le
+            };
             assert_eq!(decode_all(&utf16(text, be), enc).ok().as_deref(), Some(text));
         }
     }
@@ -259,7 +309,10 @@ mod tests {
         text.push_str(&"b".repeat(1000));
         let mut bytes = vec![b'x'];
         bytes.extend(utf16(&text, false));
-        assert_eq!(decode_all(&bytes[1..], TextEncoding::Utf16Le).ok(), Some(text.clone()));
+        assert_eq!(
+            decode_all(&bytes[1..], TextEncoding::Utf16Le).ok(),
+            Some(text.clone())
+        );
         let mut odd = "c".to_string();
         odd.push_str(&text);
         let bytes = utf16(&odd, false);
@@ -270,15 +323,25 @@ mod tests {
     fn odd_length_is_a_truncation_error() {
         let mut bytes = utf16("<a/>", false);
         bytes.pop();
-        let err = decode_all(&bytes, TextEncoding::Utf16Le).err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("the file ends in the middle of a UTF-16 character"));
+        let err = decode_all(&bytes, TextEncoding::Utf16Le)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("the file ends in the middle of a UTF-16 character")
+        );
     }
 
     #[test]
     fn lone_surrogate_is_reported_with_its_offset() {
         let mut bytes = utf16("abc", false);
         bytes.extend(0xDC00_u16.to_le_bytes());
-        let err = decode_all(&bytes, TextEncoding::Utf16Le).err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("invalid UTF-16 (a lone surrogate) at byte 6"));
+        let err = decode_all(&bytes, TextEncoding::Utf16Le)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("invalid UTF-16 (a lone surrogate) at byte 6")
+        );
     }
 }

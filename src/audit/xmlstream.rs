@@ -26,9 +26,14 @@ pub struct XmlOutline {
 #[derive(Debug)]
 pub enum XmlFailure {
     /// The document ends before it is complete: the file was cut short.
-    Truncated { detail: String },
+    Truncated {
+        detail: String,
+    },
     /// Not well-formed; `offset` counts bytes of the UTF-8 text (see [`line_and_column`]).
-    Malformed { offset: u64, detail: String },
+    Malformed {
+        offset: u64,
+        detail: String,
+    },
     Io(io::Error),
 }
 
@@ -82,14 +87,25 @@ pub fn walk(input: impl Read, counted: &[&str]) -> Result<XmlOutline, XmlFailure
             Event::Eof => break,
             _ => {}
         }
+        // quick-xml appends each event to `buf`; without this the whole document piles up.
+        buf.clear();
     }
     if !ends.is_empty() {
-        return Err(XmlFailure::Truncated { detail: format!("it ends inside `<{}>`", innermost(&open, &ends)) });
+        return Err(XmlFailure::Truncated {
+            detail: format!("it ends inside `<{}>`", innermost(&open, &ends)),
+        });
     }
     let Some((root, namespace)) = root else {
-        return Err(XmlFailure::Truncated { detail: "it has no root element".into() });
+        return Err(XmlFailure::Truncated {
+            detail: "it has no root element".into(),
+        });
     };
-    Ok(XmlOutline { encoding, root, namespace, counts })
+    Ok(XmlOutline {
+        encoding,
+        root,
+        namespace,
+        counts,
+    })
 }
 
 /// The root element's local name and namespace, from the first bytes of a document: enough to
@@ -108,6 +124,7 @@ pub fn root_of_head(head: &[u8]) -> Option<(TextEncoding, String, Option<String>
             Ok(Event::Eof) | Err(_) => return None,
             Ok(_) => {}
         }
+        buf.clear();
     }
 }
 
@@ -117,8 +134,14 @@ pub fn looks_like_xml(head: &[u8]) -> bool {
     let body = &head[bom..];
     let first = match encoding {
         TextEncoding::Utf8 => body.iter().copied().find(|b| !b.is_ascii_whitespace()),
-        TextEncoding::Utf16Le => body.chunks_exact(2).find(|u| !(u[1] == 0 && u[0].is_ascii_whitespace())).map(|u| if u[1] == 0 { u[0] } else { 0xFF }),
-        TextEncoding::Utf16Be => body.chunks_exact(2).find(|u| !(u[0] == 0 && u[1].is_ascii_whitespace())).map(|u| if u[0] == 0 { u[1] } else { 0xFF }),
+        TextEncoding::Utf16Le => body
+            .chunks_exact(2)
+            .find(|u| !(u[1] == 0 && u[0].is_ascii_whitespace()))
+            .map(|u| if u[1] == 0 { u[0] } else { 0xFF }),
+        TextEncoding::Utf16Be => body
+            .chunks_exact(2)
+            .find(|u| !(u[0] == 0 && u[1].is_ascii_whitespace()))
+            .map(|u| if u[0] == 0 { u[1] } else { 0xFF }),
     };
     first == Some(b'<')
 }
@@ -150,8 +173,11 @@ pub fn line_and_column(input: impl Read, offset: u64) -> io::Result<(u64, u64)> 
     Ok((line, column))
 }
 
+/// A document's text as UTF-8: the bytes sniffed for the encoding, then the rest of the input.
+type Decoded<R> = Utf8Reader<io::Chain<io::Cursor<Vec<u8>>, R>>;
+
 /// Sniffs the encoding from the first bytes and returns a UTF-8 reader past the byte order mark.
-fn decode<R: Read>(mut input: R) -> io::Result<(TextEncoding, Utf8Reader<io::Chain<io::Cursor<Vec<u8>>, R>>)> {
+fn decode<R: Read>(mut input: R) -> io::Result<(TextEncoding, Decoded<R>)> {
     let mut head = [0; 4];
     let mut got = 0;
     while got < head.len() {
@@ -198,8 +224,13 @@ fn innermost<'a>(open: &'a str, ends: &[usize]) -> &'a str {
 fn failure(e: XmlError, offset: u64, open: &str, ends: &[usize]) -> XmlFailure {
     match e {
         XmlError::Io(io) => match DecodeError::of(&io) {
-            Some(d) if d.is_truncation() => XmlFailure::Truncated { detail: d.to_string() },
-            Some(d) => XmlFailure::Malformed { offset, detail: d.to_string() },
+            Some(d) if d.is_truncation() => XmlFailure::Truncated {
+                detail: d.to_string(),
+            },
+            Some(d) => XmlFailure::Malformed {
+                offset,
+                detail: d.to_string(),
+            },
             None => XmlFailure::Io(io::Error::new(io.kind(), io.to_string())),
         },
         // These syntax errors only arise when the input ends inside a construct.
@@ -213,10 +244,19 @@ fn failure(e: XmlError, offset: u64, open: &str, ends: &[usize]) -> XmlFailure {
             | SyntaxError::UnclosedSingleQuotedAttributeValue
             | SyntaxError::UnclosedDoubleQuotedAttributeValue),
         ) => {
-            let inside = if ends.is_empty() { String::new() } else { format!(" inside `<{}>`", innermost(open, ends)) };
-            XmlFailure::Truncated { detail: format!("it ends{inside} in the middle of markup ({s})") }
+            let inside = if ends.is_empty() {
+                String::new()
+            } else {
+                format!(" inside `<{}>`", innermost(open, ends))
+            };
+            XmlFailure::Truncated {
+                detail: format!("it ends{inside} in the middle of markup ({s})"),
+            }
         }
-        other => XmlFailure::Malformed { offset, detail: other.to_string() },
+        other => XmlFailure::Malformed {
+            offset,
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -253,21 +293,64 @@ mod tests {
 
     #[test]
     fn prefixed_root_takes_its_prefix_namespace() {
-        let outline = walk(r#"<p:R xmlns="urn:default" xmlns:p="urn:p"><p:a/></p:R>"#.as_bytes(), &[]).ok();
-        assert_eq!(outline.map(|o| (o.root, o.namespace)), Some(("R".into(), Some("urn:p".into()))));
+        let outline = walk(
+            r#"<p:R xmlns="urn:default" xmlns:p="urn:p"><p:a/></p:R>"#.as_bytes(),
+            &[],
+        )
+        .ok();
+        assert_eq!(
+            outline.map(|o| (o.root, o.namespace)),
+            Some(("R".into(), Some("urn:p".into())))
+        );
     }
 
     #[test]
     fn a_cut_document_is_truncated_wherever_the_cut_falls() {
-        for cut in [DOC.len() - 5, DOC.find("<Contact ").unwrap_or(0) + 12, DOC.find("</Contacts>").unwrap_or(0)] {
+        for cut in [
+            DOC.len() - 5,
+            DOC.find("<Contact ").unwrap_or(0) + 12,
+            DOC.find("</Contacts>").unwrap_or(0),
+        ] {
             match walk(&DOC.as_bytes()[..cut], &[]) {
                 Err(XmlFailure::Truncated { .. }) => {}
                 other => panic!("cut at {cut}: {other:?}"),
             }
         }
         match walk(&utf16le_with_bom(DOC)[..101], &[]) {
-            Err(XmlFailure::Truncated { detail }) => assert_eq!(detail, "the file ends in the middle of a UTF-16 character"),
+            Err(XmlFailure::Truncated { detail }) => {
+                assert_eq!(detail, "the file ends in the middle of a UTF-16 character")
+            }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_cut_of_a_document_is_caught() {
+        let doc = utf16le_with_bom(DOC);
+        // Only the final newline (one UTF-16 unit) can go without loss.
+        for cut in 0..doc.len() - 2 {
+            match walk(&doc[..cut], &[]) {
+                Err(XmlFailure::Truncated { .. } | XmlFailure::Malformed { .. }) => {}
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+        }
+        assert!(walk(&doc[..doc.len() - 2], &[]).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = walk(&bytes[..], &["a"]);
+            let _ = root_of_head(&bytes);
+            let _ = line_and_column(&bytes[..], bytes.len() as u64 / 2);
+        }
+
+        #[test]
+        fn damaged_documents_never_panic(at in 0..400_usize, byte in proptest::prelude::any::<u8>()) {
+            let mut doc = utf16le_with_bom(DOC);
+            let at = at % doc.len();
+            doc[at] = byte;
+            let _ = walk(&doc[..], &["HomedResource"]);
         }
     }
 
@@ -284,7 +367,10 @@ mod tests {
         let doc = "<a>\n  <b>\n  </c>\n</a>";
         match walk(doc.as_bytes(), &[]) {
             Err(XmlFailure::Malformed { offset, detail }) => {
-                assert!(detail.contains("expected `</b>`, but `</c>` was found"), "{detail}");
+                assert!(
+                    detail.contains("expected `</b>`, but `</c>` was found"),
+                    "{detail}"
+                );
                 assert_eq!(line_and_column(doc.as_bytes(), offset).ok(), Some((3, 3)));
             }
             other => panic!("{other:?}"),
@@ -294,13 +380,19 @@ mod tests {
     #[test]
     fn second_root_and_stray_text_are_malformed() {
         for doc in ["<a/><b/>", "<a/> junk"] {
-            assert!(matches!(walk(doc.as_bytes(), &[]), Err(XmlFailure::Malformed { .. })), "{doc}");
+            assert!(
+                matches!(walk(doc.as_bytes(), &[]), Err(XmlFailure::Malformed { .. })),
+                "{doc}"
+            );
         }
     }
 
     #[test]
     fn empty_input_has_no_root() {
-        assert!(matches!(walk(&b"  \n"[..], &[]), Err(XmlFailure::Truncated { .. })));
+        assert!(matches!(
+            walk(&b"  \n"[..], &[]),
+            Err(XmlFailure::Truncated { .. })
+        ));
     }
 
     #[test]
@@ -308,7 +400,11 @@ mod tests {
         let doc = utf16le_with_bom(DOC);
         assert_eq!(
             root_of_head(&doc[..200]),
-            Some((TextEncoding::Utf16Le, "HomedResources".into(), Some("urn:x".into())))
+            Some((
+                TextEncoding::Utf16Le,
+                "HomedResources".into(),
+                Some("urn:x".into())
+            ))
         );
         assert!(looks_like_xml(&doc) && looks_like_xml(b"\n <x/>") && !looks_like_xml(b"hello <x/>"));
         assert_eq!(root_of_head(b"<?xml version=\"1.0\"?>\n<Hom"), None);

@@ -1,5 +1,6 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
+mod audit;
 mod plan;
 mod run;
 mod show;
@@ -75,9 +76,20 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out,
             zip,
         } => plan::bundle(&library()?, &runbook, &env, &out, zip),
-        Command::Audit { .. } => Err(Error::Other {
-            message: "audit is not available yet".into(),
-            code: exit::IO,
+        Command::Audit {
+            dir,
+            env,
+            format,
+            max_age,
+            no_hash,
+            write_sums,
+        } => audit::run(audit::Args {
+            dir: &dir,
+            env: env.as_deref(),
+            format,
+            max_age: max_age.as_deref(),
+            no_hash,
+            write_sums,
         }),
     }
 }

@@ -1,0 +1,287 @@
+//! The kinds of backup artifact the runbooks need, and what the audit learned about each file.
+
+use super::filestore::FileStoreSummary;
+use super::finding::{Problem, Severity};
+use super::hash::Sha256Digest;
+use super::mtf::SqlBackupHeader;
+use super::utf16::TextEncoding;
+use jiff::Timestamp;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    CsConfiguration,
+    LisConfiguration,
+    RgsExport,
+    UserData,
+    RtcDatabase,
+    FileStore,
+    /// A SQL Server backup of another database (xds, lcscdr, ...): listed, needed by no runbook.
+    OtherDatabase,
+}
+
+impl ArtifactKind {
+    /// The kinds an environment file names (`backups.*`), in report order.
+    pub const NAMED: [ArtifactKind; 6] = [
+        ArtifactKind::CsConfiguration,
+        ArtifactKind::LisConfiguration,
+        ArtifactKind::RgsExport,
+        ArtifactKind::UserData,
+        ArtifactKind::RtcDatabase,
+        ArtifactKind::FileStore,
+    ];
+
+    /// The name used by `--env` pairs, runbook `backup:` prerequisites and the JSON report.
+    pub fn id(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "cs-configuration",
+            ArtifactKind::LisConfiguration => "lis-configuration",
+            ArtifactKind::RgsExport => "rgs-export",
+            ArtifactKind::UserData => "user-data",
+            ArtifactKind::RtcDatabase => "rtc-database",
+            ArtifactKind::FileStore => "file-store",
+            ArtifactKind::OtherDatabase => "other-database",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::NAMED.into_iter().find(|k| k.id() == id)
+    }
+
+    /// The environment key naming this kind's file.
+    pub fn env_key(self) -> Option<String> {
+        Self::NAMED
+            .contains(&self)
+            .then(|| format!("backups.{}", self.id().replace('-', "_")))
+    }
+
+    /// What it is, for messages: "the LIS export (Export-CsLisConfiguration zip)".
+    pub fn title(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "CMS export (Export-CsConfiguration zip)",
+            ArtifactKind::LisConfiguration => "LIS export (Export-CsLisConfiguration zip)",
+            ArtifactKind::RgsExport => "Response Group export (RgsImportExport.ps1 zip)",
+            ArtifactKind::UserData => "user data export (DBImpExp XML)",
+            ArtifactKind::RtcDatabase => "SQL Server backup of `rtc`",
+            ArtifactKind::FileStore => "File Store copy",
+            ArtifactKind::OtherDatabase => "SQL Server backup",
+        }
+    }
+
+    /// How an operator makes a fresh one.
+    pub fn how_to_make(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => {
+                "run `Export-CsConfiguration -FileName <file>.zip` in the Lync Server Management Shell"
+            }
+            ArtifactKind::LisConfiguration => {
+                "run `Export-CsLisConfiguration -FileName <file>.zip` in the Lync Server Management Shell (it will not overwrite an existing file)"
+            }
+            ArtifactKind::RgsExport => {
+                "run `Import-Module .\\RgsImportExport.ps1` then `Export-CsRgsConfiguration -Source ApplicationServer:<pool> -FileName <file>.zip`"
+            }
+            ArtifactKind::UserData => {
+                "run `DBImpExp.exe /hrxmlfile:<file>.xml /sqlserver:<fqdn>\\<instance>` from the Lync Server 2010 Support folder"
+            }
+            ArtifactKind::RtcDatabase => {
+                "back up the database: `BACKUP DATABASE rtc TO DISK = '<file>.bak' WITH INIT`"
+            }
+            ArtifactKind::FileStore => {
+                "copy the File Store share, e.g. `robocopy \\\\<server>\\<share> <folder> /MIR`"
+            }
+            ArtifactKind::OtherDatabase => "back it up again with SQL Server (`BACKUP DATABASE ... TO DISK`)",
+        }
+    }
+}
+
+/// Lync Server 2010 databases, as SQL Server backups name them.
+pub const LYNC_DATABASES: &[&str] = &[
+    "rtc",
+    "rtcdyn",
+    "rtcab",
+    "rtcab1",
+    "xds",
+    "lis",
+    "rgsconfig",
+    "rgsdyn",
+    "cpsdyn",
+    "lcscdr",
+    "qoemetrics",
+    "lcslog",
+];
+
+/// The Lync database a name refers to: its first word that is a Lync database name, so `rtc`,
+/// `rtc-Full Database Backup` and `RTC_backup_2024_05_01` are `rtc` while `rtcdyn.bak` is not.
+pub fn lync_database_in(name: &str) -> Option<&'static str> {
+    name.split(|c: char| !c.is_ascii_alphanumeric()).find_map(|word| {
+        LYNC_DATABASES
+            .iter()
+            .copied()
+            .find(|db| db.eq_ignore_ascii_case(word))
+    })
+}
+
+/// How the audit decided what a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentifiedBy {
+    /// Its bytes say so.
+    Content,
+    /// Only its name suggests it (the content is damaged or says nothing).
+    FileName,
+    /// The environment file names it.
+    Environment,
+}
+
+/// One file (or, for the File Store, one folder) under the audited folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Artifact {
+    /// Relative to the audited folder, with `/` separators.
+    pub path: String,
+    pub kind: Option<ArtifactKind>,
+    pub identified_by: IdentifiedBy,
+    /// The kind this artifact is used for in the readiness matrix, if it is the chosen one.
+    pub used_for: Option<ArtifactKind>,
+    pub size: u64,
+    pub modified: Option<Timestamp>,
+    pub details: Details,
+    pub sha256: Option<Sha256Digest>,
+    #[serde(skip)]
+    pub problems: Vec<Problem>,
+}
+
+impl Artifact {
+    /// When the backup was taken: the backup set date of a SQL Server backup, else the file's
+    /// modification time (for the File Store, its newest file's).
+    pub fn taken_at(&self) -> Option<Timestamp> {
+        match &self.details {
+            Details::SqlBackup { header, .. } => header.backup_time.or(self.modified),
+            Details::FileStore(s) => s.newest.or(self.modified),
+            _ => self.modified,
+        }
+    }
+
+    /// The worst severity among its problems.
+    pub fn worst(&self) -> Option<Severity> {
+        self.problems.iter().map(Problem::severity).max()
+    }
+
+    /// No problem that makes it unusable.
+    pub fn usable(&self) -> bool {
+        self.worst() < Some(Severity::Error)
+    }
+
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+}
+
+/// What validation read from an artifact.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(tag = "format", rename_all = "kebab-case")]
+pub enum Details {
+    #[default]
+    None,
+    Zip {
+        entries: usize,
+        uncompressed_bytes: u64,
+        /// `<DocItem>` elements in `DocItemSet.xml` (CMS export).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        doc_items: Option<u64>,
+    },
+    UserData {
+        encoding: TextEncoding,
+        users: u64,
+        contacts: u64,
+        conference_directories: u64,
+    },
+    SqlBackup {
+        /// The Lync database, from the header's data set name (or, failing that, the file name).
+        database: Option<String>,
+        #[serde(flatten)]
+        header: SqlBackupHeader,
+    },
+    FileStore(FileStoreSummary),
+}
+
+impl Details {
+    /// One line for the text report.
+    pub fn describe(&self) -> String {
+        match self {
+            Details::None => String::new(),
+            Details::Zip {
+                entries,
+                doc_items: Some(items),
+                ..
+            } => format!(
+                "{}, {}",
+                count(*entries as u64, "entry", "entries"),
+                count(*items, "doc item", "doc items")
+            ),
+            Details::Zip { entries, .. } => count(*entries as u64, "entry", "entries"),
+            Details::UserData {
+                encoding,
+                users,
+                contacts,
+                conference_directories,
+            } => format!(
+                "{}, {}, {} ({})",
+                count(*users, "user", "users"),
+                count(*contacts, "contact", "contacts"),
+                count(
+                    *conference_directories,
+                    "conference directory",
+                    "conference directories"
+                ),
+                encoding.name()
+            ),
+            Details::SqlBackup { database, header } => {
+                let db = database.as_deref().unwrap_or("unknown database");
+                match (header.compressed, header.backup_type) {
+                    (true, _) => format!("{db}, compressed"),
+                    (false, Some(t)) => format!("{db}, {}", t.name()),
+                    (false, None) => db.to_owned(),
+                }
+            }
+            Details::FileStore(s) => count(s.files, "file", "files"),
+        }
+    }
+}
+
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_whole_words() {
+        for (name, db) in [
+            ("rtc", Some("rtc")),
+            ("rtc-Full Database Backup", Some("rtc")),
+            ("RTC_backup_2024_05_01.bak", Some("rtc")),
+            ("rtcdyn.bak", Some("rtcdyn")),
+            ("LcsCDR_20240501.bak", Some("lcscdr")),
+            ("artc.bak", None),
+            ("backup.bak", None),
+        ] {
+            assert_eq!(lync_database_in(name), db, "{name}");
+        }
+    }
+
+    #[test]
+    fn ids_round_trip_and_name_environment_keys() {
+        for k in ArtifactKind::NAMED {
+            assert_eq!(ArtifactKind::from_id(k.id()), Some(k));
+        }
+        assert_eq!(ArtifactKind::from_id("other-database"), None);
+        assert_eq!(
+            ArtifactKind::RtcDatabase.env_key().as_deref(),
+            Some("backups.rtc_database")
+        );
+        assert_eq!(ArtifactKind::OtherDatabase.env_key(), None);
+    }
+}

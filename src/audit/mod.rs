@@ -1,0 +1,150 @@
+//! `lyncdr audit`: could we recover today? Checks a backup folder against every runbook.
+//!
+//! The pipeline, one file per step:
+//! `scan` lists the folder -> `inventory` identifies each file (`identify`: first bytes; the
+//! environment file's names win) -> `examine` reads every file once, in parallel, to validate it
+//! (`zipcheck`, `dbimpexp` via `xmlstream`/`utf16`, `mtf`) and hash it (`hash`) -> `sums` verifies
+//! and writes checksum files -> `selection` picks the artifact each runbook input uses and checks
+//! its age -> `readiness` fills the matrix -> `report` renders it. Problems are [`finding`]s.
+
+mod artifact;
+mod checksums;
+mod dbimpexp;
+mod duration;
+mod error;
+mod examine;
+mod filestore;
+mod finding;
+mod hash;
+mod identify;
+mod inventory;
+mod mtf;
+mod progress;
+mod readiness;
+mod report;
+mod scan;
+mod selection;
+mod sums;
+mod utf16;
+mod xmlstream;
+mod zipcheck;
+
+pub use artifact::{Artifact, ArtifactKind, Details, IdentifiedBy};
+pub use checksums::Checksums;
+pub use error::AuditError;
+pub use finding::{Finding, Severity};
+pub use progress::{Progress, Silent};
+pub use readiness::{Readiness, RunbookStatus, Status};
+pub use report::{AuditReport, FORMAT_VERSION};
+
+use finding::Problem;
+use hash::Sha256Digest;
+use inventory::Inventory;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to audit and how; the command line and environment file fill it in.
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    pub dir: PathBuf,
+    /// From the environment file: (artifact kind, file name) pairs; kinds: "cs-configuration",
+    /// "lis-configuration", "rgs-export", "user-data", "rtc-database", "file-store".
+    pub named: Vec<(String, String)>,
+    pub max_age: Duration,
+    /// The time ages are measured at (injected so tests are deterministic).
+    pub now: jiff::Timestamp,
+    /// Hash every file and verify checksum files (false with --no-hash).
+    pub hash: bool,
+    /// Write `SHA256SUMS` in `dir`.
+    pub write_sums: bool,
+    /// Response Group is deployed (the RGS export is needed); true when no environment file says.
+    pub response_group: bool,
+    /// Show a progress bar on standard error.
+    pub progress: bool,
+}
+
+/// Audits `opts.dir` without showing progress (the command line passes a bar to [`audit_with`]).
+pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
+    audit_with(opts, &Silent)
+}
+
+/// Audits `opts.dir`, reporting the bytes hashed and parsed to `progress`.
+pub fn audit_with(opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditReport, AuditError> {
+    if opts.write_sums && !opts.hash {
+        return Err(AuditError::WriteSumsWithoutHash);
+    }
+    let named = opts
+        .named
+        .iter()
+        .map(|(kind, name)| match ArtifactKind::from_id(kind) {
+            Some(k) => Ok((k, name.clone())),
+            None => Err(AuditError::UnknownKind { kind: kind.clone() }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let scan = scan::scan(&opts.dir)?;
+    let mut inventory = Inventory::build(&scan, &named);
+    let outcomes = examine::examine_all(&scan.files, &inventory.plans, opts.hash, progress)?;
+    let digests: Vec<Option<Sha256Digest>> = outcomes.iter().map(|o| o.sha256).collect();
+    inventory.absorb(&scan, outcomes);
+    let checksums = checksums::check(opts, &scan, &mut inventory, &digests)?;
+
+    let choices = selection::choose(&mut inventory.artifacts, &inventory.named, opts.now, opts.max_age);
+    for kind in readiness::needed_kinds(opts.response_group) {
+        if !choices.contains_key(&kind) {
+            inventory
+                .general
+                .push((None, Some(kind), Problem::Missing { kind }));
+        }
+    }
+    let rows = readiness::evaluate(&choices, &inventory.artifacts, opts.response_group);
+    let runbooks = readiness::summarize(&rows);
+    let findings = findings(&inventory);
+    // The report lists artifacts by kind, in runbook order, then by path; unknown files last.
+    inventory
+        .artifacts
+        .sort_by(|a, b| (a.kind.is_none(), a.kind, &a.path).cmp(&(b.kind.is_none(), b.kind, &b.path)));
+    let status = report::overall(&runbooks, &findings);
+    Ok(AuditReport {
+        format_version: FORMAT_VERSION,
+        dir: opts.dir.display().to_string(),
+        audited_at: opts.now,
+        max_age: duration::format_duration(opts.max_age),
+        max_age_seconds: opts.max_age.as_secs(),
+        response_group: opts.response_group,
+        status,
+        exit_code: report::exit_code_for(status),
+        runbooks,
+        readiness: rows,
+        artifacts: inventory.artifacts,
+        findings,
+        checksums,
+    })
+}
+
+/// Every problem as a finding, errors first. A damaged file that only its name made look like a
+/// backup, and that no runbook uses, is a warning: the folder may hold unrelated files.
+fn findings(inventory: &Inventory) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for a in &inventory.artifacts {
+        let demote = a.identified_by == IdentifiedBy::FileName && a.used_for.is_none();
+        for p in &a.problems {
+            let severity = if demote {
+                p.severity().min(Severity::Warning)
+            } else {
+                p.severity()
+            };
+            out.push(Finding::new(Some(&a.path), a.kind, p, severity));
+        }
+    }
+    for (path, kind, p) in &inventory.general {
+        out.push(Finding::new(path.as_deref(), *kind, p, p.severity()));
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.code.cmp(b.code))
+    });
+    out
+}

@@ -1,0 +1,78 @@
+//! `lyncdr audit DIR`: could we recover today? Wires the command line to [`crate::audit`].
+
+use super::{Error, print};
+use crate::audit::{AuditOptions, Silent, audit_with};
+use crate::cli::Format;
+use crate::env::{Environment, Value, schema, value::parse_duration};
+use crate::exit;
+use crate::run::backup::file_name;
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::time::Duration;
+
+const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
+
+pub struct Args<'a> {
+    pub dir: &'a Path,
+    pub env: Option<&'a Path>,
+    pub format: Format,
+    pub max_age: Option<&'a str>,
+    pub no_hash: bool,
+    pub write_sums: bool,
+}
+
+pub fn run(a: Args) -> Result<u8, Error> {
+    let env = a.env.map(|p| Environment::read(p, &[])).transpose()?;
+    let named = env
+        .iter()
+        .flat_map(|e| {
+            schema::BACKUP_KEYS.iter().filter_map(|(kind, key)| {
+                e.get(key)
+                    .map(|v| ((*kind).to_owned(), file_name(&v.value.display()).to_owned()))
+            })
+        })
+        .collect();
+    let max_age = match a.max_age {
+        Some(s) => parse_duration(s).map_err(|e| Error::Other {
+            message: format!("--max-age: {e}"),
+            code: exit::IO,
+        })?,
+        None => env
+            .as_ref()
+            .and_then(|e| e.get("backups.max_age"))
+            .and_then(|v| match &v.value {
+                Value::Duration(d, _) => Some(*d),
+                _ => None,
+            })
+            .unwrap_or(DEFAULT_MAX_AGE),
+    };
+    let response_group = env
+        .as_ref()
+        .and_then(|e| e.get("features.response_group"))
+        .map(|v| v.value == Value::Bool(true))
+        .unwrap_or(true);
+    let opts = AuditOptions {
+        dir: a.dir.to_path_buf(),
+        named,
+        max_age,
+        now: jiff::Timestamp::now(),
+        hash: !a.no_hash,
+        write_sums: a.write_sums,
+        response_group,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let bar = opts.progress.then(crate::terminal::ProgressBar::stderr);
+    let progress: &dyn crate::audit::Progress = match &bar {
+        Some(b) => b,
+        None => &Silent,
+    };
+    let report = audit_with(&opts, progress).map_err(|e| Error::Other {
+        message: e.to_string(),
+        code: exit::IO,
+    })?;
+    match a.format {
+        Format::Text => print(&report.to_text()),
+        Format::Json => print(&(super::plan::json(&report.to_json()) + "\n")),
+    }
+    Ok(report.exit_code())
+}

@@ -1,0 +1,1207 @@
+//! `lyncdr audit`: every fixture (export zips, DBImpExp XML, SQL Server backup headers, damaged
+//! and mislabeled copies) is built here, in a temporary folder, with fixed modification times so
+//! ages are deterministic.
+
+use lyncdr::audit::{AuditError, AuditOptions, AuditReport, Progress, Severity, Status, audit, audit_with};
+use sha2::{Digest, Sha256};
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+use zip::write::SimpleFileOptions;
+
+const DAY: u64 = 86_400;
+const NAMESPACE: &str = "http://schemas.microsoft.com/RtcServer/2002/11/dbimpexp";
+
+fn now() -> jiff::Timestamp {
+    "2024-05-08T12:00:00Z"
+        .parse()
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+// ---------------------------------------------------------------- fixtures
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, SimpleFileOptions::default())
+            .expect("zip entry");
+        w.write_all(data).expect("zip write");
+    }
+    w.finish().expect("zip finish").into_inner()
+}
+
+fn cms_zip() -> Vec<u8> {
+    let doc = r#"<?xml version="1.0" encoding="utf-8"?>
+<DocItemSet xmlns="urn:schema:Microsoft.Rtc.Management.Xds.AppLayer.2008">
+  <DocItem Name="urn:xds:Microsoft.Rtc.Management.Deploy.Topology.2008:TopologyDocument"><Data><Topology/></Data></DocItem>
+  <DocItem Name="urn:schema:Microsoft.Rtc.Management.Policy.Voice.2008:VoicePolicies"><Data/></DocItem>
+  <DocItem Name="urn:schema:Microsoft.Rtc.Management.Settings.Registrar.2008:RegistrarSettings"><Data/></DocItem>
+</DocItemSet>"#;
+    zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("DocItemSet.xml", doc.as_bytes()),
+    ])
+}
+
+fn lis_zip() -> Vec<u8> {
+    zip_of(&[(
+        "Locations.xml",
+        b"<Locations><Location City=\"Redmond\"/></Locations>",
+    )])
+}
+
+fn rgs_zip() -> Vec<u8> {
+    let objs = br#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"/></Objs>"#;
+    let names = [
+        "AgentGroups",
+        "Agents",
+        "Configuration",
+        "HolidaySets",
+        "HoursOfBusiness",
+        "Queues",
+        "Workflows",
+    ];
+    let entries: Vec<(String, &[u8])> = names
+        .iter()
+        .map(|n| (format!("RgsImportExport\\{n}.xml"), &objs[..]))
+        .collect();
+    let mut refs: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+    refs.push((
+        "RgsImportExport\\RGS\\Instances\\6e4ef5b7-0000-4000-8000-000000000001\\Welcome.wav",
+        b"RIFF....WAVE",
+    ));
+    zip_of(&refs)
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    v.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    v
+}
+
+/// A DBImpExp export as it writes it: UTF-16LE with a byte order mark.
+fn user_data_text(root: &str, namespace: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-16"?>
+<{root} xmlns="{namespace}">
+  <HomedResource UserAtHost="alice@contoso.com" ContactsETag="1">
+    <ContactGroups><ContactGroup Number="1" Name="~" /></ContactGroups>
+    <Contacts>
+      <Contact Buddy="bob@contoso.com" Groups="1" SubscribePresence="1" />
+      <Contact Buddy="jos&#233;@contoso.com" Groups="1" SubscribePresence="1" />
+    </Contacts>
+  </HomedResource>
+  <HomedResource UserAtHost="bob@contoso.com" ContactsETag="1">
+    <Contacts><Contact Buddy="alice@contoso.com" Groups="1" SubscribePresence="1" /></Contacts>
+  </HomedResource>
+  <HomedResource UserAtHost="zoë@contoso.com" ContactsETag="1"><Contacts /></HomedResource>
+  <ConferenceDirectories><ConferenceDirectory Id="1" Label="pool01" /></ConferenceDirectories>
+</{root}>
+"#
+    )
+}
+
+fn user_data() -> Vec<u8> {
+    utf16le(&user_data_text("HomedResources", NAMESPACE))
+}
+
+/// An MTF block of `size` bytes: `tag`, UTF-16 strings, the given fields, and its checksum.
+fn mtf_block(tag: &[u8; 4], size: usize, fields: &[(usize, &[u8])]) -> Vec<u8> {
+    let mut b = vec![0; size];
+    b[..4].copy_from_slice(tag);
+    b[48] = 2;
+    for (at, bytes) in fields {
+        b[*at..*at + bytes.len()].copy_from_slice(bytes);
+    }
+    let xor = b[..50]
+        .chunks_exact(2)
+        .fold(0, |x, w| x ^ u16::from_le_bytes([w[0], w[1]]));
+    b[50..52].copy_from_slice(&xor.to_le_bytes());
+    b
+}
+
+fn mtf_date(t: jiff::Timestamp) -> [u8; 5] {
+    let d = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    let v: u64 = (d.year() as u64) << 26
+        | (d.month() as u64) << 22
+        | (d.day() as u64) << 17
+        | (d.hour() as u64) << 12
+        | (d.minute() as u64) << 6
+        | d.second() as u64;
+    let b = v.to_be_bytes();
+    [b[3], b[4], b[5], b[6], b[7]]
+}
+
+/// An uncompressed SQL Server backup of `database` taken at `taken`: TAPE, SFMB, SSET, data, ESET.
+fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
+    let software: Vec<u8> = "Microsoft SQL Server"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let name: Vec<u8> = database.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let user: Vec<u8> = "CONTOSO\\sqlsvc"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let ptr = |len: usize, at: usize| [(len as u16).to_le_bytes(), (at as u16).to_le_bytes()].concat();
+    let date = mtf_date(taken);
+    let mut f = mtf_block(
+        b"TAPE",
+        1024,
+        &[(80, &ptr(software.len(), 200)), (200, &software), (88, &date)],
+    );
+    f.extend(mtf_block(b"SFMB", 1024, &[]));
+    let attributes = 0x4_u32.to_le_bytes();
+    f.extend(mtf_block(
+        b"SSET",
+        1024,
+        &[
+            (52, &attributes),
+            (64, &ptr(name.len(), 300)),
+            (300, &name),
+            (76, &ptr(user.len(), 400)),
+            (400, &user),
+            (88, &date),
+        ],
+    ));
+    f.extend((0..64 * 1024).map(|i| (i * 7 % 251) as u8));
+    f.extend(mtf_block(b"ESET", 1024, &[]));
+    f.extend(mtf_block(b"SFMB", 1024, &[]));
+    f
+}
+
+/// A backup folder in a temporary directory.
+struct Backups {
+    dir: tempfile::TempDir,
+    /// When the audit runs: files are dated relative to it.
+    now: jiff::Timestamp,
+}
+
+impl Backups {
+    fn empty() -> Self {
+        Self::empty_at(now())
+    }
+
+    fn empty_at(now: jiff::Timestamp) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            now,
+        }
+    }
+
+    /// Everything every runbook needs, written a day before [`now`].
+    fn complete() -> Self {
+        Self::complete_at(now())
+    }
+
+    fn complete_at(now: jiff::Timestamp) -> Self {
+        let b = Self::empty_at(now);
+        b.write("CsConfiguration.zip", &cms_zip())
+            .write("CsLisConfiguration.zip", &lis_zip())
+            .write("RgsConfig_pool01.zip", &rgs_zip())
+            .write("UserData.xml", &user_data())
+            .write(
+                "sql/rtc_backup_2024_05_07.bak",
+                &sql_backup("rtc", now - jiff::SignedDuration::from_hours(20)),
+            )
+            .write(
+                "sql/xds.bak",
+                &sql_backup("xds", now - jiff::SignedDuration::from_hours(20)),
+            )
+            .write(
+                "FileStore/1-WebServices-1/MeetingContent/deck.pptx",
+                b"PK fake deck",
+            )
+            .write(
+                "FileStore/1-ApplicationServer-1/AppServerFiles/Rgs/welcome.wav",
+                b"RIFF....WAVE",
+            );
+        b
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `rel`, modified a day before the audit.
+    fn write(&self, rel: &str, bytes: &[u8]) -> &Self {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, bytes).expect("write");
+        self.age(rel, DAY)
+    }
+
+    fn age(&self, rel: &str, seconds: u64) -> &Self {
+        let when = SystemTime::from(self.now) - Duration::from_secs(seconds);
+        let f = std::fs::File::options()
+            .write(true)
+            .open(self.path(rel))
+            .expect("open");
+        f.set_modified(when).expect("set mtime");
+        self
+    }
+
+    fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).expect("read")
+    }
+
+    fn remove(&self, rel: &str) -> &Self {
+        let p = self.path(rel);
+        if p.is_dir() {
+            std::fs::remove_dir_all(p)
+        } else {
+            std::fs::remove_file(p)
+        }
+        .expect("remove");
+        self
+    }
+
+    /// Keeps the first `len` bytes of `rel` (its modification time too).
+    fn cut(&self, rel: &str, len: usize) -> &Self {
+        let bytes = self.read(rel);
+        self.write(rel, &bytes[..len])
+    }
+
+    fn options(&self) -> AuditOptions {
+        AuditOptions {
+            dir: self.dir.path().to_owned(),
+            named: Vec::new(),
+            max_age: Duration::from_secs(7 * DAY),
+            now: self.now,
+            hash: true,
+            write_sums: false,
+            response_group: true,
+            progress: false,
+        }
+    }
+
+    fn audit(&self) -> AuditReport {
+        self.audit_with(|_| {})
+    }
+
+    fn audit_with(&self, change: impl FnOnce(&mut AuditOptions)) -> AuditReport {
+        let mut opts = self.options();
+        change(&mut opts);
+        audit(&opts).unwrap_or_else(|e| panic!("audit failed: {e}"))
+    }
+}
+
+// ---------------------------------------------------------------- report helpers
+
+fn status(r: &AuditReport, runbook: &str, option: Option<&str>) -> Status {
+    r.readiness
+        .iter()
+        .find(|row| row.runbook == runbook && row.option == option)
+        .map(|row| row.status)
+        .unwrap_or_else(|| panic!("no row {runbook} {option:?}"))
+}
+
+fn reasons(r: &AuditReport, runbook: &str, option: Option<&str>) -> String {
+    r.readiness
+        .iter()
+        .filter(|row| row.runbook == runbook && row.option == option)
+        .flat_map(|row| row.reasons.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// (severity, code, path) of every finding at warning or above.
+fn problems(r: &AuditReport) -> Vec<(Severity, &'static str, String)> {
+    r.findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| (f.severity, f.code, f.path.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn has(r: &AuditReport, severity: Severity, code: &str, path: &str) -> bool {
+    problems(r)
+        .iter()
+        .any(|(s, c, p)| *s == severity && *c == code && p == path)
+}
+
+fn text_of(b: &Backups, r: &AuditReport) -> String {
+    r.to_text().replace(&b.dir.path().display().to_string(), "[DIR]")
+}
+
+// ---------------------------------------------------------------- a good set
+
+#[test]
+fn a_complete_set_is_ready() {
+    let b = Backups::complete();
+    let r = b.audit();
+    assert_eq!(problems(&r), [], "{}", r.to_text());
+    assert_eq!((r.status, r.exit_code()), (Status::Ready, 0));
+    for row in &r.readiness {
+        assert_eq!(row.status, Status::Ready, "{row:?}");
+    }
+    insta::assert_snapshot!("complete_text", text_of(&b, &r));
+}
+
+#[test]
+fn a_complete_set_as_json() {
+    let b = Backups::complete();
+    let mut json = b.audit().to_json();
+    json["dir"] = "[DIR]".into();
+    insta::assert_json_snapshot!("complete_json", json);
+}
+
+#[test]
+fn details_are_read_from_the_files() {
+    let r = Backups::complete().audit();
+    let json = r.to_json();
+    let artifact = |path: &str| {
+        json["artifacts"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["path"] == path))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let users = artifact("UserData.xml");
+    assert_eq!(
+        (
+            &users["details"]["users"],
+            &users["details"]["contacts"],
+            &users["details"]["conference_directories"],
+            &users["details"]["encoding"]
+        ),
+        (&3.into(), &3.into(), &1.into(), &"utf16-le".into())
+    );
+    let rtc = artifact("sql/rtc_backup_2024_05_07.bak");
+    assert_eq!(rtc["kind"], "rtc-database");
+    assert_eq!(rtc["identified_by"], "content");
+    assert_eq!(rtc["details"]["database"], "rtc");
+    assert_eq!(rtc["details"]["backup_time"], "2024-05-07T16:00:00Z");
+    assert_eq!(rtc["details"]["user"], "CONTOSO\\sqlsvc");
+    assert_eq!(artifact("sql/xds.bak")["kind"], "other-database");
+    assert_eq!(artifact("CsConfiguration.zip")["details"]["doc_items"], 3);
+    assert_eq!(artifact("RgsConfig_pool01.zip")["kind"], "rgs-export");
+    assert_eq!(artifact("FileStore")["kind"], "file-store");
+    assert_eq!(artifact("FileStore")["details"]["files"], 2);
+    let cms = Sha256::digest(cms_zip())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    assert_eq!(artifact("CsConfiguration.zip")["sha256"], cms.as_str());
+}
+
+#[test]
+fn artifacts_are_recognised_by_content_not_name() {
+    let b = Backups::empty();
+    b.write("a.zip", &cms_zip())
+        .write("b.zip", &rgs_zip())
+        .write("c/E911.bak", &lis_zip())
+        .write("d.dat", &user_data())
+        .write(
+            "e.dat",
+            &sql_backup("rtc", now() - jiff::SignedDuration::from_hours(3)),
+        )
+        .write("f/1-CentralMgmt-1/x", b"x");
+    let r = b.audit();
+    let uses = |runbook: &str, option: Option<&str>| {
+        r.readiness
+            .iter()
+            .find(|row| row.runbook == runbook && row.option == option)
+            .map(|row| row.uses.clone())
+            .unwrap_or_default()
+    };
+    let a = uses("cms-restore", Some("A"));
+    let b_ = uses("cms-restore", Some("B"));
+    assert_eq!(
+        [
+            &a["cs-configuration"],
+            &a["lis-configuration"],
+            &a["rgs-export"],
+            &a["rtc-database"],
+            &a["file-store"],
+            &b_["user-data"]
+        ],
+        ["a.zip", "c/E911.bak", "b.zip", "e.dat", "f", "d.dat"]
+    );
+    assert_eq!(r.status, Status::Ready, "{}", r.to_text());
+}
+
+// ---------------------------------------------------------------- missing backups
+
+#[test]
+fn no_rtc_backup_leaves_option_b() {
+    let b = Backups::complete();
+    b.remove("sql/rtc_backup_2024_05_07.bak");
+    let r = b.audit();
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::NotReady);
+    assert_eq!(status(&r, "backend-restore", Some("B")), Status::Ready);
+    assert_eq!(status(&r, "cms-restore", Some("A")), Status::NotReady);
+    assert_eq!(
+        reasons(&r, "backend-restore", Some("A")),
+        "no SQL Server backup of `rtc`: option A restores `rtc` from it"
+    );
+    let runbook = r
+        .runbooks
+        .iter()
+        .find(|x| x.runbook == "backend-restore")
+        .map(|x| x.status);
+    assert_eq!(runbook, Some(Status::Degraded));
+    assert!(has(&r, Severity::Error, "missing", ""));
+    assert_eq!(r.exit_code(), 1);
+}
+
+#[test]
+fn no_user_data_export_makes_the_cms_move_impossible() {
+    let b = Backups::complete();
+    b.remove("UserData.xml");
+    let r = b.audit();
+    assert_eq!(status(&r, "cms-move", None), Status::NotReady);
+    assert!(
+        reasons(&r, "cms-move", None)
+            .contains("the user data restore to another pool (DBImpExp import) is impossible without it")
+    );
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::Ready);
+    assert_eq!(r.exit_code(), 2);
+    let missing = r
+        .findings
+        .iter()
+        .find(|f| f.code == "missing")
+        .map(|f| (f.message.clone(), f.action.clone()));
+    assert_eq!(
+        missing,
+        Some((
+            "no user data export (DBImpExp XML) found".into(),
+            Some("run `DBImpExp.exe /hrxmlfile:<file>.xml /sqlserver:<fqdn>\\<instance>` from the Lync Server 2010 Support folder".into())
+        ))
+    );
+}
+
+#[test]
+fn no_lis_export_blocks_the_cms_runbooks_only() {
+    let b = Backups::complete();
+    b.remove("CsLisConfiguration.zip");
+    let r = b.audit();
+    assert_eq!(status(&r, "cms-move", None), Status::NotReady);
+    assert_eq!(status(&r, "cms-restore", Some("B")), Status::NotReady);
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::Ready);
+    assert_eq!(status(&r, "rgs-restore", None), Status::Ready);
+    assert_eq!(r.exit_code(), 2);
+}
+
+#[test]
+fn no_file_store_copy_blocks_the_cms_restore() {
+    let b = Backups::complete();
+    b.remove("FileStore");
+    let r = b.audit();
+    assert_eq!(status(&r, "cms-restore", Some("A")), Status::NotReady);
+    assert_eq!(status(&r, "cms-move", None), Status::Ready);
+}
+
+#[test]
+fn without_response_group_the_rgs_export_is_not_needed() {
+    let b = Backups::complete();
+    b.remove("RgsConfig_pool01.zip");
+    let r = b.audit_with(|o| o.response_group = false);
+    assert_eq!(status(&r, "rgs-restore", None), Status::NotApplicable);
+    assert_eq!((r.status, r.exit_code()), (Status::Ready, 0), "{}", r.to_text());
+    let r = b.audit();
+    assert_eq!(status(&r, "rgs-restore", None), Status::NotReady);
+    assert_eq!(status(&r, "backend-restore", Some("B")), Status::NotReady);
+}
+
+// ---------------------------------------------------------------- damaged backups
+
+#[test]
+fn an_empty_export_is_unusable() {
+    let b = Backups::complete();
+    b.write("CsConfiguration.zip", b"");
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "empty", "CsConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "cms-move", None), Status::NotReady);
+    assert!(reasons(&r, "cms-move", None).starts_with("`CsConfiguration.zip`: the file is empty;"));
+    assert_eq!(r.exit_code(), 2);
+}
+
+#[test]
+fn a_truncated_zip_is_recognised_and_rejected() {
+    let b = Backups::complete();
+    // Renamed too: the kind comes from the zip's first local header, not the name.
+    let zip = cms_zip();
+    b.remove("CsConfiguration.zip")
+        .write("nightly.zip", &zip[..zip.len() / 2]);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "truncated", "nightly.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    let f = r.findings.iter().find(|f| f.code == "truncated").map(|f| f.kind);
+    assert_eq!(f, Some(Some(lyncdr::audit::ArtifactKind::CsConfiguration)));
+    assert_eq!(status(&r, "cms-restore", Some("A")), Status::NotReady);
+    assert_eq!(r.exit_code(), 2);
+}
+
+#[test]
+fn a_damaged_zip_entry_fails_its_crc() {
+    let b = Backups::complete();
+    let mut zip = lis_zip();
+    // Flip a byte of the entry's data, after its local header, name and extra field.
+    let u16_at = |i: usize| usize::from(u16::from_le_bytes([zip[i], zip[i + 1]]));
+    let at = 30 + u16_at(26) + u16_at(28) + 5;
+    zip[at] ^= 0x20;
+    b.write("CsLisConfiguration.zip", &zip);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "corrupt-entry", "CsLisConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "cms-move", None), Status::NotReady);
+}
+
+#[test]
+fn a_cms_export_without_doc_items_is_empty() {
+    let b = Backups::complete();
+    b.write(
+        "CsConfiguration.zip",
+        &zip_of(&[("DocItemSet.xml", b"<DocItemSet></DocItemSet>")]),
+    );
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "no-doc-items", "CsConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+}
+
+#[test]
+fn an_rgs_export_with_malformed_xml_names_the_entry_and_line() {
+    let b = Backups::complete();
+    b.write(
+        "RgsConfig_pool01.zip",
+        &zip_of(&[("RgsImportExport\\Workflows.xml", b"<Objs>\n<Obj>\n</Objx></Objs>")]),
+    );
+    let r = b.audit();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "malformed-xml")
+        .map(|f| f.message.clone())
+        .unwrap_or_default();
+    assert!(
+        f.starts_with(
+            "`RgsImportExport/Workflows.xml` in the zip: the XML is not well-formed at line 3, column 1:"
+        ),
+        "{f}"
+    );
+    assert_eq!(status(&r, "rgs-restore", None), Status::NotReady);
+}
+
+#[test]
+fn a_truncated_user_data_export_is_rejected_wherever_it_is_cut() {
+    let full = user_data();
+    for cut in [full.len() - 20, full.len() / 2, full.len() / 2 + 1, 200] {
+        let b = Backups::complete();
+        b.cut("UserData.xml", cut);
+        let r = b.audit();
+        assert!(
+            has(&r, Severity::Error, "truncated", "UserData.xml"),
+            "cut {cut}: {:?}",
+            problems(&r)
+        );
+        assert_eq!(
+            status(&r, "backend-restore", Some("B")),
+            Status::NotReady,
+            "cut {cut}"
+        );
+        assert_eq!(
+            status(&r, "backend-restore", Some("A")),
+            Status::Ready,
+            "cut {cut}"
+        );
+        // The CMS move has no option A: not ready.
+        assert_eq!(r.exit_code(), 2, "cut {cut}");
+    }
+}
+
+#[test]
+fn malformed_user_data_says_where() {
+    let b = Backups::complete();
+    let text = user_data_text("HomedResources", NAMESPACE).replace(
+        "</Contacts>\n  </HomedResource>",
+        "</Contacts>\n  </HomedResourcez>",
+    );
+    b.write("UserData.xml", &utf16le(&text));
+    let r = b.audit();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "malformed-xml")
+        .map(|f| f.message.clone())
+        .unwrap_or_default();
+    assert!(
+        f.starts_with("the XML is not well-formed at line 9, column 3:"),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_user_data_export_with_the_wrong_root_is_not_one() {
+    let b = Backups::complete();
+    b.write("UserData.xml", &utf16le(&user_data_text("Users", NAMESPACE)));
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "wrong-root", "UserData.xml"),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(
+        reasons(&r, "backend-restore", Some("B"))
+            .contains("the root element is `<Users>`, not `<HomedResources>`")
+    );
+    assert_eq!(status(&r, "backend-restore", Some("B")), Status::NotReady);
+    assert_eq!(r.exit_code(), 2);
+}
+
+#[test]
+fn a_user_data_export_in_another_namespace_is_rejected() {
+    let b = Backups::complete();
+    b.write(
+        "UserData.xml",
+        &utf16le(&user_data_text("HomedResources", "urn:other")),
+    );
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "wrong-namespace", "UserData.xml"),
+        "{:?}",
+        problems(&r)
+    );
+}
+
+#[test]
+fn a_text_file_renamed_bak_is_not_a_backup() {
+    let b = Backups::complete();
+    b.remove("sql/rtc_backup_2024_05_07.bak")
+        .write("sql/rtc.bak", b"Backup log: rtc backed up at 22:00\r\n");
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "not-a-backup", "sql/rtc.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "not-a-backup")
+        .map(|f| f.message.clone());
+    assert_eq!(
+        f.as_deref(),
+        Some(
+            "not a SQL Server backup (no Microsoft Tape Format header): it is a file starting with `Backup log: rtc backed u`"
+        )
+    );
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::NotReady);
+    assert_eq!(r.exit_code(), 1);
+}
+
+#[test]
+fn a_truncated_sql_backup_is_rejected() {
+    let b = Backups::complete();
+    let len = b.read("sql/rtc_backup_2024_05_07.bak").len();
+    b.cut("sql/rtc_backup_2024_05_07.bak", len - 4096);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "truncated", "sql/rtc_backup_2024_05_07.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::NotReady);
+    // Cut inside the header: still recognised as the rtc backup by its name, and rejected.
+    b.cut("sql/rtc_backup_2024_05_07.bak", 1500);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "truncated", "sql/rtc_backup_2024_05_07.bak"),
+        "{:?}",
+        problems(&r)
+    );
+}
+
+#[test]
+fn a_damaged_unused_backup_still_needs_attention() {
+    let b = Backups::complete();
+    let len = b.read("sql/xds.bak").len();
+    b.cut("sql/xds.bak", len - 3000);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "truncated", "sql/xds.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(r.readiness.iter().all(|row| row.status == Status::Ready));
+    assert_eq!((r.status, r.exit_code()), (Status::Degraded, 1));
+}
+
+#[test]
+fn unrelated_files_are_listed_but_harmless() {
+    let b = Backups::complete();
+    b.write("README.txt", b"backups of pool01")
+        .write("old/notes.xml", b"<notes/>")
+        .write("junk.bak", b"not a backup");
+    let r = b.audit();
+    assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
+    assert!(has(&r, Severity::Warning, "unrecognized", "old/notes.xml"));
+    assert!(has(&r, Severity::Warning, "not-a-backup", "junk.bak"));
+}
+
+// ---------------------------------------------------------------- checksums
+
+#[test]
+fn write_sums_then_verify_then_detect_a_change() {
+    let b = Backups::complete();
+    let r = b.audit_with(|o| o.write_sums = true);
+    assert_eq!(r.checksums.written.as_deref(), Some("SHA256SUMS"));
+    let sums = String::from_utf8(b.read("SHA256SUMS")).unwrap_or_default();
+    let rtc = Sha256::digest(b.read("sql/rtc_backup_2024_05_07.bak"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    assert!(
+        sums.lines()
+            .any(|l| l == format!("{rtc}  sql/rtc_backup_2024_05_07.bak")),
+        "{sums}"
+    );
+    assert_eq!(sums.lines().count(), 8, "{sums}");
+
+    let r = b.audit();
+    assert_eq!(
+        (r.checksums.verified, r.checksums.mismatched, r.exit_code()),
+        (8, 0, 0),
+        "{:?}",
+        problems(&r)
+    );
+
+    // One flipped bit in the data area: the structure is intact, only the checksum can tell.
+    let mut bak = b.read("sql/rtc_backup_2024_05_07.bak");
+    bak[5000] ^= 1;
+    b.write("sql/rtc_backup_2024_05_07.bak", &bak);
+    let r = b.audit();
+    assert!(
+        has(
+            &r,
+            Severity::Error,
+            "checksum-mismatch",
+            "sql/rtc_backup_2024_05_07.bak"
+        ),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::NotReady);
+    assert_eq!(r.exit_code(), 1);
+
+    // Refuses to overwrite checksums that disagree with the files.
+    let r = b.audit_with(|o| o.write_sums = true);
+    assert!(
+        has(&r, Severity::Error, "checksums-not-written", ""),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(String::from_utf8(b.read("SHA256SUMS")).unwrap_or_default(), sums);
+}
+
+#[test]
+fn a_change_inside_the_file_store_is_named() {
+    let b = Backups::complete();
+    b.audit_with(|o| o.write_sums = true);
+    b.write(
+        "FileStore/1-WebServices-1/MeetingContent/deck.pptx",
+        b"PK fake deck, edited",
+    );
+    let r = b.audit();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.code == "checksum-mismatch")
+        .map(|f| (f.path.clone(), f.message.clone()));
+    let (path, message) = f.unwrap_or_default();
+    assert_eq!(path.as_deref(), Some("FileStore"));
+    assert!(
+        message.starts_with("`FileStore/1-WebServices-1/MeetingContent/deck.pptx`: its SHA-256 is"),
+        "{message}"
+    );
+    assert_eq!(status(&r, "cms-restore", Some("A")), Status::NotReady);
+}
+
+#[test]
+fn sums_in_windows_and_per_file_forms() {
+    let b = Backups::complete();
+    let hex = |rel: &str| {
+        Sha256::digest(b.read(rel))
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+    };
+    let listing = format!(
+        "{} *sql\\rtc_backup_2024_05_07.bak\r\n{}  D:\\Backups\\gone.zip\r\n",
+        hex("sql/rtc_backup_2024_05_07.bak"),
+        hex("UserData.xml")
+    );
+    b.write("SHA256SUMS", listing.as_bytes());
+    b.write(
+        "UserData.xml.sha256",
+        format!("{}\n", hex("UserData.xml")).as_bytes(),
+    );
+    let r = b.audit();
+    assert_eq!(
+        (r.checksums.verified, r.checksums.listed_but_missing),
+        (2, 1),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(has(&r, Severity::Error, "listed-but-missing", "SHA256SUMS"));
+    assert!(r.findings.iter().any(|f| f.code == "not-covered"));
+}
+
+#[test]
+fn no_hash_skips_checksums() {
+    let b = Backups::complete();
+    b.audit_with(|o| o.write_sums = true);
+    let mut bak = b.read("sql/xds.bak");
+    bak[5000] ^= 1;
+    b.write("sql/xds.bak", &bak);
+    let r = b.audit_with(|o| o.hash = false);
+    assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
+    assert!(r.artifacts.iter().all(|a| a.sha256.is_none()));
+    assert!(r.findings.iter().any(|f| f.code == "checksums-not-verified"));
+    // The XML is still parsed without hashing.
+    let r = b.cut("UserData.xml", 300).audit_with(|o| o.hash = false);
+    assert!(has(&r, Severity::Error, "truncated", "UserData.xml"));
+}
+
+// ---------------------------------------------------------------- age
+
+#[test]
+fn a_stale_rgs_export_degrades() {
+    let b = Backups::complete();
+    b.age("RgsConfig_pool01.zip", 10 * DAY);
+    let r = b.audit();
+    assert_eq!(status(&r, "rgs-restore", None), Status::Degraded);
+    assert_eq!(
+        reasons(&r, "rgs-restore", None),
+        "`RgsConfig_pool01.zip`: it is 10d old, older than the maximum age of 7d"
+    );
+    assert!(has(&r, Severity::Warning, "stale", "RgsConfig_pool01.zip"));
+    assert_eq!(r.exit_code(), 1);
+    let r = b.audit_with(|o| o.max_age = Duration::from_secs(11 * DAY));
+    assert_eq!(r.exit_code(), 0);
+}
+
+#[test]
+fn the_backup_date_in_the_header_wins_over_the_file_time() {
+    let b = Backups::complete();
+    // Copied yesterday (fresh modification time), but taken 30 days ago.
+    b.write(
+        "sql/rtc_backup_2024_05_07.bak",
+        &sql_backup("rtc", now() - jiff::SignedDuration::from_hours(30 * 24)),
+    );
+    let r = b.audit();
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::Degraded);
+    assert!(reasons(&r, "backend-restore", Some("A")).contains("it is 30d old"));
+}
+
+#[test]
+fn the_newest_copy_is_used() {
+    let b = Backups::complete();
+    b.write("archive/CsConfiguration-old.zip", &cms_zip())
+        .age("archive/CsConfiguration-old.zip", 20 * DAY);
+    let r = b.audit();
+    assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "not-used" && f.path.as_deref() == Some("archive/CsConfiguration-old.zip"))
+    );
+    // When the newest is damaged, the older good copy is used.
+    b.write("CsConfiguration.zip", b"PK\x03\x04garbage");
+    let r = b.audit();
+    assert_eq!(status(&r, "cms-move", None), Status::Degraded, "{}", r.to_text());
+}
+
+// ---------------------------------------------------------------- the environment file's names
+
+#[test]
+fn named_files_are_found_by_name_and_win() {
+    let b = Backups::complete();
+    b.write("archive/Config-pinned.zip", &cms_zip())
+        .age("archive/Config-pinned.zip", 2 * DAY);
+    let r = b.audit_with(|o| {
+        o.named = vec![
+            (
+                "cs-configuration".into(),
+                r"\\backup01\lync\archive\Config-pinned.zip".into(),
+            ),
+            ("file-store".into(), r"\\backup01\lync\FileStore\".into()),
+        ]
+    });
+    let row = r
+        .readiness
+        .iter()
+        .find(|x| x.runbook == "cms-move")
+        .map(|x| x.uses.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        row.get("cs-configuration").map(String::as_str),
+        Some("archive/Config-pinned.zip")
+    );
+    let named = r
+        .artifacts
+        .iter()
+        .find(|a| a.path == "archive/Config-pinned.zip")
+        .map(|a| a.identified_by);
+    assert_eq!(named, Some(lyncdr::audit::IdentifiedBy::Environment));
+    assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
+}
+
+#[test]
+fn a_named_file_that_is_absent_or_something_else() {
+    let b = Backups::complete();
+    let r = b.audit_with(|o| o.named = vec![("user-data".into(), "D:\\Backups\\SavedUserData.xml".into())]);
+    assert!(
+        has(&r, Severity::Error, "named-not-found", ""),
+        "{:?}",
+        problems(&r)
+    );
+    // The export found by content is used, but the environment file needs fixing.
+    assert_eq!(status(&r, "backend-restore", Some("B")), Status::Degraded);
+    assert_eq!(
+        reasons(&r, "backend-restore", Some("B")),
+        "`UserData.xml` is used instead of `D:\\Backups\\SavedUserData.xml`, which the environment file names (see the findings)"
+    );
+    assert_eq!(r.exit_code(), 1);
+
+    let r = b.audit_with(|o| o.named = vec![("user-data".into(), "CsConfiguration.zip".into())]);
+    assert!(
+        has(&r, Severity::Error, "wrong-kind", "CsConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "backend-restore", Some("B")), Status::Degraded);
+    // Still the CMS export, whatever the environment file calls it.
+    let cms_move = r
+        .readiness
+        .iter()
+        .find(|x| x.runbook == "cms-move")
+        .map(|x| x.uses.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        cms_move.get("cs-configuration").map(String::as_str),
+        Some("CsConfiguration.zip")
+    );
+
+    let r = b.audit_with(|o| o.named = vec![("rtc-database".into(), "xds.bak".into())]);
+    assert!(
+        has(&r, Severity::Error, "wrong-database", "sql/xds.bak"),
+        "{:?}",
+        problems(&r)
+    );
+}
+
+#[test]
+fn compressed_backups_are_recognised_and_trusted_when_named() {
+    let b = Backups::complete();
+    b.remove("sql/rtc_backup_2024_05_07.bak")
+        .write("sql/rtc.bak", &[b"MSSQLBAK".as_slice(), &[0x5A; 4096]].concat());
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Warning, "guessed", "sql/rtc.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::Degraded);
+    let r = b.audit_with(|o| o.named = vec![("rtc-database".into(), "rtc.bak".into())]);
+    assert_eq!(
+        status(&r, "backend-restore", Some("A")),
+        Status::Ready,
+        "{:?}",
+        problems(&r)
+    );
+}
+
+#[test]
+fn an_unnamed_unknown_zip_is_only_guessed_to_be_the_lis_export() {
+    let b = Backups::complete();
+    b.remove("CsLisConfiguration.zip")
+        .write("export-2024-05-07.zip", &lis_zip());
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Warning, "guessed", "export-2024-05-07.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(status(&r, "cms-move", None), Status::Degraded);
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn a_folder_that_is_not_there_is_an_error_not_a_verdict() {
+    let b = Backups::empty();
+    let mut opts = b.options();
+    opts.dir = b.path("nope");
+    let err = audit(&opts).err();
+    assert_eq!(err.as_ref().map(|e| e.code()), Some(3));
+    assert_eq!(
+        err.map(|e| e.to_string()),
+        Some(format!(
+            "backup folder `{}` does not exist",
+            b.path("nope").display()
+        ))
+    );
+    b.write("file.txt", b"x");
+    opts.dir = b.path("file.txt");
+    assert!(matches!(audit(&opts), Err(AuditError::NotADirectory { .. })));
+}
+
+#[test]
+fn option_errors() {
+    let b = Backups::complete();
+    let mut opts = b.options();
+    opts.named = vec![("cms".into(), "x.zip".into())];
+    assert_eq!(
+        audit(&opts).err().map(|e| e.to_string()).as_deref(),
+        Some(
+            "unknown backup kind `cms` (known: cs-configuration, lis-configuration, rgs-export, user-data, rtc-database, file-store)"
+        )
+    );
+    let mut opts = b.options();
+    opts.hash = false;
+    opts.write_sums = true;
+    assert!(matches!(audit(&opts), Err(AuditError::WriteSumsWithoutHash)));
+}
+
+#[test]
+fn an_empty_folder_is_not_ready() {
+    let r = Backups::empty().audit();
+    assert_eq!((r.status, r.exit_code()), (Status::NotReady, 2));
+    assert_eq!(r.findings.iter().filter(|f| f.code == "missing").count(), 6);
+}
+
+// ---------------------------------------------------------------- progress
+
+#[derive(Default)]
+struct Counting {
+    total: AtomicU64,
+    done: AtomicU64,
+}
+
+impl Progress for Counting {
+    fn start(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+    }
+    fn advance(&self, bytes: u64) {
+        self.done.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn progress_counts_every_byte_hashed() {
+    let b = Backups::complete();
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let expected: u64 = walk(b.dir.path()).iter().map(|p| size(p)).sum();
+    let counting = Counting::default();
+    let r = audit_with(&b.options(), &counting);
+    assert!(r.is_ok());
+    assert_eq!(
+        (counting.total.into_inner(), counting.done.into_inner()),
+        (expected, expected)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- the command line
+
+/// Runs `lyncdr audit` on `b` (dated now) with `args`.
+fn run_audit(b: &Backups, args: &[&str]) -> crate::builder::Run {
+    let dir = b.dir.path().display().to_string();
+    crate::Test::new()
+        .args(["audit", dir.as_str()])
+        .args(args.iter().copied())
+        .run()
+}
+
+#[test]
+fn cli_exit_codes_say_ready_degraded_not_ready() {
+    let b = Backups::complete_at(jiff::Timestamp::now());
+    let ready = run_audit(&b, &[]).status(0).stdout_has("Result: ready (exit 0)");
+    // Not a terminal: no progress bar.
+    assert_eq!(ready.stderr, "");
+    b.remove("sql/rtc_backup_2024_05_07.bak");
+    run_audit(&b, &[])
+        .status(1)
+        .stdout_has("no SQL Server backup of `rtc`: option A restores `rtc` from it");
+    b.remove("UserData.xml");
+    run_audit(&b, &[])
+        .status(2)
+        .stdout_has("Result: not ready (exit 2)");
+}
+
+#[test]
+fn cli_json_for_monitoring() {
+    let b = Backups::complete_at(jiff::Timestamp::now());
+    b.age("RgsConfig_pool01.zip", 3 * DAY);
+    let run = run_audit(&b, &["--format", "json", "--max-age", "2d"]).status(1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+    assert_eq!(
+        (&json["status"], &json["exit_code"], &json["max_age"]),
+        (&"degraded".into(), &1.into(), &"2d".into())
+    );
+    let stale: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["code"] == "stale")
+        .collect();
+    assert_eq!(stale.len(), 1, "{json}");
+    assert_eq!(stale[0]["path"], "RgsConfig_pool01.zip");
+}
+
+#[test]
+fn cli_write_sums_and_no_hash() {
+    let b = Backups::complete_at(jiff::Timestamp::now());
+    run_audit(&b, &["--write-sums"]).status(0);
+    assert!(b.path("SHA256SUMS").is_file());
+    run_audit(&b, &[])
+        .status(0)
+        .stdout_has("8 file(s) verified against `SHA256SUMS`");
+    run_audit(&b, &["--no-hash"])
+        .status(0)
+        .stdout_has("checksums not verified (--no-hash)");
+}
+
+#[test]
+fn cli_a_missing_folder_is_an_error() {
+    let b = Backups::empty_at(jiff::Timestamp::now());
+    let missing = b.path("not-there").display().to_string();
+    crate::Test::new()
+        .args(["audit", missing.as_str()])
+        .run()
+        .status(3)
+        .stderr_has("does not exist");
+    let file = b.write("plain.txt", b"x").path("plain.txt").display().to_string();
+    crate::Test::new()
+        .args(["audit", file.as_str()])
+        .run()
+        .status(3)
+        .stderr_has("is not a folder");
+}
