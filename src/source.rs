@@ -12,11 +12,17 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A leading byte order mark is dropped: Notepad on Windows Server writes one, and it would
+    /// otherwise become part of the first key.
     pub fn new(name: impl Into<String>, path: Option<&Path>, text: impl Into<String>) -> Self {
+        let mut text: String = text.into();
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         Self {
             name: name.into(),
             path: path.map(Path::to_path_buf),
-            text: text.into(),
+            text,
         }
     }
 

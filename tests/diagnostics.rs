@@ -373,3 +373,21 @@ fn the_format_doc_lists_every_environment_key() {
         );
     }
 }
+
+/// Notepad on Windows Server saves UTF-8 with a byte order mark, and CRLF line ends.
+#[test]
+fn an_environment_saved_by_notepad_is_read() {
+    let example = std::fs::read_to_string(example_env()).expect("example");
+    let notepad = format!("\u{feff}{}", example.replace('\n', "\r\n"));
+    Test::new()
+        .file("env.yaml", &notepad)
+        .args(["validate", "env.yaml"])
+        .run()
+        .success();
+    Test::new()
+        .file("env.yaml", &notepad)
+        .args(["plan", "rgs-restore", "--env", "env.yaml"])
+        .run()
+        .success()
+        .stdout_has("-RegistrarPool 'pool01.contoso.com'");
+}

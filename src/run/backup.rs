@@ -18,6 +18,24 @@ pub fn file_name(windows_path: &str) -> &str {
     windows_path.rsplit(['\\', '/']).next().unwrap_or(windows_path)
 }
 
+/// `dir/name`, or the entry whose name differs only in case: Windows names are case-insensitive,
+/// so `RTC.BAK` copied from the server is the `rtc.bak` the environment names.
+fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    let exact = dir.join(name);
+    if exact.exists() {
+        return Some(exact);
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .map(|e| e.path())
+}
+
 pub fn check(
     artifact: &str,
     windows_path: &str,
@@ -25,8 +43,8 @@ pub fn check(
     max_age: Option<Duration>,
 ) -> Result<Found, String> {
     let name = file_name(windows_path);
-    let path = dir.join(name);
-    let meta = std::fs::metadata(&path).map_err(|_| format!("`{name}` is not in `{}`", dir.display()))?;
+    let path = find(dir, name).ok_or_else(|| format!("`{name}` is not in `{}`", dir.display()))?;
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let age = meta
         .modified()
         .ok()
@@ -114,6 +132,10 @@ mod tests {
         std::fs::write(dir.path().join("fake.bak"), b"hello").unwrap();
         std::fs::write(dir.path().join("empty.zip"), b"").unwrap();
         assert!(check("rtc-database", r"C:\Backups\rtc.bak", dir.path(), None).is_ok());
+        assert!(
+            check("rtc-database", r"C:\Backups\RTC.BAK", dir.path(), None).is_ok(),
+            "Windows names ignore case"
+        );
         assert!(
             check("rtc-database", r"C:\Backups\fake.bak", dir.path(), None)
                 .unwrap_err()
