@@ -222,6 +222,7 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
         Ok(mut guard) => {
             let _ = guard.set_len(0);
             let _ = writeln!(&mut *guard, "{}", std::process::id());
+            remove_stale_temporaries(path);
             Ok(Lock { _lock: guard })
         }
         Err(_) => {
@@ -235,6 +236,26 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
                 path: path.into(),
                 holder,
             })
+        }
+    }
+}
+
+/// Temporary files a killed run left behind (`.NAME.PID.tmp`); only called under the lock, so
+/// none of them can belong to a live writer.
+fn remove_stale_temporaries(path: &Path) {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }
@@ -284,7 +305,12 @@ mod tests {
     fn a_second_lock_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.json");
+        std::fs::write(dir.path().join(".s.json.12345.tmp"), b"half a state").unwrap();
         let _first = lock(&path).unwrap();
+        assert!(
+            !dir.path().join(".s.json.12345.tmp").exists(),
+            "a killed run's temporary is cleaned up"
+        );
         // fd-lock locks are per open file description, so a second open in-process conflicts too.
         assert!(matches!(lock(&path), Err(StateError::Locked { .. })));
     }
