@@ -686,7 +686,12 @@ impl Session<'_> {
                         match self.op.blocked(step, std::slice::from_ref(&why), wants_event) {
                             Blocked::Recheck => continue,
                             Blocked::Evidence(path) => {
-                                self.cfg.evidence.push(path);
+                                // A file that cannot be read is refused here, so it cannot
+                                // spoil every later check.
+                                match evidence::read(&path) {
+                                    Ok(_) => self.cfg.evidence.push(path),
+                                    Err(why) => self.op.show(&format!("  Not used: {why}\n")),
+                                }
                                 continue;
                             }
                             Blocked::Attest => {
