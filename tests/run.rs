@@ -180,6 +180,15 @@ fn interactive_backend_restore_with_option_b() {
     enter(&mut p); // Check again: still blocked.
     p.expect("BLOCKED: event 30024").expect("still blocked");
     p.expect("This step is blocked.").expect("blocked menu again");
+    // A mistyped path is refused and changes nothing.
+    p.send("\x1b[B").expect("down");
+    enter(&mut p);
+    p.expect("Path of the export").expect("path prompt");
+    p.send_line("3024.xml").expect("path");
+    p.expect("Not used: cannot read `3024.xml`")
+        .expect("bad path refused");
+    p.expect("This step is blocked.")
+        .expect("blocked menu after a bad path");
     // The operator exports the log; lyncdr reads it.
     std::fs::write(dir.join("30024.xml"), evidence_xml(1)).expect("evidence");
     p.send("\x1b[B").expect("down");
