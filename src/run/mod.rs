@@ -718,11 +718,18 @@ impl Session<'_> {
                 let Some(path) = &p.path else {
                     return Check::Problem(format!("`{env}` is not set"));
                 };
-                let Some(dir) = &self.cfg.backups else {
-                    return Check::Problem(format!(
-                        "cannot see `{path}` from here: give --backups DIR, a local copy of the backup folder"
-                    ));
+                // On Windows the path itself may be reachable; elsewhere a local copy stands in.
+                let native = std::path::Path::new(path.as_str());
+                let dir = match (&self.cfg.backups, native.parent()) {
+                    (Some(dir), _) => dir.clone(),
+                    (None, Some(parent)) if cfg!(windows) && native.exists() => parent.to_path_buf(),
+                    _ => {
+                        return Check::Problem(format!(
+                            "cannot see `{path}` from here: give --backups DIR, a local copy of the backup folder"
+                        ));
+                    }
                 };
+                let dir = &dir;
                 let max_age = self.env.get("backups.max_age").and_then(|e| match &e.value {
                     crate::env::Value::Duration(d, _) => Some(*d),
                     _ => None,
