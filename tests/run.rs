@@ -11,7 +11,7 @@ const FAKE_RUNNER: &str = r#"#!/bin/sh
 # A stand-in for powershell.exe and sqlcmd: logs the step it runs, takes a moment, succeeds.
 log="$(dirname "$0")/runner.log"
 echo "start $LYNCDR_STEP $$" >> "$log"
-echo "running $LYNCDR_STEP as $0 $*"
+printf 'running %s as %s %s\n' "$LYNCDR_STEP" "$0" "$*"
 if [ -n "$FAKE_SLEEP" ]; then sleep "$FAKE_SLEEP"; fi
 if [ "$LYNCDR_STEP" = "$FAKE_DIE_AT" ] && [ ! -e "$(dirname "$0")/died" ]; then
   touch "$(dirname "$0")/died"; kill -9 "$PPID"; sleep 1
@@ -625,4 +625,42 @@ fn ctrl_c_during_a_command_records_it_interrupted() {
     assert!(statuses(dir).contains(&("list-rgs-contacts".into(), "interrupted".into())));
     let log = std::fs::read_to_string(dir.join("state.log")).expect("run log beside the state file");
     assert!(log.contains("interrupted"), "{log}");
+}
+
+/// sqlcmd expands `$(NAME)` even inside string literals; the runner turns that off with -x, and
+/// the T-SQL keeps a hostile path as one literal.
+#[test]
+fn sql_steps_run_through_sqlcmd_without_variable_expansion() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::rename(dir.join("backups/rtc.bak"), dir.join("backups/rtc $(x).bak")).expect("rename");
+    let args = run_args(
+        "backend-restore",
+        &[
+            "--yes",
+            "--set",
+            "options.user_data_restore=A",
+            "--set",
+            r"backups.rtc_database=C:\Backups\rtc $(x).bak",
+        ],
+    );
+    expect_code(dir, &args, &[], Some(0));
+    let s = state(dir);
+    let step = s["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|x| x["id"] == "restore-rtc-sql")
+        .expect("step");
+    let output = step["commands"][0]["output"].as_str().unwrap_or("");
+    assert!(
+        output.contains("-S be01.contoso.com\\rtc -E -b -x -i"),
+        "{output}"
+    );
+    assert!(
+        step["commands"][0]["command"]
+            .as_str()
+            .unwrap_or("")
+            .contains(r"N'C:\Backups\rtc $(x).bak'")
+    );
 }

@@ -1,6 +1,6 @@
 //! Running a rendered command: PowerShell through a PowerShell program (the text written to a
 //! temporary `.ps1`, run with `-NoProfile -NonInteractive -ExecutionPolicy Bypass -File`), T-SQL
-//! through sqlcmd (`-S server -E -b -i file`). Output is streamed to the screen and the log as
+//! through sqlcmd (`-S server -E -b -x -i file`). Output is streamed to the screen and the log as
 //! it comes; a timeout and Ctrl-C stop the child.
 
 use crate::runbook::Language;
@@ -89,7 +89,8 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             };
             let file = script_path(job, "sql");
             let mut c = tokio::process::Command::new(&programs.sqlcmd);
-            c.args(["-S", server, "-E", "-b", "-i"]).arg(&file);
+            // -x: sqlcmd would otherwise expand `$(NAME)` even inside string literals (a path value).
+            c.args(["-S", server, "-E", "-b", "-x", "-i"]).arg(&file);
             (file, c)
         }
         Language::Cmd => return not_started("cmd.exe lines are shown for operators, not run".into()),
