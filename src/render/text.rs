@@ -137,7 +137,7 @@ fn step(out: &mut String, s: &PlannedStep, total: usize) {
 fn command(out: &mut String, c: &RenderedCommand, skipped: bool) {
     let what = match c.language {
         Language::Powershell => "PowerShell",
-        Language::Sql => "T-SQL (sqlcmd or SQL Server Management Studio)",
+        Language::Sql => "T-SQL (SQL Server Management Studio, or sqlcmd -x)",
         Language::Cmd => "cmd.exe",
     };
     let heading = if c.alternative {
