@@ -5,6 +5,7 @@ mod builder;
 mod bundle;
 mod diagnostics;
 mod escaping;
+mod evtx;
 mod plan;
 mod powershell;
 mod run;

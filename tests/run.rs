@@ -664,3 +664,47 @@ fn sql_steps_run_through_sqlcmd_without_variable_expansion() {
             .contains(r"N'C:\Backups\rtc $(x).bak'")
     );
 }
+
+/// The same gate with an `.evtx` export (`wevtutil epl "Lync Server" lync.evtx`).
+#[test]
+fn import_passes_with_an_evtx_export() {
+    let t = recovery();
+    let dir = t.path();
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1)).to_string();
+    let events = [crate::evtx::Event {
+        id: 30024,
+        provider: "LS User Replicator",
+        time: &soon,
+        computer: "fe01.contoso.com",
+    }];
+    std::fs::write(dir.join("lync.evtx"), crate::evtx::evtx(&events)).expect("evtx");
+    let args = run_args("backend-restore", &["--yes", "--evidence", "lync.evtx"]);
+    expect_code(dir, &args, &[], Some(0));
+    assert!(
+        runner_log(dir)
+            .iter()
+            .any(|l| l.starts_with("end import-user-data"))
+    );
+    let s = state(dir);
+    let import = s["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|x| x["id"] == "import-user-data")
+        .expect("step");
+    assert!(
+        import["evidence"]
+            .to_string()
+            .contains("event 30024 from LS User Replicator")
+    );
+    // A log without the event does not let it through.
+    let t = recovery();
+    let other = [crate::evtx::Event {
+        id: 30025,
+        provider: "LS User Replicator",
+        time: &soon,
+        computer: "fe01",
+    }];
+    std::fs::write(t.path().join("lync.evtx"), crate::evtx::evtx(&other)).expect("evtx");
+    expect_code(t.path(), &args, &[], Some(4));
+}
