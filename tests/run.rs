@@ -548,6 +548,11 @@ fn dry_run_runs_nothing_and_writes_nothing() {
         stdout.contains("Dry run") && stdout.contains("BLOCKED: event 30024"),
         "{stdout}"
     );
+    // Through the choice (the environment's option) to the end, the import's gate shown.
+    let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Dry run complete: 15 steps walked"), "{stdout}");
+    assert!(stdout.contains("BLOCKED: event 30024"), "{stdout}");
     assert!(!dir.join("state.json").exists());
     assert!(runner_log(dir).is_empty());
 }

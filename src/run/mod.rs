@@ -57,6 +57,8 @@ struct Session<'a> {
     env: Environment,
     state: State,
     op: &'a mut dyn Operator,
+    /// The runbook's own prerequisites are checked before the first step this session visits.
+    runbook_prerequisites_checked: bool,
 }
 
 pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, Error> {
@@ -126,6 +128,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
         env,
         state,
         op,
+        runbook_prerequisites_checked: false,
     };
     let mut plan = s.plan()?;
     s.reconcile(&plan);
@@ -159,15 +162,17 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
         .iter()
         .filter(|r| r.status == Status::Skipped)
         .count();
-    let verb = if s.cfg.dry_run {
-        "Dry run complete"
+    if s.cfg.dry_run {
+        s.op.show(&format!(
+            "\nDry run complete: {} steps walked, {skipped} would be skipped. Nothing was run or written.\n",
+            plan.steps.len()
+        ));
     } else {
-        "Recovery complete"
-    };
-    s.op.show(&format!(
-        "\n{verb}: {done} steps done, {skipped} skipped. Report: lyncdr report --state {}\n",
-        s.cfg.state.display()
-    ));
+        s.op.show(&format!(
+            "\nRecovery complete: {done} steps done, {skipped} skipped. Report: lyncdr report --state {}\n",
+            s.cfg.state.display()
+        ));
+    }
     Ok(exit::SUCCESS)
 }
 
@@ -418,7 +423,7 @@ impl Session<'_> {
     fn choose(&mut self, step: &PlannedStep) -> Result<Flow, Error> {
         let key = step.choice.clone().unwrap_or_default();
         let default = step.options.iter().position(|o| o.chosen).unwrap_or(0);
-        let picked = if self.cfg.yes {
+        let picked = if self.cfg.yes || self.cfg.dry_run {
             Some(default)
         } else {
             self.op.choose_option(step, default)
@@ -622,13 +627,9 @@ impl Session<'_> {
 
     /// Check the step's prerequisites (and the runbook's, before the first step); `Some` to leave.
     fn prerequisites(&mut self, step: &PlannedStep) -> Result<Option<Flow>, Error> {
-        let plan_level = self
-            .state
-            .steps
-            .iter()
-            .all(|r| r.status == Status::Pending || r.id == step.id);
         let mut list: Vec<_> = step.prerequisites.clone();
-        if plan_level {
+        if !self.runbook_prerequisites_checked {
+            self.runbook_prerequisites_checked = true;
             list.extend(self.plan()?.prerequisites);
         }
         for p in &list {
@@ -665,7 +666,13 @@ impl Session<'_> {
                         return Ok(Some(self.stopped(step)));
                     }
                     Check::Problem(why) => {
-                        let hint = hint_for(&p.kind);
+                        // Option A (the SQL restore) is only advice where the runbook offers it.
+                        let option_a = self
+                            .plan()?
+                            .steps
+                            .iter()
+                            .any(|s| s.options.iter().any(|o| o.info.id == "A"));
+                        let hint = hint_for(&p.kind, option_a);
                         self.op.show(&format!(
                             "  BLOCKED: {} -- {why}\n  How to satisfy it: {hint}\n",
                             p.description
@@ -854,12 +861,18 @@ fn describe(e: &runner::Ending) -> String {
     }
 }
 
-fn hint_for(kind: &PrereqKind) -> String {
+fn hint_for(kind: &PrereqKind, option_a: bool) -> String {
     match kind {
         PrereqKind::Backup { env, .. } => format!(
             "put the backup where `{env}` says (or in the --backups folder), not empty, of the right kind and newer than backups.max_age"
         ),
-        PrereqKind::Event { .. } => "run Update-CsUserDatabase on a Front End server and wait for event 30024 from LS User Replicator in the Lync Server log; export it (wevtutil qe \"Lync Server\" /q:\"*[System[(EventID=30024)]]\" /f:xml > 30024.xml) and give it with --evidence. Or take option A, the SQL restore of rtc, which does not need it.".into(),
+        PrereqKind::Event { .. } => {
+            let mut hint = "run Update-CsUserDatabase on a Front End server and wait for event 30024 from LS User Replicator in the Lync Server log; export it (wevtutil qe \"Lync Server\" /q:\"*[System[(EventID=30024)]]\" /f:xml > 30024.xml) and give it with --evidence.".to_owned();
+            if option_a {
+                hint.push_str(" Or take option A, the SQL restore of rtc, which does not need it.");
+            }
+            hint
+        }
         PrereqKind::Confirm { .. } => "confirm it".into(),
     }
 }
