@@ -206,6 +206,13 @@ fn plan_step(
                         text,
                         alternative: c.alternative,
                     }),
+                    // The cmd.exe form is only an alternative to the PowerShell one: where a
+                    // value has no safe spelling for cmd.exe, say so in its place and keep the plan.
+                    Err(problem) if c.alternative && c.language == Language::Cmd => Some(RenderedCommand {
+                        language: c.language,
+                        text: format!("REM Not available: {}", render_error(step, env, &problem).message),
+                        alternative: true,
+                    }),
                     Err(problem) => {
                         diags.push(render_error(step, env, &problem));
                         None
@@ -314,7 +321,7 @@ fn render_error(step: &Step, env: &Environment, problem: &str) -> Diagnostic {
         if let Some(e) = env.get(&input.env) {
             let v = e.value.display();
             if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"')) {
-                return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line (step `{}`)", input.env, step.id))
+                return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line, which expands `%NAME%` even inside quotes (step `{}`); use the PowerShell form", input.env, step.id))
                     .hint("cmd.exe expands `%NAME%` even inside quotes; rename the file or folder so its path has no `%`");
             }
         }
