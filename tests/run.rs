@@ -609,7 +609,7 @@ fn ctrl_c_during_a_command_records_it_interrupted() {
         .spawn()
         .expect("spawn");
     // Wait until the runner is inside the first command, then press Ctrl-C (SIGINT).
-    for _ in 0..100 {
+    for _ in 0..400 {
         if runner_log(dir)
             .iter()
             .any(|l| l.starts_with("start list-rgs-contacts"))
