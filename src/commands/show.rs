@@ -39,11 +39,7 @@ pub fn show(library: &Library, id: &str) -> Result<u8, Error> {
     let _ = writeln!(out, "\nSteps:");
     for (n, s) in rb.steps.iter().enumerate() {
         let pad = "  ".repeat(s.depth);
-        let label = if s.label.is_empty() {
-            String::new()
-        } else {
-            format!("{}. ", s.label)
-        };
+        let label = crate::render::text::label_prefix(&s.label);
         let _ = writeln!(out, "  {:>2}. {pad}{label}{} [{}]", n + 1, s.title, s.id);
         let mut facts = vec![format!("on {}", s.runs_on.describe())];
         if s.manual {
