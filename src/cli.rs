@@ -85,18 +85,18 @@ pub enum Command {
     Run(RunArgs),
     /// The steps of a run and their status, from its state file
     Status {
-        /// State file of the run
+        /// State file of the run (default: the only one in .lyncdr/)
         #[arg(long, value_name = "FILE")]
-        state: PathBuf,
+        state: Option<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
     /// After-action report of a run, in Markdown
     Report {
-        /// State file of the run
+        /// State file of the run (default: the only one in .lyncdr/)
         #[arg(long, value_name = "FILE")]
-        state: PathBuf,
+        state: Option<PathBuf>,
     },
     /// Decide about a step that was interrupted or failed: it took effect (--done) or must run again (--retry)
     Resolve {
@@ -108,9 +108,9 @@ pub enum Command {
         /// The step did not take effect: run it again on the next `lyncdr run`
         #[arg(long)]
         retry: bool,
-        /// State file of the run
+        /// State file of the run (default: the only one in .lyncdr/)
         #[arg(long, value_name = "FILE")]
-        state: PathBuf,
+        state: Option<PathBuf>,
         /// Who decides (default: LYNCDR_OPERATOR, USER or USERNAME)
         #[arg(long)]
         operator: Option<String>,

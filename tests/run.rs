@@ -714,3 +714,24 @@ fn import_passes_with_an_evtx_export() {
     std::fs::write(t.path().join("lync.evtx"), crate::evtx::evtx(&other)).expect("evtx");
     expect_code(t.path(), &args, &[], Some(4));
 }
+
+/// `status`, `report` and `resolve` find the run's state file in `.lyncdr/` when it is the only one.
+#[test]
+fn status_finds_the_default_state_file() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args("rgs-restore", &["--yes"]);
+    let at = args.iter().position(|a| a == "--state").expect("--state");
+    args.drain(at..at + 2);
+    expect_code(dir, &args, &[], Some(0));
+    assert!(dir.join(".lyncdr/rgs-restore.json").exists());
+    let out = expect_code(dir, &["status".to_owned()], &[], Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("import-rgs-configuration"));
+    std::fs::copy(
+        dir.join(".lyncdr/rgs-restore.json"),
+        dir.join(".lyncdr/other.json"),
+    )
+    .expect("copy");
+    let out = expect_code(dir, &["report".to_owned()], &[], Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in .lyncdr/"));
+}

@@ -61,15 +61,15 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             validate::validate(g.runbooks.as_deref(), g.templates.as_deref(), &files)
         }
         Command::Run(args) => run::run(&library()?, args, g.verbose),
-        Command::Status { state, format } => run::status(&state, format),
-        Command::Report { state } => run::report(&state),
+        Command::Status { state, format } => run::status(&run::state_file(state)?, format),
+        Command::Report { state } => run::report(&run::state_file(state)?),
         Command::Resolve {
             step,
             done,
             retry: _,
             state,
             operator,
-        } => run::resolve(&step, done, &state, operator),
+        } => run::resolve(&step, done, &run::state_file(state)?, operator),
         Command::Bundle {
             runbook,
             env,

@@ -185,6 +185,38 @@ pub fn resolve(step: &str, done: bool, path: &Path, operator: Option<String>) ->
     Ok(exit::SUCCESS)
 }
 
+/// The state file given, or the only one `lyncdr run` left in `.lyncdr/` (its default place).
+pub fn state_file(given: Option<PathBuf>) -> Result<PathBuf, Error> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let found: Vec<PathBuf> = std::fs::read_dir(".lyncdr")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::Other {
+            message: "no state file in .lyncdr/ here\n  = hint: give --state FILE, the state file of the run"
+                .into(),
+            code: exit::INVALID,
+        }),
+        many => Err(Error::Other {
+            message: format!(
+                "several runs in .lyncdr/: {}\n  = hint: choose one with --state FILE",
+                many.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            code: exit::INVALID,
+        }),
+    }
+}
+
 fn load(path: &Path) -> Result<state::State, Error> {
     match state::load(path) {
         Ok(Some(s)) => Ok(s),
