@@ -1,5 +1,7 @@
-//! Cmdlets that exist only in Lync Server 2013 or later. A runbook or template that uses one is
-//! rejected with the Lync Server 2010 way of doing the same thing.
+//! Two tables of commands a runbook's PowerShell is checked against: cmdlets that exist only in
+//! Lync Server 2013 or later (rejected, with the Lync Server 2010 way of doing the same thing),
+//! and commands that ask the operator a question (allowed only in a step that runs with the
+//! operator's console, since `powershell.exe -NonInteractive` turns any prompt into an error).
 
 pub struct LaterCmdlet {
     pub name: &'static str,
@@ -75,6 +77,222 @@ pub fn find_later_version(text: &str) -> Option<(usize, &'static LaterCmdlet)> {
         .min_by_key(|(i, _)| *i)
 }
 
+/// A command that asks the operator a question through PowerShell's own prompt.
+pub struct Prompting {
+    pub name: &'static str,
+    /// It asks only when called with this parameter; `None`: whenever it runs.
+    pub parameter: Option<&'static str>,
+    /// `-Confirm:$false` turns the question off (a cmdlet's confirmation prompt; `Read-Host` has
+    /// no `-Confirm`).
+    pub confirm_false_silences: bool,
+    /// What says it asks.
+    pub source: &'static str,
+}
+
+impl Prompting {
+    /// `Move-CsUser`, `Get-CsApplicationContact -Delete`: how a diagnostic names the use.
+    pub fn usage(&self) -> String {
+        match self.parameter {
+            Some(p) => format!("{} {p}", self.name),
+            None => self.name.to_owned(),
+        }
+    }
+}
+
+pub const PROMPTING_CMDLETS: &[Prompting] = &[
+    Prompting {
+        name: "Move-CsUser",
+        parameter: None,
+        confirm_false_silences: true,
+        source: "asks for confirmation unless -Confirm:$false is given (Microsoft's Lync Server 2010 help for Move-CsUser, whose syntax lists [-Confirm])",
+    },
+    Prompting {
+        name: "Get-CsApplicationContact",
+        parameter: Some("-Delete"),
+        confirm_false_silences: true,
+        source: "the Lync PowerShell blog script asks for each object it deletes (source procedure, step M: \"You are prompted to confirm the deletion of each contact object\"); whether it honours -Confirm:$false is unconfirmed",
+    },
+    Prompting {
+        name: "Set-CsConfigurationStoreLocation",
+        parameter: None,
+        confirm_false_silences: true,
+        source: "supports -Confirm (Microsoft's Lync Server 2010 syntax lists [-Confirm]); whether it asks by default is UNCONFIRMED, but the cms-restore procedure says \"Answer Yes if asked to confirm\", so it is treated as asking",
+    },
+    Prompting {
+        name: "Read-Host",
+        parameter: None,
+        confirm_false_silences: false,
+        source: "reads a line from the console; under powershell.exe -NonInteractive it fails (\"PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.\")",
+    },
+];
+
+/// The first use of a prompting command in the PowerShell `text`: its byte offset and entry.
+/// A use counts where the name stands as a command (at the start of a statement or pipeline
+/// element, not in a string or a comment), with its `parameter` if it has one, and without
+/// `-Confirm:$false` in the same pipeline element where that silences it. Case-insensitive, as
+/// PowerShell is.
+pub fn find_prompting(text: &str) -> Option<(usize, &'static Prompting)> {
+    let code = code_only(text);
+    PROMPTING_CMDLETS
+        .iter()
+        .filter_map(|p| {
+            let needle = p.name.to_ascii_lowercase();
+            occurrences(&code, needle.as_bytes())
+                .find(|&i| {
+                    let end = i + needle.len();
+                    if code.get(end).is_some_and(|&b| is_word(b) || b == b'.') || !command_position(&code, i)
+                    {
+                        return false;
+                    }
+                    let element = &code[end..element_end(&code, end)];
+                    let asks = p
+                        .parameter
+                        .is_none_or(|param| has_switch(element, param.to_ascii_lowercase().as_bytes()));
+                    asks && !(p.confirm_false_silences && has_word(element, b"-confirm:$false"))
+                })
+                .map(|i| (i, p))
+        })
+        .min_by_key(|(i, _)| *i)
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn occurrences<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    (0..hay.len().saturating_sub(needle.len() - 1)).filter(move |&i| hay[i..].starts_with(needle))
+}
+
+/// Whether a word starting at `i` is run as a command: only blanks lie between it and the start
+/// of the text, a line break, or a character that starts a statement, pipeline element or
+/// expression (`;`, `|`, `{`, `}`, `(`, `=`, `&`; `}` also ends a handlebars block).
+fn command_position(code: &[u8], i: usize) -> bool {
+    match code[..i].iter().rev().find(|&&b| b != b' ' && b != b'\t') {
+        None => true,
+        Some(b) => b"\n\r;|{}(=&".contains(b),
+    }
+}
+
+/// The end of the pipeline element starting at `from`: the next `|`, `;` or line break outside
+/// brackets (a line ending in a backtick continues), or a bracket that closes an outer one.
+fn element_end(code: &[u8], from: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, &b) in code.iter().enumerate().skip(from) {
+        match b {
+            b'(' | b'{' | b'[' => depth += 1,
+            b')' | b'}' | b']' if depth == 0 => return i,
+            b')' | b'}' | b']' => depth -= 1,
+            b'|' | b';' if depth == 0 => return i,
+            b'\n' if depth == 0 => {
+                let before = code[from..i]
+                    .iter()
+                    .rev()
+                    .find(|&&b| b != b' ' && b != b'\t' && b != b'\r');
+                if before != Some(&b'`') {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+    }
+    code.len()
+}
+
+/// `word` in `element` standing alone (a blank before it, no word character after it).
+fn has_word(element: &[u8], word: &[u8]) -> bool {
+    occurrences(element, word).any(|i| {
+        i > 0
+            && element[i - 1].is_ascii_whitespace()
+            && !element.get(i + word.len()).is_some_and(|&b| is_word(b))
+    })
+}
+
+/// A switch parameter given, and not turned off with `:$false`.
+fn has_switch(element: &[u8], switch: &[u8]) -> bool {
+    occurrences(element, switch).any(|i| {
+        let rest = &element[i + switch.len()..];
+        i > 0
+            && element[i - 1].is_ascii_whitespace()
+            && !rest.first().is_some_and(|&b| is_word(b))
+            && !rest.starts_with(b":$false")
+    })
+}
+
+/// `text` lowercased, with comments and the insides of strings blanked byte for byte, so only
+/// what PowerShell runs as code is left and offsets still point into `text`.
+fn code_only(text: &str) -> Vec<u8> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        Code,
+        Single,
+        Double,
+        Here(u8),
+        LineComment,
+        BlockComment,
+    }
+    let src = text.as_bytes();
+    let mut out = text.to_ascii_lowercase().into_bytes();
+    let mut state = In::Code;
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        let next = src.get(i + 1).copied();
+        let mut blank = |from: usize, to: usize| out[from..to].iter_mut().for_each(|c| *c = b' ');
+        match state {
+            In::Code => match b {
+                b'<' if next == Some(b'#') => {
+                    blank(i, i + 2);
+                    state = In::BlockComment;
+                    i += 1;
+                }
+                b'#' if i == 0 || src[i - 1].is_ascii_whitespace() || src[i - 1] == b';' => {
+                    blank(i, i + 1);
+                    state = In::LineComment;
+                }
+                b'@' if matches!(next, Some(b'\'' | b'"'))
+                    && src[i + 2..]
+                        .iter()
+                        .find(|&&c| c != b' ' && c != b'\t' && c != b'\r')
+                        == Some(&b'\n') =>
+                {
+                    state = In::Here(src[i + 1]);
+                    i += 1;
+                }
+                // An escaped character in code (`` `' ``) starts nothing.
+                b'`' => i += 1,
+                b'\'' => state = In::Single,
+                b'"' => state = In::Double,
+                _ => {}
+            },
+            In::Single if b == b'\'' && next == Some(b'\'') => {
+                blank(i, i + 2);
+                i += 1;
+            }
+            In::Double if b == b'"' && next == Some(b'"') || b == b'`' => {
+                blank(i, (i + 2).min(src.len()));
+                i += 1;
+            }
+            In::Single | In::Double if b == if state == In::Single { b'\'' } else { b'"' } => {
+                state = In::Code;
+            }
+            In::Here(q) if b == b'\n' && src.get(i + 1) == Some(&q) && src.get(i + 2) == Some(&b'@') => {
+                blank(i, i + 1);
+                state = In::Code;
+                i += 2;
+            }
+            In::LineComment if b == b'\n' => state = In::Code,
+            In::BlockComment if b == b'#' && next == Some(b'>') => {
+                blank(i, i + 2);
+                state = In::Code;
+                i += 1;
+            }
+            _ => blank(i, i + 1),
+        }
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -86,5 +304,88 @@ mod tests {
         assert!(super::find_later_version("Move-CsManagementServer -TargetFqdn x").is_some());
         assert!(super::find_later_version("Get-CsUser | Move-CsUser -Target p").is_none());
         assert!(super::find_later_version("Backup-CsPoolX").is_none());
+    }
+
+    #[test]
+    fn finds_prompting_commands_where_they_run() {
+        // (text, the name found and where, or None)
+        let cases: &[(&str, Option<(&str, usize)>)] = &[
+            ("Move-CsUser -Identity u -Target p", Some(("Move-CsUser", 0))),
+            (
+                "Get-CsUser | move-csuser -Target p -Force",
+                Some(("Move-CsUser", 13)),
+            ),
+            ("Get-CsUser | Move-CsUser -Target p -Confirm:$false", None),
+            ("Get-CsUser | Move-CsUser -Target p -confirm:$FALSE", None),
+            ("Move-CsUser -Target p `\n  -Confirm:$false", None),
+            (
+                "Move-CsUser -Target p\nWrite-Host -Confirm:$false",
+                Some(("Move-CsUser", 0)),
+            ),
+            (
+                "Move-CsUser -Target p | Out-Null -Confirm:$false",
+                Some(("Move-CsUser", 0)),
+            ),
+            ("Move-CsUser -Target p -Confirm:$true", Some(("Move-CsUser", 0))),
+            ("# Move-CsUser asks first\nGet-CsUser", None),
+            ("  # Move-CsUser asks first", None),
+            ("Get-CsUser # then Move-CsUser", None),
+            ("<# Move-CsUser\n Read-Host #>\nGet-CsUser", None),
+            ("Write-Host 'run Move-CsUser; then Read-Host'", None),
+            ("Write-Host \"run `\"Move-CsUser`\" | Read-Host\"", None),
+            ("$x = @'\nRead-Host\n'@\nGet-CsUser", None),
+            ("Move-CsUserX -Target p", None),
+            ("Get-Move-CsUser -Target p", None),
+            (
+                "Import-Module (Join-Path $f 'Get-CsApplicationContact.ps1')",
+                None,
+            ),
+            ("& .\\Get-CsApplicationContact.ps1 -Delete", None),
+            ("Get-CsApplicationContact -RegistrarPool p", None),
+            (
+                "Get-CsApplicationContact -RegistrarPool p -Delete",
+                Some(("Get-CsApplicationContact", 0)),
+            ),
+            ("Get-CsApplicationContact -Delete:$false", None),
+            ("Get-CsApplicationContact -DeleteAll", None),
+            ("Get-CsApplicationContact -Delete -Confirm:$false", None),
+            (
+                "Get-CsApplicationContact -Pool p | Where-Object { $_.Delete }",
+                None,
+            ),
+            (
+                "Set-CsConfigurationStoreLocation -SqlServerFqdn s -Verbose",
+                Some(("Set-CsConfigurationStoreLocation", 0)),
+            ),
+            (
+                "Set-CsConfigurationStoreLocation -SqlServerFqdn s -Confirm:$false",
+                None,
+            ),
+            ("$name = Read-Host 'Pool'", Some(("Read-Host", 8))),
+            (
+                "if (-not (Read-Host 'Sure?')) { exit 1 }",
+                Some(("Read-Host", 10)),
+            ),
+            ("Read-Host 'Sure?' -Confirm:$false", Some(("Read-Host", 0))),
+            ("{{#if x}}Read-Host 'a'{{/if}}", Some(("Read-Host", 9))),
+            (
+                "Get-CsUser; Read-Host; Move-CsUser -Target p",
+                Some(("Read-Host", 12)),
+            ),
+            ("Write-Host Read-Host", None),
+            ("Get-Command Move-CsUser", None),
+        ];
+        for (text, expected) in cases {
+            let found = super::find_prompting(text).map(|(i, p)| (p.name, i));
+            assert_eq!(found, *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn every_prompting_entry_says_why() {
+        for p in super::PROMPTING_CMDLETS {
+            assert!(!p.source.is_empty(), "{}", p.name);
+            assert!(super::find_prompting(&p.usage()).is_some(), "{}", p.name);
+        }
     }
 }
