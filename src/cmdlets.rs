@@ -116,7 +116,7 @@ pub const PROMPTING_CMDLETS: &[Prompting] = &[
         name: "Set-CsConfigurationStoreLocation",
         parameter: None,
         confirm_false_silences: true,
-        source: "supports -Confirm (Microsoft's Lync Server 2010 syntax lists [-Confirm]); whether it asks by default is UNCONFIRMED, but the cms-restore procedure says \"Answer Yes if asked to confirm\", so it is treated as asking",
+        source: "supports -Confirm (Microsoft's Lync Server 2010 syntax lists [-Confirm]); whether it asks by default is UNCONFIRMED, but the cms-restore runbook has always told the operator to answer Yes if asked to confirm, so it is treated as asking",
     },
     Prompting {
         name: "Read-Host",

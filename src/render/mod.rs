@@ -12,11 +12,14 @@ use handlebars::{
     RenderErrorReason, ScopedJson,
 };
 use serde_json::Value as Json;
+use std::collections::HashMap;
 
 pub struct Templates {
     powershell: Handlebars<'static>,
     sql: Handlebars<'static>,
     cmd: Handlebars<'static>,
+    /// The text each template was compiled from, for checks that read what a step runs.
+    sources: HashMap<(Language, String), String>,
 }
 
 impl Default for Templates {
@@ -31,6 +34,7 @@ impl Templates {
             powershell: registry(escape::powershell),
             sql: registry(escape::sql_literal),
             cmd: registry(escape::cmd_argument),
+            sources: HashMap::new(),
         }
     }
 
@@ -54,6 +58,11 @@ impl Templates {
         self.registry(language).has_template(name)
     }
 
+    /// The text a compiled template was made from.
+    pub fn source(&self, language: Language, name: &str) -> Option<&str> {
+        self.sources.get(&(language, name.to_owned())).map(String::as_str)
+    }
+
     /// Compile a template; on error, the message and the 1-based line and column inside it.
     pub fn add(
         &mut self,
@@ -69,7 +78,9 @@ impl Templates {
                 let reason = e.reason().to_string();
                 let reason = reason.split(": expected").next().unwrap_or_default().to_owned();
                 (reason, pos)
-            })
+            })?;
+        self.sources.insert((language, name.to_owned()), text.to_owned());
+        Ok(())
     }
 
     /// Render a compiled template and check the result is a safe, plain-ASCII command.

@@ -349,6 +349,7 @@ impl Checker<'_> {
             commands: Vec::new(),
             verify: None,
             idempotent: s.idempotent.as_ref().is_some_and(|b| **b),
+            interactive: s.interactive.as_ref().is_some_and(|b| **b),
             skippable: s.skippable.as_ref().is_some_and(|b| **b),
             kind: StepKind::Action,
             option: scope.option.clone(),
@@ -385,6 +386,14 @@ impl Checker<'_> {
             }
         }
 
+        if let Some(flag) = s.interactive.as_ref().filter(|f| ***f && s.commands.is_empty()) {
+            self.err(
+                file,
+                loc(flag, 4),
+                format!("step `{}` is `interactive` but has no `commands`", id.as_str()),
+                "`interactive: true` says how lyncdr runs a step's commands; an included runbook's or an option's steps carry their own",
+            );
+        }
         if let Some(target) = &s.include {
             self.include(s, target, scope, step, x);
             return;
@@ -423,6 +432,14 @@ impl Checker<'_> {
             {
                 self.err(file, sloc(id), "a `verify` check is a PowerShell command", "");
             }
+        }
+        for (cmd, verify) in step
+            .commands
+            .iter()
+            .map(|c| (c, false))
+            .chain(step.verify.iter().map(|v| (v, true)))
+        {
+            self.prompting(id, &step, cmd, verify);
         }
         if step.manual && step.explanation.is_empty() {
             self.err(
@@ -708,6 +725,47 @@ impl Checker<'_> {
             }
         }
         Some(cmd)
+    }
+
+    /// A command that asks the operator a question cannot run under `powershell.exe
+    /// -NonInteractive`: its step must take the console, and a `verify` check must never ask.
+    /// Inline commands and template files alike are read from the text they were compiled from.
+    /// `id` is the step's id as written (without include prefixes), as other messages name it.
+    fn prompting(&mut self, id: &str, step: &Step, cmd: &Command, verify: bool) {
+        // An alternative is shown for the operator to run by hand, never run by lyncdr.
+        if cmd.language != Language::Powershell || cmd.alternative || (step.interactive && !verify) {
+            return;
+        }
+        let Some((_, found)) = self
+            .templates
+            .source(cmd.language, &cmd.template)
+            .and_then(cmdlets::find_prompting)
+        else {
+            return;
+        };
+        let usage = found.usage();
+        let (msg, hint) = if verify {
+            (
+                format!("the `verify` check of step `{id}` runs `{usage}`, which asks the operator a question: a check must not ask questions"),
+                "a check is a read-only PowerShell command run without your console; put the question in the step's `commands` and mark the step `interactive: true`".to_owned(),
+            )
+        } else {
+            let off = if found.confirm_false_silences {
+                ", or pass `-Confirm:$false` if it must not ask".to_owned()
+            } else {
+                format!("; `{}` has no `-Confirm:$false`", found.name)
+            };
+            (
+                format!(
+                    "step `{id}` runs `{usage}`, which asks the operator a question, but is not marked `interactive: true`"
+                ),
+                format!(
+                    "mark the step `interactive: true` (lyncdr then runs it with your console so you can answer){off}"
+                ),
+            )
+        };
+        let d = Diagnostic::new(msg).at(&step.file, step.at).hint(hint);
+        self.diags.push(d);
     }
 
     /// Checks on any template text: no unescaped insertion, ASCII only, Lync 2010 cmdlets only.

@@ -105,7 +105,7 @@ impl Prerequisite {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Powershell,
@@ -175,6 +175,9 @@ pub struct Step {
     pub commands: Vec<Command>,
     pub verify: Option<Command>,
     pub idempotent: bool,
+    /// The commands ask the operator questions through their own prompt: they run with the
+    /// operator's console, not under `powershell.exe -NonInteractive`.
+    pub interactive: bool,
     pub skippable: bool,
     pub kind: StepKind,
     /// The option this step belongs to: (choice key, option id).

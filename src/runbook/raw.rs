@@ -81,6 +81,8 @@ pub struct RawStep {
     #[serde(default)]
     pub idempotent: Option<S<bool>>,
     #[serde(default)]
+    pub interactive: Option<S<bool>>,
+    #[serde(default)]
     pub skippable: Option<S<bool>>,
     #[serde(default)]
     pub choice: Option<S<String>>,
