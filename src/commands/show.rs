@@ -45,6 +45,9 @@ pub fn show(library: &Library, id: &str) -> Result<u8, Error> {
         if s.manual {
             facts.push("manual".into());
         }
+        if s.interactive {
+            facts.push("takes the console (asks questions)".into());
+        }
         if let StepKind::Choice { key, .. } = &s.kind {
             facts.push(format!("choice: {key}"));
         }

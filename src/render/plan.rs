@@ -80,6 +80,8 @@ pub struct PlannedStep {
     pub choice: Option<String>,
     pub idempotent: bool,
     pub skippable: bool,
+    /// The commands ask the operator questions: they run with the operator's console.
+    pub interactive: bool,
     /// The SQL server (`fqdn\instance`) the step's inputs name, where T-SQL is run with sqlcmd.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql_server: Option<String>,
@@ -287,6 +289,7 @@ fn plan_step(
         choice,
         idempotent: step.idempotent,
         skippable: step.skippable,
+        interactive: step.interactive,
         sql_server: step
             .inputs
             .iter()

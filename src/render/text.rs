@@ -125,6 +125,12 @@ fn step(out: &mut String, s: &PlannedStep, total: usize) {
         let _ = write!(out, "{indent}Note: ");
         wrap_rest(out, n, indent);
     }
+    if s.interactive && !s.skipped {
+        let _ = writeln!(
+            out,
+            "{indent}Takes the console: the command asks you questions; answer them in this window."
+        );
+    }
     for c in &s.commands {
         command(out, c, s.skipped);
     }
