@@ -147,6 +147,119 @@ fn lync_2013_cmdlet_names_the_2010_way() {
     );
 }
 
+/// The commands that ask the operator a question, each as a step might run it.
+const PROMPTING: [(&str, &str); 4] = [
+    ("Move-CsUser", "Move-CsUser -Identity {{pool}} -Target {{pool}}"),
+    (
+        "Get-CsApplicationContact -Delete",
+        "Get-CsApplicationContact -RegistrarPool {{pool}} -Delete",
+    ),
+    (
+        "Set-CsConfigurationStoreLocation",
+        "Set-CsConfigurationStoreLocation -SqlServerFqdn {{pool}}",
+    ),
+    ("Read-Host", "$answer = Read-Host"),
+];
+
+const FIRST_COMMAND: &str = "      - powershell: Get-CsPool -Identity {{pool}}\n";
+
+/// Validate the mini runbook whose first step runs `command`, with `extra` lines added to it.
+fn validate_first_step(command: &str, extra: &str) -> crate::builder::Run {
+    let runbook = MINI.replacen(
+        FIRST_COMMAND,
+        &format!("      - powershell: {command}\n{extra}"),
+        1,
+    );
+    Test::new()
+        .file("rb/mini.yaml", &runbook)
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+}
+
+#[test]
+fn a_command_that_asks_needs_an_interactive_step() {
+    for (name, command) in PROMPTING {
+        let run = validate_first_step(command, "").status(2).stderr_has(&format!(
+            "error: step `first` runs `{name}`, which asks the operator a question, but is not marked `interactive: true`"
+        ))
+        .stderr_has("--> rb/mini.yaml:9:9")
+        .stderr_has("= hint: mark the step `interactive: true` (lyncdr then runs it with your console so you can answer)");
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn an_interactive_step_may_run_a_command_that_asks() {
+    for (_, command) in PROMPTING {
+        validate_first_step(command, "    interactive: true\n").success();
+    }
+}
+
+#[test]
+fn confirm_false_turns_the_question_off() {
+    for (name, command) in PROMPTING {
+        let run = validate_first_step(&format!("{command} -Confirm:$false"), "");
+        if name == "Read-Host" {
+            // Read-Host has no -Confirm: the parameter silences nothing, the step still asks.
+            run.status(2)
+                .stderr_has("step `first` runs `Read-Host`")
+                .stderr_has("`Read-Host` has no `-Confirm:$false`");
+        } else {
+            run.success();
+        }
+    }
+}
+
+#[test]
+fn a_template_file_that_asks_is_held_to_the_same_rule() {
+    let asks = "Get-CsApplicationContact -RegistrarPool {{pool}} -Delete";
+    Test::new()
+        .file("rb/mini.yaml", MINI)
+        .file("tpl/hello.ps1.hbs", asks)
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .status(2)
+        .stderr_has("step `second` runs `Get-CsApplicationContact -Delete`")
+        .stderr_has("--> rb/mini.yaml:16:9");
+    Test::new()
+        .file(
+            "rb/mini.yaml",
+            &MINI.replacen(
+                "      - template: hello.ps1\n",
+                "      - template: hello.ps1\n    interactive: true\n",
+                1,
+            ),
+        )
+        .file("tpl/hello.ps1.hbs", asks)
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .success();
+}
+
+#[test]
+fn a_verify_check_must_not_ask_even_in_an_interactive_step() {
+    validate_first_step(
+        "Get-CsPool -Identity {{pool}}",
+        "    interactive: true\n    verify:\n      powershell: $ok = Read-Host\n",
+    )
+    .status(2)
+    .stderr_has("the `verify` check of step `first` runs `Read-Host`, which asks the operator a question: a check must not ask questions")
+    .stderr_has("--> rb/mini.yaml:9:9");
+}
+
+#[test]
+fn interactive_belongs_to_a_step_with_commands() {
+    bad_runbook(
+        "    explanation: Do the first thing.\n    commands:\n      - powershell: Get-CsPool -Identity {{pool}}\n",
+        "    explanation: Do the first thing.\n    manual: true\n    interactive: true\n",
+        &[
+            "step `first` is `interactive` but has no `commands`",
+            "rb/mini.yaml:15:18",
+        ],
+    );
+}
+
 #[test]
 fn raw_insertion_is_refused() {
     bad_runbook(
