@@ -9,10 +9,12 @@ Exit codes:
   0  success (audit: every runbook ready)
   1  audit: degraded (some option or runbook needs attention)
   2  invalid runbook, environment or value; audit: not ready
-  3  usage or I/O error (audit); run: an interrupted step needs a decision
-  4  run: a prerequisite is not met and --yes was given
-  5  run: a command failed and --yes was given
-  130  run: interrupted with Ctrl-C while a command ran
+  3  usage or I/O error (audit); run: an interrupted step needs a decision,
+     or another run holds the state file
+  4  run: a prerequisite is not met (with --yes, or a --dry-run that found any)
+  5  run: a command or a step's check failed and --yes was given
+  6  run: a step asks questions and there is no terminal to answer them
+  130  run: interrupted with Ctrl-C (the state is saved; run again to resume)
 
 Examples:
   lyncdr list
@@ -83,34 +85,50 @@ pub enum Command {
     /// Guided recovery: step by step, prerequisites checked, progress checkpointed
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
-    /// The steps of a run and their status, from its state file
+    /// The steps of a run and their status, from its state file (every run found, by default)
     Status {
-        /// State file of the run (default: the only one in .lyncdr/)
+        /// State file of the run (default: the runs in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Environment file whose runs to show (their state is in .lyncdr/ beside it)
+        #[arg(long, value_name = "FILE")]
+        env: Option<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
     /// After-action report of a run, in Markdown
     Report {
-        /// State file of the run (default: the only one in .lyncdr/)
+        /// State file of the run (default: the only one in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Environment file of the run (its state is in .lyncdr/ beside it)
+        #[arg(long, value_name = "FILE")]
+        env: Option<PathBuf>,
     },
-    /// Decide about a step that was interrupted or failed: it took effect (--done) or must run again (--retry)
+    /// Decide about a step: it took effect (--done), must run again (--retry), or take another option (--rechoose)
+    #[command(group(clap::ArgGroup::new("how").required(true)))]
+    #[command(
+        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
+    )]
     Resolve {
         /// Step id (as `lyncdr status` shows it)
         step: String,
         /// The step took effect: record it done
-        #[arg(long, conflicts_with = "retry", required_unless_present = "retry")]
+        #[arg(long, group = "how")]
         done: bool,
         /// The step did not take effect: run it again on the next `lyncdr run`
-        #[arg(long)]
+        #[arg(long, group = "how")]
         retry: bool,
-        /// State file of the run (default: the only one in .lyncdr/)
+        /// A choice step: withdraw the option taken (allowed while none of its steps has started); the next run asks again
+        #[arg(long, group = "how")]
+        rechoose: bool,
+        /// State file of the run (default: the only one in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Environment file of the run (its state is in .lyncdr/ beside it)
+        #[arg(long, value_name = "FILE")]
+        env: Option<PathBuf>,
         /// Who decides (default: LYNCDR_OPERATOR, USER or USERNAME)
         #[arg(long)]
         operator: Option<String>,
@@ -177,7 +195,7 @@ pub struct RunArgs {
     pub runbook: String,
     #[command(flatten)]
     pub env: EnvArgs,
-    /// State file (default: .lyncdr/RUNBOOK.json in the current folder)
+    /// State file (default: .lyncdr/RUNBOOK.json beside the environment file)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Walk the whole flow and check prerequisites, but run nothing and write no checkpoint
@@ -207,6 +225,9 @@ pub struct RunArgs {
     /// Time limit for one command (e.g. 30m, 4h)
     #[arg(long, value_name = "DURATION", default_value = "4h")]
     pub step_timeout: String,
+    /// The Front End's console (OEM) code page, for output that is not UTF-8 (`chcp` shows it)
+    #[arg(long, value_name = "N", default_value = "437")]
+    pub codepage: String,
 }
 
 #[derive(Debug, Args)]

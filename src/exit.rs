@@ -11,5 +11,8 @@ pub const IO: u8 = 3;
 pub const PREREQUISITE: u8 = 4;
 /// run: a command failed and `--yes` was given.
 pub const FAILED: u8 = 5;
-/// run: stopped with Ctrl-C while a command ran (128 + SIGINT, as shells report it).
+/// run: a step asks questions (its cmdlet prompts) and there is no terminal to answer them.
+pub const NEEDS_CONSOLE: u8 = 6;
+/// run: stopped with Ctrl-C (at a prompt, between steps or during a command; 128 + SIGINT, as
+/// shells report it). The state is saved.
 pub const INTERRUPTED: u8 = 130;

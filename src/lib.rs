@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod cli;
 pub mod cmdlets;
 pub mod commands;
+pub mod decode;
 pub mod diagnostic;
 pub mod env;
 pub mod escape;
@@ -19,6 +20,7 @@ pub mod runbook;
 pub mod source;
 pub mod suggest;
 pub mod terminal;
+pub mod wrapper;
 
 use clap::Parser;
 use std::ffi::OsString;

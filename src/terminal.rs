@@ -1,7 +1,8 @@
 //! The operator at a real terminal: dialoguer menus for the questions `run` asks.
 
 use crate::render::plan::PlannedStep;
-use crate::run::operator::{Blocked, Operator, Resume, StepAction};
+use crate::run::interrupt;
+use crate::run::operator::{Blocked, CheckElsewhere, CheckFailed, Operator, Resume, StepAction};
 use crate::run::state::Status;
 use dialoguer::{Confirm, Input, Select, theme::ColorfulTheme};
 use std::io::Write as _;
@@ -13,13 +14,40 @@ pub struct Terminal {
 
 impl Terminal {
     fn select(&self, prompt: &str, items: &[&str], default: usize) -> Option<usize> {
-        Select::with_theme(&self.theme)
-            .with_prompt(prompt)
-            .items(items)
-            .default(default)
-            .interact_opt()
-            .ok()
-            .flatten()
+        answered(
+            Select::with_theme(&self.theme)
+                .with_prompt(prompt)
+                .items(items)
+                .default(default)
+                .interact_opt(),
+        )
+    }
+}
+
+/// The answer, or `None` for Esc, `q` and Ctrl-C. In a menu the terminal is raw, so Ctrl-C
+/// arrives as a key, not a signal: it is recorded as the interrupt it is, and the cursor the
+/// menu hid is shown again.
+fn answered<T>(result: dialoguer::Result<Option<T>>) -> Option<T> {
+    match result {
+        Ok(answer) => answer,
+        Err(dialoguer::Error::IO(e)) => {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                interrupt::request();
+            }
+            show_cursor();
+            None
+        }
+    }
+}
+
+fn show_cursor() {
+    let _ = dialoguer::console::Term::stderr().show_cursor();
+    let _ = dialoguer::console::Term::stdout().show_cursor();
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        show_cursor();
     }
 }
 
@@ -92,20 +120,24 @@ impl Operator for Terminal {
             "Check again" => Blocked::Recheck,
             "Stop here" => Blocked::Stop,
             s if s.starts_with("Give") => {
-                let path: Option<String> = Input::with_theme(&self.theme)
-                    .with_prompt("Path of the export")
-                    .interact_text()
-                    .ok();
+                let path: Option<String> = answered(
+                    Input::with_theme(&self.theme)
+                        .with_prompt("Path of the export")
+                        .interact_text()
+                        .map(Some),
+                );
                 path.map_or(Blocked::Stop, |p| Blocked::Evidence(p.trim().into()))
             }
             _ => {
-                let sure = Confirm::with_theme(&self.theme)
-                    .with_prompt("Attest without evidence? Your name and the time are recorded.")
-                    .default(false)
-                    .interact_opt()
-                    .ok()
-                    .flatten();
-                if sure == Some(true) {
+                let sure = answered(
+                    Confirm::with_theme(&self.theme)
+                        .with_prompt("Attest without evidence? Your name and the time are recorded.")
+                        .default(false)
+                        .interact_opt(),
+                );
+                if interrupt::requested() {
+                    Blocked::Stop
+                } else if sure == Some(true) {
                     Blocked::Attest
                 } else {
                     Blocked::Recheck
@@ -115,13 +147,12 @@ impl Operator for Terminal {
     }
 
     fn confirm(&mut self, statement: &str) -> bool {
-        Confirm::with_theme(&self.theme)
-            .with_prompt(format!("Confirm: {statement}"))
-            .default(false)
-            .interact_opt()
-            .ok()
-            .flatten()
-            == Some(true)
+        answered(
+            Confirm::with_theme(&self.theme)
+                .with_prompt(format!("Confirm: {statement}"))
+                .default(false)
+                .interact_opt(),
+        ) == Some(true)
     }
 
     fn resume(&mut self, _step: &PlannedStep, status: Status, can_verify: bool) -> Resume {
@@ -139,16 +170,65 @@ impl Operator for Terminal {
             None => Resume::Stop,
         }
     }
+
+    fn check_failed(&mut self, _step: &PlannedStep) -> CheckFailed {
+        let items = [
+            ("Check again (after fixing it by hand)", CheckFailed::Again),
+            (
+                "Mark it done anyway (recorded as an override, with your name)",
+                CheckFailed::Override,
+            ),
+            (
+                "Stop here (run again later: the check runs first)",
+                CheckFailed::Stop,
+            ),
+        ];
+        let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
+        match self.select("The step's check failed, so it is not done. Decide:", &labels, 0) {
+            Some(i) => items[i].1.clone(),
+            None => CheckFailed::Stop,
+        }
+    }
+
+    fn check_elsewhere(&mut self, _step: &PlannedStep, place: &str) -> CheckElsewhere {
+        let prompt = format!("Run the check on {place}. What did it say?");
+        let items = [
+            ("It passed (OK)", CheckElsewhere::Passed),
+            ("It failed", CheckElsewhere::Failed),
+            ("Stop here", CheckElsewhere::Stop),
+        ];
+        let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
+        match self.select(&prompt, &labels, 0) {
+            Some(i) => items[i].1.clone(),
+            None => CheckElsewhere::Stop,
+        }
+    }
+
+    fn operator_name(&mut self) -> Option<String> {
+        let name: Option<String> = answered(
+            Input::with_theme(&self.theme)
+                .with_prompt("Your name, for the record of who did what (or set LYNCDR_OPERATOR)")
+                .interact_text()
+                .map(Some),
+        );
+        name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())
+    }
 }
 
-/// Who is at the keyboard: `--operator`, else LYNCDR_OPERATOR, USER or USERNAME.
-pub fn operator_name(given: Option<String>) -> String {
+/// Who is at the keyboard: `--operator`, else LYNCDR_OPERATOR, USER or USERNAME; `None` when
+/// nothing says (a run then asks once).
+pub fn known_operator(given: Option<String>) -> Option<String> {
     given
         .or_else(|| std::env::var("LYNCDR_OPERATOR").ok())
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("USERNAME").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "unknown operator".into())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// [`known_operator`], or "unknown operator".
+pub fn operator_name(given: Option<String>) -> String {
+    known_operator(given).unwrap_or_else(|| "unknown operator".into())
 }
 
 /// For `--yes` (and any run without a terminal): prints, never asks. The core answers every
@@ -178,6 +258,15 @@ impl Operator for Unattended {
     }
     fn resume(&mut self, _: &PlannedStep, _: Status, _: bool) -> Resume {
         Resume::Stop
+    }
+    fn check_failed(&mut self, _: &PlannedStep) -> CheckFailed {
+        CheckFailed::Stop
+    }
+    fn check_elsewhere(&mut self, _: &PlannedStep, _: &str) -> CheckElsewhere {
+        CheckElsewhere::Stop
+    }
+    fn operator_name(&mut self) -> Option<String> {
+        None
     }
 }
 

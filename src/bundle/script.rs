@@ -163,10 +163,16 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
     for w in &step.warnings {
         ps.code(format!("Write-Warning {}", lit(&one_line(w))));
     }
-    let runs_something = !step.commands.is_empty() || step.verify.is_some();
-    if step.runs_on == RunsOn::FrontEnd && runs_something {
+    // The same decision as the runner's wrapper: load the module where a Lync cmdlet is called.
+    let needs_lync =
+        step.commands.iter().chain(&step.verify).any(|c| {
+            !c.alternative && c.language == Language::Powershell && crate::wrapper::needs_lync(&c.text)
+        });
+    if needs_lync {
         ps.blank();
-        ps.block(LYNC_MODULE);
+        ps.block(&crate::wrapper::load_lync(
+            crate::wrapper::Missing::FailUnlessWhatIf,
+        ));
     }
     if step.manual {
         ps.blank();
@@ -223,18 +229,6 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
     ));
     ps.into_string()
 }
-
-/// Loads the Lync module outside the Lync Server Management Shell.
-const LYNC_MODULE: &str = r#"if (-not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {
-    try {
-        Import-Module Lync
-    } catch {
-        if (-not $WhatIfPreference) {
-            throw 'The Lync Server cmdlets are not available: run this in the Lync Server Management Shell on a Front End server.'
-        }
-        Write-Warning 'The Lync Server cmdlets are not available here; showing the commands only.'
-    }
-}"#;
 
 fn shell(language: Language) -> &'static str {
     match language {

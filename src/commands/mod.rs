@@ -61,15 +61,30 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             validate::validate(g.runbooks.as_deref(), g.templates.as_deref(), &files)
         }
         Command::Run(args) => run::run(&library()?, args, g.verbose),
-        Command::Status { state, format } => run::status(&run::state_file(state)?, format),
-        Command::Report { state } => run::report(&run::state_file(state)?),
+        Command::Status { state, env, format } => {
+            run::status(&run::state_files(state, env.as_deref(), true)?, format)
+        }
+        Command::Report { state, env } => {
+            let files = run::state_files(state, env.as_deref(), false)?;
+            run::report(&files[0])
+        }
         Command::Resolve {
             step,
             done,
             retry: _,
+            rechoose,
             state,
+            env,
             operator,
-        } => run::resolve(&step, done, &run::state_file(state)?, operator),
+        } => {
+            let how = match (done, rechoose) {
+                (true, _) => run::Resolution::Done,
+                (_, true) => run::Resolution::Rechoose,
+                _ => run::Resolution::Retry,
+            };
+            let files = run::state_files(state, env.as_deref(), false)?;
+            run::resolve(&step, how, &files[0], operator)
+        }
         Command::Bundle {
             runbook,
             env,

@@ -2,23 +2,31 @@
 
 use super::{Error, print};
 use crate::cli::{Format, RunArgs};
+use crate::decode::CodePage;
 use crate::exit;
-use crate::run::state::{self, Decision, Status};
+use crate::run::state::{self, Decision, State, Status};
 use crate::run::{RunConfig, report, runner};
 use crate::runbook::Library;
-use crate::terminal::{Terminal, Unattended, operator_name};
+use crate::terminal::{Terminal, Unattended, known_operator, operator_name};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
-pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
-    let timeout = crate::env::value::parse_duration(&a.step_timeout).map_err(|e| Error::Other {
-        message: format!("--step-timeout: {e}"),
+fn invalid(message: String) -> Error {
+    Error::Other {
+        message,
         code: exit::INVALID,
-    })?;
+    }
+}
+
+pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
+    let timeout = crate::env::value::parse_duration(&a.step_timeout)
+        .map_err(|e| invalid(format!("--step-timeout: {e}")))?;
+    let codepage = CodePage::parse(&a.codepage).map_err(|e| invalid(format!("--codepage: {e}")))?;
     let state = a
         .state
-        .unwrap_or_else(|| PathBuf::from(".lyncdr").join(format!("{}.json", a.runbook)));
+        .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
     let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
+    let console = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let cfg = RunConfig {
         runbook: a.runbook,
         env: a.env.env,
@@ -27,21 +35,20 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         dry_run: a.dry_run,
         yes: a.yes,
         accept_changes: a.accept_changes,
-        operator: operator_name(a.operator),
+        operator: known_operator(a.operator),
         programs: runner::Programs {
             powershell: a.powershell,
             sqlcmd: a.sqlcmd,
+            codepage,
         },
         backups: a.backups,
         evidence: a.evidence,
         timeout,
+        console,
     };
     if a.yes || a.dry_run || !std::io::stdin().is_terminal() {
         if !a.yes && !a.dry_run {
-            return Err(Error::Other {
-                message: "`lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --yes (rehearsal) or --dry-run".into(),
-                code: exit::INVALID,
-            });
+            return Err(invalid("`lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --yes (rehearsal) or --dry-run".into()));
         }
         crate::run::run(cfg, lib, &mut Unattended)
     } else {
@@ -49,8 +56,10 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     }
 }
 
-/// The full log beside the state file (`STATE.log`, appended to), and `-v`/`-vv` on stderr.
+/// The run log beside the state file (`STATE.log`, appended to): lyncdr's own records and the
+/// steps' output; library debug lines only with -vv. `-v`/`-vv` also print to stderr.
 fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
     let file = state.and_then(|state| {
         let path = state.with_extension("log");
@@ -63,10 +72,16 @@ fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
             .open(&path)
             .ok()
     });
+    let file_filter = if verbose >= 2 {
+        Targets::new().with_default(LevelFilter::DEBUG)
+    } else {
+        Targets::new().with_target("lyncdr", LevelFilter::INFO)
+    };
     let file_layer = file.map(|f| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::sync::Mutex::new(f))
             .with_ansi(false)
+            .with_filter(file_filter)
     });
     let level = match verbose {
         0 => None,
@@ -76,7 +91,7 @@ fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
     let screen = level.map(|l| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .with_filter(tracing_subscriber::filter::LevelFilter::from_level(l))
+            .with_filter(LevelFilter::from_level(l))
     });
     tracing_subscriber::registry()
         .with(file_layer)
@@ -85,53 +100,152 @@ fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
         .ok()
 }
 
-pub fn status(path: &Path, format: Format) -> Result<u8, Error> {
-    let s = load(path)?;
+/// A step's status as it is now: `running` or `checking` with no live run means the run that
+/// recorded it is gone (killed, crashed), so the step was interrupted.
+fn status_now(s: Status, live: bool) -> Status {
+    match s {
+        Status::Running | Status::Checking if !live => Status::Interrupted,
+        other => other,
+    }
+}
+
+/// The command that settles an undecided step, or `None`.
+fn decide_command(path: &Path, id: &str, status: Status) -> Option<String> {
+    match status {
+        Status::Failed | Status::Interrupted | Status::Running => Some(format!(
+            "lyncdr resolve {id} --done|--retry --state {}",
+            path.display()
+        )),
+        Status::Checking => Some(format!(
+            "lyncdr run ... (its check runs first), or lyncdr resolve {id} --done --state {}",
+            path.display()
+        )),
+        _ => None,
+    }
+}
+
+pub fn status(paths: &[PathBuf], format: Format) -> Result<u8, Error> {
+    let mut runs = Vec::new();
+    for p in paths {
+        runs.push((p, load(p)?, state::is_live(p)));
+    }
     match format {
         Format::Json => {
-            let steps: Vec<_> = s
-                .steps
-                .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "id": r.id, "label": r.label, "title": r.title, "status": r.status,
-                        "started_at": r.started_at, "finished_at": r.finished_at,
-                        "operator": r.operator, "note": r.note, "attempts": r.attempts,
-                    })
-                })
-                .collect();
-            let v = serde_json::json!({"runbook": s.runbook, "environment": s.environment, "started_at": s.started_at, "choices": s.choices, "steps": steps});
+            let all: Vec<_> = runs.iter().map(|(p, s, live)| status_json(p, s, *live)).collect();
+            let v = if let [one] = all.as_slice() {
+                one.clone()
+            } else {
+                serde_json::json!({ "runs": all })
+            };
             print(&(super::plan::json(&v) + "\n"));
         }
         Format::Text => {
-            let mut out = format!("{} ({}), started {}\n\n", s.title, s.runbook, s.started_at);
-            for (i, r) in s.steps.iter().enumerate() {
-                let label = if r.label.is_empty() {
-                    String::new()
-                } else {
-                    format!("{} ", r.label)
-                };
-                let when = r.finished_at.as_deref().or(r.started_at.as_deref()).unwrap_or("");
-                out.push_str(&format!(
-                    "{:>3}. {:<11} {label}{} [{}] {when}\n",
-                    i + 1,
-                    r.status.name(),
-                    r.title,
-                    r.id
-                ));
+            let mut out = String::new();
+            for (i, (p, s, live)) in runs.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&status_text(p, s, *live));
             }
-            print(&out);
+            print(&crate::decode::printable(&out));
         }
     }
     Ok(exit::SUCCESS)
 }
 
+fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
+    let steps: Vec<_> = s
+        .steps
+        .iter()
+        .map(|r| {
+            let status = status_now(r.status, live);
+            let mut v = serde_json::json!({
+                "id": r.id, "label": r.label, "title": r.title, "status": status,
+                "started_at": r.started_at, "finished_at": r.finished_at,
+                "operator": r.operator, "note": r.note, "attempts": r.attempts,
+            });
+            if status != r.status {
+                v["recorded_status"] = serde_json::json!(r.status);
+            }
+            if let Some(c) = r.checks.last() {
+                v["check"] = serde_json::json!(c.verdict);
+            }
+            if let Some(cmd) = decide_command(path, &r.id, status) {
+                v["decide"] = serde_json::json!(cmd);
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "state": path.display().to_string(), "live": live, "runbook": s.runbook,
+        "environment": s.environment, "started_at": s.started_at, "choices": s.choices,
+        "steps": steps,
+    })
+}
+
+fn status_text(path: &Path, s: &State, live: bool) -> String {
+    let mut out = format!(
+        "{} ({}), started {}; state {}{}\n",
+        s.title,
+        s.runbook,
+        s.started_at,
+        path.display(),
+        if live { " (a run is active now)" } else { "" }
+    );
+    for (k, v) in &s.choices {
+        out.push_str(&format!("Option chosen: {k} = {v}\n"));
+    }
+    out.push('\n');
+    let mut decide = Vec::new();
+    for (i, r) in s.steps.iter().enumerate() {
+        let status = status_now(r.status, live);
+        let label = if r.label.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", r.label)
+        };
+        let when = r.finished_at.as_deref().or(r.started_at.as_deref()).unwrap_or("");
+        let check = r
+            .checks
+            .last()
+            .map(|c| format!(" (check {})", c.verdict.name()))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:>3}. {:<11} {label}{} [{}] {when}{check}\n",
+            i + 1,
+            status.name(),
+            r.title,
+            r.id
+        ));
+        if let Some(cmd) = decide_command(path, &r.id, status) {
+            decide.push(format!("  {}: {cmd}", r.id));
+        }
+    }
+    if !decide.is_empty() {
+        out.push_str("\nTo decide:\n");
+        out.push_str(&decide.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
 pub fn report(path: &Path) -> Result<u8, Error> {
-    print(&report::markdown(&load(path)?));
+    print(&crate::decode::printable(&report::markdown(&load(path)?)));
     Ok(exit::SUCCESS)
 }
 
-pub fn resolve(step: &str, done: bool, path: &Path, operator: Option<String>) -> Result<u8, Error> {
+/// What `lyncdr resolve` does to a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// It took effect: done.
+    Done,
+    /// It did not: pending, run again.
+    Retry,
+    /// A choice: forget the option taken, so the next run asks again.
+    Rechoose,
+}
+
+pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String>) -> Result<u8, Error> {
     let _lock = state::lock(path).map_err(|e| Error::Other {
         message: e.to_string(),
         code: exit::IO,
@@ -143,39 +257,40 @@ pub fn resolve(step: &str, done: bool, path: &Path, operator: Option<String>) ->
         let hint = crate::suggest::closest(step, ids.iter().copied())
             .map(|h| format!("did you mean `{h}`?"))
             .unwrap_or_else(|| "`lyncdr status` lists the steps".into());
-        return Err(Error::Other {
-            message: format!("the run has no step `{step}`\n  = hint: {hint}"),
-            code: exit::INVALID,
-        });
+        return Err(invalid(format!("the run has no step `{step}`\n  = hint: {hint}")));
     };
-    if !matches!(r.status, Status::Running | Status::Interrupted | Status::Failed) {
-        return Err(Error::Other {
-            message: format!(
-                "step `{step}` is {}, not interrupted or failed: nothing to resolve",
-                r.status.name()
-            ),
-            code: exit::INVALID,
-        });
-    }
-    let what = if done {
-        "resolved: it took effect, marked done"
-    } else {
-        "resolved: to be run again"
+    let what = match how {
+        Resolution::Rechoose => rechoose(&mut s, step)?,
+        Resolution::Done | Resolution::Retry => {
+            // Under the lock: a `running` step here belongs to a run that is gone.
+            if !matches!(
+                r.status,
+                Status::Running | Status::Interrupted | Status::Failed | Status::Checking
+            ) {
+                return Err(invalid(format!(
+                    "step `{step}` is {}, not interrupted or failed: nothing to resolve",
+                    r.status.name()
+                )));
+            }
+            if how == Resolution::Done {
+                r.status = Status::Done;
+                r.finished_at = Some(crate::run::now());
+                r.note = Some("marked done with `lyncdr resolve --done`".into());
+                r.operator = Some(operator.clone());
+                "resolved: it took effect, marked done".to_owned()
+            } else {
+                r.status = Status::Pending;
+                r.note = Some("to be run again (`lyncdr resolve --retry`)".into());
+                r.operator = Some(operator.clone());
+                "resolved: to be run again".to_owned()
+            }
+        }
     };
-    if done {
-        r.status = Status::Done;
-        r.finished_at = Some(crate::run::now());
-        r.note = Some("marked done with `lyncdr resolve --done`".into());
-    } else {
-        r.status = Status::Pending;
-        r.note = Some("to be run again (`lyncdr resolve --retry`)".into());
-    }
-    r.operator = Some(operator.clone());
     s.decisions.push(Decision {
         at: crate::run::now(),
         operator,
         step: Some(step.into()),
-        what: what.into(),
+        what: what.clone(),
     });
     state::save(path, &s).map_err(|e| Error::Other {
         message: e.to_string(),
@@ -185,48 +300,102 @@ pub fn resolve(step: &str, done: bool, path: &Path, operator: Option<String>) ->
     Ok(exit::SUCCESS)
 }
 
-/// The state file given, or the only one `lyncdr run` left in `.lyncdr/` (its default place).
-pub fn state_file(given: Option<PathBuf>) -> Result<PathBuf, Error> {
-    if let Some(p) = given {
-        return Ok(p);
+/// Forget the option a choice step took, while none of that option's steps has started: the
+/// choice step and every step of its options become pending again (a step of the option not
+/// taken was recorded skipped), and the next run asks (or takes the environment's option).
+fn rechoose(s: &mut State, step: &str) -> Result<String, Error> {
+    let Some(key) = s.step(step).and_then(|r| r.choice.clone()) else {
+        let choices: Vec<&str> = s
+            .steps
+            .iter()
+            .filter(|r| r.choice.is_some())
+            .map(|r| r.id.as_str())
+            .collect();
+        return Err(invalid(format!(
+            "step `{step}` is not a choice\n  = hint: {}",
+            if choices.is_empty() {
+                "this run has no choice step".to_owned()
+            } else {
+                format!("the choice steps are: {}", choices.join(", "))
+            }
+        )));
+    };
+    let Some(chosen) = s.choices.get(&key).cloned() else {
+        return Err(invalid(format!(
+            "no option has been chosen at step `{step}` yet: the next `lyncdr run` asks"
+        )));
+    };
+    let prefix = format!("{key}=");
+    let started: Vec<String> = s
+        .steps
+        .iter()
+        .filter(|r| r.option.as_deref() == Some(&format!("{key}={chosen}")))
+        .filter(|r| r.attempts > 0 || !matches!(r.status, Status::Pending | Status::Skipped))
+        .map(|r| format!("`{}` ({})", r.id, r.status.name()))
+        .collect();
+    if !started.is_empty() {
+        return Err(invalid(format!(
+            "option {chosen} at step `{step}` cannot be changed: its steps have started: {}\n  = hint: a recovery half done one way must be finished or rolled back by hand before the other option",
+            started.join(", ")
+        )));
     }
-    let found: Vec<PathBuf> = std::fs::read_dir(".lyncdr")
+    for r in s.steps.iter_mut() {
+        if r.id == step || r.option.as_deref().is_some_and(|o| o.starts_with(&prefix)) {
+            r.status = Status::Pending;
+            r.finished_at = None;
+            r.note = None;
+        }
+    }
+    s.choices.remove(&key);
+    Ok(format!(
+        "resolved: option {chosen} ({key}) withdrawn; the next run asks for the option again"
+    ))
+}
+
+/// The state files a command works on: the one given; else the runs in `.lyncdr/` beside the
+/// environment file (with `--env`) or in the current folder. `several` allows more than one.
+pub fn state_files(given: Option<PathBuf>, env: Option<&Path>, several: bool) -> Result<Vec<PathBuf>, Error> {
+    if let Some(p) = given {
+        return Ok(vec![p]);
+    }
+    let dir = match env {
+        Some(env) => state::default_path(env, "x")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".lyncdr")),
+        None => PathBuf::from(".lyncdr"),
+    };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    match found.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Error::Other {
-            message: "no state file in .lyncdr/ here\n  = hint: give --state FILE, the state file of the run"
-                .into(),
-            code: exit::INVALID,
-        }),
-        many => Err(Error::Other {
-            message: format!(
-                "several runs in .lyncdr/: {}\n  = hint: choose one with --state FILE",
-                many.iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            code: exit::INVALID,
-        }),
+    found.sort();
+    match found.len() {
+        0 => Err(invalid(format!(
+            "no state file in {}\n  = hint: give --state FILE, or --env FILE for the runs beside that environment file",
+            dir.display()
+        ))),
+        1 => Ok(found),
+        _ if several => Ok(found),
+        _ => Err(invalid(format!(
+            "several runs in {}: {}\n  = hint: choose one with --state FILE",
+            dir.display(),
+            found
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 
-fn load(path: &Path) -> Result<state::State, Error> {
+fn load(path: &Path) -> Result<State, Error> {
     match state::load(path) {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(Error::Other {
-            message: format!("no state file `{}`", path.display()),
-            code: exit::INVALID,
-        }),
-        Err(e) => Err(Error::Other {
-            message: e.to_string(),
-            code: exit::INVALID,
-        }),
+        Ok(None) => Err(invalid(format!("no state file `{}`", path.display()))),
+        Err(e) => Err(invalid(e.to_string())),
     }
 }

@@ -82,6 +82,10 @@ pub struct PlannedStep {
     pub skippable: bool,
     /// The commands ask the operator questions: they run with the operator's console.
     pub interactive: bool,
+    /// The option this step belongs to: (choice key, option id). Not in `plan --format json`:
+    /// the step's `when` reason already says it.
+    #[serde(skip)]
+    pub option: Option<(String, String)>,
     /// The SQL server (`fqdn\instance`) the step's inputs name, where T-SQL is run with sqlcmd.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql_server: Option<String>,
@@ -290,6 +294,7 @@ fn plan_step(
         idempotent: step.idempotent,
         skippable: step.skippable,
         interactive: step.interactive,
+        option: step.option.clone(),
         sql_server: step
             .inputs
             .iter()

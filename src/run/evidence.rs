@@ -38,27 +38,7 @@ fn read_evtx(path: &Path) -> Result<Vec<Event>, String> {
 
 /// UTF-8 or UTF-16 (wevtutil writes either, depending on the console), BOM or not.
 fn decode(bytes: &[u8]) -> Option<String> {
-    let utf16 = |b: &[u8], le: bool| {
-        let units: Vec<u16> = b
-            .chunks_exact(2)
-            .map(|c| {
-                if le {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
-                }
-            })
-            .collect();
-        String::from_utf16(&units).ok()
-    };
-    match bytes {
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
-        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok(),
-        [b'<', 0, ..] => utf16(bytes, true),
-        _ => String::from_utf8(bytes.to_vec()).ok(),
-    }
-    .filter(|t| t.trim_start().starts_with('<'))
+    crate::decode::document(bytes).filter(|t| t.trim_start().starts_with('<'))
 }
 
 pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {

@@ -33,6 +33,26 @@ pub enum Resume {
     Stop,
 }
 
+/// A step's check failed here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFailed {
+    /// Run the check again (after fixing something by hand).
+    Again,
+    /// Mark the step done anyway: recorded as an override with the operator's name.
+    Override,
+    Stop,
+}
+
+/// A step's check must run on another machine: what did it say there?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckElsewhere {
+    Passed,
+    Failed,
+    Stop,
+}
+
+/// Every question returns its "stop" answer when the operator presses Ctrl-C or Esc; the core
+/// then tells a Ctrl-C (see [`super::interrupt`]) from a plain stop.
 pub trait Operator {
     /// Print text (a step, a summary, command output) for the operator.
     fn show(&mut self, text: &str);
@@ -46,4 +66,8 @@ pub trait Operator {
     fn confirm(&mut self, statement: &str) -> bool;
     /// A step found running, interrupted or failed: what now?
     fn resume(&mut self, step: &PlannedStep, status: Status, can_verify: bool) -> Resume;
+    fn check_failed(&mut self, step: &PlannedStep) -> CheckFailed;
+    fn check_elsewhere(&mut self, step: &PlannedStep, place: &str) -> CheckElsewhere;
+    /// Who is at the keyboard, asked once when nothing else says it.
+    fn operator_name(&mut self) -> Option<String>;
 }

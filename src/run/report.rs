@@ -36,7 +36,7 @@ pub fn markdown(s: &State) -> String {
         count(Status::Skipped),
         count(Status::Pending),
         count(Status::Failed),
-        count(Status::Interrupted) + count(Status::Running)
+        count(Status::Interrupted) + count(Status::Running) + count(Status::Checking)
     );
     if !s.choices.is_empty() {
         let chosen: Vec<String> = s.choices.iter().map(|(k, v)| format!("`{k}` = {v}")).collect();
@@ -87,6 +87,35 @@ pub fn markdown(s: &State) -> String {
         for r in evidence {
             for e in &r.evidence {
                 let _ = writeln!(out, "- `{}`: {e}", r.id);
+            }
+        }
+    }
+    let checked: Vec<_> = s.steps.iter().filter(|r| !r.checks.is_empty()).collect();
+    if !checked.is_empty() {
+        let _ = writeln!(out, "\n## Checks\n");
+        for r in checked {
+            for c in &r.checks {
+                let code = c
+                    .exit_code
+                    .map(|c| format!(", exit code {c}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {} at {} ({}, {}{code})",
+                    r.id,
+                    c.verdict.name(),
+                    c.at,
+                    c.place,
+                    c.operator
+                );
+                if !c.output.trim().is_empty() {
+                    let fence = if c.output.contains("```") { "````" } else { "```" };
+                    let _ = writeln!(out, "\n  {fence}text");
+                    for line in c.output.trim_end().lines() {
+                        let _ = writeln!(out, "  {line}");
+                    }
+                    let _ = writeln!(out, "  {fence}");
+                }
             }
         }
     }

@@ -1,18 +1,54 @@
-//! Running a rendered command: PowerShell through a PowerShell program (the text written to a
-//! temporary `.ps1`, run with `-NoProfile -NonInteractive -ExecutionPolicy Bypass -File`), T-SQL
-//! through sqlcmd (`-S server -E -b -x -i file`). Output is streamed to the screen and the log as
-//! it comes; a timeout and Ctrl-C stop the child.
+//! Running one rendered command on this machine.
+//!
+//! PowerShell: the text inside the step wrapper ([`crate::wrapper`]) is written to a new file in
+//! the run's private scratch folder and started as `PROGRAM -NoProfile -NonInteractive
+//! -ExecutionPolicy Bypass -File FILE`, standard input closed, output piped; a step that asks the
+//! operator questions runs without `-NonInteractive`, on the operator's terminal, and its
+//! transcript is read back. T-SQL: `sqlcmd -S server -E -b -x -i FILE` (`-b`: an error gives exit
+//! code 1; `-x`: `$(NAME)` in a value is not a sqlcmd variable).
+//!
+//! Output is read as bytes, line by line (a line is cut at [`MAX_LINE`] bytes), decoded
+//! ([`crate::decode::console_line`]) and streamed to the screen and the log as it comes, so a byte
+//! that is not UTF-8 never stalls the child on a full pipe. What the state file keeps of it is
+//! bounded ([`Output`]). The time limit and Ctrl-C ([`super::interrupt`]) stop the child; a piped
+//! child runs in its own process group, so the terminal's Ctrl-C reaches lyncdr only, which
+//! decides.
 
+use super::interrupt;
+use crate::decode::{self, CodePage};
 use crate::runbook::Language;
-use std::path::{Path, PathBuf};
+use crate::wrapper;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Longest line passed on whole; a longer one is cut into pieces of this size.
+pub const MAX_LINE: usize = 16 << 10;
 
 #[derive(Debug, Clone)]
 pub struct Programs {
     pub powershell: String,
     pub sqlcmd: String,
+    /// The Front End's console (OEM) code page, for output that is not UTF-8.
+    pub codepage: CodePage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The step's commands.
+    Step,
+    /// The step's read-only check.
+    Check,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Step => "step",
+            Phase::Check => "check",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -20,7 +56,7 @@ pub enum Ending {
     Exited(i32),
     TimedOut,
     Interrupted,
-    /// The program could not be started.
+    /// The program could not be started (nothing ran).
     NotStarted(String),
 }
 
@@ -46,68 +82,139 @@ pub struct Job<'a> {
     pub sql_server: Option<&'a str>,
     pub runbook: &'a str,
     pub step: &'a str,
+    pub phase: Phase,
+    /// Run on the operator's terminal (the step asks questions).
+    pub console: bool,
+    /// The run's private folder for scripts and transcripts.
     pub scratch: &'a Path,
     pub timeout: Duration,
 }
 
-/// Run one command to its end. `echo` receives each line of output as it arrives.
+/// Run one command to its end. `echo` receives each line of piped output as it arrives.
 pub fn run(programs: &Programs, job: &Job, echo: &mut dyn FnMut(&str)) -> Execution {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => {
-            return Execution {
-                ending: Ending::NotStarted(e.to_string()),
-                output: String::new(),
-            };
-        }
+        Err(e) => return not_started(e.to_string()),
     };
     runtime.block_on(run_async(programs, job, echo))
 }
 
-async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str)) -> Execution {
-    let not_started = |m: String| Execution {
-        ending: Ending::NotStarted(m),
+fn not_started(why: String) -> Execution {
+    Execution {
+        ending: Ending::NotStarted(why),
         output: String::new(),
-    };
-    let (file, mut command) = match job.language {
+    }
+}
+
+/// The folder for scripts and transcripts: created private (0700) if new, and refused when it is
+/// a link or not a folder, so nobody else can swap a script between its writing and its run.
+pub fn scratch_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(std::io::Error::other(format!(
+            "`{}` is not a folder (a link?); lyncdr keeps its scripts only in a folder of its own",
+            dir.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A new file (created exclusively, random name) in the scratch folder holding `body`.
+fn new_file(job: &Job, suffix: &str, body: &[u8]) -> std::io::Result<tempfile::TempPath> {
+    use std::io::Write as _;
+    scratch_dir(job.scratch)?;
+    let mut f = tempfile::Builder::new()
+        .prefix(&format!("{}-{}-", job.step.replace('.', "_"), job.phase.name()))
+        .suffix(suffix)
+        .tempfile_in(job.scratch)?;
+    f.write_all(body)?;
+    f.as_file().sync_all()?;
+    Ok(f.into_temp_path())
+}
+
+async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str)) -> Execution {
+    // Files live until the end of this function (dropping a TempPath removes the file).
+    let mut transcript = None;
+    let (_script, mut command) = match job.language {
         Language::Powershell => {
-            let file = script_path(job, "ps1");
+            let console = if job.console {
+                let t = match new_file(job, ".transcript.txt", b"") {
+                    Ok(t) => t,
+                    Err(e) => return not_started(format!("cannot create a transcript file: {e}")),
+                };
+                let path = t.to_string_lossy().into_owned();
+                transcript = Some(t);
+                Some(path)
+            } else {
+                None
+            };
+            let text = match &console {
+                Some(t) => wrapper::script(job.text, wrapper::Console::Operator { transcript: t }),
+                None => wrapper::script(job.text, wrapper::Console::Piped),
+            };
+            // Windows PowerShell reads a BOM-less script in the ANSI code page; the text is ASCII
+            // (every value is checked to be), so that is the same bytes. CRLF for Notepad.
+            let body = text.replace("\r\n", "\n").replace('\n', "\r\n");
+            let file = match new_file(job, ".ps1", body.as_bytes()) {
+                Ok(f) => f,
+                Err(e) => return not_started(format!("cannot write the script: {e}")),
+            };
             let mut c = tokio::process::Command::new(&programs.powershell);
-            c.args([
-                "-NoProfile",
-                "-NonInteractive",
-                "-ExecutionPolicy",
-                "Bypass",
-                "-File",
-            ])
-            .arg(&file);
+            c.arg("-NoProfile");
+            if !job.console {
+                c.arg("-NonInteractive");
+            }
+            c.args(["-ExecutionPolicy", "Bypass", "-File"]).arg(&file);
             (file, c)
         }
         Language::Sql => {
             let Some(server) = job.sql_server else {
                 return not_started("the step names no SQL server to run its T-SQL on".into());
             };
-            let file = script_path(job, "sql");
+            let body = job.text.replace("\r\n", "\n").replace('\n', "\r\n") + "\r\n";
+            let file = match new_file(job, ".sql", body.as_bytes()) {
+                Ok(f) => f,
+                Err(e) => return not_started(format!("cannot write the script: {e}")),
+            };
             let mut c = tokio::process::Command::new(&programs.sqlcmd);
-            // -x: sqlcmd would otherwise expand `$(NAME)` even inside string literals (a path value).
             c.args(["-S", server, "-E", "-b", "-x", "-i"]).arg(&file);
             (file, c)
         }
         Language::Cmd => return not_started("cmd.exe lines are shown for operators, not run".into()),
     };
-    // Windows PowerShell reads a BOM-less script as the ANSI code page; the text is ASCII, so
-    // that is the same bytes. CRLF keeps Notepad readable for anyone who opens the file.
-    let body = job.text.replace("\r\n", "\n").replace('\n', "\r\n") + "\r\n";
-    if let Err(e) = std::fs::create_dir_all(job.scratch).and_then(|()| std::fs::write(&file, body)) {
-        return not_started(format!("cannot write `{}`: {e}", file.display()));
-    }
     command
         .env("LYNCDR_RUNBOOK", job.runbook)
         .env("LYNCDR_STEP", job.step)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .env("LYNCDR_PHASE", job.phase.name())
         .kill_on_drop(true);
+    if job.console {
+        command
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit());
+    } else {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Its own process group: the terminal's Ctrl-C goes to lyncdr, which stops it.
+        #[cfg(unix)]
+        command.process_group(0);
+    }
+    // The last look before starting: a Ctrl-C pressed before now never reaches this command.
+    if interrupt::requested() {
+        return Execution {
+            ending: Ending::Interrupted,
+            output: String::new(),
+        };
+    }
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -115,26 +222,19 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             return not_started(format!("cannot start `{program}`: {e}"));
         }
     };
-    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return not_started("no output pipes".into());
-    };
-    let mut out_lines = BufReader::new(stdout).lines();
-    let mut err_lines = BufReader::new(stderr).lines();
-    let mut output = String::new();
-    let (mut out_open, mut err_open) = (true, true);
+    let mut output = Output::default();
+    let mut out = Lines::new(child.stdout.take(), programs.codepage);
+    let mut err = Lines::new(child.stderr.take(), programs.codepage);
     let deadline = tokio::time::sleep(job.timeout);
     tokio::pin!(deadline);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
     let ending = loop {
+        let (mut lines, mut errors) = (Vec::new(), Vec::new());
         tokio::select! {
-            line = out_lines.next_line(), if out_open => match line {
-                Ok(Some(l)) => { echo(&l); output.push_str(&l); output.push('\n'); }
-                _ => out_open = false,
-            },
-            line = err_lines.next_line(), if err_open => match line {
-                Ok(Some(l)) => { echo(&l); output.push_str(&l); output.push('\n'); }
-                _ => err_open = false,
-            },
-            status = child.wait(), if !out_open && !err_open => {
+            biased;
+            () = out.next(&mut lines), if out.open() => {}
+            () = err.next(&mut errors), if err.open() => {}
+            status = child.wait(), if !out.open() && !err.open() => {
                 break match status {
                     Ok(s) => Ending::Exited(s.code().unwrap_or(-1)),
                     Err(e) => Ending::NotStarted(e.to_string()),
@@ -144,20 +244,165 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
                 let _ = child.kill().await;
                 break Ending::TimedOut;
             }
-            _ = tokio::signal::ctrl_c() => {
-                let _ = child.kill().await;
-                break Ending::Interrupted;
+            _ = tick.tick() => {
+                if interrupt::requested() {
+                    // A command that has already ended keeps its result: the Ctrl-C came after it.
+                    if let Ok(Some(s)) = child.try_wait() {
+                        out.drain(&mut lines).await;
+                        err.drain(&mut lines).await;
+                        for l in lines.iter().chain(&errors) {
+                            echo(l);
+                            output.push(l);
+                        }
+                        break Ending::Exited(s.code().unwrap_or(-1));
+                    }
+                    let _ = child.kill().await;
+                    break Ending::Interrupted;
+                }
             }
         }
+        for l in lines.iter().chain(&errors) {
+            echo(l);
+            output.push(l);
+        }
     };
-    let _ = std::fs::remove_file(&file);
-    Execution { ending, output }
+    if let Some(t) = &transcript {
+        // A step on the console: its transcript is its output (it was shown as it ran).
+        match std::fs::read(t) {
+            Ok(bytes) => {
+                let text = decode::document_lossy(&bytes, programs.codepage);
+                for line in text.lines() {
+                    output.push(line);
+                }
+            }
+            Err(e) => output.push(&format!("(no transcript: {e})")),
+        }
+    }
+    Execution {
+        ending,
+        output: output.finish(),
+    }
 }
 
-fn script_path(job: &Job, ext: &str) -> PathBuf {
-    job.scratch.join(format!(
-        "{}-{}.{ext}",
-        job.step.replace('.', "_"),
-        std::process::id()
-    ))
+/// Lines from one pipe, as bytes, decoded one by one.
+struct Lines<R> {
+    pipe: Option<R>,
+    pending: Vec<u8>,
+    page: CodePage,
+}
+
+impl<R: AsyncRead + Unpin> Lines<R> {
+    fn new(pipe: Option<R>, page: CodePage) -> Self {
+        Self {
+            pipe,
+            pending: Vec::new(),
+            page,
+        }
+    }
+
+    fn open(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    /// Read once; push the complete lines (all that is left at the end of the stream).
+    async fn next(&mut self, lines: &mut Vec<String>) {
+        let Some(pipe) = self.pipe.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 8192];
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                self.pipe = None;
+                self.flush(lines, true);
+            }
+            Ok(n) => {
+                self.pending.extend_from_slice(&buf[..n]);
+                self.flush(lines, false);
+            }
+        }
+    }
+
+    /// Whatever the pipe still holds, after the child has ended.
+    async fn drain(&mut self, lines: &mut Vec<String>) {
+        while self.open() {
+            self.next(lines).await;
+        }
+    }
+
+    fn flush(&mut self, lines: &mut Vec<String>, end: bool) {
+        loop {
+            let cut = match self.pending.iter().position(|b| *b == b'\n') {
+                Some(i) => i + 1,
+                None if self.pending.len() >= MAX_LINE => MAX_LINE,
+                None if end && !self.pending.is_empty() => self.pending.len(),
+                None => return,
+            };
+            let raw: Vec<u8> = self.pending.drain(..cut).collect();
+            let raw = raw.strip_suffix(b"\n").unwrap_or(&raw);
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            lines.push(decode::console_line(raw, self.page));
+        }
+    }
+}
+
+/// What the state file keeps of a command's output: the first and the last [`Output::KEEP`]
+/// bytes; the run log has all of it.
+#[derive(Default)]
+struct Output {
+    head: String,
+    tail: std::collections::VecDeque<String>,
+    tail_bytes: usize,
+    dropped: usize,
+}
+
+impl Output {
+    const KEEP: usize = 32 << 10;
+
+    fn push(&mut self, line: &str) {
+        if self.head.len() + line.len() < Self::KEEP && self.tail.is_empty() {
+            self.head.push_str(line);
+            self.head.push('\n');
+            return;
+        }
+        self.tail_bytes += line.len() + 1;
+        self.tail.push_back(format!("{line}\n"));
+        while self.tail_bytes > Self::KEEP {
+            match self.tail.pop_front() {
+                Some(l) => {
+                    self.tail_bytes -= l.len();
+                    self.dropped += 1;
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn finish(self) -> String {
+        let mut s = self.head;
+        if self.dropped > 0 {
+            s.push_str(&format!(
+                "[... {} lines not kept in the state file; the run log has them ...]\n",
+                self.dropped
+            ));
+        }
+        s.extend(self.tail);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_kept_is_bounded() {
+        let mut o = Output::default();
+        for i in 0..100_000 {
+            o.push(&format!("line {i}"));
+        }
+        let s = o.finish();
+        assert!(s.len() < 2 * Output::KEEP + 200, "{}", s.len());
+        assert!(s.starts_with("line 0\n") && s.ends_with("line 99999\n"));
+        assert!(s.contains("lines not kept"));
+    }
 }

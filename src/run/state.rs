@@ -9,7 +9,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: u32 = 1;
+/// Format 2 added the `checking` status, check records, option membership and environment
+/// values; format 1 files are read as they are (every field new in 2 has a default).
+pub const FORMAT: u32 = 2;
+const READS: [u32; 2] = [1, 2];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -20,6 +23,8 @@ pub enum Status {
     Skipped,
     Failed,
     Interrupted,
+    /// The commands finished (exit 0); the step's read-only check has not passed yet.
+    Checking,
 }
 
 impl Status {
@@ -31,6 +36,7 @@ impl Status {
             Status::Skipped => "skipped",
             Status::Failed => "failed",
             Status::Interrupted => "interrupted",
+            Status::Checking => "checking",
         }
     }
     /// Finished one way or the other: a resume moves past it.
@@ -47,6 +53,43 @@ pub struct CommandRecord {
     pub output: String,
     pub started_at: String,
     pub finished_at: Option<String>,
+}
+
+/// One run of a step's read-only check, or the operator's word for a check run elsewhere.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub at: String,
+    pub operator: String,
+    pub verdict: Verdict,
+    /// Where it ran: "here" (by lyncdr) or the place the operator ran it.
+    #[serde(rename = "where")]
+    pub place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    /// Run by the operator elsewhere (the rebuilt server), confirmed as passed.
+    Confirmed,
+    /// Failed, and the operator marked the step done anyway.
+    Overridden,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "FAILED",
+            Verdict::Confirmed => "confirmed by the operator",
+            Verdict::Overridden => "FAILED, overridden by the operator",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +113,14 @@ pub struct StepRecord {
     pub commands: Vec<CommandRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckRecord>,
+    /// For a choice step: the environment key it sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    /// For a step inside an option: `KEY=ID` of that option.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +140,9 @@ pub struct State {
     pub started_at: String,
     /// Hash of each input the plan was built from: runbooks, templates, environment.
     pub fingerprint: BTreeMap<String, String>,
+    /// The environment's values as the plan saw them (key -> value), to say what changed.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
     /// Options chosen during the run (choice key -> option id).
     #[serde(default)]
     pub choices: BTreeMap<String, String>,
@@ -145,7 +199,7 @@ pub fn load(path: &Path) -> Result<Option<State>, StateError> {
         .get("format")
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(0) as u32;
-    if found != FORMAT {
+    if !READS.contains(&found) {
         return Err(StateError::Format {
             path: path.into(),
             found,
@@ -192,12 +246,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// An exclusive lock on `<state>.lock`, held for the life of the run.
+/// An exclusive lock on `<state>.lock`, held for the life of the run. The OS releases it when
+/// the process ends, however it ends (SIGKILL too), so a lock that can be taken means no run is
+/// live.
 pub struct Lock {
-    _lock: fd_lock::RwLockWriteGuard<'static, File>,
+    _file: File,
 }
 
-pub fn lock(path: &Path) -> Result<Lock, StateError> {
+fn open_lock(path: &Path) -> Result<(File, PathBuf), StateError> {
     let lock_path = lock_path(path);
     if let Some(dir) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|source| StateError::Write {
@@ -215,15 +271,17 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
             path: lock_path.clone(),
             source,
         })?;
-    // Leaked on purpose: the lock lives as long as the process, and the OS releases it at exit,
-    // even on SIGKILL.
-    let lock: &'static mut fd_lock::RwLock<File> = Box::leak(Box::new(fd_lock::RwLock::new(file)));
-    match lock.try_write() {
-        Ok(mut guard) => {
-            let _ = guard.set_len(0);
-            let _ = writeln!(&mut *guard, "{}", std::process::id());
+    Ok((file, lock_path))
+}
+
+pub fn lock(path: &Path) -> Result<Lock, StateError> {
+    let (mut file, lock_path) = open_lock(path)?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = writeln!(file, "{}", std::process::id());
             remove_stale_temporaries(path);
-            Ok(Lock { _lock: guard })
+            Ok(Lock { _file: file })
         }
         Err(_) => {
             let holder = fs::read_to_string(&lock_path)
@@ -238,6 +296,27 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
             })
         }
     }
+}
+
+/// Is a run holding the state file now? (Takes the lock for a moment when none does.)
+pub fn is_live(path: &Path) -> bool {
+    if !lock_path(path).exists() {
+        return false;
+    }
+    match OpenOptions::new().read(true).write(true).open(lock_path(path)) {
+        Ok(f) => matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}
+
+/// Where a run keeps its state unless told otherwise: `.lyncdr/RUNBOOK.json` beside the
+/// environment file, so the state does not depend on the folder lyncdr was started from.
+pub fn default_path(env_file: &Path, runbook: &str) -> PathBuf {
+    env_file
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(".lyncdr")
+        .join(format!("{runbook}.json"))
 }
 
 /// Temporary files a killed run left behind (`.NAME.PID.tmp`); only called under the lock, so
@@ -278,6 +357,7 @@ mod tests {
             environment: "e.yaml".into(),
             started_at: "2026-11-25T08:00:00Z".into(),
             fingerprint: BTreeMap::new(),
+            values: BTreeMap::new(),
             choices: BTreeMap::new(),
             steps: vec![],
             decisions: vec![],
@@ -311,7 +391,8 @@ mod tests {
             !dir.path().join(".s.json.12345.tmp").exists(),
             "a killed run's temporary is cleaned up"
         );
-        // fd-lock locks are per open file description, so a second open in-process conflicts too.
+        // flock locks are per open file description, so a second open in-process conflicts too.
+        assert!(is_live(&path));
         assert!(matches!(lock(&path), Err(StateError::Locked { .. })));
     }
 }

@@ -1,0 +1,159 @@
+//! Text from outside as Rust strings, one way for the whole program: a document an operator hands
+//! over (event XML, a PowerShell transcript: UTF-8 or UTF-16, with or without a byte order mark)
+//! and a line a program printed on a Windows server (UTF-8 where the step wrapper set it, else the
+//! console's OEM code page: Windows PowerShell and native programs write redirected output in
+//! `[Console]::OutputEncoding`, by default the OEM code page, 437, 850, ...). Decoding never
+//! fails on a line: a byte the code page does not define becomes U+FFFD, so output never stalls.
+//! [`printable`] then keeps control characters from ever reaching the operator's terminal.
+
+use std::fmt;
+
+/// A Windows OEM (console) code page lyncdr can decode, e.g. 437 (US) or 850 (Western Europe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodePage(u16);
+
+impl CodePage {
+    pub const DEFAULT: CodePage = CodePage(437);
+
+    /// A code page number from the command line; `Err` names the ones lyncdr knows.
+    pub fn parse(text: &str) -> Result<CodePage, String> {
+        let known = || {
+            let mut all: Vec<u16> = oem_cp::code_table::DECODING_TABLE_CP_MAP
+                .keys()
+                .copied()
+                .collect();
+            all.sort_unstable();
+            all.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+        };
+        let n: u16 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}` is not a code page number; known: {}", known()))?;
+        if oem_cp::code_table::DECODING_TABLE_CP_MAP.contains_key(&n) {
+            Ok(CodePage(n))
+        } else {
+            Err(format!(
+                "code page {n} is not a single-byte OEM code page lyncdr knows; known: {}",
+                known()
+            ))
+        }
+    }
+
+    pub fn number(self) -> u16 {
+        self.0
+    }
+
+    /// Bytes in this code page; undefined bytes become U+FFFD.
+    pub fn decode(self, bytes: &[u8]) -> String {
+        match oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&self.0) {
+            Some(table) => table.decode_string_lossy(bytes),
+            None => String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+}
+
+impl Default for CodePage {
+    fn default() -> Self {
+        CodePage::DEFAULT
+    }
+}
+
+impl fmt::Display for CodePage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One line of a program's output: UTF-8 when it is valid UTF-8 (ASCII is both), else the console
+/// code page. A line is decoded whole, so a multi-byte UTF-8 character is never split.
+pub fn console_line(bytes: &[u8], page: CodePage) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => page.decode(bytes),
+    }
+}
+
+/// A whole document, strictly: UTF-16 (LE or BE, by its byte order mark, or LE recognised by a
+/// `<` followed by a zero byte) or UTF-8 (BOM dropped). `None` when it is not valid text.
+pub fn document(bytes: &[u8]) -> Option<String> {
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest).ok().map(str::to_owned),
+        [b'<', 0, ..] => utf16(bytes, u16::from_le_bytes),
+        _ => std::str::from_utf8(bytes).ok().map(str::to_owned),
+    }
+}
+
+/// A whole document that must be shown whatever it holds (a transcript): as [`document`], and
+/// where that fails, line by line as [`console_line`].
+pub fn document_lossy(bytes: &[u8], page: CodePage) -> String {
+    document(bytes).unwrap_or_else(|| {
+        bytes
+            .split(|b| *b == b'\n')
+            .map(|l| console_line(l, page))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    char::decode_utf16(units).collect::<Result<String, _>>().ok()
+}
+
+/// `text` safe to print on a terminal: tabs kept, carriage returns dropped (CRLF output), every
+/// other control character (escape sequences, bells, backspaces) shown as `\u{..}` instead of
+/// acting on the terminal.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' | '\n' => out.push(c),
+            '\r' => {}
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oem_lines_decode_and_utf8_stays() {
+        let cp437 = [b'M', 0x81, b'l', b'l', b'e', b'r'];
+        assert_eq!(console_line(&cp437, CodePage::DEFAULT), "Müller");
+        assert_eq!(console_line("Müller".as_bytes(), CodePage::DEFAULT), "Müller");
+        let cp850 = CodePage::parse("850").expect("850");
+        assert_eq!(console_line(&[0x90], cp850), "É");
+        assert!(CodePage::parse("65001").is_err());
+        assert!(CodePage::parse("x").expect_err("not a number").contains("437"));
+    }
+
+    #[test]
+    fn documents_by_byte_order_mark() {
+        let mut le = vec![0xFF, 0xFE];
+        le.extend("Grüße".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(document(&le).as_deref(), Some("Grüße"));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("<a/>".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(document(&be).as_deref(), Some("<a/>"));
+        assert_eq!(document(b"\xEF\xBB\xBFok").as_deref(), Some("ok"));
+        assert_eq!(document(&[0xFF, 0xFE, 0x00, 0xD8]), None, "lone surrogate");
+        assert_eq!(
+            document_lossy(&[b'a', 0x81, b'\n', b'b'], CodePage::DEFAULT),
+            "aü\nb"
+        );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("a\x1b[2Jb\x07\r\n\tc"), "a\\u{1b}[2Jb\\u{7}\n\tc");
+    }
+}

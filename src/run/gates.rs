@@ -1,0 +1,308 @@
+//! Prerequisites: the readiness summary at the start, and the gate before each step. A backup is
+//! looked up in the `--backups` folder, event 30024 in the `--evidence` exports; a confirmation
+//! asks the operator. What the operator attested or confirmed is recorded on the step and
+//! remembered on resume, so it is not asked again. A dry run collects what is unmet.
+
+use super::backup;
+use super::evidence;
+use super::operator::Blocked;
+use super::session::{Flow, Session};
+use super::stop;
+use crate::commands::Error;
+use crate::exit;
+use crate::render::plan::{Plan, PlannedPrerequisite, PlannedStep};
+use crate::runbook::PrereqKind;
+
+pub(super) enum Gate {
+    Ok(String),
+    Problem(String),
+    Ask,
+}
+
+impl Session<'_> {
+    pub(super) fn readiness(&mut self, plan: &Plan, resumed: bool) {
+        let mut out = format!("{}: {}\n", plan.runbook, plan.title);
+        if resumed {
+            let done = self.state.steps.iter().filter(|r| r.status.is_settled()).count();
+            out.push_str(&format!(
+                "Resuming the run started {}: {done} of {} steps already done or skipped.\n",
+                self.state.started_at,
+                plan.steps.len()
+            ));
+        }
+        out.push_str("\nReadiness (prerequisites checked now; each is checked again before its step):\n");
+        let mut any = false;
+        let all = plan.prerequisites.iter().map(|p| (None, p)).chain(
+            plan.steps
+                .iter()
+                .filter(|s| !s.skipped)
+                .flat_map(|s| s.prerequisites.iter().map(move |p| (Some(s), p))),
+        );
+        for (step, p) in all {
+            any = true;
+            let at = step
+                .map(|s| format!(" [step {}]", if s.label.is_empty() { &s.id } else { &s.label }))
+                .unwrap_or_default();
+            let verdict = match self.gate(p, step.map(|s| s.id.as_str())) {
+                Gate::Ok(e) => format!("ok      {}{at}: {e}", p.description),
+                Gate::Problem(why) => format!("MISSING {}{at}: {why}", p.description),
+                Gate::Ask => format!("ASK     {}{at}", p.description),
+            };
+            out.push_str(&format!("  {verdict}\n"));
+        }
+        if !any {
+            out.push_str("  (none)\n");
+        }
+        self.op.show(&out);
+    }
+    pub(super) fn prerequisites(&mut self, step: &PlannedStep) -> Result<Option<Flow>, Error> {
+        let mut list: Vec<_> = step.prerequisites.clone();
+        if !self.runbook_prerequisites_checked {
+            self.runbook_prerequisites_checked = true;
+            list.extend(self.plan()?.prerequisites);
+        }
+        for p in &list {
+            loop {
+                match self.gate(p, Some(&step.id)) {
+                    Gate::Ok(evidence) => {
+                        self.op.show(&format!("  ok: {} -- {evidence}\n", p.description));
+                        let line = format!("{}: {evidence}", p.description);
+                        self.record(&step.id, |r| {
+                            if !r.evidence.contains(&line) {
+                                r.evidence.push(line);
+                            }
+                        })?;
+                        break;
+                    }
+                    Gate::Ask => {
+                        let PrereqKind::Confirm { statement } = &p.kind else {
+                            break;
+                        };
+                        if self.cfg.dry_run {
+                            break;
+                        }
+                        if let Some(earlier) = self.remembered(&step.id, &p.description, "confirmed") {
+                            self.op.show(&format!("  confirmed earlier: {earlier}\n"));
+                            break;
+                        }
+                        if self.cfg.yes || self.op.confirm(statement) {
+                            let how = if self.cfg.yes {
+                                "confirmed (--yes)"
+                            } else {
+                                "confirmed by the operator"
+                            };
+                            let line = format!("{}: {how}", p.description);
+                            self.decide(Some(&step.id), line.clone());
+                            self.record(&step.id, |r| r.evidence.push(line))?;
+                            break;
+                        }
+                        return Ok(Some(self.stopped(step)));
+                    }
+                    Gate::Problem(why) => {
+                        if let Some(earlier) = self.remembered(&step.id, &p.description, "ATTESTED") {
+                            self.op.show(&format!("  attested earlier: {earlier}\n"));
+                            break;
+                        }
+                        // Option A (the SQL restore) is only advice where the runbook offers it.
+                        let option_a = self
+                            .plan()?
+                            .steps
+                            .iter()
+                            .any(|s| s.options.iter().any(|o| o.info.id == "A"));
+                        let hint = hint_for(&p.kind, option_a);
+                        self.op.show(&format!(
+                            "  BLOCKED: {} -- {why}\n  How to satisfy it: {hint}\n",
+                            p.description
+                        ));
+                        if self.cfg.dry_run {
+                            self.unmet.push(format!(
+                                "{} [step {}]: {why}",
+                                p.description,
+                                super::step::display_name(step)
+                            ));
+                            break;
+                        }
+                        if self.cfg.yes {
+                            return Err(stop(
+                                format!(
+                                    "step `{}` is blocked: {} -- {why}\n  = hint: {hint}",
+                                    step.id, p.description
+                                ),
+                                exit::PREREQUISITE,
+                            ));
+                        }
+                        let wants_event = matches!(p.kind, PrereqKind::Event { .. });
+                        match self.op.blocked(step, std::slice::from_ref(&why), wants_event) {
+                            Blocked::Recheck => continue,
+                            Blocked::Evidence(path) => {
+                                // A file that cannot be read is refused here, so it cannot
+                                // spoil every later check.
+                                match evidence::read(&path) {
+                                    Ok(_) => self.cfg.evidence.push(path),
+                                    Err(why) => self.op.show(&format!("  Not used: {why}\n")),
+                                }
+                                continue;
+                            }
+                            Blocked::Attest => {
+                                let line = format!(
+                                    "{}: ATTESTED by the operator, not proven ({why})",
+                                    p.description
+                                );
+                                self.decide(Some(&step.id), line.clone());
+                                self.record(&step.id, |r| r.evidence.push(line))?;
+                                break;
+                            }
+                            Blocked::Stop => return Ok(Some(self.stopped(step))),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// An attestation or confirmation this step already holds (from before a stop or crash).
+    fn remembered(&self, step: &str, description: &str, how: &str) -> Option<String> {
+        let prefix = format!("{description}: {how}");
+        self.state
+            .step(step)?
+            .evidence
+            .iter()
+            .find(|e| e.starts_with(&prefix))
+            .cloned()
+    }
+
+    fn gate(&self, p: &PlannedPrerequisite, step: Option<&str>) -> Gate {
+        match &p.kind {
+            PrereqKind::Backup { artifact, env } => {
+                let Some(path) = &p.path else {
+                    return Gate::Problem(format!("`{env}` is not set"));
+                };
+                // On Windows the path itself may be reachable; elsewhere a local copy stands in.
+                let native = std::path::Path::new(path.as_str());
+                let dir = match (&self.cfg.backups, native.parent()) {
+                    (Some(dir), _) => dir.clone(),
+                    (None, Some(parent)) if cfg!(windows) && native.exists() => parent.to_path_buf(),
+                    _ => {
+                        return Gate::Problem(format!(
+                            "cannot see `{path}` from here: give --backups DIR, a local copy of the backup folder"
+                        ));
+                    }
+                };
+                let dir = &dir;
+                let max_age = self.env.get("backups.max_age").and_then(|e| match &e.value {
+                    crate::env::Value::Duration(d, _) => Some(*d),
+                    _ => None,
+                });
+                match backup::check(artifact, path, dir, max_age) {
+                    Ok(found) => Gate::Ok(format!(
+                        "{} ({} bytes{})",
+                        found.path.display(),
+                        found.size,
+                        found
+                            .age
+                            .map(|a| format!(", {} old", backup::human(a)))
+                            .unwrap_or_default()
+                    )),
+                    Err(why) => Gate::Problem(why),
+                }
+            }
+            PrereqKind::Event {
+                id,
+                provider,
+                after_step,
+                ..
+            } => {
+                let (after, since) = self.event_threshold(after_step.as_deref(), step);
+                if self.cfg.evidence.is_empty() {
+                    return Gate::Problem(format!(
+                        "no event log evidence given (--evidence FILE); the event must be newer than {since}"
+                    ));
+                }
+                let mut events = Vec::new();
+                for f in &self.cfg.evidence {
+                    match evidence::read(f) {
+                        Ok(e) => events.extend(e),
+                        Err(why) => return Gate::Problem(why),
+                    }
+                }
+                match evidence::find(&events, *id, provider, after) {
+                    Some(e) => Gate::Ok(format!(
+                        "event {id} from {} at {} on {}",
+                        e.provider,
+                        e.time.map(|t| t.to_string()).unwrap_or_default(),
+                        e.computer
+                    )),
+                    None => {
+                        let older = events.iter().filter(|e| e.id == *id).count();
+                        let files = self
+                            .cfg
+                            .evidence
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        Gate::Problem(if older > 0 {
+                            format!(
+                                "{files} holds event {id} only from before {since}: that sync is not the one after the rebuild"
+                            )
+                        } else {
+                            format!("no event {id} from {provider} in {files}")
+                        })
+                    }
+                }
+            }
+            PrereqKind::Confirm { .. } => Gate::Ask,
+        }
+    }
+
+    /// Events count only when newer than the step named by `after_step` (its completion), or the
+    /// start of the recovery (`recovery.started_at`, else the start of this run).
+    fn event_threshold(
+        &self,
+        after_step: Option<&str>,
+        step: Option<&str>,
+    ) -> (Option<jiff::Timestamp>, String) {
+        if let Some(target) = after_step {
+            let prefix = step
+                .and_then(|s| s.rsplit_once('.'))
+                .map(|(p, _)| format!("{p}."));
+            let candidates = [prefix.map(|p| format!("{p}{target}")), Some(target.to_owned())];
+            for c in candidates.into_iter().flatten() {
+                if let Some(r) = self.state.step(&c)
+                    && let Some(t) = r.finished_at.as_deref().and_then(|t| t.parse().ok())
+                {
+                    return (
+                        Some(t),
+                        format!(
+                            "the end of step `{c}` ({})",
+                            r.finished_at.as_deref().unwrap_or("")
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(e) = self.env.get("recovery.started_at")
+            && let crate::env::Value::Timestamp(t) = e.value
+        {
+            return (Some(t), format!("the start of the recovery ({t})"));
+        }
+        let t = self.state.started_at.parse().ok();
+        (t, format!("the start of this run ({})", self.state.started_at))
+    }
+}
+fn hint_for(kind: &PrereqKind, option_a: bool) -> String {
+    match kind {
+        PrereqKind::Backup { env, .. } => format!(
+            "put the backup where `{env}` says (or in the --backups folder), not empty, of the right kind and newer than backups.max_age"
+        ),
+        PrereqKind::Event { .. } => {
+            let mut hint = "run Update-CsUserDatabase on a Front End server and wait for event 30024 from LS User Replicator in the Lync Server log; export it (wevtutil qe \"Lync Server\" /q:\"*[System[(EventID=30024)]]\" /f:xml > 30024.xml) and give it with --evidence.".to_owned();
+            if option_a {
+                hint.push_str(" Or take option A, the SQL restore of rtc, which does not need it.");
+            }
+            hint
+        }
+        PrereqKind::Confirm { .. } => "confirm it".into(),
+    }
+}

@@ -1,0 +1,315 @@
+//! One session of a run: load or resume the state, walk the plan, keep the checkpoint. The
+//! per-step work is in [`super::step`], prerequisites in [`super::gates`], checks in
+//! [`super::check`].
+
+use super::operator::Operator;
+use super::state::{self, Decision, State, Status, StepRecord};
+use super::{RunConfig, fingerprint, interrupt, now, stop};
+use crate::commands::Error;
+use crate::diagnostic::Diagnostics;
+use crate::env::Environment;
+use crate::exit;
+use crate::render::plan::{Plan, PlannedStep};
+use crate::runbook::Library;
+use std::collections::BTreeMap;
+
+pub(super) struct Session<'a> {
+    pub cfg: RunConfig,
+    pub lib: &'a Library,
+    pub env: Environment,
+    pub state: State,
+    pub op: &'a mut dyn Operator,
+    pub operator: String,
+    /// The runbook's own prerequisites are checked before the first step this session visits.
+    pub runbook_prerequisites_checked: bool,
+    /// Dry run: every prerequisite found unmet, in order (step, what, why).
+    pub unmet: Vec<String>,
+}
+
+pub(super) enum Flow {
+    Next,
+    Replan,
+    Exit(u8),
+}
+
+pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, Error> {
+    let runbook = lib.get(&cfg.runbook)?;
+    let env = Environment::read(&cfg.env, &cfg.sets)?;
+    let print = fingerprint::of(lib, runbook, &env, &cfg.sets);
+    let values = values_of(&env);
+    if !cfg.dry_run {
+        let _ = interrupt::install();
+    }
+    let _lock = if cfg.dry_run {
+        None
+    } else {
+        Some(state::lock(&cfg.state).map_err(io)?)
+    };
+    let existing = state::load(&cfg.state).map_err(io)?;
+    let resumed = existing.is_some();
+    let mut pending_decision = None;
+    let state = match existing {
+        Some(mut s) => {
+            if s.runbook != cfg.runbook {
+                return Err(stop(
+                    format!(
+                        "state file `{}` belongs to a run of `{}`, not `{}`\n  = hint: give another --state FILE for this runbook",
+                        cfg.state.display(),
+                        s.runbook,
+                        cfg.runbook
+                    ),
+                    exit::INVALID,
+                ));
+            }
+            let mut changes = fingerprint::diff(&s.fingerprint, &print);
+            if !changes.is_empty() {
+                changes.extend(value_changes(&s.values, &values));
+                if !cfg.accept_changes {
+                    return Err(stop(
+                        format!(
+                            "the runbook or environment changed since this run was checkpointed:\n{}\n  = hint: review the changes; then resume with --accept-changes, or start over with another --state FILE",
+                            changes
+                                .iter()
+                                .map(|c| format!("  - {c}"))
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        ),
+                        exit::INVALID,
+                    ));
+                }
+                pending_decision = Some(format!("accepted changes: {}", changes.join("; ")));
+                s.fingerprint = print;
+            }
+            s.values = values;
+            s
+        }
+        None => State {
+            format: state::FORMAT,
+            runbook: runbook.id.clone(),
+            title: runbook.title.clone(),
+            environment: env.source.name.clone(),
+            started_at: now(),
+            fingerprint: print,
+            values,
+            choices: Default::default(),
+            steps: Vec::new(),
+            decisions: Vec::new(),
+        },
+    };
+    let operator = match cfg.operator.clone() {
+        Some(name) => name,
+        None if cfg.yes || cfg.dry_run => "unknown operator".to_owned(),
+        None => op
+            .operator_name()
+            .unwrap_or_else(|| "unknown operator".to_owned()),
+    };
+    let mut s = Session {
+        cfg,
+        lib,
+        env,
+        state,
+        op,
+        operator,
+        runbook_prerequisites_checked: false,
+        unmet: Vec::new(),
+    };
+    if let Some(what) = pending_decision {
+        s.decide(None, what);
+    }
+    let mut plan = s.plan()?;
+    s.reconcile(&plan);
+    if s.cfg.yes {
+        s.op.show("\n*** --yes: every confirmation is answered yes and every choice taken from the environment. ***\n*** For rehearsals and tests: prerequisites are still checked, and a failing one stops the run. ***\n\n");
+    }
+    if s.cfg.dry_run {
+        s.op.show(
+            "*** Dry run: prerequisites are checked, nothing is run and no checkpoint is written. ***\n\n",
+        );
+    } else if !resumed {
+        s.op.show(&format!(
+            "Starting a new run; state in {}\n",
+            s.cfg.state.display()
+        ));
+    } else {
+        s.op.show(&format!("Resuming the run in {}\n", s.cfg.state.display()));
+    }
+    s.readiness(&plan, resumed);
+    s.save()?;
+    let mut i = 0;
+    while i < plan.steps.len() {
+        let step = plan.steps[i].clone();
+        match s.visit(&step, plan.steps.len())? {
+            Flow::Next => i += 1,
+            Flow::Replan => {
+                plan = s.plan()?;
+                s.reconcile(&plan);
+                i += 1;
+            }
+            Flow::Exit(code) => return Ok(code),
+        }
+    }
+    let count = |st: Status| s.state.steps.iter().filter(|r| r.status == st).count();
+    let (done, skipped) = (count(Status::Done), count(Status::Skipped));
+    if s.cfg.dry_run {
+        s.op.show(&format!(
+            "\nDry run complete: {} steps walked, {skipped} would be skipped. Nothing was run or written.\n",
+            plan.steps.len()
+        ));
+        if !s.unmet.is_empty() {
+            let mut out = format!(
+                "\nNot ready: {} prerequisite(s) are not met now:\n",
+                s.unmet.len()
+            );
+            for u in &s.unmet {
+                out.push_str(&format!("  - {u}\n"));
+            }
+            s.op.show(&out);
+            return Ok(exit::PREREQUISITE);
+        }
+    } else {
+        s.op.show(&format!(
+            "\nRecovery complete: {done} steps done, {skipped} skipped. Report: lyncdr report --state {}\n",
+            s.cfg.state.display()
+        ));
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Every environment value as text, for "what changed" on a resume.
+fn values_of(env: &Environment) -> BTreeMap<String, String> {
+    env.values
+        .iter()
+        .map(|(k, e)| (k.clone(), e.value.display()))
+        .collect()
+}
+
+fn value_changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in new {
+        match old.get(k) {
+            None if !old.is_empty() => out.push(format!("environment `{k}`: (not set) -> {v}")),
+            Some(o) if o != v => out.push(format!("environment `{k}`: {o} -> {v}")),
+            _ => {}
+        }
+    }
+    for (k, o) in old.iter().filter(|(k, _)| !new.contains_key(*k)) {
+        out.push(format!("environment `{k}`: {o} -> (not set)"));
+    }
+    out
+}
+
+pub(super) fn io(e: state::StateError) -> Error {
+    let code = if matches!(e, state::StateError::Locked { .. }) {
+        exit::IO
+    } else {
+        exit::INVALID
+    };
+    Error::Other {
+        message: e.to_string(),
+        code,
+    }
+}
+
+impl Session<'_> {
+    pub fn plan(&self) -> Result<Plan, Error> {
+        let mut sets = self.cfg.sets.clone();
+        sets.extend(self.state.choices.iter().map(|(k, v)| format!("{k}={v}")));
+        let env = Environment::parse(self.env.source.clone(), &sets)?;
+        let runbook = self.lib.get(&self.cfg.runbook)?;
+        Plan::build(runbook, &env, &self.lib.templates).map_err(|d: Diagnostics| d.into())
+    }
+
+    /// Make the state list every step of the plan, in plan order, keeping what is recorded.
+    pub fn reconcile(&mut self, plan: &Plan) {
+        let mut steps = Vec::with_capacity(plan.steps.len());
+        for p in &plan.steps {
+            let mut rec = self
+                .state
+                .steps
+                .iter()
+                .find(|r| r.id == p.id)
+                .cloned()
+                .unwrap_or(StepRecord {
+                    id: p.id.clone(),
+                    label: p.label.clone(),
+                    title: p.title.clone(),
+                    status: Status::Pending,
+                    started_at: None,
+                    finished_at: None,
+                    operator: None,
+                    note: None,
+                    attempts: 0,
+                    commands: Vec::new(),
+                    evidence: Vec::new(),
+                    checks: Vec::new(),
+                    choice: None,
+                    option: None,
+                });
+            rec.choice = p.choice.clone();
+            rec.option = p.option.as_ref().map(|(k, v)| format!("{k}={v}"));
+            steps.push(rec);
+        }
+        self.state.steps = steps;
+    }
+
+    pub fn save(&self) -> Result<(), Error> {
+        if self.cfg.dry_run {
+            return Ok(());
+        }
+        state::save(&self.cfg.state, &self.state).map_err(io)
+    }
+
+    pub fn record(&mut self, id: &str, f: impl FnOnce(&mut StepRecord)) -> Result<(), Error> {
+        if let Some(r) = self.state.step_mut(id) {
+            f(r);
+        }
+        self.save()
+    }
+
+    pub fn decide(&mut self, step: Option<&str>, what: impl Into<String>) {
+        let what = what.into();
+        tracing::info!(step = step.unwrap_or("-"), operator = %self.operator, "{what}");
+        self.state.decisions.push(Decision {
+            at: now(),
+            operator: self.operator.clone(),
+            step: step.map(str::to_owned),
+            what,
+        });
+    }
+
+    pub fn finish(&mut self, id: &str, status: Status, note: impl Into<String>) -> Result<(), Error> {
+        let operator = self.operator.clone();
+        let note = note.into();
+        tracing::info!(step = id, status = status.name(), "{note}");
+        self.record(id, |r| {
+            r.status = status;
+            r.finished_at = Some(now());
+            r.started_at.get_or_insert_with(now);
+            r.operator = Some(operator);
+            r.note = Some(note);
+        })
+    }
+
+    /// The operator stopped at `step` (a menu's "Stop here", Esc, or Ctrl-C): the state is
+    /// saved already; say how to go on. Ctrl-C ends with [`exit::INTERRUPTED`].
+    pub fn stopped(&mut self, step: &PlannedStep) -> Flow {
+        let name = if step.label.is_empty() {
+            format!("`{}`", step.id)
+        } else {
+            format!("{} (`{}`)", step.label, step.id)
+        };
+        let _ = self.save();
+        if interrupt::requested() {
+            tracing::info!(step = %step.id, "interrupted with Ctrl-C");
+            self.op.show(&format!(
+                "\nInterrupted (Ctrl-C) at step {name}. The state is saved in {}: run the same command again to resume.\n",
+                self.cfg.state.display()
+            ));
+            return Flow::Exit(exit::INTERRUPTED);
+        }
+        self.op.show(&format!(
+            "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"
+        ));
+        Flow::Exit(exit::SUCCESS)
+    }
+}
