@@ -4,18 +4,18 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-const AFTER_HELP: &str = "\
-Exit codes:
-  0  success (audit: every runbook ready)
-  1  audit: degraded (some option or runbook needs attention)
-  2  invalid runbook, environment or value; audit: not ready
-  3  usage or I/O error (audit); run: an interrupted step needs a decision,
-     or another run holds the state file
-  4  run: a prerequisite is not met (with --yes, or a --dry-run that found any)
-  5  run: a command or a step's check failed and --yes was given
-  6  run: a step asks questions and there is no terminal to answer them
-  130  run: interrupted with Ctrl-C (the state is saved; run again to resume)
+/// `--help`'s closing text: the exit codes (from [`crate::exit::TABLE`]) and examples.
+fn after_help() -> String {
+    let mut out = String::from("Exit codes:\n");
+    for (code, meaning) in crate::exit::TABLE {
+        out.push_str(&format!("  {code:<3}  {meaning}\n"));
+    }
+    out.push('\n');
+    out.push_str(EXAMPLES);
+    out
+}
 
+const EXAMPLES: &str = "\
 Examples:
   lyncdr list
   lyncdr show backend-restore
@@ -23,7 +23,7 @@ Examples:
   lyncdr plan backend-restore --env contoso.yaml --set options.user_data_restore=A
   lyncdr validate runbooks/*.yaml contoso.yaml
   lyncdr run backend-restore --env contoso.yaml --backups /mnt/lyncbackup --evidence 30024.xml
-  lyncdr status --state .lyncdr/backend-restore.json
+  lyncdr status --env contoso.yaml
   lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip
   lyncdr audit \\\\backup01\\lync --env contoso.yaml";
 
@@ -35,7 +35,7 @@ Examples:
     long_about = "lyncdr encodes the Lync Server 2010 recovery procedures (move the CMS, rebuild a \
 Back End server with or without the CMS, restore Response Groups) as runbooks, renders every \
 command for your deployment from an environment file, and checks prerequisites before each step.",
-    after_help = AFTER_HELP
+    after_help = after_help()
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -173,12 +173,24 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
 }
 
 const RUN_HELP: &str = "\
-Every step is shown with its explanation, warnings and copy-ready commands. PowerShell steps can
-be run through a PowerShell program (--powershell), T-SQL through sqlcmd (--sqlcmd); where
-neither exists (a Linux laptop) you run the command on the server and confirm.
+Every step is shown with its explanation, warnings and copy-ready commands. Run it from here, or
+run it by hand and mark it done; either way it is done only when its read-only check passes (a
+check of the server being rebuilt is shown for you to run there and confirm).
 
-Progress is checkpointed in the state file after every change: run the same command again to
-resume. A step that may have run is never re-run without a decision (`lyncdr resolve`).
+What lyncdr starts (on a Front End server, in a Windows PowerShell 2.0 shell or later):
+  PowerShell steps and checks: --powershell PROGRAM -NoProfile -NonInteractive -ExecutionPolicy
+    Bypass -File SCRIPT, where SCRIPT wraps the step: $ErrorActionPreference = 'Stop',
+    Import-Module Lync when its cmdlets are missing, exit code 1 and the error text on any error.
+  Steps marked interactive (Move-CsUser, Set-CsConfigurationStoreLocation, the RGS contact
+    deletion) ask their own questions: they run without -NonInteractive on this terminal, and a
+    transcript keeps what they printed. Without a terminal (--yes in a script) such a step is
+    not started: exit code 6.
+  T-SQL steps: --sqlcmd PROGRAM -S server\\instance -E -b -x -i SCRIPT.
+  Output that is not UTF-8 is read in the console code page (--codepage, default 437).
+
+Progress is checkpointed in the state file (default .lyncdr/RUNBOOK.json beside the environment
+file) after every change: run the same command again to resume. A step that may have run is never
+re-run without a decision (`lyncdr resolve`). Ctrl-C at any moment saves the state and exits 130.
 
 Prerequisites: backups are looked for by file name in --backups DIR (a local copy of the backup
 folder); event 30024 (User Replicator finished its sync) in an export of the Lync Server log given

@@ -16,3 +16,34 @@ pub const NEEDS_CONSOLE: u8 = 6;
 /// run: stopped with Ctrl-C (at a prompt, between steps or during a command; 128 + SIGINT, as
 /// shells report it). The state is saved.
 pub const INTERRUPTED: u8 = 130;
+
+/// Every exit code with its meaning: the one table `--help` prints and README repeats (a test
+/// holds them equal).
+pub const TABLE: [(u8, &str); 8] = [
+    (SUCCESS, "success (audit: ready)"),
+    (DEGRADED, "audit: degraded"),
+    (
+        INVALID,
+        "invalid runbook, environment file or value; usage error; audit: not ready",
+    ),
+    (
+        IO,
+        "I/O error (audit); run: an interrupted step needs a decision, or another run holds the state file",
+    ),
+    (
+        PREREQUISITE,
+        "run: a prerequisite is not met (with --yes, or a --dry-run that found any)",
+    ),
+    (
+        FAILED,
+        "run: a command or a step's check failed and --yes was given",
+    ),
+    (
+        NEEDS_CONSOLE,
+        "run: a step asks questions and there is no terminal to answer them",
+    ),
+    (
+        INTERRUPTED,
+        "run: interrupted with Ctrl-C (the state is saved; run again to resume)",
+    ),
+];

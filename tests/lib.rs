@@ -6,6 +6,7 @@ mod bundle;
 mod diagnostics;
 mod escaping;
 mod evtx;
+mod exit_codes;
 mod plan;
 mod powershell;
 mod run;
