@@ -1,0 +1,162 @@
+//! What a test tells the stand-in through `LYNCSHELL_*` variables (failures, fixed points for
+//! crashes and Ctrl-C), and the event log it writes for the test to read.
+
+use std::io::Write;
+
+pub struct Control {
+    pub step: String,
+    pub phase: String,
+    pub no_lync: bool,
+    log: Option<std::path::PathBuf>,
+    fail: Vec<String>,
+    block: Vec<String>,
+    kill_parent: Vec<String>,
+    stop_parent: Vec<String>,
+}
+
+fn list(var: &str) -> Vec<String> {
+    std::env::var(var)
+        .unwrap_or_default()
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `*` matches any run of characters; the rest matches itself, ASCII case ignored.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
+    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+impl Control {
+    pub fn from_env() -> Self {
+        let get = |v: &str| {
+            std::env::var(v)
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "-".into())
+        };
+        Self {
+            step: get("LYNCDR_STEP"),
+            phase: get("LYNCDR_PHASE"),
+            no_lync: std::env::var("LYNCSHELL_NO_LYNC").is_ok_and(|v| v == "1"),
+            log: std::env::var_os("LYNCSHELL_LOG")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+            fail: list("LYNCSHELL_FAIL"),
+            block: list("LYNCSHELL_BLOCK"),
+            kill_parent: list("LYNCSHELL_KILL_PARENT"),
+            stop_parent: list("LYNCSHELL_STOP_PARENT"),
+        }
+    }
+
+    /// `STEP/PHASE[/rest]` patterns: does one match this step, phase and `rest`?
+    fn matches(&self, patterns: &[String], rest: Option<&str>) -> bool {
+        patterns.iter().any(|p| {
+            let parts: Vec<&str> = p.splitn(3, '/').collect();
+            match (parts.as_slice(), rest) {
+                ([s, ph], None) => glob(s, &self.step) && glob(ph, &self.phase),
+                ([s, ph, r], Some(rest)) => glob(s, &self.step) && glob(ph, &self.phase) && glob(r, rest),
+                _ => false,
+            }
+        })
+    }
+
+    /// Is the command `name` told to fail? A native program matches by file name or stem.
+    pub fn fails(&self, name: &str) -> bool {
+        let stem = name
+            .rsplit_once('.')
+            .filter(|(_, ext)| ext.eq_ignore_ascii_case("exe"))
+            .map_or(name, |(s, _)| s);
+        self.matches(&self.fail, Some(name)) || self.matches(&self.fail, Some(stem))
+    }
+
+    pub fn blocks(&self) -> bool {
+        self.matches(&self.block, None)
+    }
+
+    pub fn kills_parent(&self, when: &str) -> bool {
+        self.matches(&self.kill_parent, Some(when))
+    }
+
+    pub fn stops_parent(&self) -> bool {
+        self.matches(&self.stop_parent, None)
+    }
+
+    /// One event line, appended and flushed at once so that a SIGKILL loses nothing.
+    pub fn log(&self, event: &str, detail: &str) {
+        let Some(path) = &self.log else { return };
+        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+        let line = format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            std::process::id(),
+            clean(&self.step),
+            clean(&self.phase),
+            event,
+            clean(detail)
+        );
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+            let _ = f.flush();
+        }
+    }
+
+    /// `LYNCSHELL_BLOCK`: a command that never ends, until Ctrl-C or a kill (at most 120 s).
+    pub fn block_if_asked(&self) -> Option<i32> {
+        if !self.blocks() {
+            return None;
+        }
+        self.log("blocked", "");
+        for _ in 0..2400 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(99)
+    }
+
+    /// `LYNCSHELL_KILL_PARENT`: SIGKILL lyncdr at a fixed point (`before` or `after`).
+    pub fn kill_parent_if_asked(&self, when: &str) {
+        if self.kills_parent(when) {
+            self.log("killed-parent", when);
+            signal_parent("-KILL");
+        }
+    }
+
+    /// `LYNCSHELL_STOP_PARENT`: SIGSTOP lyncdr after the script, so a test can send Ctrl-C
+    /// "between two commands" and then SIGCONT.
+    pub fn stop_parent_if_asked(&self) {
+        if self.stops_parent() {
+            self.log("stopped-parent", "");
+            signal_parent("-STOP");
+        }
+    }
+}
+
+fn signal_parent(signal: &str) {
+    let parent = std::os::unix::process::parent_id();
+    if parent > 1 {
+        let _ = std::process::Command::new("kill")
+            .args([signal, &parent.to_string()])
+            .stdin(std::process::Stdio::null())
+            .status();
+    }
+}

@@ -1,0 +1,155 @@
+//! lync-shell: a stand-in for Windows PowerShell 2.0 (`powershell.exe -NoProfile
+//! [-NonInteractive] -ExecutionPolicy Bypass -File SCRIPT.ps1`) and for `sqlcmd -S ...`, for
+//! tests. It keeps the rules of the real programs that make a step fail on a Front End server
+//! (each with its source, mostly `/work/shared/reference/lync2010-facts.md`), and takes its
+//! orders from `LYNCSHELL_*` variables (see `control.rs`). Script text flows
+//! lexer -> parser -> powershell (the interpreter) -> console (encodings, transcript).
+
+mod console;
+mod control;
+mod lexer;
+mod parser;
+mod powershell;
+mod sqlcmd;
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use console::{Console, Stream};
+use control::Control;
+
+/// Scripts and SQL files larger than this are refused (bounded memory).
+const MAX_INPUT: u64 = 8 << 20;
+
+pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Script bytes as Windows PowerShell 2.0 reads them: a BOM says UTF-8 or UTF-16; without one
+/// the file is read in the ANSI code page, 1252 here (the comment in lyncdr's runner, and
+/// about_Character_Encoding: Windows PowerShell reads BOM-less files as "Default", ANSI).
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xff, 0xfe]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    console::from_cp1252(bytes)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let ctl = Control::from_env();
+    let code = if args.first().map(String::as_str) == Some("-S") {
+        sqlcmd::run(&args, &ctl)
+    } else {
+        powershell(&args, &ctl)
+    };
+    ctl.stop_parent_if_asked();
+    ctl.kill_parent_if_asked("after");
+    ctl.log("exit", &code.to_string());
+    std::process::exit(code);
+}
+
+struct Options {
+    non_interactive: bool,
+    bypass: bool,
+    file: Option<String>,
+}
+
+/// powershell.exe parameters: case-insensitive, and any unambiguous prefix will do.
+fn options(args: &[String]) -> Options {
+    let mut o = Options {
+        non_interactive: false,
+        bypass: false,
+        file: None,
+    };
+    let is = |a: &str, full: &str, min: usize| {
+        let a = a.trim_start_matches('-').to_ascii_lowercase();
+        a.len() >= min && full.starts_with(&a)
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "noninteractive", 4) {
+            o.non_interactive = true;
+        } else if is(a, "executionpolicy", 2) {
+            i += 1;
+            let p = args.get(i).map(|p| p.to_ascii_lowercase()).unwrap_or_default();
+            o.bypass = matches!(p.as_str(), "bypass" | "unrestricted" | "remotesigned");
+        } else if is(a, "file", 1) {
+            o.file = args.get(i + 1).cloned();
+            // Everything after the script path is the script's own arguments.
+            break;
+        }
+        i += 1;
+    }
+    o
+}
+
+fn powershell(args: &[String], ctl: &Control) -> i32 {
+    let o = options(args);
+    // Prompts need -NonInteractive absent and someone at the keyboard (stdin a terminal):
+    // lyncdr gives non-interactive steps a null stdin, where nobody can answer.
+    let interactive = !o.non_interactive && std::io::stdin().is_terminal();
+    ctl.log(
+        "start",
+        &format!(
+            "powershell interactive={}",
+            if interactive { "yes" } else { "no" }
+        ),
+    );
+    ctl.kill_parent_if_asked("before");
+    if let Some(code) = ctl.block_if_asked() {
+        return code;
+    }
+    let mut console = Console::new();
+    let Some(file) = o.file else {
+        console.line(
+            Stream::Err,
+            "lync-shell: only `-File SCRIPT.ps1` is supported by the stand-in.",
+        );
+        return 2;
+    };
+    // powershell.exe -File runs only files with the .ps1 extension.
+    if !file.to_ascii_lowercase().ends_with(".ps1") {
+        console.line(Stream::Err, &format!("Processing -File '{file}' failed because the file does not have a '.ps1' extension. Specify a valid Windows PowerShell script file name, and then try again."));
+        return 1;
+    }
+    let Ok(bytes) = read_bounded(Path::new(&file)) else {
+        console.line(Stream::Err, &format!("The argument '{file}' to the -File parameter does not exist. Provide the path to an existing '.ps1' file as an argument to the -File parameter."));
+        return 1;
+    };
+    // The default execution policy of Windows Server 2008 R2 is Restricted: scripts run only
+    // with -ExecutionPolicy Bypass (or a looser policy) (about_Execution_Policies).
+    if !o.bypass {
+        console.line(Stream::Err, &format!("File {file} cannot be loaded because the execution of scripts is disabled on this system. Please see \"get-help about_signing\" for more details."));
+        return 1;
+    }
+    let text = decode(&bytes);
+    let nodes = match lexer::lex(&text).and_then(|n| parser::check(&n).map(|()| n)) {
+        Ok(n) => n,
+        Err(e) => {
+            // A syntax error anywhere: nothing runs, exit code 1 (about_Parsing).
+            console.line(
+                Stream::Err,
+                &format!("{}\r\nAt {file}:{} char:{}\r\n    + CategoryInfo          : ParserError: (:) [], ParseException", e.message, e.pos.line, e.pos.col),
+            );
+            return 1;
+        }
+    };
+    let mut shell = powershell::Shell::new(ctl, file, interactive);
+    shell.run(&nodes)
+}

@@ -1,0 +1,1094 @@
+//! The `powershell.exe -File` personality: runs a script's statements in order and applies
+//! Windows PowerShell 2.0's rules for commands, errors, prompts and output. Values are not
+//! computed: conditions it cannot decide take the happy (else) path, and objects are modelled
+//! as two people per cmdlet.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Read};
+
+use crate::console::{Console, Stream};
+use crate::control::Control;
+use crate::lexer::{Group, Node, Pos, Tok};
+use crate::parser::{self, Stmt};
+
+/// The people every cmdlet acts on, with the letters the OEM code page must carry.
+const PEOPLE: [&str; 2] = ["Jürgen Müller", "André Öberg"];
+
+const NOT_RECOGNIZED: &str = "is not recognized as the name of a cmdlet, function, script file, or operable program. \
+Check the spelling of the name, or if a path was included, verify that the path is correct and try again.";
+
+// Facts file, "Running steps for real": under -NonInteractive any prompt fails with this text
+// (PowerShell/PowerShell#3337).
+const NON_INTERACTIVE: &str =
+    "PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.";
+
+// Facts file, "Cmdlets": these exist only from Lync Server 2013; the 2010 module has no such
+// command, so they are "not recognized" even after `Import-Module Lync`.
+const LYNC_2013_ONLY: [&str; 8] = [
+    "backup-cspool",
+    "invoke-cspoolfailover",
+    "invoke-csmanagementserverfailover",
+    "get-csbackupservicestatus",
+    "export-csuserdata",
+    "import-csuserdata",
+    "convert-csuserdata",
+    "test-csdatabase",
+];
+
+/// Functions that Resource Kit / blog scripts define when imported (facts file: in Lync 2010
+/// these are script functions, not cmdlets, and exist only after the script is loaded), with a
+/// Lync cmdlet each calls internally (illustrative: the scripts' inner calls are not quoted in
+/// the facts file; any Lync cmdlet makes the point that the module must be loaded).
+const SCRIPTS: [(&str, &[&str], &str); 2] = [
+    (
+        "get-csapplicationcontact.ps1",
+        &["Get-CsApplicationContact"],
+        "Get-CsPool",
+    ),
+    (
+        "rgsimportexport.ps1",
+        &["Import-CsRgsConfiguration", "Export-CsRgsConfiguration"],
+        "Get-CsService",
+    ),
+];
+
+/// A PowerShell error record, displayed the way 2.0 displays one.
+#[derive(Clone)]
+pub struct PsError {
+    command: Option<String>,
+    message: String,
+    category: &'static str,
+    pos: Pos,
+}
+
+pub enum Flow {
+    Throw(PsError),
+    Exit(i32),
+    Return,
+    Break,
+}
+
+type Run<T = ()> = Result<T, Flow>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Continue,
+    Stop,
+    Silent,
+}
+
+#[derive(Clone, Copy)]
+enum Function<'a> {
+    /// Defined by an imported script; calls the named Lync cmdlet inside.
+    Script(&'static str),
+    User(&'a [Node]),
+}
+
+enum Resolved<'a> {
+    Lync,
+    Function(Function<'a>),
+    Native(String),
+    Builtin,
+    NotFound,
+}
+
+pub struct Shell<'a> {
+    ctl: &'a Control,
+    console: Console,
+    script: String,
+    interactive: bool,
+    /// `$ErrorActionPreference = 'Stop'` ran.
+    stop: bool,
+    /// `Import-Module Lync` ran.
+    lync: bool,
+    functions: HashMap<String, Function<'a>>,
+    last_exit: Option<i32>,
+    vars: HashMap<String, String>,
+    /// `$_` inside `catch`.
+    caught: Vec<PsError>,
+    depth: usize,
+    /// Above 0 while running the commands inside an argument or expression, whose values are
+    /// not written to the output.
+    quiet: usize,
+}
+
+fn lower(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+/// `Verb-CsNoun`: the naming of the Lync Server cmdlets.
+pub fn is_cs_name(name: &str) -> bool {
+    let Some((verb, noun)) = name.split_once('-') else {
+        return false;
+    };
+    let (Some(cs), Some(rest)) = (noun.get(..2), noun.get(2..)) else {
+        return false;
+    };
+    !verb.is_empty()
+        && verb.chars().all(|c| c.is_ascii_alphabetic())
+        && cs.eq_ignore_ascii_case("cs")
+        && !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+fn is_native(name: &str) -> bool {
+    let f = lower(file_name(name));
+    [".exe", ".com", ".bat", ".cmd"].iter().any(|e| f.ends_with(e)) || f == "sqlcmd"
+}
+
+impl PsError {
+    fn new(command: Option<&str>, message: impl Into<String>, category: &'static str, pos: Pos) -> Self {
+        Self {
+            command: command.map(str::to_owned),
+            message: message.into(),
+            category,
+            pos,
+        }
+    }
+
+    /// What PowerShell 2.0 prints for an error record (also what `$_ | Out-String` gives).
+    pub fn display(&self, script: &str) -> String {
+        let head = match &self.command {
+            Some(c) => format!("{c} : {}", self.message),
+            None => self.message.clone(),
+        };
+        format!(
+            "{head}\r\nAt {script}:{} char:{}\r\n    + CategoryInfo          : {}\r\n    + FullyQualifiedErrorId : {}",
+            self.pos.line,
+            self.pos.col,
+            self.category,
+            self.category.rsplit(' ').next().unwrap_or_default()
+        )
+    }
+}
+
+/// `[Console]::Error.WriteLine(x)` / `[Console]::WriteLine(x)`: the stream and the argument.
+fn console_write<'n>(elem: &[&'n Node]) -> Option<(Stream, &'n [Node])> {
+    let Node::Group(Group::Index, ty, _) = elem.first()? else {
+        return None;
+    };
+    if !ty.iter().any(|n| n.is("Console") || n.is("System.Console")) {
+        return None;
+    }
+    // `Error.WriteLine` lexes as one word, `.WriteLine` after a bracket as a member.
+    let segments = |n: &Node| match n {
+        Node::Tok(Tok::Word(w) | Tok::Member(w), _) => w.split('.').map(str::to_ascii_lowercase).collect(),
+        _ => Vec::new(),
+    };
+    let k = elem.iter().position(|n| {
+        segments(n)
+            .last()
+            .is_some_and(|w| w == "writeline" || w == "write")
+    })?;
+    let Node::Group(Group::Paren, inner, _) = elem.get(k + 1)? else {
+        return None;
+    };
+    let err = elem[..=k]
+        .iter()
+        .any(|n| segments(n).iter().any(|s| s == "error"));
+    Some((if err { Stream::Err } else { Stream::Out }, inner))
+}
+
+fn skip_newlines(nodes: &[Node]) -> Vec<&Node> {
+    nodes
+        .iter()
+        .filter(|n| !n.is_tok(|t| matches!(t, Tok::Newline)))
+        .collect()
+}
+
+/// The text of every string and bare word in `nodes`, nested groups included.
+fn words(nodes: &[Node], out: &mut Vec<String>) {
+    for n in nodes {
+        match n {
+            Node::Tok(Tok::Word(w) | Tok::Str(w, _), _) => out.push(w.clone()),
+            Node::Group(_, inner, _) => words(inner, out),
+            _ => {}
+        }
+    }
+}
+
+/// The value of parameter `-name` (`-name value` or `-name:value`), as a node.
+fn param_value<'n>(args: &[&'n Node], names: &[&str]) -> Option<&'n Node> {
+    let i = args.iter().position(
+        |n| matches!(n, Node::Tok(Tok::Param(p, _), _) if names.iter().any(|x| p.eq_ignore_ascii_case(x))),
+    )?;
+    args.get(i + 1).copied()
+}
+
+fn has_param(args: &[&Node], name: &str) -> bool {
+    args.iter()
+        .any(|n| matches!(n, Node::Tok(Tok::Param(p, _), _) if p.eq_ignore_ascii_case(name)))
+}
+
+/// `-Confirm:$false` on the call.
+fn confirm_off(args: &[&Node]) -> bool {
+    args.windows(2).any(|w| {
+        matches!(w[0], Node::Tok(Tok::Param(p, true), _) if p.eq_ignore_ascii_case("confirm"))
+            && matches!(w[1], Node::Tok(Tok::Var(v), _) if v.eq_ignore_ascii_case("false"))
+    })
+}
+
+impl<'a> Shell<'a> {
+    pub fn new(ctl: &'a Control, script: String, interactive: bool) -> Self {
+        Self {
+            ctl,
+            console: Console::new(),
+            script,
+            interactive,
+            stop: false,
+            lync: false,
+            functions: HashMap::new(),
+            last_exit: None,
+            vars: HashMap::new(),
+            caught: Vec::new(),
+            depth: 0,
+            quiet: 0,
+        }
+    }
+
+    /// Runs the script; the exit code of `powershell.exe -File` (facts file, "Running steps for
+    /// real"): 0 when the script ends, even after non-terminating errors; 1 after an unhandled
+    /// terminating error; N after `exit N`.
+    pub fn run(&mut self, nodes: &'a [Node]) -> i32 {
+        let code = match self.block(nodes) {
+            Ok(()) | Err(Flow::Return | Flow::Break) => 0,
+            Err(Flow::Exit(n)) => n,
+            Err(Flow::Throw(e)) => {
+                let text = e.display(&self.script);
+                self.console.line(Stream::Err, &text);
+                1
+            }
+        };
+        // The host stops a running transcript when it exits.
+        self.console.stop_transcript();
+        code
+    }
+
+    fn block(&mut self, nodes: &'a [Node]) -> Run {
+        self.depth += 1;
+        // PowerShell 2.0 refuses call depths over 100 ("call depth overflow"); this also bounds
+        // the stand-in's stack.
+        if self.depth > 100 {
+            self.depth -= 1;
+            let e = PsError::new(
+                None,
+                "The script failed due to call depth overflow.",
+                "InvalidOperation: (0:Int32) [], RuntimeException CallDepthOverflow",
+                Pos::default(),
+            );
+            return Err(Flow::Throw(e));
+        }
+        let r = self.block_inner(nodes);
+        self.depth -= 1;
+        r
+    }
+
+    fn block_inner(&mut self, nodes: &'a [Node]) -> Run {
+        let stmts = match parser::parse(nodes) {
+            Ok(s) => s,
+            Err(e) => {
+                let pe = PsError::new(None, e.message, "ParserError: (:) [], ParseException", e.pos);
+                return Err(Flow::Throw(pe));
+            }
+        };
+        for s in stmts {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: Stmt<'a>) -> Run {
+        match s {
+            Stmt::Try { body, catch, finally } => {
+                let mut r = self.block(body);
+                if let (Err(Flow::Throw(e)), Some(c)) = (&r, catch) {
+                    self.caught.push(e.clone());
+                    r = self.block(c);
+                    self.caught.pop();
+                }
+                // `finally` runs on every way out, `exit` included.
+                if let Some(f) = finally {
+                    self.block(f)?;
+                }
+                r
+            }
+            Stmt::If { arms, otherwise } => {
+                for (cond, body) in arms {
+                    if self.condition(cond)? == Some(true) {
+                        return self.block(body);
+                    }
+                }
+                match otherwise {
+                    Some(b) => self.block(b),
+                    None => Ok(()),
+                }
+            }
+            Stmt::Loop { head, body } => {
+                self.scan(head)?;
+                match self.block(body) {
+                    Err(Flow::Break) => Ok(()),
+                    r => r,
+                }
+            }
+            Stmt::Function { name, body } => {
+                self.functions.insert(lower(&name), Function::User(body));
+                Ok(())
+            }
+            Stmt::Throw(rest) => {
+                self.scan(rest)?;
+                let mut message = self.text(rest);
+                if message.is_empty() {
+                    message = "ScriptHalted".into();
+                }
+                let pos = rest.first().map(Node::pos).unwrap_or_default();
+                let category = "OperationStopped: (:) [], RuntimeException";
+                Err(Flow::Throw(PsError::new(None, message, category, pos)))
+            }
+            Stmt::Exit(rest) => {
+                self.scan(rest)?;
+                Err(Flow::Exit(self.int(rest).unwrap_or(0)))
+            }
+            Stmt::Return => Err(Flow::Return),
+            Stmt::Break => Err(Flow::Break),
+            Stmt::Pipeline(nodes) => self.pipeline(nodes, true),
+        }
+    }
+
+    /// `if (COND)`: `Some(true/false)` when the stand-in can decide it, `None` (take the else
+    /// path, after running the commands inside) when it cannot.
+    fn condition(&mut self, nodes: &'a [Node]) -> Run<Option<bool>> {
+        let mut rest: Vec<&'a Node> = skip_newlines(nodes);
+        let mut negate = false;
+        loop {
+            match rest.as_slice() {
+                [Node::Tok(Tok::Param(p, false), _), ..] if p.eq_ignore_ascii_case("not") => {
+                    negate = !negate;
+                    rest.remove(0);
+                }
+                [n, ..] if n.word() == Some("!") => {
+                    negate = !negate;
+                    rest.remove(0);
+                }
+                [Node::Group(Group::Paren | Group::Sub, inner, _)] => rest = skip_newlines(inner),
+                _ => break,
+            }
+        }
+        if rest.first().is_some_and(|n| n.is("Get-Command")) {
+            let args: Vec<&Node> = rest[1..].to_vec();
+            let found = self.get_command(&args, rest[0].pos())?;
+            return Ok(Some(found != negate));
+        }
+        if let [
+            Node::Tok(Tok::Var(v), _),
+            Node::Tok(Tok::Param(op, false), _),
+            Node::Tok(Tok::Word(n), _),
+        ] = rest.as_slice()
+            && v.eq_ignore_ascii_case("LASTEXITCODE")
+            && let Ok(n) = n.parse::<i64>()
+        {
+            // `$LASTEXITCODE` is $null until a native program ran, and `$null -ne 0` is true.
+            let last = self.last_exit.map(i64::from);
+            let r = match lower(op).as_str() {
+                "eq" => last == Some(n),
+                "ne" => last != Some(n),
+                "gt" => last.is_some_and(|l| l > n),
+                "lt" => last.is_some_and(|l| l < n),
+                "ge" => last.is_some_and(|l| l >= n),
+                "le" => last.is_some_and(|l| l <= n),
+                _ => return Ok(None),
+            };
+            return Ok(Some(r != negate));
+        }
+        self.scan(nodes)?;
+        Ok(None)
+    }
+
+    /// Runs the commands nested in `nodes` (groups, script blocks, sub-expressions of strings).
+    fn scan(&mut self, nodes: &'a [Node]) -> Run {
+        self.quiet += 1;
+        let r = self.scan_inner(nodes);
+        self.quiet -= 1;
+        r
+    }
+
+    fn scan_inner(&mut self, nodes: &'a [Node]) -> Run {
+        for n in nodes {
+            match n {
+                Node::Group(Group::Index, inner, _) => {
+                    // A type literal or an index: only groups inside it hold commands.
+                    for i in inner {
+                        if let Node::Group(Group::Paren | Group::Sub | Group::Array, g, _) = i {
+                            self.block(g)?;
+                        }
+                    }
+                }
+                Node::Group(_, inner, _) => self.block(inner)?,
+                Node::Tok(Tok::Str(_, subs), _) => {
+                    for s in subs {
+                        self.block(s)?;
+                    }
+                }
+                Node::Tok(..) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn pipeline(&mut self, nodes: &'a [Node], top: bool) -> Run {
+        let assign = nodes.iter().position(|n| n.is_tok(|t| matches!(t, Tok::Assign)));
+        if let Some(k) = assign {
+            let (lhs, rhs) = (&nodes[..k], &nodes[k + 1..]);
+            let mut lhs_words = Vec::new();
+            words(lhs, &mut lhs_words);
+            let mut rhs_words = Vec::new();
+            words(rhs, &mut rhs_words);
+            let lhs_var = lhs.iter().find_map(|n| match n {
+                Node::Tok(Tok::Var(v), _) => Some(v.rsplit(':').next().unwrap_or(v).to_ascii_lowercase()),
+                _ => None,
+            });
+            if lhs_var.as_deref() == Some("erroractionpreference") {
+                // The preference decides whether an error is terminating (facts file).
+                let v = self.text(rhs);
+                let v = if v.is_empty() { rhs_words.join(" ") } else { v };
+                self.stop = lower(&v).contains("stop");
+                return Ok(());
+            }
+            self.elements(rhs, false)?;
+            let console = lhs_words.iter().any(|w| w.eq_ignore_ascii_case("console"))
+                && lhs.iter().any(
+                    |n| matches!(n, Node::Tok(Tok::Word(w), _) if w.eq_ignore_ascii_case("OutputEncoding")),
+                );
+            if console {
+                // Facts file: setting `[Console]::OutputEncoding` works in 2.0 and decides the
+                // encoding of redirected console output.
+                self.console.utf8 = rhs_words.iter().any(|w| {
+                    let w = lower(w).replace('-', "");
+                    w.contains("utf8")
+                });
+            } else if let Some(v) = lhs_var {
+                let value = self.text(rhs);
+                if self.vars.len() < 10_000 {
+                    self.vars.insert(v, value.chars().take(10_000).collect());
+                }
+            }
+            return Ok(());
+        }
+        self.elements(nodes, top)
+    }
+
+    fn elements(&mut self, nodes: &'a [Node], top: bool) -> Run {
+        let parts: Vec<&'a [Node]> = nodes.split(|n| n.is_tok(|t| matches!(t, Tok::Pipe))).collect();
+        // PowerShell finds every command of a pipeline before running any of it: one unknown
+        // command and nothing in the pipeline runs (CommandNotFoundException).
+        for part in &parts {
+            let elem = skip_newlines(part);
+            if let Some((name, pos, _)) = self.command_of(&elem)
+                && let Resolved::NotFound = self.resolve(&name)
+            {
+                return self.not_recognized(&name, pos);
+            }
+        }
+        let single = parts.len() == 1;
+        let mut starved = false;
+        for part in parts {
+            let elem = skip_newlines(part);
+            match self.command_of(&elem) {
+                Some((name, pos, skip)) => {
+                    let args: Vec<&'a Node> = elem[skip..].to_vec();
+                    let failed = self.invoke(&name, &args, pos, starved)?;
+                    // A command after a failed one gets no input objects: it does nothing.
+                    starved |= failed;
+                }
+                None => {
+                    self.scan(part)?;
+                    if let Some((stream, inner)) = console_write(&elem) {
+                        let t = self.text(inner);
+                        self.console.line(stream, &t);
+                    } else if top
+                        && self.quiet == 0
+                        && single
+                        && matches!(elem.first(), Some(Node::Tok(Tok::Str(..), _)))
+                    {
+                        // A bare expression statement writes its value to the output.
+                        let t = self.text(part);
+                        self.console.line(Stream::Out, &t);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The command an element calls: its name, position, and where its arguments start.
+    fn command_of(&self, elem: &[&'a Node]) -> Option<(String, Pos, usize)> {
+        let first = elem.first()?;
+        if first.is_tok(|t| matches!(t, Tok::Amp)) {
+            let name = match elem.get(1)? {
+                Node::Tok(Tok::Word(w) | Tok::Str(w, _), _) => w.clone(),
+                Node::Tok(Tok::Var(v), _) => self.vars.get(&lower(v)).cloned().unwrap_or_default(),
+                _ => return None,
+            };
+            return Some((name, first.pos(), 2));
+        }
+        let w = first.word()?;
+        let c = w.chars().next()?;
+        if w == "." {
+            return Some((".".into(), first.pos(), 1));
+        }
+        if !(c.is_alphabetic() || c == '_' || c == '.' || c == '\\' || c == '%' || c == '?') {
+            return None;
+        }
+        Some((w.to_owned(), first.pos(), 1))
+    }
+
+    fn resolve(&self, name: &str) -> Resolved<'a> {
+        let l = lower(name);
+        if let Some(f) = self.functions.get(&l) {
+            return Resolved::Function(*f);
+        }
+        if is_native(name) {
+            return Resolved::Native(file_name(name).to_owned());
+        }
+        if LYNC_2013_ONLY.contains(&l.as_str()) || SCRIPTS.iter().any(|s| s.1.iter().any(|f| lower(f) == l)) {
+            return Resolved::NotFound;
+        }
+        if is_cs_name(name) {
+            // Facts file: PowerShell 2.0 has no module auto-loading, and `-NoProfile` loads
+            // nothing: the Lync cmdlets exist only after `Import-Module Lync`.
+            return if self.lync {
+                Resolved::Lync
+            } else {
+                Resolved::NotFound
+            };
+        }
+        Resolved::Builtin
+    }
+
+    fn not_recognized(&mut self, name: &str, pos: Pos) -> Run {
+        if is_cs_name(name) {
+            self.ctl.log("cmdlet", &format!("{name} not-recognized"));
+        }
+        let e = PsError::new(
+            None,
+            format!("The term '{name}' {NOT_RECOGNIZED}"),
+            "ObjectNotFound: (:String) [], CommandNotFoundException",
+            pos,
+        );
+        // A missing command is not a parameter-bound error: `-ErrorAction` cannot silence it.
+        self.error(e, None)
+    }
+
+    /// A non-terminating error, unless `Stop` (preference or `-ErrorAction`) makes it
+    /// terminating (facts file, "Running steps for real").
+    fn error(&mut self, e: PsError, action: Option<Action>) -> Run {
+        match action.unwrap_or(if self.stop { Action::Stop } else { Action::Continue }) {
+            Action::Stop => Err(Flow::Throw(e)),
+            Action::Silent => Ok(()),
+            Action::Continue => {
+                let text = e.display(&self.script);
+                self.console.line(Stream::Err, &text);
+                Ok(())
+            }
+        }
+    }
+
+    fn error_action(&self, args: &[&Node]) -> Option<Action> {
+        let v = param_value(args, &["ErrorAction", "ea"])?;
+        let v = match v {
+            Node::Tok(Tok::Word(w) | Tok::Str(w, _), _) => lower(w),
+            _ => return None,
+        };
+        Some(match v.as_str() {
+            "stop" => Action::Stop,
+            "silentlycontinue" | "ignore" | "0" => Action::Silent,
+            _ => Action::Continue,
+        })
+    }
+
+    /// Runs one command; true when it failed (wrote a non-terminating error).
+    fn invoke(&mut self, name: &str, args: &[&'a Node], pos: Pos, starved: bool) -> Run<bool> {
+        let l = lower(name);
+        let action = self.error_action(args);
+        // Script blocks are run by the command (per object); other arguments before it.
+        for a in args {
+            if !matches!(a, Node::Group(Group::Block, _, _)) {
+                self.scan(std::slice::from_ref(*a))?;
+            }
+        }
+        let failed = match self.resolve(name) {
+            Resolved::NotFound => {
+                self.not_recognized(name, pos)?;
+                true
+            }
+            Resolved::Function(Function::User(body)) => match self.block(body) {
+                Ok(()) | Err(Flow::Return) => false,
+                Err(f) => return Err(f),
+            },
+            Resolved::Function(Function::Script(inner)) => {
+                if self.lync {
+                    self.cmdlet(name, args, pos, action, starved)?
+                } else {
+                    self.ctl.log("cmdlet", &format!("{name} error"));
+                    let e = PsError::new(
+                        Some(inner),
+                        format!("The term '{inner}' {NOT_RECOGNIZED}"),
+                        "ObjectNotFound: (:String) [], CommandNotFoundException",
+                        pos,
+                    );
+                    self.error(e, None)?;
+                    true
+                }
+            }
+            Resolved::Lync => self.cmdlet(name, args, pos, action, starved)?,
+            Resolved::Native(file) => {
+                self.native(&file);
+                false
+            }
+            Resolved::Builtin => match l.as_str() {
+                "import-module" | "ipmo" | "." => self.import_module(name, args, pos, action)?,
+                "get-command" | "gcm" => !self.get_command(args, pos)?,
+                "write-host" | "write-output" | "echo" => {
+                    let t = self.arg_text(args);
+                    if !t.is_empty() && !starved {
+                        self.console.line(Stream::Out, &t);
+                    }
+                    false
+                }
+                "write-warning" => {
+                    let t = self.arg_text(args);
+                    self.console.line(Stream::Out, &format!("WARNING: {t}"));
+                    false
+                }
+                "write-error" => {
+                    let t = self.arg_text(args);
+                    let e = PsError::new(
+                        Some(&self.script.clone()),
+                        t,
+                        "NotSpecified: (:) [Write-Error], WriteErrorException",
+                        pos,
+                    );
+                    self.error(e, action)?;
+                    true
+                }
+                "read-host" => self.read_host(args, pos, action)?,
+                "start-transcript" => self.start_transcript(args, pos, action)?,
+                "stop-transcript" => {
+                    if self.console.stop_transcript() {
+                        false
+                    } else {
+                        let e = PsError::new(
+                            Some("Stop-Transcript"),
+                            "An error occurred stopping transcription: The host is not currently transcribing.",
+                            "InvalidOperation: (:) [Stop-Transcript], PSInvalidOperationException",
+                            pos,
+                        );
+                        self.error(e, action)?;
+                        true
+                    }
+                }
+                // Anything else (New-Object, Where-Object, Format-Table, Out-String, ...)
+                // succeeds and prints nothing.
+                _ => false,
+            },
+        };
+        for a in args {
+            if let Node::Group(Group::Block, inner, _) = a
+                && !starved
+            {
+                // Its output goes down the pipeline, not to the console.
+                self.quiet += 1;
+                let r = self.block(inner);
+                self.quiet -= 1;
+                r?;
+            }
+        }
+        Ok(failed)
+    }
+
+    /// A Lync cmdlet (or a script function, once its module is loaded).
+    fn cmdlet(
+        &mut self,
+        name: &str,
+        args: &[&Node],
+        pos: Pos,
+        action: Option<Action>,
+        starved: bool,
+    ) -> Run<bool> {
+        if self.ctl.fails(name) {
+            self.ctl.log("cmdlet", &format!("{name} error"));
+            let e = PsError::new(
+                Some(name),
+                "Simulated failure (LYNCSHELL_FAIL)",
+                "NotSpecified: (:) [], InvalidOperationException",
+                pos,
+            );
+            self.error(e, action)?;
+            return Ok(true);
+        }
+        if starved {
+            self.ctl.log("cmdlet", &format!("{name} ok"));
+            return Ok(false);
+        }
+        let l = lower(name);
+        // Facts file: `Move-CsUser` asks unless `-Confirm:$false`; the blog script
+        // `Get-CsApplicationContact ... -Delete` asks for each object;
+        // `Set-CsConfigurationStoreLocation` asking is UNCONFIRMED (modelled as asking).
+        let prompts = !confirm_off(args)
+            && !has_param(args, "WhatIf")
+            && (l == "move-csuser"
+                || l == "set-csconfigurationstorelocation"
+                || (l == "get-csapplicationcontact" && has_param(args, "Delete")));
+        let verb = l.split('-').next().unwrap_or_default();
+        let (operation, done) = match verb {
+            "get" if prompts => ("Remove", "deleted"),
+            "get" => ("Get", "found"),
+            "move" => ("Move", "moved"),
+            "set" => ("Set", "set for"),
+            "install" => ("Install", "installed for"),
+            "import" => ("Import", "imported for"),
+            "export" => ("Export", "exported for"),
+            "enable" => ("Enable", "enabled for"),
+            "update" => ("Update", "updated for"),
+            "remove" => ("Remove", "removed"),
+            "new" => ("New", "created for"),
+            _ => ("Process", "done for"),
+        };
+        if has_param(args, "WhatIf") {
+            for p in PEOPLE {
+                let t = format!("What if: Performing operation \"{operation}\" on Target \"{p}\".");
+                self.console.line(Stream::Out, &t);
+            }
+            self.ctl.log("cmdlet", &format!("{name} ok"));
+            return Ok(false);
+        }
+        let mut chosen = [true; 2];
+        if prompts {
+            if !self.interactive {
+                self.ctl.log("cmdlet", &format!("{name} prompt-refused"));
+                let e = PsError::new(
+                    Some(name),
+                    NON_INTERACTIVE,
+                    "NotSpecified: (:) [], HostException",
+                    pos,
+                );
+                // The prompt fails inside the cmdlet: `-ErrorAction` does not apply to it.
+                self.error(e, None)?;
+                return Ok(true);
+            }
+            let mut all: Option<bool> = None;
+            for (i, p) in PEOPLE.iter().enumerate() {
+                if let Some(a) = all {
+                    chosen[i] = a;
+                    continue;
+                }
+                let Some(answer) = self.confirm(operation, p) else {
+                    self.ctl.log("cmdlet", &format!("{name} prompt-refused"));
+                    let e = PsError::new(
+                        Some(name),
+                        NON_INTERACTIVE,
+                        "NotSpecified: (:) [], HostException",
+                        pos,
+                    );
+                    self.error(e, None)?;
+                    return Ok(true);
+                };
+                let yes = matches!(answer, 'Y' | 'A');
+                self.ctl.log(
+                    "cmdlet",
+                    &format!("{name} answered:{}", if yes { 'Y' } else { 'N' }),
+                );
+                chosen[i] = yes;
+                if matches!(answer, 'A' | 'L') {
+                    all = Some(yes);
+                }
+            }
+        }
+        for (i, p) in PEOPLE.iter().enumerate() {
+            if chosen[i] {
+                self.console.line(Stream::Out, &format!("{name}: {done} {p}"));
+            }
+        }
+        self.ctl.log("cmdlet", &format!("{name} ok"));
+        Ok(false)
+    }
+
+    /// PowerShell's confirm prompt; the answer letter, or None when nobody can answer.
+    fn confirm(&mut self, operation: &str, target: &str) -> Option<char> {
+        for _ in 0..20 {
+            self.console.prompt(&format!(
+                "\r\nConfirm\r\nAre you sure you want to perform this action?\r\n\
+                 Performing operation \"{operation}\" on Target \"{target}\".\r\n\
+                 [Y] Yes  [A] Yes to All  [N] No  [L] No to All  [S] Suspend  [?] Help (default is \"Y\"): "
+            ));
+            let line = read_line()?;
+            self.console.answered(&line);
+            match line.trim().to_ascii_uppercase().as_str() {
+                "" | "Y" => return Some('Y'),
+                "A" => return Some('A'),
+                "N" => return Some('N'),
+                "L" => return Some('L'),
+                _ => {
+                    let help = "Y - Continue with only the next step of the operation.\r\n\
+                        A - Continue with all the steps of the operation.\r\n\
+                        N - Skip this operation and proceed with the next operation.\r\n\
+                        L - Skip this operation and all subsequent operations.\r\n\
+                        S - Pause the current pipeline and return to the command prompt. (Not available in the stand-in.)";
+                    self.console.line(Stream::Out, help);
+                }
+            }
+        }
+        None
+    }
+
+    fn read_host(&mut self, args: &[&Node], pos: Pos, action: Option<Action>) -> Run<bool> {
+        if !self.interactive {
+            self.ctl.log("cmdlet", "Read-Host prompt-refused");
+            let e = PsError::new(
+                Some("Read-Host"),
+                NON_INTERACTIVE,
+                "NotSpecified: (:) [Read-Host], HostException",
+                pos,
+            );
+            self.error(e, action)?;
+            return Ok(true);
+        }
+        let t = self.arg_text(args);
+        self.console.prompt(&format!("{t}: "));
+        match read_line() {
+            Some(line) => {
+                self.console.answered(&line);
+                self.ctl.log("cmdlet", "Read-Host answered:Y");
+                Ok(false)
+            }
+            None => {
+                self.ctl.log("cmdlet", "Read-Host prompt-refused");
+                let e = PsError::new(
+                    Some("Read-Host"),
+                    NON_INTERACTIVE,
+                    "NotSpecified: (:) [Read-Host], HostException",
+                    pos,
+                );
+                self.error(e, action)?;
+                Ok(true)
+            }
+        }
+    }
+
+    fn native(&mut self, file: &str) {
+        // A native program's exit code is no PowerShell error: only `$LASTEXITCODE` tells
+        // (about_Automatic_Variables), so `$ErrorActionPreference` does not apply to it.
+        let code = if self.ctl.fails(file) {
+            let t = format!(
+                "{file}: Fehler: Import für {} fehlgeschlagen (0x80004005)",
+                PEOPLE[0]
+            );
+            self.console.native_line(Stream::Err, &t);
+            1
+        } else {
+            for p in PEOPLE {
+                self.console
+                    .native_line(Stream::Out, &format!("{file}: Import für {p} abgeschlossen"));
+            }
+            0
+        };
+        self.last_exit = Some(code);
+        self.ctl.log("native", &format!("{file} exit {code}"));
+    }
+
+    fn import_module(&mut self, name: &str, args: &[&Node], pos: Pos, action: Option<Action>) -> Run<bool> {
+        let mut ws = Vec::new();
+        for a in args {
+            if !matches!(a, Node::Tok(Tok::Param(..), _)) {
+                words(std::slice::from_ref(*a), &mut ws);
+            }
+        }
+        let mut failed = false;
+        for w in ws {
+            let lw = lower(&w);
+            if let Some((script, functions, inner)) = SCRIPTS.iter().find(|s| lw.ends_with(s.0)) {
+                for f in *functions {
+                    self.functions.insert(lower(f), Function::Script(inner));
+                }
+                let _ = script;
+                self.ctl.log("module", &format!("script {}", file_name(&w)));
+            } else if lw == "lync"
+                || lw.ends_with("\\lync.psd1")
+                || lw.ends_with("/lync.psd1")
+                || lw == "lync.psd1"
+            {
+                if self.ctl.no_lync {
+                    self.ctl.log("module", "Lync failed");
+                    let e = PsError::new(
+                        Some(if name == "." { "Import-Module" } else { name }),
+                        "The specified module 'Lync' was not loaded because no valid module file was found in any module directory.",
+                        "ResourceUnavailable: (Lync:String) [Import-Module], FileNotFoundException",
+                        pos,
+                    );
+                    self.error(e, action)?;
+                    failed = true;
+                } else {
+                    self.lync = true;
+                    self.ctl.log("module", "Lync loaded");
+                }
+            }
+        }
+        Ok(failed)
+    }
+
+    /// `Get-Command NAME`: is NAME available now? Without `-ErrorAction SilentlyContinue` a
+    /// missing NAME is an error.
+    fn get_command(&mut self, args: &[&Node], pos: Pos) -> Run<bool> {
+        let action = self.error_action(args);
+        let name = match param_value(args, &["Name"]).or_else(|| {
+            args.iter().copied().find(|n| {
+                matches!(n, Node::Tok(Tok::Word(_) | Tok::Str(..), _)) && !self.is_param_value(args, n)
+            })
+        }) {
+            Some(Node::Tok(Tok::Word(w) | Tok::Str(w, _), _)) => w.clone(),
+            _ => return Ok(true),
+        };
+        if matches!(self.resolve(&name), Resolved::NotFound) {
+            let e = PsError::new(
+                Some("Get-Command"),
+                format!("The term '{name}' {NOT_RECOGNIZED}"),
+                "ObjectNotFound: (:String) [Get-Command], CommandNotFoundException",
+                pos,
+            );
+            self.error(e, action)?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn is_param_value(&self, args: &[&Node], n: &Node) -> bool {
+        args.windows(2)
+            .any(|w| std::ptr::eq(w[1], n) && matches!(w[0], Node::Tok(Tok::Param(..), _)))
+    }
+
+    fn start_transcript(&mut self, args: &[&Node], pos: Pos, action: Option<Action>) -> Run<bool> {
+        let path = match param_value(args, &["Path", "LiteralPath"]).or_else(|| {
+            args.iter()
+                .copied()
+                .find(|n| matches!(n, Node::Tok(Tok::Str(..), _)) && !self.is_param_value(args, n))
+        }) {
+            Some(Node::Tok(Tok::Str(s, _) | Tok::Word(s), _)) => s.clone(),
+            _ => String::new(),
+        };
+        let result = if path.is_empty() {
+            Err(std::io::Error::other("the stand-in needs a literal -Path"))
+        } else {
+            self.console
+                .start_transcript(path.clone().into(), has_param(args, "Append"))
+        };
+        match result {
+            Ok(()) => Ok(false),
+            Err(err) => {
+                let e = PsError::new(
+                    Some("Start-Transcript"),
+                    format!("Transcription cannot be started due to the error: {err} ({path})"),
+                    "InvalidOperation: (:) [Start-Transcript], PSInvalidOperationException",
+                    pos,
+                );
+                self.error(e, action)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// The text of a command's arguments, parameters and their values left out.
+    fn arg_text(&self, args: &[&Node]) -> String {
+        let mut parts = Vec::new();
+        let mut skip_next = false;
+        for a in args {
+            if skip_next {
+                skip_next = false;
+                continue;
+            }
+            match a {
+                Node::Tok(Tok::Param(p, colon), _) => {
+                    let switch = ["nonewline", "verbose", "debug"].contains(&lower(p).as_str());
+                    skip_next = *colon || !switch;
+                }
+                Node::Tok(Tok::Word(w), _) => parts.push(w.clone()),
+                n => parts.push(self.text(std::slice::from_ref(*n))),
+            }
+        }
+        parts.join(" ").trim().to_owned()
+    }
+
+    /// A rough value: string literals concatenated, `-f` applied, `$_` the caught error.
+    fn text(&self, nodes: &[Node]) -> String {
+        let fmt = nodes
+            .iter()
+            .position(|n| matches!(n, Node::Tok(Tok::Param(p, false), _) if p.eq_ignore_ascii_case("f")));
+        let Some(k) = fmt else { return self.concat(nodes) };
+        let mut out = self.concat(&nodes[..k]);
+        for (i, arg) in nodes[k + 1..]
+            .split(|n| n.is_tok(|t| matches!(t, Tok::Comma)))
+            .enumerate()
+        {
+            let v = self.concat(arg);
+            out = out.replace(&format!("{{{i}}}"), &v);
+        }
+        out
+    }
+
+    fn concat(&self, nodes: &[Node]) -> String {
+        let mut out = String::new();
+        for n in nodes {
+            match n {
+                Node::Tok(Tok::Str(s, _), _) => out.push_str(s),
+                Node::Tok(Tok::Var(v), _) => {
+                    let v = lower(v);
+                    if v == "_" {
+                        if let Some(e) = self.caught.last() {
+                            out.push_str(&e.display(&self.script));
+                        }
+                    } else if v == "lastexitcode" {
+                        if let Some(c) = self.last_exit {
+                            out.push_str(&c.to_string());
+                        }
+                    } else if let Some(val) = self.vars.get(&v) {
+                        out.push_str(val);
+                    }
+                }
+                Node::Group(Group::Paren | Group::Sub | Group::Array, inner, _) => {
+                    out.push_str(&self.text(inner))
+                }
+                _ => {}
+            }
+            if out.len() > 100_000 {
+                break;
+            }
+        }
+        out
+    }
+
+    fn int(&self, nodes: &[Node]) -> Option<i32> {
+        match nodes.iter().find(|n| !n.is_tok(|t| matches!(t, Tok::Newline)))? {
+            Node::Tok(Tok::Word(w), _) => w.parse().ok(),
+            Node::Tok(Tok::Var(v), _) if v.eq_ignore_ascii_case("LASTEXITCODE") => self.last_exit,
+            Node::Group(Group::Paren, inner, _) => self.int(inner),
+            _ => None,
+        }
+    }
+}
+
+/// One line from standard input, at most 1 KiB; None at end of input.
+fn read_line() -> Option<String> {
+    let stdin = std::io::stdin();
+    let mut lock = stdin.lock();
+    let mut buf = Vec::new();
+    match (&mut lock).take(1024).read_until(b'\n', &mut buf) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(
+            String::from_utf8_lossy(&buf)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+        ),
+    }
+}
