@@ -18,7 +18,16 @@ pub fn lync_shell() -> PathBuf {
         let exe = std::env::current_exe().expect("current exe");
         let profile = exe.parent().and_then(Path::parent).expect("target/<profile>");
         let path = profile.join("examples").join("lync-shell");
-        if !path.exists() {
+        // `cargo test --test integration` builds no examples: build it when it is missing or
+        // older than its sources (the stand-in changes with the tests).
+        let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standin");
+        let newest = std::fs::read_dir(&sources)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+            .max();
+        if built.is_none() || newest > built {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut build = Command::new(cargo);
             build
