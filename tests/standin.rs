@@ -165,18 +165,33 @@ fn ps_args(script: &Path, non_interactive: bool) -> Vec<String> {
 
 /// Runs `script` as lyncdr runs a non-interactive step (stdin null, output piped).
 fn ps(script: &str, non_interactive: bool, env: &[(&str, &str)]) -> Ran {
+    ps_with_input(script, non_interactive, env, None)
+}
+
+/// The same with `input` on a piped (not terminal) standard input.
+fn ps_with_input(script: &str, non_interactive: bool, env: &[(&str, &str)], input: Option<&str>) -> Ran {
+    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("step.ps1");
     std::fs::write(&file, script).expect("write script");
     let log = dir.path().join("shell.log");
-    let out = command(&lync_shell(), dir.path())
+    let mut child = command(&lync_shell(), dir.path())
         .args(ps_args(&file, non_interactive))
         .env("LYNCSHELL_LOG", &log)
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run lync-shell");
-    ran(out, &log)
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    ran(child.wait_with_output().expect("wait lync-shell"), &log)
 }
 
 fn ran(out: Output, log: &Path) -> Ran {
@@ -193,11 +208,21 @@ const PROMPT_END: &str = "(default is \"Y\"): ";
 /// Runs `script` at a terminal (a pty, no -NonInteractive), answering the confirm prompts with
 /// `answers` in turn (the last one repeated); returns the exit code and the log.
 fn ps_at_terminal(dir: &Path, script: &str, env: &[(&str, &str)], answers: &[&str]) -> (i32, Vec<Event>) {
+    at_terminal(dir, script, env, answers, false)
+}
+
+fn at_terminal(
+    dir: &Path,
+    script: &str,
+    env: &[(&str, &str)],
+    answers: &[&str],
+    non_interactive: bool,
+) -> (i32, Vec<Event>) {
     let file = dir.join("step.ps1");
     std::fs::write(&file, script).expect("write script");
     let log = dir.join("shell.log");
     let mut cmd = command(&lync_shell(), dir);
-    cmd.args(ps_args(&file, false))
+    cmd.args(ps_args(&file, non_interactive))
         .env("LYNCSHELL_LOG", &log)
         .envs(env.iter().copied());
     let mut p = Session::spawn(cmd).expect("spawn in a pty");
@@ -380,7 +405,8 @@ fn prompts_fail_without_an_operator() {
         refused.stderr
     );
 
-    let no_terminal = ps(&wrapped(MOVE_USERS, None), false, &[]);
+    // Answers on a pipe are no operator: only a terminal counts.
+    let no_terminal = ps_with_input(&wrapped(MOVE_USERS, None), false, &[], Some("A\nA\n"));
     assert!(no_terminal.logged("start", "powershell interactive=no"));
     assert!(no_terminal.logged("cmdlet", "Move-CsUser prompt-refused"));
     assert_eq!(no_terminal.code, 1);
@@ -416,6 +442,12 @@ fn prompts_at_a_terminal_are_answered() {
         ["cmdlet Move-CsUser answered:Y", "cmdlet Move-CsUser ok"],
         "A answers for both users"
     );
+
+    // -NonInteractive refuses even at a terminal.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, log) = at_terminal(dir.path(), &wrapped(MOVE_USERS, None), &[], &["A"], true);
+    assert_eq!(code, 1);
+    assert!(summary(&log).contains(&"cmdlet Move-CsUser prompt-refused".to_owned()));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let t = dir.path().join("step.transcript");
