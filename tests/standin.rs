@@ -768,3 +768,97 @@ fn every_runbook_script_runs_in_the_stand_in() {
     }
     eprintln!("steps that need a terminal (they prompt): {needed_terminal:?}");
 }
+
+/// Fragments of the scripts the stand-in reads, with the pieces that break naive readers
+/// (unterminated strings and blocks, typographic quotes, here-strings, BOM-less non-ASCII).
+const FRAGMENTS: [&str; 48] = [
+    "Get-CsUser",
+    "Move-CsUser",
+    "Import-Module Lync",
+    "try {",
+    "} catch {",
+    "} finally {",
+    "if (",
+    "else {",
+    "foreach ($x in $y) {",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    "$(",
+    "@(",
+    "@{",
+    "'",
+    "\"",
+    "`",
+    "#",
+    "<#",
+    "#>",
+    "|",
+    ";",
+    "\n",
+    "-Confirm:$false",
+    "$_",
+    "$LASTEXITCODE -ne 0",
+    "throw 'x'",
+    "exit 3",
+    "& 'C:\\x\\DBImpExp.exe'",
+    "[Console]::OutputEncoding = 'UTF8'",
+    "Read-Host",
+    "function f { f }",
+    "f",
+    "@'\n",
+    "\n'@",
+    "\u{2019}",
+    "\u{201c}",
+    "\u{2013}not",
+    "Jürgen",
+    "$ErrorActionPreference = 'Stop'",
+    "[Console]::Error.WriteLine($_)",
+    "$(x)",
+    "Write-Host",
+    "-ErrorAction SilentlyContinue",
+];
+
+fn never_panics(bytes: &[u8]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ps1, sql) = (dir.path().join("s.ps1"), dir.path().join("s.sql"));
+    std::fs::write(&ps1, bytes).expect("write");
+    std::fs::write(&sql, bytes).expect("write");
+    let ps_args = ps_args(&ps1, true);
+    let sql_args = ["-S", "x", "-E", "-b", "-i"]
+        .map(String::from)
+        .into_iter()
+        .chain([sql.display().to_string()]);
+    for args in [ps_args, sql_args.collect()] {
+        let out = command(&lync_shell(), dir.path())
+            .args(&args)
+            .env("LYNCSHELL_FAIL", "*/*/Move-CsUser")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run lync-shell");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code().is_some() && !stderr.contains("panicked"),
+            "{args:?} on {:?}: {:?} {stderr}",
+            String::from_utf8_lossy(bytes),
+            out.status
+        );
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    #[test]
+    fn the_stand_in_never_panics(
+        picks in proptest::collection::vec(0..FRAGMENTS.len(), 0..40),
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..16),
+    ) {
+        let mut bytes: Vec<u8> = picks.iter().flat_map(|&i| format!("{} ", FRAGMENTS[i]).into_bytes()).collect();
+        bytes.extend(noise);
+        never_panics(&bytes);
+    }
+}
