@@ -675,6 +675,42 @@ fn kill_parent_and_stop_parent_act_on_the_parent() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("survived"));
 }
 
+#[test]
+fn block_holds_a_command_until_it_is_interrupted() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("step.ps1");
+    std::fs::write(&file, "Import-Module Lync\nGet-CsPool\n").expect("write script");
+    let log = dir.path().join("shell.log");
+    let spawn = |phase: &str| {
+        command(&lync_shell(), dir.path())
+            .args(ps_args(&file, true))
+            .env("LYNCSHELL_LOG", &log)
+            .env("LYNCSHELL_BLOCK", "move-users/step")
+            .env("LYNCDR_STEP", "move-users")
+            .env("LYNCDR_PHASE", phase)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn lync-shell")
+    };
+    // The check phase is not blocked.
+    assert!(spawn("check").wait().expect("wait").success());
+    std::fs::remove_file(&log).expect("fresh log");
+    let mut child = spawn("step");
+    wait_for(&log, "blocked");
+    assert!(child.try_wait().expect("try_wait").is_none(), "still running");
+    let int = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(int.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.signal(), Some(2), "Ctrl-C ends it");
+    let s = summary(&read_log(&log));
+    assert!(!s.iter().any(|e| e.starts_with("cmdlet")), "nothing ran: {s:?}");
+}
+
 /// The names of the commands a script calls, by the tree-sitter PowerShell grammar (not by
 /// the stand-in's own reading), that follow the Lync `Verb-Cs...` naming.
 fn cs_commands(text: &str) -> Vec<String> {
