@@ -11,5 +11,6 @@ mod plan;
 mod powershell;
 mod run;
 mod source_mapping;
+mod standin;
 
 pub use builder::Test;

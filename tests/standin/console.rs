@@ -67,6 +67,7 @@ impl Console {
     /// A line PowerShell writes: redirected console output is encoded in
     /// `[Console]::OutputEncoding`, by default the OEM code page (facts file, "Running steps for
     /// real"). At a terminal the console shows the characters themselves: UTF-8 here.
+    /// Lines end in CRLF, Windows' `Environment.NewLine`, as every Windows program writes them.
     pub fn line(&mut self, stream: Stream, text: &str) {
         let utf8 = self.utf8 || self.tty(stream);
         self.write(stream, &format!("{text}\r\n"), utf8);

@@ -123,7 +123,8 @@ fn powershell(args: &[String], ctl: &Control) -> i32 {
         );
         return 2;
     };
-    // powershell.exe -File runs only files with the .ps1 extension.
+    // powershell.exe -File runs only files with the .ps1 extension (the console host's error
+    // below; its exact 2.0 wording is unconfirmed). lyncdr writes `.ps1` files.
     if !file.to_ascii_lowercase().ends_with(".ps1") {
         console.line(Stream::Err, &format!("Processing -File '{file}' failed because the file does not have a '.ps1' extension. Specify a valid Windows PowerShell script file name, and then try again."));
         return 1;
