@@ -1,34 +1,26 @@
-//! `lyncdr run`: the guided flow at a real (pseudo-)terminal, crash safety under SIGKILL,
-//! resume after changes, the lock, interrupted steps under --yes, damaged state files, report.
+//! `lyncdr run` against the stand-in Lync Management Shell (`tests/standin/`), which keeps the
+//! rules of Windows PowerShell 2.0 and sqlcmd: no module auto-loading, errors that leave the
+//! exit code at 0, prompts that fail under -NonInteractive or without a console, OEM output.
+//! The guided flow at a real (pseudo-)terminal, Ctrl-C at a prompt, between two commands and
+//! during one, crash safety under SIGKILL at fixed points, resume after changes, the lock,
+//! damaged state files, status, resolve --rechoose, and the report.
 
 use crate::builder::{Test, repo};
+use crate::standin::{Event, lync_shell, read_log};
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-const FAKE_RUNNER: &str = r#"#!/bin/sh
-# A stand-in for powershell.exe and sqlcmd: logs the step it runs, takes a moment, succeeds.
-log="$(dirname "$0")/runner.log"
-echo "start $LYNCDR_STEP $$" >> "$log"
-printf 'running %s as %s %s\n' "$LYNCDR_STEP" "$0" "$*"
-if [ -n "$FAKE_SLEEP" ]; then sleep "$FAKE_SLEEP"; fi
-if [ "$LYNCDR_STEP" = "$FAKE_DIE_AT" ] && [ ! -e "$(dirname "$0")/died" ]; then
-  touch "$(dirname "$0")/died"; kill -9 "$PPID"; sleep 1
-fi
-if [ "$LYNCDR_STEP" = "$FAKE_FAIL_AT" ]; then echo "simulated failure" >&2; exit 1; fi
-echo "end $LYNCDR_STEP $$" >> "$log"
-"#;
-
-/// A test folder with the example environment, the backups it names, and a fake runner.
+/// A test folder with the example environment and the backups it names.
 fn recovery() -> Test {
     let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
-    let t = Test::new()
-        .file("contoso.yaml", &env)
-        .file("bin/fake", FAKE_RUNNER);
-    make_executable(&t.path().join("bin/fake"));
+    let t = Test::new().file("contoso.yaml", &env);
     let b = t.path().join("backups");
-    std::fs::create_dir_all(&b).expect("mkdir");
+    std::fs::create_dir_all(b.join("FileStore/1-WebServices-1")).expect("mkdir");
+    std::fs::write(b.join("FileStore/1-WebServices-1/meeting.dat"), b"content").expect("file store");
     for zip in [
         "CsConfiguration.zip",
         "CsLisConfiguration.zip",
@@ -41,16 +33,12 @@ fn recovery() -> Test {
     t
 }
 
-fn make_executable(p: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-}
-
 fn lyncdr(dir: &Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
     c.current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("LYNCDR_OPERATOR", "Test Operator");
+        .env("LYNCDR_OPERATOR", "Test Operator")
+        .env("LYNCSHELL_LOG", dir.join("shell.log"));
     c
 }
 
@@ -77,6 +65,7 @@ fn expect_code(
 }
 
 fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
+    let shell = lync_shell().display().to_string();
     let mut v: Vec<String> = [
         "run",
         runbook,
@@ -85,9 +74,9 @@ fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
         "--state",
         "state.json",
         "--powershell",
-        "bin/fake",
+        &shell,
         "--sqlcmd",
-        "bin/fake",
+        &shell,
         "--backups",
         "backups",
     ]
@@ -98,9 +87,24 @@ fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
     v
 }
 
+/// `--set features.response_group=false`: leaves out the one step that asks questions in
+/// cms-move, backend-restore and cms-restore (the RGS contact deletion), for runs without a
+/// terminal.
+const NO_RGS: [&str; 2] = ["--set", "features.response_group=false"];
+
 fn state(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("state.json")).expect("state file");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("state file does not parse: {e}\n{text}"))
+}
+
+fn step_record(dir: &Path, id: &str) -> serde_json::Value {
+    state(dir)["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no step {id}"))
 }
 
 fn statuses(dir: &Path) -> Vec<(String, String)> {
@@ -117,11 +121,24 @@ fn statuses(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-fn runner_log(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("bin/runner.log"))
+fn status_of(dir: &Path, id: &str) -> String {
+    statuses(dir)
+        .into_iter()
+        .find(|s| s.0 == id)
+        .map(|s| s.1)
         .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
+}
+
+fn shell_log(dir: &Path) -> Vec<Event> {
+    read_log(&dir.join("shell.log"))
+}
+
+/// Steps whose commands the stand-in started (phase `step`), in order.
+fn started(dir: &Path) -> Vec<String> {
+    shell_log(dir)
+        .into_iter()
+        .filter(|e| e.event == "start" && e.phase == "step")
+        .map(|e| e.step)
         .collect()
 }
 
@@ -130,23 +147,308 @@ fn evidence_xml(minutes_from_now: i64) -> String {
     lyncdr::run::evidence::event_xml(30024, "LS User Replicator", &t.to_string(), "fe01.contoso.com")
 }
 
+/// lyncdr in a pseudo-terminal (so steps that ask questions can take it).
+fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
+    let mut cmd = lyncdr(dir);
+    cmd.args(args).envs(envs.iter().copied());
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    p
+}
+
+fn exit_code(p: &OsSession) -> i32 {
+    match p.get_process().wait().expect("wait") {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("lyncdr did not exit normally: {other:?}"),
+    }
+}
+
+/// Wait (at most 30 s) until the stand-in logged `event` for `step`.
+fn wait_for(dir: &Path, step: &str, event: &str) {
+    let start = Instant::now();
+    while !shell_log(dir).iter().any(|e| e.step == step && e.event == event) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the stand-in never logged `{event}` for {step}: {:?}",
+            shell_log(dir)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Read everything the pty still has until lyncdr exits; the bytes as text.
+fn rest_of_output(p: &mut OsSession) -> String {
+    let found = p.expect(Eof).expect("exit");
+    let mut all = found.before().to_vec();
+    for m in found.matches() {
+        all.extend_from_slice(m);
+    }
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["plan", runbook, "--env", "contoso.yaml", "--format", "json"];
+    args.extend(extra);
+    let out = lyncdr(dir).args(&args).output().expect("plan");
+    serde_json::from_slice(&out.stdout).expect("plan json")
+}
+
+/// The `Verb-Cs...` command words of a script (outside strings and comments is close enough for
+/// the runbooks' scripts; the stand-in's own tests hold the exact rule).
+fn lync_cmdlets(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.split('#').next().unwrap_or("");
+        for word in code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+            if let Some((verb, noun)) = word.split_once("-Cs")
+                && !verb.is_empty()
+                && !noun.is_empty()
+                && verb.chars().all(|c| c.is_ascii_alphabetic())
+                && !out.iter().any(|w| w == word)
+            {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Every runbook, run to its end at a terminal with `--yes`: each step's commands and each
+/// check reach their cmdlets (the wrapper loaded the Lync module: the stand-in calls a `*-Cs*`
+/// cmdlet "not recognized" otherwise), every check runs after its step, the prompts are answered
+/// at the terminal, and every step ends done or skipped.
+#[test]
+fn every_runbook_reaches_its_cmdlets() {
+    for runbook in crate::builder::RUNBOOKS {
+        let t = recovery();
+        let dir = t.path();
+        std::fs::write(dir.join("30024.xml"), evidence_xml(30)).expect("evidence");
+        let mut p = spawn_in_pty(
+            dir,
+            &run_args(runbook, &["--yes", "--evidence", "30024.xml"]),
+            &[],
+        );
+        // The RGS contact deletion and Move-CsUser ask; answer A (yes to all) each time.
+        loop {
+            match p.expect(expectrl::Any::boxed(vec![
+                Box::new("(default is \"Y\"):"),
+                Box::new(Eof),
+            ])) {
+                Ok(found) if found.matches().any(|m| m.ends_with(b"):")) => {
+                    p.send_line("A").expect("answer");
+                }
+                Ok(_) => break,
+                Err(e) => panic!("{runbook}: {e}"),
+            }
+        }
+        assert_eq!(exit_code(&p), 0, "{runbook}: {:?}", statuses(dir));
+        let st = statuses(dir);
+        assert!(
+            st.iter().all(|s| s.1 == "done" || s.1 == "skipped"),
+            "{runbook}: {st:?}"
+        );
+        let log = shell_log(dir);
+        assert!(
+            !log.iter()
+                .any(|e| e.detail.ends_with("not-recognized") || e.detail.ends_with(" error")),
+            "{runbook}: {log:#?}"
+        );
+        let plan = plan_json(dir, runbook, &[]);
+        for step in plan["steps"].as_array().expect("steps") {
+            let id = step["id"].as_str().unwrap_or("");
+            if step["skipped"] == true || step["manual"] == true {
+                continue;
+            }
+            let phases = [
+                ("step", step["commands"].clone()),
+                ("check", serde_json::json!([step["verify"]])),
+            ];
+            for (phase, commands) in phases {
+                for c in commands.as_array().into_iter().flatten() {
+                    if c["language"] != "powershell" || c["alternative"] == true {
+                        continue;
+                    }
+                    if phase == "check" && step["runs_on"] == "rebuilt-server" {
+                        continue; // shown for the operator to run there
+                    }
+                    for cmdlet in lync_cmdlets(c["text"].as_str().unwrap_or("")) {
+                        assert!(
+                            log.iter().any(|e| e.step == id
+                                && e.phase == phase
+                                && e.event == "cmdlet"
+                                && e.detail.starts_with(&format!("{cmdlet} "))),
+                            "{runbook}: {cmdlet} of step {id} ({phase}) was never reached: {log:#?}"
+                        );
+                    }
+                }
+                if step["language"] == "sql" {
+                    continue;
+                }
+            }
+            // The check runs after the step's commands, never before.
+            if step["verify"].is_object() && step["runs_on"] != "rebuilt-server" {
+                let first_check = log.iter().position(|e| e.step == id && e.phase == "check");
+                let last_step = log.iter().rposition(|e| e.step == id && e.phase == "step");
+                assert!(first_check.is_some(), "{runbook}: the check of {id} never ran");
+                assert!(last_step < first_check, "{runbook}: {id}: check before step");
+            }
+        }
+    }
+}
+
+/// A cmdlet that writes an error while PowerShell would still exit 0: the wrapper turns it into
+/// a failure, and the step is recorded failed, never done.
+#[test]
+fn a_step_whose_cmdlet_errors_is_failed_never_done() {
+    let t = recovery();
+    let dir = t.path();
+    let out = expect_code(
+        dir,
+        &run_args("cms-move", &["--yes"]),
+        &[("LYNCSHELL_FAIL", "enable-topology/step/Enable-CsTopology")],
+        Some(5),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("step `enable-topology` failed: exit code 1"),
+        "{stderr}"
+    );
+    assert_eq!(status_of(dir, "enable-topology"), "failed");
+    let output = step_record(dir, "enable-topology")["commands"][0]["output"].to_string();
+    assert!(output.contains("Simulated failure"), "{output}");
+    assert!(!started(dir).iter().any(|s| s == "move-conference-directories"));
+}
+
+/// A step that asks questions (Move-CsUser) under --yes without a terminal is not started, and
+/// never recorded done; at a terminal it takes the console and the answer reaches the cmdlet.
+#[test]
+fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
+    let t = recovery();
+    let dir = t.path();
+    let out = expect_code(dir, &run_args("cms-move", &["--yes"]), &[], Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("step `move-users` asks questions") && stderr.contains("no terminal"),
+        "{stderr}"
+    );
+    assert_eq!(status_of(dir, "move-users"), "pending");
+    assert!(!started(dir).iter().any(|s| s == "move-users"), "never started");
+
+    let mut p = spawn_in_pty(dir, &run_args("cms-move", &["--yes"]), &[]);
+    p.expect("Takes the console").expect("the step says so");
+    p.expect("Performing operation \"Move\"")
+        .expect("Move-CsUser asks");
+    p.send_line("Y").expect("yes");
+    p.expect("(default is \"Y\"):").expect("the second user");
+    p.send_line("N").expect("no");
+    wait_for(dir, "move-users", "exit");
+    let log = shell_log(dir);
+    let answers: Vec<&str> = log
+        .iter()
+        .filter(|e| e.step == "move-users" && e.event == "cmdlet")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(answers.contains(&"Move-CsUser answered:Y"), "{answers:?}");
+    assert!(answers.contains(&"Move-CsUser answered:N"), "{answers:?}");
+    assert!(
+        log.iter()
+            .any(|e| e.step == "move-users" && e.event == "start" && e.detail.contains("interactive=yes")),
+        "run without -NonInteractive: {log:?}"
+    );
+    let _ = p.get_process_mut().kill(expectrl::process::unix::Signal::SIGKILL);
+}
+
+/// Output in the console's OEM code page (native programs write it whatever PowerShell's
+/// setting) reaches the screen, the state and the run log decoded, and never stalls the run.
+#[test]
+fn oem_output_reaches_the_log_intact() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::write(dir.join("30024.xml"), evidence_xml(30)).expect("evidence");
+    // cms-move without a terminal stops at Move-CsUser (it asks); what ran before it printed.
+    let args = run_args("cms-move", &["--yes", "--evidence", "30024.xml"]);
+    let out = expect_code(dir, &args, &[], Some(6));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Jürgen Müller"), "{stdout}");
+    let log = std::fs::read_to_string(dir.join("state.log")).expect("run log");
+    assert!(log.contains("Jürgen Müller"), "{log}");
+    assert!(!log.contains('\u{fffd}'), "nothing lost in decoding: {log}");
+    // The DBImpExp import (a native program, always CP437) in backend-restore:
+    let t = recovery();
+    let dir = t.path();
+    std::fs::write(dir.join("30024.xml"), evidence_xml(30)).expect("evidence");
+    let mut args = run_args("backend-restore", &["--yes", "--evidence", "30024.xml"]);
+    args.extend(NO_RGS.map(String::from));
+    expect_code(dir, &args, &[], Some(0));
+    let output = step_record(dir, "import-user-data")["commands"][0]["output"].to_string();
+    assert!(output.contains("für Jürgen Müller"), "{output}");
+}
+
+/// Every check runs after its step; a failing check keeps the step from done, and a resume runs
+/// the check again (not the step) and then goes on.
+#[test]
+fn a_failing_check_keeps_the_step_from_done() {
+    let t = recovery();
+    let dir = t.path();
+    let out = expect_code(
+        dir,
+        &run_args("cms-move", &["--yes"]),
+        &[(
+            "LYNCSHELL_FAIL",
+            "move-conference-directories/check/Get-CsConferenceDirectory",
+        )],
+        Some(5),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the check of step `move-conference-directories` failed"),
+        "{stderr}"
+    );
+    let rec = step_record(dir, "move-conference-directories");
+    assert_eq!(rec["status"], "checking", "{rec}");
+    assert_eq!(rec["checks"][0]["verdict"], "failed", "{rec}");
+    let runs = |d: &Path| {
+        started(d)
+            .iter()
+            .filter(|s| *s == "move-conference-directories")
+            .count()
+    };
+    assert_eq!(runs(dir), 1);
+    // Fixed: the resume runs the check, not the step, and goes on.
+    expect_code(dir, &run_args("cms-move", &["--yes"]), &[], Some(6));
+    assert_eq!(runs(dir), 1, "the step itself never ran again");
+    let rec = step_record(dir, "move-conference-directories");
+    assert_eq!(rec["status"], "done");
+    assert_eq!(rec["checks"][1]["verdict"], "passed", "{rec}");
+    let out = lyncdr(dir)
+        .args(["report", "--state", "state.json"])
+        .output()
+        .expect("report");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("## Checks"), "{report}");
+    assert!(
+        report.contains("`move-conference-directories`: FAILED"),
+        "{report}"
+    );
+}
+
 /// The whole backend-restore at a terminal: option B picked over the environment's A, the
-/// DBImpExp import blocked without event 30024, then let through with an XML export.
+/// DBImpExp import blocked without event 30024, then let through with an XML export; the RGS
+/// contact deletion answered at the terminal.
 #[test]
 fn interactive_backend_restore_with_option_b() {
     let t = recovery();
     let dir = t.path().to_path_buf();
-    let mut cmd = lyncdr(&dir);
-    cmd.args(run_args(
-        "backend-restore",
-        &["--set", "options.user_data_restore=A"],
-    ));
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    let mut p = spawn_in_pty(
+        &dir,
+        &run_args("backend-restore", &["--set", "options.user_data_restore=A"]),
+        &[],
+    );
     fn enter(p: &mut impl Expect) {
         p.send("\r").expect("send");
     }
-    // A, B, C: manual steps, confirmed.
+    // A, B, C: manual steps on the rebuilt server, confirmed; their checks run there, not here:
+    // the operator says what they showed.
     for title in [
         "Rebuild the server",
         "Log on to the rebuilt server",
@@ -155,32 +457,33 @@ fn interactive_backend_restore_with_option_b() {
         p.expect(title).expect(title);
         p.expect("This step is done by hand.").expect("manual prompt");
         enter(&mut p);
+        p.expect("run the read-only check shown above on the server being rebuilt")
+            .expect("a check on the rebuilt server");
+        p.expect("What did it say?").expect("asked");
+        enter(&mut p);
     }
-    // D: run it with the (fake) PowerShell.
+    // D: run it with the stand-in PowerShell; its check runs by itself.
     p.expect("Create the pool's Back End databases").expect("D");
     p.expect("What now?").expect("action prompt");
     enter(&mut p);
-    p.expect("running install-configured-databases")
-        .expect("runner output streamed");
+    p.expect("Install-CsDatabase").expect("runner output streamed");
+    p.expect("check passed").expect("D's check");
     // E: the environment says A; choose B.
     p.expect("Which option?").expect("choice prompt");
     p.send("\x1b[B").expect("down");
     enter(&mut p);
-    // E.B: confirm a Front End runs, run the User Replicator sync.
     p.expect("Confirm: At least one Front End server")
         .expect("confirm prompt");
     p.send("y").expect("y");
     p.expect("What now?").expect("sync action");
     enter(&mut p);
-    p.expect("running trigger-user-sync").expect("sync ran");
-    // The import is blocked: no evidence of event 30024.
+    p.expect("Update-CsUserDatabase").expect("sync ran");
     p.expect("BLOCKED: event 30024")
         .expect("blocked without evidence");
     p.expect("This step is blocked.").expect("blocked menu");
     enter(&mut p); // Check again: still blocked.
     p.expect("BLOCKED: event 30024").expect("still blocked");
     p.expect("This step is blocked.").expect("blocked menu again");
-    // A mistyped path is refused and changes nothing.
     p.send("\x1b[B").expect("down");
     enter(&mut p);
     p.expect("Path of the export").expect("path prompt");
@@ -189,7 +492,6 @@ fn interactive_backend_restore_with_option_b() {
         .expect("bad path refused");
     p.expect("This step is blocked.")
         .expect("blocked menu after a bad path");
-    // The operator exports the log; lyncdr reads it.
     std::fs::write(dir.join("30024.xml"), evidence_xml(1)).expect("evidence");
     p.send("\x1b[B").expect("down");
     enter(&mut p);
@@ -199,219 +501,288 @@ fn interactive_backend_restore_with_option_b() {
         .expect("evidence accepted");
     p.expect("What now?").expect("import action");
     enter(&mut p);
-    p.expect("running import-user-data").expect("import ran");
-    // F: the RGS restore (manual, run, manual, run, run).
-    for _ in 0..2 {
-        p.expect("This step is done by hand.").expect("rgs manual");
-        enter(&mut p);
-        p.expect("What now?").expect("rgs run");
-        enter(&mut p);
-    }
+    p.expect("DBImpExp").expect("import ran");
+    // F: the RGS restore: manual, list, manual review, delete (asks at the terminal), import.
+    p.expect("This step is done by hand.").expect("rgs scripts");
+    enter(&mut p);
+    p.expect("What now?").expect("rgs list");
+    enter(&mut p);
+    p.expect("This step is done by hand.").expect("rgs review");
+    enter(&mut p);
+    p.expect("What now?").expect("rgs delete");
+    enter(&mut p);
+    p.expect("(default is \"Y\"):").expect("the deletion asks");
+    p.send_line("A").expect("yes to all");
     p.expect("What now?").expect("rgs import");
     enter(&mut p);
     p.expect("Recovery complete").expect("end");
     p.expect(Eof).expect("exit");
 
     let st = statuses(&dir);
-    let get = |id: &str| {
-        st.iter()
-            .find(|s| s.0 == id)
-            .map(|s| s.1.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(get("restore-rtc-sql"), "skipped", "{st:?}");
-    assert_eq!(get("import-user-data"), "done");
-    assert_eq!(
-        get("enable-db-chaining"),
-        "skipped",
-        "option A's fix does not apply to B"
-    );
+    assert_eq!(status_of(&dir, "restore-rtc-sql"), "skipped", "{st:?}");
+    assert_eq!(status_of(&dir, "import-user-data"), "done");
     assert!(st.iter().all(|s| s.1 == "done" || s.1 == "skipped"), "{st:?}");
     let s = state(&dir);
     assert_eq!(s["choices"]["options.user_data_restore"], "B");
-    let import = s["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|x| x["id"] == "import-user-data")
-        .expect("step");
-    let evidence = import["evidence"].to_string();
+    let import = step_record(&dir, "import-user-data");
     assert!(
-        evidence.contains("event 30024 from LS User Replicator"),
-        "{evidence}"
+        import["evidence"]
+            .to_string()
+            .contains("event 30024 from LS User Replicator"),
+        "{import}"
     );
     assert!(s["decisions"].to_string().contains("Test Operator"));
-    let ran: Vec<String> = runner_log(&dir)
-        .into_iter()
-        .filter(|l| l.starts_with("start"))
-        .collect();
-    assert!(ran.iter().any(|l| l.contains("import-user-data")));
-    assert!(!ran.iter().any(|l| l.contains("restore-rtc-sql")));
+    assert!(started(&dir).iter().any(|l| l == "import-user-data"));
+    assert!(!started(&dir).iter().any(|l| l == "restore-rtc-sql"));
+    let log = shell_log(&dir);
+    assert!(log.iter().any(|e| e.step == "rgs.delete-rgs-contacts" && e.detail == "Get-CsApplicationContact answered:Y"), "{log:?}");
 }
 
 #[test]
 fn import_is_blocked_without_30024_and_passes_with_evidence() {
     let t = recovery();
     let dir = t.path();
-    // --yes: the block stops the run with exit code 4, before the import runs.
-    let out = expect_code(dir, &run_args("backend-restore", &["--yes"]), &[], Some(4));
+    let with = |extra: &[&str]| {
+        let mut a = run_args("backend-restore", &["--yes"]);
+        a.extend(NO_RGS.map(String::from));
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    let out = expect_code(dir, &with(&[]), &[], Some(4));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("import-user-data") && stderr.contains("Update-CsUserDatabase"),
         "{stderr}"
     );
-    assert!(!runner_log(dir).iter().any(|l| l.contains("import-user-data")));
-    // An event from before the sync does not count.
+    assert!(!started(dir).iter().any(|l| l == "import-user-data"));
     std::fs::write(dir.join("old.xml"), evidence_xml(-600)).expect("old evidence");
-    let out = expect_code(
-        dir,
-        &run_args("backend-restore", &["--yes", "--evidence", "old.xml"]),
-        &[],
-        Some(4),
-    );
+    let out = expect_code(dir, &with(&["--evidence", "old.xml"]), &[], Some(4));
     assert!(String::from_utf8_lossy(&out.stdout).contains("only from before"));
-    // A fresh one, wrapped in <Events> as `wevtutil qe /e:Events` writes it, lets it through.
     std::fs::write(
         dir.join("new.xml"),
         format!("<Events>{}</Events>", evidence_xml(1)),
     )
     .expect("evidence");
-    expect_code(
-        dir,
-        &run_args("backend-restore", &["--yes", "--evidence", "new.xml"]),
-        &[],
-        Some(0),
-    );
-    assert!(
-        runner_log(dir)
-            .iter()
-            .any(|l| l.starts_with("end import-user-data"))
-    );
+    expect_code(dir, &with(&["--evidence", "new.xml"]), &[], Some(0));
+    assert!(started(dir).iter().any(|l| l == "import-user-data"));
 }
 
-/// SIGKILL at many random moments; resume each time. Every step ends done, the state file always
-/// parses, and no step recorded done before a kill ever runs again.
-#[test]
-fn crash_safety_under_sigkill() {
-    let t = recovery();
-    let dir = t.path().to_path_buf();
-    let args = run_args(
-        "backend-restore",
-        &["--yes", "--set", "options.user_data_restore=A"],
-    );
-    let mut seed: u64 = 0x5eed_1a2b;
-    let mut rand = move |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
-    let mut done_before: Vec<String> = Vec::new();
-    let mut log_len_at_kill = 0;
-    let mut kills = 0;
-    for round in 0..80u64 {
-        let mut child = lyncdr(&dir)
-            .args(&args)
-            .env("FAKE_SLEEP", "0.1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let wait = Duration::from_millis(rand(150) + 15 * round);
-        std::thread::sleep(wait);
-        let finished = child.try_wait().expect("try_wait");
-        // Kill in the first 40 rounds; after that let the run end, however slow the machine.
-        if finished.is_none() && round < 40 {
-            child.kill().expect("SIGKILL");
-            kills += 1;
+/// The points of a run where a SIGKILL is interesting: before and after each command and each
+/// check the stand-in runs, for the steps of `runbook` that run commands.
+fn kill_points(dir: &Path, runbook: &str, extra: &[&str]) -> Vec<String> {
+    let plan = plan_json(dir, runbook, extra);
+    let mut out = Vec::new();
+    for step in plan["steps"].as_array().expect("steps") {
+        if step["skipped"] == true || step["manual"] == true {
+            continue;
         }
-        let status = child.wait().expect("wait");
-        std::thread::sleep(Duration::from_millis(120)); // an orphaned runner finishes its line
-        // Nothing recorded done before an earlier kill has run again since.
-        let log = runner_log(&dir);
-        for line in &log[log_len_at_kill.min(log.len())..] {
-            if let Some(step) = line
-                .strip_prefix("start ")
-                .and_then(|r| r.split_whitespace().next())
-            {
+        let id = step["id"].as_str().unwrap_or("");
+        let runs = step["commands"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["alternative"] != true && c["language"] != "cmd")
+        });
+        if runs {
+            out.push(format!("{id}/step/before"));
+            out.push(format!("{id}/step/after"));
+        }
+        if step["verify"].is_object() && step["runs_on"] != "rebuilt-server" {
+            out.push(format!("{id}/check/before"));
+            out.push(format!("{id}/check/after"));
+        }
+    }
+    out
+}
+
+/// SIGKILL at every fixed point (before and after each command and check), resuming each time:
+/// the state always parses, no step recorded done before a kill runs again, an interrupted step
+/// is decided as an operator could (done, so its check runs next; or run again), and the run ends
+/// with every step done. No sleeps: the stand-in kills lyncdr at the point itself.
+#[test]
+fn crash_safety_under_sigkill_at_fixed_points() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::write(dir.join("30024.xml"), evidence_xml(60)).expect("evidence");
+    let extra = [
+        "--set",
+        "options.user_data_restore=A",
+        "--set",
+        "features.response_group=false",
+    ];
+    let mut args = run_args("backend-restore", &["--yes", "--evidence", "30024.xml"]);
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let points = kill_points(dir, "backend-restore", &extra);
+    assert!(points.len() >= 8, "{points:?}");
+    let mut kills = Vec::new();
+    for point in &points {
+        let done_before: Vec<String> = if dir.join("state.json").exists() {
+            statuses(dir)
+                .into_iter()
+                .filter(|s| s.1 == "done")
+                .map(|s| s.0)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let log_before = shell_log(dir).len();
+        // Go on until this point's kill happens (a decision may come first).
+        for _ in 0..4 {
+            let out = lyncdr(dir)
+                .args(&args)
+                .env("LYNCSHELL_KILL_PARENT", point)
+                .output()
+                .expect("run");
+            let killed = out.status.code().is_none();
+            let st = statuses(dir); // parses, or the test fails here
+            if killed {
+                kills.push(point.clone());
                 assert!(
-                    !done_before.iter().any(|d| d == step),
-                    "step {step} was done before a kill and ran again"
+                    shell_log(dir).iter().any(|e| e.event == "killed-parent"
+                        && point.starts_with(&format!("{}/{}/", e.step, e.phase))),
+                    "{point}: killed elsewhere"
+                );
+                break;
+            }
+            if out.status.code() == Some(3) {
+                let (step, _) = st
+                    .iter()
+                    .find(|s| s.1 == "running" || s.1 == "interrupted")
+                    .cloned()
+                    .expect("interrupted step");
+                // A killed lyncdr leaves its command running to its end (an orphan), so both
+                // answers are true to the operator's eye: run it again where this round's point
+                // is in its commands, else take it as done (its check runs next).
+                let how = if point.starts_with(&format!("{step}/step/")) {
+                    "--retry"
+                } else {
+                    "--done"
+                };
+                expect_code(
+                    dir,
+                    &["resolve", &step, how, "--state", "state.json"].map(String::from),
+                    &[],
+                    Some(0),
+                );
+                continue;
+            }
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{point}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            break;
+        }
+        for e in &shell_log(dir)[log_before..] {
+            if e.event == "start" && e.phase == "step" {
+                assert!(
+                    !done_before.contains(&e.step),
+                    "{point}: step {} was done before the kill and ran again",
+                    e.step
                 );
             }
         }
-        if !dir.join("state.json").exists() {
-            continue;
-        }
-        let st = statuses(&dir);
-        done_before = st.iter().filter(|s| s.1 == "done").map(|s| s.0.clone()).collect();
-        log_len_at_kill = log.len();
-        if status.code() == Some(0) {
-            assert!(st.iter().all(|s| s.1 == "done" || s.1 == "skipped"), "{st:?}");
-            assert!(
-                kills >= 10,
-                "only {kills} kills: the test did not exercise crashes"
-            );
-            return;
-        }
-        if status.code() == Some(3) {
-            // An interrupted step that is not idempotent: decide the way an operator would,
-            // from whether the runner finished it.
-            let step = st
-                .iter()
-                .find(|s| s.1 == "running" || s.1 == "interrupted")
-                .map(|s| s.0.clone())
-                .expect("interrupted step");
-            let log = runner_log(&dir);
-            let last_start = log.iter().rposition(|l| l.starts_with(&format!("start {step} ")));
-            let finished =
-                last_start.is_some_and(|i| log[i..].iter().any(|l| l.starts_with(&format!("end {step} "))));
-            let how = if finished { "--done" } else { "--retry" };
-            expect_code(
-                &dir,
-                &["resolve", &step, how, "--state", "state.json"].map(String::from),
-                &[],
-                Some(0),
-            );
-            if finished {
-                done_before.push(step);
-            }
-        }
     }
-    panic!("the run did not finish after 80 rounds ({kills} kills)");
+    expect_code(dir, &args, &[], Some(0));
+    assert!(
+        statuses(dir).iter().all(|s| s.1 == "done" || s.1 == "skipped"),
+        "{:?}",
+        statuses(dir)
+    );
+    assert_eq!(kills, points, "every fixed point was reached and killed");
+}
+
+/// A killed run leaves its step recorded `running`; with no run alive, `status` says what it is:
+/// interrupted, with the command that decides it.
+#[test]
+fn status_says_interrupted_for_a_step_whose_run_was_killed() {
+    let t = recovery();
+    let dir = t.path();
+    expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_KILL_PARENT", "list-rgs-contacts/step/after")],
+        None,
+    );
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "running", "as recorded");
+    let out = expect_code(
+        dir,
+        &["status", "--state", "state.json", "--format", "json"].map(String::from),
+        &[],
+        Some(0),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let step = v["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "list-rgs-contacts")
+        .expect("step")
+        .clone();
+    assert_eq!(step["status"], "interrupted", "{step}");
+    assert_eq!(step["recorded_status"], "running");
+    assert!(
+        step["decide"]
+            .as_str()
+            .unwrap_or("")
+            .contains("lyncdr resolve list-rgs-contacts")
+    );
+    assert_eq!(v["live"], false);
+    let out = expect_code(
+        dir,
+        &["status", "--state", "state.json"].map(String::from),
+        &[],
+        Some(0),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("interrupted") && text.contains("To decide:"),
+        "{text}"
+    );
+    // While a run holds the lock, `running` is the truth.
+    let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
+    let out = expect_code(
+        dir,
+        &["status", "--state", "state.json", "--format", "json"].map(String::from),
+        &[],
+        Some(0),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["live"], true);
+    assert!(v["steps"].to_string().contains("\"running\""));
 }
 
 #[test]
 fn interrupted_non_idempotent_step_needs_a_decision() {
     let t = recovery();
     let dir = t.path();
-    // The runner kills lyncdr while the (not idempotent) delete step runs.
+    let mut args = run_args("cms-move", &["--yes"]);
+    args.extend(NO_RGS.map(String::from));
     expect_code(
         dir,
-        &run_args("rgs-restore", &["--yes"]),
-        &[("FAKE_DIE_AT", "delete-rgs-contacts")],
+        &args,
+        &[("LYNCSHELL_KILL_PARENT", "move-conference-directories/step/after")],
         None,
     );
-    assert!(statuses(dir).contains(&("delete-rgs-contacts".into(), "running".into())));
-    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
+    assert_eq!(status_of(dir, "move-conference-directories"), "running");
+    let out = expect_code(dir, &args, &[], Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("step `delete-rgs-contacts`"), "{stderr}");
+    assert!(stderr.contains("step `move-conference-directories`"), "{stderr}");
     assert!(
-        stderr.contains("lyncdr resolve delete-rgs-contacts --done --state state.json"),
+        stderr.contains("lyncdr resolve move-conference-directories --done --state state.json"),
         "{stderr}"
     );
-    let deletes = |d: &Path| {
-        runner_log(d)
+    let moves = |d: &Path| {
+        started(d)
             .iter()
-            .filter(|l| l.starts_with("start delete-rgs-contacts"))
+            .filter(|s| *s == "move-conference-directories")
             .count()
     };
-    assert_eq!(deletes(dir), 1, "not re-run silently");
+    assert_eq!(moves(dir), 1, "not re-run silently");
     expect_code(
         dir,
         &[
             "resolve",
-            "delete-rgs-contacts",
+            "move-conference-directories",
             "--done",
             "--state",
             "state.json",
@@ -420,17 +791,22 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
         &[],
         Some(0),
     );
-    expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(0));
-    assert_eq!(deletes(dir), 1, "resolved as done: never run again");
+    expect_code(dir, &args, &[], Some(6));
+    assert_eq!(moves(dir), 1, "resolved as done: never run again");
     assert!(
         state(dir)["decisions"]
             .to_string()
             .contains("resolved: it took effect")
     );
+    assert_eq!(
+        status_of(dir, "move-conference-directories"),
+        "done",
+        "after its check passed"
+    );
 }
 
 #[test]
-fn a_changed_runbook_stops_the_resume() {
+fn a_changed_runbook_or_environment_stops_the_resume_and_says_what_changed() {
     let t = recovery();
     let dir = t.path();
     let rb = dir.join("rb");
@@ -448,7 +824,10 @@ fn a_changed_runbook_stops_the_resume() {
     expect_code(
         dir,
         &with_rb(&["--yes"]),
-        &[("FAKE_FAIL_AT", "delete-rgs-contacts")],
+        &[(
+            "LYNCSHELL_FAIL",
+            "list-rgs-contacts/step/Get-CsApplicationContact",
+        )],
         Some(5),
     );
     let text = std::fs::read_to_string(rb.join("rgs-restore.yaml")).expect("read");
@@ -457,12 +836,19 @@ fn a_changed_runbook_stops_the_resume() {
         text.replace("title: ", "title: (edited) "),
     )
     .expect("edit");
+    let env = std::fs::read_to_string(dir.join("contoso.yaml")).expect("env");
+    std::fs::write(
+        dir.join("contoso.yaml"),
+        env.replace("failed: pool01.contoso.com", "failed: pool03.contoso.com"),
+    )
+    .expect("edit env");
     let before = std::fs::read(dir.join("state.json")).expect("state");
     let out = expect_code(dir, &with_rb(&["--yes"]), &[], Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("changed since this run was checkpointed")
-            && stderr.contains("runbook rgs-restore.yaml changed"),
+            && stderr.contains("runbook rgs-restore.yaml changed")
+            && stderr.contains("environment `pools.failed`: pool01.contoso.com -> pool03.contoso.com"),
         "{stderr}"
     );
     assert!(stderr.contains("--accept-changes"));
@@ -471,8 +857,8 @@ fn a_changed_runbook_stops_the_resume() {
         before,
         "state untouched"
     );
-    // Accepting the change goes on (and the failed, non-idempotent step still needs a decision).
-    expect_code(dir, &with_rb(&["--yes", "--accept-changes"]), &[], Some(3));
+    // Accepting goes on (the failed step is idempotent: --yes runs it again).
+    expect_code(dir, &with_rb(&["--yes", "--accept-changes"]), &[], Some(6));
     assert!(state(dir)["decisions"].to_string().contains("accepted changes"));
 }
 
@@ -491,7 +877,7 @@ fn two_runs_cannot_share_a_state_file() {
         stderr.contains(&format!("(process {})", std::process::id())),
         "{stderr}"
     );
-    assert!(runner_log(dir).is_empty(), "nothing ran");
+    assert!(shell_log(dir).is_empty(), "nothing ran");
 }
 
 #[test]
@@ -501,14 +887,17 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
     expect_code(
         dir,
         &run_args("rgs-restore", &["--yes"]),
-        &[("FAKE_FAIL_AT", "list-rgs-contacts")],
+        &[(
+            "LYNCSHELL_FAIL",
+            "list-rgs-contacts/step/Get-CsApplicationContact",
+        )],
         Some(5),
     );
     let full = std::fs::read(dir.join("state.json")).expect("state");
     for damaged in [
         full[..full.len() / 2].to_vec(),
         b"".to_vec(),
-        b"{\"format\": 1}".to_vec(),
+        b"{\"format\": 2}".to_vec(),
         full.iter().map(|b| if *b == b'"' { b'\'' } else { *b }).collect(),
     ] {
         std::fs::write(dir.join("state.json"), &damaged).expect("damage");
@@ -530,7 +919,7 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
             );
         }
     }
-    let future = String::from_utf8_lossy(&full).replacen("\"format\": 1", "\"format\": 9", 1);
+    let future = String::from_utf8_lossy(&full).replacen("\"format\": 2", "\"format\": 9", 1);
     std::fs::write(dir.join("state.json"), future).expect("write");
     let out = lyncdr(dir)
         .args(run_args("rgs-restore", &["--yes"]))
@@ -539,35 +928,48 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("has format 9"));
 }
 
+/// A dry run walks everything, runs and writes nothing, and ends with the unmet prerequisites:
+/// exit 4 when there is any, 0 when there is none.
 #[test]
-fn dry_run_runs_nothing_and_writes_nothing() {
+fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     let t = recovery();
     let dir = t.path();
-    let out = expect_code(dir, &run_args("cms-move", &["--dry-run"]), &[], Some(0));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("Dry run") && stdout.contains("BLOCKED: event 30024"),
-        "{stdout}"
-    );
-    // Through the choice (the environment's option) to the end, the import's gate shown.
-    let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(0));
+    let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Dry run complete: 15 steps walked"), "{stdout}");
-    assert!(stdout.contains("BLOCKED: event 30024"), "{stdout}");
+    let tail = stdout
+        .split("Not ready: 1 prerequisite(s) are not met now:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        tail.contains("event 30024") && tail.contains("import-user-data"),
+        "{tail}"
+    );
     assert!(!dir.join("state.json").exists());
-    assert!(runner_log(dir).is_empty());
+    assert!(shell_log(dir).is_empty());
+    std::fs::write(dir.join("30024.xml"), evidence_xml(5)).expect("evidence");
+    let out = expect_code(
+        dir,
+        &run_args("backend-restore", &["--dry-run", "--evidence", "30024.xml"]),
+        &[],
+        Some(0),
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Not ready"));
 }
 
 #[test]
 fn status_json_and_report_snapshot() {
     let t = recovery();
     let dir = t.path();
-    expect_code(
+    let mut p = spawn_in_pty(
         dir,
         &run_args("rgs-restore", &["--yes", "--operator", "Ada Admin"]),
         &[],
-        Some(0),
     );
+    p.expect("(default is \"Y\"):").expect("the deletion asks");
+    p.send_line("A").expect("yes to all");
+    p.expect(Eof).expect("end");
+    assert_eq!(exit_code(&p), 0);
     let out = lyncdr(dir)
         .args(["status", "--state", "state.json", "--format", "json"])
         .output()
@@ -590,57 +992,288 @@ fn status_json_and_report_snapshot() {
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
         (r"\d+m \d\ds", "[DURATION]"),
         (r"\d+ (minutes|hours|days) old", "[AGE] old"),
-        (r"bin/fake", "[RUNNER]"),
-        (r"state\.tmp/[^ \n]*", "[SCRIPT]"),
+        (r"/[^ \n]*/lync-shell", "[SHELL]"),
+        (r"[^ \n']*\.transcript\.txt", "[TRANSCRIPT]"),
+        (r"(?m)^(\s*)(Start|End) time: \d+$", "$1$2 time: [TIME]"),
+        (r"Process ID: \d+", "Process ID: [PID]"),
     ]}, {
         insta::assert_snapshot!("report_rgs_restore", report);
     });
 }
 
+/// Ctrl-C at a menu: the terminal is raw there, so it arrives as a key; the state is saved, the
+/// cursor shown again, exit 130, and the step it stood at never started.
 #[test]
-fn ctrl_c_during_a_command_records_it_interrupted() {
+fn ctrl_c_at_a_prompt() {
     let t = recovery();
     let dir = t.path();
-    let mut child = lyncdr(dir)
-        .args(run_args("rgs-restore", &["--yes"]))
-        .env("FAKE_SLEEP", "3")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Wait until the runner is inside the first command, then press Ctrl-C (SIGINT).
-    for _ in 0..400 {
-        if runner_log(dir)
-            .iter()
-            .any(|l| l.starts_with("start list-rgs-contacts"))
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("kill")
-            .success()
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &[]);
+    p.expect("This step is done by hand.").expect("first step");
+    p.send("\r").expect("done");
+    p.expect("What now?").expect("list step");
+    p.send("\x03").expect("Ctrl-C");
+    let rest = rest_of_output(&mut p);
+    assert_eq!(exit_code(&p), 130, "{rest}");
+    assert!(rest.contains("Interrupted (Ctrl-C) at step"), "{rest}");
+    let hidden = rest.rfind("\x1b[?25l");
+    let shown = rest.rfind("\x1b[?25h");
+    assert!(shown > hidden, "cursor left hidden: {rest:?}");
+    assert_eq!(status_of(dir, "get-rgs-scripts"), "done");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "pending");
+    assert!(!started(dir).iter().any(|s| s == "list-rgs-contacts"));
+}
+
+/// Ctrl-C between two commands (after one ended, before the next started): lyncdr is frozen by
+/// the stand-in right as the step's check ends (SIGSTOP), the terminal's SIGINT is sent to its
+/// process group, and it is let go: the finished check counts, the next step never starts.
+#[test]
+fn ctrl_c_between_two_commands() {
+    let t = recovery();
+    let dir = t.path();
+    let p = spawn_in_pty(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_STOP_PARENT", "get-rgs-scripts/check")],
     );
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130));
-    assert!(statuses(dir).contains(&("list-rgs-contacts".into(), "interrupted".into())));
-    let log = std::fs::read_to_string(dir.join("state.log")).expect("run log beside the state file");
+    wait_for(dir, "get-rgs-scripts", "stopped-parent");
+    let pid = p.get_process().pid().as_raw();
+    let start = Instant::now();
+    while proc_stat(pid, 0).as_deref() != Some("T") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "lyncdr was not stopped"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    signal_group(pid, "INT");
+    signal_group(pid, "CONT");
+    let mut p = p;
+    let rest = rest_of_output(&mut p);
+    assert_eq!(exit_code(&p), 130, "{rest}");
+    assert!(rest.contains("Interrupted (Ctrl-C)"), "{rest}");
+    assert_eq!(status_of(dir, "get-rgs-scripts"), "done", "{rest}");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "pending");
+    assert!(
+        !started(dir).iter().any(|s| s == "list-rgs-contacts"),
+        "the next command never started"
+    );
+}
+
+/// Ctrl-C while a command runs: the command is stopped, the step recorded interrupted, exit 130,
+/// and the next step never starts.
+#[test]
+fn ctrl_c_during_a_command() {
+    let t = recovery();
+    let dir = t.path();
+    let mut p = spawn_in_pty(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_BLOCK", "list-rgs-contacts/step")],
+    );
+    wait_for(dir, "list-rgs-contacts", "blocked");
+    p.send("\x03").expect("Ctrl-C at the terminal");
+    let rest = rest_of_output(&mut p);
+    assert_eq!(exit_code(&p), 130, "{rest}");
+    assert!(
+        rest.contains("Interrupted (Ctrl-C) during step `list-rgs-contacts`"),
+        "{rest}"
+    );
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "interrupted");
+    assert!(
+        !started(dir)
+            .iter()
+            .any(|s| s == "review-rgs-contacts" || s == "delete-rgs-contacts")
+    );
+    let log = std::fs::read_to_string(dir.join("state.log")).expect("run log");
     assert!(log.contains("interrupted"), "{log}");
 }
 
-/// sqlcmd expands `$(NAME)` even inside string literals; the runner turns that off with -x, and
-/// the T-SQL keeps a hostile path as one literal.
+/// Field `n` of `/proc/PID/stat` after the command name: 0 the state (`T`: stopped), 2 the
+/// process group.
+fn proc_stat(pid: i32, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(n).map(str::to_owned)
+}
+
+/// Send `signal` to the process group of `pid` (as the terminal does with Ctrl-C).
+fn signal_group(pid: i32, signal: &str) {
+    let pgrp = proc_stat(pid, 2).unwrap_or_default();
+    let out = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &format!("-{pgrp}")])
+        .output()
+        .expect("kill");
+    assert!(
+        out.status.success(),
+        "kill -{signal} -{pgrp}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `resolve --rechoose` withdraws an option while none of its steps has started; the change is
+/// recorded; once a step of the option has started it is refused.
+#[test]
+fn a_choice_can_be_changed_until_its_steps_start() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args("backend-restore", &["--set", "options.user_data_restore=A"]);
+    args.extend(NO_RGS.map(String::from));
+    // At a terminal: the manual steps, the databases, option A; then stop at its first step.
+    let mut p = spawn_in_pty(dir, &args, &[]);
+    for _ in 0..3 {
+        p.expect("This step is done by hand.").expect("manual step");
+        p.send("\r").expect("done");
+        p.expect("What did it say?").expect("check on the rebuilt server");
+        p.send("\r").expect("passed");
+    }
+    p.expect("What now?").expect("databases");
+    p.send("\r").expect("run");
+    p.expect("Which option?").expect("choice");
+    p.send("\r").expect("A");
+    p.expect("What now?").expect("the restore");
+    p.send("\x1b").expect("Esc: stop here");
+    p.expect(Eof).expect("exit");
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(state(dir)["choices"]["options.user_data_restore"], "A");
+    let resolve =
+        |how: &str| ["resolve", "restore-user-data", how, "--state", "state.json"].map(String::from);
+    let out = expect_code(dir, &resolve("--rechoose"), &[], Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("option A (options.user_data_restore) withdrawn"));
+    let s = state(dir);
+    assert!(
+        s["choices"].as_object().is_some_and(|c| c.is_empty()),
+        "{}",
+        s["choices"]
+    );
+    assert_eq!(status_of(dir, "restore-user-data"), "pending");
+    assert!(s["decisions"].to_string().contains("withdrawn"));
+    // Chosen again (from the environment, --yes), and its first step started: no more changing.
+    let mut yes = args.clone();
+    yes.push("--yes".into());
+    expect_code(
+        dir,
+        &yes,
+        &[("LYNCSHELL_KILL_PARENT", "restore-rtc-sql/step/before")],
+        None,
+    );
+    let out = expect_code(dir, &resolve("--rechoose"), &[], Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("its steps have started: `restore-rtc-sql`"),
+        "{stderr}"
+    );
+    let out = expect_code(
+        dir,
+        &[
+            "resolve",
+            "import-user-data",
+            "--rechoose",
+            "--state",
+            "state.json",
+        ]
+        .map(String::from),
+        &[],
+        Some(2),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a choice"));
+}
+
+/// Without --state the run keeps its state beside the environment file, wherever lyncdr is
+/// started from, and says so; status and report find it with --env.
+#[test]
+fn the_state_lives_beside_the_environment_file() {
+    let t = recovery();
+    let dir = t.path();
+    let site = dir.join("site");
+    std::fs::create_dir_all(&site).expect("mkdir");
+    std::fs::rename(dir.join("contoso.yaml"), site.join("contoso.yaml")).expect("move env");
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    let mut args = run_args("rgs-restore", &["--yes"]);
+    let at = args.iter().position(|a| a == "--state").expect("--state");
+    args.drain(at..at + 2);
+    for a in args.iter_mut() {
+        if a == "contoso.yaml" {
+            *a = "../site/contoso.yaml".into();
+        } else if a == "backups" {
+            *a = "../backups".into();
+        }
+    }
+    let out = expect_code(&elsewhere, &args, &[], Some(6));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Starting a new run; state in ../site/.lyncdr/rgs-restore.json"),
+        "{stdout}"
+    );
+    assert!(site.join(".lyncdr/rgs-restore.json").exists());
+    assert!(!elsewhere.join(".lyncdr").exists());
+    let out = expect_code(
+        &elsewhere,
+        &["status", "--env", "../site/contoso.yaml"].map(String::from),
+        &[],
+        Some(0),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("list-rgs-contacts"));
+    let out = expect_code(&elsewhere, &args, &[], Some(6));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Resuming the run in ../site/.lyncdr/rgs-restore.json")
+    );
+    // Two runs beside it: status lists both.
+    std::fs::copy(
+        site.join(".lyncdr/rgs-restore.json"),
+        site.join(".lyncdr/other.json"),
+    )
+    .expect("copy");
+    let out = expect_code(
+        &elsewhere,
+        &["status", "--env", "../site/contoso.yaml", "--format", "json"].map(String::from),
+        &[],
+        Some(0),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["runs"].as_array().map(Vec::len), Some(2), "{v}");
+    let out = expect_code(
+        &elsewhere,
+        &["report", "--env", "../site/contoso.yaml"].map(String::from),
+        &[],
+        Some(2),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in"));
+}
+
+/// An attestation given at a terminal is remembered when the run is resumed: not asked again.
+#[test]
+fn an_attestation_is_remembered_on_resume() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::remove_file(dir.join("backups/RgsConfig_pool01.zip")).expect("rm");
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &[]);
+    p.expect("BLOCKED: backup `rgs-export`").expect("blocked");
+    p.expect("This step is blocked.").expect("menu");
+    p.send("\x1b[B\r").expect("attest");
+    p.expect("Attest without evidence?").expect("confirm");
+    p.send("y").expect("y");
+    p.expect("This step is done by hand.").expect("first step");
+    p.send("\x1b[B\r").expect("stop here");
+    p.expect(Eof).expect("exit");
+    assert_eq!(exit_code(&p), 0);
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &[]);
+    p.expect("attested earlier: backup `rgs-export`")
+        .expect("remembered");
+    p.expect("This step is done by hand.")
+        .expect("straight to the step");
+    let _ = p.get_process_mut().kill(expectrl::process::unix::Signal::SIGKILL);
+}
+
+/// sqlcmd expands `$(NAME)` even inside string literals; the runner turns that off with -x (the
+/// stand-in sqlcmd fails on `$(x)` without it), and the T-SQL keeps a hostile path as one literal.
 #[test]
 fn sql_steps_run_through_sqlcmd_without_variable_expansion() {
     let t = recovery();
     let dir = t.path();
     std::fs::rename(dir.join("backups/rtc.bak"), dir.join("backups/rtc $(x).bak")).expect("rename");
-    let args = run_args(
+    std::fs::write(dir.join("30024.xml"), evidence_xml(30)).expect("evidence");
+    let mut args = run_args(
         "backend-restore",
         &[
             "--yes",
@@ -650,24 +1283,20 @@ fn sql_steps_run_through_sqlcmd_without_variable_expansion() {
             r"backups.rtc_database=C:\Backups\rtc $(x).bak",
         ],
     );
+    args.extend(NO_RGS.map(String::from));
     expect_code(dir, &args, &[], Some(0));
-    let s = state(dir);
-    let step = s["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|x| x["id"] == "restore-rtc-sql")
-        .expect("step");
-    let output = step["commands"][0]["output"].as_str().unwrap_or("");
-    assert!(
-        output.contains("-S be01.contoso.com\\rtc -E -b -x -i"),
-        "{output}"
-    );
+    let step = step_record(dir, "restore-rtc-sql");
     assert!(
         step["commands"][0]["command"]
             .as_str()
             .unwrap_or("")
             .contains(r"N'C:\Backups\rtc $(x).bak'")
+    );
+    let log = shell_log(dir);
+    assert!(
+        log.iter()
+            .any(|e| e.step == "restore-rtc-sql" && e.event == "sql" && e.detail == "exit 0"),
+        "{log:?}"
     );
 }
 
@@ -684,26 +1313,15 @@ fn import_passes_with_an_evtx_export() {
         computer: "fe01.contoso.com",
     }];
     std::fs::write(dir.join("lync.evtx"), crate::evtx::evtx(&events)).expect("evtx");
-    let args = run_args("backend-restore", &["--yes", "--evidence", "lync.evtx"]);
+    let mut args = run_args("backend-restore", &["--yes", "--evidence", "lync.evtx"]);
+    args.extend(NO_RGS.map(String::from));
     expect_code(dir, &args, &[], Some(0));
+    assert!(started(dir).iter().any(|l| l == "import-user-data"));
     assert!(
-        runner_log(dir)
-            .iter()
-            .any(|l| l.starts_with("end import-user-data"))
-    );
-    let s = state(dir);
-    let import = s["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|x| x["id"] == "import-user-data")
-        .expect("step");
-    assert!(
-        import["evidence"]
+        step_record(dir, "import-user-data")["evidence"]
             .to_string()
             .contains("event 30024 from LS User Replicator")
     );
-    // A log without the event does not let it through.
     let t = recovery();
     let other = [crate::evtx::Event {
         id: 30025,
@@ -713,25 +1331,4 @@ fn import_passes_with_an_evtx_export() {
     }];
     std::fs::write(t.path().join("lync.evtx"), crate::evtx::evtx(&other)).expect("evtx");
     expect_code(t.path(), &args, &[], Some(4));
-}
-
-/// `status`, `report` and `resolve` find the run's state file in `.lyncdr/` when it is the only one.
-#[test]
-fn status_finds_the_default_state_file() {
-    let t = recovery();
-    let dir = t.path();
-    let mut args = run_args("rgs-restore", &["--yes"]);
-    let at = args.iter().position(|a| a == "--state").expect("--state");
-    args.drain(at..at + 2);
-    expect_code(dir, &args, &[], Some(0));
-    assert!(dir.join(".lyncdr/rgs-restore.json").exists());
-    let out = expect_code(dir, &["status".to_owned()], &[], Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("import-rgs-configuration"));
-    std::fs::copy(
-        dir.join(".lyncdr/rgs-restore.json"),
-        dir.join(".lyncdr/other.json"),
-    )
-    .expect("copy");
-    let out = expect_code(dir, &["report".to_owned()], &[], Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in .lyncdr/"));
 }

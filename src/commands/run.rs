@@ -273,11 +273,12 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
                 )));
             }
             if how == Resolution::Done {
-                r.status = Status::Done;
+                // Done once its check passes: the next run runs the check (read-only) first.
+                r.status = Status::Checking;
                 r.finished_at = Some(crate::run::now());
-                r.note = Some("marked done with `lyncdr resolve --done`".into());
+                r.note = Some("marked done with `lyncdr resolve --done`; its check runs next".into());
                 r.operator = Some(operator.clone());
-                "resolved: it took effect, marked done".to_owned()
+                "resolved: it took effect; the next `lyncdr run` runs its check, then goes on".to_owned()
             } else {
                 r.status = Status::Pending;
                 r.note = Some("to be run again (`lyncdr resolve --retry`)".into());
