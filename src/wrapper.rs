@@ -38,8 +38,9 @@ pub fn script(body: &str, console: Console) -> String {
         ),
         Console::Operator { transcript } => {
             // The console keeps its own code page: the operator reads it, the transcript keeps it.
+            // A host without transcripts (not the console host) loses the record, not the step.
             out.push_str(&format!(
-                "Start-Transcript -Path {} -Force | Out-Null\n",
+                "try {{ Start-Transcript -Path {} -Force | Out-Null }} catch {{ }}\n",
                 escape::powershell(transcript)
             ));
         }
@@ -148,7 +149,7 @@ mod tests {
                 transcript: "C:\\t\\O'B.txt",
             },
         );
-        assert!(t.contains("Start-Transcript -Path 'C:\\t\\O''B.txt' -Force"));
+        assert!(t.contains("try { Start-Transcript -Path 'C:\\t\\O''B.txt' -Force | Out-Null } catch { }"));
         assert!(t.contains("Stop-Transcript") && !t.contains("OutputEncoding"));
     }
 }

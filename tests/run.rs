@@ -373,6 +373,13 @@ fn oem_output_reaches_the_log_intact() {
     let log = std::fs::read_to_string(dir.join("state.log")).expect("run log");
     assert!(log.contains("Jürgen Müller"), "{log}");
     assert!(!log.contains('\u{fffd}'), "nothing lost in decoding: {log}");
+    // The run log holds lyncdr's records and the steps' output, no library lines.
+    for line in log
+        .lines()
+        .filter(|l| l.contains(" INFO ") || l.contains(" DEBUG ") || l.contains(" TRACE "))
+    {
+        assert!(line.contains(" lyncdr"), "a line from outside lyncdr: {line}");
+    }
     // The DBImpExp import (a native program, always CP437) in backend-restore:
     let t = recovery();
     let dir = t.path();
@@ -382,6 +389,37 @@ fn oem_output_reaches_the_log_intact() {
     expect_code(dir, &args, &[], Some(0));
     let output = step_record(dir, "import-user-data")["commands"][0]["output"].to_string();
     assert!(output.contains("für Jürgen Müller"), "{output}");
+}
+
+/// A child that writes a megabyte of CP437 (not UTF-8) and a 200 KB line without a break never
+/// stalls: the old reader stopped at the first invalid byte, the child blocked on a full pipe,
+/// and the step "timed out". The state keeps a bounded part; the run log has every line.
+#[test]
+fn a_flood_of_oem_output_never_stalls_the_run() {
+    let t = recovery();
+    let dir = t.path();
+    let args = run_args("rgs-restore", &["--yes", "--step-timeout", "2m"]);
+    expect_code(
+        dir,
+        &args,
+        &[("LYNCSHELL_FLOOD", "list-rgs-contacts/step/20000")],
+        Some(6), // on to the deletion, which asks
+    );
+    let rec = step_record(dir, "list-rgs-contacts");
+    assert_eq!(rec["status"], "done", "{}", rec["note"]);
+    let kept = rec["commands"][0]["output"].as_str().unwrap_or("");
+    assert!(
+        kept.len() < 100 << 10,
+        "the state keeps a bounded part: {} bytes",
+        kept.len()
+    );
+    assert!(
+        kept.contains("Fortschritt 0: Benutzer Jürgen Müller übertragen"),
+        "decoded"
+    );
+    assert!(kept.contains("lines not kept in the state file"));
+    let log = std::fs::read_to_string(dir.join("state.log")).expect("run log");
+    assert!(log.contains("Fortschritt 19999: Benutzer Jürgen Müller übertragen"));
 }
 
 /// Every check runs after its step; a failing check keeps the step from done, and a resume runs
@@ -1263,6 +1301,30 @@ fn an_attestation_is_remembered_on_resume() {
     p.expect("This step is done by hand.")
         .expect("straight to the step");
     let _ = p.get_process_mut().kill(expectrl::process::unix::Signal::SIGKILL);
+}
+
+/// Nobody said who the operator is (no --operator, LYNCDR_OPERATOR, USER or USERNAME): the run
+/// asks once, and the name goes into the record.
+#[test]
+fn the_operator_is_asked_once_when_unknown() {
+    let t = recovery();
+    let dir = t.path();
+    let mut cmd = lyncdr(dir);
+    cmd.args(run_args("rgs-restore", &[]))
+        .env_remove("LYNCDR_OPERATOR")
+        .env_remove("USER")
+        .env_remove("USERNAME");
+    let mut p = Session::spawn(cmd).expect("spawn");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    p.expect("Your name").expect("asked");
+    p.send_line("Grace Hopper").expect("name");
+    p.expect("This step is done by hand.").expect("first step");
+    p.send("\r").expect("done");
+    p.expect("What now?").expect("next step");
+    p.send("\x1b").expect("stop");
+    p.expect(Eof).expect("exit");
+    assert_eq!(step_record(dir, "get-rgs-scripts")["operator"], "Grace Hopper");
+    assert_eq!(exit_code(&p), 0);
 }
 
 /// sqlcmd expands `$(NAME)` even inside string literals; the runner turns that off with -x (the

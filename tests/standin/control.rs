@@ -12,6 +12,7 @@ pub struct Control {
     block: Vec<String>,
     kill_parent: Vec<String>,
     stop_parent: Vec<String>,
+    flood: Vec<String>,
 }
 
 fn list(var: &str) -> Vec<String> {
@@ -67,6 +68,7 @@ impl Control {
             block: list("LYNCSHELL_BLOCK"),
             kill_parent: list("LYNCSHELL_KILL_PARENT"),
             stop_parent: list("LYNCSHELL_STOP_PARENT"),
+            flood: list("LYNCSHELL_FLOOD"),
         }
     }
 
@@ -131,6 +133,34 @@ impl Control {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         Some(99)
+    }
+
+    /// `LYNCSHELL_FLOOD=STEP/PHASE/LINES`: before the script, write LINES lines as a chatty
+    /// native program would (DBImpExp's progress): in CP437, the console code page a native
+    /// program writes whatever PowerShell's setting, then one 200 KB line with no line break.
+    /// Written blocking, as a real child does: if lyncdr stopped reading, this never ends.
+    pub fn flood_if_asked(&self) {
+        let lines = self.flood.iter().find_map(|p| {
+            let parts: Vec<&str> = p.splitn(3, '/').collect();
+            match parts.as_slice() {
+                [s, ph, n] if glob(s, &self.step) && glob(ph, &self.phase) => n.parse::<usize>().ok(),
+                _ => None,
+            }
+        });
+        let Some(lines) = lines else { return };
+        self.log("flood", &lines.to_string());
+        let mut out = std::io::stdout().lock();
+        for i in 0..lines {
+            let mut line =
+                crate::console::cp437(&format!("Fortschritt {i}: Benutzer Jürgen Müller übertragen"));
+            line.extend_from_slice(b"\r\n");
+            if out.write_all(&line).is_err() {
+                return;
+            }
+        }
+        let _ = out.write_all(&vec![b'x'; 200 << 10]);
+        let _ = out.write_all(b"\r\n");
+        let _ = out.flush();
     }
 
     /// `LYNCSHELL_KILL_PARENT`: SIGKILL lyncdr at a fixed point (`before` or `after`).

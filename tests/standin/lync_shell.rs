@@ -115,6 +115,7 @@ fn powershell(args: &[String], ctl: &Control) -> i32 {
     if let Some(code) = ctl.block_if_asked() {
         return code;
     }
+    ctl.flood_if_asked();
     let mut console = Console::new();
     let Some(file) = o.file else {
         console.line(
