@@ -64,6 +64,12 @@ fn expect_code(
     out
 }
 
+/// A subcommand other than `run` (status, resolve, report): its output, the code expected.
+fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    expect_code(dir, &args, &[], Some(code))
+}
+
 fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
     let shell = lync_shell().display().to_string();
     let mut v: Vec<String> = [
@@ -694,12 +700,7 @@ fn crash_safety_under_sigkill_at_fixed_points() {
                 } else {
                     "--done"
                 };
-                expect_code(
-                    dir,
-                    &["resolve", &step, how, "--state", "state.json"].map(String::from),
-                    &[],
-                    Some(0),
-                );
+                subcommand(dir, &["resolve", &step, how, "--state", "state.json"], 0);
                 continue;
             }
             assert_eq!(
@@ -742,12 +743,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
         None,
     );
     assert_eq!(status_of(dir, "list-rgs-contacts"), "running", "as recorded");
-    let out = expect_code(
-        dir,
-        &["status", "--state", "state.json", "--format", "json"].map(String::from),
-        &[],
-        Some(0),
-    );
+    let out = subcommand(dir, &["status", "--state", "state.json", "--format", "json"], 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let step = v["steps"]
         .as_array()
@@ -765,12 +761,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
             .contains("lyncdr resolve list-rgs-contacts")
     );
     assert_eq!(v["live"], false);
-    let out = expect_code(
-        dir,
-        &["status", "--state", "state.json"].map(String::from),
-        &[],
-        Some(0),
-    );
+    let out = subcommand(dir, &["status", "--state", "state.json"], 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("interrupted") && text.contains("To decide:"),
@@ -778,12 +769,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     );
     // While a run holds the lock, `running` is the truth.
     let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
-    let out = expect_code(
-        dir,
-        &["status", "--state", "state.json", "--format", "json"].map(String::from),
-        &[],
-        Some(0),
-    );
+    let out = subcommand(dir, &["status", "--state", "state.json", "--format", "json"], 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["live"], true);
     assert!(v["steps"].to_string().contains("\"running\""));
@@ -816,7 +802,7 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
             .count()
     };
     assert_eq!(moves(dir), 1, "not re-run silently");
-    expect_code(
+    subcommand(
         dir,
         &[
             "resolve",
@@ -824,10 +810,8 @@ fn interrupted_non_idempotent_step_needs_a_decision() {
             "--done",
             "--state",
             "state.json",
-        ]
-        .map(String::from),
-        &[],
-        Some(0),
+        ],
+        0,
     );
     expect_code(dir, &args, &[], Some(6));
     assert_eq!(moves(dir), 1, "resolved as done: never run again");
@@ -1200,7 +1184,7 @@ fn a_choice_can_be_changed_until_its_steps_start() {
         stderr.contains("its steps have started: `restore-rtc-sql`"),
         "{stderr}"
     );
-    let out = expect_code(
+    let out = subcommand(
         dir,
         &[
             "resolve",
@@ -1208,10 +1192,8 @@ fn a_choice_can_be_changed_until_its_steps_start() {
             "--rechoose",
             "--state",
             "state.json",
-        ]
-        .map(String::from),
-        &[],
-        Some(2),
+        ],
+        2,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a choice"));
 }
@@ -1245,12 +1227,7 @@ fn the_state_lives_beside_the_environment_file() {
     );
     assert!(site.join(".lyncdr/rgs-restore.json").exists());
     assert!(!elsewhere.join(".lyncdr").exists());
-    let out = expect_code(
-        &elsewhere,
-        &["status", "--env", "../site/contoso.yaml"].map(String::from),
-        &[],
-        Some(0),
-    );
+    let out = subcommand(&elsewhere, &["status", "--env", "../site/contoso.yaml"], 0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("list-rgs-contacts"));
     let out = expect_code(&elsewhere, &args, &[], Some(6));
     assert!(
@@ -1262,20 +1239,14 @@ fn the_state_lives_beside_the_environment_file() {
         site.join(".lyncdr/other.json"),
     )
     .expect("copy");
-    let out = expect_code(
+    let out = subcommand(
         &elsewhere,
-        &["status", "--env", "../site/contoso.yaml", "--format", "json"].map(String::from),
-        &[],
-        Some(0),
+        &["status", "--env", "../site/contoso.yaml", "--format", "json"],
+        0,
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["runs"].as_array().map(Vec::len), Some(2), "{v}");
-    let out = expect_code(
-        &elsewhere,
-        &["report", "--env", "../site/contoso.yaml"].map(String::from),
-        &[],
-        Some(2),
-    );
+    let out = subcommand(&elsewhere, &["report", "--env", "../site/contoso.yaml"], 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in"));
 }
 

@@ -76,47 +76,17 @@ fn summary(log: &[Event]) -> Vec<String> {
     log.iter().map(|e| format!("{} {}", e.event, e.detail)).collect()
 }
 
-/// The wrapper lyncdr puts around a step, written out as lyncdr writes it. `transcript`: the
-/// interactive form.
+/// The wrapper lyncdr puts around a step (the real one). `transcript`: the interactive form.
+/// The module-loading block is there only when the body calls a Lync cmdlet, as in lyncdr.
 fn wrapped(body: &str, transcript: Option<&Path>) -> String {
-    let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
+    use lyncdr::wrapper::{Console, script};
     match transcript {
-        None => format!(
-            "# lyncdr step wrapper (Windows PowerShell 2.0): stop at the first error, load the Lync
-# Server module when its cmdlets are missing, end with exit code 1 and the error text.
-$ErrorActionPreference = 'Stop'
-try {{ [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false }} catch {{ }}
-try {{
-    if (-not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {{
-        Import-Module Lync
-    }}
-    # ---- step ----
-{indented}    # ---- end of step ----
-}} catch {{
-    [Console]::Error.WriteLine('ERROR: ' + ($_ | Out-String).Trim())
-    exit 1
-}}
-exit 0
-"
-        ),
-        Some(t) => format!(
-            "# lyncdr step wrapper (Windows PowerShell 2.0): stop at the first error, load the Lync
-# Server module when its cmdlets are missing, end with exit code 1 and the error text.
-$ErrorActionPreference = 'Stop'
-Start-Transcript -Path '{}' -Force | Out-Null
-try {{
-    if (-not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {{
-        Import-Module Lync
-    }}
-    # ---- step ----
-{indented}    # ---- end of step ----
-}} catch {{
-    [Console]::Error.WriteLine('ERROR: ' + ($_ | Out-String).Trim())
-    exit 1
-}} finally {{ try {{ Stop-Transcript | Out-Null }} catch {{ }} }}
-exit 0
-",
-            t.display().to_string().replace('\'', "''")
+        None => script(body, Console::Piped),
+        Some(t) => script(
+            body,
+            Console::Operator {
+                transcript: &t.display().to_string(),
+            },
         ),
     }
 }
