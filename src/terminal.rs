@@ -29,6 +29,12 @@ impl Terminal {
 /// menu hid is shown again.
 fn answered<T>(result: dialoguer::Result<Option<T>>) -> Option<T> {
     match result {
+        // A Ctrl-C pressed while the menu was being drawn (the terminal not raw yet) came as a
+        // signal: it wins over the key that ended the menu.
+        Ok(_) if interrupt::requested() => {
+            show_cursor();
+            None
+        }
         Ok(answer) => answer,
         Err(dialoguer::Error::IO(e)) => {
             if e.kind() == std::io::ErrorKind::Interrupted {

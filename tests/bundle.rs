@@ -122,14 +122,14 @@ fn a_step_whose_commands_were_not_rendered_is_refused() {
         let step = plan
             .steps
             .iter_mut()
-            .find(|s| s.id == "restore-rtc-sql")
+            .find(|s| s.id == "rtc.restore-rtc-sql")
             .expect("step");
         step.commands.clear();
     })
     .expect_err("refused");
     assert_eq!(
         err.to_string(),
-        "step `restore-rtc-sql` cannot be bundled: its commands were not rendered (option A not chosen: `options.user_data_restore` is B)"
+        "step `rtc.restore-rtc-sql` cannot be bundled: its commands were not rendered (option A not chosen: `options.user_data_restore` is B)"
     );
     assert_eq!(err.code(), 2);
 }
@@ -164,28 +164,28 @@ steps:
 #[test]
 fn t_sql_runs_through_sqlcmd_on_the_backend_from_a_file_sqlcmd_reads() {
     let b = bundle("backend-restore", &[]);
-    let ps = text(&b, "06-restore-rtc-sql.ps1");
-    let sql = text(&b, "06-restore-rtc-sql.sql");
+    let ps = text(&b, "10-rtc.enable-db-chaining.ps1");
+    let sql = text(&b, "10-rtc.enable-db-chaining.sql");
     assert!(
-        ps.contains("    & sqlcmd.exe -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '06-restore-rtc-sql.sql')\r\n"),
+        ps.contains("    & sqlcmd.exe -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '10-rtc.enable-db-chaining.sql')\r\n"),
         "{ps}"
     );
     assert!(ps.contains("if ($LASTEXITCODE -ne 0)"));
     assert!(
-        sql.contains("RESTORE DATABASE [rtc] FROM DISK = N'C:\\Backups\\rtc.bak' WITH REPLACE;\r\nALTER DATABASE [rtc] SET MULTI_USER;\r\nGO\r\n"),
+        sql.contains("ALTER DATABASE [rtc] SET DB_CHAINING ON;\r\nALTER DATABASE [rtcdyn] SET DB_CHAINING ON;\r\nGO\r\n"),
         "{sql}"
     );
     // The driver knows both files belong to the step (and checks both are in SHA256SUMS).
     let driver = text(&b, "Invoke-Recovery.ps1");
-    assert!(driver.contains("Files = @('06-restore-rtc-sql.ps1', '06-restore-rtc-sql.sql')"));
+    assert!(driver.contains("Files = @('10-rtc.enable-db-chaining.ps1', '10-rtc.enable-db-chaining.sql')"));
 }
 
 #[test]
 fn a_step_script_tells_what_why_where_and_what_it_needs() {
     let b = bundle("backend-restore", &[]);
-    let s = lf(&text(&b, "08-import-user-data.ps1"));
+    let s = lf(&text(&b, "13-import-user-data.ps1"));
     for needle in [
-        "# Step 8 of 15 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
+        "# Step 13 of 19 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
         "# Why:\n#   Brings back contact lists",
         "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
         "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",
@@ -215,9 +215,9 @@ fn options_become_a_parameter_and_the_scripts_of_every_option_are_bundled() {
     let b = bundle("backend-restore", &[]);
     let files = names(&b);
     for f in [
-        "06-restore-rtc-sql.ps1",
-        "07-trigger-user-sync.ps1",
-        "08-import-user-data.ps1",
+        "09-rtc.restore-rtc-sql.ps1",
+        "12-trigger-user-sync.ps1",
+        "13-import-user-data.ps1",
     ] {
         assert!(files.contains(&f), "{files:?}");
     }
@@ -227,7 +227,7 @@ fn options_become_a_parameter_and_the_scripts_of_every_option_are_bundled() {
         "{driver}"
     );
     assert!(driver.contains("        Default = 'B'\n"));
-    assert!(driver.contains("        Id = 'restore-rtc-sql'\n"));
+    assert!(driver.contains("        Id = 'rtc.restore-rtc-sql'\n"));
     assert!(
         driver.contains("        When = @(@{ Parameter = 'UserDataRestore'; Test = 'eq'; Value = 'A' })\n")
     );
@@ -235,8 +235,8 @@ fn options_become_a_parameter_and_the_scripts_of_every_option_are_bundled() {
     let a = bundle("backend-restore", &["options.user_data_restore=A"]);
     assert!(lf(&text(&a, "Invoke-Recovery.ps1")).contains("        Default = 'A'\n"));
     assert_eq!(
-        text(&a, "06-restore-rtc-sql.ps1"),
-        text(&b, "06-restore-rtc-sql.ps1")
+        text(&a, "09-rtc.restore-rtc-sql.ps1"),
+        text(&b, "09-rtc.restore-rtc-sql.ps1")
     );
 }
 
@@ -258,7 +258,7 @@ fn a_feature_that_is_off_leaves_its_steps_out_and_the_readme_says_why() {
         .expect("section");
     let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        section.contains("09 Restore the Response Group configuration into a pool (rgs): `features.response_group` does not hold: `features.response_group` is false 10 "),
+        section.contains("14 Restore the Response Group configuration into a pool (rgs): `features.response_group` does not hold: `features.response_group` is false 15 "),
         "{section}"
     );
     assert!(section.contains("(rgs.import-rgs-configuration)"), "{section}");
@@ -315,7 +315,7 @@ fn sums_match_the_files_and_a_flipped_byte_is_refused() {
         );
     }
 
-    let path = out.join("07-trigger-user-sync.ps1");
+    let path = out.join("12-trigger-user-sync.ps1");
     let mut bytes = std::fs::read(&path).expect("read");
     let i = bytes.len() / 2;
     bytes[i] ^= 0x01;
@@ -323,7 +323,7 @@ fn sums_match_the_files_and_a_flipped_byte_is_refused() {
     assert_eq!(
         verify_sums(&out),
         Err(vec![
-            "`07-trigger-user-sync.ps1` has changed: its SHA-256 differs from `SHA256SUMS`".to_owned()
+            "`12-trigger-user-sync.ps1` has changed: its SHA-256 differs from `SHA256SUMS`".to_owned()
         ])
     );
     bytes[i] ^= 0x01;
@@ -438,10 +438,16 @@ fn hostile_values_stay_one_literal() {
     }
     let driver = text(&b, "Invoke-Recovery.ps1");
     assert!(powershell::verbatim_strings(&driver).contains(&path), "{driver}");
-    // sqlcmd must not expand `$(...)` in the backup path: -x turns its variables off.
-    let sql = text(&b, "06-restore-rtc-sql.sql");
-    assert!(sql.contains(&format!("N'{}'", path.replace('\'', "''"))), "{sql}");
-    assert!(text(&b, "06-restore-rtc-sql.ps1").contains(" -E -b -x -i "));
+    // The rtc backup path reaches SQL Server only as a SqlClient parameter, never inside T-SQL
+    // (so no sqlcmd variable or quote in it can act); in the script it is one literal.
+    let restore = text(&b, "09-rtc.restore-rtc-sql.ps1");
+    assert!(
+        powershell::verbatim_strings(&restore).contains(&path),
+        "{restore}"
+    );
+    assert!(restore.contains("FROM DISK = @file"));
+    // sqlcmd runs with its variables off (-x), for any `$(...)` a T-SQL value may hold.
+    assert!(text(&b, "10-rtc.enable-db-chaining.ps1").contains(" -E -b -x -i "));
 }
 
 /// Every command name in a parsed script.
@@ -545,7 +551,10 @@ fn the_zip_goes_beside_the_folder_and_never_over_a_foreign_file() {
 fn snapshots() {
     let b = bundle("backend-restore", &[]);
     insta::assert_snapshot!("driver_backend-restore", lf(&text(&b, "Invoke-Recovery.ps1")));
-    insta::assert_snapshot!("step_06-restore-rtc-sql", lf(&text(&b, "06-restore-rtc-sql.ps1")));
+    insta::assert_snapshot!(
+        "step_09-rtc.restore-rtc-sql",
+        lf(&text(&b, "09-rtc.restore-rtc-sql.ps1"))
+    );
     insta::assert_snapshot!("readme_backend-restore", lf(&text(&b, "README.txt")));
 }
 
@@ -582,7 +591,7 @@ fn a_file_that_cannot_be_ascii_is_utf8_with_a_bom() {
             if s.id == "install-configured-databases" {
                 s.explanation.push_str(" Caf\u{e9}.");
             }
-            if s.id == "restore-rtc-sql" {
+            if s.id == "rtc.enable-db-chaining" {
                 s.commands[0].text.insert_str(0, "-- Caf\u{e9}\n");
             }
         }
@@ -591,11 +600,11 @@ fn a_file_that_cannot_be_ascii_is_utf8_with_a_bom() {
     let bom = |name: &str| b.file(name).expect(name).bytes.starts_with(b"\xEF\xBB\xBF");
     assert!(bom("04-install-configured-databases.ps1"));
     assert!(bom("README.txt"));
-    assert!(!bom("01-rebuild-server.ps1") && !bom("06-restore-rtc-sql.sql"));
+    assert!(!bom("01-rebuild-server.ps1") && !bom("10-rtc.enable-db-chaining.sql"));
     assert!(b.file("01-rebuild-server.ps1").expect("01").bytes.is_ascii());
     let script = text(&b, "04-install-configured-databases.ps1");
     assert!(powershell::errors(script.trim_start_matches('\u{feff}')).is_empty());
-    assert!(text(&b, "06-restore-rtc-sql.ps1").contains(" -E -b -x -f 65001 -i "));
+    assert!(text(&b, "10-rtc.enable-db-chaining.ps1").contains(" -E -b -x -f 65001 -i "));
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn json_plan_has_the_documented_shape() {
         .as_array()
         .expect("steps")
         .iter()
-        .find(|s| s["id"] == "restore-rtc-sql")
+        .find(|s| s["id"] == "rtc.restore-rtc-sql")
         .expect("step");
     assert_eq!(restore["skipped"], true);
     assert!(
@@ -283,4 +283,48 @@ fn colour_at_a_terminal_unless_no_color() {
             "NO_COLOR={no_color}:\n{text}"
         );
     }
+}
+
+/// Option A's restore reads the file's backup sets on the SQL server (RESTORE HEADERONLY, the
+/// path as a parameter), takes the newest full backup of rtc by its position (WITH FILE = n:
+/// without it SQL Server restores the first, oldest set), verifies it first (VERIFYONLY, with
+/// CHECKSUM where the backup has page checksums), refuses a second restore of the same set
+/// (msdb restore history), and its check shows when the restored backup finished.
+#[test]
+fn the_rtc_restore_takes_the_newest_full_set_by_its_position() {
+    let plan = plan_json("backend-restore", &["--set", "options.user_data_restore=A"]);
+    let text_of = |id: &str, what: &str| -> String {
+        plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| match what {
+                "verify" => s["verify"]["text"].as_str().unwrap_or("").to_owned(),
+                _ => s["commands"][0]["text"].as_str().unwrap_or("").to_owned(),
+            })
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    for id in ["rtc.read-rtc-backup-sets", "rtc.restore-rtc-sql"] {
+        let t = text_of(id, "command");
+        for needle in [
+            "RESTORE HEADERONLY FROM DISK = @file",
+            "AddWithValue('@file', 'C:\\Backups\\rtc.bak')",
+            "$_.BackupType -eq 1 -and $_.DatabaseName -eq 'rtc'",
+            "Sort-Object BackupFinishDate -Descending",
+            "$options = 'FILE = ' + [int]$Set.Position",
+            "if ($Set.HasBackupChecksums) { $options += ', CHECKSUM' }",
+        ] {
+            assert!(t.contains(needle), "{id} lacks {needle:?}:\n{t}");
+        }
+    }
+    assert!(
+        text_of("rtc.read-rtc-backup-sets", "command").contains("RESTORE VERIFYONLY FROM DISK = @file WITH")
+    );
+    let restore = text_of("rtc.restore-rtc-sql", "command");
+    assert!(restore.contains(
+        "RESTORE DATABASE [rtc] FROM DISK = @file WITH REPLACE, ' + (Get-LyncdrVerifyOptions $set)"
+    ));
+    assert!(restore.contains("msdb.dbo.restorehistory") && restore.contains("b.backup_set_uuid = @set"));
+    assert!(text_of("rtc.restore-rtc-sql", "verify").contains("backup_finish_date AS backup_finished"));
 }

@@ -104,13 +104,40 @@ fn cms_restore_steps_a_to_n() {
     );
     // Step L's options, and the IMPORTANT note (db_chaining after option A).
     let all = steps(&plan);
-    for (label, id) in [("L.A.1", "restore-rtc-sql"), ("L.B.2", "import-user-data")] {
+    for (label, id) in [
+        ("L.A.1.3", "rtc.restore-rtc-sql"),
+        ("L.A.1.4", "rtc.enable-db-chaining"),
+        ("L.B.2", "import-user-data"),
+    ] {
         assert!(
             all.contains(&(label.to_owned(), id.to_owned())),
             "{label} {id} in {all:?}"
         );
     }
-    assert!(all.iter().any(|s| s.1 == "enable-db-chaining"));
+    option_a_in_order(&all, "L.A.1");
+}
+
+/// Option A of the Back End restores (the included rtc-restore): the backup is read on the SQL
+/// server first, the Front End services stop before the restore, and database chaining is on
+/// again before they start (issue 9: the source runs it last, step G, while the servers log
+/// events 32118 and 51009).
+fn option_a_in_order(all: &[(String, String)], prefix: &str) {
+    let order: Vec<&str> = all
+        .iter()
+        .filter(|s| s.0.starts_with(&format!("{prefix}.")))
+        .map(|s| s.1.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "rtc.read-rtc-backup-sets",
+            "rtc.stop-front-end-services",
+            "rtc.restore-rtc-sql",
+            "rtc.enable-db-chaining",
+            "rtc.start-front-end-services",
+        ],
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -125,12 +152,13 @@ fn backend_restore_steps_a_to_g() {
             ("D", "install-configured-databases"),
             ("E", "restore-user-data"),
             ("F", "rgs"),
-            ("G", "enable-db-chaining"),
         ])
     );
+    // Source step G (database chaining) runs inside option A, before the services start again.
     let all = steps(&plan);
-    assert!(all.contains(&("E.A.1".to_owned(), "restore-rtc-sql".to_owned())));
+    assert!(all.contains(&("E.A.1.4".to_owned(), "rtc.enable-db-chaining".to_owned())));
     assert!(all.contains(&("E.B.2".to_owned(), "import-user-data".to_owned())));
+    option_a_in_order(&all, "E.A.1");
 }
 
 #[test]

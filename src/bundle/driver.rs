@@ -74,6 +74,7 @@ fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
             "@{{ Kind = 'confirm'; Statement = {}; {common} }}",
             lit(statement)
         ),
+        PrereqKind::NotAfter { step } => format!("@{{ Kind = 'not-after'; Step = {}; {common} }}", lit(step)),
     };
     ps.code(format!("{indent}{line}"));
 }
@@ -605,6 +606,10 @@ function Assert-Prerequisite($P) {
         Assert-Backup $P
     } elseif ($P.Kind -eq 'event') {
         Wait-LyncEvent $P
+    } elseif ($P.Kind -eq 'not-after') {
+        if ($State.Done[$P.Step] -or $State.LastStart[$P.Step]) {
+            throw ('Refused: step ' + $P.Step + ' has already run in this recovery, and this step must never run after it (it would undo it).')
+        }
     } else {
         Confirm-Operator $P.Statement
     }

@@ -331,6 +331,7 @@ fn rechoose(s: &mut State, step: &str) -> Result<String, Error> {
         .steps
         .iter()
         .filter(|r| r.option.as_deref() == Some(&format!("{key}={chosen}")))
+        .filter(|r| !r.section)
         .filter(|r| r.attempts > 0 || !matches!(r.status, Status::Pending | Status::Skipped))
         .map(|r| format!("`{}` ({})", r.id, r.status.name()))
         .collect();

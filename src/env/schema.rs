@@ -105,7 +105,7 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "backups.rtc_database",
         WindowsPath,
-        "SQL Server backup of the rtc database (.bak)",
+        "SQL Server backup of the rtc database (.bak), as the Back End's SQL Server service sees it: a path on that server or a UNC share its account can read",
     ),
     k(
         "backups.file_store",

@@ -7,6 +7,7 @@ use super::backup;
 use super::evidence;
 use super::operator::Blocked;
 use super::session::{Flow, Session};
+use super::state::Status;
 use super::stop;
 use crate::commands::Error;
 use crate::exit;
@@ -43,7 +44,7 @@ impl Session<'_> {
             let at = step
                 .map(|s| format!(" [step {}]", if s.label.is_empty() { &s.id } else { &s.label }))
                 .unwrap_or_default();
-            let verdict = match self.gate(p, step.map(|s| s.id.as_str())) {
+            let verdict = match self.gate(p) {
                 Gate::Ok(e) => format!("ok      {}{at}: {e}", p.description),
                 Gate::Problem(why) => format!("MISSING {}{at}: {why}", p.description),
                 Gate::Ask => format!("ASK     {}{at}", p.description),
@@ -63,7 +64,7 @@ impl Session<'_> {
         }
         for p in &list {
             loop {
-                match self.gate(p, Some(&step.id)) {
+                match self.gate(p) {
                     Gate::Ok(evidence) => {
                         self.op.show(&format!("  ok: {} -- {evidence}\n", p.description));
                         let line = format!("{}: {evidence}", p.description);
@@ -97,6 +98,26 @@ impl Session<'_> {
                             break;
                         }
                         return Ok(Some(self.stopped(step)));
+                    }
+                    Gate::Problem(why) if matches!(p.kind, PrereqKind::NotAfter { .. }) => {
+                        // A guard, not a missing piece of evidence: nobody attests it away.
+                        self.op.show(&format!("  REFUSED: {} -- {why}\n", p.description));
+                        if self.cfg.dry_run {
+                            self.unmet.push(format!(
+                                "{} [step {}]: {why}",
+                                p.description,
+                                super::step::display_name(step)
+                            ));
+                            break;
+                        }
+                        return Err(stop(
+                            format!(
+                                "step `{}` is refused: {why}\n  = hint: {}",
+                                step.id,
+                                hint_for(&p.kind, false)
+                            ),
+                            exit::PREREQUISITE,
+                        ));
                     }
                     Gate::Problem(why) => {
                         if let Some(earlier) = self.remembered(&step.id, &p.description, "ATTESTED") {
@@ -172,8 +193,22 @@ impl Session<'_> {
             .cloned()
     }
 
-    fn gate(&self, p: &PlannedPrerequisite, step: Option<&str>) -> Gate {
+    fn gate(&self, p: &PlannedPrerequisite) -> Gate {
         match &p.kind {
+            PrereqKind::NotAfter { step: other } => match self.state.step(other) {
+                Some(r) if r.attempts > 0 || !matches!(r.status, Status::Pending | Status::Skipped) => {
+                    Gate::Problem(format!(
+                        "step `{other}` has already {} in this run ({}); this step must never run after it",
+                        if r.status == Status::Done {
+                            "run"
+                        } else {
+                            "started"
+                        },
+                        r.status.name()
+                    ))
+                }
+                _ => Gate::Ok("checked in this run's state".into()),
+            },
             PrereqKind::Backup { artifact, env } => {
                 let Some(path) = &p.path else {
                     return Gate::Problem(format!("`{env}` is not set"));
@@ -213,7 +248,7 @@ impl Session<'_> {
                 after_step,
                 ..
             } => {
-                let (after, since) = self.event_threshold(after_step.as_deref(), step);
+                let (after, since) = self.event_threshold(after_step.as_deref());
                 if self.cfg.evidence.is_empty() {
                     return Gate::Problem(format!(
                         "no event log evidence given (--evidence FILE); the event must be newer than {since}"
@@ -256,31 +291,16 @@ impl Session<'_> {
         }
     }
 
-    /// Events count only when newer than the step named by `after_step` (its completion), or the
-    /// start of the recovery (`recovery.started_at`, else the start of this run).
-    fn event_threshold(
-        &self,
-        after_step: Option<&str>,
-        step: Option<&str>,
-    ) -> (Option<jiff::Timestamp>, String) {
-        if let Some(target) = after_step {
-            let prefix = step
-                .and_then(|s| s.rsplit_once('.'))
-                .map(|(p, _)| format!("{p}."));
-            let candidates = [prefix.map(|p| format!("{p}{target}")), Some(target.to_owned())];
-            for c in candidates.into_iter().flatten() {
-                if let Some(r) = self.state.step(&c)
-                    && let Some(t) = r.finished_at.as_deref().and_then(|t| t.parse().ok())
-                {
-                    return (
-                        Some(t),
-                        format!(
-                            "the end of step `{c}` ({})",
-                            r.finished_at.as_deref().unwrap_or("")
-                        ),
-                    );
-                }
-            }
+    /// Events count only when newer than the start of the step named by `after_step` (the
+    /// checker resolved it to its full id; a fast sync can end within the second it started), or
+    /// the start of the recovery (`recovery.started_at`, else the start of this run).
+    fn event_threshold(&self, after_step: Option<&str>) -> (Option<jiff::Timestamp>, String) {
+        if let Some(target) = after_step
+            && let Some(r) = self.state.step(target)
+            && let Some(at) = r.started_at.as_deref()
+            && let Ok(t) = at.parse()
+        {
+            return (Some(t), format!("the start of step `{target}` ({at})"));
         }
         if let Some(e) = self.env.get("recovery.started_at")
             && let crate::env::Value::Timestamp(t) = e.value
@@ -304,5 +324,8 @@ fn hint_for(kind: &PrereqKind, option_a: bool) -> String {
             hint
         }
         PrereqKind::Confirm { .. } => "confirm it".into(),
+        PrereqKind::NotAfter { step } => format!(
+            "none: once `{step}` has run, running this step would undo it. If it must really run again, do it by hand, knowing what it removes"
+        ),
     }
 }

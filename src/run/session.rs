@@ -244,9 +244,11 @@ impl Session<'_> {
                     checks: Vec::new(),
                     choice: None,
                     option: None,
+                    section: false,
                 });
             rec.choice = p.choice.clone();
             rec.option = p.option.as_ref().map(|(k, v)| format!("{k}={v}"));
+            rec.section = matches!(p.kind, crate::render::plan::Kind::Section);
             steps.push(rec);
         }
         self.state.steps = steps;

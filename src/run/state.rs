@@ -121,6 +121,9 @@ pub struct StepRecord {
     /// For a step inside an option: `KEY=ID` of that option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub option: Option<String>,
+    /// A section (an included runbook's heading): nothing to do, done when reached.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub section: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

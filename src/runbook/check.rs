@@ -73,7 +73,7 @@ impl Checker<'_> {
         let raw = &p.raw;
         let file = p.file.clone();
         let inputs = self.inputs(raw, &file, &HashMap::new());
-        let prerequisites = self.prerequisites(&raw.prerequisites, &file, &[]);
+        let mut prerequisites = self.prerequisites(&raw.prerequisites, &file, &[]);
 
         let scope = Scope {
             runbook: id,
@@ -91,9 +91,11 @@ impl Checker<'_> {
             includes: Vec::new(),
         };
         self.steps(&raw.steps, &scope, &mut x);
-        let Expansion { steps, includes, .. } = x;
+        let Expansion {
+            mut steps, includes, ..
+        } = x;
         self.unique_ids(&steps);
-        self.step_references(&steps, &prerequisites);
+        self.step_references(&mut steps, &mut prerequisites);
         (self.diags.0.len() == before).then(|| Runbook {
             id: id.to_owned(),
             title: raw.title.trim().to_owned(),
@@ -191,23 +193,29 @@ impl Checker<'_> {
             if let Some(w) = &p.when {
                 conds.extend(self.condition(file, w));
             }
-            let kinds = [p.backup.is_some(), p.event.is_some(), p.confirm.is_some()]
-                .iter()
-                .filter(|b| **b)
-                .count();
+            let kinds = [
+                p.backup.is_some(),
+                p.event.is_some(),
+                p.confirm.is_some(),
+                p.not_after.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
             let at = p
                 .backup
                 .as_ref()
                 .map(sloc)
                 .or(p.event.as_ref().map(|e| loc(e, 5)))
                 .or(p.confirm.as_ref().map(sloc))
+                .or(p.not_after.as_ref().map(sloc))
                 .flatten();
             if kinds != 1 {
                 self.err(
                     file,
                     at.or(p.when.as_ref().and_then(sloc)),
-                    "a prerequisite needs exactly one of `backup`, `event` or `confirm`",
-                    "e.g. `- backup: rtc-database`, `- event: 30024` or `- confirm: The pool is running`",
+                    "a prerequisite needs exactly one of `backup`, `event`, `confirm` or `not_after`",
+                    "e.g. `- backup: rtc-database`, `- event: 30024`, `- confirm: The pool is running` or `- not_after: import-rgs-configuration`",
                 );
                 continue;
             }
@@ -247,6 +255,10 @@ impl Checker<'_> {
             } else if let Some(c) = &p.confirm {
                 PrereqKind::Confirm {
                     statement: c.trim().to_owned(),
+                }
+            } else if let Some(s) = &p.not_after {
+                PrereqKind::NotAfter {
+                    step: s.as_str().to_owned(),
                 }
             } else {
                 continue;
@@ -794,39 +806,40 @@ impl Checker<'_> {
         }
     }
 
-    fn step_references(&mut self, steps: &[Step], top: &[Prerequisite]) {
-        let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
-        for (owner, p) in steps
-            .iter()
-            .flat_map(|s| s.prerequisites.iter().map(move |p| (Some(s), p)))
-            .chain(top.iter().map(|p| (None, p)))
-        {
-            if let PrereqKind::Event {
-                after_step: Some(target),
-                ..
-            } = &p.kind
-            {
-                let prefix = owner
-                    .map(|o| o.id.rsplit_once('.').map_or("", |(p, _)| p))
-                    .unwrap_or("");
-                let local = if prefix.is_empty() {
-                    target.clone()
-                } else {
-                    format!("{prefix}.{target}")
-                };
-                if !ids.contains(&local.as_str()) && !ids.contains(&target.as_str()) {
-                    let file = owner.map(|o| o.file.clone());
-                    let d = Diagnostic::new(format!("`after_step: {target}` names no step of this runbook"));
-                    let d = match (file, owner) {
-                        (Some(f), Some(o)) => d.at(&f, o.at),
-                        _ => d,
-                    };
-                    let hint = crate::suggest::closest(target, ids.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    self.diags.push(if hint.is_empty() { d } else { d.hint(hint) });
+    /// Resolve the steps prerequisites name (`after_step`, `not_after`) to full step ids, once:
+    /// a name is looked up in the owner's include first (`rgs.` + name), then at the top. Code
+    /// after the checker never meets an unknown step id.
+    fn step_references(&mut self, steps: &mut [Step], top: &mut [Prerequisite]) {
+        let ids: Vec<String> = steps.iter().map(|s| s.id.clone()).collect();
+        let mut unresolved = Vec::new();
+        for s in steps.iter_mut() {
+            for p in s.prerequisites.iter_mut() {
+                if let Some(target) = target_of(&mut p.kind)
+                    && let Err(name) = resolve(Some(&s.id), target, &ids)
+                {
+                    unresolved.push((name, Some((s.file.clone(), s.at))));
                 }
             }
+        }
+        for p in top.iter_mut() {
+            if let Some(target) = target_of(&mut p.kind)
+                && let Err(name) = resolve(None, target, &ids)
+            {
+                unresolved.push((name, None));
+            }
+        }
+        for (target, place) in unresolved {
+            let d = Diagnostic::new(format!(
+                "the prerequisite names step `{target}`, which is no step of this runbook"
+            ));
+            let d = match place {
+                Some((f, at)) => d.at(&f, at),
+                None => d,
+            };
+            let hint = crate::suggest::closest(&target, ids.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_default();
+            self.diags.push(if hint.is_empty() { d } else { d.hint(hint) });
         }
     }
 }
@@ -897,4 +910,35 @@ fn is_step_id(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.ends_with('-')
+}
+
+/// The step a prerequisite names, if it names one.
+fn target_of(kind: &mut PrereqKind) -> Option<&mut String> {
+    match kind {
+        PrereqKind::Event {
+            after_step: Some(target),
+            ..
+        } => Some(target),
+        PrereqKind::NotAfter { step } => Some(step),
+        _ => None,
+    }
+}
+
+/// Rewrite `target` to the full id it names from `owner`'s include (else the top level);
+/// `Err` with the name when neither exists.
+fn resolve(owner: Option<&str>, target: &mut String, ids: &[String]) -> Result<(), String> {
+    let prefix = owner.and_then(|o| o.rsplit_once('.')).map_or("", |(p, _)| p);
+    let local = if prefix.is_empty() {
+        target.clone()
+    } else {
+        format!("{prefix}.{target}")
+    };
+    if ids.contains(&local) {
+        *target = local;
+        Ok(())
+    } else if ids.contains(target) {
+        Ok(())
+    } else {
+        Err(target.clone())
+    }
 }

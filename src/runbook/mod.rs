@@ -77,6 +77,9 @@ pub enum PrereqKind {
     },
     /// The operator confirms a statement.
     Confirm { statement: String },
+    /// The step must never run once `step` (resolved to its full id) has started in this run:
+    /// running it after would undo that step's work.
+    NotAfter { step: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +104,7 @@ impl Prerequisite {
                 None => format!("event {id} from {provider} logged since the recovery started"),
             },
             PrereqKind::Confirm { statement } => format!("operator confirms: {statement}"),
+            PrereqKind::NotAfter { step } => format!("step `{step}` has not started in this run"),
         }
     }
 }

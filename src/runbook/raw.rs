@@ -43,6 +43,8 @@ pub struct RawPrerequisite {
     #[serde(default)]
     pub confirm: Option<S<String>>,
     #[serde(default)]
+    pub not_after: Option<S<String>>,
+    #[serde(default)]
     pub when: Option<S<String>>,
 }
 
