@@ -266,11 +266,20 @@ fn plan_step(
                     // value has no safe spelling for cmd.exe, say so in its place and keep the plan.
                     Err(problem) if c.alternative && c.language == Language::Cmd => Some(RenderedCommand {
                         language: c.language,
-                        text: format!("REM Not available: {}", render_error(step, env, &problem).message),
+                        text: format!(
+                            "REM Not available: {}",
+                            render_error(step, env, templates.source(c.language, &c.template), &problem)
+                                .message
+                        ),
                         alternative: true,
                     }),
                     Err(problem) => {
-                        diags.push(render_error(step, env, &problem));
+                        diags.push(render_error(
+                            step,
+                            env,
+                            templates.source(c.language, &c.template),
+                            &problem,
+                        ));
                         None
                     }
                 }
@@ -373,14 +382,26 @@ fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>
     }
 }
 
-fn render_error(step: &Step, env: &Environment, problem: &str) -> Diagnostic {
-    // Name the value to blame where one cannot be written safely.
-    for input in step.inputs.iter() {
+fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &str) -> Diagnostic {
+    // Name the value to blame where one cannot be written safely: one the template uses.
+    let used = |name: &str| {
+        source.is_none_or(|text| {
+            text.match_indices(name).any(|(i, _)| {
+                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                !text[..i].ends_with(word) && !text[i + name.len()..].starts_with(word)
+            })
+        })
+    };
+    for input in step.inputs.iter().filter(|i| used(&i.name)) {
         if let Some(e) = env.get(&input.env) {
             let v = e.value.display();
             if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"')) {
                 return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line, which expands `%NAME%` even inside quotes (step `{}`); use the PowerShell form", input.env, step.id))
                     .hint("cmd.exe expands `%NAME%` even inside quotes; rename the file or folder so its path has no `%`");
+            }
+            if problem.contains("cmd.exe") && !v.is_ascii() {
+                return env.diagnostic(&input.env, format!("the value of `{}` is not ASCII and cannot be written safely on a cmd.exe command line, which is read in the console's code page (step `{}`); use the PowerShell form", input.env, step.id))
+                    .hint("the PowerShell form carries any letter; for cmd.exe, rename the file or folder so its path is ASCII");
             }
         }
     }
