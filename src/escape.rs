@@ -2,8 +2,11 @@
 //! functions, installed as the escape function of that language's template registry, so a
 //! template cannot insert a value unescaped (`{{{raw}}}` is rejected at load time).
 //!
-//! Values are checked to be printable ASCII before rendering ([`crate::env::value`]); these
-//! functions are still total and safe on any input, because they are the last line of defence.
+//! Values are checked before rendering ([`crate::env::value`]: no control characters, no
+//! look-alike quotes or dashes; letters of any script are allowed); these functions are still
+//! total and safe on any input, because they are the last line of defence. PowerShell and T-SQL
+//! literals carry any character (the files holding them are written as Unicode); a cmd.exe line
+//! carries ASCII only.
 
 /// Characters PowerShell treats as a single quote inside a single-quoted string.
 const PS_SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
@@ -43,9 +46,14 @@ pub const UNSAFE: &str = "\u{0}UNSAFE\u{0}";
 /// and the program receives it as one argument with spaces intact. Inside quotes a backslash is
 /// literal except before a quote, so trailing backslashes are doubled. Two characters have no
 /// safe spelling inside quotes: `"` ends the quoting, and cmd.exe expands `%NAME%` even there;
-/// a value holding either (or a control character) is refused.
+/// a value holding either (or a control character) is refused. So is any character that is not
+/// ASCII: cmd.exe reads a line in the console's code page (437, 850, ...), which is not known
+/// when the line is written, so `ü` could reach DBImpExp.exe as another character.
 pub fn cmd_argument(value: &str) -> String {
-    if value.chars().any(|c| c == '"' || c == '%' || c.is_control()) {
+    if value
+        .chars()
+        .any(|c| c == '"' || c == '%' || !c.is_ascii() || c.is_control())
+    {
         return UNSAFE.to_owned();
     }
     let trailing = value.len() - value.trim_end_matches('\\').len();
@@ -135,5 +143,6 @@ mod tests {
         }
         assert_eq!(cmd_argument("50%off"), UNSAFE);
         assert_eq!(cmd_argument("a\"b"), UNSAFE);
+        assert_eq!(cmd_argument("C:\\Z\u{fc}rich"), UNSAFE);
     }
 }

@@ -1005,6 +1005,98 @@ fn a_named_file_that_is_absent_or_something_else() {
     );
 }
 
+/// The LIS export's layout is unconfirmed: a zip the environment file names as the LIS export is
+/// the LIS export, even when it holds `DocItemSet.xml` (issue 9, item 8). It is warned about,
+/// and the CMS runbooks stay usable.
+#[test]
+fn a_named_lis_export_holding_doc_item_set_is_the_lis_export_with_a_warning() {
+    let b = Backups::complete();
+    b.write("CsLisConfiguration.zip", &cms_zip());
+    let r = b.audit_with(|o| {
+        o.named = vec![
+            ("cs-configuration".into(), "CsConfiguration.zip".into()),
+            ("lis-configuration".into(), "CsLisConfiguration.zip".into()),
+        ]
+    });
+    assert!(
+        has(
+            &r,
+            Severity::Warning,
+            "unexpected-layout",
+            "CsLisConfiguration.zip"
+        ),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(
+        !problems(&r).iter().any(|p| p.0 == Severity::Error),
+        "{:?}",
+        problems(&r)
+    );
+    for (runbook, option) in [
+        ("cms-move", None),
+        ("cms-restore", Some("A")),
+        ("cms-restore", Some("B")),
+    ] {
+        assert_eq!(
+            status(&r, runbook, option),
+            Status::Degraded,
+            "{runbook}: {:?}",
+            problems(&r)
+        );
+    }
+    let cms_move = r
+        .readiness
+        .iter()
+        .find(|x| x.runbook == "cms-move")
+        .map(|x| x.uses.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        cms_move.get("lis-configuration").map(String::as_str),
+        Some("CsLisConfiguration.zip")
+    );
+    assert_eq!(
+        cms_move.get("cs-configuration").map(String::as_str),
+        Some("CsConfiguration.zip")
+    );
+    // The same from the command line, with the environment file naming it.
+    let b = Backups::complete_at(jiff::Timestamp::now());
+    b.write("CsLisConfiguration.zip", &cms_zip());
+    let env = b.path("env.yaml");
+    std::fs::write(
+        &env,
+        "lyncdr_env: 1\nbackups:\n  cs_configuration: 'C:\\Backups\\CsConfiguration.zip'\n  lis_configuration: 'C:\\Backups\\CsLisConfiguration.zip'\n",
+    )
+    .expect("env");
+    let out = run_audit(&b, &["--env", &env.display().to_string()])
+        .status(1)
+        .stdout_has("warning  `CsLisConfiguration.zip`: named as the LIS export (Export-CsLisConfiguration zip), it looks like a CMS export zip (it holds `DocItemSet.xml`); the layout of this export is unconfirmed, so the file is used as named");
+    assert!(!out.stdout.contains("not ready"), "{}", out.stdout);
+}
+
+/// A zip named as the Response Group export without `RgsImportExport\` (the 2010 script's layout
+/// is unconfirmed) is warned about, not refused; unnamed, the same zip is no RGS export.
+#[test]
+fn a_named_rgs_export_in_another_layout_is_warned_about() {
+    let b = Backups::complete();
+    b.write("RgsConfig_pool01.zip", &lis_zip());
+    let r = b.audit_with(|o| o.named = vec![("rgs-export".into(), "RgsConfig_pool01.zip".into())]);
+    assert!(
+        has(&r, Severity::Warning, "unexpected-layout", "RgsConfig_pool01.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert_eq!(
+        status(&r, "rgs-restore", None),
+        Status::Degraded,
+        "{:?}",
+        problems(&r)
+    );
+    // A user data export named as something it is not is still refused: its layout is known.
+    let r = b.audit_with(|o| o.named = vec![("user-data".into(), "CsConfiguration.zip".into())]);
+    assert!(has(&r, Severity::Error, "wrong-kind", "CsConfiguration.zip"));
+}
+
 #[test]
 fn compressed_backups_are_recognised_and_trusted_when_named() {
     let b = Backups::complete();

@@ -4,6 +4,7 @@ mod audit;
 mod builder;
 mod bundle;
 mod diagnostics;
+mod environments;
 mod escaping;
 mod evtx;
 mod exit_codes;

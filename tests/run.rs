@@ -1036,7 +1036,10 @@ fn ctrl_c_at_a_prompt() {
     // The menu reads keys in raw mode: wait for it (echo off), so the byte reaches it as a key.
     let start = Instant::now();
     while p.get_process().get_echo().unwrap_or(true) {
-        assert!(start.elapsed() < Duration::from_secs(10), "the menu never took the terminal");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the menu never took the terminal"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     p.send("\x03").expect("Ctrl-C");

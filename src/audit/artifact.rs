@@ -69,6 +69,14 @@ impl ArtifactKind {
         }
     }
 
+    /// Whether the layout of this export is known from a primary source. Where it is a guess
+    /// (the LIS export's inner layout; the 2010 RgsImportExport.ps1 script's, seen only for the
+    /// 2013 cmdlet: facts file, "File formats"), a sound zip the environment file names as it
+    /// is taken as named: what it holds can be warned about, never make it another export.
+    pub fn layout_confirmed(self) -> bool {
+        !matches!(self, ArtifactKind::LisConfiguration | ArtifactKind::RgsExport)
+    }
+
     /// How an operator makes a fresh one.
     pub fn how_to_make(self) -> &'static str {
         match self {

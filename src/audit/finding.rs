@@ -123,6 +123,12 @@ pub enum Problem {
     NotUsed {
         used: String,
     },
+    /// A zip named as an export whose layout is unconfirmed holds something unexpected: used as
+    /// named, with this warning.
+    UnexpectedLayout {
+        kind: ArtifactKind,
+        detail: String,
+    },
     /// Several kinds of RGS export entries are absent (the 2010 layout is unconfirmed).
     UnusualRgsLayout {
         absent: Vec<String>,
@@ -168,6 +174,7 @@ impl Problem {
             Stale { .. }
             | Guessed { .. }
             | NamedTwice { .. }
+            | UnexpectedLayout { .. }
             | Unrecognized { .. }
             | NotAFileStore
             | SumsSyntax { .. } => Severity::Warning,
@@ -209,6 +216,7 @@ impl Problem {
             Guessed { .. } => "guessed",
             Unrecognized { .. } => "unrecognized",
             NotUsed { .. } => "not-used",
+            UnexpectedLayout { .. } => "unexpected-layout",
             UnusualRgsLayout { .. } => "unusual-rgs-layout",
             ChecksumMismatch { .. } => "checksum-mismatch",
             ListedButMissing { .. } => "listed-but-missing",
@@ -278,6 +286,9 @@ impl Problem {
             Guessed { kind, why } => format!("taken as the {} only because {why}", kind.title()),
             Unrecognized { found } => format!("has the extension of a backup but is not one lyncdr knows: it is {found}"),
             NotUsed { used } => format!("not used: `{used}` is the one used"),
+            UnexpectedLayout { detail, .. } => {
+                format!("{detail}; the layout of this export is unconfirmed, so the file is used as named")
+            }
             UnusualRgsLayout { absent } => format!(
                 "these usual entries are absent: {} (the layout of the 2010 script's export is unconfirmed)",
                 absent.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
@@ -314,6 +325,11 @@ impl Problem {
                 Some(format!("correct `{}` in the environment file, or put the right file in the backup folder", env_key()))
             }
             NamedTwice { .. } => Some(format!("give `{}` a path that names one file", env_key())),
+            UnexpectedLayout { kind, .. } => Some(format!(
+                "check that `{}` names the {}, not another export",
+                env_key(),
+                kind.title()
+            )),
             Guessed { .. } => Some(format!("name the file in the environment file (`{}`) to confirm it", env_key())),
             Empty | NotAZip { .. } | TruncatedZip { .. } | EmptyZip | MissingEntry { .. } | CorruptEntry { .. } | NoDocItems
             | NotXml { .. } | TruncatedXml { .. } | MalformedXml { .. } | WrongRoot { .. } | WrongNamespace { .. }

@@ -164,7 +164,20 @@ impl Inventory {
             if outcome.details.is_some() {
                 artifact.details = outcome.details.unwrap_or_default();
             }
-            artifact.problems.extend(outcome.problems);
+            let named = artifact.identified_by == IdentifiedBy::Environment;
+            artifact
+                .problems
+                .extend(outcome.problems.into_iter().map(|p| match (p, artifact.kind) {
+                    // The entries that make a zip an RGS export are a guess for the 2010 script:
+                    // a named zip without them is warned about, not refused.
+                    (Problem::MissingEntry { entry }, Some(kind)) if named && !kind.layout_confirmed() => {
+                        Problem::UnexpectedLayout {
+                            kind,
+                            detail: format!("the zip has no `{entry}`"),
+                        }
+                    }
+                    (p, _) => p,
+                }));
             artifact.sha256 = outcome.sha256.or(artifact.sha256);
         }
     }
@@ -302,7 +315,22 @@ fn identify_file(
         }
     };
     let actual = identity.content_kind();
+    // A sound zip named as an export whose layout is a guess is that export, whatever it holds.
+    let unexpected = match (named, actual, &identity) {
+        (Some(k), Some(a), Identity::Zip(_)) if k != a && !k.layout_confirmed() => {
+            Some(Problem::UnexpectedLayout {
+                kind: k,
+                detail: format!(
+                    "named as the {}, it looks like {}",
+                    k.title(),
+                    identity.describe()
+                ),
+            })
+        }
+        _ => None,
+    };
     let misnamed = match (named, actual) {
+        _ if unexpected.is_some() => None,
         // A backup of another database named as rtc's is judged as rtc's: `wrong-database`.
         (Some(ArtifactKind::RtcDatabase), Some(ArtifactKind::OtherDatabase)) => None,
         (Some(k), Some(a)) if k != a => Some(Problem::NotExpectedKind {
@@ -333,6 +361,7 @@ fn identify_file(
         };
     }
     artifact.problems = judge(artifact.kind, artifact.identified_by, &identity, name);
+    artifact.problems.extend(unexpected);
     let plan = if artifact.usable() {
         plan(artifact.kind, &identity)
     } else {

@@ -89,7 +89,12 @@ impl Environment {
         });
         for (derived, fqdn, instance) in schema::DERIVED {
             if let (Some(f), Some(i)) = (values.get(*fqdn), values.get(*instance)) {
-                let server = format!("{}\\{}", f.value.display(), i.value.display());
+                // The default instance is reached by the server's name alone (`sqlcmd -S FQDN`,
+                // `/sqlserver:FQDN`); `FQDN\MSSQLSERVER` reaches nothing.
+                let server = match i.value.display() {
+                    instance if instance == value::DEFAULT_INSTANCE => f.value.display(),
+                    instance => format!("{}\\{instance}", f.value.display()),
+                };
                 let at = f.at;
                 values.insert(
                     (*derived).into(),

@@ -65,7 +65,7 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "sql.backend.instance",
         SqlInstance,
-        "its SQL Server instance name (the same as before the failure)",
+        "its SQL Server instance name (the same as before the failure); MSSQLSERVER for the default instance",
     ),
     k(
         "sql.target_backend.fqdn",
@@ -75,7 +75,7 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "sql.target_backend.instance",
         SqlInstance,
-        "its SQL Server instance name",
+        "its SQL Server instance name; MSSQLSERVER for the default instance",
     ),
     k(
         "backups.max_age",
@@ -166,7 +166,8 @@ pub const SCHEMA: &[KeySpec] = &[
     ),
 ];
 
-/// Values computed from others after validation (`sql.backend.server` = `fqdn\instance`).
+/// Values computed from others after validation (`sql.backend.server` = `fqdn\instance`, or the
+/// FQDN alone for the default instance).
 pub const DERIVED: &[(&str, &str, &str)] = &[
     ("sql.backend.server", "sql.backend.fqdn", "sql.backend.instance"),
     (

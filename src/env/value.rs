@@ -1,6 +1,8 @@
 //! Typed environment values: each type parses a raw string into a checked [`Value`], or says
 //! what is wrong and what a valid value looks like. Everything that can reach a command passes
-//! through here first, so later code can rely on plain ASCII and well-formed names.
+//! through here first, so later code can rely on well-formed names and on values free of control
+//! characters and of the look-alike quotes and dashes PowerShell would act on. Non-ASCII letters
+//! are allowed: the escaping of each language carries them, or refuses (cmd.exe, `escape.rs`).
 
 use serde_json::Value as Json;
 use std::time::Duration;
@@ -81,14 +83,14 @@ impl ValueType {
     /// What a valid value looks like, for hints.
     pub fn example(&self) -> String {
         match self {
-            ValueType::Text => "plain ASCII text, e.g. `Contoso`".into(),
+            ValueType::Text => "text without control characters, curly quotes or dashes other than `-`, e.g. `Contoso`".into(),
             ValueType::Integer => "a whole number, e.g. `1`".into(),
             ValueType::Bool => "`true` or `false`".into(),
             ValueType::Fqdn => {
                 "letters, digits and hyphens in dot-separated labels, e.g. `pool01.contoso.com`".into()
             }
             ValueType::SqlInstance => {
-                "1-16 letters, digits, `_` or `$`, starting with a letter or `_`, e.g. `rtc`".into()
+                "1-16 letters, digits, `_` or `$`, starting with a letter or `_`, e.g. `rtc`, or `MSSQLSERVER` for the default instance".into()
             }
             ValueType::SqlServer => "`be01.contoso.com\\rtc`".into(),
             ValueType::SipUri | ValueType::SipUriList => "`sip:dialin@contoso.com`".into(),
@@ -129,9 +131,15 @@ impl ValueType {
                     Err(format!("`{}` is not one of the choices", shown(raw)))
                 }
             }
-            ValueType::Text => check_ascii(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::Text => check_characters(raw).map(|()| Value::Text(raw.to_owned())),
             ValueType::Fqdn => check_fqdn(raw).map(|()| Value::Text(raw.to_owned())),
-            ValueType::SqlInstance => check_sql_instance(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::SqlInstance => check_sql_instance(raw).map(|()| {
+                if raw.eq_ignore_ascii_case(DEFAULT_INSTANCE) {
+                    Value::Text(DEFAULT_INSTANCE.to_owned())
+                } else {
+                    Value::Text(raw.to_owned())
+                }
+            }),
             ValueType::SqlServer => Ok(Value::Text(raw.to_owned())),
             ValueType::SipUri => check_sip_uri(raw).map(|()| Value::Text(raw.to_owned())),
             ValueType::WindowsPath => check_windows_path(raw).map(|()| Value::Text(raw.to_owned())),
@@ -156,22 +164,30 @@ pub fn shown(raw: &str) -> String {
     s
 }
 
-/// Every value is printable ASCII: rendered commands must be plain ASCII, and a curly quote or
-/// dash pasted from a web page is the commonest mistake, so it gets its own message.
-pub fn check_ascii(raw: &str) -> Result<(), String> {
+/// What any value may hold: letters of any script (a folder called `Zürich`, a deployment called
+/// `Société Générale`), but no control characters, no spaces other than the plain one, nothing
+/// invisible, and none of the look-alike punctuation PowerShell reads as quotes or dashes (the
+/// curly quotes U+2018-U+201E, the dashes U+2013-U+2015): pasted from a web page, they would
+/// change the meaning of a command, so each gets its own message.
+pub fn check_characters(raw: &str) -> Result<(), String> {
     for (i, c) in raw.chars().enumerate() {
-        if c.is_ascii_graphic() || c == ' ' {
-            continue;
-        }
         let what = match c {
+            ' ' => continue,
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => {
                 "a curly single quote (pasted from a web page?); type a plain `'`"
             }
             '\u{201C}' | '\u{201D}' | '\u{201E}' => "a curly double quote; type a plain `\"`",
-            '\u{2013}' | '\u{2014}' | '\u{2212}' => "a dash that is not `-`; type a plain `-`",
+            '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => "a dash that is not `-`; type a plain `-`",
             '\u{00A0}' => "a non-breaking space",
+            '\u{FFFD}' => "a replacement character: the file was not saved as UTF-8?",
             c if c.is_control() => "a control character (newline, tab, ...)",
-            _ => "not plain ASCII; rendered commands are ASCII only",
+            c if c.is_whitespace() => "a space that is not a plain space",
+            '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}' => "an invisible formatting character",
+            _ => continue,
         };
         return Err(format!(
             "character {} (U+{:04X}) at position {}: {what}",
@@ -184,7 +200,7 @@ pub fn check_ascii(raw: &str) -> Result<(), String> {
 }
 
 pub fn check_fqdn(raw: &str) -> Result<(), String> {
-    check_ascii(raw)?;
+    check_characters(raw)?;
     let name = raw.strip_suffix('.').unwrap_or(raw);
     if name.is_empty() {
         return Err("an FQDN cannot be empty".into());
@@ -223,8 +239,13 @@ pub fn check_fqdn(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The name of SQL Server's default instance (its Windows service is `MSSQLSERVER`, a named
+/// instance's `MSSQL$NAME`). Lync Server 2010 supports a Back End on it; templates test for this
+/// spelling, so the value is normalised to it whatever its case.
+pub const DEFAULT_INSTANCE: &str = "MSSQLSERVER";
+
 pub fn check_sql_instance(raw: &str) -> Result<(), String> {
-    check_ascii(raw)?;
+    check_characters(raw)?;
     let mut chars = raw.chars();
     let first = chars.next().ok_or("an instance name cannot be empty")?;
     if raw.len() > 16 {
@@ -240,16 +261,16 @@ pub fn check_sql_instance(raw: &str) -> Result<(), String> {
             c.escape_debug()
         ));
     }
-    if raw.eq_ignore_ascii_case("default") || raw.eq_ignore_ascii_case("mssqlserver") {
+    if raw.eq_ignore_ascii_case("default") {
         return Err(format!(
-            "`{raw}` names the default instance; lyncdr needs the named instance Lync uses"
+            "`{raw}` is not an instance name; write `{DEFAULT_INSTANCE}` for the default instance"
         ));
     }
     Ok(())
 }
 
 pub fn check_sip_uri(raw: &str) -> Result<(), String> {
-    check_ascii(raw)?;
+    check_characters(raw)?;
     let rest = raw
         .strip_prefix("sip:")
         .ok_or_else(|| format!("`{}` does not start with `sip:`", shown(raw)))?;
@@ -275,7 +296,7 @@ pub fn check_sip_uri(raw: &str) -> Result<(), String> {
 /// A Windows path: `X:\...` or `\\server\share\...`, without the characters Windows forbids in
 /// names. Anything else (quotes, `$`, `;`, backticks, `%`) is legal and left to the escaping.
 pub fn check_windows_path(raw: &str) -> Result<(), String> {
-    check_ascii(raw)?;
+    check_characters(raw)?;
     let bytes = raw.as_bytes();
     let rest = if bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && &bytes[1..3] == b":\\" {
         &raw[3..]
@@ -364,6 +385,11 @@ mod tests {
     fn sql_instances() {
         assert!(check_sql_instance("rtc").is_ok());
         assert!(check_sql_instance("_rtc$2").is_ok());
+        assert!(check_sql_instance("MSSQLSERVER").is_ok());
+        assert_eq!(
+            ValueType::SqlInstance.parse("mssqlserver"),
+            Ok(Value::Text("MSSQLSERVER".into()))
+        );
         for bad in ["", "1rtc", "rtc-1", "r'tc", "averyveryverylongname", "default"] {
             assert!(check_sql_instance(bad).is_err(), "{bad}");
         }
@@ -389,6 +415,26 @@ mod tests {
         ] {
             assert!(check_windows_path(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn letters_of_any_script_pass_look_alikes_do_not() {
+        assert!(check_windows_path("C:\\Backups\\Zürich\\rtc.bak").is_ok());
+        assert!(ValueType::Text.parse("Société Générale").is_ok());
+        for (bad, named) in [
+            ("a\u{2013}b", "dash"),
+            ("a\u{2015}b", "dash"),
+            ("a\u{201E}b", "curly double quote"),
+            ("a\u{00A0}b", "non-breaking space"),
+            ("a\u{2028}b", "not a plain space"),
+            ("a\u{200B}b", "invisible"),
+            ("a\u{FFFD}b", "replacement"),
+            ("a\tb", "control"),
+        ] {
+            let err = check_characters(bad).unwrap_err();
+            assert!(err.contains(named), "{bad:?}: {err}");
+        }
+        assert!(check_fqdn("zürich.contoso.com").is_err());
     }
 
     #[test]

@@ -83,7 +83,8 @@ impl Templates {
         Ok(())
     }
 
-    /// Render a compiled template and check the result is a safe, plain-ASCII command.
+    /// Render a compiled template and check the result is a safe command: no value the
+    /// language cannot carry, no control character but line breaks and tabs.
     pub fn render(&self, language: Language, name: &str, ctx: &Json) -> Result<String, String> {
         let text = self
             .registry(language)
@@ -91,15 +92,15 @@ impl Templates {
             .map_err(|e| describe(&e))?;
         if text.contains(escape::UNSAFE) {
             return Err(
-                "a value cannot be written safely on a cmd.exe command line (it holds `\"` or `%`)".into(),
+                "a value cannot be written safely on a cmd.exe command line (it holds `\"`, `%` or a character that is not ASCII)".into(),
             );
         }
         if let Some(c) = text
             .chars()
-            .find(|c| !(c.is_ascii_graphic() || matches!(c, ' ' | '\n' | '\r' | '\t')))
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
             return Err(format!(
-                "the rendered command holds the non-ASCII character U+{:04X}",
+                "the rendered command holds the control character U+{:04X}",
                 c as u32
             ));
         }

@@ -3,10 +3,11 @@
 //! commands too, so a reviewer sees the branch not taken. Used by `plan`, `run` and `bundle`.
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::env::{Environment, schema};
+use crate::env::{Environment, Origin, schema};
 use crate::render::Templates;
 use crate::runbook::{
-    Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, RunsOn, Step, StepKind,
+    Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Requirement, Runbook, RunsOn, Step,
+    StepKind,
 };
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -94,6 +95,11 @@ pub struct PlannedStep {
 impl Plan {
     pub fn build(runbook: &Runbook, env: &Environment, templates: &Templates) -> Result<Plan, Diagnostics> {
         let mut diags = Diagnostics::default();
+        for r in &runbook.requires {
+            if let Some(d) = unmet(runbook, r, env) {
+                diags.push(d);
+            }
+        }
         let prerequisites = prerequisites(&runbook.prerequisites, env, true, &mut diags);
         let mut steps = Vec::new();
         for (i, step) in runbook.steps.iter().enumerate() {
@@ -114,6 +120,50 @@ impl Plan {
     pub fn step(&self, id: &str) -> Option<&PlannedStep> {
         self.steps.iter().find(|s| s.id == id)
     }
+}
+
+/// A requirement of the runbook (`requires:`) the environment does not meet: an error pointing at
+/// the environment key (its line in the file, or `--set`), or at the requirement when the key is
+/// missing. The procedure does not cover that environment, so no plan is made for it.
+fn unmet(runbook: &Runbook, r: &Requirement, env: &Environment) -> Option<Diagnostic> {
+    let c = &r.condition;
+    let written = match c.at {
+        Some(at) => format!("{}:{}", c.file, at.line),
+        None => c.file.clone(),
+    };
+    let Some(entry) = env.get(&c.key) else {
+        let d = Diagnostic::new(format!(
+            "`{}` is not set in `{}`, and runbook `{}` requires `{c}`",
+            c.key, env.source.name, runbook.id
+        ));
+        return Some(
+            Diagnostic {
+                file: Some(c.file.clone()),
+                at: c.at,
+                ..d
+            }
+            .hint(format!("add `{}` to the environment file; {}", c.key, r.reason)),
+        );
+    };
+    if c.holds(&entry.value) {
+        return None;
+    }
+    let from = if entry.origin == Origin::CommandLine {
+        " (from --set)"
+    } else {
+        ""
+    };
+    let message = format!(
+        "runbook `{}` requires `{c}`, but `{}` is `{}`{from}",
+        runbook.id,
+        c.key,
+        entry.value.display()
+    );
+    let hint = format!("{} (`requires:` at {written})", r.reason);
+    Some(match entry.origin {
+        Origin::File => env.diagnostic(&c.key, message).hint(hint),
+        _ => Diagnostic::new(message).hint(hint),
+    })
 }
 
 /// Whether all conditions hold; `Err` with the reason when one does not. A condition on a key
@@ -216,11 +266,20 @@ fn plan_step(
                     // value has no safe spelling for cmd.exe, say so in its place and keep the plan.
                     Err(problem) if c.alternative && c.language == Language::Cmd => Some(RenderedCommand {
                         language: c.language,
-                        text: format!("REM Not available: {}", render_error(step, env, &problem).message),
+                        text: format!(
+                            "REM Not available: {}",
+                            render_error(step, env, templates.source(c.language, &c.template), &problem)
+                                .message
+                        ),
                         alternative: true,
                     }),
                     Err(problem) => {
-                        diags.push(render_error(step, env, &problem));
+                        diags.push(render_error(
+                            step,
+                            env,
+                            templates.source(c.language, &c.template),
+                            &problem,
+                        ));
                         None
                     }
                 }
@@ -323,14 +382,26 @@ fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>
     }
 }
 
-fn render_error(step: &Step, env: &Environment, problem: &str) -> Diagnostic {
-    // Name the value to blame where one cannot be written safely.
-    for input in step.inputs.iter() {
+fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &str) -> Diagnostic {
+    // Name the value to blame where one cannot be written safely: one the template uses.
+    let used = |name: &str| {
+        source.is_none_or(|text| {
+            text.match_indices(name).any(|(i, _)| {
+                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+                !text[..i].ends_with(word) && !text[i + name.len()..].starts_with(word)
+            })
+        })
+    };
+    for input in step.inputs.iter().filter(|i| used(&i.name)) {
         if let Some(e) = env.get(&input.env) {
             let v = e.value.display();
             if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"')) {
                 return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line, which expands `%NAME%` even inside quotes (step `{}`); use the PowerShell form", input.env, step.id))
                     .hint("cmd.exe expands `%NAME%` even inside quotes; rename the file or folder so its path has no `%`");
+            }
+            if problem.contains("cmd.exe") && !v.is_ascii() {
+                return env.diagnostic(&input.env, format!("the value of `{}` is not ASCII and cannot be written safely on a cmd.exe command line, which is read in the console's code page (step `{}`); use the PowerShell form", input.env, step.id))
+                    .hint("the PowerShell form carries any letter; for cmd.exe, rename the file or folder so its path is ASCII");
             }
         }
     }

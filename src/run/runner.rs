@@ -159,10 +159,11 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
                 Some(t) => wrapper::script(job.text, wrapper::Console::Operator { transcript: t }),
                 None => wrapper::script(job.text, wrapper::Console::Piped),
             };
-            // Windows PowerShell reads a BOM-less script in the ANSI code page; the text is ASCII
-            // (every value is checked to be), so that is the same bytes. CRLF for Notepad.
+            // Windows PowerShell reads a BOM-less script in the ANSI code page: a script holding
+            // a non-ASCII value (`Zürich`) is written as UTF-8 with a BOM. CRLF for Notepad.
             let body = text.replace("\r\n", "\n").replace('\n', "\r\n");
-            let file = match new_file(job, ".ps1", body.as_bytes()) {
+            let bom: &[u8] = if body.is_ascii() { b"" } else { b"\xEF\xBB\xBF" };
+            let file = match new_file(job, ".ps1", &[bom, body.as_bytes()].concat()) {
                 Ok(f) => f,
                 Err(e) => return not_started(format!("cannot write the script: {e}")),
             };
@@ -184,7 +185,12 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
                 Err(e) => return not_started(format!("cannot write the script: {e}")),
             };
             let mut c = tokio::process::Command::new(&programs.sqlcmd);
-            c.args(["-S", server, "-E", "-b", "-x", "-i"]).arg(&file);
+            c.args(["-S", server, "-E", "-b", "-x"]);
+            // The file is UTF-8 (no BOM); sqlcmd reads it so with `-f 65001`, as in the bundle.
+            if !body.is_ascii() {
+                c.args(["-f", "65001"]);
+            }
+            c.arg("-i").arg(&file);
             (file, c)
         }
         Language::Cmd => return not_started("cmd.exe lines are shown for operators, not run".into()),

@@ -4,8 +4,8 @@
 
 use super::raw::{RawCommand, RawPrerequisite, RawRunbook, RawStep, S};
 use super::{
-    Command, Condition, Input, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, RunsOn, Step,
-    StepKind,
+    Command, Condition, Input, Language, OptionInfo, PrereqKind, Prerequisite, Requirement, Runbook, RunsOn,
+    Step, StepKind,
 };
 use crate::cmdlets;
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -73,6 +73,16 @@ impl Checker<'_> {
         let raw = &p.raw;
         let file = p.file.clone();
         let inputs = self.inputs(raw, &file, &HashMap::new());
+        let requires = raw
+            .requires
+            .iter()
+            .filter_map(|r| {
+                Some(Requirement {
+                    condition: self.condition(&file, &r.condition)?,
+                    reason: r.reason.trim().to_owned(),
+                })
+            })
+            .collect();
         let mut prerequisites = self.prerequisites(&raw.prerequisites, &file, &[]);
 
         let scope = Scope {
@@ -102,6 +112,7 @@ impl Checker<'_> {
             summary: raw.summary.trim().to_owned(),
             source: raw.source.trim().to_owned(),
             file,
+            requires,
             inputs,
             prerequisites,
             steps,

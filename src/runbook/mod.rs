@@ -21,11 +21,21 @@ pub struct Runbook {
     pub summary: String,
     pub source: String,
     pub file: Arc<SourceFile>,
+    /// What the environment must be for the procedure to cover it (`edition == enterprise`):
+    /// checked when a plan is built, an error otherwise.
+    pub requires: Vec<Requirement>,
     pub inputs: Arc<[Input]>,
     pub prerequisites: Vec<Prerequisite>,
     pub steps: Vec<Step>,
     /// Runbooks included (directly or not), for hashing what a plan depends on.
     pub includes: Vec<String>,
+}
+
+/// A condition the environment must meet, and why the runbook needs it.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub condition: Condition,
+    pub reason: String,
 }
 
 /// An environment value a runbook's templates use, under a local name.

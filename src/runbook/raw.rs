@@ -15,10 +15,20 @@ pub struct RawRunbook {
     pub summary: S<String>,
     pub source: S<String>,
     #[serde(default)]
+    pub requires: Vec<RawRequirement>,
+    #[serde(default)]
     pub inputs: Vec<RawInput>,
     #[serde(default)]
     pub prerequisites: Vec<RawPrerequisite>,
     pub steps: Vec<RawStep>,
+}
+
+/// A condition the environment must meet for the runbook to apply at all.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequirement {
+    pub condition: S<String>,
+    pub reason: S<String>,
 }
 
 #[derive(Debug, Deserialize)]
