@@ -19,6 +19,10 @@ pub struct RawRunbook {
     #[serde(default)]
     pub prerequisites: Vec<RawPrerequisite>,
     pub steps: Vec<RawStep>,
+    /// Closing steps: after `steps` when this runbook is the one being run, left out when another
+    /// runbook includes it (that one closes once, at its own end).
+    #[serde(default)]
+    pub finally: Vec<RawStep>,
 }
 
 #[derive(Debug, Deserialize)]
