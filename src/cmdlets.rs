@@ -6,52 +6,67 @@
 pub struct LaterCmdlet {
     pub name: &'static str,
     pub instead: &'static str,
+    /// A parameter that is new only on this cmdlet: it counts only where the text runs it
+    /// (`-TargetFqdn` is 2013+ on Move-CsManagementServer, but 2010 on Test-CsRegistration).
+    pub on: Option<&'static str>,
 }
 
 pub const LATER_CMDLETS: &[LaterCmdlet] = &[
     LaterCmdlet {
         name: "Backup-CsPool",
         instead: "back up the databases with SQL Server and export with Export-CsConfiguration, Export-CsLisConfiguration, RgsImportExport.ps1 and DBImpExp.exe",
+        on: None,
     },
     LaterCmdlet {
         name: "Invoke-CsPoolFailover",
         instead: "there is no pool failover; rebuild the Back End (backend-restore) or move users with Move-CsUser -Force (cms-move)",
+        on: None,
     },
     LaterCmdlet {
         name: "Invoke-CsManagementServerFailover",
         instead: "Move-CsManagementServer -ConfigurationFileName X.zip -LisConfigurationFileName Y.zip -Force, on a server of the target pool",
+        on: None,
     },
     LaterCmdlet {
         name: "Get-CsBackupServiceStatus",
         instead: "there is no Backup Service; check the CMS with Get-CsManagementStoreReplicationStatus",
+        on: None,
     },
     LaterCmdlet {
         name: "Export-CsUserData",
         instead: "DBImpExp.exe /hrxmlfile:FILE /sqlserver:FQDN\\INSTANCE",
+        on: None,
     },
     LaterCmdlet {
         name: "Import-CsUserData",
         instead: "DBImpExp.exe /import /hrxmlfile:FILE /sqlserver:FQDN\\INSTANCE /restype:all",
+        on: None,
     },
     LaterCmdlet {
         name: "Convert-CsUserData",
         instead: "DBImpExp.exe reads and writes the Lync 2010 user data format directly",
+        on: None,
     },
     LaterCmdlet {
         name: "Update-CsUserData",
         instead: "DBImpExp.exe /import ... /restype:all",
+        on: None,
     },
     LaterCmdlet {
         name: "Test-CsDatabase",
         instead: "check the databases in SQL Server Management Studio",
+        on: None,
     },
     LaterCmdlet {
         name: "-TargetFqdn",
         instead: "Move-CsManagementServer runs on a server of the target pool and takes no -TargetFqdn",
+        // Test-CsRegistration -TargetFqdn is Lync Server 2010 (Microsoft's help, gg412737).
+        on: Some("Move-CsManagementServer"),
     },
     LaterCmdlet {
         name: "-OverwriteOwner",
         instead: "Import-CsRgsConfiguration from RgsImportExport.ps1 takes ApplicationServer:POOL -FileName X.zip",
+        on: None,
     },
 ];
 
@@ -60,6 +75,9 @@ pub fn find_later_version(text: &str) -> Option<(usize, &'static LaterCmdlet)> {
     let lower = text.to_ascii_lowercase();
     LATER_CMDLETS
         .iter()
+        .filter(|c| {
+            c.on.is_none_or(|cmdlet| lower.contains(&cmdlet.to_ascii_lowercase()))
+        })
         .filter_map(|c| {
             let needle = c.name.to_ascii_lowercase();
             lower
@@ -117,6 +135,24 @@ pub const PROMPTING_CMDLETS: &[Prompting] = &[
         parameter: None,
         confirm_false_silences: true,
         source: "supports -Confirm (Microsoft's Lync Server 2010 syntax lists [-Confirm]); whether it asks by default is UNCONFIRMED, but the cms-restore runbook has always told the operator to answer Yes if asked to confirm, so it is treated as asking",
+    },
+    Prompting {
+        name: "Move-CsExUmContact",
+        parameter: None,
+        confirm_false_silences: false,
+        source: "asks for confirmation even with -Force (Microsoft's help for Move-CsExUmContact, example 1: \"This prompt will appear even if you include the Force parameter\"); whether -Confirm:$false silences it is unconfirmed, so only `interactive: true` allows it",
+    },
+    Prompting {
+        name: "Move-CsCommonAreaPhone",
+        parameter: None,
+        confirm_false_silences: true,
+        source: "UNCONFIRMED: the same move as Move-CsUser (the same -Force, -Confirm and -ProxyPool parameters in Microsoft's Lync Server 2010 help), which asks; treated as asking",
+    },
+    Prompting {
+        name: "Move-CsAnalogDevice",
+        parameter: None,
+        confirm_false_silences: true,
+        source: "UNCONFIRMED: the same move as Move-CsUser (the same -Force, -Confirm and -ProxyPool parameters in Microsoft's Lync Server 2010 help), which asks; treated as asking",
     },
     Prompting {
         name: "Read-Host",
@@ -304,6 +340,7 @@ mod tests {
         assert!(super::find_later_version("Move-CsManagementServer -TargetFqdn x").is_some());
         assert!(super::find_later_version("Get-CsUser | Move-CsUser -Target p").is_none());
         assert!(super::find_later_version("Backup-CsPoolX").is_none());
+        assert!(super::find_later_version("Test-CsRegistration -TargetFqdn pool01.contoso.com").is_none());
     }
 
     #[test]

@@ -185,7 +185,7 @@ fn a_step_script_tells_what_why_where_and_what_it_needs() {
     let b = bundle("backend-restore", &[]);
     let s = lf(&text(&b, "13-import-user-data.ps1"));
     for needle in [
-        "# Step 13 of 19 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
+        "# Step 13 of 25 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
         "# Why:\n#   Brings back contact lists",
         "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
         "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",
@@ -262,7 +262,7 @@ fn a_feature_that_is_off_leaves_its_steps_out_and_the_readme_says_why() {
         "{section}"
     );
     assert!(section.contains("(rgs.import-rgs-configuration)"), "{section}");
-    assert_eq!(off.omitted.len(), 6);
+    assert_eq!(off.omitted.len(), 7);
 }
 
 #[test]
@@ -568,7 +568,7 @@ fn the_summary_names_the_folder_and_the_sums() {
         summary.to_string(),
         format!(
             "Wrote {} files to {}: {} step scripts, Invoke-Recovery.ps1, README.txt, SHA256SUMS.\n\
-             6 steps are not applicable and left out (listed in README.txt).\n\
+             7 steps are not applicable and left out (listed in README.txt).\n\
              SHA-256 of SHA256SUMS: {}\n\
              Check it on the server before running; start with .\\Invoke-Recovery.ps1 -WhatIf.\n",
             b.files.len(),

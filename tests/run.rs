@@ -559,7 +559,19 @@ fn interactive_backend_restore_with_option_b() {
     p.send_line("A").expect("yes to all");
     p.expect("What now?").expect("rgs import");
     enter(&mut p);
-    p.expect("Recovery complete").expect("end");
+    // The closing steps (finish): services, baseline exports and backups, each run from here.
+    loop {
+        let found = p
+            .expect(expectrl::Any::boxed(vec![
+                Box::new("What now?"),
+                Box::new("Recovery complete"),
+            ]))
+            .expect("closing steps");
+        if found.matches().any(|m| m == b"Recovery complete") {
+            break;
+        }
+        enter(&mut p);
+    }
     p.expect(Eof).expect("exit");
 
     let st = statuses(&dir);
@@ -833,11 +845,9 @@ fn a_changed_runbook_or_environment_stops_the_resume_and_says_what_changed() {
     let dir = t.path();
     let rb = dir.join("rb");
     std::fs::create_dir_all(&rb).expect("mkdir");
-    std::fs::copy(
-        repo().join("runbooks/rgs-restore.yaml"),
-        rb.join("rgs-restore.yaml"),
-    )
-    .expect("copy");
+    for f in ["rgs-restore.yaml", "finish.yaml"] {
+        std::fs::copy(repo().join("runbooks").join(f), rb.join(f)).expect("copy");
+    }
     let with_rb = |extra: &[&str]| {
         let mut a = vec!["--runbooks".to_owned(), "rb".to_owned()];
         a.extend(run_args("rgs-restore", extra));
@@ -958,7 +968,7 @@ fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     let dir = t.path();
     let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Dry run complete: 19 steps walked"), "{stdout}");
+    assert!(stdout.contains("Dry run complete: 25 steps walked"), "{stdout}");
     let tail = stdout
         .split("Not ready: 1 prerequisite(s) are not met now:")
         .nth(1)

@@ -174,9 +174,312 @@ fn rgs_restore_steps() {
             "list-rgs-contacts",
             "review-rgs-contacts",
             "delete-rgs-contacts",
-            "import-rgs-configuration"
+            "import-rgs-configuration",
+            "finish",
+            "finish.check-front-end-services",
+            "finish.sign-in-test",
+            "finish.export-baseline",
+            "finish.export-rgs-baseline",
+            "finish.backup-baseline-databases",
         ]
     );
+}
+
+/// The step `id` of a plan.
+fn step<'a>(plan: &'a Value, id: &str) -> &'a Value {
+    plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id}"))
+}
+
+/// The text of a step's commands, and of its check.
+fn texts(step: &Value) -> (String, String) {
+    let commands = step["commands"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["text"].as_str().unwrap_or("").to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (commands, step["verify"]["text"].as_str().unwrap_or("").to_owned())
+}
+
+/// Issue 9, item 10: after the users, the CMS move finds and moves what else the failed pool
+/// homes (common area phones, analog devices, Exchange UM contacts) and the Call Park orbit
+/// ranges it owns, each with a check that nothing is left there; re-running moves what is left.
+#[test]
+fn cms_move_moves_what_else_the_failed_pool_homes() {
+    let plan = plan_json("cms-move", &[]);
+    let ids: Vec<String> = steps(&plan).into_iter().map(|s| s.1).collect();
+    let users = ids.iter().position(|i| i == "move-users").expect("F");
+    assert_eq!(
+        ids[users + 1..users + 5],
+        [
+            "move-common-area-phones",
+            "move-analog-devices",
+            "move-exum-contacts",
+            "move-call-park-orbits"
+        ]
+    );
+    for (id, get, change) in [
+        (
+            "move-common-area-phones",
+            "Get-CsCommonAreaPhone",
+            "Move-CsCommonAreaPhone -Target 'pool02.contoso.com' -Force",
+        ),
+        (
+            "move-analog-devices",
+            "Get-CsAnalogDevice",
+            "Move-CsAnalogDevice -Target 'pool02.contoso.com' -Force",
+        ),
+        (
+            "move-exum-contacts",
+            "Get-CsExUmContact",
+            "Move-CsExUmContact -Target 'pool02.contoso.com' -Force",
+        ),
+        (
+            "move-call-park-orbits",
+            "Get-CsCallParkOrbit",
+            "Set-CsCallParkOrbit -Identity \"$($_.Identity)\" -CallParkService 'service:ApplicationServer:pool02.contoso.com'",
+        ),
+    ] {
+        let s = step(&plan, id);
+        let (commands, check) = texts(s);
+        assert!(
+            commands.contains(get) && commands.contains(change),
+            "{id}: {commands}"
+        );
+        assert!(
+            commands.contains("'pool01.contoso.com'"),
+            "{id} filters on the failed pool: {commands}"
+        );
+        // The check reads the same objects on the failed pool and throws while any is left.
+        assert!(
+            check.contains(get) && check.contains("'pool01.contoso.com'"),
+            "{id}: {check}"
+        );
+        assert!(
+            check.contains("throw") && !check.contains("Move-Cs") && !check.contains("Set-Cs"),
+            "{id}: {check}"
+        );
+        assert_eq!(s["idempotent"], true, "{id}");
+        assert_eq!(s["label"], "", "{id} has no letter in the source");
+    }
+    // Device and contact moves may ask (Move-CsExUmContact does, even with -Force).
+    for id in [
+        "move-common-area-phones",
+        "move-analog-devices",
+        "move-exum-contacts",
+    ] {
+        assert_eq!(step(&plan, id)["interactive"], true, "{id}");
+    }
+    for filter in [
+        "\"$($_.RegistrarPool)\" -eq 'pool01.contoso.com'",
+        "CallParkServerFqdn",
+        "CallParkServiceId",
+    ] {
+        assert!(
+            all_commands(&plan).contains(&filter.to_ascii_lowercase()),
+            "{filter}"
+        );
+    }
+}
+
+/// Issue 9, item 10: the dial-in access numbers to move come from Active Directory, also per
+/// dial-in region (the only way numbers imported from OCS are listed); the environment's list is
+/// the cross-check, and the step moves only what is still on the failed pool.
+#[test]
+fn cms_move_lists_the_dial_in_numbers_of_the_failed_pool() {
+    let plan = plan_json("cms-move", &[]);
+    let s = step(&plan, "move-dial-in-numbers");
+    let (commands, check) = texts(s);
+    for part in [
+        "Get-CsDialInConferencingAccessNumber)",
+        "Get-CsDialInConferencingAccessNumber -Region $region",
+        "Get-CsDialInConferencingAccessNumber -Region $null",
+        "\"$($_.Pool)\" -eq 'pool01.contoso.com'",
+        "Move-CsApplicationEndpoint -Identity \"$($number.PrimaryUri)\" -TargetApplicationPool 'pool02.contoso.com' -Force",
+        "'sip:RedmondDialIn@contoso.com'",
+    ] {
+        assert!(commands.contains(part), "`{part}` missing:\n{commands}");
+    }
+    assert!(check.contains("'sip:SeattleDialIn@contoso.com'"), "{check}");
+    assert_eq!(s["label"], "I");
+    assert_eq!(s["idempotent"], true);
+}
+
+/// Issue 9, item 11: right after Move-CsManagementServer, local setup on the computers it lists,
+/// then a forced replication checked against the new CMS.
+#[test]
+fn cms_move_runs_local_setup_and_replication_right_after_the_move() {
+    let plan = plan_json("cms-move", &[]);
+    let ids: Vec<String> = steps(&plan).into_iter().map(|s| s.1).collect();
+    let moved = ids.iter().position(|i| i == "move-management-server").expect("C");
+    assert_eq!(
+        ids[moved..moved + 4],
+        [
+            "move-management-server",
+            "run-local-setup",
+            "force-cms-replication",
+            "enable-topology"
+        ]
+    );
+    let setup = step(&plan, "run-local-setup");
+    assert_eq!(setup["manual"], true);
+    let explanation = setup["explanation"].as_str().unwrap_or("");
+    assert!(
+        explanation.contains("Deployment Wizard")
+            && explanation.contains("Install or Update Lync Server System")
+    );
+    let (commands, check) = texts(step(&plan, "force-cms-replication"));
+    assert!(
+        commands.contains("Invoke-CsManagementStoreReplication"),
+        "{commands}"
+    );
+    assert!(
+        check.contains("Get-CsManagementStoreReplicationStatus -CentralManagementStoreStatus"),
+        "{check}"
+    );
+    // At least one replica, all up to date.
+    assert!(
+        check.contains("$replicas.Count -eq 0") && check.contains("-not $_.UpToDate"),
+        "{check}"
+    );
+    assert!(
+        !format!("{commands}{check}")
+            .to_ascii_lowercase()
+            .contains("test-csdatabase")
+    );
+}
+
+/// `finally:` steps close the runbook being run, once: an included runbook's are left out.
+#[test]
+fn closing_steps_run_once_at_the_end_of_the_runbook_being_run() {
+    let step = |id: &str| {
+        format!(
+            "  - id: {id}\n    title: {id}\n    runs_on: front-end\n    explanation: x\n    commands:\n      - powershell: Get-CsPool -Identity {{{{pool}}}}\n"
+        )
+    };
+    let head = |id: &str| {
+        format!(
+            "id: {id}\ntitle: {id}\nsummary: x\nsource: tests\ninputs:\n  - name: pool\n    env: pools.failed\n"
+        )
+    };
+    let close = format!("{}steps:\n{}", head("close"), step("check"));
+    let inner = format!(
+        "{}steps:\n{}finally:\n  - include: close\n    id: close\n",
+        head("inner"),
+        step("work")
+    );
+    let outer = format!(
+        "{}steps:\n  - include: inner\n    id: inner\n{}finally:\n  - include: close\n    id: close\n",
+        head("outer"),
+        step("more")
+    );
+    let ids = |runbook: &str| -> Vec<String> {
+        let out = Test::new()
+            .file("rb/close.yaml", &close)
+            .file("rb/inner.yaml", &inner)
+            .file("rb/outer.yaml", &outer)
+            .args([
+                "--runbooks",
+                "rb",
+                "plan",
+                runbook,
+                "--env",
+                &example_env(),
+                "--format",
+                "json",
+            ])
+            .run()
+            .success();
+        let plan: Value = serde_json::from_str(&out.stdout).expect("plan json");
+        steps(&plan).into_iter().map(|s| s.1).collect()
+    };
+    assert_eq!(ids("inner"), ["work", "close", "close.check"]);
+    assert_eq!(
+        ids("outer"),
+        ["inner", "inner.work", "more", "close", "close.check"]
+    );
+}
+
+pub const CLOSING: [&str; 6] = [
+    "finish",
+    "finish.check-front-end-services",
+    "finish.sign-in-test",
+    "finish.export-baseline",
+    "finish.export-rgs-baseline",
+    "finish.backup-baseline-databases",
+];
+
+/// The runbooks that close with `finish`: all four.
+pub const CLOSED: [&str; 4] = ["cms-move", "cms-restore", "backend-restore", "rgs-restore"];
+
+/// Issue 9, item 12: a runbook ends healthy and with a new baseline, once, even where it
+/// includes another runbook (cms-move includes rgs-restore, whose steps come first).
+#[test]
+fn every_runbook_ends_with_the_health_check_and_a_new_baseline() {
+    for runbook in CLOSED {
+        let plan = plan_json(runbook, &[]);
+        let ids: Vec<String> = steps(&plan).into_iter().map(|s| s.1).collect();
+        assert_eq!(ids[ids.len() - CLOSING.len()..], CLOSING, "{runbook}");
+        assert_eq!(
+            ids.iter().filter(|i| i.starts_with("finish")).count(),
+            CLOSING.len(),
+            "{runbook}: {ids:?}"
+        );
+        let (_, services) = texts(step(&plan, "finish.check-front-end-services"));
+        assert!(
+            services.contains("Get-CsWindowsService -ComputerName $Computer"),
+            "{services}"
+        );
+        // An empty answer fails: no computer, or a computer with no service.
+        assert!(services.contains("$computers.Count -eq 0) { throw"), "{services}");
+        assert!(services.contains("$services.Count -eq 0)"), "{services}");
+        let (exports, _) = texts(step(&plan, "finish.export-baseline"));
+        for part in [
+            "Export-CsConfiguration -FileName",
+            "Export-CsLisConfiguration -FileName",
+            "Get-Date -Format",
+            "/hrxmlfile:",
+        ] {
+            assert!(exports.contains(part), "{runbook}: `{part}` in {exports}");
+        }
+        let (sql, _) = texts(step(&plan, "finish.backup-baseline-databases"));
+        assert!(
+            sql.contains("BACKUP DATABASE @db TO DISK = @file WITH INIT"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("N'\\\\fs01.contoso.com\\LyncBackup'"),
+            "{runbook}: backups.folder: {sql}"
+        );
+        let (signin, _) = texts(step(&plan, "finish.sign-in-test"));
+        assert!(signin.contains("Test-CsRegistration -TargetFqdn"), "{signin}");
+    }
+    // The pool checked is the one that serves the users afterwards.
+    let (_, services) = texts(step(
+        &plan_json("cms-move", &[]),
+        "finish.check-front-end-services",
+    ));
+    assert!(
+        services.contains("Get-CsComputer -Pool 'pool02.contoso.com'"),
+        "{services}"
+    );
+    let (_, services) = texts(step(
+        &plan_json("cms-restore", &[]),
+        "finish.check-front-end-services",
+    ));
+    assert!(
+        services.contains("Get-CsComputer -Pool 'pool01.contoso.com'"),
+        "{services}"
+    );
+    // Without health monitoring test users there is no synthetic sign-in.
+    let plan = plan_json("cms-move", &["--set", "features.health_monitoring=false"]);
+    assert_eq!(step(&plan, "finish.sign-in-test")["skipped"], true);
 }
 
 fn all_commands(plan: &Value) -> String {

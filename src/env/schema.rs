@@ -113,6 +113,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "folder holding the copy of the File Store",
     ),
     k(
+        "backups.folder",
+        WindowsPath,
+        "folder for the new baseline taken after a recovery (a dated subfolder per run); a share both the Front End and the SQL Server service can write to",
+    ),
+    k(
         "file_store.share",
         WindowsPath,
         "the pool's File Store share, e.g. \\\\fs01\\LyncShare",
@@ -153,6 +158,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "features.cac_pdp_on_failed_pool",
         Bool,
         "the failed pool held the call admission control PDP",
+    ),
+    k(
+        "features.health_monitoring",
+        Bool,
+        "health monitoring test users are configured for the pool (New-CsHealthMonitoringConfiguration), so Test-CsRegistration can sign in",
     ),
     k(
         "features.archiving_monitoring",

@@ -101,6 +101,7 @@ impl Checker<'_> {
             includes: Vec::new(),
         };
         self.steps(&raw.steps, &scope, &mut x);
+        self.steps(&raw.finally, &scope, &mut x);
         let Expansion {
             mut steps, includes, ..
         } = x;
@@ -574,6 +575,7 @@ impl Checker<'_> {
             x.includes.push(target.to_string());
         }
         x.stack.push(target.to_string());
+        // Not `included.raw.finally`: the including runbook closes once, at its own end.
         self.steps(&included.raw.steps, &inner, x);
         x.stack.pop();
     }

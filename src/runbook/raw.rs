@@ -21,6 +21,10 @@ pub struct RawRunbook {
     #[serde(default)]
     pub prerequisites: Vec<RawPrerequisite>,
     pub steps: Vec<RawStep>,
+    /// Closing steps: after `steps` when this runbook is the one being run, left out when another
+    /// runbook includes it (that one closes once, at its own end).
+    #[serde(default)]
+    pub finally: Vec<RawStep>,
 }
 
 /// A condition the environment must meet for the runbook to apply at all.

@@ -737,11 +737,18 @@ impl<'a> Shell<'a> {
         // Facts file: `Move-CsUser` asks unless `-Confirm:$false`; the blog script
         // `Get-CsApplicationContact ... -Delete` asks for each object;
         // `Set-CsConfigurationStoreLocation` asking is UNCONFIRMED (modelled as asking).
-        let prompts = !confirm_off(args)
-            && !has_param(args, "WhatIf")
-            && (l == "move-csuser"
-                || l == "set-csconfigurationstorelocation"
-                || (l == "get-csapplicationcontact" && has_param(args, "Delete")));
+        // `Move-CsExUmContact` asks even with -Force (Microsoft's example 1 for it); whether
+        // -Confirm:$false silences it is unconfirmed, so here it does not.
+        // `Move-CsCommonAreaPhone`/`Move-CsAnalogDevice` asking is UNCONFIRMED (modelled as
+        // asking, like `Move-CsUser`, whose parameters they share).
+        let prompts = !has_param(args, "WhatIf")
+            && (l == "move-csexumcontact"
+                || (!confirm_off(args)
+                    && (l == "move-csuser"
+                        || l == "move-cscommonareaphone"
+                        || l == "move-csanalogdevice"
+                        || l == "set-csconfigurationstorelocation"
+                        || (l == "get-csapplicationcontact" && has_param(args, "Delete")))));
         let verb = l.split('-').next().unwrap_or_default();
         let (operation, done) = match verb {
             "get" if prompts => ("Remove", "deleted"),
