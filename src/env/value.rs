@@ -387,7 +387,14 @@ mod tests {
         for ok in ["192.0.2.10", "2001:db8::10", "weblb.contoso.com"] {
             assert!(check_address(ok).is_ok(), "{ok}");
         }
-        for bad in ["192.0.2.10:80", "weblb", "10.0.0.1;calc", "a b.com", "'x'.com", ""] {
+        for bad in [
+            "192.0.2.10:80",
+            "weblb",
+            "10.0.0.1;calc",
+            "a b.com",
+            "'x'.com",
+            "",
+        ] {
             assert!(check_address(bad).is_err(), "{bad:?}");
         }
     }
