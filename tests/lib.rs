@@ -3,6 +3,7 @@
 mod audit;
 mod builder;
 mod bundle;
+mod checks;
 mod diagnostics;
 mod environments;
 mod escaping;

@@ -683,7 +683,7 @@ fn block_holds_a_command_until_it_is_interrupted() {
 
 /// The names of the commands a script calls, by the tree-sitter PowerShell grammar (not by
 /// the stand-in's own reading), that follow the Lync `Verb-Cs...` naming.
-fn cs_commands(text: &str) -> Vec<String> {
+pub fn cs_commands(text: &str) -> Vec<String> {
     fn walk(node: tree_sitter::Node, text: &str, out: &mut Vec<String>) {
         if node.kind() == "command_name" {
             let name = &text[node.byte_range()];
@@ -719,7 +719,111 @@ fn powershell_texts(v: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-// 8. Every PowerShell script of the four runbooks runs in the stand-in.
+// 8. Empty answers: a cmdlet told to find nothing (LYNCSHELL_EMPTY) writes no object, and the
+// conditions of the checks are decided by PowerShell 2.0's rules for counts and $null.
+
+const CHECK: &str = "check";
+
+/// Runs `body` inside lyncdr's wrapper as the check of step `s`, with `env` added.
+fn check(body: &str, env: &[(&str, &str)]) -> Ran {
+    let mut all = vec![("LYNCDR_STEP", "s"), ("LYNCDR_PHASE", CHECK)];
+    all.extend_from_slice(env);
+    ps(&wrapped(body, None), true, &all)
+}
+
+#[test]
+fn an_empty_answer_has_count_zero_and_fails_a_check() {
+    // `@()` of nothing has Count 0 (about_Arrays): the check throws, exit code 1.
+    let body = "$users = @(Get-CsUser)\nif ($users.Count -eq 0) { throw 'no user' }\n'OK'";
+    let normal = check(body, &[]);
+    assert_eq!(normal.code, 0, "{}", normal.stderr);
+    assert!(normal.logged("cmdlet", "Get-CsUser ok"));
+    let empty = check(body, &[("LYNCSHELL_EMPTY", "s/check/Get-CsUser")]);
+    assert_eq!(empty.code, 1, "{}", empty.stderr);
+    assert!(empty.logged("cmdlet", "Get-CsUser empty"));
+    assert!(empty.stderr.contains("no user"), "{}", empty.stderr);
+    // Only the step and phase named: the same script as another step's check is untouched.
+    let other = check(body, &[("LYNCSHELL_EMPTY", "t/check/Get-CsUser")]);
+    assert_eq!(other.code, 0, "{}", other.stderr);
+
+    // `-lt N`, `-gt 0` and `if ($x)` on the same counts.
+    for (cond, fails_when_empty) in [
+        ("$users.Count -lt 1", true),
+        ("-not ($users.Count -gt 0)", true),
+        ("-not $users", true),
+        ("$users.Count -ne 0", false),
+    ] {
+        let body = format!("$users = @(Get-CsUser)\nif ({cond}) {{ throw 'no user' }}\n'OK'");
+        let normal = check(&body, &[]);
+        let empty = check(&body, &[("LYNCSHELL_EMPTY", "s/check/Get-CsUser")]);
+        let (n, e) = if fails_when_empty { (0, 1) } else { (1, 0) };
+        assert_eq!(
+            (normal.code, empty.code),
+            (n, e),
+            "{cond}: {} {}",
+            normal.stderr,
+            empty.stderr
+        );
+    }
+}
+
+#[test]
+fn null_follows_powershell_2() {
+    // A pipeline that writes nothing assigns $null, and $null is falsy (about_Booleans).
+    let body = "$pool = Get-CsPool -Identity 'pool02.contoso.com'\nif (-not $pool) { throw 'no pool' }\n'OK'";
+    assert_eq!(check(body, &[]).code, 0);
+    assert_eq!(check(body, &[("LYNCSHELL_EMPTY", "s/check/Get-CsPool")]).code, 1);
+    // PowerShell 2.0 has no Count on $null: `$x.Count -eq 0` is false there, so a check written
+    // without `@()` passes on an empty answer. The stand-in keeps that trap.
+    let trap = "$users = Get-CsUser\nif ($users.Count -eq 0) { throw 'no user' }\n'passes in 2.0'";
+    let empty = check(trap, &[("LYNCSHELL_EMPTY", "s/check/Get-CsUser")]);
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    // A foreach over an empty array runs its body zero times.
+    let body = "$none = @(Get-CsUser)\nforeach ($u in $none) { throw 'ran' }\n'OK'";
+    assert_eq!(check(body, &[("LYNCSHELL_EMPTY", "s/check/Get-CsUser")]).code, 0);
+}
+
+#[test]
+fn where_object_passes_on_nothing_and_its_filter_is_told() {
+    let body = "$left = @(Get-CsUser | Where-Object { \"$($_.RegistrarPool)\" -eq 'pool01.contoso.com' })\n\
+                if ($left.Count -gt 0) { throw ('{0} user(s) left' -f $left.Count) }\n'OK'";
+    // The filter is not evaluated: unknown, the old happy path.
+    assert_eq!(check(body, &[]).code, 0);
+    // Where-Object of nothing is nothing.
+    assert_eq!(check(body, &[("LYNCSHELL_EMPTY", "s/check/Get-CsUser")]).code, 0);
+    // LYNCSHELL_MATCH: every object matches, so two users are left.
+    let all = check(body, &[("LYNCSHELL_MATCH", "s/check/Where-Object")]);
+    assert_eq!(all.code, 1, "{}", all.stderr);
+    assert!(all.stderr.contains("user(s) left"), "{}", all.stderr);
+    // LYNCSHELL_EMPTY on the filter itself.
+    let positive = body.replace("$left.Count -gt 0", "$left.Count -eq 0");
+    assert_eq!(
+        check(&positive, &[("LYNCSHELL_EMPTY", "s/check/Where-Object")]).code,
+        1
+    );
+}
+
+#[test]
+fn counters_are_known_only_on_decided_paths() {
+    let body = "$all = @(Get-CsDialInConferencingAccessNumber)\n$bad = 0\n\
+                foreach ($uri in @('sip:a@contoso.com', 'sip:b@contoso.com')) {\n\
+                $n = @($all | Where-Object { $_.PrimaryUri -eq $uri })\n\
+                if ($n.Count -eq 0) { Write-Host ('NOT FOUND ' + $uri); $bad++ } else { Write-Host 'OK' }\n}\n\
+                if ($bad -gt 0) { throw ('{0} missing' -f $bad) }\n'OK'";
+    // Normal answers: the filter is undecided, so the else branch is a guess and `$bad++` in
+    // either branch would make $bad unknown; it stays 0 here.
+    assert_eq!(check(body, &[]).code, 0);
+    let empty = check(
+        body,
+        &[("LYNCSHELL_EMPTY", "s/check/Get-CsDialInConferencingAccessNumber")],
+    );
+    assert_eq!(empty.code, 1, "{}", empty.stderr);
+    // A counter raised in a guessed branch is unknown, not 1.
+    let guessed = "$bad = 0\nif ($x -like 'a*') { Write-Host 'OK' } else { $bad++ }\nif ($bad -gt 0) { throw 'bad' }\n'OK'";
+    assert_eq!(check(guessed, &[]).code, 0);
+}
+
+// 9. Every PowerShell script of the four runbooks runs in the stand-in.
 #[test]
 fn every_runbook_script_runs_in_the_stand_in() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -777,7 +881,7 @@ fn every_runbook_script_runs_in_the_stand_in() {
 
 /// Fragments of the scripts the stand-in reads, with the pieces that break naive readers
 /// (unterminated strings and blocks, typographic quotes, here-strings, BOM-less non-ASCII).
-const FRAGMENTS: [&str; 48] = [
+const FRAGMENTS: [&str; 52] = [
     "Get-CsUser",
     "Move-CsUser",
     "Import-Module Lync",
@@ -826,6 +930,10 @@ const FRAGMENTS: [&str; 48] = [
     "$(x)",
     "Write-Host",
     "-ErrorAction SilentlyContinue",
+    "$x++",
+    "$x += @(Get-CsUser)",
+    "@().Count -eq 0",
+    "foreach ($x in @()) {",
 ];
 
 fn never_panics(bytes: &[u8]) {

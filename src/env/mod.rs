@@ -87,6 +87,12 @@ impl Environment {
             at: None,
             origin: Origin::Default,
         });
+        // No load balancer named: the simple URLs must resolve to the pool's own addresses.
+        values.entry("simple_urls.addresses".into()).or_insert(Entry {
+            value: Value::List(Vec::new()),
+            at: None,
+            origin: Origin::Default,
+        });
         for (derived, fqdn, instance) in schema::DERIVED {
             if let (Some(f), Some(i)) = (values.get(*fqdn), values.get(*instance)) {
                 // The default instance is reached by the server's name alone (`sqlcmd -S FQDN`,
@@ -192,7 +198,7 @@ fn collect(
 fn leaf(ty: ValueType, node: &Node) -> Result<(Value, usize), (String, Option<Location>)> {
     let at = |n: &Node, len| Location::from_span(n.span(), len);
     match (ty, node) {
-        (ValueType::SipUriList, Node::Sequence(seq)) => {
+        (ty, Node::Sequence(seq)) if ty.is_list() => {
             let mut items = Vec::new();
             for item in seq.iter() {
                 let Some(s) = item.as_scalar() else {
@@ -230,7 +236,7 @@ fn apply_override(values: &mut BTreeMap<String, Entry>, item: &str) -> Result<()
             None => d.hint("the keys are listed in docs/runbook-format.md"),
         }
     })?;
-    let value = if spec.ty == ValueType::SipUriList {
+    let value = if spec.ty.is_list() {
         raw.split(',')
             .map(|s| spec.ty.parse_item(s.trim()))
             .collect::<Result<Vec<_>, _>>()

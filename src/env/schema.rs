@@ -135,6 +135,11 @@ pub const SCHEMA: &[KeySpec] = &[
     k("simple_urls.meet", Fqdn, "meet simple URL host name"),
     k("simple_urls.dialin", Fqdn, "dial-in simple URL host name"),
     k(
+        "simple_urls.addresses",
+        AddressList,
+        "addresses (IP or FQDN) of the web load balancer the simple URLs may point to, besides the target pool's own (default: none)",
+    ),
+    k(
         "dial_in_access_numbers",
         SipUriList,
         "SIP URIs of the dial-in access numbers homed on the failed pool",

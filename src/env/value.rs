@@ -18,6 +18,8 @@ pub enum ValueType {
     SqlServer,
     SipUri,
     SipUriList,
+    /// IP addresses or FQDNs (a load balancer's addresses, or the names that resolve to them).
+    AddressList,
     WindowsPath,
     Duration,
     Timestamp,
@@ -73,6 +75,7 @@ impl ValueType {
             ValueType::SqlServer => "SQL server (fqdn\\instance)",
             ValueType::SipUri => "SIP URI",
             ValueType::SipUriList => "list of SIP URIs",
+            ValueType::AddressList => "list of IP addresses or FQDNs",
             ValueType::WindowsPath => "Windows path",
             ValueType::Duration => "duration",
             ValueType::Timestamp => "timestamp",
@@ -94,6 +97,9 @@ impl ValueType {
             }
             ValueType::SqlServer => "`be01.contoso.com\\rtc`".into(),
             ValueType::SipUri | ValueType::SipUriList => "`sip:dialin@contoso.com`".into(),
+            ValueType::AddressList => {
+                "an IPv4 or IPv6 address or an FQDN, e.g. `192.0.2.10` or `weblb.contoso.com`".into()
+            }
             ValueType::WindowsPath => {
                 "a drive or UNC path, e.g. `C:\\Backups\\rtc.bak` or `\\\\backup01\\lync\\rtc.bak`".into()
             }
@@ -124,6 +130,7 @@ impl ValueType {
                 .map(Value::Timestamp)
                 .map_err(|_| format!("`{}` is not an RFC 3339 time", shown(raw))),
             ValueType::SipUriList => Err("expected a list, e.g. `[sip:dialin@contoso.com]`".into()),
+            ValueType::AddressList => Err("expected a list, e.g. `[192.0.2.10]`".into()),
             ValueType::Choice(options) => {
                 if options.contains(&raw) {
                     Ok(Value::Text(raw.to_owned()))
@@ -146,10 +153,16 @@ impl ValueType {
         }
     }
 
+    /// A list type: written as a YAML sequence, or comma-separated with `--set`.
+    pub fn is_list(&self) -> bool {
+        matches!(self, ValueType::SipUriList | ValueType::AddressList)
+    }
+
     /// Parse a list item (only list types have items).
     pub fn parse_item(&self, raw: &str) -> Result<String, String> {
         match self {
             ValueType::SipUriList => check_sip_uri(raw).map(|()| raw.to_owned()),
+            ValueType::AddressList => check_address(raw).map(|()| raw.to_owned()),
             _ => Err(format!("a {} is a single value, not a list", self.name())),
         }
     }
@@ -243,6 +256,15 @@ pub fn check_fqdn(raw: &str) -> Result<(), String> {
 /// instance's `MSSQL$NAME`). Lync Server 2010 supports a Back End on it; templates test for this
 /// spelling, so the value is normalised to it whatever its case.
 pub const DEFAULT_INSTANCE: &str = "MSSQLSERVER";
+
+/// An IP address (v4 or v6, as `std::net` reads it) or an FQDN.
+pub fn check_address(raw: &str) -> Result<(), String> {
+    check_characters(raw)?;
+    if raw.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(());
+    }
+    check_fqdn(raw).map_err(|e| format!("not an IP address, and {e}"))
+}
 
 pub fn check_sql_instance(raw: &str) -> Result<(), String> {
     check_characters(raw)?;
@@ -378,6 +400,23 @@ mod tests {
             "",
         ] {
             assert!(check_fqdn(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        for ok in ["192.0.2.10", "2001:db8::10", "weblb.contoso.com"] {
+            assert!(check_address(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "192.0.2.10:80",
+            "weblb",
+            "10.0.0.1;calc",
+            "a b.com",
+            "'x'.com",
+            "",
+        ] {
+            assert!(check_address(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -904,6 +904,7 @@ fn dummy_context(inputs: &[Input], truth: bool) -> Json {
         let v = match schema::type_of(&i.env) {
             Some(ValueType::Bool) => json!(truth),
             Some(ValueType::SipUriList) => json!(["sip:x@contoso.com"]),
+            Some(ValueType::AddressList) => json!(["x.contoso.com"]),
             Some(ValueType::Choice(c)) => json!(if truth { c[0] } else { c[c.len() - 1] }),
             _ => json!("x"),
         };

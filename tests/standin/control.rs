@@ -1,5 +1,5 @@
-//! What a test tells the stand-in through `LYNCSHELL_*` variables (failures, fixed points for
-//! crashes and Ctrl-C), and the event log it writes for the test to read.
+//! What a test tells the stand-in through `LYNCSHELL_*` variables (failures, empty answers,
+//! fixed points for crashes and Ctrl-C), and the event log it writes for the test to read.
 
 use std::io::Write;
 
@@ -13,6 +13,8 @@ pub struct Control {
     kill_parent: Vec<String>,
     stop_parent: Vec<String>,
     flood: Vec<String>,
+    empty: Vec<String>,
+    match_all: Vec<String>,
 }
 
 fn list(var: &str) -> Vec<String> {
@@ -69,6 +71,8 @@ impl Control {
             kill_parent: list("LYNCSHELL_KILL_PARENT"),
             stop_parent: list("LYNCSHELL_STOP_PARENT"),
             flood: list("LYNCSHELL_FLOOD"),
+            empty: list("LYNCSHELL_EMPTY"),
+            match_all: list("LYNCSHELL_MATCH"),
         }
     }
 
@@ -91,6 +95,19 @@ impl Control {
             .filter(|(_, ext)| ext.eq_ignore_ascii_case("exe"))
             .map_or(name, |(s, _)| s);
         self.matches(&self.fail, Some(name)) || self.matches(&self.fail, Some(stem))
+    }
+
+    /// `LYNCSHELL_EMPTY=STEP/PHASE/NAME`: the command `NAME` answers with no object at all (a
+    /// Lync cmdlet that finds nothing, a `Where-Object` that matches nothing).
+    pub fn empties(&self, name: &str) -> bool {
+        self.matches(&self.empty, Some(name))
+    }
+
+    /// `LYNCSHELL_MATCH=STEP/PHASE/NAME`: every object matches the filter of `NAME`
+    /// (`Where-Object`, or a cmdlet's `-Filter`). The stand-in does not evaluate filters: without
+    /// this their result is unknown.
+    pub fn matches_all(&self, name: &str) -> bool {
+        self.matches(&self.match_all, Some(name))
     }
 
     pub fn blocks(&self) -> bool {

@@ -27,8 +27,8 @@ pub enum Tok {
     Semi,
     Pipe,
     Comma,
-    /// `=`, `+=`, `-=`, ...
-    Assign,
+    /// `=`, `+=`, `-=`, ...: the operator's first character (`=` for plain assignment).
+    Assign(char),
     /// `&`, the call operator.
     Amp,
     /// `::`, static member access.
@@ -304,7 +304,7 @@ impl Lexer {
                 }
                 '=' => {
                     self.bump();
-                    out.push(Node::Tok(Tok::Assign, pos));
+                    out.push(Node::Tok(Tok::Assign('='), pos));
                 }
                 ':' if self.peek(1) == Some(':') => {
                     self.bump();
@@ -314,12 +314,12 @@ impl Lexer {
                 '+' | '*' | '/' | '%' if self.peek(1) == Some('=') => {
                     self.bump();
                     self.bump();
-                    out.push(Node::Tok(Tok::Assign, pos));
+                    out.push(Node::Tok(Tok::Assign(c), pos));
                 }
                 d if is_dash(d) && self.peek(1) == Some('=') => {
                     self.bump();
                     self.bump();
-                    out.push(Node::Tok(Tok::Assign, pos));
+                    out.push(Node::Tok(Tok::Assign('-'), pos));
                 }
                 d if is_dash(d) && self.peek(1).is_some_and(|n| n.is_alphabetic()) => {
                     self.bump();

@@ -3,7 +3,8 @@
 //! tests. It keeps the rules of the real programs that make a step fail on a Front End server
 //! (each with its source, mostly `/work/shared/reference/lync2010-facts.md`), and takes its
 //! orders from `LYNCSHELL_*` variables (see `control.rs`). Script text flows
-//! lexer -> parser -> powershell (the interpreter) -> console (encodings, transcript).
+//! lexer -> parser -> powershell (the interpreter, with what it knows of values in `value.rs`)
+//! -> console (encodings, transcript).
 
 mod console;
 mod control;
@@ -11,6 +12,7 @@ mod lexer;
 mod parser;
 mod powershell;
 mod sqlcmd;
+mod value;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;

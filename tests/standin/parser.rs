@@ -213,7 +213,7 @@ pub fn parse(nodes: &[Node]) -> Result<Vec<Stmt<'_>>, ParseError> {
                     }
                     if is_newline(n) {
                         let continued = j > i
-                            && nodes[j - 1].is_tok(|t| matches!(t, Tok::Pipe | Tok::Comma | Tok::Assign));
+                            && nodes[j - 1].is_tok(|t| matches!(t, Tok::Pipe | Tok::Comma | Tok::Assign(_)));
                         if !continued {
                             break;
                         }

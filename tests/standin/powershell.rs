@@ -1,7 +1,8 @@
 //! The `powershell.exe -File` personality: runs a script's statements in order and applies
-//! Windows PowerShell 2.0's rules for commands, errors, prompts and output. Values are not
-//! computed: conditions it cannot decide take the happy (else) path, and objects are modelled
-//! as two people per cmdlet.
+//! Windows PowerShell 2.0's rules for commands, errors, prompts and output. A Lync `Get-` cmdlet
+//! answers with two objects (two people), or none under `LYNCSHELL_EMPTY`; what the stand-in knows
+//! of counts and numbers (`value.rs`) decides conditions like `$x.Count -eq 0`. Conditions it
+//! cannot decide take the happy (else) path.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
@@ -10,6 +11,7 @@ use crate::console::{Console, Stream};
 use crate::control::Control;
 use crate::lexer::{Group, Node, Pos, Tok};
 use crate::parser::{self, Stmt};
+use crate::value::{self, Num, Value};
 
 /// The people every cmdlet acts on, with the letters the OEM code page must carry.
 const PEOPLE: [&str; 2] = ["Jürgen Müller", "André Öberg"];
@@ -104,6 +106,14 @@ pub struct Shell<'a> {
     functions: HashMap<String, Function<'a>>,
     last_exit: Option<i32>,
     vars: HashMap<String, String>,
+    /// What is known of each variable's value (counts, numbers, `$null`).
+    values: HashMap<String, Value>,
+    /// Above 0 inside a branch taken because a condition could not be decided: what is
+    /// assigned there is unknown (the real script may have taken the other branch).
+    guessing: usize,
+    /// Above 0 inside a loop body run once for a collection of unknown or several objects: a
+    /// counter raised there is only known to be at least that high.
+    repeating: usize,
     /// `$_` inside `catch`.
     caught: Vec<PsError>,
     depth: usize,
@@ -244,6 +254,9 @@ impl<'a> Shell<'a> {
             functions: HashMap::new(),
             last_exit: None,
             vars: HashMap::new(),
+            values: HashMap::new(),
+            guessing: 0,
+            repeating: 0,
             caught: Vec::new(),
             depth: 0,
             quiet: 0,
@@ -317,19 +330,30 @@ impl<'a> Shell<'a> {
                 r
             }
             Stmt::If { arms, otherwise } => {
+                let mut guessed = false;
                 for (cond, body) in arms {
-                    if self.condition(cond)? == Some(true) {
-                        return self.block(body);
+                    match self.condition(cond)? {
+                        Some(true) => return self.guess(guessed, |s| s.block(body)),
+                        Some(false) => {}
+                        None => guessed = true,
                     }
                 }
                 match otherwise {
-                    Some(b) => self.block(b),
+                    Some(b) => self.guess(guessed, |s| s.block(b)),
                     None => Ok(()),
                 }
             }
             Stmt::Loop { head, body } => {
-                self.scan(head)?;
-                match self.block(body) {
+                let times = self.loop_count(head)?;
+                if times == Some(0) {
+                    // `foreach` over an empty array runs its body zero times.
+                    return Ok(());
+                }
+                let repeating = usize::from(times != Some(1));
+                self.repeating += repeating;
+                let r = self.block(body);
+                self.repeating -= repeating;
+                match r {
                     Err(Flow::Break) => Ok(()),
                     r => r,
                 }
@@ -403,7 +427,116 @@ impl<'a> Shell<'a> {
             };
             return Ok(Some(r != negate));
         }
+        if let Some(decided) = self.decide(&rest)? {
+            return Ok(decided.map(|r| r != negate));
+        }
         self.scan(nodes)?;
+        Ok(None)
+    }
+
+    /// Runs `f` as a branch chosen by a guess when `guessed`.
+    fn guess(&mut self, guessed: bool, f: impl FnOnce(&mut Self) -> Run) -> Run {
+        let g = usize::from(guessed);
+        self.guessing += g;
+        let r = f(self);
+        self.guessing -= g;
+        r
+    }
+
+    /// The conditions the stand-in decides from what it knows of values: `$x`, `$x -op K`,
+    /// `$x.Count -op K`, `@(PIPELINE).Count -op K`. `None`: not one of these (nothing ran);
+    /// `Some(None)`: one of these, its commands ran, and the answer is unknown.
+    fn decide(&mut self, rest: &[&'a Node]) -> Run<Option<Option<bool>>> {
+        if let [Node::Tok(Tok::Var(v), _)] = rest {
+            return Ok(Some(self.value(v).truth()));
+        }
+        let [
+            lhs @ ..,
+            Node::Tok(Tok::Param(op, false), _),
+            Node::Tok(Tok::Word(k), _),
+        ] = rest
+        else {
+            return Ok(None);
+        };
+        let Ok(k) = k.parse::<i64>() else {
+            return Ok(None);
+        };
+        if !["eq", "ne", "gt", "ge", "lt", "le"].contains(&lower(op).as_str()) {
+            return Ok(None);
+        }
+        let is_count =
+            |n: &Node| matches!(n, Node::Tok(Tok::Member(m), _) if m.eq_ignore_ascii_case("Count"));
+        let left = match lhs {
+            [Node::Tok(Tok::Var(v), _)] => self.value(v).operand(),
+            [Node::Tok(Tok::Var(v), _), c] if is_count(c) => self.value(v).count(),
+            [Node::Group(Group::Array, inner, _), c] if is_count(c) => {
+                Value::array(self.count_of(inner)?).count()
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(left.and_then(|l| value::compare(l, op, k))))
+    }
+
+    fn value(&self, var: &str) -> Value {
+        let v = lower(var.rsplit(':').next().unwrap_or(var));
+        if v == "null" {
+            return Value::Null;
+        }
+        self.values.get(&v).cloned().unwrap_or(Value::Unknown)
+    }
+
+    /// Records what is known of `$var` after an assignment.
+    fn set_value(&mut self, var: &str, v: Value) {
+        let v = if self.guessing > 0 { Value::Unknown } else { v };
+        if self.values.len() < 10_000 || self.values.contains_key(var) {
+            self.values.insert(var.to_owned(), v);
+        }
+    }
+
+    /// How many objects the commands in `inner` (the inside of `@( )` or `( )`) write, when
+    /// the stand-in knows; runs them either way, their output not written.
+    fn count_of(&mut self, inner: &'a [Node]) -> Run<Option<usize>> {
+        let single = match parser::parse(inner) {
+            Ok(stmts) if stmts.is_empty() => return Ok(Some(0)),
+            Ok(stmts) => match stmts.as_slice() {
+                [Stmt::Pipeline(p)] if !p.iter().any(|n| n.is_tok(|t| matches!(t, Tok::Assign(_)))) => {
+                    Some(*p)
+                }
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        self.quiet += 1;
+        let r = match single {
+            Some(p) => self.elements(p, false),
+            None => self.block(inner).map(|()| None),
+        };
+        self.quiet -= 1;
+        r
+    }
+
+    /// How many times a loop runs its body, when the stand-in knows: `foreach ($x in $y)`
+    /// and `foreach ($x in @(...))`; runs the head's commands either way.
+    fn loop_count(&mut self, head: &'a [Node]) -> Run<Option<usize>> {
+        let h = skip_newlines(head);
+        if let [Node::Tok(Tok::Var(_), _), inw, coll @ ..] = h.as_slice()
+            && inw.is("in")
+        {
+            match coll {
+                [Node::Tok(Tok::Var(v), _)] => {
+                    return Ok(match self.value(v) {
+                        Value::Array(Num { n, exact: true }) => usize::try_from(n).ok(),
+                        // PowerShell 2.0 runs a foreach over $null once, with $null (3.0
+                        // changed that: about_Foreach, "What's New in Windows PowerShell 3.0").
+                        Value::Null => Some(1),
+                        _ => None,
+                    });
+                }
+                [Node::Group(Group::Array, inner, _)] => return self.count_of(inner),
+                _ => {}
+            }
+        }
+        self.scan(head)?;
         Ok(None)
     }
 
@@ -439,8 +572,34 @@ impl<'a> Shell<'a> {
     }
 
     fn pipeline(&mut self, nodes: &'a [Node], top: bool) -> Run {
-        let assign = nodes.iter().position(|n| n.is_tok(|t| matches!(t, Tok::Assign)));
+        if let [Node::Tok(Tok::Var(v), _), Node::Tok(Tok::Word(op), _)] = skip_newlines(nodes).as_slice()
+            && (op == "++" || op == "--")
+        {
+            let step = if op == "++" { 1 } else { -1 };
+            let v = lower(v);
+            let new = match self.value(&v) {
+                Value::Int(Num { n, exact }) => Value::Int(Num {
+                    n: n + step,
+                    exact: exact && self.repeating == 0,
+                }),
+                // `$null++` is 1.
+                Value::Null => Value::Int(Num {
+                    n: step,
+                    exact: self.repeating == 0,
+                }),
+                _ => Value::Unknown,
+            };
+            self.set_value(&v, new);
+            return Ok(());
+        }
+        let assign = nodes
+            .iter()
+            .position(|n| n.is_tok(|t| matches!(t, Tok::Assign(_))));
         if let Some(k) = assign {
+            let op = match &nodes[k] {
+                Node::Tok(Tok::Assign(c), _) => *c,
+                _ => '=',
+            };
             let (lhs, rhs) = (&nodes[..k], &nodes[k + 1..]);
             let mut lhs_words = Vec::new();
             words(lhs, &mut lhs_words);
@@ -457,7 +616,7 @@ impl<'a> Shell<'a> {
                 self.stop = lower(&v).contains("stop");
                 return Ok(());
             }
-            self.elements(rhs, false)?;
+            let rhs_value = self.value_of(rhs)?;
             let console = lhs_words.iter().any(|w| w.eq_ignore_ascii_case("console"))
                 && lhs.iter().any(
                     |n| matches!(n, Node::Tok(Tok::Word(w), _) if w.eq_ignore_ascii_case("OutputEncoding")),
@@ -470,17 +629,76 @@ impl<'a> Shell<'a> {
                     w.contains("utf8")
                 });
             } else if let Some(v) = lhs_var {
-                let value = self.text(rhs);
-                if self.vars.len() < 10_000 {
-                    self.vars.insert(v, value.chars().take(10_000).collect());
+                let plain = lhs
+                    .iter()
+                    .filter(|n| !n.is_tok(|t| matches!(t, Tok::Newline)))
+                    .count()
+                    == 1;
+                let known = match (op, self.value(&v), &rhs_value) {
+                    _ if !plain => Value::Unknown,
+                    ('=', _, r) => r.clone(),
+                    // `$a += X` adds X's objects to the array (one, for a single value).
+                    ('+', Value::Array(a), r) => match self.added(rhs, r) {
+                        Some(k) => Value::Array(Num {
+                            n: a.n + k,
+                            exact: a.exact && self.repeating == 0,
+                        }),
+                        None => Value::Unknown,
+                    },
+                    ('+' | '-', Value::Int(a), Value::Int(b)) if b.exact => Value::Int(Num {
+                        n: if op == '+' { a.n + b.n } else { a.n - b.n },
+                        exact: a.exact && self.repeating == 0,
+                    }),
+                    _ => Value::Unknown,
+                };
+                self.set_value(&v, known);
+                if op == '=' {
+                    let value = self.text(rhs);
+                    if self.vars.len() < 10_000 {
+                        self.vars.insert(v, value.chars().take(10_000).collect());
+                    }
                 }
             }
             return Ok(());
         }
-        self.elements(nodes, top)
+        self.elements(nodes, top).map(|_| ())
     }
 
-    fn elements(&mut self, nodes: &'a [Node], top: bool) -> Run {
+    /// What `$a += RHS` adds to an array: the objects of an array, one for a single value.
+    fn added(&self, rhs: &[Node], value: &Value) -> Option<i64> {
+        match value {
+            Value::Array(Num { n, exact: true }) => Some(*n),
+            Value::Array(_) | Value::Null => None,
+            _ => match skip_newlines(rhs).as_slice() {
+                [Node::Tok(Tok::Str(..) | Tok::Word(_), _)] => Some(1),
+                _ => None,
+            },
+        }
+    }
+
+    /// Runs the right side of an assignment (once) and says what is known of its value.
+    fn value_of(&mut self, rhs: &'a [Node]) -> Run<Value> {
+        let elem = skip_newlines(rhs);
+        match elem.as_slice() {
+            [Node::Group(Group::Array, inner, _)] => return Ok(Value::array(self.count_of(inner)?)),
+            [Node::Tok(Tok::Word(w), _)] if w.parse::<i64>().is_ok() => {
+                return Ok(Value::Int(Num::exact(w.parse().unwrap_or_default())));
+            }
+            [Node::Tok(Tok::Var(v), _)] => return Ok(self.value(v)),
+            _ => {}
+        }
+        let parts: Vec<&'a [Node]> = rhs.split(|n| n.is_tok(|t| matches!(t, Tok::Pipe))).collect();
+        let commands = parts.len() > 1 || self.command_of(&elem).is_some();
+        let count = self.elements(rhs, false)?;
+        Ok(if commands {
+            Value::from_output(count)
+        } else {
+            Value::Unknown
+        })
+    }
+
+    /// Runs a pipeline; how many objects it writes, when the stand-in knows.
+    fn elements(&mut self, nodes: &'a [Node], top: bool) -> Run<Option<usize>> {
         let parts: Vec<&'a [Node]> = nodes.split(|n| n.is_tok(|t| matches!(t, Tok::Pipe))).collect();
         // PowerShell finds every command of a pipeline before running any of it: one unknown
         // command and nothing in the pipeline runs (CommandNotFoundException).
@@ -489,22 +707,43 @@ impl<'a> Shell<'a> {
             if let Some((name, pos, _)) = self.command_of(&elem)
                 && let Resolved::NotFound = self.resolve(&name)
             {
-                return self.not_recognized(&name, pos);
+                return self.not_recognized(&name, pos).map(|()| None);
             }
         }
         let single = parts.len() == 1;
         let mut starved = false;
-        for part in parts {
+        let mut count = None;
+        for (i, part) in parts.into_iter().enumerate() {
             let elem = skip_newlines(part);
             match self.command_of(&elem) {
                 Some((name, pos, skip)) => {
                     let args: Vec<&'a Node> = elem[skip..].to_vec();
                     let failed = self.invoke(&name, &args, pos, starved)?;
-                    // A command after a failed one gets no input objects: it does nothing.
-                    starved |= failed;
+                    count = if failed || (i > 0 && starved) {
+                        Some(0)
+                    } else {
+                        self.output_count(&name, &args, if i == 0 { None } else { count })
+                    };
+                    // A command after a failed one, or after one that wrote no object, gets no
+                    // input objects: it does nothing.
+                    starved = count == Some(0);
+                }
+                None if i == 0
+                    && matches!(elem.as_slice(), [Node::Group(Group::Array | Group::Paren, _, _)]) =>
+                {
+                    if let [Node::Group(_, inner, _)] = elem.as_slice() {
+                        count = self.count_of(inner)?;
+                        starved = count == Some(0);
+                    }
                 }
                 None => {
                     self.scan(part)?;
+                    count = if i == 0 {
+                        self.expression_count(&elem)
+                    } else {
+                        None
+                    };
+                    starved = count == Some(0);
                     if let Some((stream, inner)) = console_write(&elem) {
                         let t = self.text(inner);
                         self.console.line(stream, &t);
@@ -520,7 +759,60 @@ impl<'a> Shell<'a> {
                 }
             }
         }
-        Ok(())
+        Ok(count)
+    }
+
+    /// How many objects an expression at the head of a pipeline sends down it: a variable's
+    /// array, or a list of literals (`'rtc', 'rtcdyn'`).
+    fn expression_count(&self, elem: &[&Node]) -> Option<usize> {
+        if let [Node::Tok(Tok::Var(v), _)] = elem {
+            return match self.value(v) {
+                Value::Array(Num { n, exact: true }) => usize::try_from(n).ok(),
+                Value::Int(_) => Some(1),
+                // PowerShell 2.0 sends a $null down a pipeline as one object.
+                _ => None,
+            };
+        }
+        let literal = |n: &&Node| matches!(n, Node::Tok(Tok::Str(_, subs), _) if subs.is_empty());
+        let comma = |n: &&Node| n.is_tok(|t| matches!(t, Tok::Comma));
+        let alternates = elem
+            .iter()
+            .enumerate()
+            .all(|(i, n)| if i % 2 == 0 { literal(n) } else { comma(n) });
+        (alternates && elem.len() % 2 == 1).then(|| elem.len().div_ceil(2))
+    }
+
+    /// How many objects a command writes for `input` objects in, when the stand-in knows.
+    fn output_count(&self, name: &str, args: &[&Node], input: Option<usize>) -> Option<usize> {
+        if self.ctl.empties(name) {
+            return Some(0);
+        }
+        let l = lower(name);
+        match l.as_str() {
+            // Where-Object of nothing is nothing; otherwise its filter decides, and the
+            // stand-in does not evaluate filters (unknown) unless LYNCSHELL_MATCH says all pass.
+            "where-object" | "where" | "?" => match input {
+                Some(0) => Some(0),
+                _ if self.ctl.matches_all(name) => input,
+                _ => None,
+            },
+            "sort-object" | "sort" => input,
+            "foreach-object" | "%" | "select-object" | "select" => input.filter(|n| *n == 0),
+            "write-host" | "out-null" => Some(0),
+            _ => match self.resolve(name) {
+                // `-Filter` (an LDAP filter, as in Get-CsUser and the blog's
+                // Get-CsApplicationContact) filters like Where-Object.
+                Resolved::Lync | Resolved::Function(Function::Script(_))
+                    if l.starts_with("get-") && has_param(args, "Filter") =>
+                {
+                    self.ctl.matches_all(name).then_some(PEOPLE.len())
+                }
+                Resolved::Lync | Resolved::Function(Function::Script(_)) if l.starts_with("get-") => {
+                    Some(PEOPLE.len())
+                }
+                _ => None,
+            },
+        }
     }
 
     /// The command an element calls: its name, position, and where its arguments start.
@@ -731,6 +1023,11 @@ impl<'a> Shell<'a> {
         }
         if starved {
             self.ctl.log("cmdlet", &format!("{name} ok"));
+            return Ok(false);
+        }
+        if self.ctl.empties(name) {
+            // LYNCSHELL_EMPTY: the cmdlet ran and found nothing (no error, no object).
+            self.ctl.log("cmdlet", &format!("{name} empty"));
             return Ok(false);
         }
         let l = lower(name);
