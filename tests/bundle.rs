@@ -276,6 +276,7 @@ fn the_driver_checks_prerequisites_with_the_environment_values() {
         "Path = 'C:\\Lync Backups\\SavedUserData.xml';",
         "Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
         "Get-EventLog -LogName $Log -Source $Provider -After $local",
+        "if ($State.LastStart[$P.AfterStep]) {",
         "if (-not (Test-Path -LiteralPath $P.Path)) {",
         "if ($age -gt $MaxBackupAge) {",
         "if ($NeedsLync -and -not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {\n        try {\n            Import-Module Lync",
@@ -619,4 +620,23 @@ fn an_out_folder_that_cannot_be_made_is_an_io_error() {
     let message = err.to_string();
     let expected = format!("cannot write `{}`: ", dir.path().join("file").display());
     assert!(message.starts_with(&expected), "{message}");
+}
+
+/// The driver waits for event 30024 once per listed domain (`user_domains`), from the start of
+/// the sync step, as `lyncdr run` does.
+#[test]
+fn the_driver_waits_for_one_30024_per_domain() {
+    let b = bundle("backend-restore", &["user_domains=contoso.com,emea.contoso.com"]);
+    let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
+    assert!(
+        driver.contains("AfterStep = 'trigger-user-sync'; Domains = @('contoso.com', 'emea.contoso.com');"),
+        "{driver}"
+    );
+    assert!(driver.contains("foreach ($domain in @($P.Domains)) {"));
+    assert!(powershell::errors(&driver).is_empty());
+    let single = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    assert!(
+        single.contains("Domains = @();"),
+        "no domains listed: one event is enough"
+    );
 }

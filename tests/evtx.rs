@@ -11,6 +11,8 @@ pub struct Event<'a> {
     pub provider: &'a str,
     pub time: &'a str,
     pub computer: &'a str,
+    /// The text of one `<EventData><Data>` element; none when empty.
+    pub data: &'a str,
 }
 
 struct BinXml {
@@ -96,7 +98,14 @@ pub fn evtx(events: &[Event]) -> Vec<u8> {
         x.empty("TimeCreated", ("SystemTime", e.time))
             .element("Channel", "Lync Server")
             .element("Computer", e.computer);
-        x.raw(&[0x04, 0x04, 0x00]);
+        x.raw(&[0x04]);
+        if !e.data.is_empty() {
+            x.open("EventData", None)
+                .raw(&[0x02])
+                .element("Data", e.data)
+                .raw(&[0x04]);
+        }
+        x.raw(&[0x04, 0x00]);
         let size = RECORD_HEADER + x.bytes.len() + 4;
         let record = &mut chunk[start..start + size];
         put(record, 0, &[0x2a, 0x2a, 0, 0]);
@@ -137,12 +146,14 @@ fn lyncdr_reads_the_events_back() {
             provider: "LS User Services",
             time: "2026-11-25T09:00:00.0000000Z",
             computer: "fe01.contoso.com",
+            data: "",
         },
         Event {
             id: 30024,
             provider: "LS User Replicator",
             time: "2026-11-25T09:14:03.1234567Z",
             computer: "fe01.contoso.com",
+            data: "",
         },
     ];
     std::fs::write(&path, evtx(&events)).expect("write");

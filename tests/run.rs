@@ -1417,6 +1417,81 @@ fn the_rgs_deletion_is_refused_after_the_import() {
     assert_eq!(status_of(dir, "delete-rgs-contacts"), "pending");
 }
 
+/// Event 30024 counts per Active Directory domain (`user_domains`) and only from a Front End of
+/// the pool being restored (`pools.failed_front_ends`), newer than the start of the sync step:
+/// with XML evidence and with an `.evtx` export alike.
+#[test]
+fn the_30024_gate_needs_one_event_per_domain_from_the_pool() {
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5)).to_string();
+    let xml = |computer: &str, domain: &str| {
+        lyncdr::run::evidence::event_xml_with_data(
+            30024,
+            "LS User Replicator",
+            &soon,
+            computer,
+            &format!("User Replicator has completed synchronization of domain {domain}."),
+        )
+    };
+    let args = |evidence: &str| {
+        let mut a = run_args(
+            "backend-restore",
+            &[
+                "--yes",
+                "--evidence",
+                evidence,
+                "--set",
+                "user_domains=contoso.com,emea.contoso.com",
+                "--set",
+                "pools.failed_front_ends=fe01.contoso.com,fe02.contoso.com",
+            ],
+        );
+        a.extend(NO_RGS.map(String::from));
+        a
+    };
+    let t = recovery();
+    let dir = t.path();
+    // One domain done, the other only on a server of another pool: blocked, naming the domain.
+    std::fs::write(
+        dir.join("some.xml"),
+        xml("fe01.contoso.com", "contoso.com") + &xml("fe09.contoso.com", "emea.contoso.com"),
+    )
+    .expect("xml");
+    let out = expect_code(dir, &args("some.xml"), &[], Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no event 30024 yet for domain(s) emea.contoso.com"),
+        "{stderr}"
+    );
+    assert!(!started(dir).iter().any(|s| s == "import-user-data"));
+    // Only another pool's servers: blocked, naming the computers.
+    std::fs::write(dir.join("other.xml"), xml("fe09.contoso.com", "contoso.com")).expect("xml");
+    let out = expect_code(dir, &args("other.xml"), &[], Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("came only from fe09.contoso.com"), "{stderr}");
+    // Both domains from the pool's Front End servers (one logged by its short name): the import runs.
+    let both = [
+        crate::evtx::Event {
+            id: 30024,
+            provider: "LS User Replicator",
+            time: &soon,
+            computer: "fe01.contoso.com",
+            data: "User Replicator has completed synchronization of domain contoso.com.",
+        },
+        crate::evtx::Event {
+            id: 30024,
+            provider: "LS User Replicator",
+            time: &soon,
+            computer: "FE02",
+            data: "User Replicator has completed synchronization of domain EMEA.",
+        },
+    ];
+    std::fs::write(dir.join("lync.evtx"), crate::evtx::evtx(&both)).expect("evtx");
+    expect_code(dir, &args("lync.evtx"), &[], Some(0));
+    assert!(started(dir).iter().any(|s| s == "import-user-data"));
+    let evidence = step_record(dir, "import-user-data")["evidence"].to_string();
+    assert!(evidence.contains("one for each of 2 domain(s)"), "{evidence}");
+}
+
 /// The same gate with an `.evtx` export (`wevtutil epl "Lync Server" lync.evtx`).
 #[test]
 fn import_passes_with_an_evtx_export() {
@@ -1428,6 +1503,7 @@ fn import_passes_with_an_evtx_export() {
         provider: "LS User Replicator",
         time: &soon,
         computer: "fe01.contoso.com",
+        data: "",
     }];
     std::fs::write(dir.join("lync.evtx"), crate::evtx::evtx(&events)).expect("evtx");
     let mut args = run_args("backend-restore", &["--yes", "--evidence", "lync.evtx"]);
@@ -1445,6 +1521,7 @@ fn import_passes_with_an_evtx_export() {
         provider: "LS User Replicator",
         time: &soon,
         computer: "fe01",
+        data: "",
     }];
     std::fs::write(t.path().join("lync.evtx"), crate::evtx::evtx(&other)).expect("evtx");
     expect_code(t.path(), &args, &[], Some(4));

@@ -65,10 +65,11 @@ fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
         PrereqKind::Event {
             id, provider, log, ..
         } => format!(
-            "@{{ Kind = 'event'; Event = {id}; Provider = {}; Log = {}; AfterStep = {}; {common} }}",
+            "@{{ Kind = 'event'; Event = {id}; Provider = {}; Log = {}; AfterStep = {}; Domains = @({}); {common} }}",
             lit(provider),
             lit(log),
-            p.after_step.as_deref().map_or("$null".to_owned(), lit)
+            p.after_step.as_deref().map_or("$null".to_owned(), lit),
+            p.domains.iter().map(|d| lit(d)).collect::<Vec<_>>().join(", ")
         ),
         PrereqKind::Confirm { statement } => format!(
             "@{{ Kind = 'confirm'; Statement = {}; {common} }}",
@@ -553,49 +554,65 @@ function Assert-Backup($P) {
     }
 }
 
-function Find-LyncEvent([string]$Log, [string]$Provider, [int]$Id, $Since) {
+function Get-LyncEvents([string]$Log, [string]$Provider, [int]$Id, $Since) {
+    # Each event as its time and its text (message and data), where the domain it finished is named.
     $local = $Since.ToLocalTime()
     try {
-        $found = Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local } -MaxEvents 1 -ErrorAction Stop
-        if ($found) { return $found.TimeCreated }
-        return $null
+        $found = @(Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local } -ErrorAction Stop)
+        return @($found | ForEach-Object { New-Object PSObject -Property @{ Time = $_.TimeCreated; Text = ("$($_.Message) " + (@($_.Properties | ForEach-Object { "$($_.Value)" }) -join ' ')) } })
     } catch {
-        if ("$($_.FullyQualifiedErrorId)" -like 'NoMatchingEventsFound*') { return $null }
+        if ("$($_.FullyQualifiedErrorId)" -like 'NoMatchingEventsFound*') { return @() }
     }
     # Get-WinEvent failed for another reason: ask the classic event log API instead.
-    $found = Get-EventLog -LogName $Log -Source $Provider -After $local -ErrorAction SilentlyContinue | Where-Object { $_.EventID -eq $Id } | Select-Object -First 1
-    if ($found) { return $found.TimeGenerated }
-    $null
+    $found = @(Get-EventLog -LogName $Log -Source $Provider -After $local -ErrorAction SilentlyContinue | Where-Object { $_.EventID -eq $Id })
+    @($found | ForEach-Object { New-Object PSObject -Property @{ Time = $_.TimeGenerated; Text = ("$($_.Message) " + (@($_.ReplacementStrings) -join ' ')) } })
+}
+
+function Test-DomainNamed([string]$Text, [string]$Domain) {
+    # As lyncdr run: the domain's FQDN, or its first label, standing alone in the event's text
+    # (which words of a 30024 name the domain is unconfirmed).
+    foreach ($name in @($Domain, $Domain.Split('.')[0])) {
+        if ($name -and $Text -match ('(?i)(^|[^A-Za-z0-9.-])' + [regex]::Escape($name) + '(\.?)($|[^A-Za-z0-9-])')) { return $true }
+    }
+    $false
 }
 
 function Wait-LyncEvent($P) {
     $since = $RecoveryStart
     $after = 'since the recovery started (' + (Format-Local $since) + ')'
     if ($P.AfterStep) {
-        if ($State.Done[$P.AfterStep]) {
-            # As lyncdr run and docs/runbook-format.md: newer than the end of that step.
-            $since = $State.Done[$P.AfterStep]
-            $after = 'since step ' + $P.AfterStep + ' finished (' + (Format-Local $since) + ')'
+        if ($State.LastStart[$P.AfterStep]) {
+            # As lyncdr run: newer than the start of that step (a fast sync ends within it).
+            $since = $State.LastStart[$P.AfterStep]
+            $after = 'since step ' + $P.AfterStep + ' started (' + (Format-Local $since) + ')'
         } else {
-            Write-Warning ('Step ' + $P.AfterStep + ' is not recorded as done in the checkpoint; looking for the event ' + $after + '.')
+            Write-Warning ('Step ' + $P.AfterStep + ' is not recorded as started in the checkpoint; looking for the event ' + $after + '.')
         }
     }
-    $what = 'event ' + $P.Event + ' from ' + $P.Provider + ' in the ' + $P.Log + ' log'
+    $what = 'event ' + $P.Event + ' from ' + $P.Provider + ' in the ' + $P.Log + ' log of this server'
     $deadline = [DateTime]::UtcNow.AddMinutes($EventWaitMinutes)
     while ($true) {
-        $found = Find-LyncEvent $P.Log $P.Provider $P.Event $since
-        if ($found) {
-            Write-Host ('    OK: ' + $what + ', logged ' + $found.ToString('yyyy-MM-dd HH:mm:ss') + '.')
+        $events = @(Get-LyncEvents $P.Log $P.Provider $P.Event $since)
+        $missing = @()
+        foreach ($domain in @($P.Domains)) {
+            $named = @($events | Where-Object { Test-DomainNamed $_.Text $domain })
+            if ($named.Count -eq 0) { $missing += $domain }
+        }
+        if ($events.Count -gt 0 -and $missing.Count -eq 0) {
+            $newest = ($events | Sort-Object Time -Descending | Select-Object -First 1).Time
+            Write-Host ('    OK: ' + $what + ', logged ' + $newest.ToString('yyyy-MM-dd HH:mm:ss') + ' (' + $events.Count + ' event(s), every domain listed).')
             return
         }
+        $lacking = 'No ' + $what + ' ' + $after
+        if ($events.Count -gt 0) { $lacking = 'No ' + $what + ' for domain(s) ' + ($missing -join ', ') + ' ' + $after }
         if ($DryRun) {
-            Stop-Prerequisite ('No ' + $what + ' ' + $after + '.')
+            Stop-Prerequisite ($lacking + '.')
             return
         }
         if ([DateTime]::UtcNow -ge $deadline) {
-            throw ('No ' + $what + ' ' + $after + ', after waiting ' + $EventWaitMinutes + ' minutes. Check the User Replicator in that log, then run Invoke-Recovery.ps1 again.')
+            throw ($lacking + ', after waiting ' + $EventWaitMinutes + ' minutes. Check the User Replicator in that log, then run Invoke-Recovery.ps1 again.')
         }
-        Write-Host ('    Waiting for ' + $what + ' ' + $after + '; checking every 30 seconds until ' + (Format-Local $deadline) + ' (-EventWaitMinutes).')
+        Write-Host ('    Waiting: ' + $lacking + '; checking every 30 seconds until ' + (Format-Local $deadline) + ' (-EventWaitMinutes).')
         Start-Sleep -Seconds 30
     }
 }

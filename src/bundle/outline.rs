@@ -123,8 +123,10 @@ pub struct Prereq {
     pub description: String,
     /// For a backup: its path from the environment.
     pub path: Option<String>,
-    /// For an event: the step id (resolved as the runbook checker does) it must follow.
+    /// For an event: the step id (already resolved by the runbook checker) it must follow.
     pub after_step: Option<String>,
+    /// For an event: the Active Directory domains that each need one (`user_domains`).
+    pub domains: Vec<String>,
     pub when: Vec<RuntimeTest>,
 }
 
@@ -154,7 +156,6 @@ enum Verdict {
 impl<'a> Outline<'a> {
     pub fn new(plan: &'a Plan, runbook: &Runbook, env: &Environment) -> Result<Self, BundleError> {
         let width = plan.steps.len().to_string().len().max(2);
-        let ids: Vec<&str> = runbook.steps.iter().map(|s| s.id.as_str()).collect();
         let mut choices: Vec<Choice> = Vec::new();
         let mut steps = Vec::new();
         let mut omitted = Vec::new();
@@ -185,7 +186,7 @@ impl<'a> Outline<'a> {
             let prerequisites = step
                 .prerequisites
                 .iter()
-                .filter_map(|p| prereq(p, Some(&step.id), &ids, env, &params))
+                .filter_map(|p| prereq(p, env, &params))
                 .collect();
             let number = format!("{:0width$}", planned.number);
             let mut entry = Entry {
@@ -212,7 +213,7 @@ impl<'a> Outline<'a> {
         let prerequisites = runbook
             .prerequisites
             .iter()
-            .filter_map(|p| prereq(p, None, &ids, env, &params))
+            .filter_map(|p| prereq(p, env, &params))
             .collect();
         let max_age = match env.get("backups.max_age").map(|e| &e.value) {
             Some(Value::Duration(d, text)) => MaxAge {
@@ -356,13 +357,7 @@ fn judge(conds: &[Condition], env: &Environment, params: &BTreeMap<String, Strin
     Verdict::Applies(runtime)
 }
 
-fn prereq(
-    p: &Prerequisite,
-    owner: Option<&str>,
-    ids: &[&str],
-    env: &Environment,
-    params: &BTreeMap<String, String>,
-) -> Option<Prereq> {
+fn prereq(p: &Prerequisite, env: &Environment, params: &BTreeMap<String, String>) -> Option<Prereq> {
     let Verdict::Applies(when) = judge(&p.when, env, params) else {
         return None;
     };
@@ -374,31 +369,21 @@ fn prereq(
         PrereqKind::Event {
             after_step: Some(target),
             ..
-        } => Some(resolve_step(owner, target, ids)),
+        } => Some(target.clone()),
         _ => None,
+    };
+    let domains = match (&p.kind, env.get("user_domains").map(|e| &e.value)) {
+        (PrereqKind::Event { .. }, Some(crate::env::Value::List(items))) => items.clone(),
+        _ => Vec::new(),
     };
     Some(Prereq {
         kind: p.kind.clone(),
         description: p.describe(),
         path,
         after_step,
+        domains,
         when,
     })
-}
-
-/// The step an `after_step` names: in the owner's include first, as the runbook checker resolves it.
-fn resolve_step(owner: Option<&str>, target: &str, ids: &[&str]) -> String {
-    let prefix = owner.and_then(|o| o.rsplit_once('.')).map_or("", |(p, _)| p);
-    let local = if prefix.is_empty() {
-        target.to_owned()
-    } else {
-        format!("{prefix}.{target}")
-    };
-    if ids.contains(&local.as_str()) {
-        local
-    } else {
-        target.to_owned()
-    }
 }
 
 /// The runbook binds the Back End as the input `sql_server` (`sql.backend.server`, derived

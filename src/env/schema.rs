@@ -140,6 +140,21 @@ pub const SCHEMA: &[KeySpec] = &[
         "addresses (IP or FQDN) of the web load balancer the simple URLs may point to, besides the target pool's own (default: none)",
     ),
     k(
+        "user_domains",
+        FqdnList,
+        "Active Directory domains holding Lync users: User Replicator logs event 30024 once per domain, and the import waits for each (unset: one event is enough, a single-domain forest)",
+    ),
+    k(
+        "pools.failed_front_ends",
+        FqdnList,
+        "FQDNs of the Front End servers of the failed pool (after a Back End restore: the pool being restored); event 30024 must come from one of them",
+    ),
+    k(
+        "pools.target_front_ends",
+        FqdnList,
+        "FQDNs of the Front End servers of the target pool (CMS move); event 30024 must come from one of them",
+    ),
+    k(
         "dial_in_access_numbers",
         SipUriList,
         "SIP URIs of the dial-in access numbers homed on the failed pool",

@@ -20,6 +20,7 @@ pub enum ValueType {
     SipUriList,
     /// IP addresses or FQDNs (a load balancer's addresses, or the names that resolve to them).
     AddressList,
+    FqdnList,
     WindowsPath,
     Duration,
     Timestamp,
@@ -76,6 +77,7 @@ impl ValueType {
             ValueType::SipUri => "SIP URI",
             ValueType::SipUriList => "list of SIP URIs",
             ValueType::AddressList => "list of IP addresses or FQDNs",
+            ValueType::FqdnList => "list of FQDNs",
             ValueType::WindowsPath => "Windows path",
             ValueType::Duration => "duration",
             ValueType::Timestamp => "timestamp",
@@ -100,6 +102,7 @@ impl ValueType {
             ValueType::AddressList => {
                 "an IPv4 or IPv6 address or an FQDN, e.g. `192.0.2.10` or `weblb.contoso.com`".into()
             }
+            ValueType::FqdnList => "a fully qualified domain name, e.g. `fe01.contoso.com`".into(),
             ValueType::WindowsPath => {
                 "a drive or UNC path, e.g. `C:\\Backups\\rtc.bak` or `\\\\backup01\\lync\\rtc.bak`".into()
             }
@@ -131,6 +134,7 @@ impl ValueType {
                 .map_err(|_| format!("`{}` is not an RFC 3339 time", shown(raw))),
             ValueType::SipUriList => Err("expected a list, e.g. `[sip:dialin@contoso.com]`".into()),
             ValueType::AddressList => Err("expected a list, e.g. `[192.0.2.10]`".into()),
+            ValueType::FqdnList => Err("expected a list, e.g. `[fe01.contoso.com, fe02.contoso.com]`".into()),
             ValueType::Choice(options) => {
                 if options.contains(&raw) {
                     Ok(Value::Text(raw.to_owned()))
@@ -155,7 +159,10 @@ impl ValueType {
 
     /// A list type: written as a YAML sequence, or comma-separated with `--set`.
     pub fn is_list(&self) -> bool {
-        matches!(self, ValueType::SipUriList | ValueType::AddressList)
+        matches!(
+            self,
+            ValueType::SipUriList | ValueType::AddressList | ValueType::FqdnList
+        )
     }
 
     /// Parse a list item (only list types have items).
@@ -163,6 +170,7 @@ impl ValueType {
         match self {
             ValueType::SipUriList => check_sip_uri(raw).map(|()| raw.to_owned()),
             ValueType::AddressList => check_address(raw).map(|()| raw.to_owned()),
+            ValueType::FqdnList => check_fqdn(raw).map(|()| raw.to_ascii_lowercase()),
             _ => Err(format!("a {} is a single value, not a list", self.name())),
         }
     }

@@ -13,7 +13,13 @@ pub struct Event {
     pub time: Option<jiff::Timestamp>,
     pub computer: String,
     pub channel: String,
+    /// The event's data and message text (EventData, UserData, RenderingInfo), for the domain
+    /// a 30024 names; at most [`TEXT_LIMIT`] bytes.
+    pub text: String,
 }
+
+/// Bytes of data text kept per event.
+pub const TEXT_LIMIT: usize = 4096;
 
 /// Every event in the file.
 pub fn read(path: &Path) -> Result<Vec<Event>, String> {
@@ -60,6 +66,7 @@ pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {
                         time: None,
                         computer: String::new(),
                         channel: String::new(),
+                        text: String::new(),
                     });
                 }
                 if let Some(ev) = current.as_mut() {
@@ -85,6 +92,16 @@ pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {
                         "EventID" => ev.id = text.parse().unwrap_or(0),
                         "Computer" => ev.computer = text,
                         "Channel" => ev.channel = text,
+                        _ if !text.is_empty() && ev.text.len() < TEXT_LIMIT => {
+                            if !ev.text.is_empty() {
+                                ev.text.push(' ');
+                            }
+                            let room = TEXT_LIMIT - ev.text.len();
+                            ev.text.extend(text.chars().scan(0, |n, c| {
+                                *n += c.len_utf8();
+                                (*n <= room).then_some(c)
+                            }));
+                        }
                         _ => {}
                     }
                 }
@@ -112,13 +129,13 @@ fn parse_time(s: &str) -> Option<jiff::Timestamp> {
     s.parse().ok()
 }
 
-/// The newest event matching `id` and `provider` that is newer than `after`.
-pub fn find<'e>(
+/// Every event matching `id` and `provider` that is newer than `after`.
+pub fn find_all<'e>(
     events: &'e [Event],
     id: u32,
     provider: &str,
     after: Option<jiff::Timestamp>,
-) -> Option<&'e Event> {
+) -> Vec<&'e Event> {
     events
         .iter()
         .filter(|e| e.id == id && e.provider.eq_ignore_ascii_case(provider))
@@ -127,16 +144,40 @@ pub fn find<'e>(
             (Some(_), None) => false,
             (None, _) => true,
         })
+        .collect()
+}
+
+/// The newest event matching `id` and `provider` that is newer than `after`.
+pub fn find<'e>(
+    events: &'e [Event],
+    id: u32,
+    provider: &str,
+    after: Option<jiff::Timestamp>,
+) -> Option<&'e Event> {
+    find_all(events, id, provider, after)
+        .into_iter()
         .max_by_key(|e| e.time)
 }
 
 /// Event XML as `wevtutil qe` prints it; used by tests and by anyone building evidence by hand.
 pub fn event_xml(id: u32, provider: &str, time: &str, computer: &str) -> String {
+    event_xml_with_data(
+        id,
+        provider,
+        time,
+        computer,
+        "User Replicator has completed initial synchronization.",
+    )
+}
+
+/// [`event_xml`] with the text of its `<Data>` element (a 30024 names its domain there; the
+/// exact wording is unconfirmed).
+pub fn event_xml_with_data(id: u32, provider: &str, time: &str, computer: &str, data: &str) -> String {
     format!(
         "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{provider}'/>\
 <EventID Qualifiers='16384'>{id}</EventID><Level>4</Level><TimeCreated SystemTime='{time}'/>\
 <Channel>Lync Server</Channel><Computer>{computer}</Computer></System>\
-<EventData><Data>User Replicator has completed initial synchronization.</Data></EventData></Event>"
+<EventData><Data>{data}</Data></EventData></Event>"
     )
 }
 

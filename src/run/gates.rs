@@ -246,6 +246,7 @@ impl Session<'_> {
                 id,
                 provider,
                 after_step,
+                computers,
                 ..
             } => {
                 let (after, since) = self.event_threshold(after_step.as_deref());
@@ -261,14 +262,18 @@ impl Session<'_> {
                         Err(why) => return Gate::Problem(why),
                     }
                 }
-                match evidence::find(&events, *id, provider, after) {
-                    Some(e) => Gate::Ok(format!(
-                        "event {id} from {} at {} on {}",
-                        e.provider,
-                        e.time.map(|t| t.to_string()).unwrap_or_default(),
-                        e.computer
-                    )),
-                    None => {
+                let list = |key: &str| match self.env.get(key).map(|e| &e.value) {
+                    Some(crate::env::Value::List(items)) => items.clone(),
+                    _ => Vec::new(),
+                };
+                let servers = computers.as_deref().map(|k| (k, list(k)));
+                let domains = list("user_domains");
+                match evidence::find_all(&events, *id, provider, after) {
+                    fresh if !fresh.is_empty() => match sync_complete(&fresh, servers, &domains) {
+                        Ok(what) => Gate::Ok(format!("event {id} from {provider}: {what}")),
+                        Err(why) => Gate::Problem(format!("{why} (events newer than {since})")),
+                    },
+                    _ => {
                         let older = events.iter().filter(|e| e.id == *id).count();
                         let files = self
                             .cfg
@@ -327,5 +332,145 @@ fn hint_for(kind: &PrereqKind, option_a: bool) -> String {
         PrereqKind::NotAfter { step } => format!(
             "none: once `{step}` has run, running this step would undo it. If it must really run again, do it by hand, knowing what it removes"
         ),
+    }
+}
+
+/// Did User Replicator finish its sync where it matters? `fresh` are the 30024 events newer than
+/// the threshold. With `servers` (an environment key and its FQDNs), only events logged by those
+/// computers (the Front End servers of the pool the import goes to) count: a 30024 from another
+/// pool says nothing of this one. With `domains` (`user_domains`), each domain needs its own
+/// event: User Replicator logs 30024 once per Active Directory domain (the source procedure).
+/// Which words of the event name the domain is unconfirmed: its data and message text is
+/// searched for the domain's FQDN, or its first label as a whole word (the NetBIOS-like name).
+fn sync_complete(
+    fresh: &[&evidence::Event],
+    servers: Option<(&str, Vec<String>)>,
+    domains: &[String],
+) -> Result<String, String> {
+    let (from_pool, source): (Vec<&evidence::Event>, String) = match &servers {
+        Some((key, list)) if !list.is_empty() => {
+            let mine: Vec<_> = fresh
+                .iter()
+                .copied()
+                .filter(|e| list.iter().any(|s| same_computer(&e.computer, s)))
+                .collect();
+            if mine.is_empty() {
+                let seen: Vec<&str> = fresh.iter().map(|e| e.computer.as_str()).collect();
+                return Err(format!(
+                    "event 30024 came only from {}, not from a Front End of the pool (`{key}`: {})",
+                    seen.join(", "),
+                    list.join(", ")
+                ));
+            }
+            (mine, format!("from {}", list.join(", ")))
+        }
+        Some((key, _)) => (
+            fresh.to_vec(),
+            format!("from any computer (`{key}` is not set, so the pool is not checked)"),
+        ),
+        None => (fresh.to_vec(), "from any computer".to_owned()),
+    };
+    let newest = from_pool
+        .iter()
+        .filter_map(|e| e.time)
+        .max()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    if domains.is_empty() {
+        return Ok(format!("at {newest}, {source}"));
+    }
+    let missing: Vec<&str> = domains
+        .iter()
+        .filter(|d| !from_pool.iter().any(|e| names_domain(&e.text, d)))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "no event 30024 yet for domain(s) {} (User Replicator logs one per domain as it finishes it; `user_domains` lists {})",
+            missing.join(", "),
+            domains.join(", ")
+        ));
+    }
+    Ok(format!(
+        "one for each of {} domain(s) ({}), newest at {newest}, {source}",
+        domains.len(),
+        domains.join(", ")
+    ))
+}
+
+/// `fe01.contoso.com` is `FE01.contoso.com` and `FE01` (a log may hold the short name).
+fn same_computer(logged: &str, fqdn: &str) -> bool {
+    let logged = logged.trim();
+    logged.eq_ignore_ascii_case(fqdn)
+        || (!logged.contains('.')
+            && fqdn
+                .split('.')
+                .next()
+                .is_some_and(|short| short.eq_ignore_ascii_case(logged)))
+}
+
+fn names_domain(text: &str, domain: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    let domain = domain.to_ascii_lowercase();
+    // A name stands alone: no name character before it, and after it either none or a `.` that
+    // ends a sentence (not one that goes on into a longer name: `contoso.community`).
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    let word = |needle: &str| {
+        text.match_indices(needle).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let mut after = text[i + needle.len()..].chars();
+            let alone_before = !before.is_some_and(|c| name_char(c) || c == '.');
+            let alone_after = match after.next() {
+                None => true,
+                Some('.') => !after.next().is_some_and(name_char),
+                Some(c) => !name_char(c),
+            };
+            alone_before && alone_after
+        })
+    };
+    word(&domain)
+        || domain
+            .split('.')
+            .next()
+            .is_some_and(|label| !label.is_empty() && word(label))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(computer: &str, text: &str) -> evidence::Event {
+        evidence::Event {
+            id: 30024,
+            provider: "LS User Replicator".into(),
+            time: "2026-11-25T10:00:00Z".parse().ok(),
+            computer: computer.into(),
+            channel: "Lync Server".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn one_event_per_domain_from_the_pool() {
+        let a = event("FE01.contoso.com", "domain contoso.com");
+        let b = event("fe02", "domain EMEA");
+        let other = event("fe09.contoso.com", "domain emea.contoso.com");
+        let servers = || {
+            Some((
+                "pools.failed_front_ends",
+                vec!["fe01.contoso.com".to_owned(), "fe02.contoso.com".to_owned()],
+            ))
+        };
+        let domains = ["contoso.com".to_owned(), "emea.contoso.com".to_owned()];
+        assert!(sync_complete(&[&a, &b], servers(), &domains).is_ok());
+        let e = sync_complete(&[&a, &other], servers(), &domains).expect_err("emea only from another pool");
+        assert!(e.contains("emea.contoso.com"), "{e}");
+        let e = sync_complete(&[&other], servers(), &[]).expect_err("wrong pool");
+        assert!(
+            e.contains("fe09.contoso.com") && e.contains("pools.failed_front_ends"),
+            "{e}"
+        );
+        assert!(sync_complete(&[&other], None, &[]).is_ok());
+        assert!(!names_domain("domain contoso.community", "contoso.com"));
     }
 }

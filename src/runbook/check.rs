@@ -263,6 +263,24 @@ impl Checker<'_> {
                     provider: "LS User Replicator".into(),
                     log: "Lync Server".into(),
                     after_step: p.after_step.as_ref().map(|s| s.to_string()),
+                    computers: match &p.computers {
+                        Some(key) if schema::type_of(key.as_str()) == Some(ValueType::FqdnList) => {
+                            Some(key.as_str().to_owned())
+                        }
+                        Some(key) => {
+                            self.err(
+                                file,
+                                sloc(key),
+                                format!(
+                                    "`computers: {}` must name an environment key holding a list of FQDNs",
+                                    key.as_str()
+                                ),
+                                "e.g. `computers: pools.target_front_ends`",
+                            );
+                            None
+                        }
+                        None => None,
+                    },
                 }
             } else if let Some(c) = &p.confirm {
                 PrereqKind::Confirm {
@@ -275,6 +293,14 @@ impl Checker<'_> {
             } else {
                 continue;
             };
+            if p.computers.is_some() && !matches!(kind, PrereqKind::Event { .. }) {
+                self.err(
+                    file,
+                    p.computers.as_ref().and_then(sloc),
+                    "`computers` belongs to an `event` prerequisite",
+                    "",
+                );
+            }
             if p.after_step.is_some() && !matches!(kind, PrereqKind::Event { .. }) {
                 self.err(
                     file,
@@ -904,7 +930,7 @@ fn dummy_context(inputs: &[Input], truth: bool) -> Json {
         let v = match schema::type_of(&i.env) {
             Some(ValueType::Bool) => json!(truth),
             Some(ValueType::SipUriList) => json!(["sip:x@contoso.com"]),
-            Some(ValueType::AddressList) => json!(["x.contoso.com"]),
+            Some(ValueType::AddressList) | Some(ValueType::FqdnList) => json!(["x.contoso.com"]),
             Some(ValueType::Choice(c)) => json!(if truth { c[0] } else { c[c.len() - 1] }),
             _ => json!("x"),
         };

@@ -84,6 +84,10 @@ pub enum PrereqKind {
         provider: String,
         log: String,
         after_step: Option<String>,
+        /// The environment key (a list of FQDNs) naming the servers the event must come from:
+        /// the Front End servers of the pool the import goes to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        computers: Option<String>,
     },
     /// The operator confirms a statement.
     Confirm { statement: String },

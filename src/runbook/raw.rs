@@ -58,6 +58,9 @@ pub struct RawPrerequisite {
     pub confirm: Option<S<String>>,
     #[serde(default)]
     pub not_after: Option<S<String>>,
+    /// For an event: the environment key listing the computers it must come from.
+    #[serde(default)]
+    pub computers: Option<S<String>>,
     #[serde(default)]
     pub when: Option<S<String>>,
 }
