@@ -124,6 +124,15 @@ fn a_default_instance_plans_without_an_instance_name() {
         "Set-CsConfigurationStoreLocation -SqlServerFqdn 'be01.contoso.com' -Verbose"
     );
     assert!(command(&p, "Get-Service").contains("$service = 'MSSQLSERVER'\n"));
+    // The service control point names the server alone for the default instance.
+    let store = p
+        .steps
+        .iter()
+        .filter_map(|s| s.verify.as_ref())
+        .find(|v| v.text.contains("Get-CsConfigurationStoreLocation"))
+        .map(|v| v.text.clone())
+        .expect("store location check");
+    assert!(store.contains("$expected = 'be01.contoso.com'\n"), "{store}");
     assert_eq!(
         p.step("rtc.restore-rtc-sql")
             .and_then(|s| s.sql_server.as_deref()),
@@ -162,6 +171,15 @@ fn the_default_instance_is_spelled_in_any_case_and_default_is_refused() {
     let env = example().replace("    instance: rtc", "    instance: mssqlserver");
     let p = plan(&env, "cms-restore", &[]).expect("plan");
     assert!(command(&p, "Get-Service").contains("$service = 'MSSQLSERVER'\n"));
+    // The service control point names the server alone for the default instance.
+    let store = p
+        .steps
+        .iter()
+        .filter_map(|s| s.verify.as_ref())
+        .find(|v| v.text.contains("Get-CsConfigurationStoreLocation"))
+        .map(|v| v.text.clone())
+        .expect("store location check");
+    assert!(store.contains("$expected = 'be01.contoso.com'\n"), "{store}");
     let e = plan(&example(), "cms-restore", &["sql.backend.instance=default"]).expect_err("refused");
     assert!(
         e.contains("`sql.backend.instance`") && e.contains("MSSQLSERVER"),
