@@ -328,3 +328,48 @@ fn the_rtc_restore_takes_the_newest_full_set_by_its_position() {
     assert!(restore.contains("msdb.dbo.restorehistory") && restore.contains("b.backup_set_uuid = @set"));
     assert!(text_of("rtc.restore-rtc-sql", "verify").contains("backup_finish_date AS backup_finished"));
 }
+
+/// An environment file written before `backups.folder` and `features.health_monitoring` existed
+/// still plans every runbook: the new baseline goes beside the old exports, and no sign-in test.
+#[test]
+fn an_environment_without_the_newer_keys_still_plans() {
+    let example = std::fs::read_to_string(crate::builder::repo().join("runbooks/examples/contoso.yaml"))
+        .expect("example");
+    let old: String = example
+        .lines()
+        .filter(|l| {
+            !l.trim_start().starts_with("folder: '\\\\fs01")
+                && !l.trim_start().starts_with("health_monitoring:")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(old, example, "the example sets both keys");
+    for runbook in crate::builder::RUNBOOKS {
+        let out = crate::builder::Test::new()
+            .file("old.yaml", &old)
+            .args(["plan", runbook, "--env", "old.yaml", "--format", "json"])
+            .run();
+        assert_eq!(out.status, 0, "{runbook}: {}", out.stderr);
+        let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        let export = plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["id"] == "finish.export-baseline")
+            .expect("baseline step");
+        assert!(
+            export["commands"][0]["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("'C:\\Backups'"),
+            "{runbook}"
+        );
+        let signin = plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["id"] == "finish.sign-in-test")
+            .expect("sign-in step");
+        assert_eq!(signin["skipped"], true);
+    }
+}

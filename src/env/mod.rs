@@ -88,6 +88,29 @@ impl Environment {
             origin: Origin::Default,
         });
         // No load balancer named: the simple URLs must resolve to the pool's own addresses.
+        // Keys added after environment files were written have defaults, so an older file still
+        // plans: no health monitoring test users; the new baseline beside the old exports.
+        values
+            .entry("features.health_monitoring".into())
+            .or_insert(Entry {
+                value: Value::Bool(false),
+                at: None,
+                origin: Origin::Default,
+            });
+        if !values.contains_key("backups.folder")
+            && let Some(folder) = values
+                .get("backups.cs_configuration")
+                .and_then(|e| parent_folder(&e.value.display()))
+        {
+            values.insert(
+                "backups.folder".into(),
+                Entry {
+                    value: Value::Text(folder),
+                    at: None,
+                    origin: Origin::Default,
+                },
+            );
+        }
         values.entry("simple_urls.addresses".into()).or_insert(Entry {
             value: Value::List(Vec::new()),
             at: None,
@@ -260,4 +283,10 @@ fn apply_override(values: &mut BTreeMap<String, Entry>, item: &str) -> Result<()
         },
     );
     Ok(())
+}
+
+/// The folder of a Windows path (`C:\\Backups\\x.zip` -> `C:\\Backups`), if it has one.
+fn parent_folder(path: &str) -> Option<String> {
+    let (folder, _) = path.trim_end_matches('\\').rsplit_once('\\')?;
+    (!folder.is_empty() && !folder.ends_with(':') && folder != "\\").then(|| folder.to_owned())
 }

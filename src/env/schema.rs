@@ -115,7 +115,7 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "backups.folder",
         WindowsPath,
-        "folder for the new baseline taken after a recovery (a dated subfolder per run); a share both the Front End and the SQL Server service can write to",
+        "folder for the new baseline taken after a recovery (a dated subfolder per run); a share both the Front End and the SQL Server service can write to (default: the folder of backups.cs_configuration)",
     ),
     k(
         "file_store.share",
@@ -182,7 +182,7 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "features.health_monitoring",
         Bool,
-        "health monitoring test users are configured for the pool (New-CsHealthMonitoringConfiguration), so Test-CsRegistration can sign in",
+        "health monitoring test users are configured for the pool (New-CsHealthMonitoringConfiguration), so Test-CsRegistration can sign in (default: false)",
     ),
     k(
         "features.archiving_monitoring",
