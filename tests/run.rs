@@ -1526,3 +1526,34 @@ fn import_passes_with_an_evtx_export() {
     std::fs::write(t.path().join("lync.evtx"), crate::evtx::evtx(&other)).expect("evtx");
     expect_code(t.path(), &args, &[], Some(4));
 }
+
+/// A step for the server being rebuilt is never run here, where it would act on the wrong host:
+/// the operator runs it there and confirms.
+#[test]
+fn a_step_for_the_rebuilt_server_is_not_run_here() {
+    let t = recovery().file(
+        "rb/elsewhere.yaml",
+        r#"id: elsewhere
+title: A step on another server
+summary: For a test.
+source: test
+steps:
+  - id: on-the-new-server
+    title: Check the new server's name
+    runs_on: rebuilt-server
+    explanation: Runs there.
+    commands:
+      - powershell: Get-CsPool
+"#,
+    );
+    let dir = t.path();
+    let mut args = vec!["--runbooks".to_owned(), "rb".to_owned()];
+    args.extend(run_args("elsewhere", &["--yes"]));
+    expect_code(dir, &args, &[], Some(0));
+    assert!(
+        shell_log(dir).is_empty(),
+        "nothing started here: {:?}",
+        shell_log(dir)
+    );
+    assert_eq!(status_of(dir, "on-the-new-server"), "done");
+}

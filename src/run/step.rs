@@ -196,11 +196,13 @@ impl Session<'_> {
             };
             return self.after_commands(step, how);
         }
-        let can_run = runnable.iter().all(|c| match c.language {
-            Language::Powershell => runner::available(&self.cfg.programs.powershell),
-            Language::Sql => runner::available(&self.cfg.programs.sqlcmd) && step.sql_server.is_some(),
-            Language::Cmd => false,
-        });
+        // A step for the server being rebuilt runs there, never here (it would act on this host).
+        let can_run = step.runs_on != crate::runbook::RunsOn::RebuiltServer
+            && runnable.iter().all(|c| match c.language {
+                Language::Powershell => runner::available(&self.cfg.programs.powershell),
+                Language::Sql => runner::available(&self.cfg.programs.sqlcmd) && step.sql_server.is_some(),
+                Language::Cmd => false,
+            });
         let takes_console = step.interactive && runnable.iter().any(|c| c.language == Language::Powershell);
         if self.cfg.dry_run {
             self.op.show(match (can_run, takes_console) {
