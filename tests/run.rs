@@ -1557,3 +1557,37 @@ steps:
     );
     assert_eq!(status_of(dir, "on-the-new-server"), "done");
 }
+
+/// The rtc backup is read by SQL Server on the Back End: without a `--backups` copy, `run` does
+/// not look for it on this machine (a path there may mean another disk), and says where it is
+/// checked; the bundle driver likewise leaves it to the step that reads its sets.
+#[test]
+fn the_rtc_backup_is_checked_where_sql_server_reads_it() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args(
+        "backend-restore",
+        &["--dry-run", "--set", "options.user_data_restore=A"],
+    );
+    let at = args.iter().position(|a| a == "--backups").expect("--backups");
+    args.drain(at..at + 2);
+    let out = lyncdr(dir).args(&args).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(r"ok      backup `rtc-database` present (`backups.rtc_database`): `C:\Backups\rtc.bak` is read by SQL Server on the Back End"),
+        "{stdout}"
+    );
+    let out = lyncdr(dir)
+        .args(["bundle", "backend-restore", "--env", "contoso.yaml", "--out", "b"])
+        .output()
+        .expect("bundle");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let driver = std::fs::read_to_string(dir.join("b/Invoke-Recovery.ps1")).expect("driver");
+    assert!(driver.contains("Artifact = 'rtc-database'; Key = 'backups.rtc_database'; Path = 'C:\\Backups\\rtc.bak'; ReadBySqlServer = $true;"), "{driver}");
+    assert!(driver.contains("    if ($P.ReadBySqlServer) {"));
+}

@@ -57,10 +57,11 @@ fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
     );
     let line = match &p.kind {
         PrereqKind::Backup { artifact, env } => format!(
-            "@{{ Kind = 'backup'; Artifact = {}; Key = {}; Path = {}; {common} }}",
+            "@{{ Kind = 'backup'; Artifact = {}; Key = {}; Path = {}; ReadBySqlServer = {}; {common} }}",
             lit(artifact),
             lit(env),
-            p.path.as_deref().map_or("$null".to_owned(), lit)
+            p.path.as_deref().map_or("$null".to_owned(), lit),
+            bool_literal(crate::env::schema::READ_BY_SQL_SERVER.contains(&artifact.as_str()))
         ),
         PrereqKind::Event {
             id, provider, log, ..
@@ -516,6 +517,12 @@ function Find-StepIndex([string]$Name) {
 }
 
 function Assert-Backup($P) {
+    if ($P.ReadBySqlServer) {
+        # SQL Server reads it on the Back End, at the path that server sees: checked there, by the
+        # step that reads its backup sets, not here where the path may mean another disk.
+        Write-Host ('    ' + $P.Artifact + ' is read by SQL Server on the Back End: the step that reads its backup sets checks it there.')
+        return
+    }
     if (-not $P.Path) {
         Stop-Prerequisite ($P.Key + ' is not set in the environment file, so this bundle cannot check backup ' + $P.Artifact + '. Build the bundle again with it set.')
         return

@@ -26,6 +26,12 @@ pub const BACKUP_KEYS: &[(&str, &str)] = &[
     ("file-store", "backups.file_store"),
 ];
 
+/// Backups the SQL Server service reads on the Back End (`RESTORE ... FROM DISK`): their path is
+/// the one that server sees, so only SQL Server can check them there (the rtc-restore runbook's
+/// `read-rtc-backup-sets` step does, with RESTORE HEADERONLY). A check on this machine would test
+/// the wrong host: `run` checks them only in a `--backups` copy, the bundle not at all.
+pub const READ_BY_SQL_SERVER: &[&str] = &["rtc-database"];
+
 pub const DBIMPEXP_DEFAULT: &str =
     r"C:\Program Files\Common Files\Microsoft Lync Server 2010\Support\DBImpExp.exe";
 

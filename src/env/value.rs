@@ -217,6 +217,13 @@ pub fn check_characters(raw: &str) -> Result<(), String> {
             i + 1
         ));
     }
+    // Template syntax in a value would read as a leftover placeholder in the rendered command.
+    if let Some(at) = raw.find("{{") {
+        return Err(format!(
+            "`{{{{` at position {}: template syntax cannot be part of a value",
+            raw[..at].chars().count() + 1
+        ));
+    }
     Ok(())
 }
 

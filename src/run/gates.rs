@@ -213,6 +213,13 @@ impl Session<'_> {
                 let Some(path) = &p.path else {
                     return Gate::Problem(format!("`{env}` is not set"));
                 };
+                if self.cfg.backups.is_none()
+                    && crate::env::schema::READ_BY_SQL_SERVER.contains(&artifact.as_str())
+                {
+                    return Gate::Ok(format!(
+                        "`{path}` is read by SQL Server on the Back End; its backup sets are read and verified there before the restore"
+                    ));
+                }
                 // On Windows the path itself may be reachable; elsewhere a local copy stands in.
                 let native = std::path::Path::new(path.as_str());
                 let dir = match (&self.cfg.backups, native.parent()) {
