@@ -135,38 +135,44 @@ fn mtf_date(t: jiff::Timestamp) -> [u8; 5] {
 
 /// An uncompressed SQL Server backup of `database` taken at `taken`: TAPE, SFMB, SSET, data, ESET.
 fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
-    let software: Vec<u8> = "Microsoft SQL Server"
-        .encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .collect();
-    let name: Vec<u8> = database.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let user: Vec<u8> = "CONTOSO\\sqlsvc"
-        .encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .collect();
+    sql_backup_sets(&[(database, FULL, taken)])
+}
+
+/// MTF SSET attributes (facts file, "File formats").
+const FULL: u32 = 0x4;
+const DIFFERENTIAL: u32 = 0x8;
+
+/// A SQL Server backup holding one set per (data set name, attributes, time), appended as
+/// `BACKUP ... WITH NOINIT` does: TAPE, then per set SFMB, SSET, data, ESET; a closing SFMB.
+fn sql_backup_sets(sets: &[(&str, u32, jiff::Timestamp)]) -> Vec<u8> {
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let software = utf16("Microsoft SQL Server");
+    let user = utf16("CONTOSO\\sqlsvc");
     let ptr = |len: usize, at: usize| [(len as u16).to_le_bytes(), (at as u16).to_le_bytes()].concat();
-    let date = mtf_date(taken);
+    let first = mtf_date(sets.first().map_or(jiff::Timestamp::UNIX_EPOCH, |s| s.2));
     let mut f = mtf_block(
         b"TAPE",
         1024,
-        &[(80, &ptr(software.len(), 200)), (200, &software), (88, &date)],
+        &[(80, &ptr(software.len(), 200)), (200, &software), (88, &first)],
     );
-    f.extend(mtf_block(b"SFMB", 1024, &[]));
-    let attributes = 0x4_u32.to_le_bytes();
-    f.extend(mtf_block(
-        b"SSET",
-        1024,
-        &[
-            (52, &attributes),
-            (64, &ptr(name.len(), 300)),
-            (300, &name),
-            (76, &ptr(user.len(), 400)),
-            (400, &user),
-            (88, &date),
-        ],
-    ));
-    f.extend((0..64 * 1024).map(|i| (i * 7 % 251) as u8));
-    f.extend(mtf_block(b"ESET", 1024, &[]));
+    for (database, attributes, taken) in sets {
+        let name = utf16(database);
+        f.extend(mtf_block(b"SFMB", 1024, &[]));
+        f.extend(mtf_block(
+            b"SSET",
+            1024,
+            &[
+                (52, &attributes.to_le_bytes()),
+                (64, &ptr(name.len(), 300)),
+                (300, &name),
+                (76, &ptr(user.len(), 400)),
+                (400, &user),
+                (88, &mtf_date(*taken)),
+            ],
+        ));
+        f.extend((0..64 * 1024).map(|i| (i * 7 % 251) as u8));
+        f.extend(mtf_block(b"ESET", 1024, &[]));
+    }
     f.extend(mtf_block(b"SFMB", 1024, &[]));
     f
 }
@@ -906,6 +912,196 @@ fn the_backup_date_in_the_header_wins_over_the_file_time() {
     let r = b.audit();
     assert_eq!(status(&r, "backend-restore", Some("A")), Status::Degraded);
     assert!(reasons(&r, "backend-restore", Some("A")).contains("it is 30d old"));
+}
+
+// ---------------------------------------------------------------- appended backup sets
+
+const RTC: &str = "sql/rtc_backup_2024_05_07.bak";
+
+fn hours_ago(h: i64) -> jiff::Timestamp {
+    now() - jiff::SignedDuration::from_hours(h)
+}
+
+fn rtc_details(r: &AuditReport) -> serde_json::Value {
+    r.to_json()["artifacts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["path"] == RTC))
+        .map(|a| a["details"].clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_bak_with_appended_sets_names_the_newest_full_and_is_aged_by_it() {
+    let b = Backups::complete();
+    // What SQL Server Management Studio leaves by default: each backup appended to the file.
+    b.write(
+        RTC,
+        &sql_backup_sets(&[
+            ("rtc-Full Database Backup", FULL, hours_ago(20 * 24)),
+            (
+                "rtc-Differential Database Backup",
+                DIFFERENTIAL,
+                hours_ago(10 * 24),
+            ),
+            ("rtc-Full Database Backup", FULL, hours_ago(20)),
+        ]),
+    );
+    let r = b.audit();
+    let details = rtc_details(&r);
+    assert_eq!(
+        (
+            &details["backup_sets"],
+            &details["newest_full_position"],
+            &details["newest_full_time"],
+            &details["backup_time"]
+        ),
+        (
+            &3.into(),
+            &3.into(),
+            &"2024-05-07T16:00:00Z".into(),
+            &"2024-04-18T12:00:00Z".into()
+        )
+    );
+    // The first set is 20 days old, the newest full 20 hours: not stale.
+    assert!(!has(&r, Severity::Warning, "stale", RTC), "{:?}", problems(&r));
+    let finding = r
+        .findings
+        .iter()
+        .find(|f| f.code == "several-backup-sets")
+        .unwrap_or_else(|| panic!("{:?}", problems(&r)));
+    assert_eq!(
+        (
+            finding.severity,
+            finding.path.as_deref(),
+            finding.message.as_str(),
+            finding.action.as_deref()
+        ),
+        (
+            Severity::Warning,
+            Some(RTC),
+            "it holds 3 backup sets: a restore without `WITH FILE = n` takes set 1, the oldest; lyncdr's restore takes set 3, the newest full backup of `rtc` (taken 2024-05-07 16:00 UTC)",
+            Some(
+                "to restore by hand, name the set: `RESTORE DATABASE rtc FROM DISK = N'<folder>\\rtc_backup_2024_05_07.bak' WITH FILE = 3, REPLACE`; to keep one set per file, back up `WITH INIT`"
+            )
+        )
+    );
+    assert_eq!(status(&r, "backend-restore", Some("A")), Status::Degraded);
+    let text = text_of(&b, &r);
+    assert!(
+        text.contains("2024-05-07 16:00 UTC  rtc, full, 3 sets, newest full: set 3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_newest_full_set_is_not_always_the_last() {
+    let b = Backups::complete();
+    b.write(
+        RTC,
+        &sql_backup_sets(&[
+            ("rtc", FULL, hours_ago(30 * 24)),
+            ("rtc", FULL, hours_ago(20)),
+            ("rtc", DIFFERENTIAL, hours_ago(2)),
+        ]),
+    );
+    let r = b.audit();
+    let details = rtc_details(&r);
+    assert_eq!(
+        (&details["backup_sets"], &details["newest_full_position"]),
+        (&3.into(), &2.into())
+    );
+    assert!(!has(&r, Severity::Warning, "stale", RTC), "{:?}", problems(&r));
+    // Only differential sets after an old full one: the full one's age counts.
+    b.write(
+        RTC,
+        &sql_backup_sets(&[
+            ("rtc", FULL, hours_ago(30 * 24)),
+            ("rtc", DIFFERENTIAL, hours_ago(2)),
+        ]),
+    );
+    let r = b.audit();
+    assert!(
+        reasons(&r, "backend-restore", Some("A")).contains("it is 30d old"),
+        "{}",
+        r.to_text()
+    );
+}
+
+#[test]
+fn a_set_with_a_damaged_header_is_skipped() {
+    let b = Backups::complete();
+    let mut bak = sql_backup_sets(&[
+        ("rtc", FULL, hours_ago(20 * 24)),
+        ("rtc", DIFFERENTIAL, hours_ago(10 * 24)),
+        ("rtc", FULL, hours_ago(20)),
+    ]);
+    let second = (1024..bak.len())
+        .step_by(512)
+        .filter(|&at| bak[at..].starts_with(b"SSET"))
+        .nth(1)
+        .expect("a second SSET");
+    bak[second + 8] ^= 0x40;
+    b.write(RTC, &bak);
+    let r = b.audit();
+    let details = rtc_details(&r);
+    // Two sets left; the damaged one is not counted, so the third is numbered 2.
+    assert_eq!(
+        (
+            &details["backup_sets"],
+            &details["newest_full_position"],
+            &details["newest_full_time"]
+        ),
+        (&2.into(), &2.into(), &"2024-05-07T16:00:00Z".into())
+    );
+    assert!(!has(&r, Severity::Warning, "stale", RTC), "{:?}", problems(&r));
+}
+
+#[test]
+fn sets_are_found_without_hashing_too() {
+    let b = Backups::complete();
+    b.write(
+        RTC,
+        &sql_backup_sets(&[("rtc", FULL, hours_ago(20 * 24)), ("rtc", FULL, hours_ago(20))]),
+    );
+    let r = b.audit_with(|o| o.hash = false);
+    let details = rtc_details(&r);
+    assert_eq!(
+        (&details["backup_sets"], &details["newest_full_position"]),
+        (&2.into(), &2.into())
+    );
+    assert!(!has(&r, Severity::Warning, "stale", RTC), "{:?}", problems(&r));
+}
+
+#[test]
+fn a_file_full_of_set_headers_is_read_to_a_cap() {
+    let b = Backups::complete();
+    let mut bak = sql_backup("rtc", hours_ago(20));
+    let end = bak.split_off(bak.len() - 2048);
+    // 10 005 more valid SSET headers, one per 512-byte block.
+    let fake = mtf_block(
+        b"SSET",
+        512,
+        &[(52, &FULL.to_le_bytes()), (88, &mtf_date(hours_ago(1)))],
+    );
+    for _ in 0..10_005 {
+        bak.extend(&fake);
+    }
+    bak.extend(end);
+    b.write(RTC, &bak);
+    let r = b.audit();
+    assert_eq!(rtc_details(&r)["backup_sets"], 10_006);
+    let finding = r
+        .findings
+        .iter()
+        .find(|f| f.code == "too-many-backup-sets")
+        .unwrap_or_else(|| panic!("{:?}", problems(&r)));
+    assert_eq!(
+        (finding.severity, finding.message.as_str()),
+        (
+            Severity::Warning,
+            "it holds 10006 backup sets; only the first 10000 were read, so the newest full backup may be one of the others"
+        )
+    );
 }
 
 #[test]

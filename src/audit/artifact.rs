@@ -160,11 +160,14 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    /// When the backup was taken: the backup set date of a SQL Server backup, else the file's
-    /// modification time (for the File Store, its newest file's).
+    /// When the backup was taken: for a SQL Server backup, the date of its newest full backup set
+    /// (the one lyncdr restores), else of its first set; else the file's modification time (for
+    /// the File Store, its newest file's).
     pub fn taken_at(&self) -> Option<Timestamp> {
         match &self.details {
-            Details::SqlBackup { header, .. } => header.backup_time.or(self.modified),
+            Details::SqlBackup { header, .. } => {
+                header.newest_full_time.or(header.backup_time).or(self.modified)
+            }
             Details::FileStore(s) => s.newest.or(self.modified),
             _ => self.modified,
         }
@@ -246,10 +249,15 @@ impl Details {
             ),
             Details::SqlBackup { database, header } => {
                 let db = database.as_deref().unwrap_or("unknown database");
-                match (header.compressed, header.backup_type) {
+                let text = match (header.compressed, header.backup_type) {
                     (true, _) => format!("{db}, compressed"),
                     (false, Some(t)) => format!("{db}, {}", t.name()),
                     (false, None) => db.to_owned(),
+                };
+                match (header.backup_sets, header.newest_full_position) {
+                    (Some(sets @ 2..), Some(n)) => format!("{text}, {sets} sets, newest full: set {n}"),
+                    (Some(sets @ 2..), None) => format!("{text}, {sets} sets, none full"),
+                    _ => text,
                 }
             }
             Details::FileStore(s) => count(s.files, "file", "files"),

@@ -6,7 +6,7 @@ use super::dbimpexp;
 use super::error::AuditError;
 use super::finding::Problem;
 use super::hash::{self, Sha256Digest};
-use super::mtf::{self, MtfError};
+use super::mtf::{self, BackupSets, MtfError, SetScanner};
 use super::progress::Progress;
 use super::scan::ScannedFile;
 use super::zipcheck;
@@ -24,8 +24,9 @@ pub enum Plan {
     Zip(ArtifactKind),
     /// The DBImpExp XML, parsed to its end (and hashed on the way).
     UserData,
-    /// An uncompressed SQL Server backup: its end-of-set block.
-    SqlBackupTail,
+    /// An uncompressed SQL Server backup: its end-of-set block, and every backup set in it
+    /// (read to its end even without hashing).
+    SqlBackup,
 }
 
 /// What the thorough pass learned about one file.
@@ -34,6 +35,8 @@ pub struct Outcome {
     pub details: Option<Details>,
     pub problems: Vec<Problem>,
     pub sha256: Option<Sha256Digest>,
+    /// The backup sets of a SQL Server backup.
+    pub backup_sets: Option<BackupSets>,
 }
 
 /// Examines `files[i]` according to `plans[i]` (`None`: skip), one thread per core.
@@ -55,7 +58,7 @@ pub fn examine_all(
     jobs.sort_by_key(|&i| std::cmp::Reverse(cost(i)));
     let total = jobs
         .iter()
-        .filter(|&&i| hash || plans[i] == Some(Plan::UserData))
+        .filter(|&&i| hash || matches!(plans[i], Some(Plan::UserData | Plan::SqlBackup)))
         .map(|&i| files[i].size)
         .sum();
     progress.start(total);
@@ -134,7 +137,7 @@ fn examine(file: &ScannedFile, plan: Plan, hash: bool, progress: &dyn Progress, 
             }
             Err(e) => outcome.problems.push(unreadable(e)),
         },
-        Plan::SqlBackupTail => {
+        Plan::SqlBackup => {
             let tail = File::open(&file.path)
                 .map_err(MtfError::Io)
                 .and_then(|f| mtf::check_tail(&mut BufReader::new(f), file.size));
@@ -147,6 +150,16 @@ fn examine(file: &ScannedFile, plan: Plan, hash: bool, progress: &dyn Progress, 
                 Err(MtfError::NotABackup) => {}
                 Err(MtfError::Io(e)) => outcome.problems.push(unreadable(e)),
             }
+            // The sets are found in the pass that hashes the file: a tag compare per 512 bytes.
+            let mut scanner = SetScanner::new();
+            match hash::read_blocks(&file.path, hash, progress, buf, |block| scanner.feed(block)) {
+                Ok(digest) => {
+                    outcome.sha256 = digest;
+                    outcome.backup_sets = Some(scanner.finish());
+                }
+                Err(e) => outcome.problems.push(unreadable(e)),
+            }
+            return outcome;
         }
         Plan::HashOnly => {}
     }

@@ -6,6 +6,7 @@
 
 use super::artifact::ArtifactKind;
 use super::duration::format_duration;
+use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -105,6 +106,20 @@ pub enum Problem {
         expected: String,
         found: String,
     },
+    /// A backup file holding several backup sets: a plain `RESTORE` takes the first.
+    SeveralBackupSets {
+        /// The file name, for the `RESTORE` statement of the action.
+        file: String,
+        sets: u64,
+        database: Option<String>,
+        /// The newest full backup set of `database`: its position and backup time.
+        newest_full: Option<(u64, Option<Timestamp>)>,
+    },
+    /// More backup sets than the audit keeps: the newest full one may be among those not read.
+    TooManyBackupSets {
+        found: u64,
+        kept: usize,
+    },
     NotAFileStore,
     Stale {
         age: Duration,
@@ -177,6 +192,8 @@ impl Problem {
             | UnexpectedLayout { .. }
             | Unrecognized { .. }
             | NotAFileStore
+            | SeveralBackupSets { .. }
+            | TooManyBackupSets { .. }
             | SumsSyntax { .. } => Severity::Warning,
             NotUsed { .. }
             | UnusualRgsLayout { .. }
@@ -211,6 +228,8 @@ impl Problem {
             NotASqlBackup { .. } => "not-a-backup",
             CorruptBackup { .. } => "corrupt-header",
             WrongDatabase { .. } => "wrong-database",
+            SeveralBackupSets { .. } => "several-backup-sets",
+            TooManyBackupSets { .. } => "too-many-backup-sets",
             NotAFileStore => "not-a-file-store",
             Stale { .. } => "stale",
             Guessed { .. } => "guessed",
@@ -275,6 +294,23 @@ impl Problem {
             TruncatedBackup { detail } => format!("the backup is truncated: {detail}"),
             CorruptBackup { detail } => format!("the backup header is damaged: {detail}"),
             WrongDatabase { expected, found } => format!("it is a backup of `{found}`, not of `{expected}`"),
+            SeveralBackupSets { sets, database, newest_full, .. } => {
+                let of = database.as_deref().map(|d| format!(" of `{d}`")).unwrap_or_default();
+                match newest_full {
+                    Some((position, taken)) => format!(
+                        "it holds {sets} backup sets: a restore without `WITH FILE = n` takes set 1, the oldest; lyncdr's restore takes set {position}, the newest full backup{of}{}",
+                        taken
+                            .map(|t| format!(" (taken {})", t.strftime("%Y-%m-%d %H:%M UTC")))
+                            .unwrap_or_default()
+                    ),
+                    None => format!(
+                        "it holds {sets} backup sets, none a full backup{of}: a restore without `WITH FILE = n` takes set 1, the oldest, and lyncdr's restore finds no set to take"
+                    ),
+                }
+            }
+            TooManyBackupSets { found, kept } => format!(
+                "it holds {found} backup sets; only the first {kept} were read, so the newest full backup may be one of the others"
+            ),
             NotAFileStore => {
                 "the folder does not look like a File Store copy (no `1-WebServices-1`, `1-ApplicationServer-1` or `1-CentralMgmt-1` in it)".into()
             }
@@ -337,6 +373,12 @@ impl Problem {
                 remake().map(|m| format!("replace it with a good copy: {m}"))
             }
             NotAFileStore => Some(format!("check `{}`: it should name the copy of the File Store share", env_key())),
+            SeveralBackupSets { file, database, newest_full: Some((position, _)), .. } => Some(format!(
+                "to restore by hand, name the set: `RESTORE DATABASE {} FROM DISK = N'<folder>\\{file}' WITH FILE = {position}, REPLACE`; to keep one set per file, back up `WITH INIT`",
+                database.as_deref().unwrap_or("<database>")
+            )),
+            SeveralBackupSets { newest_full: None, .. } => remake().map(|m| format!("take a full backup: {m}")),
+            TooManyBackupSets { .. } => Some("back up `WITH INIT` so that each file holds one backup set".into()),
             Unreadable { .. } | FolderUnreadable { .. } => Some("check the permissions of the backup folder".into()),
             ChecksumMismatch { .. } => Some(
                 "restore the file from another copy; if the change was intended, write new checksums with --write-sums".into(),

@@ -54,9 +54,29 @@ impl Serialize for Sha256Digest {
 /// Hashes a whole file, reading it into `buf` (a [`BLOCK`] reused from file to file), reporting
 /// bytes to `progress` as it goes.
 pub fn hash_file(path: &Path, progress: &dyn Progress, buf: &mut [u8]) -> io::Result<Sha256Digest> {
-    let mut reader = HashingReader::new(File::open(path)?, true, progress);
-    drain(&mut reader, buf)?;
-    Ok(reader.digest().unwrap_or(Sha256Digest([0; 32])))
+    let digest = read_blocks(path, true, progress, buf, |_| {})?;
+    Ok(digest.unwrap_or(Sha256Digest([0; 32])))
+}
+
+/// Reads a whole file through `buf` like [`hash_file`] (hashing it if `hash`), handing each block
+/// read to `inspect` too: a check that looks at every block (the backup sets of a `.bak`) rides
+/// on the hash pass instead of reading the file again.
+pub fn read_blocks(
+    path: &Path,
+    hash: bool,
+    progress: &dyn Progress,
+    buf: &mut [u8],
+    mut inspect: impl FnMut(&[u8]),
+) -> io::Result<Option<Sha256Digest>> {
+    let mut reader = HashingReader::new(File::open(path)?, hash, progress);
+    loop {
+        match reader.read(buf) {
+            Ok(0) => return Ok(reader.digest()),
+            Ok(n) => inspect(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Opens `path` behind a [`HashingReader`] and hands it to `f` (a parser); then reads whatever

@@ -8,6 +8,7 @@ use super::examine::{Outcome, Plan};
 use super::filestore::FileStoreSummary;
 use super::finding::Problem;
 use super::identify::{self, Identity, USER_DATA_ROOT, ZipFlavor};
+use super::mtf::BackupSets;
 use super::scan::{Scan, is_under};
 use super::sums::is_sums_file;
 
@@ -164,6 +165,12 @@ impl Inventory {
             if outcome.details.is_some() {
                 artifact.details = outcome.details.unwrap_or_default();
             }
+            if let Some(sets) = &outcome.backup_sets {
+                let file = artifact.file_name().to_owned();
+                artifact
+                    .problems
+                    .extend(absorb_backup_sets(&mut artifact.details, sets, file));
+            }
             let named = artifact.identified_by == IdentifiedBy::Environment;
             artifact
                 .problems
@@ -202,6 +209,41 @@ impl Inventory {
         };
         artifact.problems.push(problem);
     }
+}
+
+/// Records in a SQL Server backup's details how many sets it holds and which one lyncdr's restore
+/// takes (the newest full backup of its database); returns what to warn about.
+fn absorb_backup_sets(details: &mut Details, sets: &BackupSets, file: String) -> Vec<Problem> {
+    let Details::SqlBackup { database, header } = details else {
+        return vec![];
+    };
+    // A set of another Lync database is not a candidate; a set whose name names none may be of
+    // this one (the name is the backup's, e.g. `Full backup`), as the file's own name decided.
+    let newest = sets.newest_full(
+        |name| match (database.as_deref(), name.and_then(lync_database_in)) {
+            (Some(db), Some(of)) => db == of,
+            _ => true,
+        },
+    );
+    header.backup_sets = Some(sets.count);
+    header.newest_full_position = newest.map(|s| s.position);
+    header.newest_full_time = newest.and_then(|s| s.backup_time);
+    let mut problems = Vec::new();
+    if sets.count > 1 {
+        problems.push(Problem::SeveralBackupSets {
+            file,
+            sets: sets.count,
+            database: database.clone(),
+            newest_full: newest.map(|s| (s.position, s.backup_time)),
+        });
+    }
+    if sets.count > sets.sets.len() as u64 {
+        problems.push(Problem::TooManyBackupSets {
+            found: sets.count,
+            kept: sets.sets.len(),
+        });
+    }
+    problems
 }
 
 /// The files and folder the environment file names, found by file name under the folder.
@@ -430,7 +472,7 @@ fn plan(kind: Option<ArtifactKind>, identity: &Identity) -> Plan {
     match (kind, identity) {
         (Some(k @ (CsConfiguration | LisConfiguration | RgsExport)), Identity::Zip(_)) => Plan::Zip(k),
         (Some(UserData), Identity::Xml { .. } | Identity::XmlWithoutRoot) => Plan::UserData,
-        (Some(RtcDatabase | OtherDatabase), Identity::SqlBackup(h)) if !h.compressed => Plan::SqlBackupTail,
+        (Some(RtcDatabase | OtherDatabase), Identity::SqlBackup(h)) if !h.compressed => Plan::SqlBackup,
         _ => Plan::HashOnly,
     }
 }

@@ -6,6 +6,11 @@
 //! header whose last word is a checksum of the rest. A compressed backup starts with `MSSQLBAK` and
 //! its contents are XPRESS-compressed: it is recognised, not read.
 //! Offsets follow the MTF 1.00a specification (see `reference/lync2010-facts.md`).
+//!
+//! A file can hold several backup sets, appended one after the other (`BACKUP ... WITH NOINIT`,
+//! the default of SQL Server Management Studio). [`read_header`] reads the first, from the first
+//! 128 KiB; [`SetScanner`] is fed the whole file block by block, in the pass that hashes it, and
+//! lists every set.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -46,6 +51,13 @@ pub struct SqlBackupHeader {
     pub software: Option<String>,
     /// The account that ran the backup.
     pub user: Option<String>,
+    /// How many backup sets the file holds (`None`: not read to its end, e.g. compressed).
+    pub backup_sets: Option<u64>,
+    /// The newest full backup set of the file's database, numbered as `RESTORE HEADERONLY`
+    /// numbers them (`Position`, from 1): the set lyncdr's restore takes (`WITH FILE = n`).
+    pub newest_full_position: Option<u64>,
+    /// When that set was written; the backup's age is measured from it.
+    pub newest_full_time: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +77,13 @@ impl BackupType {
             _ if a & 0x4 != 0 => BackupType::Full,
             _ => BackupType::Other,
         }
+    }
+
+    /// A full database backup, as lyncdr's restore picks one (`BackupType = 1` in `RESTORE
+    /// HEADERONLY`, which a copy-only full backup also has). Unconfirmed: whether SQL Server marks
+    /// a copy-only log backup with the same MTF copy bit; if so, it would be counted here too.
+    pub fn is_full_database(self) -> bool {
+        matches!(self, BackupType::Full | BackupType::CopyOnly)
     }
 
     pub fn name(self) -> &'static str {
@@ -107,6 +126,9 @@ pub fn read_header(r: &mut (impl Read + Seek), len: u64) -> Result<SqlBackupHead
             backup_type: None,
             software: None,
             user: None,
+            backup_sets: None,
+            newest_full_position: None,
+            newest_full_time: None,
         });
     }
     if !head.starts_with(MTF_MAGIC) {
@@ -140,6 +162,9 @@ pub fn read_header(r: &mut (impl Read + Seek), len: u64) -> Result<SqlBackupHead
         backup_type: sset.u32(SSET_ATTRIBUTES).map(BackupType::from_attributes),
         software: tape.string(TAPE_SOFTWARE_NAME, whole)?,
         user: sset.string(SSET_USER_NAME, whole)?,
+        backup_sets: None,
+        newest_full_position: None,
+        newest_full_time: None,
     })
 }
 
@@ -166,6 +191,191 @@ pub fn check_tail(r: &mut (impl Read + Seek), len: u64) -> Result<(), MtfError> 
         Err(MtfError::Truncated(
             "no end-of-set (ESET) block at its end: the backup set is incomplete".into(),
         ))
+    }
+}
+
+/// One backup set of a file, from its `SSET` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSet {
+    /// 1 for the first set in the file, as `RESTORE HEADERONLY` numbers them (`Position`).
+    pub position: u64,
+    pub backup_type: BackupType,
+    pub data_set_name: Option<String>,
+    pub backup_time: Option<Timestamp>,
+}
+
+/// The backup sets of a file, as [`SetScanner`] found them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackupSets {
+    /// The first [`MAX_SETS`] sets, in file order.
+    pub sets: Vec<BackupSet>,
+    /// Every set found, also those beyond [`MAX_SETS`].
+    pub count: u64,
+}
+
+impl BackupSets {
+    /// The newest full database backup among the sets whose data set name `of_database` accepts:
+    /// the latest backup time, the later position among equals (as lyncdr's restore sorts them).
+    pub fn newest_full(&self, of_database: impl Fn(Option<&str>) -> bool) -> Option<&BackupSet> {
+        self.sets
+            .iter()
+            .filter(|s| s.backup_type.is_full_database() && of_database(s.data_set_name.as_deref()))
+            .max_by_key(|s| (s.backup_time, s.position))
+    }
+}
+
+/// Sets whose headers are kept per file; later ones are only counted. A real file holds a few
+/// (one per `BACKUP` without `INIT`); the cap bounds memory on a file full of fake `SSET` tags.
+pub const MAX_SETS: usize = 10_000;
+/// Bytes of a data set name kept: SQL Server names are `sysname`, at most 128 UTF-16 units.
+const MAX_NAME: usize = 256;
+/// The fixed fields of an `SSET` block the scanner reads: up to and with the backup date.
+const SSET_FIXED: usize = SSET_WRITE_DATE + 5;
+
+/// Finds every backup set of an uncompressed backup in one pass over its bytes, fed in order in
+/// chunks of any size (the hash pass's 128 KiB blocks), without holding the file.
+///
+/// How one set is found is the one unconfirmed rule here: an appended set starts with its own
+/// `SSET` block at a 512-byte boundary (after the previous set's `ESET` and an `SFMB`), as the
+/// first does. MTF block headers carry no length of what follows them (the data is a chain of
+/// streams), so instead of walking from set to set, every 512-byte boundary is looked at: the
+/// cost is a 4-byte compare per 512 bytes, and the header checksum of a candidate is computed
+/// only when the tag matches. A boundary whose tag is `SSET` but whose checksum fails (damage,
+/// or a backed-up page that happens to hold the tag) is skipped; the sets after it keep their
+/// order, so their positions shift by one if it was a real, damaged set.
+#[derive(Debug, Default)]
+pub struct SetScanner {
+    /// File offset of the next byte fed.
+    offset: u64,
+    /// A candidate `SSET` block whose fixed fields run past the chunk fed last: its start and
+    /// its bytes so far (less than [`SSET_FIXED`]; at most one, since that is below [`ALIGN`]).
+    partial: Option<(u64, Vec<u8>)>,
+    /// Data set names still being read (their pointer leads past the chunk fed last).
+    names: Vec<PendingName>,
+    found: BackupSets,
+}
+
+/// The bytes of a data set name, from the file offset `start`, for set `index`.
+#[derive(Debug)]
+struct PendingName {
+    index: usize,
+    start: u64,
+    string_type: u8,
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl PendingName {
+    /// Copies the part of `data` (from file offset `at`) that continues the name.
+    fn fill(&mut self, at: u64, data: &[u8]) {
+        let next = self.start + self.bytes.len() as u64;
+        let end = self.start + self.len as u64;
+        let data_end = at + data.len() as u64;
+        if next < at || next >= data_end {
+            return;
+        }
+        let from = (next - at) as usize;
+        let to = (end.min(data_end) - at) as usize;
+        self.bytes.extend_from_slice(&data[from..to]);
+    }
+
+    fn done(&self) -> bool {
+        self.bytes.len() >= self.len
+    }
+}
+
+impl SetScanner {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Looks at the next bytes of the file.
+    pub fn feed(&mut self, data: &[u8]) {
+        let at = self.offset;
+        let end = at + data.len() as u64;
+        for name in &mut self.names {
+            name.fill(at, data);
+        }
+        self.complete_names();
+        if let Some((start, mut head)) = self.partial.take() {
+            let take = (SSET_FIXED - head.len()).min(data.len());
+            head.extend_from_slice(&data[..take]);
+            if head.len() < SSET_FIXED {
+                self.partial = Some((start, head));
+            } else {
+                self.candidate(start, &head, &[(start, &head), (at, data)]);
+            }
+        }
+        let mut block = at.next_multiple_of(ALIGN as u64);
+        while block < end {
+            let rest = &data[(block - at) as usize..];
+            if rest.len() >= SSET_FIXED {
+                if rest.starts_with(b"SSET") {
+                    self.candidate(block, &rest[..SSET_FIXED], &[(at, data)]);
+                }
+            } else if b"SSET".starts_with(&rest[..rest.len().min(4)]) {
+                self.partial = Some((block, rest.to_vec()));
+            }
+            block += ALIGN as u64;
+        }
+        self.offset = end;
+    }
+
+    /// The sets found; names still unread when the file ended stay unknown.
+    pub fn finish(self) -> BackupSets {
+        self.found
+    }
+
+    /// Records the set whose fixed fields are `head` (from file offset `start`) if its header
+    /// checksum holds; its name is read from `seen` (chunks fed so far that may hold it) and
+    /// from what comes next.
+    fn candidate(&mut self, start: u64, head: &[u8], seen: &[(u64, &[u8])]) {
+        let sset = Block(head);
+        if !sset.is(b"SSET") || !sset.checksum_ok() {
+            return;
+        }
+        self.found.count += 1;
+        if self.found.sets.len() >= MAX_SETS {
+            return;
+        }
+        let index = self.found.sets.len();
+        self.found.sets.push(BackupSet {
+            position: self.found.count,
+            backup_type: sset
+                .u32(SSET_ATTRIBUTES)
+                .map_or(BackupType::Other, BackupType::from_attributes),
+            data_set_name: None,
+            backup_time: sset.bytes(SSET_WRITE_DATE, 5).and_then(mtf_date),
+        });
+        let (Some(size), Some(offset)) = (sset.u16(SSET_DATA_SET_NAME), sset.u16(SSET_DATA_SET_NAME + 2))
+        else {
+            return;
+        };
+        let mut name = PendingName {
+            index,
+            start: start + u64::from(offset),
+            string_type: head[STRING_TYPE],
+            bytes: Vec::new(),
+            len: usize::from(size).min(MAX_NAME),
+        };
+        for (at, data) in seen {
+            name.fill(*at, data);
+        }
+        self.names.push(name);
+        self.complete_names();
+    }
+
+    fn complete_names(&mut self) {
+        let sets = &mut self.found.sets;
+        self.names.retain(|name| {
+            if !name.done() {
+                return true;
+            }
+            if let Some(set) = sets.get_mut(name.index) {
+                set.data_set_name = decode(&name.bytes, name.string_type);
+            }
+            false
+        });
     }
 }
 
@@ -221,15 +431,21 @@ impl<'a> Block<'a> {
                 ))
             });
         };
-        let text = match self.0[STRING_TYPE] {
-            2 => char::decode_utf16(raw.chunks_exact(2).map(|w| u16::from_le_bytes([w[0], w[1]])))
-                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-                .collect::<String>(),
-            _ => raw.iter().map(|&b| char::from(b)).collect(),
-        };
-        let text = text.trim_end_matches('\0').trim().to_owned();
-        Ok((!text.is_empty()).then_some(text))
+        Ok(decode(raw, self.0[STRING_TYPE]))
     }
+}
+
+/// A string of a block in its string type (2: UTF-16LE, else one byte per character); `None`
+/// when empty.
+fn decode(raw: &[u8], string_type: u8) -> Option<String> {
+    let text = match string_type {
+        2 => char::decode_utf16(raw.chunks_exact(2).map(|w| u16::from_le_bytes([w[0], w[1]])))
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect::<String>(),
+        _ => raw.iter().map(|&b| char::from(b)).collect(),
+    };
+    let text = text.trim_end_matches('\0').trim().to_owned();
+    (!text.is_empty()).then_some(text)
 }
 
 /// An MTF date: 5 bytes, big-endian, holding year (14 bits), month (4), day (5), hour (5),
@@ -278,9 +494,9 @@ mod tests {
         s.encode_utf16().flat_map(u16::to_le_bytes).collect()
     }
 
-    /// 2024-05-01 22:30:15 as an MTF date.
-    const DATE: [u8; 5] = {
-        let v: u64 = (2024 << 26) | (5 << 22) | (1 << 17) | (22 << 12) | (30 << 6) | 15;
+    /// A date in MTF form: 5 bytes, big-endian.
+    const fn date(day: u64, hour: u64) -> [u8; 5] {
+        let v: u64 = (2024 << 26) | (5 << 22) | (day << 17) | (hour << 12) | (30 << 6) | 15;
         [
             (v >> 32) as u8,
             (v >> 24) as u8,
@@ -288,9 +504,21 @@ mod tests {
             (v >> 8) as u8,
             v as u8,
         ]
-    };
+    }
+
+    /// 2024-05-01 22:30:15 as an MTF date.
+    const DATE: [u8; 5] = date(1, 22);
+
+    const FULL: u32 = 0x4;
+    const DIFFERENTIAL: u32 = 0x8;
 
     fn backup(name: &str) -> Vec<u8> {
+        appended(&[(name, FULL, DATE)])
+    }
+
+    /// A backup file with one set per (data set name, attributes, date), appended as SQL Server
+    /// does: TAPE, then per set SFMB, SSET, data, ESET; a closing SFMB.
+    fn appended(sets: &[(&str, u32, [u8; 5])]) -> Vec<u8> {
         let software = utf16("Microsoft SQL Server");
         let mut f = block(
             b"TAPE",
@@ -300,23 +528,176 @@ mod tests {
                 (100, &software),
             ],
         );
+        for (name, attrs, date) in sets {
+            f.extend(block(b"SFMB", 512, &[]));
+            let name = utf16(name);
+            f.extend(block(
+                b"SSET",
+                512,
+                &[
+                    (SSET_ATTRIBUTES, &attrs.to_le_bytes()),
+                    (SSET_DATA_SET_NAME, &pointer(name.len(), 200)),
+                    (200, &name),
+                    (SSET_WRITE_DATE, date),
+                ],
+            ));
+            f.extend(vec![0xAB; 8192]);
+            f.extend(block(b"ESET", 512, &[]));
+        }
         f.extend(block(b"SFMB", 512, &[]));
-        let name = utf16(name);
-        let attrs = 0x4_u32.to_le_bytes();
-        f.extend(block(
+        f
+    }
+
+    /// Feeds `f` to a scanner in chunks of `chunk` bytes.
+    fn scan(f: &[u8], chunk: usize) -> BackupSets {
+        let mut scanner = SetScanner::new();
+        f.chunks(chunk).for_each(|c| scanner.feed(c));
+        scanner.finish()
+    }
+
+    fn summary(found: &BackupSets) -> Vec<(u64, BackupType, Option<&str>, Option<String>)> {
+        found
+            .sets
+            .iter()
+            .map(|s| {
+                (
+                    s.position,
+                    s.backup_type,
+                    s.data_set_name.as_deref(),
+                    s.backup_time.map(|t| t.to_string()),
+                )
+            })
+            .collect()
+    }
+
+    fn three_sets() -> Vec<u8> {
+        appended(&[
+            ("rtc-Full Database Backup", FULL, date(1, 22)),
+            ("rtc-Differential Database Backup", DIFFERENTIAL, date(3, 22)),
+            ("rtc-Full Database Backup", FULL, date(5, 22)),
+        ])
+    }
+
+    #[test]
+    fn finds_every_appended_set_whatever_the_chunks() {
+        let f = three_sets();
+        let expected = vec![
+            (
+                1,
+                BackupType::Full,
+                Some("rtc-Full Database Backup"),
+                Some("2024-05-01T22:30:15Z".to_owned()),
+            ),
+            (
+                2,
+                BackupType::Differential,
+                Some("rtc-Differential Database Backup"),
+                Some("2024-05-03T22:30:15Z".to_owned()),
+            ),
+            (
+                3,
+                BackupType::Full,
+                Some("rtc-Full Database Backup"),
+                Some("2024-05-05T22:30:15Z".to_owned()),
+            ),
+        ];
+        // Chunks that cut headers and names at every place, and the hash pass's block size.
+        for chunk in [1, 3, 50, 93, 200, 511, 512, 4096, 128 << 10] {
+            let found = scan(&f, chunk);
+            assert_eq!(found.count, 3, "chunk {chunk}");
+            assert_eq!(summary(&found), expected, "chunk {chunk}");
+        }
+        let found = scan(&f, 4096);
+        let newest = found.newest_full(|name| name.is_some_and(|n| n.starts_with("rtc")));
+        assert_eq!(newest.map(|s| s.position), Some(3));
+        assert_eq!(found.newest_full(|_| false), None);
+        // The first set is the one read_header reads.
+        let header = read_header(&mut Cursor::new(&f), f.len() as u64).ok();
+        assert_eq!(
+            header.and_then(|h| h.backup_time),
+            found.sets.first().and_then(|s| s.backup_time)
+        );
+    }
+
+    #[test]
+    fn a_set_with_a_damaged_header_is_skipped() {
+        let mut f = three_sets();
+        let second = (1024..f.len())
+            .step_by(ALIGN)
+            .filter(|&at| f[at..].starts_with(b"SSET"))
+            .nth(1)
+            .unwrap_or(0);
+        f[second + 20] ^= 1;
+        let found = scan(&f, 128 << 10);
+        assert_eq!(found.count, 2);
+        assert_eq!(
+            found.sets.iter().map(|s| s.backup_type).collect::<Vec<_>>(),
+            [BackupType::Full, BackupType::Full]
+        );
+    }
+
+    #[test]
+    fn only_block_boundaries_are_looked_at() {
+        // A valid SSET header 256 bytes into the data of a set is data, not a set.
+        let mut f = backup("rtc");
+        let fake = block(b"SSET", 256, &[(SSET_ATTRIBUTES, &FULL.to_le_bytes())]);
+        f[1536 + 256..1536 + 512].copy_from_slice(&fake);
+        assert_eq!(scan(&f, 4096).count, 1);
+    }
+
+    #[test]
+    fn names_past_the_end_stay_unknown_and_long_ones_are_cut() {
+        // The name pointer leads past the end of the file (64 KiB away).
+        let f = [
+            backup("rtc"),
+            block(
+                b"SSET",
+                512,
+                &[
+                    (SSET_DATA_SET_NAME, &pointer(100, 65_000)),
+                    (SSET_WRITE_DATE, &DATE),
+                ],
+            ),
+        ]
+        .concat();
+        let found = scan(&f, 1000);
+        assert_eq!(summary(&found).last().map(|s| (s.0, s.2)), Some((2, None)));
+        // A name of 60 000 bytes: only its first MAX_NAME bytes are kept.
+        let long = "x".repeat(30_000);
+        let f = backup("rtc");
+        let mut long_block = block(
             b"SSET",
             512,
             &[
-                (SSET_ATTRIBUTES, &attrs),
-                (SSET_DATA_SET_NAME, &pointer(name.len(), 200)),
-                (200, &name),
+                (SSET_DATA_SET_NAME, &pointer(60_000, 512)),
                 (SSET_WRITE_DATE, &DATE),
             ],
-        ));
-        f.extend(vec![0xAB; 8192]);
-        f.extend(block(b"ESET", 512, &[]));
-        f.extend(block(b"SFMB", 512, &[]));
-        f
+        );
+        long_block.extend(utf16(&long));
+        let f = [f, long_block].concat();
+        let found = scan(&f, 128 << 10);
+        assert_eq!(
+            found
+                .sets
+                .last()
+                .and_then(|s| s.data_set_name.as_ref())
+                .map(String::len),
+            Some(MAX_NAME / 2)
+        );
+    }
+
+    #[test]
+    fn sets_beyond_the_cap_are_counted_not_kept() {
+        // A file of nothing but valid SSET headers, one per 512-byte block.
+        let sset = block(b"SSET", 512, &[(SSET_ATTRIBUTES, &FULL.to_le_bytes())]);
+        let mut scanner = SetScanner::new();
+        scanner.feed(&block(b"TAPE", 512, &[]));
+        for _ in 0..MAX_SETS + 5 {
+            scanner.feed(&sset);
+        }
+        let found = scanner.finish();
+        assert_eq!((found.count, found.sets.len()), (MAX_SETS as u64 + 5, MAX_SETS));
+        assert!(found.sets.capacity() < 2 * MAX_SETS);
     }
 
     #[test]
@@ -382,6 +763,15 @@ mod tests {
             let len = f.len() as u64;
             let _ = read_header(&mut Cursor::new(&f), len);
             let _ = check_tail(&mut Cursor::new(&f), len);
+        }
+
+        #[test]
+        fn the_scan_never_panics_and_ignores_chunking(at in 0..30_000_usize, byte in proptest::prelude::any::<u8>(), cut in 0..30_000_usize, chunk in 1..3000_usize) {
+            let mut f = three_sets();
+            let at = at % f.len();
+            f[at] = byte;
+            f.truncate(cut.max(4));
+            proptest::prop_assert_eq!(scan(&f, chunk), scan(&f, f.len()));
         }
     }
 
