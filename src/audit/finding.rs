@@ -192,10 +192,15 @@ impl Problem {
             | UnexpectedLayout { .. }
             | Unrecognized { .. }
             | NotAFileStore
-            | SeveralBackupSets { .. }
+            | SeveralBackupSets {
+                newest_full: None, ..
+            }
             | TooManyBackupSets { .. }
             | SumsSyntax { .. } => Severity::Warning,
-            NotUsed { .. }
+            // lyncdr's restore names the newest full set: for it, several sets are no problem;
+            // the finding tells whoever restores by hand.
+            SeveralBackupSets { .. }
+            | NotUsed { .. }
             | UnusualRgsLayout { .. }
             | NotCovered { .. }
             | NoSums
