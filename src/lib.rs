@@ -42,7 +42,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(code) => code,
         Err(e) => {
             use std::io::Write as _;
-            let _ = write!(anstream::stderr(), "{e}");
+            // Errors quote file names, YAML lines and values: no control character among them
+            // may act on the terminal.
+            let _ = write!(anstream::stderr(), "{}", decode::printable(&e.to_string()));
             e.code()
         }
     }

@@ -504,3 +504,64 @@ fn an_environment_saved_by_notepad_is_read() {
         .success()
         .stdout_has("-RegistrarPool 'pool01.contoso.com'");
 }
+
+/// Issue 10, item 9: a value is escaped as a literal of its own, so in a custom template it may
+/// only stand in code: inside a string, a here-string, a comment or a bracketed identifier it
+/// would end what surrounds it. `validate` refuses such a template at its line and column, and
+/// `{{ident}}` (raw T-SQL brackets) exists for T-SQL templates only.
+#[test]
+fn a_value_inside_a_string_of_a_custom_template_is_refused_at_its_place() {
+    for (file, text, at) in [
+        (
+            "tpl/hello.ps1.hbs",
+            "Write-Host \"pool {{pool}}\"",
+            "tpl/hello.ps1.hbs:1:18",
+        ),
+        (
+            "tpl/hello.ps1.hbs",
+            "$x = @\"\nfor {{pool}}\n\"@",
+            "tpl/hello.ps1.hbs:2:5",
+        ),
+        (
+            "tpl/hello.ps1.hbs",
+            "# {{pool}}\nGet-CsPool",
+            "tpl/hello.ps1.hbs:1:3",
+        ),
+    ] {
+        let run = Test::new()
+            .file("rb/mini.yaml", MINI)
+            .file(file, text)
+            .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+            .run()
+            .status(2)
+            .stderr_has("a value is placed inside a");
+        assert!(run.stderr.contains(at), "{text}: {}", run.stderr);
+    }
+    let run = Test::new()
+        .file("rb/mini.yaml", MINI)
+        .file("tpl/hello.ps1.hbs", "Get-CsPool -Identity {{ident pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .status(2);
+    assert!(run.stderr.contains("ident"), "{}", run.stderr);
+}
+
+/// Issue 10, item 10: an error quotes the environment file's name and its lines; a control
+/// character in them (an escape sequence that clears the screen) is shown, never sent.
+#[test]
+fn control_characters_in_an_error_never_reach_the_terminal() {
+    let run = Test::new()
+        .file(
+            "evil\u{1b}[2J.yaml",
+            "lyncdr_env: 1\npools:\n  failed: \"x\u{1b}]52;c;aGk=\u{7}.contoso.com\"\n",
+        )
+        .args(["validate", "evil\u{1b}[2J.yaml"])
+        .run()
+        .status(2);
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{:?}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("evil\\u{1b}[2J.yaml"), "{}", run.stderr);
+}

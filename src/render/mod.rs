@@ -2,6 +2,7 @@
 //! strict mode (an unknown name is an error, never an empty string) and with that language's
 //! escape function as its only escape: HTML escaping never applies.
 
+mod placement;
 pub mod plan;
 pub mod text;
 
@@ -32,7 +33,13 @@ impl Templates {
     pub fn new() -> Self {
         Self {
             powershell: registry(escape::powershell),
-            sql: registry(escape::sql_literal),
+            sql: {
+                // `ident` writes a bracketed T-SQL identifier: in any other language it would
+                // write the value raw.
+                let mut hb = registry(escape::sql_literal);
+                hb.register_helper("ident", Box::new(SqlIdent));
+                hb
+            },
             cmd: registry(escape::cmd_argument),
             sources: HashMap::new(),
         }
@@ -70,6 +77,9 @@ impl Templates {
         name: &str,
         text: &str,
     ) -> Result<(), (String, Option<(usize, usize)>)> {
+        if let Some((message, at)) = placement::misplaced(language, text) {
+            return Err((message, Some(at)));
+        }
         self.registry_mut(language)
             .register_template_string(name, text)
             .map_err(|e| {
@@ -128,7 +138,6 @@ fn registry(escape: fn(&str) -> String) -> Handlebars<'static> {
     hb.set_prevent_indent(true);
     hb.register_escape_fn(escape);
     hb.register_helper("concat", Box::new(Concat));
-    hb.register_helper("ident", Box::new(SqlIdent));
     hb
 }
 
