@@ -1591,3 +1591,43 @@ fn the_rtc_backup_is_checked_where_sql_server_reads_it() {
     assert!(driver.contains("Artifact = 'rtc-database'; Key = 'backups.rtc_database'; Path = 'C:\\Backups\\rtc.bak'; ReadBySqlServer = $true;"), "{driver}");
     assert!(driver.contains("    if ($P.ReadBySqlServer) {"));
 }
+
+/// A sync that takes a while: its 30024 is logged before the step that started it is recorded
+/// finished. The event counts from the start of the sync step, not its end.
+#[test]
+fn a_30024_logged_while_the_sync_step_ran_counts() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args("backend-restore", &["--yes"]);
+    args.extend(NO_RGS.map(String::from));
+    expect_code(dir, &args, &[], Some(4)); // blocked at the import: no evidence yet
+    // The sync step took ten minutes (as recorded), and the event came five minutes in.
+    let mut s = state(dir);
+    let mut sync_start = None;
+    for r in s["steps"].as_array_mut().expect("steps") {
+        if r["id"] == "trigger-user-sync" {
+            let start: jiff::Timestamp = r["started_at"].as_str().expect("started").parse().expect("time");
+            r["finished_at"] = (start + jiff::SignedDuration::from_mins(10)).to_string().into();
+            sync_start = Some(start);
+        }
+    }
+    std::fs::write(
+        dir.join("state.json"),
+        serde_json::to_vec_pretty(&s).expect("json"),
+    )
+    .expect("write");
+    let during = sync_start.expect("sync step") + jiff::SignedDuration::from_mins(5);
+    std::fs::write(
+        dir.join("30024.xml"),
+        lyncdr::run::evidence::event_xml(
+            30024,
+            "LS User Replicator",
+            &during.to_string(),
+            "fe01.contoso.com",
+        ),
+    )
+    .expect("evidence");
+    args.extend(["--evidence", "30024.xml"].map(String::from));
+    expect_code(dir, &args, &[], Some(0));
+    assert!(started(dir).contains(&"import-user-data".to_owned()));
+}
