@@ -1297,3 +1297,90 @@ fn cli_a_missing_folder_is_an_error() {
         .status(3)
         .stderr_has("is not a folder");
 }
+
+/// Issue 10: `--write-sums` opened `DIR/.SHA256SUMS.tmp-<pid>` through whatever link stood there,
+/// so a user who can write to the backup folder chose which file a privileged audit overwrote.
+#[cfg(unix)]
+#[test]
+fn write_sums_never_writes_through_a_planted_link() {
+    let b = Backups::complete();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"precious").expect("write");
+    let planted = b.path(&format!(".SHA256SUMS.tmp-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+    let r = b.audit_with(|o| o.write_sums = true);
+    assert_eq!(r.checksums.written.as_deref(), Some("SHA256SUMS"));
+    assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
+    let sums = std::fs::symlink_metadata(b.path("SHA256SUMS")).expect("sums");
+    assert!(sums.is_file(), "SHA256SUMS is a file, not a link");
+}
+
+/// Runs the audit on another thread, so a test of an input that once hung fails instead of
+/// hanging the suite.
+fn audit_within(b: &Backups, seconds: u64, change: impl FnOnce(&mut AuditOptions)) -> AuditReport {
+    let mut opts = b.options();
+    change(&mut opts);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(audit(&opts).map_err(|e| e.to_string()));
+    });
+    match rx.recv_timeout(Duration::from_secs(seconds)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => panic!("audit failed: {e}"),
+        Err(_) => panic!("the audit did not finish within {seconds} s"),
+    }
+}
+
+/// Issue 10: the audit followed a link out of the folder (it printed the first bytes of
+/// `/etc/shadow` and wrote its hash into `SHA256SUMS`).
+#[cfg(unix)]
+#[test]
+fn a_link_out_of_the_folder_is_reported_not_read() {
+    let b = Backups::complete();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("shadow");
+    std::fs::write(&secret, b"root:$6$secret-hash:19000:0:99999:7:::\n").expect("write");
+    std::os::unix::fs::symlink(&secret, b.path("sql/old.bak")).expect("symlink");
+    // A link inside the folder still counts as the file.
+    std::os::unix::fs::symlink(b.path("UserData.xml"), b.path("UserData-link.xml")).expect("symlink");
+    let r = b.audit_with(|o| o.write_sums = true);
+    assert!(
+        has(&r, Severity::Warning, "link-outside", "sql/old.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(r.artifacts.iter().all(|a| a.path != "sql/old.bak"));
+    assert!(r.artifacts.iter().any(|a| a.path == "UserData-link.xml"));
+    let json = serde_json::to_string(&r).expect("json");
+    assert!(!json.contains("secret-hash") && !json.contains("root:"), "{json}");
+    let sums = String::from_utf8(b.read("SHA256SUMS")).unwrap_or_default();
+    assert!(!sums.contains("old.bak"), "{sums}");
+    assert!(sums.contains("UserData-link.xml"), "{sums}");
+}
+
+/// Issue 10: FIFOs, sockets and devices are never opened (opening a FIFO blocks until a writer
+/// comes), and they are reported rather than passed over in silence.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_reported_and_never_opened() {
+    let b = Backups::complete();
+    let fifo = b.path("sql/rtc_2024_05_08.bak");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let r = audit_within(&b, 30, |o| o.write_sums = true);
+    assert!(
+        has(&r, Severity::Warning, "not-a-file", "sql/rtc_2024_05_08.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    let text = text_of(&b, &r);
+    assert!(
+        text.contains("a FIFO (named pipe), not a file: not read"),
+        "{text}"
+    );
+    assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
+}
