@@ -1384,3 +1384,127 @@ fn a_fifo_is_reported_and_never_opened() {
     );
     assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
 }
+
+/// Issue 10: `name[..16]` on a zip entry name panicked (exit 101, no report) when a character
+/// straddled byte 16, as a Japanese file name in an RGS export does.
+#[test]
+fn a_multibyte_entry_name_across_byte_16_is_no_panic() {
+    let b = Backups::complete();
+    let name = "RgsImportExpor日本語.xml";
+    assert!(!name.is_char_boundary(16));
+    b.write("RgsConfig_pool01.zip", &zip_of(&[(name, b"<a/>")]));
+    let r = b.audit();
+    assert!(
+        r.artifacts.iter().any(|a| a.path == "RgsConfig_pool01.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    // The zip that first showed it is kept for the fuzz test (tests/fuzz.rs).
+    let kept = crate::builder::repo().join("tests/fuzz-corpus/zip-multibyte-name-across-16.zip");
+    b.write("RgsConfig_pool01.zip", &std::fs::read(kept).expect("corpus file"));
+    let r = b.audit();
+    assert!(r.artifacts.iter().any(|a| a.path == "RgsConfig_pool01.zip"));
+}
+
+/// Central-directory records of a zip: (offset of the record, local header offset).
+fn central_records(zip: &[u8]) -> Vec<usize> {
+    let eocd = zip.len() - 22;
+    assert_eq!(&zip[eocd..eocd + 4], b"PK\x05\x06");
+    let mut at = u32::from_le_bytes(zip[eocd + 16..eocd + 20].try_into().expect("4")) as usize;
+    let mut out = Vec::new();
+    while zip[at..].starts_with(b"PK\x01\x02") {
+        out.push(at);
+        let len = |i: usize| usize::from(u16::from_le_bytes([zip[at + i], zip[at + i + 1]]));
+        at += 46 + len(28) + len(30) + len(32);
+    }
+    out
+}
+
+/// Issue 10: entries that share one compressed stream (a zip bomb) were inflated one by one.
+#[test]
+fn a_zip_with_overlapping_entries_is_refused() {
+    let b = Backups::complete();
+    let data = b"<Locations><Location City=\"Redmond\"/></Locations>";
+    let mut zip = zip_of(&[("Locations.xml", data), ("Copy.xml", data)]);
+    // Point the second entry at the first one's local header.
+    let second = central_records(&zip)[1];
+    zip[second + 42..second + 46].copy_from_slice(&0_u32.to_le_bytes());
+    b.write("CsLisConfiguration.zip", &zip);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "suspicious", "CsLisConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    let text = text_of(&b, &r);
+    assert!(
+        text.contains("refused as suspicious: its data overlaps that of `"),
+        "{text}"
+    );
+}
+
+/// Issue 10: the inflated size of a zip is bounded relative to its size (here: declared).
+#[test]
+fn a_zip_declaring_more_than_its_budget_is_refused() {
+    let b = Backups::complete();
+    let mut zip = lis_zip();
+    let first = central_records(&zip)[0];
+    zip[first + 24..first + 28].copy_from_slice(&u32::MAX.to_le_bytes());
+    b.write("CsLisConfiguration.zip", &zip);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "suspicious", "CsLisConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(text_of(&b, &r).contains("its entries declare 4294967295 bytes inflated"));
+}
+
+/// Issue 10: every open XML element was kept, so memory grew with the nesting (a 734 KB CMS zip
+/// used 4.4 GB). A zip whose `DocItemSet.xml` nests 100 000 levels is reported as suspicious,
+/// by the binary running under a 512 MiB address-space limit and a time limit.
+#[cfg(unix)]
+#[test]
+fn deep_xml_in_a_zip_is_reported_within_memory_and_time_bounds() {
+    let b = Backups::complete();
+    let depth = 100_000;
+    let doc = format!(
+        "<DocItemSet xmlns=\"urn:x\">{}{}</DocItemSet>",
+        "<DocItem>".repeat(depth),
+        "</DocItem>".repeat(depth)
+    );
+    b.write(
+        "CsConfiguration.zip",
+        &zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("DocItemSet.xml", doc.as_bytes()),
+        ]),
+    );
+    let bin = assert_cmd::cargo::cargo_bin("lyncdr");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec timeout 60 \"$0\" \"$@\"")
+        .arg(&bin)
+        .args(["audit", "--format", "json", "--no-hash"])
+        .arg(b.dir.path())
+        .output()
+        .expect("sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let found = json["findings"].as_array().into_iter().flatten().any(|f| {
+        f["code"] == "suspicious"
+            && f["path"] == "CsConfiguration.zip"
+            && f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("elements nest deeper than 256 levels"))
+    });
+    assert!(found, "{stdout}");
+}

@@ -78,7 +78,7 @@ fn parse_line(line: &str, file_name: &str) -> Option<(Sha256Digest, String)> {
     };
     let hex = line.get(..64)?;
     let digest = Sha256Digest::from_hex(hex)?;
-    let rest = &line[64..];
+    let rest = line.get(64..)?;
     if rest.trim().is_empty() {
         let target = file_name.get(..file_name.len().checked_sub(".sha256".len())?)?;
         return file_name
