@@ -13,7 +13,7 @@ use zip::write::SimpleFileOptions;
 const DAY: u64 = 86_400;
 const NAMESPACE: &str = "http://schemas.microsoft.com/RtcServer/2002/11/dbimpexp";
 
-fn now() -> jiff::Timestamp {
+pub(crate) fn now() -> jiff::Timestamp {
     "2024-05-08T12:00:00Z"
         .parse()
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -21,7 +21,7 @@ fn now() -> jiff::Timestamp {
 
 // ---------------------------------------------------------------- fixtures
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
         w.start_file(*name, SimpleFileOptions::default())
@@ -31,7 +31,7 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     w.finish().expect("zip finish").into_inner()
 }
 
-fn cms_zip() -> Vec<u8> {
+pub(crate) fn cms_zip() -> Vec<u8> {
     let doc = r#"<?xml version="1.0" encoding="utf-8"?>
 <DocItemSet xmlns="urn:schema:Microsoft.Rtc.Management.Xds.AppLayer.2008">
   <DocItem Name="urn:xds:Microsoft.Rtc.Management.Deploy.Topology.2008:TopologyDocument"><Data><Topology/></Data></DocItem>
@@ -44,14 +44,14 @@ fn cms_zip() -> Vec<u8> {
     ])
 }
 
-fn lis_zip() -> Vec<u8> {
+pub(crate) fn lis_zip() -> Vec<u8> {
     zip_of(&[(
         "Locations.xml",
         b"<Locations><Location City=\"Redmond\"/></Locations>",
     )])
 }
 
-fn rgs_zip() -> Vec<u8> {
+pub(crate) fn rgs_zip() -> Vec<u8> {
     let objs = br#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"/></Objs>"#;
     let names = [
         "AgentGroups",
@@ -74,14 +74,14 @@ fn rgs_zip() -> Vec<u8> {
     zip_of(&refs)
 }
 
-fn utf16le(text: &str) -> Vec<u8> {
+pub(crate) fn utf16le(text: &str) -> Vec<u8> {
     let mut v = vec![0xFF, 0xFE];
     v.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     v
 }
 
 /// A DBImpExp export as it writes it: UTF-16LE with a byte order mark.
-fn user_data_text(root: &str, namespace: &str) -> String {
+pub(crate) fn user_data_text(root: &str, namespace: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-16"?>
 <{root} xmlns="{namespace}">
@@ -102,7 +102,7 @@ fn user_data_text(root: &str, namespace: &str) -> String {
     )
 }
 
-fn user_data() -> Vec<u8> {
+pub(crate) fn user_data() -> Vec<u8> {
     utf16le(&user_data_text("HomedResources", NAMESPACE))
 }
 
@@ -134,7 +134,7 @@ fn mtf_date(t: jiff::Timestamp) -> [u8; 5] {
 }
 
 /// An uncompressed SQL Server backup of `database` taken at `taken`: TAPE, SFMB, SSET, data, ESET.
-fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
+pub(crate) fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
     let software: Vec<u8> = "Microsoft SQL Server"
         .encode_utf16()
         .flat_map(u16::to_le_bytes)
