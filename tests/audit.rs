@@ -1508,3 +1508,24 @@ fn deep_xml_in_a_zip_is_reported_within_memory_and_time_bounds() {
     });
     assert!(found, "{stdout}");
 }
+
+/// The audited folder may itself be given as a link (an alias of a mount point): `--write-sums`
+/// writes into its real path.
+#[cfg(unix)]
+#[test]
+fn write_sums_into_a_folder_given_as_a_link() {
+    let b = Backups::complete();
+    let links = tempfile::tempdir().expect("tempdir");
+    let alias = links.path().join("backups");
+    std::os::unix::fs::symlink(b.dir.path(), &alias).expect("symlink");
+    let mut opts = b.options();
+    opts.dir = alias;
+    opts.write_sums = true;
+    let r = audit(&opts).unwrap_or_else(|e| panic!("audit failed: {e}"));
+    assert_eq!(r.checksums.written.as_deref(), Some("SHA256SUMS"));
+    assert!(
+        std::fs::symlink_metadata(b.path("SHA256SUMS"))
+            .expect("sums")
+            .is_file()
+    );
+}
