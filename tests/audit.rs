@@ -13,7 +13,7 @@ use zip::write::SimpleFileOptions;
 const DAY: u64 = 86_400;
 const NAMESPACE: &str = "http://schemas.microsoft.com/RtcServer/2002/11/dbimpexp";
 
-fn now() -> jiff::Timestamp {
+pub(crate) fn now() -> jiff::Timestamp {
     "2024-05-08T12:00:00Z"
         .parse()
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -21,7 +21,7 @@ fn now() -> jiff::Timestamp {
 
 // ---------------------------------------------------------------- fixtures
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
         w.start_file(*name, SimpleFileOptions::default())
@@ -31,7 +31,7 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     w.finish().expect("zip finish").into_inner()
 }
 
-fn cms_zip() -> Vec<u8> {
+pub(crate) fn cms_zip() -> Vec<u8> {
     let doc = r#"<?xml version="1.0" encoding="utf-8"?>
 <DocItemSet xmlns="urn:schema:Microsoft.Rtc.Management.Xds.AppLayer.2008">
   <DocItem Name="urn:xds:Microsoft.Rtc.Management.Deploy.Topology.2008:TopologyDocument"><Data><Topology/></Data></DocItem>
@@ -44,14 +44,14 @@ fn cms_zip() -> Vec<u8> {
     ])
 }
 
-fn lis_zip() -> Vec<u8> {
+pub(crate) fn lis_zip() -> Vec<u8> {
     zip_of(&[(
         "Locations.xml",
         b"<Locations><Location City=\"Redmond\"/></Locations>",
     )])
 }
 
-fn rgs_zip() -> Vec<u8> {
+pub(crate) fn rgs_zip() -> Vec<u8> {
     let objs = br#"<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj RefId="0"/></Objs>"#;
     let names = [
         "AgentGroups",
@@ -74,14 +74,14 @@ fn rgs_zip() -> Vec<u8> {
     zip_of(&refs)
 }
 
-fn utf16le(text: &str) -> Vec<u8> {
+pub(crate) fn utf16le(text: &str) -> Vec<u8> {
     let mut v = vec![0xFF, 0xFE];
     v.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     v
 }
 
 /// A DBImpExp export as it writes it: UTF-16LE with a byte order mark.
-fn user_data_text(root: &str, namespace: &str) -> String {
+pub(crate) fn user_data_text(root: &str, namespace: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-16"?>
 <{root} xmlns="{namespace}">
@@ -102,7 +102,7 @@ fn user_data_text(root: &str, namespace: &str) -> String {
     )
 }
 
-fn user_data() -> Vec<u8> {
+pub(crate) fn user_data() -> Vec<u8> {
     utf16le(&user_data_text("HomedResources", NAMESPACE))
 }
 
@@ -134,7 +134,7 @@ fn mtf_date(t: jiff::Timestamp) -> [u8; 5] {
 }
 
 /// An uncompressed SQL Server backup of `database` taken at `taken`: TAPE, SFMB, SSET, data, ESET.
-fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
+pub(crate) fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
     sql_backup_sets(&[(database, FULL, taken)])
 }
 
@@ -1493,4 +1493,236 @@ fn cli_a_missing_folder_is_an_error() {
         .run()
         .status(3)
         .stderr_has("is not a folder");
+}
+
+/// Issue 10: `--write-sums` opened `DIR/.SHA256SUMS.tmp-<pid>` through whatever link stood there,
+/// so a user who can write to the backup folder chose which file a privileged audit overwrote.
+#[cfg(unix)]
+#[test]
+fn write_sums_never_writes_through_a_planted_link() {
+    let b = Backups::complete();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"precious").expect("write");
+    let planted = b.path(&format!(".SHA256SUMS.tmp-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+    let r = b.audit_with(|o| o.write_sums = true);
+    assert_eq!(r.checksums.written.as_deref(), Some("SHA256SUMS"));
+    assert_eq!(std::fs::read(&victim).expect("read"), b"precious");
+    let sums = std::fs::symlink_metadata(b.path("SHA256SUMS")).expect("sums");
+    assert!(sums.is_file(), "SHA256SUMS is a file, not a link");
+}
+
+/// Runs the audit on another thread, so a test of an input that once hung fails instead of
+/// hanging the suite.
+fn audit_within(b: &Backups, seconds: u64, change: impl FnOnce(&mut AuditOptions)) -> AuditReport {
+    let mut opts = b.options();
+    change(&mut opts);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(audit(&opts).map_err(|e| e.to_string()));
+    });
+    match rx.recv_timeout(Duration::from_secs(seconds)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => panic!("audit failed: {e}"),
+        Err(_) => panic!("the audit did not finish within {seconds} s"),
+    }
+}
+
+/// Issue 10: the audit followed a link out of the folder (it printed the first bytes of
+/// `/etc/shadow` and wrote its hash into `SHA256SUMS`).
+#[cfg(unix)]
+#[test]
+fn a_link_out_of_the_folder_is_reported_not_read() {
+    let b = Backups::complete();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("shadow");
+    std::fs::write(&secret, b"root:$6$secret-hash:19000:0:99999:7:::\n").expect("write");
+    std::os::unix::fs::symlink(&secret, b.path("sql/old.bak")).expect("symlink");
+    // A link inside the folder still counts as the file.
+    std::os::unix::fs::symlink(b.path("UserData.xml"), b.path("UserData-link.xml")).expect("symlink");
+    let r = b.audit_with(|o| o.write_sums = true);
+    assert!(
+        has(&r, Severity::Warning, "link-outside", "sql/old.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(r.artifacts.iter().all(|a| a.path != "sql/old.bak"));
+    assert!(r.artifacts.iter().any(|a| a.path == "UserData-link.xml"));
+    let json = serde_json::to_string(&r).expect("json");
+    assert!(!json.contains("secret-hash") && !json.contains("root:"), "{json}");
+    let sums = String::from_utf8(b.read("SHA256SUMS")).unwrap_or_default();
+    assert!(!sums.contains("old.bak"), "{sums}");
+    assert!(sums.contains("UserData-link.xml"), "{sums}");
+}
+
+/// Issue 10: FIFOs, sockets and devices are never opened (opening a FIFO blocks until a writer
+/// comes), and they are reported rather than passed over in silence.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_reported_and_never_opened() {
+    let b = Backups::complete();
+    let fifo = b.path("sql/rtc_2024_05_08.bak");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let r = audit_within(&b, 30, |o| o.write_sums = true);
+    assert!(
+        has(&r, Severity::Warning, "not-a-file", "sql/rtc_2024_05_08.bak"),
+        "{:?}",
+        problems(&r)
+    );
+    let text = text_of(&b, &r);
+    assert!(
+        text.contains("a FIFO (named pipe), not a file: not read"),
+        "{text}"
+    );
+    assert_eq!(r.exit_code(), 0, "{:?}", problems(&r));
+}
+
+/// Issue 10: `name[..16]` on a zip entry name panicked (exit 101, no report) when a character
+/// straddled byte 16, as a Japanese file name in an RGS export does.
+#[test]
+fn a_multibyte_entry_name_across_byte_16_is_no_panic() {
+    let b = Backups::complete();
+    let name = "RgsImportExpor日本語.xml";
+    assert!(!name.is_char_boundary(16));
+    b.write("RgsConfig_pool01.zip", &zip_of(&[(name, b"<a/>")]));
+    let r = b.audit();
+    assert!(
+        r.artifacts.iter().any(|a| a.path == "RgsConfig_pool01.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    // The zip that first showed it is kept for the fuzz test (tests/fuzz.rs).
+    let kept = crate::builder::repo().join("tests/fuzz-corpus/zip-multibyte-name-across-16.zip");
+    b.write("RgsConfig_pool01.zip", &std::fs::read(kept).expect("corpus file"));
+    let r = b.audit();
+    assert!(r.artifacts.iter().any(|a| a.path == "RgsConfig_pool01.zip"));
+}
+
+/// Central-directory records of a zip: (offset of the record, local header offset).
+fn central_records(zip: &[u8]) -> Vec<usize> {
+    let eocd = zip.len() - 22;
+    assert_eq!(&zip[eocd..eocd + 4], b"PK\x05\x06");
+    let mut at = u32::from_le_bytes(zip[eocd + 16..eocd + 20].try_into().expect("4")) as usize;
+    let mut out = Vec::new();
+    while zip[at..].starts_with(b"PK\x01\x02") {
+        out.push(at);
+        let len = |i: usize| usize::from(u16::from_le_bytes([zip[at + i], zip[at + i + 1]]));
+        at += 46 + len(28) + len(30) + len(32);
+    }
+    out
+}
+
+/// Issue 10: entries that share one compressed stream (a zip bomb) were inflated one by one.
+#[test]
+fn a_zip_with_overlapping_entries_is_refused() {
+    let b = Backups::complete();
+    let data = b"<Locations><Location City=\"Redmond\"/></Locations>";
+    let mut zip = zip_of(&[("Locations.xml", data), ("Copy.xml", data)]);
+    // Point the second entry at the first one's local header.
+    let second = central_records(&zip)[1];
+    zip[second + 42..second + 46].copy_from_slice(&0_u32.to_le_bytes());
+    b.write("CsLisConfiguration.zip", &zip);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "suspicious", "CsLisConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    let text = text_of(&b, &r);
+    assert!(
+        text.contains("refused as suspicious: its data overlaps that of `"),
+        "{text}"
+    );
+}
+
+/// Issue 10: the inflated size of a zip is bounded relative to its size (here: declared).
+#[test]
+fn a_zip_declaring_more_than_its_budget_is_refused() {
+    let b = Backups::complete();
+    let mut zip = lis_zip();
+    let first = central_records(&zip)[0];
+    zip[first + 24..first + 28].copy_from_slice(&u32::MAX.to_le_bytes());
+    b.write("CsLisConfiguration.zip", &zip);
+    let r = b.audit();
+    assert!(
+        has(&r, Severity::Error, "suspicious", "CsLisConfiguration.zip"),
+        "{:?}",
+        problems(&r)
+    );
+    assert!(text_of(&b, &r).contains("its entries declare 4294967295 bytes inflated"));
+}
+
+/// Issue 10: every open XML element was kept, so memory grew with the nesting (a 734 KB CMS zip
+/// used 4.4 GB). A zip whose `DocItemSet.xml` nests 100 000 levels is reported as suspicious,
+/// by the binary running under a 512 MiB address-space limit and a time limit.
+#[cfg(unix)]
+#[test]
+fn deep_xml_in_a_zip_is_reported_within_memory_and_time_bounds() {
+    let b = Backups::complete();
+    let depth = 100_000;
+    let doc = format!(
+        "<DocItemSet xmlns=\"urn:x\">{}{}</DocItemSet>",
+        "<DocItem>".repeat(depth),
+        "</DocItem>".repeat(depth)
+    );
+    b.write(
+        "CsConfiguration.zip",
+        &zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("DocItemSet.xml", doc.as_bytes()),
+        ]),
+    );
+    let bin = assert_cmd::cargo::cargo_bin("lyncdr");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec timeout 60 \"$0\" \"$@\"")
+        .arg(&bin)
+        .args(["audit", "--format", "json", "--no-hash"])
+        .arg(b.dir.path())
+        .output()
+        .expect("sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let found = json["findings"].as_array().into_iter().flatten().any(|f| {
+        f["code"] == "suspicious"
+            && f["path"] == "CsConfiguration.zip"
+            && f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("elements nest deeper than 256 levels"))
+    });
+    assert!(found, "{stdout}");
+}
+
+/// The audited folder may itself be given as a link (an alias of a mount point): `--write-sums`
+/// writes into its real path.
+#[cfg(unix)]
+#[test]
+fn write_sums_into_a_folder_given_as_a_link() {
+    let b = Backups::complete();
+    let links = tempfile::tempdir().expect("tempdir");
+    let alias = links.path().join("backups");
+    std::os::unix::fs::symlink(b.dir.path(), &alias).expect("symlink");
+    let mut opts = b.options();
+    opts.dir = alias;
+    opts.write_sums = true;
+    let r = audit(&opts).unwrap_or_else(|e| panic!("audit failed: {e}"));
+    assert_eq!(r.checksums.written.as_deref(), Some("SHA256SUMS"));
+    assert!(
+        std::fs::symlink_metadata(b.path("SHA256SUMS"))
+            .expect("sums")
+            .is_file()
+    );
 }

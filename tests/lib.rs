@@ -9,6 +9,7 @@ mod environments;
 mod escaping;
 mod evtx;
 mod exit_codes;
+mod fuzz;
 mod plan;
 mod powershell;
 mod run;

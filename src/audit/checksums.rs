@@ -176,7 +176,10 @@ pub fn check(
                 .iter()
                 .filter_map(|&i| digests[i].map(|d| (scan.files[i].rel.clone(), d)))
                 .collect();
-            sums::write(&opts.dir, &files).map_err(|source| AuditError::WriteSums {
+            // Into the folder's real path: an audited folder given as a link (a mount point's
+            // alias) is fine, and the write then goes to a folder with no link in its path.
+            let real = std::fs::canonicalize(&opts.dir).unwrap_or_else(|_| opts.dir.clone());
+            sums::write(&real, &files).map_err(|source| AuditError::WriteSums {
                 path: opts.dir.join(sums::SUMS_NAME),
                 source,
             })?;

@@ -93,6 +93,7 @@ pub fn check_user_data(
                 }),
             )
         }
+        Err(XmlFailure::OverLimit { detail }) => (None, Some(Problem::Suspicious { entry: None, detail })),
         Err(XmlFailure::Io(e)) => return Err(e),
     };
     Ok(Checked {

@@ -180,6 +180,20 @@ pub enum Problem {
     FolderUnreadable {
         error: String,
     },
+    /// A symbolic link that leaves the audited folder: not read.
+    LinkOutside {
+        target: String,
+    },
+    /// A FIFO, socket or device: never opened.
+    NotAFile {
+        what: String,
+    },
+    /// Over a bound the audit keeps so that no input takes unbounded memory or time (XML nesting,
+    /// names, text; zip inflated size; overlapping zip entries): not read further.
+    Suspicious {
+        entry: Option<String>,
+        detail: String,
+    },
 }
 
 impl Problem {
@@ -196,7 +210,9 @@ impl Problem {
                 newest_full: None, ..
             }
             | TooManyBackupSets { .. }
-            | SumsSyntax { .. } => Severity::Warning,
+            | SumsSyntax { .. }
+            | LinkOutside { .. }
+            | NotAFile { .. } => Severity::Warning,
             // lyncdr's restore names the newest full set: for it, several sets are no problem;
             // the finding tells whoever restores by hand.
             SeveralBackupSets { .. }
@@ -251,6 +267,9 @@ impl Problem {
             SumsWritten { .. } => "checksums-written",
             SumsNotWritten { .. } => "checksums-not-written",
             FolderUnreadable { .. } => "unreadable",
+            LinkOutside { .. } => "link-outside",
+            NotAFile { .. } => "not-a-file",
+            Suspicious { .. } => "suspicious",
         }
     }
 
@@ -349,6 +368,11 @@ impl Problem {
             SumsWritten { name, files } => format!("wrote `{name}` with {files} file(s)"),
             SumsNotWritten { reason } => format!("SHA256SUMS not written: {reason}"),
             FolderUnreadable { error } => format!("the folder cannot be listed: {error}"),
+            LinkOutside { target } => {
+                format!("a symbolic link to `{target}`, outside the audited folder: not read")
+            }
+            NotAFile { what } => format!("it is {what}, not a file: not read"),
+            Suspicious { entry, detail } => format!("{}refused as suspicious: {detail}", within(entry)),
         }
     }
 
@@ -374,7 +398,8 @@ impl Problem {
             Guessed { .. } => Some(format!("name the file in the environment file (`{}`) to confirm it", env_key())),
             Empty | NotAZip { .. } | TruncatedZip { .. } | EmptyZip | MissingEntry { .. } | CorruptEntry { .. } | NoDocItems
             | NotXml { .. } | TruncatedXml { .. } | MalformedXml { .. } | WrongRoot { .. } | WrongNamespace { .. }
-            | NotASqlBackup { .. } | TruncatedBackup { .. } | CorruptBackup { .. } | WrongDatabase { .. } => {
+            | NotASqlBackup { .. } | TruncatedBackup { .. } | CorruptBackup { .. } | WrongDatabase { .. }
+            | Suspicious { .. } => {
                 remake().map(|m| format!("replace it with a good copy: {m}"))
             }
             NotAFileStore => Some(format!("check `{}`: it should name the copy of the File Store share", env_key())),
@@ -393,6 +418,8 @@ impl Problem {
             SumsNotWritten { .. } => Some("resolve the checksum mismatches first, then run --write-sums again".into()),
             Unrecognized { .. } | NotUsed { .. } | UnusualRgsLayout { .. } | SumsSyntax { .. } | NotVerified
             | SumsWritten { .. } => None,
+            LinkOutside { .. } => Some("put a copy of the file itself in the backup folder, not a link".into()),
+            NotAFile { .. } => Some("remove it from the backup folder".into()),
         }
     }
 }

@@ -30,6 +30,14 @@ const ZIP_NAME_HINTS: &[(ArtifactKind, &[&str])] = &[
 ];
 const XML_NAME_HINTS: &[&str] = &["user", "dbimpexp", "hrxml", "homed"];
 
+/// Does a zip entry name (with `/` separators) start with [`RGS_FOLDER`], in any case? Compared
+/// as bytes: a name is text from the file, and a character may straddle any byte offset.
+pub fn starts_with_rgs_folder(name: &str) -> bool {
+    name.as_bytes()
+        .get(..RGS_FOLDER.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(RGS_FOLDER.as_bytes()))
+}
+
 /// Which export a readable zip is, from its entry names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ZipFlavor {
@@ -47,7 +55,7 @@ impl ZipFlavor {
             if name.eq_ignore_ascii_case(CMS_ENTRY) {
                 return ZipFlavor::Cms;
             }
-            if name.len() >= RGS_FOLDER.len() && name[..RGS_FOLDER.len()].eq_ignore_ascii_case(RGS_FOLDER) {
+            if starts_with_rgs_folder(&name) {
                 flavor = ZipFlavor::Rgs;
             }
         }
@@ -304,6 +312,15 @@ mod tests {
             ZipFlavor::Rgs
         );
         assert_eq!(ZipFlavor::of(["Locations.xml"]), ZipFlavor::Unknown);
+    }
+
+    /// Issue 10: `name[..16]` panicked when a character straddled byte 16 of an entry name.
+    #[test]
+    fn a_character_across_the_folder_length_is_no_panic() {
+        let name = "RgsImportExpor日本.xml";
+        assert!(!name.is_char_boundary(RGS_FOLDER.len()));
+        assert_eq!(ZipFlavor::of([name]), ZipFlavor::Unknown);
+        assert!(!starts_with_rgs_folder(name) && starts_with_rgs_folder("rgsimportexport/日本.xml"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::filestore::FileStoreSummary;
 use super::finding::Problem;
 use super::identify::{self, Identity, USER_DATA_ROOT, ZipFlavor};
 use super::mtf::BackupSets;
-use super::scan::{Scan, is_under};
+use super::scan::{Scan, Skipped, is_under};
 use super::sums::is_sums_file;
 
 /// A problem about the folder rather than one artifact: where, of which kind, what.
@@ -45,6 +45,17 @@ impl Inventory {
                 None,
                 Problem::FolderUnreadable { error: error.clone() },
             ));
+        }
+        for (rel, why) in &scan.skipped {
+            let problem = match why {
+                Skipped::LinkOutside { target } => Problem::LinkOutside {
+                    target: target.clone(),
+                },
+                Skipped::NotAFile { what } => Problem::NotAFile {
+                    what: (*what).to_owned(),
+                },
+            };
+            inv.general.push((Some(rel.clone()), None, problem));
         }
         let lookup = NamedLookup::resolve(scan, named, &mut inv.general);
         for (kind, value) in named {

@@ -1,6 +1,8 @@
 //! Listing the audited folder: every file with its size and modification time, every folder, and
-//! which folders are File Store copies. Symbolic links to files are followed; links to folders
-//! are not, so a loop cannot trap the walk.
+//! which folders are File Store copies. A symbolic link to a file inside the audited folder counts
+//! as the file; a link that leaves the folder is reported and never opened (the audit may run with
+//! more rights than whoever planted it); links to folders are not followed, so a loop cannot trap
+//! the walk. FIFOs, sockets and devices are reported and never opened (opening a FIFO blocks).
 
 use super::error::AuditError;
 use super::filestore::is_service_folder;
@@ -33,6 +35,17 @@ pub struct Scan {
     pub dirs: Vec<ScannedDir>,
     /// Folders that could not be listed, with why.
     pub unreadable: Vec<(String, String)>,
+    /// Entries that are not read at all, with why; sorted by path.
+    pub skipped: Vec<(String, Skipped)>,
+}
+
+/// Why an entry of the folder is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skipped {
+    /// A symbolic link whose target is outside the audited folder.
+    LinkOutside { target: String },
+    /// Not a regular file: "a FIFO", "a socket", "a device".
+    NotAFile { what: &'static str },
 }
 
 impl Scan {
@@ -66,6 +79,11 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
             path: root.to_owned(),
         });
     }
+    // Links are judged against the folder's real path, so `..` and links along the way count.
+    let real_root = fs::canonicalize(root).map_err(|e| AuditError::Unreadable {
+        path: root.to_owned(),
+        source: e,
+    })?;
     let mut scan = Scan::default();
     let mut pending = vec![(String::new(), root.to_owned())];
     while let Some((rel, dir)) = pending.pop() {
@@ -99,17 +117,46 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
                 pending.push((child, path));
                 continue;
             }
-            // A link to a file counts as the file; a link to a folder is skipped.
-            let Ok(meta) = fs::metadata(&path) else { continue };
-            if meta.is_file() {
-                let modified = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
-                scan.files.push(ScannedFile {
-                    rel: child,
-                    path,
-                    size: meta.len(),
-                    modified,
-                });
+            let (meta, path) = if link.file_type().is_symlink() {
+                // A link that cannot be resolved is skipped, as before.
+                let Ok(target) = fs::canonicalize(&path) else {
+                    continue;
+                };
+                if !target.starts_with(&real_root) {
+                    scan.skipped.push((
+                        child,
+                        Skipped::LinkOutside {
+                            target: target.display().to_string(),
+                        },
+                    ));
+                    continue;
+                }
+                // A link to a folder is skipped.
+                match fs::metadata(&target) {
+                    Ok(m) if m.is_dir() => continue,
+                    // Read where it was found to lead, not through the link again.
+                    Ok(m) => (m, target),
+                    Err(_) => continue,
+                }
+            } else {
+                (link, path)
+            };
+            if !meta.is_file() {
+                scan.skipped.push((
+                    child,
+                    Skipped::NotAFile {
+                        what: not_a_file(&meta),
+                    },
+                ));
+                continue;
             }
+            let modified = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
+            scan.files.push(ScannedFile {
+                rel: child,
+                path,
+                size: meta.len(),
+                modified,
+            });
         }
         if !rel.is_empty() {
             scan.dirs.push(ScannedDir { rel, service_folders });
@@ -117,7 +164,28 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
     }
     scan.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     scan.dirs.sort_by(|a, b| a.rel.cmp(&b.rel));
+    scan.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(scan)
+}
+
+/// What kind of entry a non-file, non-folder is, for the finding.
+fn not_a_file(meta: &fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "not a regular file"
 }
 
 fn read_sorted(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {

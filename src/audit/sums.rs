@@ -5,8 +5,7 @@
 //! that format has no room for a version line).
 
 use super::hash::Sha256Digest;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 pub const SUMS_NAME: &str = "SHA256SUMS";
@@ -79,7 +78,7 @@ fn parse_line(line: &str, file_name: &str) -> Option<(Sha256Digest, String)> {
     };
     let hex = line.get(..64)?;
     let digest = Sha256Digest::from_hex(hex)?;
-    let rest = &line[64..];
+    let rest = line.get(64..)?;
     if rest.trim().is_empty() {
         let target = file_name.get(..file_name.len().checked_sub(".sha256".len())?)?;
         return file_name
@@ -135,26 +134,11 @@ fn format_line(digest: &Sha256Digest, name: &str) -> String {
     }
 }
 
-/// Writes `SHA256SUMS` in `dir` for `files` (paths relative to `dir`), atomically: a temporary
-/// file in the same folder, flushed to disk, renamed over the old one, then the folder flushed.
+/// Writes `SHA256SUMS` in `dir` for `files` (paths relative to `dir`), atomically and never
+/// through a link ([`crate::atomic::write_atomic`]).
 pub fn write(dir: &Path, files: &[(String, Sha256Digest)]) -> io::Result<()> {
-    let tmp = dir.join(format!(".{SUMS_NAME}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        let text: String = files.iter().map(|(name, d)| format_line(d, name)).collect();
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, dir.join(SUMS_NAME))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    // Make the rename durable. Folders cannot be opened for this on every platform; best effort.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let text: String = files.iter().map(|(name, d)| format_line(d, name)).collect();
+    crate::atomic::write_atomic(&dir.join(SUMS_NAME), text.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,14 +1,27 @@
 //! A streaming pass over an XML document: checks that it is well-formed to the end, names its root
 //! and counts chosen elements, in constant memory whatever the size.
 //!
-//! Bytes flow file -> [`Utf8Reader`] (encoding sniffed from the first bytes) -> quick-xml events.
-//! Nothing of the document is kept but the stack of open element names.
+//! Bytes flow file -> [`Utf8Reader`] (encoding sniffed from the first bytes) -> [`Bounded`] ->
+//! quick-xml events. Nothing of the document is kept but the stack of open element names, and that
+//! is bounded whatever the input: at most [`MAX_DEPTH`] open elements, names of at most
+//! [`MAX_NAME`] bytes, at most [`MAX_EVENT`] bytes in one tag or run of text (quick-xml holds a
+//! whole event in memory). A document over a bound is [`XmlFailure::OverLimit`].
 
 use super::utf16::{DecodeError, TextEncoding, Utf8Reader};
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
-use std::io::{self, Read};
+use std::cell::Cell;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
+
+/// Open elements at once. Real exports nest fewer than 20 levels.
+pub const MAX_DEPTH: usize = 256;
+/// Bytes of one element name.
+pub const MAX_NAME: usize = 1024;
+/// Bytes of one event (a tag with its attributes, or a run of text). A DocItem's data is split
+/// into elements; no real export comes near this.
+pub const MAX_EVENT: u64 = 16 << 20;
 
 /// What a complete pass found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +47,74 @@ pub enum XmlFailure {
         offset: u64,
         detail: String,
     },
+    /// Over one of the bounds that keep the pass in constant memory.
+    OverLimit {
+        detail: String,
+    },
     Io(io::Error),
+}
+
+/// The error [`Bounded`] returns when one event grows past [`MAX_EVENT`].
+#[derive(Debug)]
+struct EventTooLarge;
+
+impl std::fmt::Display for EventTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "one tag or run of text is longer than {MAX_EVENT} bytes")
+    }
+}
+
+impl std::error::Error for EventTooLarge {}
+
+/// Counts the bytes quick-xml takes since the last event ended, and fails once they pass
+/// [`MAX_EVENT`]: quick-xml buffers a whole event, so without this one huge text or tag is read
+/// into memory entire.
+struct Bounded<R> {
+    inner: R,
+    since_event: Rc<Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Bounded<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.since_event.get() > MAX_EVENT {
+            return Err(io::Error::other(EventTooLarge));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.since_event
+            .set(self.since_event.get().saturating_add(n as u64));
+        self.inner.consume(n);
+    }
+}
+
+/// At most `chars` characters of `name`, for a message.
+fn shortened(name: &str, chars: usize) -> String {
+    match name.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}...", &name[..at]),
+        None => name.to_owned(),
+    }
 }
 
 /// Reads the document from `input` to its end. `counted` are element local names to count.
 pub fn walk(input: impl Read, counted: &[&str]) -> Result<XmlOutline, XmlFailure> {
     let (encoding, text) = decode(input).map_err(XmlFailure::Io)?;
-    let mut reader = Reader::from_reader(text);
+    let since_event = Rc::new(Cell::new(0));
+    let mut reader = Reader::from_reader(Bounded {
+        inner: text,
+        since_event: Rc::clone(&since_event),
+    });
     let mut buf = Vec::with_capacity(64 * 1024);
     // Names of the open elements, one after the other; `ends` marks where each one ends.
     let mut open = String::new();
@@ -58,6 +132,24 @@ pub fn walk(input: impl Read, counted: &[&str]) -> Result<XmlOutline, XmlFailure
                 return Err(XmlFailure::Malformed {
                     offset: reader.error_position().max(reader.buffer_position()),
                     detail: format!("a second root element `<{name}>` after the first one closed"),
+                });
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref().len() > MAX_NAME => {
+                let name = e.name().as_ref().to_owned();
+                return Err(XmlFailure::OverLimit {
+                    detail: format!(
+                        "an element name is longer than {MAX_NAME} bytes (`<{}>`)",
+                        shortened(&name, 40)
+                    ),
+                });
+            }
+            Event::Start(e) if ends.len() >= MAX_DEPTH => {
+                let name = e.name().as_ref().to_owned();
+                return Err(XmlFailure::OverLimit {
+                    detail: format!(
+                        "elements nest deeper than {MAX_DEPTH} levels (at `<{}>`)",
+                        shortened(&name, 40)
+                    ),
                 });
             }
             Event::Start(e) => {
@@ -89,6 +181,7 @@ pub fn walk(input: impl Read, counted: &[&str]) -> Result<XmlOutline, XmlFailure
         }
         // quick-xml appends each event to `buf`; without this the whole document piles up.
         buf.clear();
+        since_event.set(0);
     }
     if !ends.is_empty() {
         return Err(XmlFailure::Truncated {
@@ -218,11 +311,14 @@ fn root_of(e: &BytesStart<'_>) -> (String, Option<String>) {
 fn innermost<'a>(open: &'a str, ends: &[usize]) -> &'a str {
     let end = ends.last().copied().unwrap_or(0);
     let start = if ends.len() > 1 { ends[ends.len() - 2] } else { 0 };
-    &open[start..end]
+    open.get(start..end).unwrap_or_default()
 }
 
 fn failure(e: XmlError, offset: u64, open: &str, ends: &[usize]) -> XmlFailure {
     match e {
+        XmlError::Io(io) if io.get_ref().is_some_and(|e| e.is::<EventTooLarge>()) => XmlFailure::OverLimit {
+            detail: EventTooLarge.to_string(),
+        },
         XmlError::Io(io) => match DecodeError::of(&io) {
             Some(d) if d.is_truncation() => XmlFailure::Truncated {
                 detail: d.to_string(),
@@ -351,6 +447,40 @@ mod tests {
             let at = at % doc.len();
             doc[at] = byte;
             let _ = walk(&doc[..], &["HomedResource"]);
+        }
+    }
+
+    /// Issue 10: every open element was kept, so memory grew with the nesting depth.
+    #[test]
+    fn nesting_deeper_than_the_bound_is_over_limit() {
+        let depth = 100_000;
+        let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        match walk(doc.as_bytes(), &[]) {
+            Err(XmlFailure::OverLimit { detail }) => {
+                assert_eq!(detail, "elements nest deeper than 256 levels (at `<a>`)")
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(walk(ok.as_bytes(), &[]).is_ok());
+    }
+
+    #[test]
+    fn long_names_and_huge_text_are_over_limit() {
+        let name = "n".repeat(MAX_NAME + 1);
+        let doc = format!("<r><{name}/></r>");
+        assert!(matches!(
+            walk(doc.as_bytes(), &[]),
+            Err(XmlFailure::OverLimit { .. })
+        ));
+        // A text run longer than MAX_EVENT, produced on the fly: never held in memory here.
+        let text = io::repeat(b'x').take(MAX_EVENT + 1024);
+        let doc = io::Cursor::new(&b"<r>"[..]).chain(text).chain(&b"</r>"[..]);
+        match walk(doc, &[]) {
+            Err(XmlFailure::OverLimit { detail }) => {
+                assert_eq!(detail, "one tag or run of text is longer than 16777216 bytes")
+            }
+            other => panic!("{other:?}"),
         }
     }
 

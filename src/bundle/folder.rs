@@ -5,6 +5,7 @@
 //! such as a used bundle holding a checkpoint and transcripts, is refused, never clobbered.
 
 use super::{BundleError, BundleFile, archive, driver, sums};
+use crate::atomic;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -89,51 +90,81 @@ fn existing(out: &Path) -> Result<Existing, BundleError> {
     })
 }
 
+/// Creates `path` new (never through a link or over a file someone else put there) and syncs it.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
-    let mut f = File::create(path).map_err(|e| BundleError::io(path, e))?;
+    let mut f = File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| BundleError::io(path, e))?;
     f.write_all(bytes).map_err(|e| BundleError::io(path, e))?;
     f.sync_all().map_err(|e| BundleError::io(path, e))
 }
 
-/// Make a rename inside `dir` durable (a no-op where folders cannot be opened, as on Windows).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+/// A new folder beside `--out` under a random name, created by this process (so nothing in it
+/// was planted), left in place when the value is dropped.
+fn fresh_folder(parent: &Path, prefix: &str) -> Result<PathBuf, BundleError> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    // As `create_dir` would: the umask decides, not a fixed owner-only mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o777));
     }
+    builder
+        .tempdir_in(parent)
+        .map(tempfile::TempDir::keep)
+        .map_err(|e| BundleError::io(parent, e))
 }
 
 /// Write `files` as the folder `out`, replacing a previous bundle there.
 pub fn write(out: &Path, files: &[BundleFile]) -> Result<(), BundleError> {
     let (parent, name) = split(out)?;
     fs::create_dir_all(&parent).map_err(|e| BundleError::io(&parent, e))?;
+    atomic::check_folder(&parent).map_err(|e| BundleError::io(&parent, e))?;
     let found = existing(out)?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.lyncdr-tmp-{pid}"));
-    let old = parent.join(format!(".{name}.lyncdr-old-{pid}"));
-    let _ = fs::remove_dir_all(&tmp);
+    let tmp = fresh_folder(&parent, &format!(".{name}.lyncdr-tmp-"))?;
+    // Set once the previous bundle is moved aside by this process: only then is it moved back.
+    let mut old: Option<PathBuf> = None;
     let result = (|| {
-        fs::create_dir(&tmp).map_err(|e| BundleError::io(&tmp, e))?;
         for f in files {
             write_synced(&tmp.join(&f.name), &f.bytes)?;
         }
-        sync_dir(&tmp);
+        atomic::sync_folder(&tmp);
         match found {
             Existing::Nothing => {}
             Existing::EmptyFolder => fs::remove_dir(out).map_err(|e| BundleError::io(out, e))?,
-            Existing::Bundle => fs::rename(out, &old).map_err(|e| BundleError::io(out, e))?,
+            Existing::Bundle => {
+                // Renamed over an empty folder of our own, so the name cannot be one planted.
+                let aside = fresh_folder(&parent, &format!(".{name}.lyncdr-old-"))?;
+                match fs::rename(out, &aside) {
+                    Ok(()) => old = Some(aside),
+                    Err(e) => {
+                        let _ = fs::remove_dir(&aside);
+                        return Err(BundleError::io(out, e));
+                    }
+                }
+            }
         }
         fs::rename(&tmp, out).map_err(|e| BundleError::io(out, e))?;
-        sync_dir(&parent);
+        atomic::sync_folder(&parent);
         Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
-        // Put the previous bundle back if it was moved aside and the new one is not in place.
-        if old.exists() && !out.exists() {
-            let _ = fs::rename(&old, out);
+        // Put the previous bundle back if this process moved it aside and the new one is not in
+        // place.
+        if let Some(old) = &old
+            && fs::symlink_metadata(out).is_err()
+            && fs::rename(old, out).is_ok()
+        {
+            return result;
         }
     }
-    let _ = fs::remove_dir_all(&old);
+    if let Some(old) = &old {
+        let _ = fs::remove_dir_all(old);
+    }
     result
 }
 
@@ -150,17 +181,69 @@ pub fn zip_target(out: &Path) -> Result<PathBuf, BundleError> {
     Ok(path)
 }
 
-/// Write the zip of `files` at `path` (from [`zip_target`]), by rename.
+/// Write the zip of `files` at `path` (from [`zip_target`]), atomically and never through a
+/// link ([`atomic::write_atomic`]).
 pub fn write_zip(path: &Path, files: &[BundleFile]) -> Result<(), BundleError> {
     let bytes = archive::zip_bytes(files, path)?;
-    let (parent, name) = split(path)?;
-    let tmp = parent.join(format!(".{name}.lyncdr-tmp-{}", std::process::id()));
-    let result = write_synced(&tmp, &bytes)
-        .and_then(|()| fs::rename(&tmp, path).map_err(|e| BundleError::io(path, e)));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    atomic::write_atomic(path, &bytes).map_err(|e| BundleError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> Vec<BundleFile> {
+        vec![BundleFile {
+            name: "a.ps1".into(),
+            bytes: b"Write-Host a".to_vec(),
+        }]
     }
-    result?;
-    sync_dir(&parent);
-    Ok(())
+
+    /// Issue 10: the zip's temporary file was `.NAME.zip.lyncdr-tmp-PID`, opened through whatever
+    /// link stood there.
+    #[cfg(unix)]
+    #[test]
+    fn the_zip_is_not_written_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let path = dir.path().join("bundle.zip");
+        let planted = dir
+            .path()
+            .join(format!(".bundle.zip.lyncdr-tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        write_zip(&path, &files()).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(fs::read(&path).unwrap().starts_with(b"PK\x03\x04"));
+        assert!(fs::symlink_metadata(&path).unwrap().is_file());
+    }
+
+    /// Issue 11: a failed write renamed `.NAME.lyncdr-old-PID`, which anyone could have put there,
+    /// into `--out`.
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_write_never_moves_a_folder_it_did_not_move() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("bundle");
+        let planted = dir
+            .path()
+            .join(format!(".bundle.lyncdr-old-{}", std::process::id()));
+        fs::create_dir(&planted).unwrap();
+        fs::write(planted.join("evil.ps1"), b"x").unwrap();
+        // A file name that cannot be created makes the write fail.
+        let bad = vec![BundleFile {
+            name: "no/such/folder.ps1".into(),
+            bytes: vec![],
+        }];
+        assert!(write(&out, &bad).is_err());
+        assert!(!out.exists(), "the planted folder stayed where it was");
+        assert!(planted.join("evil.ps1").exists());
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary folder left: {left:?}");
+    }
 }

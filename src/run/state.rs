@@ -225,28 +225,9 @@ pub fn save(path: &Path, state: &State) -> Result<(), StateError> {
     };
     let mut text = serde_json::to_vec_pretty(state).map_err(|e| err(std::io::Error::other(e)))?;
     text.push(b'\n');
-    write_atomic(path, &text).map_err(err)
-}
-
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    // The rename itself must reach the disk, or a power cut could bring back the old file.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let dir = crate::atomic::folder_of(path);
+    fs::create_dir_all(&dir).map_err(err)?;
+    crate::atomic::write_atomic(path, &text).map_err(err)
 }
 
 /// An exclusive lock on `<state>.lock`, held for the life of the run. The OS releases it when
@@ -322,8 +303,8 @@ pub fn default_path(env_file: &Path, runbook: &str) -> PathBuf {
         .join(format!("{runbook}.json"))
 }
 
-/// Temporary files a killed run left behind (`.NAME.PID.tmp`); only called under the lock, so
-/// none of them can belong to a live writer.
+/// Temporary files a killed run left behind (`.NAME.<random>.tmp`, as [`crate::atomic`] names
+/// them); only called under the lock, so none of them can belong to a live writer.
 fn remove_stale_temporaries(path: &Path) {
     let dir = path
         .parent()
@@ -332,11 +313,9 @@ fn remove_stale_temporaries(path: &Path) {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return;
     };
-    let prefix = format!(".{name}.");
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
         let file = entry.file_name();
-        let file = file.to_string_lossy();
-        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+        if crate::atomic::is_temporary_of(&file.to_string_lossy(), name) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -382,6 +361,24 @@ mod tests {
             &text[..text.len() / 2],
             "left as it was"
         );
+    }
+
+    /// Issue 10: the temporary file had a predictable name (`.NAME.PID.tmp`) and was opened
+    /// through whatever link stood there.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_old_temporary_name_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let path = dir.path().join("s.json");
+        let planted = dir.path().join(format!(".s.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        save(&path, &sample()).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(fs::symlink_metadata(&path).unwrap().is_file());
+        assert_eq!(load(&path).unwrap().unwrap().runbook, "rgs-restore");
     }
 
     #[test]
