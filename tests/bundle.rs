@@ -167,7 +167,7 @@ fn t_sql_runs_through_sqlcmd_on_the_backend_from_a_file_sqlcmd_reads() {
     let ps = text(&b, "10-rtc.enable-db-chaining.ps1");
     let sql = text(&b, "10-rtc.enable-db-chaining.sql");
     assert!(
-        ps.contains("    & sqlcmd.exe -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '10-rtc.enable-db-chaining.sql')\r\n"),
+        ps.contains("    & $sqlcmd[0].Definition -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '10-rtc.enable-db-chaining.sql')\r\n"),
         "{ps}"
     );
     assert!(ps.contains("if ($LASTEXITCODE -ne 0)"));
@@ -276,7 +276,7 @@ fn the_driver_checks_prerequisites_with_the_environment_values() {
         "Path = 'C:\\Lync Backups\\SavedUserData.xml';",
         "Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
         "Get-EventLog -LogName $Log -Source $Provider -After $local",
-        "if ($State.LastStart[$P.AfterStep]) {",
+        "$recorded = $State.LastStart[$P.AfterStep]",
         "if (-not (Test-Path -LiteralPath $P.Path)) {",
         "if ($age -gt $MaxBackupAge) {",
         "if ($NeedsLync -and -not (Get-Command Get-CsPool -ErrorAction SilentlyContinue)) {\n        try {\n            Import-Module Lync",
@@ -639,4 +639,254 @@ fn the_driver_waits_for_one_30024_per_domain() {
         single.contains("Domains = @();"),
         "no domains listed: one event is enough"
     );
+}
+
+/// The text of the driver's function `name`, up to the next function or section.
+fn function<'a>(driver: &'a str, name: &str) -> &'a str {
+    let start = driver
+        .find(&format!("\nfunction {name}"))
+        .unwrap_or_else(|| panic!("no function {name}"));
+    let rest = &driver[start + 1..];
+    let end = rest[1..]
+        .find("\nfunction ")
+        .into_iter()
+        .chain(rest.find("\n# ----"))
+        .min()
+        .map_or(rest.len(), |e| e + 1);
+    &rest[..end]
+}
+
+fn main_section(driver: &str) -> &str {
+    driver.split("\n# Main\n").nth(1).expect("main section")
+}
+
+fn position(haystack: &str, needle: &str) -> usize {
+    haystack
+        .find(needle)
+        .unwrap_or_else(|| panic!("lacks {needle:?}:\n{haystack}"))
+}
+
+/// Issue 10 item 6: whoever can write to the folder can regenerate SHA256SUMS, so the driver
+/// shows its SHA-256 before anything else and compares it with `-ExpectedSums` or asks; the
+/// files are checked against the very bytes whose hash was shown.
+#[test]
+fn the_driver_shows_the_sums_hash_and_compares_it_before_checking_the_files() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    assert!(
+        driver.contains("    [string]$ExpectedSums,\n"),
+        "no -ExpectedSums"
+    );
+    assert!(driver.contains("# .PARAMETER ExpectedSums\n"));
+    let main = main_section(&driver);
+    let read = position(main, "$SumsBytes = [System.IO.File]::ReadAllBytes($SumsPath)\n");
+    let hash = position(main, "$SumsHash = Get-BytesSha256Hex $SumsBytes\n");
+    let shown = position(
+        main,
+        "Write-Host ('SHA-256 of SHA256SUMS: ' + $SumsHash) -ForegroundColor Cyan\n",
+    );
+    let compared = position(
+        main,
+        "if ($ExpectedSums) {\n    if (($ExpectedSums.Trim().ToLowerInvariant()) -ne $SumsHash) {\n        throw ('Refused: SHA256SUMS is not the one given with -ExpectedSums",
+    );
+    let asked = position(
+        main,
+        "} else {\n    Confirm-Operator 'Is it the SHA-256 of SHA256SUMS that lyncdr bundle printed",
+    );
+    let checked = position(main, "$problems = @(Test-BundleSums)\n");
+    assert!(read < hash && hash < shown && shown < compared && compared < asked && asked < checked);
+    // Under -WhatIf, Confirm-Operator only shows the question.
+    assert!(function(&driver, "Confirm-Operator").contains("    if ($DryRun) {\n"));
+    // The listing is parsed from the bytes that were hashed, not read again from the folder.
+    let check = function(&driver, "Test-BundleSums");
+    assert!(
+        check.contains("[System.Text.Encoding]::ASCII.GetString($SumsBytes) -split \"`n\""),
+        "{check}"
+    );
+    assert!(!check.contains("ReadAllLines"), "{check}");
+    // The checkpoint header is the same value.
+    assert!(main.contains("$CheckpointHeader = \"lyncdr-checkpoint`t1`t\" + $SumsHash\n"));
+}
+
+/// Issue 10 item 6: a file beside the scripts is refused whatever its kind (a `sqlcmd.bat`
+/// runs from cmd.exe's current folder, a `version.dll` loads into a tool started there, a
+/// `Lync.psm1` could be imported), both by the driver and by `verify_sums`.
+#[test]
+fn an_unlisted_file_of_any_extension_is_refused() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    let check = function(&driver, "Test-BundleSums");
+    for needle in [
+        "    foreach ($item in @(Get-ChildItem -LiteralPath $BundleFolder -Force)) {\n        if ($item.PSIsContainer) {\n            [void]$problems.Add($item.Name + ' is a folder, and a bundle has none')\n",
+        "        } elseif (($item.Name -ne 'SHA256SUMS') -and -not $Listed.ContainsKey($item.Name)) {\n            [void]$problems.Add($item.Name + ' is not listed in SHA256SUMS')\n",
+    ] {
+        assert!(check.contains(needle), "lacks {needle:?}:\n{check}");
+    }
+    // No filter on the kind of file: every entry of the folder is looked at.
+    for filter in ["GetExtension", "'.ps1'", "-Filter", "-Include"] {
+        assert!(!check.contains(filter), "{filter} in:\n{check}");
+    }
+
+    let b = bundle("backend-restore", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("bundle");
+    b.write(&out, false).expect("write");
+    for name in [
+        "sqlcmd.bat",
+        "version.dll",
+        "Lync.psm1",
+        "Invoke-Recovery.checkpoint.txt",
+    ] {
+        std::fs::write(out.join(name), "planted").expect("write");
+        assert_eq!(
+            verify_sums(&out),
+            Err(vec![format!("`{name}` is not listed in `SHA256SUMS`")]),
+            "{name}"
+        );
+        std::fs::remove_file(out.join(name)).expect("remove");
+    }
+    verify_sums(&out).expect("intact again");
+}
+
+/// Issue 10 item 7: a step runs up to hours after the start; its files are checked right
+/// before it runs, and the bytes checked are the bytes run (a copy outside the bundle).
+#[test]
+fn each_step_is_checked_right_before_it_runs_and_the_checked_bytes_run() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    let step = function(&driver, "Invoke-RecoveryStep");
+    let prerequisites = position(step, "Assert-Prerequisite $p");
+    let verified = position(
+        step,
+        "    if ($Step.RunsOn -ne 'rebuilt-server') { $script = Copy-VerifiedStep $Step }\n",
+    );
+    let started = position(step, "Add-CheckpointLine (\"start`t\"");
+    let run = position(step, "            & $script -WhatIf:$DryRun | Out-Host\n");
+    assert!(prerequisites < verified && verified < started && started < run);
+    assert!(!step.contains("Join-Path $BundleFolder $Step.File"), "{step}");
+
+    let copy = function(&driver, "Copy-VerifiedStep");
+    let read = position(
+        copy,
+        "$bytes = [System.IO.File]::ReadAllBytes((Join-Path $BundleFolder $name))\n",
+    );
+    let compared = position(copy, "if ((Get-BytesSha256Hex $bytes) -ne $Listed[$name]) {\n");
+    let written = position(copy, "$stream.Write($bytes, 0, $bytes.Length)\n");
+    assert!(read < compared && compared < written);
+    assert!(copy.contains("[System.IO.FileMode]::CreateNew"), "{copy}");
+    assert!(copy.contains("Join-Path $RunFolder"), "{copy}");
+    // Every file of the step (the .sql sqlcmd reads too) is copied, and the run folder is new,
+    // under the temp folder, not the bundle's.
+    assert!(copy.contains("    foreach ($name in $Step.Files) {\n"));
+    let main = main_section(&driver);
+    assert!(main.contains(
+        "$RunFolder = Join-Path ([System.IO.Path]::GetTempPath()) ('lyncdr-' + [Guid]::NewGuid().ToString('N'))\n"
+    ));
+    assert!(main.contains("$Listed = @{}\n"));
+}
+
+/// Issue 10 item 6: sqlcmd.exe, DBImpExp.exe and cmd.exe never start with the bundle folder
+/// as their working folder, and sqlcmd is run by the full path found on PATH.
+#[test]
+fn native_tools_never_start_in_the_bundle_folder() {
+    let b = bundle("backend-restore", &["options.user_data_restore=B"]);
+    let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
+    let main = main_section(&driver);
+    let away = position(
+        main,
+        "Set-Location -LiteralPath ([System.Environment]::SystemDirectory)\n[System.Environment]::CurrentDirectory = [System.Environment]::SystemDirectory\n",
+    );
+    assert!(away < position(main, "Invoke-RecoveryStep $step"));
+    assert!(away < position(main, "Import-Module Lync"));
+    assert!(main.contains("    Set-Location -LiteralPath $OperatorLocation.Path\n"));
+
+    for f in b
+        .files
+        .iter()
+        .filter(|f| f.name.ends_with(".ps1") && f.name != "Invoke-Recovery.ps1")
+    {
+        let s = lf(&String::from_utf8_lossy(&f.bytes));
+        let away = position(
+            &s,
+            "Push-Location -LiteralPath ([System.Environment]::SystemDirectory)\ntry {\n",
+        );
+        assert!(s.ends_with("} finally {\n    Pop-Location\n}\n"), "{}", f.name);
+        for tool in ["& ", "sqlcmd", "Import-Module"] {
+            if let Some(at) = s
+                .find(&format!("\n{tool}"))
+                .or_else(|| s.find(&format!("    {tool}")))
+            {
+                assert!(away < at, "{}: {tool} before the Push-Location", f.name);
+            }
+        }
+        assert!(!s.contains("& sqlcmd.exe"), "{}: sqlcmd by name", f.name);
+    }
+    let chaining = lf(&text(&b, "10-rtc.enable-db-chaining.ps1"));
+    assert!(chaining.contains(
+        "    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)\n"
+    ));
+    let dbimpexp = lf(&text(&b, "13-import-user-data.ps1"));
+    assert!(
+        position(&dbimpexp, "Push-Location") < position(&dbimpexp, "\n& 'C:\\Program Files"),
+        "{dbimpexp}"
+    );
+}
+
+/// Issue 10 item 8: the checkpoint is kept outside the bundle folder, what it records is shown
+/// and confirmed once before anything is skipped, and a recorded time never lowers the event
+/// threshold below the start of the recovery.
+#[test]
+fn the_checkpoint_lives_outside_the_bundle_is_confirmed_and_cannot_backdate_an_event() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    let main = main_section(&driver);
+    assert!(
+        !main.contains("$StateFolder = $BundleFolder"),
+        "checkpoint in the bundle folder"
+    );
+    for needle in [
+        "    $StateFolder = Join-Path (Join-Path ([System.Environment]::GetFolderPath('LocalApplicationData')) 'lyncdr') $SumsHash\n",
+        "if (($StateFolder.TrimEnd('\\') + '\\').StartsWith(($BundleFolder.TrimEnd('\\') + '\\'), [System.StringComparison]::OrdinalIgnoreCase)) {\n    throw ('-StateFolder ' + $StateFolder + ' is inside the bundle folder",
+    ] {
+        assert!(main.contains(needle), "lacks {needle:?}");
+    }
+    let read = position(main, "    $State = Read-Checkpoint\n");
+    let shown = position(main, "            Write-Host ('    done: step ' + $step.Number");
+    let options = position(
+        main,
+        "            Write-Host ('    option: -' + $name + ' ' + $State.Options[$name])\n",
+    );
+    let asked = position(
+        main,
+        "        Confirm-Operator 'Is this what was done in this recovery?",
+    );
+    let chosen = position(main, "    $Chosen = @{}\n");
+    let skipped = position(main, "'): done at '");
+    assert!(read < shown && shown < options && options < asked && asked < chosen && chosen < skipped);
+
+    let wait = function(&driver, "Wait-LyncEvent");
+    assert!(wait.contains("    $since = $RecoveryStart\n"));
+    let clamp = position(
+        wait,
+        "        if ($recorded -and ($recorded -gt $RecoveryStart)) {\n            # As lyncdr run: newer than the start of that step (a fast sync ends within it).\n            $since = $recorded\n",
+    );
+    // The only other assignment of $since is the start of the recovery.
+    assert_eq!(wait.matches("$since = ").count(), 2, "{wait}");
+    assert!(clamp < position(wait, "Get-LyncEvents $P.Log $P.Provider $P.Event $since"));
+
+    let readme = lf(&text(&bundle("backend-restore", &[]), "README.txt"));
+    assert!(readme.contains("never in this folder"), "{readme}");
+}
+
+/// README.txt says how to check the SHA-256 of SHA256SUMS without the driver, and what is
+/// unconfirmed about certutil on Windows Server 2008 R2.
+#[test]
+fn the_readme_says_how_to_compute_the_sums_hash() {
+    let readme = lf(&text(&bundle("backend-restore", &[]), "README.txt"));
+    let section = readme.split("CHECKING THE BUNDLE\n").nth(1).expect("section");
+    let flat = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "CertUtil -hashfile SHA256SUMS SHA256",
+        "whether certutil on Windows Server 2008 R2 takes it is unconfirmed",
+        "-ExpectedSums HEX",
+        "sha256sum SHA256SUMS",
+    ] {
+        assert!(flat.contains(needle), "lacks {needle:?}:\n{section}");
+    }
 }

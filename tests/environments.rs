@@ -201,7 +201,7 @@ fn a_default_instance_bundles() {
     }
     let chaining = b.text("10-rtc.enable-db-chaining.ps1").expect("chaining script");
     assert!(
-        chaining.contains("& sqlcmd.exe -S 'be01.contoso.com' -E -b -x -i "),
+        chaining.contains("& $sqlcmd[0].Definition -S 'be01.contoso.com' -E -b -x -i "),
         "{chaining}"
     );
     let restore = b.text("09-rtc.restore-rtc-sql.ps1").expect("restore script");

@@ -147,7 +147,7 @@ pub fn render(outline: &Outline) -> String {
     ps.comment(
         "  ",
         &format!(
-            "Runs the steps of the lyncdr runbook {}{deployment} in order, each from its own script in this folder (README.txt lists them). Before anything runs, it checks every file against SHA256SUMS and refuses a changed bundle. Before each step it checks the step's prerequisites: backup files present, not empty and not too old; event 30024 from the LS User Replicator; your confirmations. Manual steps show what to do and wait for a typed yes. Progress goes to {}: run the script again to resume after the last finished step. Everything it prints goes to a transcript, Invoke-Recovery-<time>.log.",
+            "Runs the steps of the lyncdr runbook {}{deployment} in order, each from its own script in this folder (README.txt lists them). Before anything runs, it shows the SHA-256 of SHA256SUMS for you to compare with the one lyncdr bundle printed (or compares it with -ExpectedSums), checks every file against SHA256SUMS and refuses a changed bundle or a file SHA256SUMS does not list, whatever its kind. Right before each step it checks the step's files again and runs the checked copy. Before each step it checks the step's prerequisites: backup files present, not empty and not too old; event 30024 from the LS User Replicator; your confirmations. Manual steps show what to do and wait for a typed yes. Progress goes to {} outside this folder (see -StateFolder): run the script again to resume after the last finished step, once you have confirmed what it records. Everything it prints goes to a transcript, Invoke-Recovery-<time>.log, beside it.",
             plan.runbook,
             super::CHECKPOINT
         ),
@@ -180,11 +180,16 @@ pub fn render(outline: &Outline) -> String {
             ps.comment("    ", &format!("{}: {}", o.id, o.title));
         }
     }
+    ps.code("# .PARAMETER ExpectedSums");
+    ps.comment(
+        "  ",
+        "The SHA-256 of SHA256SUMS that lyncdr bundle printed (64 hex digits). Given: the script stops unless SHA256SUMS has it. Not given: the script shows it and asks you to compare.",
+    );
     ps.code("# .PARAMETER StateFolder");
     ps.comment(
         "  ",
         &format!(
-            "Folder for {} and the transcripts. Default: this bundle's folder.",
+            "Folder for {} and the transcripts, outside this bundle's folder. Default: lyncdr\\<SHA-256 of SHA256SUMS> in your local application data folder (%LOCALAPPDATA%).",
             super::CHECKPOINT
         ),
     );
@@ -231,6 +236,7 @@ pub fn render(outline: &Outline) -> String {
         ps.code(format!("    [ValidateSet({})]", ids.join(", ")));
         ps.code(format!("    [string]${},", c.parameter));
     }
+    ps.code("    [string]$ExpectedSums,");
     ps.code("    [string]$StateFolder,");
     ps.code("    [int]$EventWaitMinutes = 60");
     ps.code(")");
@@ -324,6 +330,12 @@ pub fn render(outline: &Outline) -> String {
 const CODE: &str = r#"# ---------------------------------------------------------------------------------------------
 # Functions (the same in every bundle)
 
+function ConvertTo-Hex([byte[]]$Hash) {
+    $hex = New-Object System.Text.StringBuilder
+    foreach ($byte in $Hash) { [void]$hex.Append($byte.ToString('x2')) }
+    $hex.ToString()
+}
+
 function Get-Sha256Hex([string]$Path) {
     # PowerShell 2.0 has no Get-FileHash.
     $stream = [System.IO.File]::OpenRead($Path)
@@ -333,24 +345,25 @@ function Get-Sha256Hex([string]$Path) {
     } finally {
         $stream.Close()
     }
-    $hex = New-Object System.Text.StringBuilder
-    foreach ($byte in $hash) { [void]$hex.Append($byte.ToString('x2')) }
-    $hex.ToString()
+    ConvertTo-Hex $hash
+}
+
+function Get-BytesSha256Hex([byte[]]$Bytes) {
+    $sha = New-Object System.Security.Cryptography.SHA256Managed
+    ConvertTo-Hex ($sha.ComputeHash($Bytes))
 }
 
 # The rule lyncdr applies too (verify_sums): every listed file has its listed SHA-256; this
-# script, README.txt and every step file are listed; no script lies here unlisted.
+# script, README.txt and every step file are listed; nothing else lies in the folder, whatever
+# its kind (a sqlcmd.bat, version.dll or Lync.psm1 beside the scripts could be what loads).
+# The listing is $SumsBytes, the bytes whose SHA-256 the operator confirmed; it fills $Listed
+# (name -> SHA-256), against which each step is checked again right before it runs.
 function Test-BundleSums {
     $problems = New-Object System.Collections.ArrayList
-    $sumsPath = Join-Path $BundleFolder 'SHA256SUMS'
-    if (-not (Test-Path -LiteralPath $sumsPath -PathType Leaf)) {
-        [void]$problems.Add('SHA256SUMS is missing')
-        return $problems
-    }
-    $listed = @{}
     $number = 0
-    foreach ($line in [System.IO.File]::ReadAllLines($sumsPath)) {
+    foreach ($line in ([System.Text.Encoding]::ASCII.GetString($SumsBytes) -split "`n")) {
         $number++
+        $line = $line.TrimEnd("`r")
         if ($line -eq '') { continue }
         if ($line -notmatch '^([0-9a-fA-F]{64})  ([^\\/:*?"<>|]+)$') {
             [void]$problems.Add('SHA256SUMS line ' + $number + ': not <sha256>  <file name>')
@@ -358,11 +371,11 @@ function Test-BundleSums {
         }
         $expected = $Matches[1].ToLowerInvariant()
         $name = $Matches[2]
-        if ($listed.ContainsKey($name)) {
+        if ($Listed.ContainsKey($name)) {
             [void]$problems.Add($name + ' is listed twice in SHA256SUMS')
             continue
         }
-        $listed[$name] = $true
+        $Listed[$name] = $expected
         $path = Join-Path $BundleFolder $name
         if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
             [void]$problems.Add($name + ' is missing')
@@ -373,16 +386,41 @@ function Test-BundleSums {
     $required = @('Invoke-Recovery.ps1', 'README.txt')
     foreach ($step in $Steps) { $required += $step.Files }
     foreach ($name in $required) {
-        if (-not $listed.ContainsKey($name)) { [void]$problems.Add($name + ' is not listed in SHA256SUMS') }
+        if (-not $Listed.ContainsKey($name)) { [void]$problems.Add($name + ' is not listed in SHA256SUMS') }
     }
-    foreach ($item in (Get-ChildItem -LiteralPath $BundleFolder -Force | Where-Object { -not $_.PSIsContainer })) {
-        $extension = [System.IO.Path]::GetExtension($item.Name).ToLowerInvariant()
-        $script = ($extension -eq '.ps1') -or ($extension -eq '.sql') -or ($extension -eq '.cmd')
-        if ($script -and -not $listed.ContainsKey($item.Name) -and ($required -notcontains $item.Name)) {
+    # Every entry of the folder, hidden ones too; a bundle has no folders, so none is entered.
+    foreach ($item in @(Get-ChildItem -LiteralPath $BundleFolder -Force)) {
+        if ($item.PSIsContainer) {
+            [void]$problems.Add($item.Name + ' is a folder, and a bundle has none')
+        } elseif (($item.Name -ne 'SHA256SUMS') -and -not $Listed.ContainsKey($item.Name)) {
             [void]$problems.Add($item.Name + ' is not listed in SHA256SUMS')
         }
     }
     $problems
+}
+
+# Check, then use those bytes: a step's files are read once, compared with $Listed, and the
+# bytes compared are written to a new folder of this run, outside the bundle; the step runs
+# from there, so a file changed in the bundle after the start (even during the check) is never
+# what runs. A script file, not a script block: $MyInvocation (the side files beside it),
+# [CmdletBinding()], $PSCmdlet and -WhatIf work as when the script runs alone, and PowerShell
+# reads the same bytes the same way (BOM or ANSI).
+function Copy-VerifiedStep($Step) {
+    $folder = Join-Path $RunFolder ($Step.Number + '-' + [Guid]::NewGuid().ToString('N'))
+    [void][System.IO.Directory]::CreateDirectory($folder)
+    foreach ($name in $Step.Files) {
+        $bytes = [System.IO.File]::ReadAllBytes((Join-Path $BundleFolder $name))
+        if ((Get-BytesSha256Hex $bytes) -ne $Listed[$name]) {
+            throw ('Refused: ' + $name + ' has changed since the bundle was checked at the start: its SHA-256 differs from SHA256SUMS. Step ' + $Step.Id + ' was not run. Use a fresh copy of the bundle.')
+        }
+        $stream = New-Object System.IO.FileStream((Join-Path $folder $name), ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write), ([System.IO.FileShare]::None))
+        try {
+            $stream.Write($bytes, 0, $bytes.Length)
+        } finally {
+            $stream.Close()
+        }
+    }
+    Join-Path $folder $Step.File
 }
 
 function Get-Stamp {
@@ -410,7 +448,7 @@ function Read-Checkpoint {
         return $state
     }
     if ($lines[0] -ne $CheckpointHeader) {
-        throw ('The checkpoint ' + $CheckpointPath + ' belongs to another bundle (or format). Rename it to start over and keep it as a record, or pass -StateFolder.')
+        throw ('The checkpoint ' + $CheckpointPath + ' belongs to another bundle (or format). Rename it to start over and keep it as a record, or pass another -StateFolder.')
     }
     if ($lines[$complete] -ne '' -and -not $DryRun) {
         # End the cut line, so the next record starts on a line of its own.
@@ -588,10 +626,15 @@ function Wait-LyncEvent($P) {
     $since = $RecoveryStart
     $after = 'since the recovery started (' + (Format-Local $since) + ')'
     if ($P.AfterStep) {
-        if ($State.LastStart[$P.AfterStep]) {
+        $recorded = $State.LastStart[$P.AfterStep]
+        if ($recorded -and ($recorded -gt $RecoveryStart)) {
             # As lyncdr run: newer than the start of that step (a fast sync ends within it).
-            $since = $State.LastStart[$P.AfterStep]
+            $since = $recorded
             $after = 'since step ' + $P.AfterStep + ' started (' + (Format-Local $since) + ')'
+        } elseif ($recorded) {
+            # A recorded time never lowers the threshold: an event from before the recovery is
+            # no evidence, whatever a checkpoint says.
+            Write-Warning ('The checkpoint records step ' + $P.AfterStep + ' as started at ' + (Format-Local $recorded) + ', before the recovery started; looking for the event ' + $after + '.')
         } else {
             Write-Warning ('Step ' + $P.AfterStep + ' is not recorded as started in the checkpoint; looking for the event ' + $after + '.')
         }
@@ -673,6 +716,8 @@ function Invoke-RecoveryStep($Step) {
             }
         }
     }
+    $script = $null
+    if ($Step.RunsOn -ne 'rebuilt-server') { $script = Copy-VerifiedStep $Step }
     $started = [DateTime]::UtcNow
     Add-CheckpointLine ("start`t" + $Step.Id + "`t" + $started.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
     $State.LastStart[$Step.Id] = $started
@@ -683,7 +728,7 @@ function Invoke-RecoveryStep($Step) {
             Write-Host ('    .\' + $Step.File + ' in PowerShell: it shows what to do, then checks the result.')
             Confirm-Operator ('Has ' + $Step.File + ' finished without errors on the server being rebuilt?')
         } else {
-            & (Join-Path $BundleFolder $Step.File) -WhatIf:$DryRun | Out-Host
+            & $script -WhatIf:$DryRun | Out-Host
         }
     } catch {
         Add-CheckpointLine ("fail`t" + $Step.Id + "`t" + (Get-Stamp))
@@ -702,23 +747,51 @@ function Invoke-RecoveryStep($Step) {
 
 if ($From -and $Only) { throw 'Use -From or -Only, not both.' }
 
-# Nothing runs before the bundle is known to be the one lyncdr wrote.
+# Nothing runs before the bundle is known to be the one lyncdr wrote. SHA256SUMS is read once:
+# the SHA-256 shown is of the bytes the files are checked against. Anyone who can write to this
+# folder can write a SHA256SUMS that matches their files; only its SHA-256, compared with the one
+# lyncdr bundle printed, ties it to the bundle that was reviewed.
+$SumsPath = Join-Path $BundleFolder 'SHA256SUMS'
+if (-not (Test-Path -LiteralPath $SumsPath -PathType Leaf)) {
+    throw 'SHA256SUMS is missing from this bundle. Nothing was run. Use a fresh copy of the bundle.'
+}
+$SumsBytes = [System.IO.File]::ReadAllBytes($SumsPath)
+$SumsHash = Get-BytesSha256Hex $SumsBytes
+Write-Host ('SHA-256 of SHA256SUMS: ' + $SumsHash) -ForegroundColor Cyan
+if ($ExpectedSums) {
+    if (($ExpectedSums.Trim().ToLowerInvariant()) -ne $SumsHash) {
+        throw ('Refused: SHA256SUMS is not the one given with -ExpectedSums (' + $ExpectedSums.Trim() + '): this is not that bundle, or it was changed after lyncdr wrote it. Nothing was run.')
+    }
+    Write-Host 'OK: it is the one given with -ExpectedSums.'
+} else {
+    Confirm-Operator 'Is it the SHA-256 of SHA256SUMS that lyncdr bundle printed when it wrote this bundle (compare every digit, from a record kept outside this folder)?'
+}
+
 Write-Host ('Checking ' + $BundleFolder + ' against SHA256SUMS...')
+$Listed = @{}
 $problems = @(Test-BundleSums)
 if ($problems.Count -gt 0) {
     foreach ($problem in $problems) { Write-Host ('  ' + $problem) -ForegroundColor Red }
-    throw 'This bundle does not match its SHA256SUMS: a file was changed, removed or added after lyncdr wrote it. Nothing was run. Use a fresh copy of the bundle.'
+    throw 'This bundle does not match its SHA256SUMS: a file was changed, removed or added after lyncdr wrote it. Nothing was run. Use a fresh copy of the bundle, and keep nothing else in its folder.'
 }
-Write-Host 'OK: every file matches SHA256SUMS.'
+Write-Host 'OK: every file matches SHA256SUMS, and nothing else is in the folder.'
 
-if (-not $StateFolder) { $StateFolder = $BundleFolder }
-if (Test-Path -LiteralPath $StateFolder) {
-    $StateFolder = (Resolve-Path -LiteralPath $StateFolder).ProviderPath
-} elseif (-not $DryRun) {
-    $StateFolder = (New-Item -ItemType Directory -Path $StateFolder).FullName
+# Progress lives outside the bundle folder: whoever can write there must not be able to write
+# what the driver skips, nor add a file the check above would refuse.
+if (-not $StateFolder) {
+    $StateFolder = Join-Path (Join-Path ([System.Environment]::GetFolderPath('LocalApplicationData')) 'lyncdr') $SumsHash
 }
+$StateFolder = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($StateFolder)
+if (($StateFolder.TrimEnd('\') + '\').StartsWith(($BundleFolder.TrimEnd('\') + '\'), [System.StringComparison]::OrdinalIgnoreCase)) {
+    throw ('-StateFolder ' + $StateFolder + ' is inside the bundle folder: choose a folder outside it (the default is in your local application data folder).')
+}
+if (-not $DryRun) { [void][System.IO.Directory]::CreateDirectory($StateFolder) }
 $CheckpointPath = Join-Path $StateFolder 'Invoke-Recovery.checkpoint.txt'
-$CheckpointHeader = "lyncdr-checkpoint`t1`t" + (Get-Sha256Hex (Join-Path $BundleFolder 'SHA256SUMS'))
+$CheckpointHeader = "lyncdr-checkpoint`t1`t" + $SumsHash
+
+# Each step runs from a checked copy in a new folder of this run (Copy-VerifiedStep).
+$RunFolder = Join-Path ([System.IO.Path]::GetTempPath()) ('lyncdr-' + [Guid]::NewGuid().ToString('N'))
+[void][System.IO.Directory]::CreateDirectory($RunFolder)
 
 $Transcript = $false
 if (-not $DryRun) {
@@ -731,12 +804,34 @@ if (-not $DryRun) {
     }
 }
 
+# Native tools (sqlcmd.exe, DBImpExp.exe, cmd.exe) never start in the bundle folder, where a
+# planted sqlcmd.bat or DLL could be what runs: work from the Windows system folder.
+$OperatorLocation = Get-Location
+$OperatorDirectory = [System.Environment]::CurrentDirectory
+Set-Location -LiteralPath ([System.Environment]::SystemDirectory)
+[System.Environment]::CurrentDirectory = [System.Environment]::SystemDirectory
+
 try {
     Write-Host ''
     Write-Host ('Runbook ' + $Runbook + ': ' + $RunbookTitle) -ForegroundColor Cyan
     if ($DryRun) { Write-Host 'What if: nothing is run and nothing is recorded.' }
 
     $State = Read-Checkpoint
+    # A checkpoint is a file anyone with write access to it could have written: before it skips
+    # a step or picks an option, the operator sees what it records and confirms it once.
+    $recordedDone = @($Steps | Where-Object { $State.Done[$_.Id] })
+    if ($recordedDone.Count -gt 0 -or $State.Options.Count -gt 0) {
+        Write-Host ''
+        Write-Host ('The checkpoint ' + $CheckpointPath + ' records:') -ForegroundColor Yellow
+        if ($State.FirstRun) { Write-Host ('    recovery started: ' + (Format-Local $State.FirstRun)) }
+        foreach ($step in $recordedDone) {
+            Write-Host ('    done: step ' + $step.Number + ' (' + $step.Id + ') at ' + (Format-Local ($State.Done[$step.Id])))
+        }
+        foreach ($name in @($State.Options.Keys | Sort-Object)) {
+            Write-Host ('    option: -' + $name + ' ' + $State.Options[$name])
+        }
+        Confirm-Operator 'Is this what was done in this recovery? The steps recorded as done are skipped and the options recorded are used without asking again.'
+    }
     $now = [DateTime]::UtcNow
     if (-not $State.FirstRun) { $State.FirstRun = $now }
     Add-CheckpointLine ("run`t" + $now.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
@@ -816,6 +911,13 @@ try {
         Write-Host ('Finished. Progress is recorded in ' + $CheckpointPath + '.') -ForegroundColor Green
     }
 } finally {
+    Set-Location -LiteralPath $OperatorLocation.Path
+    [System.Environment]::CurrentDirectory = $OperatorDirectory
+    try {
+        [System.IO.Directory]::Delete($RunFolder, $true)
+    } catch {
+        Write-Warning ('Could not remove ' + $RunFolder + ': ' + $_.Exception.Message)
+    }
     if ($Transcript) { Stop-Transcript | Out-Null }
 }
 "#;

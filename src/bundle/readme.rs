@@ -64,7 +64,7 @@ pub fn render(outline: &Outline) -> String {
     d.para("4. ", "Run it: .\\Invoke-Recovery.ps1");
     d.para("   ", "If the execution policy refuses the scripts, start it as: powershell.exe -ExecutionPolicy Bypass -File .\\Invoke-Recovery.ps1 (files unpacked from a zip that came from the Internet may also need Unblock in each file's Properties).");
     d.blank();
-    d.para("", "Invoke-Recovery.ps1 checks every file against SHA256SUMS first and refuses to run a changed bundle. Before each step it checks that step's prerequisites (backup files present, not empty and not older than backups.max_age; event 30024 from the LS User Replicator; your confirmations). Manual steps show what to do and wait for you to type yes. Steps that run on the server being rebuilt are run there by hand: copy the folder there and run the step's script, and Invoke-Recovery.ps1 asks you to confirm. Everything it prints goes to a transcript, Invoke-Recovery-<date>-<time>.log. Each step script also runs alone, with or without -WhatIf.");
+    d.para("", "Invoke-Recovery.ps1 first shows the SHA-256 of SHA256SUMS and asks you to confirm it is the one lyncdr bundle printed (see CHECKING THE BUNDLE), then checks every file against SHA256SUMS and refuses to run a changed bundle or one whose folder holds anything SHA256SUMS does not list, whatever its kind. Right before each step it checks that step's files again and runs the checked copy, from a new folder outside this one. Before each step it checks that step's prerequisites (backup files present, not empty and not older than backups.max_age; event 30024 from the LS User Replicator; your confirmations). Manual steps show what to do and wait for you to type yes. Steps that run on the server being rebuilt are run there by hand: copy the folder there and run the step's script, and Invoke-Recovery.ps1 asks you to confirm. Everything it prints goes to a transcript, Invoke-Recovery-<date>-<time>.log. Each step script also runs alone, with or without -WhatIf.");
     d.blank();
     d.para(
         "",
@@ -99,8 +99,14 @@ pub fn render(outline: &Outline) -> String {
         }
     }
 
+    d.heading("CHECKING THE BUNDLE");
+    d.para("", "Anyone who can write to this folder can change a script and write a SHA256SUMS that matches it. What ties the folder to the bundle that was reviewed is the SHA-256 of SHA256SUMS, which lyncdr bundle printed when it wrote it: keep that value outside this folder (in the change record), and compare it with the one Invoke-Recovery.ps1 shows, or give it as -ExpectedSums HEX and the script compares it.");
+    d.para("", "To compute it yourself: CertUtil -hashfile SHA256SUMS SHA256 (the algorithm argument works from Windows 8 / Windows Server 2012; whether certutil on Windows Server 2008 R2 takes it is unconfirmed), sha256sum SHA256SUMS on Linux, or in PowerShell 2.0 in this folder (not tested by lyncdr on 2008 R2):");
+    d.line("    $s = [IO.File]::OpenRead(\"$PWD\\SHA256SUMS\"); -join ((New-Object Security.Cryptography.SHA256Managed).ComputeHash($s) | ForEach-Object { $_.ToString('x2') }); $s.Close()");
+    d.para("", "Keep nothing else in this folder: a file SHA256SUMS does not list (a .bat, .dll, .psm1, a log) is refused. Tools such as sqlcmd.exe and DBImpExp.exe are started from the Windows system folder, never from this one.");
+
     d.heading("RESUMING");
-    d.para("", &format!("{} (in this folder, or in -StateFolder) records when each step starts and finishes. After a failure or an interruption, fix the cause and run Invoke-Recovery.ps1 again: it skips the finished steps and resumes at the first unfinished one. A step that was interrupted and is not safe to run twice is not run again without asking you.", super::CHECKPOINT));
+    d.para("", &format!("{} (in lyncdr\\<SHA-256 of SHA256SUMS> in your local application data folder, %LOCALAPPDATA%, or in -StateFolder, never in this folder) records when each step starts and finishes. After a failure or an interruption, fix the cause and run Invoke-Recovery.ps1 again: it shows the steps and options the checkpoint records and asks you once to confirm them, then skips the finished steps and resumes at the first unfinished one. An event prerequisite never counts an event from before the recovery started, whatever the checkpoint records. A step that was interrupted and is not safe to run twice is not run again without asking you.", super::CHECKPOINT));
     d.para(
         "  -From STEP  ",
         "run STEP and every later step, even those recorded as done",

@@ -155,6 +155,12 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
     if !entry.side_files.is_empty() {
         ps.code("$here = Split-Path -Parent $MyInvocation.MyCommand.Definition");
     }
+    // Values name tools and files by full path, so no command depends on the current folder.
+    ps.code("# Native tools never start in the bundle folder, where a planted sqlcmd.bat or DLL could be");
+    ps.code("# what runs: this script works from the Windows system folder, and goes back at the end.");
+    ps.code("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)");
+    ps.code("try {");
+    ps.blank();
     ps.code("Write-Host ''");
     ps.code(format!(
         "Write-Host {} -ForegroundColor Cyan",
@@ -227,6 +233,10 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
         "Write-Host {} -ForegroundColor Green",
         lit(&format!("Step {} finished.", step.number))
     ));
+    ps.blank();
+    ps.code("} finally {");
+    ps.code("    Pop-Location");
+    ps.code("}");
     ps.into_string()
 }
 
@@ -260,11 +270,13 @@ fn command(
                 lit(shown),
                 lit(action)
             ));
-            ps.code("    if (-not (Get-Command sqlcmd.exe -ErrorAction SilentlyContinue)) {");
+            // By the full path Get-Command found on PATH (never the current folder).
+            ps.code("    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)");
+            ps.code("    if ($sqlcmd.Count -eq 0) {");
             ps.code("        throw 'sqlcmd.exe is not installed here: run this script on the SQL server, or install the SQL Server command line utilities.'");
             ps.code("    }");
             ps.code(format!(
-                "    & sqlcmd.exe -S {} -E -b -x{utf8} -i (Join-Path $here {})",
+                "    & $sqlcmd[0].Definition -S {} -E -b -x{utf8} -i (Join-Path $here {})",
                 lit(server),
                 lit(&side.name)
             ));

@@ -12,9 +12,6 @@ pub const FILE: &str = "SHA256SUMS";
 /// Files a bundle cannot do without: a listing that leaves one out is refused.
 pub const REQUIRED: [&str; 2] = [super::DRIVER, super::README];
 
-/// Files the driver runs: one lying in the folder without being listed is refused.
-pub const SCRIPT_EXTENSIONS: [&str; 3] = [".ps1", ".sql", ".cmd"];
-
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -62,7 +59,8 @@ pub fn is_plain_name(name: &str) -> bool {
 }
 
 /// Check a listing against the files `read` returns: every listed file must exist with the
-/// listed hash, every required file and every script in `present` must be listed.
+/// listed hash, every required file and every other name in `present` must be listed, whatever
+/// its kind: a `sqlcmd.bat`, `version.dll` or `Lync.psm1` beside the scripts could be what loads.
 /// Returns every problem found, empty when the bundle is intact.
 pub fn check(listing: &str, present: &[String], read: impl Fn(&str) -> io::Result<Vec<u8>>) -> Vec<String> {
     let (entries, mut problems) = parse(listing);
@@ -85,10 +83,7 @@ pub fn check(listing: &str, present: &[String], read: impl Fn(&str) -> io::Resul
         }
     }
     for name in present {
-        let script = SCRIPT_EXTENSIONS
-            .iter()
-            .any(|e| name.to_ascii_lowercase().ends_with(e));
-        if script && !REQUIRED.contains(&name.as_str()) && !listed(name) {
+        if name != FILE && !REQUIRED.contains(&name.as_str()) && !listed(name) {
             problems.push(format!("`{name}` is not listed in `{FILE}`"));
         }
     }
@@ -176,6 +171,14 @@ mod tests {
         let mut added = files.clone();
         added.insert("02-b.ps1".into(), b"new".to_vec());
         assert_eq!(run(&added, &good), ["`02-b.ps1` is not listed in `SHA256SUMS`"]);
+        for name in ["sqlcmd.bat", "version.dll", "Lync.psm1", "notes.txt"] {
+            let mut planted = files.clone();
+            planted.insert(name.into(), b"x".to_vec());
+            assert_eq!(
+                run(&planted, &good),
+                [format!("`{name}` is not listed in `SHA256SUMS`")]
+            );
+        }
 
         let unlisted_driver: String = good
             .lines()
