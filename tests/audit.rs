@@ -1294,23 +1294,33 @@ fn a_named_rgs_export_in_another_layout_is_warned_about() {
     assert!(has(&r, Severity::Error, "wrong-kind", "CsConfiguration.zip"));
 }
 
+/// Issue 10, item 12: a compressed backup (`MSSQLBAK`) is recognised, but its contents are not
+/// read: it is "unverified", never "ready", named or not (an 8-byte file was "ready").
 #[test]
-fn compressed_backups_are_recognised_and_trusted_when_named() {
+fn compressed_backups_are_recognised_but_never_ready() {
     let b = Backups::complete();
     b.remove("sql/rtc_backup_2024_05_07.bak")
         .write("sql/rtc.bak", &[b"MSSQLBAK".as_slice(), &[0x5A; 4096]].concat());
     let r = b.audit();
     assert!(
-        has(&r, Severity::Warning, "guessed", "sql/rtc.bak"),
+        has(&r, Severity::Warning, "compressed-unverified", "sql/rtc.bak"),
         "{:?}",
         problems(&r)
     );
     assert_eq!(status(&r, "backend-restore", Some("A")), Status::Degraded);
+    let b = Backups::complete();
+    b.remove("sql/rtc_backup_2024_05_07.bak")
+        .write("sql/rtc.bak", b"MSSQLBAK");
     let r = b.audit_with(|o| o.named = vec![("rtc-database".into(), "rtc.bak".into())]);
+    assert!(
+        has(&r, Severity::Warning, "compressed-unverified", "sql/rtc.bak"),
+        "{:?}",
+        problems(&r)
+    );
     assert_eq!(
         status(&r, "backend-restore", Some("A")),
-        Status::Ready,
-        "{:?}",
+        Status::Degraded,
+        "named, an 8-byte compressed backup is still not ready: {:?}",
         problems(&r)
     );
 }

@@ -1631,3 +1631,21 @@ fn a_30024_logged_while_the_sync_step_ran_counts() {
     expect_code(dir, &args, &[], Some(0));
     assert!(started(dir).contains(&"import-user-data".to_owned()));
 }
+
+/// A compressed rtc backup in the `--backups` copy: only its first bytes are known, so `run` says
+/// it is unverified here (SQL Server verifies it before the restore), never plainly "ok".
+#[test]
+fn a_compressed_rtc_backup_is_unverified_here() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::write(dir.join("backups/rtc.bak"), b"MSSQLBAK").expect("bak");
+    let out = lyncdr(dir)
+        .args(run_args(
+            "backend-restore",
+            &["--dry-run", "--set", "options.user_data_restore=A"],
+        ))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("compressed, so UNVERIFIED here"), "{stdout}");
+}

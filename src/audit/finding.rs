@@ -121,6 +121,11 @@ pub enum Problem {
         kept: usize,
     },
     NotAFileStore,
+    /// A compressed SQL Server backup: its contents are XPRESS-compressed and not read, so
+    /// nothing but its first bytes is known; never "ready" on that alone.
+    CompressedUnverified {
+        size: u64,
+    },
     Stale {
         age: Duration,
         max_age: Duration,
@@ -206,6 +211,7 @@ impl Problem {
             | UnexpectedLayout { .. }
             | Unrecognized { .. }
             | NotAFileStore
+            | CompressedUnverified { .. }
             | SeveralBackupSets {
                 newest_full: None, ..
             }
@@ -252,6 +258,7 @@ impl Problem {
             SeveralBackupSets { .. } => "several-backup-sets",
             TooManyBackupSets { .. } => "too-many-backup-sets",
             NotAFileStore => "not-a-file-store",
+            CompressedUnverified { .. } => "compressed-unverified",
             Stale { .. } => "stale",
             Guessed { .. } => "guessed",
             Unrecognized { .. } => "unrecognized",
@@ -335,6 +342,9 @@ impl Problem {
             TooManyBackupSets { found, kept } => format!(
                 "it holds {found} backup sets; only the first {kept} were read, so the newest full backup may be one of the others"
             ),
+            CompressedUnverified { size } => format!(
+                "a compressed SQL Server backup ({size} bytes): lyncdr cannot read inside it, so it is unverified, not ready"
+            ),
             NotAFileStore => {
                 "the folder does not look like a File Store copy (no `1-WebServices-1`, `1-ApplicationServer-1` or `1-CentralMgmt-1` in it)".into()
             }
@@ -403,6 +413,10 @@ impl Problem {
                 remake().map(|m| format!("replace it with a good copy: {m}"))
             }
             NotAFileStore => Some(format!("check `{}`: it should name the copy of the File Store share", env_key())),
+            CompressedUnverified { .. } => Some(
+                "verify it on the SQL server (`RESTORE VERIFYONLY FROM DISK = N'...' WITH CHECKSUM`); lyncdr's restore does before it restores. For the audit, back up without compression"
+                    .into(),
+            ),
             SeveralBackupSets { file, database, newest_full: Some((position, _)), .. } => Some(format!(
                 "to restore by hand, name the set: `RESTORE DATABASE {} FROM DISK = N'<folder>\\{file}' WITH FILE = {position}, REPLACE`; to keep one set per file, back up `WITH INIT`",
                 database.as_deref().unwrap_or("<database>")

@@ -413,7 +413,13 @@ fn identify_file(
             header: header.clone(),
         };
     }
-    artifact.problems = judge(artifact.kind, artifact.identified_by, &identity, name);
+    artifact.problems = judge(
+        artifact.kind,
+        artifact.identified_by,
+        &identity,
+        name,
+        artifact.size,
+    );
     artifact.problems.extend(unexpected);
     let plan = if artifact.usable() {
         plan(artifact.kind, &identity)
@@ -424,7 +430,13 @@ fn identify_file(
 }
 
 /// What the first bytes already prove about a file taken as `kind`.
-fn judge(kind: Option<ArtifactKind>, by: IdentifiedBy, identity: &Identity, name: &str) -> Vec<Problem> {
+fn judge(
+    kind: Option<ArtifactKind>,
+    by: IdentifiedBy,
+    identity: &Identity,
+    name: &str,
+    file_size: u64,
+) -> Vec<Problem> {
     use ArtifactKind::*;
     let found = || identity.describe();
     if let Identity::Empty = identity {
@@ -453,6 +465,9 @@ fn judge(kind: Option<ArtifactKind>, by: IdentifiedBy, identity: &Identity, name
         }
         (UserData, Identity::Xml { .. } | Identity::XmlWithoutRoot) => return vec![],
         (UserData, _) => Problem::NotXml { found: found() },
+        (RtcDatabase | OtherDatabase, Identity::SqlBackup(h)) if h.compressed => {
+            Problem::CompressedUnverified { size: file_size }
+        }
         (RtcDatabase | OtherDatabase, Identity::BrokenSqlBackup { truncated: true, detail }) => {
             Problem::TruncatedBackup { detail: detail.clone() }
         }

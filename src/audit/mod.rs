@@ -18,7 +18,7 @@ mod finding;
 mod hash;
 mod identify;
 mod inventory;
-mod mtf;
+pub mod mtf;
 mod progress;
 mod readiness;
 mod report;

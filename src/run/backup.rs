@@ -11,6 +11,8 @@ pub struct Found {
     pub path: PathBuf,
     pub size: u64,
     pub age: Option<Duration>,
+    /// A compressed SQL Server backup: only its first bytes are known here.
+    pub compressed: bool,
 }
 
 /// The file name of a Windows path (`C:\Backups\rtc.bak` -> `rtc.bak`).
@@ -62,7 +64,12 @@ pub fn check(
         if empty {
             return Err(format!("`{}` is empty", path.display()));
         }
-        return Ok(Found { path, size: 0, age });
+        return Ok(Found {
+            path,
+            size: 0,
+            age,
+            compressed: false,
+        });
     }
     if !meta.is_file() {
         return Err(format!("`{}` is not a file", path.display()));
@@ -82,7 +89,7 @@ pub fn check(
                 || head.starts_with(&[0xEF, 0xBB, 0xBF])
                 || head.trim_ascii_start().starts_with(b"<")
         }
-        "rtc-database" => head.starts_with(b"TAPE") || head.starts_with(b"MSSQLBAK"),
+        "rtc-database" => head.starts_with(b"TAPE") || head.starts_with(crate::audit::mtf::COMPRESSED_MAGIC),
         _ => true,
     };
     if !kind_ok {
@@ -107,6 +114,7 @@ pub fn check(
         path,
         size: meta.len(),
         age,
+        compressed: artifact == "rtc-database" && head.starts_with(crate::audit::mtf::COMPRESSED_MAGIC),
     })
 }
 

@@ -238,13 +238,18 @@ impl Session<'_> {
                 });
                 match backup::check(artifact, path, dir, max_age) {
                     Ok(found) => Gate::Ok(format!(
-                        "{} ({} bytes{})",
+                        "{} ({} bytes{}){}",
                         found.path.display(),
                         found.size,
                         found
                             .age
                             .map(|a| format!(", {} old", backup::human(a)))
-                            .unwrap_or_default()
+                            .unwrap_or_default(),
+                        if found.compressed {
+                            "; compressed, so UNVERIFIED here: SQL Server verifies it (RESTORE VERIFYONLY) before the restore"
+                        } else {
+                            ""
+                        }
                     )),
                     Err(why) => Gate::Problem(why),
                 }
