@@ -1736,3 +1736,22 @@ fn write_sums_into_a_folder_given_as_a_link() {
             .is_file()
     );
 }
+
+/// Issue 10, item 10: a file name in the backup folder holding an escape sequence (one that clears
+/// the screen, or writes the clipboard with OSC 52) is shown, never sent to the terminal.
+#[test]
+fn control_characters_in_file_names_never_reach_the_terminal() {
+    let b = Backups::complete();
+    b.write("evil\u{1b}]52;c;aGk=\u{7}\u{1b}[2J.zip", b"PK\x03\x04 not really");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        .args(["audit"])
+        .arg(b.path(""))
+        .output()
+        .expect("audit");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("evil\\u{1b}]52;c;aGk="), "{stdout}");
+}

@@ -71,7 +71,9 @@ pub fn run(a: Args) -> Result<u8, Error> {
         code: exit::IO,
     })?;
     match a.format {
-        Format::Text => print(&report.to_text()),
+        // File and entry names come from the backup folder: no control character may act on
+        // the terminal.
+        Format::Text => print(&crate::decode::printable(&report.to_text())),
         Format::Json => print(&(super::plan::json(&report.to_json()) + "\n")),
     }
     Ok(report.exit_code())

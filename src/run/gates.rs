@@ -193,7 +193,17 @@ impl Session<'_> {
             .cloned()
     }
 
+    /// A prerequisite checked now. Its words quote file names and event fields from outside:
+    /// they are made printable before anyone shows or records them.
     fn gate(&self, p: &PlannedPrerequisite) -> Gate {
+        match self.gate_raw(p) {
+            Gate::Ok(s) => Gate::Ok(crate::decode::printable(&s)),
+            Gate::Problem(s) => Gate::Problem(crate::decode::printable(&s)),
+            Gate::Ask => Gate::Ask,
+        }
+    }
+
+    fn gate_raw(&self, p: &PlannedPrerequisite) -> Gate {
         match &p.kind {
             PrereqKind::NotAfter { step: other } => match self.state.step(other) {
                 Some(r) if r.attempts > 0 || !matches!(r.status, Status::Pending | Status::Skipped) => {
