@@ -52,7 +52,8 @@ pub const UNSAFE: &str = "\u{0}UNSAFE\u{0}";
 pub fn cmd_argument(value: &str) -> String {
     if value
         .chars()
-        .any(|c| c == '"' || c == '%' || !c.is_ascii() || c.is_control())
+        // `!NAME!` expands where delayed expansion is on (`cmd /V:ON`, or a machine's default).
+        .any(|c| c == '"' || c == '%' || c == '!' || !c.is_ascii() || c.is_control())
     {
         return UNSAFE.to_owned();
     }
@@ -144,5 +145,6 @@ mod tests {
         assert_eq!(cmd_argument("50%off"), UNSAFE);
         assert_eq!(cmd_argument("a\"b"), UNSAFE);
         assert_eq!(cmd_argument("C:\\Z\u{fc}rich"), UNSAFE);
+        assert_eq!(cmd_argument("C:\\!PATH!\\u.xml"), UNSAFE, "delayed expansion");
     }
 }

@@ -102,7 +102,7 @@ impl Templates {
             .map_err(|e| describe(&e))?;
         if text.contains(escape::UNSAFE) {
             return Err(
-                "a value cannot be written safely on a cmd.exe command line (it holds `\"`, `%` or a character that is not ASCII)".into(),
+                "a value cannot be written safely on a cmd.exe command line (it holds `\"`, `%`, `!` or a character that is not ASCII)".into(),
             );
         }
         if let Some(c) = text

@@ -395,9 +395,9 @@ fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &
     for input in step.inputs.iter().filter(|i| used(&i.name)) {
         if let Some(e) = env.get(&input.env) {
             let v = e.value.display();
-            if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"')) {
-                return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line, which expands `%NAME%` even inside quotes (step `{}`); use the PowerShell form", input.env, step.id))
-                    .hint("cmd.exe expands `%NAME%` even inside quotes; rename the file or folder so its path has no `%`");
+            if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"') || v.contains('!')) {
+                return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line, which expands `%NAME%` (and `!NAME!` with delayed expansion) even inside quotes (step `{}`); use the PowerShell form", input.env, step.id))
+                    .hint("cmd.exe expands `%NAME%` and `!NAME!` even inside quotes; rename the file or folder so its path has neither `%` nor `!`");
             }
             if problem.contains("cmd.exe") && !v.is_ascii() {
                 return env.diagnostic(&input.env, format!("the value of `{}` is not ASCII and cannot be written safely on a cmd.exe command line, which is read in the console's code page (step `{}`); use the PowerShell form", input.env, step.id))
