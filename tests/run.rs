@@ -14,6 +14,19 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// `rgs-restore --yes` whose contact listing fails (exit 5): a state with one failed step.
+fn rgs_run_failing_at_the_list(dir: &Path) {
+    expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[(
+            "LYNCSHELL_FAIL",
+            "list-rgs-contacts/step/Get-CsApplicationContact",
+        )],
+        Some(5),
+    );
+}
+
 /// A test folder with the example environment and the backups it names.
 fn recovery() -> Test {
     let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
@@ -916,15 +929,7 @@ fn two_runs_cannot_share_a_state_file() {
 fn a_damaged_state_file_is_reported_and_never_overwritten() {
     let t = recovery();
     let dir = t.path();
-    expect_code(
-        dir,
-        &run_args("rgs-restore", &["--yes"]),
-        &[(
-            "LYNCSHELL_FAIL",
-            "list-rgs-contacts/step/Get-CsApplicationContact",
-        )],
-        Some(5),
-    );
+    rgs_run_failing_at_the_list(dir);
     let full = std::fs::read(dir.join("state.json")).expect("state");
     for damaged in [
         full[..full.len() / 2].to_vec(),
@@ -1381,15 +1386,7 @@ fn option_a_restores_rtc_between_stopped_services() {
 fn the_rgs_deletion_is_refused_after_the_import() {
     let t = recovery();
     let dir = t.path();
-    expect_code(
-        dir,
-        &run_args("rgs-restore", &["--yes"]),
-        &[(
-            "LYNCSHELL_FAIL",
-            "list-rgs-contacts/step/Get-CsApplicationContact",
-        )],
-        Some(5),
-    );
+    rgs_run_failing_at_the_list(dir);
     let mut s = state(dir);
     for r in s["steps"].as_array_mut().expect("steps") {
         match r["id"].as_str() {

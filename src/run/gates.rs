@@ -103,11 +103,7 @@ impl Session<'_> {
                         // A guard, not a missing piece of evidence: nobody attests it away.
                         self.op.show(&format!("  REFUSED: {} -- {why}\n", p.description));
                         if self.cfg.dry_run {
-                            self.unmet.push(format!(
-                                "{} [step {}]: {why}",
-                                p.description,
-                                super::step::display_name(step)
-                            ));
+                            self.unmet(p, step, &why);
                             break;
                         }
                         return Err(stop(
@@ -136,11 +132,7 @@ impl Session<'_> {
                             p.description
                         ));
                         if self.cfg.dry_run {
-                            self.unmet.push(format!(
-                                "{} [step {}]: {why}",
-                                p.description,
-                                super::step::display_name(step)
-                            ));
+                            self.unmet(p, step, &why);
                             break;
                         }
                         if self.cfg.yes {
@@ -180,6 +172,16 @@ impl Session<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// A dry run's record of a prerequisite unmet now (listed at its end, exit 4).
+    fn unmet(&mut self, p: &PlannedPrerequisite, step: &PlannedStep, why: &str) {
+        let line = format!(
+            "{} [step {}]: {why}",
+            p.description,
+            super::step::display_name(step)
+        );
+        self.unmet.push(line);
     }
 
     /// An attestation or confirmation this step already holds (from before a stop or crash).
