@@ -1649,3 +1649,66 @@ fn a_compressed_rtc_backup_is_unverified_here() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("compressed, so UNVERIFIED here"), "{stdout}");
 }
+
+/// `backups.max_age` has one default (issue 11 item 4): with it unset, `run` refuses a backup
+/// 8 days old as `audit` calls it stale and the bundle's driver checks the same 7 days; audit's
+/// `--max-age` still overrides it.
+#[test]
+fn an_unset_max_age_is_seven_days_for_run_bundle_and_audit() {
+    let t = recovery();
+    let dir = t.path();
+    let env = std::fs::read_to_string(dir.join("contoso.yaml")).expect("env");
+    assert!(env.contains("  max_age: 7d\n"));
+    std::fs::write(dir.join("contoso.yaml"), env.replace("  max_age: 7d\n", "")).expect("env");
+    let eight_days_ago = std::time::SystemTime::now() - Duration::from_secs(8 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join("backups/SavedUserData.xml"))
+        .and_then(|f| f.set_modified(eight_days_ago))
+        .expect("set mtime");
+
+    let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "SavedUserData.xml` is 8 days old, more than the 7 days allowed (lyncdr's default; backups.max_age is not set)"
+        ),
+        "{stdout}"
+    );
+
+    let audit = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["audit", "backups", "--env", "contoso.yaml", "--format", "json"];
+        args.extend(extra);
+        let out = lyncdr(dir).args(&args).output().expect("audit");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+    };
+    let stale = |json: &serde_json::Value| {
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["code"] == "stale" && f["path"] == "SavedUserData.xml")
+    };
+    let json = audit(&[]);
+    assert_eq!(json["max_age_seconds"], 7 * 86_400, "{json}");
+    assert!(stale(&json), "{json}");
+    assert!(!stale(&audit(&["--max-age", "9d"])));
+
+    subcommand(
+        dir,
+        &[
+            "bundle",
+            "backend-restore",
+            "--env",
+            "contoso.yaml",
+            "--out",
+            "bundle",
+        ],
+        0,
+    );
+    let driver = std::fs::read_to_string(dir.join("bundle/Invoke-Recovery.ps1")).expect("driver");
+    assert!(
+        driver.contains("# backups.max_age is not set: lyncdr's default\r\n$MaxBackupAge = [TimeSpan]::FromSeconds(604800)\r\n$MaxBackupAgeText = '7d'"),
+        "{driver}"
+    );
+}

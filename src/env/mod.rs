@@ -10,7 +10,24 @@ use crate::source::{Location, SourceFile};
 use marked_yaml::{LoaderOptions, Node};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 pub use value::{Value, ValueType};
+
+/// The oldest acceptable backup when `backups.max_age` is not set: `run`, `bundle` and `audit`
+/// all read it through [`Environment::max_backup_age`] (`audit` without an environment file uses
+/// it directly). Written as [`DEFAULT_MAX_BACKUP_AGE_TEXT`] in messages and in the schema.
+pub const DEFAULT_MAX_BACKUP_AGE: Duration = Duration::from_secs(7 * 86_400);
+pub const DEFAULT_MAX_BACKUP_AGE_TEXT: &str = "7d";
+
+/// How old a backup may be, and where that limit comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxBackupAge {
+    pub limit: Duration,
+    /// As written (`36h`), or [`DEFAULT_MAX_BACKUP_AGE_TEXT`].
+    pub text: String,
+    /// Set by the environment file or `--set`, not lyncdr's default.
+    pub set: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -140,6 +157,22 @@ impl Environment {
 
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.values.get(key)
+    }
+
+    /// `backups.max_age`, or [`DEFAULT_MAX_BACKUP_AGE`] when it is not set.
+    pub fn max_backup_age(&self) -> MaxBackupAge {
+        match self.get("backups.max_age").map(|e| &e.value) {
+            Some(Value::Duration(limit, text)) => MaxBackupAge {
+                limit: *limit,
+                text: text.clone(),
+                set: true,
+            },
+            _ => MaxBackupAge {
+                limit: DEFAULT_MAX_BACKUP_AGE,
+                text: DEFAULT_MAX_BACKUP_AGE_TEXT.to_owned(),
+                set: false,
+            },
+        }
     }
 
     /// A diagnostic pointing at the value of `key` (or the file when it is missing).
@@ -289,4 +322,22 @@ fn apply_override(values: &mut BTreeMap<String, Entry>, item: &str) -> Result<()
 fn parent_folder(path: &str) -> Option<String> {
     let (folder, _) = path.trim_end_matches('\\').rsplit_once('\\')?;
     (!folder.is_empty() && !folder.ends_with(':') && folder != "\\").then(|| folder.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_max_backup_age_is_one_fact() {
+        assert_eq!(
+            value::parse_duration(DEFAULT_MAX_BACKUP_AGE_TEXT),
+            Ok(DEFAULT_MAX_BACKUP_AGE)
+        );
+        let spec = schema::lookup("backups.max_age").map(|s| s.meaning);
+        assert!(
+            spec.is_some_and(|m| m.contains(&format!("(default: {DEFAULT_MAX_BACKUP_AGE_TEXT})"))),
+            "{spec:?}"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! machine a local folder (`--backups DIR`) stands for the Windows backup location: each backup
 //! the environment names is looked up there by its file name.
 
+use crate::env::MaxBackupAge;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -42,7 +43,7 @@ pub fn check(
     artifact: &str,
     windows_path: &str,
     dir: &Path,
-    max_age: Option<Duration>,
+    max_age: &MaxBackupAge,
 ) -> Result<Found, String> {
     let name = file_name(windows_path);
     let path = find(dir, name).ok_or_else(|| format!("`{name}` is not in `{}`", dir.display()))?;
@@ -100,14 +101,19 @@ pub fn check(
         };
         return Err(format!("`{}` is not a {want}", path.display()));
     }
-    if let (Some(max), Some(age)) = (max_age, age)
-        && age > max
+    if let Some(age) = age
+        && age > max_age.limit
     {
         return Err(format!(
-            "`{}` is {} old, more than the {} allowed (backups.max_age)",
+            "`{}` is {} old, more than the {} allowed ({})",
             path.display(),
             human(age),
-            human(max)
+            human(max_age.limit),
+            if max_age.set {
+                format!("backups.max_age: {}", max_age.text)
+            } else {
+                "lyncdr's default; backups.max_age is not set".to_owned()
+            }
         ));
     }
     Ok(Found {
@@ -133,29 +139,37 @@ pub fn human(d: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn week() -> MaxBackupAge {
+        MaxBackupAge {
+            limit: crate::env::DEFAULT_MAX_BACKUP_AGE,
+            text: "7d".into(),
+            set: false,
+        }
+    }
+
     #[test]
     fn kinds_sizes_and_names() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("rtc.bak"), b"TAPE....").unwrap();
         std::fs::write(dir.path().join("fake.bak"), b"hello").unwrap();
         std::fs::write(dir.path().join("empty.zip"), b"").unwrap();
-        assert!(check("rtc-database", r"C:\Backups\rtc.bak", dir.path(), None).is_ok());
+        assert!(check("rtc-database", r"C:\Backups\rtc.bak", dir.path(), &week()).is_ok());
         assert!(
-            check("rtc-database", r"C:\Backups\RTC.BAK", dir.path(), None).is_ok(),
+            check("rtc-database", r"C:\Backups\RTC.BAK", dir.path(), &week()).is_ok(),
             "Windows names ignore case"
         );
         assert!(
-            check("rtc-database", r"C:\Backups\fake.bak", dir.path(), None)
+            check("rtc-database", r"C:\Backups\fake.bak", dir.path(), &week())
                 .unwrap_err()
                 .contains("not a SQL Server backup")
         );
         assert!(
-            check("cs-configuration", r"C:\B\empty.zip", dir.path(), None)
+            check("cs-configuration", r"C:\B\empty.zip", dir.path(), &week())
                 .unwrap_err()
                 .contains("empty")
         );
         assert!(
-            check("cs-configuration", r"C:\B\none.zip", dir.path(), None)
+            check("cs-configuration", r"C:\B\none.zip", dir.path(), &week())
                 .unwrap_err()
                 .contains("not in")
         );
@@ -164,7 +178,11 @@ mod tests {
                 "rtc-database",
                 r"C:\Backups\rtc.bak",
                 dir.path(),
-                Some(Duration::ZERO)
+                &MaxBackupAge {
+                    limit: Duration::ZERO,
+                    text: "0s".into(),
+                    set: true
+                }
             )
             .is_err()
         );
