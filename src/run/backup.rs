@@ -1,9 +1,10 @@
-//! Is a backup file there, of the right kind, not empty and not too old? On the operator's
-//! machine a local folder (`--backups DIR`) stands for the Windows backup location: each backup
-//! the environment names is looked up there by its file name.
+//! Is a backup file there, usable and not too old? On the operator's machine a local folder
+//! (`--backups DIR`) stands for the Windows backup location: each backup the environment names
+//! is looked up there by its file name. Whether a file is usable is the audit's verdict
+//! ([`audit::check_named`]), in the audit's words.
 
+use crate::audit::{self, ArtifactKind, Problem, Severity};
 use crate::env::MaxBackupAge;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -75,32 +76,18 @@ pub fn check(
     if !meta.is_file() {
         return Err(format!("`{}` is not a file", path.display()));
     }
-    if meta.len() == 0 {
-        return Err(format!("`{}` is empty", path.display()));
-    }
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(&path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let head = &head[..n];
-    let kind_ok = match artifact {
-        "cs-configuration" | "lis-configuration" | "rgs-export" => head.starts_with(b"PK\x03\x04"),
-        "user-data" => {
-            head.starts_with(&[0xFF, 0xFE])
-                || head.starts_with(&[0xEF, 0xBB, 0xBF])
-                || head.trim_ascii_start().starts_with(b"<")
-        }
-        "rtc-database" => head.starts_with(b"TAPE") || head.starts_with(crate::audit::mtf::COMPRESSED_MAGIC),
-        _ => true,
+    // The audit's own verdict, in its words: `run` never uses a file `lyncdr audit` rejects.
+    let problems = match ArtifactKind::from_id(artifact) {
+        Some(kind) => audit::check_named(kind, &path, meta.len())
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
+        None => Vec::new(),
     };
-    if !kind_ok {
-        let want = match artifact {
-            "user-data" => "DBImpExp XML",
-            "rtc-database" => "SQL Server backup (Microsoft Tape Format)",
-            _ => "zip archive",
-        };
-        return Err(format!("`{}` is not a {want}", path.display()));
+    if let Some(p) = problems.iter().find(|p| p.severity() == Severity::Error) {
+        return Err(format!("`{}`: {}", path.display(), p.message()));
     }
+    let compressed = problems
+        .iter()
+        .any(|p| matches!(p, Problem::CompressedUnverified { .. }));
     if let Some(age) = age
         && age > max_age.limit
     {
@@ -120,7 +107,7 @@ pub fn check(
         path,
         size: meta.len(),
         age,
-        compressed: artifact == "rtc-database" && head.starts_with(crate::audit::mtf::COMPRESSED_MAGIC),
+        compressed,
     })
 }
 
@@ -147,44 +134,35 @@ mod tests {
         }
     }
 
+    /// The smallest zip: an end of central directory record (22 bytes) and no entries.
+    fn empty_zip() -> Vec<u8> {
+        [&b"PK\x05\x06"[..], &[0; 18]].concat()
+    }
+
     #[test]
     fn kinds_sizes_and_names() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("rtc.bak"), b"TAPE....").unwrap();
+        std::fs::write(dir.path().join("cms.zip"), empty_zip()).unwrap();
         std::fs::write(dir.path().join("fake.bak"), b"hello").unwrap();
+        std::fs::write(dir.path().join("tape.bak"), b"TAPE....").unwrap();
         std::fs::write(dir.path().join("empty.zip"), b"").unwrap();
-        assert!(check("rtc-database", r"C:\Backups\rtc.bak", dir.path(), &week()).is_ok());
+        let check = |kind, path| check(kind, path, dir.path(), &week());
+        assert!(check("cs-configuration", r"C:\Backups\cms.zip").is_ok());
         assert!(
-            check("rtc-database", r"C:\Backups\RTC.BAK", dir.path(), &week()).is_ok(),
+            check("cs-configuration", r"C:\Backups\CMS.ZIP").is_ok(),
             "Windows names ignore case"
         );
-        assert!(
-            check("rtc-database", r"C:\Backups\fake.bak", dir.path(), &week())
-                .unwrap_err()
-                .contains("not a SQL Server backup")
-        );
-        assert!(
-            check("cs-configuration", r"C:\B\empty.zip", dir.path(), &week())
-                .unwrap_err()
-                .contains("empty")
-        );
-        assert!(
-            check("cs-configuration", r"C:\B\none.zip", dir.path(), &week())
-                .unwrap_err()
-                .contains("not in")
-        );
-        assert!(
-            check(
-                "rtc-database",
-                r"C:\Backups\rtc.bak",
-                dir.path(),
-                &MaxBackupAge {
-                    limit: Duration::ZERO,
-                    text: "0s".into(),
-                    set: true
-                }
-            )
-            .is_err()
-        );
+        let err = |kind, path| check(kind, path).unwrap_err();
+        assert!(err("rtc-database", r"C:\Backups\fake.bak").contains("not a SQL Server backup"));
+        assert!(err("rtc-database", r"C:\Backups\tape.bak").contains("the backup is truncated"));
+        assert!(err("cs-configuration", r"C:\B\empty.zip").contains("the file is empty"));
+        assert!(err("cs-configuration", r"C:\B\none.zip").contains("not in"));
+        let no_age = MaxBackupAge {
+            limit: Duration::ZERO,
+            text: "0s".into(),
+            set: true,
+        };
+        let old = super::check("cs-configuration", r"C:\Backups\cms.zip", dir.path(), &no_age);
+        assert!(old.unwrap_err().contains("allowed (backups.max_age: 0s)"));
     }
 }
