@@ -2,11 +2,12 @@
 //! Read as a YAML tree, every leaf checked against [`schema::SCHEMA`] and parsed into a typed
 //! [`Value`]; `--set` overrides are applied and checked the same way.
 
+pub mod quoting;
 pub mod schema;
 pub mod value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::source::{Location, SourceFile};
+use crate::source::{Location, ReadError, SourceFile};
 use marked_yaml::{LoaderOptions, Node};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -52,10 +53,7 @@ pub struct Environment {
 
 impl Environment {
     pub fn read(path: &Path, overrides: &[String]) -> Result<Self, Diagnostics> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::new(format!("cannot read environment file `{}`: {e}", path.display()))
-        })?;
-        let source = SourceFile::new(path.display().to_string(), Some(path), text);
+        let source = SourceFile::read(path).map_err(|e| read_error(path, e))?;
         Self::parse(source, overrides)
     }
 
@@ -181,6 +179,25 @@ impl Environment {
     }
 }
 
+/// Why an environment file (or any file `validate` reads) could not be read, and for one that is
+/// not text, how to save it so it can be.
+pub fn read_error(path: &Path, error: ReadError) -> Diagnostic {
+    match error {
+        ReadError::Io(e) => Diagnostic::new(format!(
+            "cannot read environment file `{}`: {e}",
+            path.display()
+        )),
+        ReadError::NotText => Diagnostic::new(format!(
+            "cannot read `{}`: it is neither UTF-8 nor UTF-16 text",
+            path.display()
+        ))
+        .hint(format!(
+            "save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; or in PowerShell, `Get-Content {0} | Out-File -Encoding UTF8 utf8-{0}`",
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        )),
+    }
+}
+
 pub fn parse_yaml(source: &SourceFile) -> Result<Node, Diagnostics> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     marked_yaml::parse_yaml_with_options(0, &source.text, options)
@@ -242,11 +259,24 @@ fn collect(
                     },
                 );
             }
-            Err((problem, at)) => diags.push(
-                Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
-                    .at(src, at)
-                    .hint(format!("a {} is {}", spec.ty.name(), spec.ty.example())),
-            ),
+            Err((problem, at)) => {
+                let mistake = child
+                    .as_scalar()
+                    .zip(Location::from_span(child.span(), 1))
+                    .and_then(|(v, start)| quoting::escape_mistake(src, start, v.as_str()));
+                diags.push(match mistake {
+                    Some(m) => Diagnostic::new(format!("invalid value for `{full}`: {}", m.message()))
+                        .at(src, Some(m.at))
+                        .hint(format!(
+                            "write Windows paths in 'single quotes', where a backslash is a backslash: `{}: {}`",
+                            key.as_str(),
+                            m.single_quoted()
+                        )),
+                    None => Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
+                        .at(src, at)
+                        .hint(format!("a {} is {}", spec.ty.name(), spec.ty.example())),
+                });
+            }
         }
     }
 }
