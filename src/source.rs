@@ -26,9 +26,26 @@ impl SourceFile {
         }
     }
 
+    /// Reads a text file as Windows tools save it: UTF-8, with or without a byte order mark, or
+    /// UTF-16 with one (what Windows PowerShell 2.0's `>` and `Out-File` write, and Notepad's
+    /// "Unicode"), through [`crate::decode::document`].
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        let bytes = std::fs::read(path).map_err(ReadError::Io)?;
+        let text = crate::decode::document(&bytes).ok_or(ReadError::NotText)?;
+        Ok(Self::new(path.display().to_string(), Some(path), text))
+    }
+
     pub fn line(&self, line: usize) -> Option<&str> {
         self.text.lines().nth(line.checked_sub(1)?)
     }
+}
+
+/// Why [`SourceFile::read`] could not read a file.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    /// Neither UTF-8 nor UTF-16 with a byte order mark (a legacy code page, or cut short).
+    NotText,
 }
 
 /// A place in a source file: 1-based line and column, and how many characters to underline.

@@ -138,6 +138,15 @@ pub(crate) fn sql_backup(database: &str, taken: jiff::Timestamp) -> Vec<u8> {
     sql_backup_sets(&[(database, FULL, taken)])
 }
 
+/// A backup whose `TAPE` block is sound but whose backup set (SSET) block header fails its
+/// checksum: the audit calls it corrupt.
+pub(crate) fn sql_backup_with_a_damaged_set(database: &str) -> Vec<u8> {
+    let mut f = sql_backup(database, now());
+    // TAPE (1024 bytes), SFMB (1024), then SSET: a byte inside its checksummed header.
+    f[2048 + 20] ^= 0xFF;
+    f
+}
+
 /// MTF SSET attributes (facts file, "File formats").
 const FULL: u32 = 0x4;
 const DIFFERENTIAL: u32 = 0x8;

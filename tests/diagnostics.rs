@@ -565,3 +565,71 @@ fn control_characters_in_an_error_never_reach_the_terminal() {
     );
     assert!(run.stderr.contains("evil\\u{1b}[2J.yaml"), "{}", run.stderr);
 }
+
+/// Issue 11 item 11: a Windows path in YAML double quotes, where `\n` is a newline and `\L` a
+/// line separator: the diagnostic names the escape, points at it and shows the line to type.
+#[test]
+fn a_windows_path_in_double_quotes_names_the_escape() {
+    let run = Test::new()
+        .file(
+            "env.yaml",
+            "lyncdr_env: 1\nbackups:\n  rtc_database: \"C:\\new\\rtc.bak\"\n  user_data: \"C:\\Lync Backups\\rtc.xml\"\n",
+        )
+        .args(["validate", "env.yaml"])
+        .run()
+        .status(2);
+    assert_eq!(
+        run.stderr,
+        r#"error: invalid value for `backups.rtc_database`: in double quotes `\n` is a newline
+  --> env.yaml:3:20
+  |
+3 |   rtc_database: "C:\new\rtc.bak"
+  |                    ^^
+  = hint: write Windows paths in 'single quotes', where a backslash is a backslash: `rtc_database: 'C:\new\rtc.bak'`
+
+error: invalid value for `backups.user_data`: in double quotes `\L` is a line separator (U+2028)
+  --> env.yaml:4:17
+  |
+4 |   user_data: "C:\Lync Backups\rtc.xml"
+  |                 ^^
+  = hint: write Windows paths in 'single quotes', where a backslash is a backslash: `user_data: 'C:\Lync Backups\rtc.xml'`
+
+2 errors
+"#
+    );
+}
+
+/// Issue 11 item 11: an environment file saved by Windows PowerShell 2.0's `>` (UTF-16LE with a
+/// byte order mark) is read as it is.
+#[test]
+fn an_environment_saved_as_utf16_is_read() {
+    let example = std::fs::read_to_string(example_env()).expect("example");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(
+        example
+            .replace('\n', "\r\n")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let t = Test::new().args(["validate", "env.yaml"]);
+    std::fs::write(t.path().join("env.yaml"), utf16).expect("write");
+    assert_eq!(t.run().success().stdout, "ok: 6 runbooks, env.yaml\n");
+}
+
+/// Issue 11 item 11: a file in neither UTF-8 nor UTF-16 (a legacy code page) is refused with how
+/// to save it as UTF-8.
+#[test]
+fn an_environment_in_a_legacy_code_page_says_how_to_save_it() {
+    let t = Test::new().args(["plan", "backend-restore", "--env", "env.yaml"]);
+    std::fs::write(
+        t.path().join("env.yaml"),
+        b"lyncdr_env: 1\ndeployment: Z\xfcrich\n",
+    )
+    .expect("write");
+    assert_eq!(
+        t.run().status(2).stderr,
+        "error: cannot read `env.yaml`: it is neither UTF-8 nor UTF-16 text
+  = hint: save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; or in PowerShell, `Get-Content env.yaml | Out-File -Encoding UTF8 utf8-env.yaml`
+"
+    );
+}

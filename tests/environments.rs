@@ -350,7 +350,8 @@ fn recovery(env_text: &str) -> Test {
     let t = Test::new().file("env.yaml", env_text);
     let b = t.path().join("backups");
     std::fs::create_dir_all(&b).expect("mkdir");
-    std::fs::write(b.join("rtc.bak"), b"TAPE and the rest of a backup").expect("bak");
+    let yesterday = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    std::fs::write(b.join("rtc.bak"), crate::audit::sql_backup("rtc", yesterday)).expect("bak");
     std::fs::write(b.join("SavedUserData.xml"), "\u{feff}<HomedResources/>").expect("xml");
     let t30024 = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(30);
     let xml = lyncdr::run::evidence::event_xml(

@@ -5,6 +5,7 @@
 //! during one, crash safety under SIGKILL at fixed points, resume after changes, the lock,
 //! damaged state files, status, resolve --rechoose, and the report.
 
+use crate::audit;
 use crate::builder::{Test, repo};
 use crate::standin::{Event, lync_shell, read_log};
 use expectrl::process::unix::WaitStatus;
@@ -34,14 +35,16 @@ fn recovery() -> Test {
     let b = t.path().join("backups");
     std::fs::create_dir_all(b.join("FileStore/1-WebServices-1")).expect("mkdir");
     std::fs::write(b.join("FileStore/1-WebServices-1/meeting.dat"), b"content").expect("file store");
-    for zip in [
-        "CsConfiguration.zip",
-        "CsLisConfiguration.zip",
-        "RgsConfig_pool01.zip",
+    // Backups the audit calls sound: `run` asks the audit whether a backup is usable.
+    for (zip, bytes) in [
+        ("CsConfiguration.zip", audit::cms_zip()),
+        ("CsLisConfiguration.zip", audit::lis_zip()),
+        ("RgsConfig_pool01.zip", audit::rgs_zip()),
     ] {
-        std::fs::write(b.join(zip), b"PK\x03\x04 a zip").expect("zip");
+        std::fs::write(b.join(zip), bytes).expect("zip");
     }
-    std::fs::write(b.join("rtc.bak"), b"TAPE and the rest of a backup").expect("bak");
+    let yesterday = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    std::fs::write(b.join("rtc.bak"), audit::sql_backup("rtc", yesterday)).expect("bak");
     std::fs::write(b.join("SavedUserData.xml"), "\u{feff}<HomedResources/>").expect("xml");
     t
 }
@@ -1645,4 +1648,125 @@ fn a_compressed_rtc_backup_is_unverified_here() {
         .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("compressed, so UNVERIFIED here"), "{stdout}");
+}
+
+/// `backups.max_age` has one default (issue 11 item 4): with it unset, `run` refuses a backup
+/// 8 days old as `audit` calls it stale and the bundle's driver checks the same 7 days; audit's
+/// `--max-age` still overrides it.
+#[test]
+fn an_unset_max_age_is_seven_days_for_run_bundle_and_audit() {
+    let t = recovery();
+    let dir = t.path();
+    let env = std::fs::read_to_string(dir.join("contoso.yaml")).expect("env");
+    assert!(env.contains("  max_age: 7d\n"));
+    std::fs::write(dir.join("contoso.yaml"), env.replace("  max_age: 7d\n", "")).expect("env");
+    let eight_days_ago = std::time::SystemTime::now() - Duration::from_secs(8 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join("backups/SavedUserData.xml"))
+        .and_then(|f| f.set_modified(eight_days_ago))
+        .expect("set mtime");
+
+    let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "SavedUserData.xml` is 8 days old, more than the 7 days allowed (lyncdr's default; backups.max_age is not set)"
+        ),
+        "{stdout}"
+    );
+
+    let audit = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["audit", "backups", "--env", "contoso.yaml", "--format", "json"];
+        args.extend(extra);
+        let out = lyncdr(dir).args(&args).output().expect("audit");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+    };
+    let stale = |json: &serde_json::Value| {
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["code"] == "stale" && f["path"] == "SavedUserData.xml")
+    };
+    let json = audit(&[]);
+    assert_eq!(json["max_age_seconds"], 7 * 86_400, "{json}");
+    assert!(stale(&json), "{json}");
+    assert!(!stale(&audit(&["--max-age", "9d"])));
+
+    subcommand(
+        dir,
+        &[
+            "bundle",
+            "backend-restore",
+            "--env",
+            "contoso.yaml",
+            "--out",
+            "bundle",
+        ],
+        0,
+    );
+    let driver = std::fs::read_to_string(dir.join("bundle/Invoke-Recovery.ps1")).expect("driver");
+    assert!(
+        driver.contains("# backups.max_age is not set: lyncdr's default\r\n$MaxBackupAge = [TimeSpan]::FromSeconds(604800)\r\n$MaxBackupAgeText = '7d'"),
+        "{driver}"
+    );
+}
+
+/// `run` asks the audit whether a backup is usable (issue 11 item 3): a `.bak` that starts like
+/// one (`TAPE`) but whose backup set header is damaged is refused at the gate, in the audit's
+/// words, and nothing runs.
+#[test]
+fn run_refuses_a_bak_the_audit_calls_corrupt() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::write(
+        dir.join("backups/rtc.bak"),
+        audit::sql_backup_with_a_damaged_set("rtc"),
+    )
+    .expect("bak");
+    let mut args = run_args(
+        "backend-restore",
+        &["--yes", "--set", "options.user_data_restore=A"],
+    );
+    args.extend(NO_RGS.map(String::from));
+    let out = expect_code(dir, &args, &[], Some(4));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(
+            "rtc.bak`: the backup header is damaged: no backup set (SSET) block in the first 64 KiB"
+        ),
+        "{said}"
+    );
+    assert!(shell_log(dir).is_empty(), "nothing ran");
+
+    let report = lyncdr(dir)
+        .args([
+            "audit",
+            "backups",
+            "--env",
+            "contoso.yaml",
+            "--format",
+            "json",
+            "--no-hash",
+        ])
+        .output()
+        .expect("audit");
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    let audit_says: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["path"] == "rtc.bak")
+        .map(|f| &f["message"])
+        .collect();
+    assert_eq!(
+        audit_says,
+        ["the backup header is damaged: no backup set (SSET) block in the first 64 KiB"],
+        "{json}"
+    );
 }

@@ -12,6 +12,7 @@ use super::scan::ScannedFile;
 use super::zipcheck;
 use std::fs::File;
 use std::io::{self, BufReader};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -102,6 +103,20 @@ pub fn examine_all(
         .collect())
 }
 
+/// What the end of an uncompressed SQL Server backup proves wrong: cut short, or no complete
+/// backup set. Read here in the thorough pass, and by [`super::inventory::check_named`] for `run`.
+pub fn tail_problem(path: &Path, size: u64) -> Option<Problem> {
+    let tail = File::open(path)
+        .map_err(MtfError::Io)
+        .and_then(|f| mtf::check_tail(&mut BufReader::new(f), size));
+    match tail {
+        Ok(()) | Err(MtfError::NotABackup) => None,
+        Err(MtfError::Truncated(detail)) => Some(Problem::TruncatedBackup { detail }),
+        Err(MtfError::Corrupt(detail)) => Some(Problem::CorruptBackup { detail }),
+        Err(MtfError::Io(e)) => Some(Problem::Unreadable { error: e.to_string() }),
+    }
+}
+
 fn needs_reading(plan: Option<Plan>, hash: bool) -> bool {
     match plan {
         None => false,
@@ -138,18 +153,7 @@ fn examine(file: &ScannedFile, plan: Plan, hash: bool, progress: &dyn Progress, 
             Err(e) => outcome.problems.push(unreadable(e)),
         },
         Plan::SqlBackup => {
-            let tail = File::open(&file.path)
-                .map_err(MtfError::Io)
-                .and_then(|f| mtf::check_tail(&mut BufReader::new(f), file.size));
-            match tail {
-                Ok(()) => {}
-                Err(MtfError::Truncated(detail)) => {
-                    outcome.problems.push(Problem::TruncatedBackup { detail })
-                }
-                Err(MtfError::Corrupt(detail)) => outcome.problems.push(Problem::CorruptBackup { detail }),
-                Err(MtfError::NotABackup) => {}
-                Err(MtfError::Io(e)) => outcome.problems.push(unreadable(e)),
-            }
+            outcome.problems.extend(tail_problem(&file.path, file.size));
             // The sets are found in the pass that hashes the file: a tag compare per 512 bytes.
             let mut scanner = SetScanner::new();
             match hash::read_blocks(&file.path, hash, progress, buf, |block| scanner.feed(block)) {

@@ -11,6 +11,8 @@ use super::identify::{self, Identity, USER_DATA_ROOT, ZipFlavor};
 use super::mtf::BackupSets;
 use super::scan::{Scan, Skipped, is_under};
 use super::sums::is_sums_file;
+use std::io;
+use std::path::Path;
 
 /// A problem about the folder rather than one artifact: where, of which kind, what.
 pub type General = (Option<String>, Option<ArtifactKind>, Problem);
@@ -427,6 +429,24 @@ fn identify_file(
         Plan::HashOnly
     };
     (artifact, Some(plan), misnamed)
+}
+
+/// What the audit says about one file taken as `kind` (the environment file names it so), from
+/// the same first look as the audit's own and, for an uncompressed SQL Server backup, the same
+/// check of its end: `run` asks this before it uses a backup, so the two never disagree on
+/// whether a file is usable. The thorough reading (every zip entry, the whole XML) stays the
+/// audit's.
+pub fn check_named(kind: ArtifactKind, path: &Path, len: u64) -> io::Result<Vec<Problem>> {
+    let identity = Identity::of(path, len)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let mut problems = judge(Some(kind), IdentifiedBy::Environment, &identity, name, len);
+    if problems.is_empty()
+        && plan(Some(kind), &identity) == Plan::SqlBackup
+        && let Some(p) = super::examine::tail_problem(path, len)
+    {
+        problems.push(p);
+    }
+    Ok(problems)
 }
 
 /// What the first bytes already prove about a file taken as `kind`.

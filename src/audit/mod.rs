@@ -32,12 +32,12 @@ mod zipcheck;
 pub use artifact::{Artifact, ArtifactKind, Details, IdentifiedBy};
 pub use checksums::Checksums;
 pub use error::AuditError;
-pub use finding::{Finding, Severity};
+pub use finding::{Finding, Problem, Severity};
+pub use inventory::check_named;
 pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};
 pub use report::{AuditReport, FORMAT_VERSION};
 
-use finding::Problem;
 use hash::Sha256Digest;
 use inventory::Inventory;
 use std::path::PathBuf;

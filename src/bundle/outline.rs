@@ -14,9 +14,6 @@ use crate::runbook::condition::Test;
 use crate::runbook::{Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, Step};
 use std::collections::BTreeMap;
 
-/// Used for backups when the environment sets no `backups.max_age` (as `lyncdr audit` does).
-const DEFAULT_MAX_AGE: (u64, &str) = (7 * 86_400, "7d");
-
 /// The driver's own parameters: a choice parameter must not take one of these names.
 const RESERVED: [&str; 14] = [
     "From",
@@ -215,17 +212,11 @@ impl<'a> Outline<'a> {
             .iter()
             .filter_map(|p| prereq(p, env, &params))
             .collect();
-        let max_age = match env.get("backups.max_age").map(|e| &e.value) {
-            Some(Value::Duration(d, text)) => MaxAge {
-                seconds: d.as_secs(),
-                text: text.clone(),
-                from_env: true,
-            },
-            _ => MaxAge {
-                seconds: DEFAULT_MAX_AGE.0,
-                text: DEFAULT_MAX_AGE.1.to_owned(),
-                from_env: false,
-            },
+        let age = env.max_backup_age();
+        let max_age = MaxAge {
+            seconds: age.limit.as_secs(),
+            text: age.text,
+            from_env: age.set,
         };
         let recovery_started = match env.get("recovery.started_at").map(|e| &e.value) {
             Some(Value::Timestamp(t)) => Some(t.to_string()),

@@ -3,14 +3,11 @@
 use super::{Error, print};
 use crate::audit::{AuditOptions, Silent, audit_with};
 use crate::cli::Format;
-use crate::env::{Environment, Value, schema, value::parse_duration};
+use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, schema, value::parse_duration};
 use crate::exit;
 use crate::run::backup::file_name;
 use std::io::IsTerminal as _;
 use std::path::Path;
-use std::time::Duration;
-
-const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
 
 pub struct Args<'a> {
     pub dir: &'a Path,
@@ -39,12 +36,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
         })?,
         None => env
             .as_ref()
-            .and_then(|e| e.get("backups.max_age"))
-            .and_then(|v| match &v.value {
-                Value::Duration(d, _) => Some(*d),
-                _ => None,
-            })
-            .unwrap_or(DEFAULT_MAX_AGE),
+            .map_or(DEFAULT_MAX_BACKUP_AGE, |e| e.max_backup_age().limit),
     };
     let response_group = env
         .as_ref()

@@ -5,7 +5,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{Environment, schema};
 use crate::exit;
 use crate::runbook::Library;
-use crate::source::SourceFile;
+use crate::source::{ReadError, SourceFile};
 use std::path::{Path, PathBuf};
 
 pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[PathBuf]) -> Result<u8, Error> {
@@ -13,14 +13,17 @@ pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[Path
     let mut extra = Vec::new();
     let mut envs = Vec::new();
     for path in files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
+        let src = match SourceFile::read(path) {
+            Ok(src) => src,
+            Err(ReadError::Io(e)) => {
                 diags.push(Diagnostic::new(format!("cannot read `{}`: {e}", path.display())));
                 continue;
             }
+            Err(e) => {
+                diags.push(crate::env::read_error(path, e));
+                continue;
+            }
         };
-        let src = SourceFile::new(path.display().to_string(), Some(path), text);
         if is_environment(&src.text) {
             envs.push(src);
         } else {

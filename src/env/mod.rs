@@ -2,15 +2,33 @@
 //! Read as a YAML tree, every leaf checked against [`schema::SCHEMA`] and parsed into a typed
 //! [`Value`]; `--set` overrides are applied and checked the same way.
 
+pub mod quoting;
 pub mod schema;
 pub mod value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::source::{Location, SourceFile};
+use crate::source::{Location, ReadError, SourceFile};
 use marked_yaml::{LoaderOptions, Node};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 pub use value::{Value, ValueType};
+
+/// The oldest acceptable backup when `backups.max_age` is not set: `run`, `bundle` and `audit`
+/// all read it through [`Environment::max_backup_age`] (`audit` without an environment file uses
+/// it directly). Written as [`DEFAULT_MAX_BACKUP_AGE_TEXT`] in messages and in the schema.
+pub const DEFAULT_MAX_BACKUP_AGE: Duration = Duration::from_secs(7 * 86_400);
+pub const DEFAULT_MAX_BACKUP_AGE_TEXT: &str = "7d";
+
+/// How old a backup may be, and where that limit comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxBackupAge {
+    pub limit: Duration,
+    /// As written (`36h`), or [`DEFAULT_MAX_BACKUP_AGE_TEXT`].
+    pub text: String,
+    /// Set by the environment file or `--set`, not lyncdr's default.
+    pub set: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -35,10 +53,7 @@ pub struct Environment {
 
 impl Environment {
     pub fn read(path: &Path, overrides: &[String]) -> Result<Self, Diagnostics> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::new(format!("cannot read environment file `{}`: {e}", path.display()))
-        })?;
-        let source = SourceFile::new(path.display().to_string(), Some(path), text);
+        let source = SourceFile::read(path).map_err(|e| read_error(path, e))?;
         Self::parse(source, overrides)
     }
 
@@ -142,9 +157,44 @@ impl Environment {
         self.values.get(key)
     }
 
+    /// `backups.max_age`, or [`DEFAULT_MAX_BACKUP_AGE`] when it is not set.
+    pub fn max_backup_age(&self) -> MaxBackupAge {
+        match self.get("backups.max_age").map(|e| &e.value) {
+            Some(Value::Duration(limit, text)) => MaxBackupAge {
+                limit: *limit,
+                text: text.clone(),
+                set: true,
+            },
+            _ => MaxBackupAge {
+                limit: DEFAULT_MAX_BACKUP_AGE,
+                text: DEFAULT_MAX_BACKUP_AGE_TEXT.to_owned(),
+                set: false,
+            },
+        }
+    }
+
     /// A diagnostic pointing at the value of `key` (or the file when it is missing).
     pub fn diagnostic(&self, key: &str, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(message).at(&self.source, self.get(key).and_then(|e| e.at))
+    }
+}
+
+/// Why an environment file (or any file `validate` reads) could not be read, and for one that is
+/// not text, how to save it so it can be.
+pub fn read_error(path: &Path, error: ReadError) -> Diagnostic {
+    match error {
+        ReadError::Io(e) => Diagnostic::new(format!(
+            "cannot read environment file `{}`: {e}",
+            path.display()
+        )),
+        ReadError::NotText => Diagnostic::new(format!(
+            "cannot read `{}`: it is neither UTF-8 nor UTF-16 text",
+            path.display()
+        ))
+        .hint(format!(
+            "save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; or in PowerShell, `Get-Content {0} | Out-File -Encoding UTF8 utf8-{0}`",
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        )),
     }
 }
 
@@ -209,11 +259,24 @@ fn collect(
                     },
                 );
             }
-            Err((problem, at)) => diags.push(
-                Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
-                    .at(src, at)
-                    .hint(format!("a {} is {}", spec.ty.name(), spec.ty.example())),
-            ),
+            Err((problem, at)) => {
+                let mistake = child
+                    .as_scalar()
+                    .zip(Location::from_span(child.span(), 1))
+                    .and_then(|(v, start)| quoting::escape_mistake(src, start, v.as_str()));
+                diags.push(match mistake {
+                    Some(m) => Diagnostic::new(format!("invalid value for `{full}`: {}", m.message()))
+                        .at(src, Some(m.at))
+                        .hint(format!(
+                            "write Windows paths in 'single quotes', where a backslash is a backslash: `{}: {}`",
+                            key.as_str(),
+                            m.single_quoted()
+                        )),
+                    None => Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
+                        .at(src, at)
+                        .hint(format!("a {} is {}", spec.ty.name(), spec.ty.example())),
+                });
+            }
         }
     }
 }
@@ -289,4 +352,22 @@ fn apply_override(values: &mut BTreeMap<String, Entry>, item: &str) -> Result<()
 fn parent_folder(path: &str) -> Option<String> {
     let (folder, _) = path.trim_end_matches('\\').rsplit_once('\\')?;
     (!folder.is_empty() && !folder.ends_with(':') && folder != "\\").then(|| folder.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_max_backup_age_is_one_fact() {
+        assert_eq!(
+            value::parse_duration(DEFAULT_MAX_BACKUP_AGE_TEXT),
+            Ok(DEFAULT_MAX_BACKUP_AGE)
+        );
+        let spec = schema::lookup("backups.max_age").map(|s| s.meaning);
+        assert!(
+            spec.is_some_and(|m| m.contains(&format!("(default: {DEFAULT_MAX_BACKUP_AGE_TEXT})"))),
+            "{spec:?}"
+        );
+    }
 }

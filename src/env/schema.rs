@@ -86,7 +86,7 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "backups.max_age",
         Duration,
-        "oldest acceptable backup, e.g. 7d or 36h",
+        "oldest acceptable backup, e.g. 7d or 36h (default: 7d)",
     ),
     k(
         "backups.cs_configuration",

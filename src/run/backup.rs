@@ -1,8 +1,10 @@
-//! Is a backup file there, of the right kind, not empty and not too old? On the operator's
-//! machine a local folder (`--backups DIR`) stands for the Windows backup location: each backup
-//! the environment names is looked up there by its file name.
+//! Is a backup file there, usable and not too old? On the operator's machine a local folder
+//! (`--backups DIR`) stands for the Windows backup location: each backup the environment names
+//! is looked up there by its file name. Whether a file is usable is the audit's verdict
+//! ([`audit::check_named`]), in the audit's words.
 
-use std::io::Read as _;
+use crate::audit::{self, ArtifactKind, Problem, Severity};
+use crate::env::MaxBackupAge;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -42,7 +44,7 @@ pub fn check(
     artifact: &str,
     windows_path: &str,
     dir: &Path,
-    max_age: Option<Duration>,
+    max_age: &MaxBackupAge,
 ) -> Result<Found, String> {
     let name = file_name(windows_path);
     let path = find(dir, name).ok_or_else(|| format!("`{name}` is not in `{}`", dir.display()))?;
@@ -74,47 +76,38 @@ pub fn check(
     if !meta.is_file() {
         return Err(format!("`{}` is not a file", path.display()));
     }
-    if meta.len() == 0 {
-        return Err(format!("`{}` is empty", path.display()));
-    }
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(&path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let head = &head[..n];
-    let kind_ok = match artifact {
-        "cs-configuration" | "lis-configuration" | "rgs-export" => head.starts_with(b"PK\x03\x04"),
-        "user-data" => {
-            head.starts_with(&[0xFF, 0xFE])
-                || head.starts_with(&[0xEF, 0xBB, 0xBF])
-                || head.trim_ascii_start().starts_with(b"<")
-        }
-        "rtc-database" => head.starts_with(b"TAPE") || head.starts_with(crate::audit::mtf::COMPRESSED_MAGIC),
-        _ => true,
+    // The audit's own verdict, in its words: `run` never uses a file `lyncdr audit` rejects.
+    let problems = match ArtifactKind::from_id(artifact) {
+        Some(kind) => audit::check_named(kind, &path, meta.len())
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
+        None => Vec::new(),
     };
-    if !kind_ok {
-        let want = match artifact {
-            "user-data" => "DBImpExp XML",
-            "rtc-database" => "SQL Server backup (Microsoft Tape Format)",
-            _ => "zip archive",
-        };
-        return Err(format!("`{}` is not a {want}", path.display()));
+    if let Some(p) = problems.iter().find(|p| p.severity() == Severity::Error) {
+        return Err(format!("`{}`: {}", path.display(), p.message()));
     }
-    if let (Some(max), Some(age)) = (max_age, age)
-        && age > max
+    let compressed = problems
+        .iter()
+        .any(|p| matches!(p, Problem::CompressedUnverified { .. }));
+    if let Some(age) = age
+        && age > max_age.limit
     {
         return Err(format!(
-            "`{}` is {} old, more than the {} allowed (backups.max_age)",
+            "`{}` is {} old, more than the {} allowed ({})",
             path.display(),
             human(age),
-            human(max)
+            human(max_age.limit),
+            if max_age.set {
+                format!("backups.max_age: {}", max_age.text)
+            } else {
+                "lyncdr's default; backups.max_age is not set".to_owned()
+            }
         ));
     }
     Ok(Found {
         path,
         size: meta.len(),
         age,
-        compressed: artifact == "rtc-database" && head.starts_with(crate::audit::mtf::COMPRESSED_MAGIC),
+        compressed,
     })
 }
 
@@ -133,40 +126,43 @@ pub fn human(d: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn week() -> MaxBackupAge {
+        MaxBackupAge {
+            limit: crate::env::DEFAULT_MAX_BACKUP_AGE,
+            text: "7d".into(),
+            set: false,
+        }
+    }
+
+    /// The smallest zip: an end of central directory record (22 bytes) and no entries.
+    fn empty_zip() -> Vec<u8> {
+        [&b"PK\x05\x06"[..], &[0; 18]].concat()
+    }
+
     #[test]
     fn kinds_sizes_and_names() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("rtc.bak"), b"TAPE....").unwrap();
+        std::fs::write(dir.path().join("cms.zip"), empty_zip()).unwrap();
         std::fs::write(dir.path().join("fake.bak"), b"hello").unwrap();
+        std::fs::write(dir.path().join("tape.bak"), b"TAPE....").unwrap();
         std::fs::write(dir.path().join("empty.zip"), b"").unwrap();
-        assert!(check("rtc-database", r"C:\Backups\rtc.bak", dir.path(), None).is_ok());
+        let check = |kind, path| check(kind, path, dir.path(), &week());
+        assert!(check("cs-configuration", r"C:\Backups\cms.zip").is_ok());
         assert!(
-            check("rtc-database", r"C:\Backups\RTC.BAK", dir.path(), None).is_ok(),
+            check("cs-configuration", r"C:\Backups\CMS.ZIP").is_ok(),
             "Windows names ignore case"
         );
-        assert!(
-            check("rtc-database", r"C:\Backups\fake.bak", dir.path(), None)
-                .unwrap_err()
-                .contains("not a SQL Server backup")
-        );
-        assert!(
-            check("cs-configuration", r"C:\B\empty.zip", dir.path(), None)
-                .unwrap_err()
-                .contains("empty")
-        );
-        assert!(
-            check("cs-configuration", r"C:\B\none.zip", dir.path(), None)
-                .unwrap_err()
-                .contains("not in")
-        );
-        assert!(
-            check(
-                "rtc-database",
-                r"C:\Backups\rtc.bak",
-                dir.path(),
-                Some(Duration::ZERO)
-            )
-            .is_err()
-        );
+        let err = |kind, path| check(kind, path).unwrap_err();
+        assert!(err("rtc-database", r"C:\Backups\fake.bak").contains("not a SQL Server backup"));
+        assert!(err("rtc-database", r"C:\Backups\tape.bak").contains("the backup is truncated"));
+        assert!(err("cs-configuration", r"C:\B\empty.zip").contains("the file is empty"));
+        assert!(err("cs-configuration", r"C:\B\none.zip").contains("not in"));
+        let no_age = MaxBackupAge {
+            limit: Duration::ZERO,
+            text: "0s".into(),
+            set: true,
+        };
+        let old = super::check("cs-configuration", r"C:\Backups\cms.zip", dir.path(), &no_age);
+        assert!(old.unwrap_err().contains("allowed (backups.max_age: 0s)"));
     }
 }

@@ -244,11 +244,7 @@ impl Session<'_> {
                     }
                 };
                 let dir = &dir;
-                let max_age = self.env.get("backups.max_age").and_then(|e| match &e.value {
-                    crate::env::Value::Duration(d, _) => Some(*d),
-                    _ => None,
-                });
-                match backup::check(artifact, path, dir, max_age) {
+                match backup::check(artifact, path, dir, &self.env.max_backup_age()) {
                     Ok(found) => Gate::Ok(format!(
                         "{} ({} bytes{}){}",
                         found.path.display(),
