@@ -444,6 +444,33 @@ fn a_flood_of_oem_output_never_stalls_the_run() {
     assert!(log.contains("Fortschritt 19999: Benutzer Jürgen Müller übertragen"));
 }
 
+/// Issue 10, item 10: a program's output holding terminal control sequences (a hostile name in
+/// the directory) is shown with them made visible, on the screen and in the report, never sent.
+#[test]
+fn control_sequences_in_command_output_never_reach_the_terminal() {
+    let t = recovery();
+    let dir = t.path();
+    let out = expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_FLOOD", "list-rgs-contacts/step/1")],
+        Some(6),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Benutzer \\u{1b}]52;c;aGk="), "shown: {stdout}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "sent to the terminal"
+    );
+    let report = lyncdr(dir)
+        .args(["report", "--state", "state.json"])
+        .output()
+        .expect("report");
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(report.contains("Benutzer \\u{1b}]52"), "{report}");
+    assert!(!report.contains('\u{1b}') && !report.contains('\u{7}'));
+}
+
 /// Every check runs after its step; a failing check keeps the step from done, and a resume runs
 /// the check again (not the step) and then goes on.
 #[test]

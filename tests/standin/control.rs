@@ -175,6 +175,9 @@ impl Control {
                 return;
             }
         }
+        // A name from the directory holding terminal control sequences (clear the screen, write
+        // the clipboard with OSC 52): what a hostile account name would make a cmdlet print.
+        let _ = out.write_all(b"Benutzer \x1b]52;c;aGk=\x07\x1b[2J\x1b[1Aready\r\n");
         let _ = out.write_all(&vec![b'x'; 200 << 10]);
         let _ = out.write_all(b"\r\n");
         let _ = out.flush();
