@@ -1797,3 +1797,33 @@ fn run_refuses_a_bak_the_audit_calls_corrupt() {
         "{json}"
     );
 }
+
+/// Issue 10 (low): a `--state` that is a link to another run's state file is the same run: it
+/// is locked as that file, never a second run beside it.
+#[test]
+fn a_state_file_reached_through_a_link_is_locked_as_itself() {
+    let t = recovery();
+    let dir = t.path();
+    rgs_run_failing_at_the_list(dir);
+    std::os::unix::fs::symlink(dir.join("state.json"), dir.join("alias.json")).expect("link");
+    let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
+    let mut args = run_args("rgs-restore", &["--yes"]);
+    let at = args
+        .iter()
+        .position(|a| a == "state.json")
+        .expect("--state value");
+    args[at] = "alias.json".into();
+    let out = expect_code(dir, &args, &[], Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another lyncdr run is using"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(dir.join("alias.json"))
+            .expect("alias")
+            .file_type()
+            .is_symlink(),
+        "the link is left a link"
+    );
+}

@@ -25,6 +25,12 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     let state = a
         .state
         .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
+    // A state file reached through a link is locked and written where it really is: two names
+    // for one file must not make two locks (and an atomic rename must not replace the link).
+    let state = match std::fs::symlink_metadata(&state) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&state).unwrap_or(state),
+        _ => state,
+    };
     let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
     let console = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let cfg = RunConfig {
