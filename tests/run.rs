@@ -1827,3 +1827,63 @@ fn a_state_file_reached_through_a_link_is_locked_as_itself() {
         "the link is left a link"
     );
 }
+
+/// Issue 10 (low): a device or a FIFO given as the state file or as evidence is refused, never
+/// read forever; an unknown runbook creates nothing beside the state file.
+#[test]
+fn devices_and_fifos_are_refused_as_state_or_evidence() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args("rgs-restore", &["--yes"]);
+    let at = args
+        .iter()
+        .position(|a| a == "state.json")
+        .expect("--state value");
+    args[at] = "/dev/zero".into();
+    let out = expect_code(dir, &args, &[], Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a regular file"));
+    // Refused before the lock: nothing was created beside the device.
+    let fifo_state = dir.join("state-pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo_state)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let mut args = run_args("rgs-restore", &["--yes"]);
+    let at = args
+        .iter()
+        .position(|a| a == "state.json")
+        .expect("--state value");
+    args[at] = "state-pipe".into();
+    expect_code(dir, &args, &[], Some(2));
+    assert!(!dir.join("state-pipe.lock").exists(), "no lock beside a FIFO");
+    assert!(!dir.join("state-pipe.log").exists(), "no log beside a FIFO");
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.join("pipe.xml"))
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let mut args = run_args("backend-restore", &["--yes", "--evidence", "pipe.xml"]);
+    args.extend(NO_RGS.map(String::from));
+    let out = expect_code(dir, &args, &[], Some(4));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`pipe.xml` is not a regular file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut args = run_args("no-such-runbook", &["--yes"]);
+    let at = args
+        .iter()
+        .position(|a| a == "state.json")
+        .expect("--state value");
+    args[at] = "fresh/state.json".into();
+    expect_code(dir, &args, &[], Some(2));
+    assert!(
+        !dir.join("fresh").exists(),
+        "nothing created for an unknown runbook"
+    );
+}

@@ -31,6 +31,9 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&state).unwrap_or(state),
         _ => state,
     };
+    // Nothing is created beside the state file (log, lock) for a runbook that does not exist.
+    lib.get(&a.runbook)?;
+    state::check_path(&state).map_err(|e| invalid(e.to_string()))?;
     let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
     let console = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let cfg = RunConfig {

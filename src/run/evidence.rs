@@ -6,6 +6,9 @@ use quick_xml::Reader;
 use quick_xml::events::Event as Xml;
 use std::path::Path;
 
+/// The largest event log export read (a whole "Lync Server" log is rarely above a few hundred MiB).
+const MAX_EVIDENCE_BYTES: u64 = 1 << 30;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub id: u32,
@@ -23,6 +26,18 @@ pub const TEXT_LIMIT: usize = 4096;
 
 /// Every event in the file.
 pub fn read(path: &Path) -> Result<Vec<Event>, String> {
+    // An export is a file: a FIFO or a device (`/dev/zero`) would never end.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(format!("`{}` is not a regular file", path.display())),
+        Ok(m) if m.len() > MAX_EVIDENCE_BYTES => {
+            return Err(format!(
+                "`{}` is {} bytes: export only event 30024 (wevtutil qe ... /q:\"*[System[(EventID=30024)]]\")",
+                path.display(),
+                m.len()
+            ));
+        }
+        _ => {}
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if bytes.starts_with(b"ElfFile\0") {
         return read_evtx(path);

@@ -40,6 +40,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
     if !cfg.dry_run {
         let _ = interrupt::install();
     }
+    state::check_path(&cfg.state).map_err(io)?;
     let _lock = if cfg.dry_run {
         None
     } else {

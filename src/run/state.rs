@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 /// Format 2 added the `checking` status, check records, option membership and environment
 /// values; format 1 files are read as they are (every field new in 2 has a default).
 pub const FORMAT: u32 = 2;
+/// Far above any real run (command output kept per step is bounded by the runner).
+const MAX_STATE_BYTES: u64 = 256 << 20;
 const READS: [u32; 2] = [1, 2];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +186,7 @@ pub enum StateError {
 /// Read a state file; `Ok(None)` when there is none yet. A file that cannot be parsed is an
 /// error and is left exactly as it is.
 pub fn load(path: &Path) -> Result<Option<State>, StateError> {
+    check_path(path)?;
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -194,7 +197,32 @@ pub fn load(path: &Path) -> Result<Option<State>, StateError> {
             });
         }
     };
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
+    parse(path, &bytes)
+}
+
+/// A state file that exists must be a regular file of a state file's size: a FIFO or a device
+/// (`/dev/zero`) would never end. Checked before the lock, so nothing is created beside it.
+pub fn check_path(path: &Path) -> Result<(), StateError> {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            return Err(StateError::Corrupt {
+                path: path.into(),
+                problem: "it is not a regular file".into(),
+            });
+        }
+        Ok(m) if m.len() > MAX_STATE_BYTES => {
+            return Err(StateError::Corrupt {
+                path: path.into(),
+                problem: format!("it is {} bytes, more than a state file ever holds", m.len()),
+            });
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Option<State>, StateError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| StateError::Corrupt {
         path: path.into(),
         problem: format!("{e} (truncated or edited?)"),
     })?;
