@@ -77,6 +77,16 @@ fn command<'p>(p: &'p Plan, needle: &str) -> &'p str {
 }
 
 /// Every PowerShell command parses; every T-SQL one lexes.
+/// The rendered check of the step that sets the service control point.
+fn store_location_check(p: &Plan) -> String {
+    p.steps
+        .iter()
+        .filter_map(|s| s.verify.as_ref())
+        .find(|v| v.text.contains("Get-CsConfigurationStoreLocation"))
+        .map(|v| v.text.clone())
+        .expect("store location check")
+}
+
 fn all_parse(p: &Plan, at: &str) {
     for (step, c) in commands(p) {
         match c.language {
@@ -125,13 +135,7 @@ fn a_default_instance_plans_without_an_instance_name() {
     );
     assert!(command(&p, "Get-Service").contains("$service = 'MSSQLSERVER'\n"));
     // The service control point names the server alone for the default instance.
-    let store = p
-        .steps
-        .iter()
-        .filter_map(|s| s.verify.as_ref())
-        .find(|v| v.text.contains("Get-CsConfigurationStoreLocation"))
-        .map(|v| v.text.clone())
-        .expect("store location check");
+    let store = store_location_check(&p);
     assert!(store.contains("$expected = 'be01.contoso.com'\n"), "{store}");
     assert_eq!(
         p.step("rtc.restore-rtc-sql")
@@ -172,13 +176,7 @@ fn the_default_instance_is_spelled_in_any_case_and_default_is_refused() {
     let p = plan(&env, "cms-restore", &[]).expect("plan");
     assert!(command(&p, "Get-Service").contains("$service = 'MSSQLSERVER'\n"));
     // The service control point names the server alone for the default instance.
-    let store = p
-        .steps
-        .iter()
-        .filter_map(|s| s.verify.as_ref())
-        .find(|v| v.text.contains("Get-CsConfigurationStoreLocation"))
-        .map(|v| v.text.clone())
-        .expect("store location check");
+    let store = store_location_check(&p);
     assert!(store.contains("$expected = 'be01.contoso.com'\n"), "{store}");
     let e = plan(&example(), "cms-restore", &["sql.backend.instance=default"]).expect_err("refused");
     assert!(

@@ -1385,16 +1385,7 @@ fn option_a_restores_rtc_between_stopped_services() {
         .into_iter()
         .filter(|s| s.starts_with("rtc."))
         .collect();
-    assert_eq!(
-        order,
-        [
-            "rtc.read-rtc-backup-sets",
-            "rtc.stop-front-end-services",
-            "rtc.restore-rtc-sql",
-            "rtc.enable-db-chaining",
-            "rtc.start-front-end-services",
-        ]
-    );
+    assert_eq!(order, crate::source_mapping::OPTION_A_ORDER);
     let log = shell_log(dir);
     assert!(
         log.iter().any(|e| e.step == "rtc.enable-db-chaining"

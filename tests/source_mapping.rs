@@ -117,6 +117,15 @@ fn cms_restore_steps_a_to_n() {
     option_a_in_order(&all, "L.A.1");
 }
 
+/// The steps of option A (the included rtc-restore), in the order they must run.
+pub const OPTION_A_ORDER: [&str; 5] = [
+    "rtc.read-rtc-backup-sets",
+    "rtc.stop-front-end-services",
+    "rtc.restore-rtc-sql",
+    "rtc.enable-db-chaining",
+    "rtc.start-front-end-services",
+];
+
 /// Option A of the Back End restores (the included rtc-restore): the backup is read on the SQL
 /// server first, the Front End services stop before the restore, and database chaining is on
 /// again before they start (issue 9: the source runs it last, step G, while the servers log
@@ -127,17 +136,7 @@ fn option_a_in_order(all: &[(String, String)], prefix: &str) {
         .filter(|s| s.0.starts_with(&format!("{prefix}.")))
         .map(|s| s.1.as_str())
         .collect();
-    assert_eq!(
-        order,
-        [
-            "rtc.read-rtc-backup-sets",
-            "rtc.stop-front-end-services",
-            "rtc.restore-rtc-sql",
-            "rtc.enable-db-chaining",
-            "rtc.start-front-end-services",
-        ],
-        "{all:?}"
-    );
+    assert_eq!(order, OPTION_A_ORDER, "{all:?}");
 }
 
 #[test]
