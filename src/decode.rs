@@ -107,18 +107,25 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
 
 /// `text` safe to print on a terminal: tabs kept, carriage returns dropped (CRLF output), every
 /// other control character (escape sequences, bells, backspaces) shown as `\u{..}` instead of
-/// acting on the terminal.
+/// acting on the terminal. So are the characters that reorder or break what is shown without
+/// being controls: the bidirectional overrides and isolates (a file name that reads `kab.txt`
+/// but is `txt.bak`, CVE-2021-42574) and the Unicode line and paragraph separators.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\t' | '\n' => out.push(c),
             '\r' => {}
-            c if c.is_control() => out.extend(c.escape_unicode()),
+            c if c.is_control() || is_layout_format(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Bidirectional embeddings, overrides and isolates, and the line and paragraph separators.
+fn is_layout_format(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
 #[cfg(test)]
@@ -155,5 +162,9 @@ mod tests {
     #[test]
     fn control_characters_never_reach_the_terminal() {
         assert_eq!(printable("a\x1b[2Jb\x07\r\n\tc"), "a\\u{1b}[2Jb\\u{7}\n\tc");
+        assert_eq!(
+            printable("rtc\u{202E}kab.txt\u{2028}x"),
+            "rtc\\u{202e}kab.txt\\u{2028}x"
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod env;
 pub mod escape;
 pub mod exit;
+pub mod markdown;
 pub mod render;
 pub mod run;
 pub mod runbook;

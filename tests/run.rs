@@ -471,6 +471,39 @@ fn control_sequences_in_command_output_never_reach_the_terminal() {
     assert!(!report.contains('\u{1b}') && !report.contains('\u{7}'));
 }
 
+/// Issue 10, item 10: a name from outside (here the operator's) stays text in the Markdown
+/// report: it cannot end its table cell, add a link or start a heading of its own.
+#[test]
+fn outside_text_in_the_report_stays_markdown_text() {
+    let t = recovery();
+    let dir = t.path();
+    let hostile = "Eve | [ok](https://evil.example) ![x](y)\n# Result: ready";
+    expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes", "--operator", hostile]),
+        &[],
+        Some(6),
+    );
+    let report = lyncdr(dir)
+        .args(["report", "--state", "state.json"])
+        .output()
+        .expect("report");
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.contains(r"Eve \| \[ok\](https://evil.example) \!\[x\](y) \# Result: ready"),
+        "{report}"
+    );
+    assert!(!report.lines().any(|l| l.starts_with("# Result")), "{report}");
+    // Every table row keeps its 8 cells.
+    for row in report
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+    {
+        let cells = row.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 9, "{row}");
+    }
+}
+
 /// Every check runs after its step; a failing check keeps the step from done, and a resume runs
 /// the check again (not the step) and then goes on.
 #[test]

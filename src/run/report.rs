@@ -1,7 +1,12 @@
 //! The after-action report: a Markdown account of a run from its state file: timeline, who
 //! confirmed what, the option taken, the prerequisite evidence, every command with its output.
 
+//!
+//! Everything in it that came from outside lyncdr (runbook titles, notes, names, evidence,
+//! commands and their output) goes through [`crate::markdown`], so it stays text.
+
 use super::state::{State, Status};
+use crate::markdown::{code, fence, text};
 use std::fmt::Write as _;
 
 fn duration(start: Option<&str>, end: Option<&str>) -> String {
@@ -21,8 +26,13 @@ fn duration(start: Option<&str>, end: Option<&str>) -> String {
 
 pub fn markdown(s: &State) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Recovery report: {} ({})\n", s.title, s.runbook);
-    let _ = writeln!(out, "- Environment: `{}`", s.environment);
+    let _ = writeln!(
+        out,
+        "# Recovery report: {} ({})\n",
+        text(&s.title),
+        code(&s.runbook)
+    );
+    let _ = writeln!(out, "- Environment: {}", code(&s.environment));
     let _ = writeln!(out, "- Started: {}", s.started_at);
     let last = s.steps.iter().filter_map(|r| r.finished_at.as_deref()).max();
     if let Some(last) = last {
@@ -39,7 +49,11 @@ pub fn markdown(s: &State) -> String {
         count(Status::Interrupted) + count(Status::Running) + count(Status::Checking)
     );
     if !s.choices.is_empty() {
-        let chosen: Vec<String> = s.choices.iter().map(|(k, v)| format!("`{k}` = {v}")).collect();
+        let chosen: Vec<String> = s
+            .choices
+            .iter()
+            .map(|(k, v)| format!("{} = {}", code(k), text(v)))
+            .collect();
         let _ = writeln!(out, "- Options taken: {}", chosen.join(", "));
     }
     let _ = writeln!(out, "\n## Timeline\n");
@@ -53,21 +67,21 @@ pub fn markdown(s: &State) -> String {
     );
     for (i, r) in s.steps.iter().enumerate() {
         let label = if r.label.is_empty() {
-            r.id.clone()
+            code(&r.id)
         } else {
-            format!("{} `{}`", r.label, r.id)
+            format!("{} {}", text(&r.label), code(&r.id))
         };
         let _ = writeln!(
             out,
             "| {} | {label} {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
-            r.title.replace('|', "/"),
+            text(&r.title),
             r.status.name(),
             r.started_at.as_deref().unwrap_or(""),
             r.finished_at.as_deref().unwrap_or(""),
             duration(r.started_at.as_deref(), r.finished_at.as_deref()),
-            r.operator.as_deref().unwrap_or(""),
-            r.note.as_deref().unwrap_or("").replace('|', "/"),
+            text(r.operator.as_deref().unwrap_or("")),
+            text(r.note.as_deref().unwrap_or("")),
         );
     }
     if !s.decisions.is_empty() {
@@ -76,9 +90,15 @@ pub fn markdown(s: &State) -> String {
             let step = d
                 .step
                 .as_deref()
-                .map(|s| format!(" (step `{s}`)"))
+                .map(|s| format!(" (step {})", code(s)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "- {} {}{step}: {}", d.at, d.operator, d.what);
+            let _ = writeln!(
+                out,
+                "- {} {}{step}: {}",
+                text(&d.at),
+                text(&d.operator),
+                text(&d.what)
+            );
         }
     }
     let evidence: Vec<_> = s.steps.iter().filter(|r| !r.evidence.is_empty()).collect();
@@ -86,7 +106,7 @@ pub fn markdown(s: &State) -> String {
         let _ = writeln!(out, "\n## Prerequisite evidence\n");
         for r in evidence {
             for e in &r.evidence {
-                let _ = writeln!(out, "- `{}`: {e}", r.id);
+                let _ = writeln!(out, "- {}: {}", code(&r.id), code(e));
             }
         }
     }
@@ -95,21 +115,21 @@ pub fn markdown(s: &State) -> String {
         let _ = writeln!(out, "\n## Checks\n");
         for r in checked {
             for c in &r.checks {
-                let code = c
+                let exit = c
                     .exit_code
                     .map(|c| format!(", exit code {c}"))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "- `{}`: {} at {} ({}, {}{code})",
-                    r.id,
+                    "- {}: {} at {} ({}, {}{exit})",
+                    code(&r.id),
                     c.verdict.name(),
-                    c.at,
-                    c.place,
-                    c.operator
+                    text(&c.at),
+                    text(&c.place),
+                    text(&c.operator)
                 );
                 if !c.output.trim().is_empty() {
-                    let fence = if c.output.contains("```") { "````" } else { "```" };
+                    let fence = fence(&c.output);
                     let _ = writeln!(out, "\n  {fence}text");
                     for line in c.output.trim_end().lines() {
                         let _ = writeln!(out, "  {line}");
@@ -126,8 +146,8 @@ pub fn markdown(s: &State) -> String {
         let _ = writeln!(
             out,
             "### {} {}\n",
-            if r.label.is_empty() { &r.id } else { &r.label },
-            r.title
+            text(if r.label.is_empty() { &r.id } else { &r.label }),
+            text(&r.title)
         );
         for c in &r.commands {
             let code = c
@@ -140,12 +160,13 @@ pub fn markdown(s: &State) -> String {
                 c.finished_at.as_deref().unwrap_or("?"),
                 duration(Some(&c.started_at), c.finished_at.as_deref())
             );
-            let fence = if c.command.contains("```") || c.output.contains("```") {
-                "````"
-            } else {
-                "```"
-            };
-            let _ = writeln!(out, "{fence}{}\n{}\n{fence}\n", c.language, c.command.trim_end());
+            let fence = fence(&format!("{}\n{}", c.command, c.output));
+            let _ = writeln!(
+                out,
+                "{fence}{}\n{}\n{fence}\n",
+                text(&c.language),
+                c.command.trim_end()
+            );
             let _ = writeln!(out, "Output:\n\n{fence}text\n{}\n{fence}\n", c.output.trim_end());
         }
     }
