@@ -1497,6 +1497,23 @@ fn cli_write_sums_and_no_hash() {
         .stdout_has("checksums not verified (--no-hash)");
 }
 
+/// Issue 10 (low): `--write-sums` dropped the comment lines of the file it replaced and added
+/// files no checksum covered without a word: now it keeps the comments and names what it added.
+#[test]
+fn write_sums_keeps_comments_and_names_the_files_it_adds() {
+    let b = Backups::complete_at(jiff::Timestamp::now());
+    run_audit(&b, &["--write-sums"]).status(0);
+    let old = std::fs::read_to_string(b.path("SHA256SUMS")).expect("sums");
+    let commented = format!("# nightly job on FE01, do not edit\n{old}");
+    b.write("SHA256SUMS", commented.as_bytes());
+    b.write("planted.bak", b"not covered by any checksum");
+    run_audit(&b, &["--write-sums"])
+        .stdout_has("1 of them not covered before and now trusted as they are (`planted.bak`)");
+    let new = std::fs::read_to_string(b.path("SHA256SUMS")).expect("sums");
+    assert!(new.starts_with("# nightly job on FE01, do not edit\n"), "{new}");
+    assert!(new.contains("  planted.bak\n"), "{new}");
+}
+
 #[test]
 fn cli_a_missing_folder_is_an_error() {
     let b = Backups::empty_at(jiff::Timestamp::now());

@@ -179,7 +179,12 @@ pub fn check(
             // Into the folder's real path: an audited folder given as a link (a mount point's
             // alias) is fine, and the write then goes to a folder with no link in its path.
             let real = std::fs::canonicalize(&opts.dir).unwrap_or_else(|_| opts.dir.clone());
-            sums::write(&real, &files).map_err(|source| AuditError::WriteSums {
+            let comments = parsed
+                .iter()
+                .find(|s| s.path == sums::SUMS_NAME)
+                .map(|s| s.comments.clone())
+                .unwrap_or_default();
+            sums::write(&real, &comments, &files).map_err(|source| AuditError::WriteSums {
                 path: opts.dir.join(sums::SUMS_NAME),
                 source,
             })?;
@@ -189,6 +194,8 @@ pub fn check(
                 Problem::SumsWritten {
                     name: sums::SUMS_NAME.into(),
                     files: files.len(),
+                    added: uncovered.len(),
+                    examples: uncovered.iter().take(3).map(|s| s.to_string()).collect(),
                 },
             ));
             tally.written = Some(sums::SUMS_NAME.into());

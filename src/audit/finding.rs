@@ -177,6 +177,9 @@ pub enum Problem {
     SumsWritten {
         name: String,
         files: usize,
+        /// Files that no checksum covered before: now trusted as they are.
+        added: usize,
+        examples: Vec<String>,
     },
     SumsNotWritten {
         reason: String,
@@ -375,7 +378,12 @@ impl Problem {
             ),
             NoSums => "no SHA256SUMS file: damage to a backup since it was written cannot be detected".into(),
             NotVerified => "checksums not verified (--no-hash)".into(),
-            SumsWritten { name, files } => format!("wrote `{name}` with {files} file(s)"),
+            SumsWritten { name, files, added: 0, .. } => format!("wrote `{name}` with {files} file(s)"),
+            SumsWritten { name, files, added, examples } => format!(
+                "wrote `{name}` with {files} file(s), {added} of them not covered before and now trusted as they are ({}{})",
+                examples.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "),
+                if *added > examples.len() { ", ..." } else { "" }
+            ),
             SumsNotWritten { reason } => format!("SHA256SUMS not written: {reason}"),
             FolderUnreadable { error } => format!("the folder cannot be listed: {error}"),
             LinkOutside { target } => {

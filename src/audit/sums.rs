@@ -31,6 +31,8 @@ pub struct SumsFile {
     pub entries: Vec<SumsEntry>,
     /// Lines that are neither blank, nor a comment, nor an entry.
     pub bad_lines: Vec<usize>,
+    /// The comment lines (`# ...`), in order: `--write-sums` keeps them.
+    pub comments: Vec<String>,
 }
 
 impl SumsFile {
@@ -44,11 +46,16 @@ impl SumsFile {
             path: path.to_owned(),
             entries: Vec::new(),
             bad_lines: Vec::new(),
+            comments: Vec::new(),
         };
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
             let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() || line.starts_with('#') {
+            if line.starts_with('#') {
+                sums.comments.push(line.to_owned());
+                continue;
+            }
+            if line.trim().is_empty() {
                 continue;
             }
             let Some((digest, listed)) = parse_line(line, file_name) else {
@@ -134,10 +141,11 @@ fn format_line(digest: &Sha256Digest, name: &str) -> String {
     }
 }
 
-/// Writes `SHA256SUMS` in `dir` for `files` (paths relative to `dir`), atomically and never
-/// through a link ([`crate::atomic::write_atomic`]).
-pub fn write(dir: &Path, files: &[(String, Sha256Digest)]) -> io::Result<()> {
-    let text: String = files.iter().map(|(name, d)| format_line(d, name)).collect();
+/// Writes `SHA256SUMS` in `dir` for `files` (paths relative to `dir`), after the `comments` of
+/// the file it replaces, atomically and never through a link ([`crate::atomic::write_atomic`]).
+pub fn write(dir: &Path, comments: &[String], files: &[(String, Sha256Digest)]) -> io::Result<()> {
+    let mut text: String = comments.iter().map(|c| format!("{c}\n")).collect();
+    text.extend(files.iter().map(|(name, d)| format_line(d, name)));
     crate::atomic::write_atomic(&dir.join(SUMS_NAME), text.as_bytes())
 }
 
@@ -175,6 +183,7 @@ mod tests {
             ]
         );
         assert_eq!(sums.bad_lines, [7]);
+        assert_eq!(sums.comments, ["# made by backup.ps1"]);
     }
 
     #[test]

@@ -371,6 +371,14 @@ pub fn check_windows_path(raw: &str) -> Result<(), String> {
             shown(raw)
         ));
     }
+    // `..` would make the file name lyncdr looks up in a local copy (`run --backups DIR`) a step
+    // out of that copy, and the same file would have two names in the plan.
+    if rest.split('\\').any(|part| part == "." || part == "..") {
+        return Err(format!(
+            "`{}` has a `.` or `..` folder name: write the path without them",
+            shown(raw)
+        ));
+    }
     Ok(())
 }
 
@@ -466,6 +474,8 @@ mod tests {
             r"\\server",
             "C:\\a\u{2019}b",
             "C:\\a\nb",
+            r"C:\Backups\..",
+            r"\\fs01\share\.\FileStore",
         ] {
             assert!(check_windows_path(bad).is_err(), "{bad:?}");
         }

@@ -47,6 +47,13 @@ pub fn check(
     max_age: &MaxBackupAge,
 ) -> Result<Found, String> {
     let name = file_name(windows_path);
+    // Never a step out of the local copy, whatever the environment file passed.
+    if matches!(name, "" | "." | "..") {
+        return Err(format!(
+            "`{windows_path}` names no file to look up in `{}`",
+            dir.display()
+        ));
+    }
     let path = find(dir, name).ok_or_else(|| format!("`{name}` is not in `{}`", dir.display()))?;
     let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let age = meta
