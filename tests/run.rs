@@ -818,6 +818,62 @@ fn crash_safety_under_sigkill_at_fixed_points() {
     assert_eq!(kills, points, "every fixed point was reached and killed");
 }
 
+/// Issue 10 (low): after `kill -9` of lyncdr its command goes on (its own process group) while
+/// the lock is gone. A resume refuses while that command still runs, naming it, and goes on as
+/// usual once it has ended.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_resume_waits_for_the_command_a_killed_run_left_running() {
+    let t = recovery();
+    let dir = t.path();
+    let mut run = lyncdr(dir)
+        .args(run_args("rgs-restore", &["--yes"]))
+        .env("LYNCSHELL_BLOCK", "list-rgs-contacts/step")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run lyncdr");
+    let mut pid = String::new();
+    for _ in 0..500 {
+        let record = std::fs::read_to_string(dir.join("state.tmp/child")).unwrap_or_default();
+        if record.contains("list-rgs-contacts") {
+            pid = record.lines().next().unwrap_or_default().to_owned();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!pid.is_empty(), "the command was recorded");
+    run.kill().expect("SIGKILL lyncdr");
+    run.wait().expect("reaped");
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the command of step `list-rgs-contacts` that an earlier run of `state.json` started still runs (process {pid})"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "running", "nothing changed");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    for _ in 0..100 {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if environ.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Ended: the resume goes on (a read-only listing is run again under --yes) up to the step
+    // that needs a terminal.
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("still runs"), "{stderr}");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "done");
+}
+
 /// A killed run leaves its step recorded `running`; with no run alive, `status` says what it is:
 /// interrupted, with the command that decides it.
 #[test]

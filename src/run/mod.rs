@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod check;
+mod child;
 pub mod evidence;
 pub mod fingerprint;
 mod gates;

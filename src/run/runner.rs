@@ -228,6 +228,16 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             return not_started(format!("cannot start `{program}`: {e}"));
         }
     };
+    if let Some(pid) = child.id() {
+        super::child::record(
+            job.scratch,
+            &super::child::Child {
+                pid,
+                runbook: job.runbook.to_owned(),
+                step: job.step.to_owned(),
+            },
+        );
+    }
     let mut output = Output::default();
     let mut out = Lines::new(child.stdout.take(), programs.codepage);
     let mut err = Lines::new(child.stderr.take(), programs.codepage);
@@ -272,6 +282,7 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             output.push(l);
         }
     };
+    super::child::clear(job.scratch);
     if let Some(t) = &transcript {
         // A step on the console: its transcript is its output (it was shown as it ran).
         match std::fs::read(t) {

@@ -4,7 +4,7 @@
 
 use super::operator::Operator;
 use super::state::{self, Decision, State, Status, StepRecord};
-use super::{RunConfig, fingerprint, interrupt, now, stop};
+use super::{RunConfig, child, fingerprint, interrupt, now, stop};
 use crate::commands::Error;
 use crate::diagnostic::Diagnostics;
 use crate::env::Environment;
@@ -46,6 +46,15 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
     } else {
         Some(state::lock(&cfg.state).map_err(io)?)
     };
+    if !cfg.dry_run
+        && let Some(c) = child::still_running(&scratch(&cfg.state))
+    {
+        return Err(io(state::StateError::CommandStillRuns {
+            path: cfg.state.clone(),
+            step: c.step,
+            pid: c.pid,
+        }));
+    }
     let existing = state::load(&cfg.state).map_err(io)?;
     let resumed = existing.is_some();
     let mut pending_decision = None;
@@ -177,6 +186,11 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
 }
 
 /// Every environment value as text, for "what changed" on a resume.
+/// The run's private folder for scripts, transcripts and the running command's record.
+pub(super) fn scratch(state: &std::path::Path) -> std::path::PathBuf {
+    state.with_extension("tmp")
+}
+
 fn values_of(env: &Environment) -> BTreeMap<String, String> {
     env.values
         .iter()
@@ -200,7 +214,10 @@ fn value_changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>)
 }
 
 pub(super) fn io(e: state::StateError) -> Error {
-    let code = if matches!(e, state::StateError::Locked { .. }) {
+    let code = if matches!(
+        e,
+        state::StateError::Locked { .. } | state::StateError::CommandStillRuns { .. }
+    ) {
         exit::IO
     } else {
         exit::INVALID

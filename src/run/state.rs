@@ -181,6 +181,10 @@ pub enum StateError {
         "another lyncdr run is using `{path}`{holder}\n  = hint: wait for it to finish, or stop it; two runs must never share a state file"
     )]
     Locked { path: PathBuf, holder: String },
+    #[error(
+        "the command of step `{step}` that an earlier run of `{path}` started still runs (process {pid}); that run ended without waiting for it\n  = hint: wait for process {pid} to end (or stop it), then run again to resume; two commands of one recovery must never run side by side"
+    )]
+    CommandStillRuns { path: PathBuf, step: String, pid: u32 },
 }
 
 /// Read a state file; `Ok(None)` when there is none yet. A file that cannot be parsed is an

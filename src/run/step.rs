@@ -353,7 +353,7 @@ impl Session<'_> {
         text: &str,
         phase: Phase,
     ) -> runner::Execution {
-        let scratch = self.cfg.state.with_extension("tmp");
+        let scratch = super::session::scratch(&self.cfg.state);
         let job = runner::Job {
             language,
             text,
