@@ -10,7 +10,6 @@ use super::identify::{USER_DATA_NAMESPACE, USER_DATA_ROOT};
 use super::progress::Progress;
 use super::utf16::TextEncoding;
 use super::xmlstream::{self, XmlFailure};
-use std::fs::File;
 use std::io;
 use std::path::Path;
 
@@ -82,7 +81,7 @@ pub fn check_user_data(
         }
         Err(XmlFailure::Truncated { detail }) => (None, Some(Problem::TruncatedXml { entry: None, detail })),
         Err(XmlFailure::Malformed { offset, detail }) => {
-            let (line, column) = xmlstream::line_and_column(File::open(path)?, offset)?;
+            let (line, column) = xmlstream::line_and_column(super::open::listed(path)?, offset)?;
             (
                 None,
                 Some(Problem::MalformedXml {

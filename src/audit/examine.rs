@@ -10,7 +10,6 @@ use super::mtf::{self, BackupSets, MtfError, SetScanner};
 use super::progress::Progress;
 use super::scan::ScannedFile;
 use super::zipcheck;
-use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::Path;
 use std::sync::Mutex;
@@ -106,7 +105,7 @@ pub fn examine_all(
 /// What the end of an uncompressed SQL Server backup proves wrong: cut short, or no complete
 /// backup set. Read here in the thorough pass, and by [`super::inventory::check_named`] for `run`.
 pub fn tail_problem(path: &Path, size: u64) -> Option<Problem> {
-    let tail = File::open(path)
+    let tail = super::open::listed(path)
         .map_err(MtfError::Io)
         .and_then(|f| mtf::check_tail(&mut BufReader::new(f), size));
     match tail {

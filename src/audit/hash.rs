@@ -68,7 +68,7 @@ pub fn read_blocks(
     buf: &mut [u8],
     mut inspect: impl FnMut(&[u8]),
 ) -> io::Result<Option<Sha256Digest>> {
-    let mut reader = HashingReader::new(File::open(path)?, hash, progress);
+    let mut reader = HashingReader::new(super::open::listed(path)?, hash, progress);
     loop {
         match reader.read(buf) {
             Ok(0) => return Ok(reader.digest()),
@@ -88,7 +88,7 @@ pub fn read_hashed<T>(
     buf: &mut [u8],
     f: impl FnOnce(&mut HashingReader<'_, File>) -> T,
 ) -> io::Result<(T, Option<Sha256Digest>)> {
-    let mut reader = HashingReader::new(File::open(path)?, hash, progress);
+    let mut reader = HashingReader::new(super::open::listed(path)?, hash, progress);
     let result = f(&mut reader);
     if hash {
         drain(&mut reader, buf)?;

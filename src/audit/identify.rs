@@ -5,7 +5,6 @@
 use super::artifact::{ArtifactKind, lync_database_in};
 use super::mtf::{self, MtfError, SqlBackupHeader};
 use super::xmlstream;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -104,7 +103,7 @@ impl Identity {
         if len == 0 {
             return Ok(Identity::Empty);
         }
-        let mut file = File::open(path)?;
+        let mut file = super::open::listed(path)?;
         let mut head = Vec::new();
         (&mut file).take(HEAD).read_to_end(&mut head)?;
         if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {

@@ -11,7 +11,6 @@ use super::artifact::ArtifactKind;
 use super::finding::Problem;
 use super::identify::{CMS_ENTRY, RGS_FOLDER, starts_with_rgs_folder};
 use super::xmlstream::{self, XmlFailure};
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
@@ -55,7 +54,7 @@ pub struct ZipCheck {
 
 /// Checks the zip at `path` as an export of `kind` (CMS, LIS or RGS).
 pub fn check_zip(path: &Path, kind: ArtifactKind) -> io::Result<ZipCheck> {
-    let file = File::open(path)?;
+    let file = super::open::listed(path)?;
     let file_size = file.metadata()?.len();
     let mut archive = match zip::ZipArchive::new(BufReader::new(file)) {
         Ok(a) => a,
