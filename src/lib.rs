@@ -7,46 +7,17 @@
 pub mod atomic;
 pub mod audit;
 pub mod bundle;
-pub mod cli;
 pub mod cmdlets;
-pub mod commands;
 pub mod decode;
 pub mod diagnostic;
 pub mod env;
 pub mod escape;
-pub mod exit;
+pub mod front;
 pub mod render;
 pub mod run;
 pub mod runbook;
 pub mod source;
 pub mod suggest;
-pub mod terminal;
 pub mod wrapper;
 
-use clap::Parser;
-use std::ffi::OsString;
-
-/// Parse arguments, run the command, print any error once, and return the exit code.
-pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let cli = match cli::Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                exit::INVALID
-            } else {
-                exit::SUCCESS
-            };
-        }
-    };
-    match commands::dispatch(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            use std::io::Write as _;
-            // Errors quote file names, YAML lines and values: no control character among them
-            // may act on the terminal.
-            let _ = write!(anstream::stderr(), "{}", decode::printable(&e.to_string()));
-            e.code()
-        }
-    }
-}
+pub use front::run;

@@ -1,4 +1,4 @@
-//! The exit codes: one table (`lyncdr::exit::TABLE`), printed by `--help` and repeated in README.
+//! The exit codes: one table (`lyncdr::front::exit::TABLE`), printed by `--help` and repeated in README.
 
 use crate::builder::{Test, repo};
 
@@ -19,14 +19,14 @@ fn help_and_readme_list_every_exit_code_as_the_table_says() {
             Some((code, cells.get(2)?.replace('`', "")))
         })
         .collect();
-    let table: Vec<(u8, String)> = lyncdr::exit::TABLE
+    let table: Vec<(u8, String)> = lyncdr::front::exit::TABLE
         .iter()
         .map(|(c, m)| (*c, (*m).to_owned()))
         .collect();
-    assert_eq!(rows, table, "README's exit codes differ from lyncdr::exit::TABLE");
+    assert_eq!(rows, table, "README's exit codes differ from lyncdr::front::exit::TABLE");
     // clap wraps long lines to the terminal's width: compare with whitespace collapsed.
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    for (code, meaning) in lyncdr::exit::TABLE {
+    for (code, meaning) in lyncdr::front::exit::TABLE {
         let meaning = meaning.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             flat.contains(&format!("{code} {meaning}")),

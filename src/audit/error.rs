@@ -28,6 +28,6 @@ pub enum AuditError {
 impl AuditError {
     /// The process exit status for this error.
     pub fn code(&self) -> u8 {
-        crate::exit::IO
+        crate::front::exit::IO
     }
 }

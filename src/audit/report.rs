@@ -5,7 +5,7 @@ use super::artifact::{Artifact, Details};
 use super::checksums::Checksums;
 use super::finding::{Finding, Severity};
 use super::readiness::{Readiness, RunbookStatus, Status};
-use crate::exit;
+use crate::front::exit;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;

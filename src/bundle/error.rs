@@ -1,6 +1,6 @@
 //! Why a bundle could not be built or written, with the exit code each one means.
 
-use crate::exit;
+use crate::front::exit;
 use std::io;
 use std::path::PathBuf;
 

@@ -10,8 +10,8 @@ use super::runner::{self, Phase};
 use super::session::{Flow, Session};
 use super::state::{CheckRecord, Status, Verdict};
 use super::{interrupt, now, stop};
-use crate::commands::Error;
-use crate::exit;
+use crate::front::commands::Error;
+use crate::front::exit;
 use crate::render::plan::PlannedStep;
 use crate::runbook::{Language, RunsOn};
 

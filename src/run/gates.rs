@@ -9,8 +9,8 @@ use super::operator::Blocked;
 use super::session::{Flow, Session};
 use super::state::Status;
 use super::stop;
-use crate::commands::Error;
-use crate::exit;
+use crate::front::commands::Error;
+use crate::front::exit;
 use crate::render::plan::{Plan, PlannedPrerequisite, PlannedStep};
 use crate::runbook::PrereqKind;
 

@@ -17,7 +17,7 @@ mod session;
 pub mod state;
 mod step;
 
-use crate::commands::Error;
+use crate::front::commands::Error;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -5,10 +5,10 @@
 use super::operator::Operator;
 use super::state::{self, Decision, State, Status, StepRecord};
 use super::{RunConfig, fingerprint, interrupt, now, stop};
-use crate::commands::Error;
+use crate::front::commands::Error;
 use crate::diagnostic::Diagnostics;
 use crate::env::Environment;
-use crate::exit;
+use crate::front::exit;
 use crate::render::plan::{Plan, PlannedStep};
 use crate::runbook::Library;
 use std::collections::BTreeMap;

@@ -6,9 +6,9 @@ mod run;
 mod show;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use crate::front::cli::{Cli, Command};
 use crate::diagnostic::Diagnostics;
-use crate::exit;
+use crate::front::exit;
 use crate::runbook::Library;
 use std::fmt;
 

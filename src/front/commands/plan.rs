@@ -1,7 +1,7 @@
 use super::{Error, print};
-use crate::cli::{EnvArgs, Format};
+use crate::front::cli::{EnvArgs, Format};
 use crate::env::Environment;
-use crate::exit;
+use crate::front::exit;
 use crate::render::plan::Plan;
 use crate::render::text;
 use crate::runbook::Library;

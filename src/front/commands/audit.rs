@@ -2,9 +2,9 @@
 
 use super::{Error, print};
 use crate::audit::{AuditOptions, Silent, audit_with};
-use crate::cli::Format;
+use crate::front::cli::Format;
 use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, schema, value::parse_duration};
-use crate::exit;
+use crate::front::exit;
 use crate::run::backup::file_name;
 use std::io::IsTerminal as _;
 use std::path::Path;
@@ -53,7 +53,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
         response_group,
         progress: std::io::stderr().is_terminal(),
     };
-    let bar = opts.progress.then(crate::terminal::ProgressBar::stderr);
+    let bar = opts.progress.then(crate::front::terminal::ProgressBar::stderr);
     let progress: &dyn crate::audit::Progress = match &bar {
         Some(b) => b,
         None => &Silent,

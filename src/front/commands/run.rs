@@ -1,13 +1,13 @@
 //! `run`, `status`, `report`, `resolve`: the guided recovery and its state file.
 
 use super::{Error, print};
-use crate::cli::{Format, RunArgs};
+use crate::front::cli::{Format, RunArgs};
 use crate::decode::CodePage;
-use crate::exit;
+use crate::front::exit;
 use crate::run::state::{self, Decision, State, Status};
 use crate::run::{RunConfig, report, runner};
 use crate::runbook::Library;
-use crate::terminal::{Terminal, Unattended, known_operator, operator_name};
+use crate::front::terminal::{Terminal, Unattended, known_operator, operator_name};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
