@@ -92,6 +92,26 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
     }
 }
 
+/// The driver's fixed code is a PowerShell file in the source tree (`src/bundle/driver.ps1`,
+/// included at build time): it parses as PowerShell, uses only PowerShell 2.0, and is what every
+/// bundle's `Invoke-Recovery.ps1` carries, line for line.
+#[test]
+fn the_driver_code_is_a_powershell_2_file_that_every_bundle_carries() {
+    let code = std::fs::read_to_string(repo().join("src/bundle/driver.ps1")).expect("driver.ps1");
+    let errors = powershell::errors(&code);
+    assert!(errors.is_empty(), "driver.ps1 does not parse: {errors:?}");
+    let banned: Vec<String> = ps2::find(&code)
+        .iter()
+        .map(|b| format!("line {}: {}", b.line, b.construct.name))
+        .collect();
+    assert!(banned.is_empty(), "driver.ps1: PowerShell 3.0+: {banned:?}");
+    let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
+    for runbook in RUNBOOKS {
+        let driver = text(&bundle(runbook, &[]), "Invoke-Recovery.ps1");
+        assert!(driver.contains(&crlf), "{runbook}: the driver lacks driver.ps1");
+    }
+}
+
 /// The banned list is not only a test: a bundle whose commands need a newer PowerShell (from a
 /// custom template) is refused, naming the file, line and construct.
 #[test]

@@ -9,6 +9,7 @@
 
 mod archive;
 mod driver;
+mod header;
 mod error;
 mod folder;
 mod outline;
