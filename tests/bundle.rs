@@ -126,7 +126,7 @@ fn a_command_that_needs_powershell_3_is_refused() {
         step.commands[0].text = "Get-CsPool | ConvertTo-Json".into();
     })
     .expect_err("refused");
-    assert_eq!(err.code(), 2);
+    assert_eq!(err.code(), 65);
     let message = err.to_string();
     assert!(
         message.starts_with("`04-install-configured-databases.ps1` line ")
@@ -151,7 +151,7 @@ fn a_step_whose_commands_were_not_rendered_is_refused() {
         err.to_string(),
         "step `rtc.restore-rtc-sql` cannot be bundled: its commands were not rendered (option A not chosen: `options.user_data_restore` is B)"
     );
-    assert_eq!(err.code(), 2);
+    assert_eq!(err.code(), 65);
 }
 
 #[test]
@@ -491,7 +491,7 @@ fn a_folder_holding_other_files_is_refused_and_left_alone() {
     let err = bundle("rgs-restore", &[])
         .write(&out, false)
         .expect_err("refused");
-    assert_eq!(err.code(), 3);
+    assert_eq!(err.code(), 73);
     assert_eq!(
         err.to_string(),
         format!(
@@ -636,7 +636,7 @@ fn an_out_folder_that_cannot_be_made_is_an_io_error() {
     let err = bundle("rgs-restore", &[])
         .write(&out, false)
         .expect_err("refused");
-    assert_eq!(err.code(), 3);
+    assert_eq!(err.code(), 73);
     let message = err.to_string();
     let expected = format!("cannot write `{}`: ", dir.path().join("file").display());
     assert!(message.starts_with(&expected), "{message}");

@@ -29,7 +29,7 @@ fn rgs_run_failing_at_the_list(dir: &Path) {
 }
 
 /// A test folder with the example environment and the backups it names.
-fn recovery() -> Test {
+pub(crate) fn recovery() -> Test {
     let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
     let t = Test::new().file("contoso.yaml", &env);
     let b = t.path().join("backups");
@@ -86,7 +86,7 @@ fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
     expect_code(dir, &args, &[], Some(code))
 }
 
-fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
     let shell = lync_shell().display().to_string();
     let mut v: Vec<String> = [
         "run",
@@ -918,7 +918,7 @@ fn a_changed_runbook_or_environment_stops_the_resume_and_says_what_changed() {
     )
     .expect("edit env");
     let before = std::fs::read(dir.join("state.json")).expect("state");
-    let out = expect_code(dir, &with_rb(&["--yes"]), &[], Some(2));
+    let out = expect_code(dir, &with_rb(&["--yes"]), &[], Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("changed since this run was checkpointed")
@@ -942,7 +942,7 @@ fn two_runs_cannot_share_a_state_file() {
     let t = recovery();
     let dir = t.path();
     let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
-    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(75));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("another lyncdr run is using `state.json`"),
@@ -972,7 +972,7 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
             run_args("rgs-restore", &["--yes"]),
             vec!["status".into(), "--state".into(), "state.json".into()],
         ] {
-            let out = expect_code(dir, &args, &[], Some(2));
+            let out = expect_code(dir, &args, &[], Some(65));
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(
                 stderr.contains("state file `state.json` is damaged and was not changed"),
@@ -1232,7 +1232,7 @@ fn a_choice_can_be_changed_until_its_steps_start() {
         &[("LYNCSHELL_KILL_PARENT", "rtc.restore-rtc-sql/step/before")],
         None,
     );
-    let out = expect_code(dir, &resolve("--rechoose"), &[], Some(2));
+    let out = expect_code(dir, &resolve("--rechoose"), &[], Some(64));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("its steps have started: `rtc.read-rtc-backup-sets`"),
@@ -1247,7 +1247,7 @@ fn a_choice_can_be_changed_until_its_steps_start() {
             "--state",
             "state.json",
         ],
-        2,
+        64,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a choice"));
 }
@@ -1300,7 +1300,7 @@ fn the_state_lives_beside_the_environment_file() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["runs"].as_array().map(Vec::len), Some(2), "{v}");
-    let out = subcommand(&elsewhere, &["report", "--env", "../site/contoso.yaml"], 2);
+    let out = subcommand(&elsewhere, &["report", "--env", "../site/contoso.yaml"], 64);
     assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in"));
 }
 
@@ -1804,7 +1804,7 @@ fn a_state_file_reached_through_a_link_is_locked_as_itself() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "alias.json".into();
-    let out = expect_code(dir, &args, &[], Some(3));
+    let out = expect_code(dir, &args, &[], Some(75));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("another lyncdr run is using"),
         "{}",
@@ -1831,7 +1831,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "/dev/zero".into();
-    let out = expect_code(dir, &args, &[], Some(2));
+    let out = expect_code(dir, &args, &[], Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a regular file"));
     // Refused before the lock: nothing was created beside the device.
     let fifo_state = dir.join("state-pipe");
@@ -1848,7 +1848,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "state-pipe".into();
-    expect_code(dir, &args, &[], Some(2));
+    expect_code(dir, &args, &[], Some(65));
     assert!(!dir.join("state-pipe.lock").exists(), "no lock beside a FIFO");
     assert!(!dir.join("state-pipe.log").exists(), "no log beside a FIFO");
     assert!(
@@ -1872,7 +1872,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "fresh/state.json".into();
-    expect_code(dir, &args, &[], Some(2));
+    expect_code(dir, &args, &[], Some(65));
     assert!(
         !dir.join("fresh").exists(),
         "nothing created for an unknown runbook"

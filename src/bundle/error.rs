@@ -1,6 +1,5 @@
-//! Why a bundle could not be built or written, with the exit code each one means.
+//! Why a bundle could not be built or written (the exit code of each: `front::error`).
 
-use crate::front::exit;
 use std::io;
 use std::path::PathBuf;
 
@@ -51,20 +50,6 @@ impl BundleError {
         BundleError::Io {
             path: path.into(),
             source,
-        }
-    }
-
-    /// The exit status: I/O and a refused `--out` are [`exit::IO`]; a runbook or template the
-    /// bundle cannot express is [`exit::INVALID`], like any other invalid runbook.
-    pub fn code(&self) -> u8 {
-        match self {
-            BundleError::Io { .. }
-            | BundleError::Occupied { .. }
-            | BundleError::ZipOccupied { .. }
-            | BundleError::Zip { .. } => exit::IO,
-            BundleError::NoSqlServer { .. }
-            | BundleError::Unrendered { .. }
-            | BundleError::NotPowerShell2 { .. } => exit::INVALID,
         }
     }
 }

@@ -9,9 +9,9 @@
 
 mod archive;
 mod driver;
-mod header;
 mod error;
 mod folder;
+mod header;
 mod outline;
 pub mod ps2;
 mod readme;

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod error;
 pub mod exit;
 pub mod terminal;
 
@@ -17,7 +18,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
-                exit::INVALID
+                exit::USAGE
             } else {
                 exit::SUCCESS
             };

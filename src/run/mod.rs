@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod check;
+mod error;
 pub mod evidence;
 pub mod fingerprint;
 mod gates;
@@ -17,10 +18,10 @@ mod session;
 pub mod state;
 mod step;
 
-use crate::front::commands::Error;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use error::{Ending, RunError};
 pub use session::run;
 
 pub struct RunConfig {
@@ -46,11 +47,4 @@ pub fn now() -> String {
         .round(jiff::Unit::Second)
         .unwrap_or_else(|_| jiff::Timestamp::now())
         .to_string()
-}
-
-fn stop(message: impl Into<String>, code: u8) -> Error {
-    Error::Other {
-        message: message.into(),
-        code,
-    }
 }

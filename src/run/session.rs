@@ -2,13 +2,11 @@
 //! per-step work is in [`super::step`], prerequisites in [`super::gates`], checks in
 //! [`super::check`].
 
+use super::error::{Ending, RunError};
 use super::operator::Operator;
 use super::state::{self, Decision, State, Status, StepRecord};
-use super::{RunConfig, fingerprint, interrupt, now, stop};
-use crate::front::commands::Error;
-use crate::diagnostic::Diagnostics;
+use super::{RunConfig, fingerprint, interrupt, now};
 use crate::env::Environment;
-use crate::front::exit;
 use crate::render::plan::{Plan, PlannedStep};
 use crate::runbook::Library;
 use std::collections::BTreeMap;
@@ -29,10 +27,10 @@ pub(super) struct Session<'a> {
 pub(super) enum Flow {
     Next,
     Replan,
-    Exit(u8),
+    Exit(Ending),
 }
 
-pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, Error> {
+pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<Ending, RunError> {
     let runbook = lib.get(&cfg.runbook)?;
     let env = Environment::read(&cfg.env, &cfg.sets)?;
     let print = fingerprint::of(lib, runbook, &env, &cfg.sets);
@@ -40,43 +38,29 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
     if !cfg.dry_run {
         let _ = interrupt::install();
     }
-    state::check_path(&cfg.state).map_err(io)?;
+    state::check_path(&cfg.state)?;
     let _lock = if cfg.dry_run {
         None
     } else {
-        Some(state::lock(&cfg.state).map_err(io)?)
+        Some(state::lock(&cfg.state)?)
     };
-    let existing = state::load(&cfg.state).map_err(io)?;
+    let existing = state::load(&cfg.state)?;
     let resumed = existing.is_some();
     let mut pending_decision = None;
     let state = match existing {
         Some(mut s) => {
             if s.runbook != cfg.runbook {
-                return Err(stop(
-                    format!(
-                        "state file `{}` belongs to a run of `{}`, not `{}`\n  = hint: give another --state FILE for this runbook",
-                        cfg.state.display(),
-                        s.runbook,
-                        cfg.runbook
-                    ),
-                    exit::INVALID,
-                ));
+                return Err(RunError::OtherRunbook {
+                    path: cfg.state.clone(),
+                    found: s.runbook.clone(),
+                    wanted: cfg.runbook.clone(),
+                });
             }
             let mut changes = fingerprint::diff(&s.fingerprint, &print);
             if !changes.is_empty() {
                 changes.extend(value_changes(&s.values, &values));
                 if !cfg.accept_changes {
-                    return Err(stop(
-                        format!(
-                            "the runbook or environment changed since this run was checkpointed:\n{}\n  = hint: review the changes; then resume with --accept-changes, or start over with another --state FILE",
-                            changes
-                                .iter()
-                                .map(|c| format!("  - {c}"))
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        ),
-                        exit::INVALID,
-                    ));
+                    return Err(RunError::Changed { changes });
                 }
                 pending_decision = Some(format!("accepted changes: {}", changes.join("; ")));
                 s.fingerprint = print;
@@ -165,7 +149,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
                 out.push_str(&format!("  - {u}\n"));
             }
             s.op.show(&out);
-            return Ok(exit::PREREQUISITE);
+            return Ok(Ending::Unmet);
         }
     } else {
         s.op.show(&format!(
@@ -173,7 +157,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
             s.cfg.state.display()
         ));
     }
-    Ok(exit::SUCCESS)
+    Ok(Ending::Complete)
 }
 
 /// Every environment value as text, for "what changed" on a resume.
@@ -199,25 +183,13 @@ fn value_changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>)
     out
 }
 
-pub(super) fn io(e: state::StateError) -> Error {
-    let code = if matches!(e, state::StateError::Locked { .. }) {
-        exit::IO
-    } else {
-        exit::INVALID
-    };
-    Error::Other {
-        message: e.to_string(),
-        code,
-    }
-}
-
 impl Session<'_> {
-    pub fn plan(&self) -> Result<Plan, Error> {
+    pub fn plan(&self) -> Result<Plan, RunError> {
         let mut sets = self.cfg.sets.clone();
         sets.extend(self.state.choices.iter().map(|(k, v)| format!("{k}={v}")));
         let env = Environment::parse(self.env.source.clone(), &sets)?;
         let runbook = self.lib.get(&self.cfg.runbook)?;
-        Plan::build(runbook, &env, &self.lib.templates).map_err(|d: Diagnostics| d.into())
+        Ok(Plan::build(runbook, &env, &self.lib.templates)?)
     }
 
     /// Make the state list every step of the plan, in plan order, keeping what is recorded.
@@ -255,14 +227,14 @@ impl Session<'_> {
         self.state.steps = steps;
     }
 
-    pub fn save(&self) -> Result<(), Error> {
+    pub fn save(&self) -> Result<(), RunError> {
         if self.cfg.dry_run {
             return Ok(());
         }
-        state::save(&self.cfg.state, &self.state).map_err(io)
+        Ok(state::save(&self.cfg.state, &self.state)?)
     }
 
-    pub fn record(&mut self, id: &str, f: impl FnOnce(&mut StepRecord)) -> Result<(), Error> {
+    pub fn record(&mut self, id: &str, f: impl FnOnce(&mut StepRecord)) -> Result<(), RunError> {
         if let Some(r) = self.state.step_mut(id) {
             f(r);
         }
@@ -280,7 +252,7 @@ impl Session<'_> {
         });
     }
 
-    pub fn finish(&mut self, id: &str, status: Status, note: impl Into<String>) -> Result<(), Error> {
+    pub fn finish(&mut self, id: &str, status: Status, note: impl Into<String>) -> Result<(), RunError> {
         let operator = self.operator.clone();
         let note = note.into();
         tracing::info!(step = id, status = status.name(), "{note}");
@@ -294,7 +266,7 @@ impl Session<'_> {
     }
 
     /// The operator stopped at `step` (a menu's "Stop here", Esc, or Ctrl-C): the state is
-    /// saved already; say how to go on. Ctrl-C ends with [`exit::INTERRUPTED`].
+    /// saved already; say how to go on. Ctrl-C ends with [`Ending::Interrupted`].
     pub fn stopped(&mut self, step: &PlannedStep) -> Flow {
         let name = if step.label.is_empty() {
             format!("`{}`", step.id)
@@ -308,11 +280,11 @@ impl Session<'_> {
                 "\nInterrupted (Ctrl-C) at step {name}. The state is saved in {}: run the same command again to resume.\n",
                 self.cfg.state.display()
             ));
-            return Flow::Exit(exit::INTERRUPTED);
+            return Flow::Exit(Ending::Interrupted);
         }
         self.op.show(&format!(
             "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"
         ));
-        Flow::Exit(exit::SUCCESS)
+        Flow::Exit(Ending::Stopped)
     }
 }
