@@ -19,5 +19,6 @@ pub mod runbook;
 pub mod source;
 pub mod suggest;
 pub mod wrapper;
+pub mod yaml;
 
 pub use front::run;
