@@ -105,7 +105,7 @@ fn failing_run(t: &Test) -> Run {
 fn interrupted_run() -> Run {
     use std::os::unix::process::CommandExt as _;
     let t = recovery();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
         .current_dir(t.path())
         .env("NO_COLOR", "1")
         .env("LYNCDR_OPERATOR", "Test Operator")
