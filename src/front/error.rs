@@ -72,18 +72,18 @@ impl Error {
     }
 }
 
-/// `error: MESSAGE`, then `  = hint: HINT`: the one way an error is printed (diagnostics print
-/// their place, excerpt and hint the same way).
+/// Every error is printed by one renderer, [`Diagnostic`]'s: `error: MESSAGE`, its place and
+/// excerpt where it has one, then `  = hint: HINT`.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Error::Invalid(d) = self {
             return write!(f, "{d}");
         }
-        writeln!(f, "error: {}", self.message())?;
+        let mut d = Diagnostic::new(self.message());
         if let Some(hint) = self.hint() {
-            writeln!(f, "  = hint: {hint}")?;
+            d = d.hint(hint);
         }
-        Ok(())
+        write!(f, "{d}")
     }
 }
 
@@ -196,5 +196,256 @@ pub fn ending(e: crate::run::Ending) -> u8 {
         Ending::Complete | Ending::Stopped => exit::SUCCESS,
         Ending::Unmet => exit::PREREQUISITE,
         Ending::Interrupted => exit::INTERRUPTED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! One case per variant of the run's and the front end's errors: the whole message as the
+    //! operator reads it, hint included, and its exit code.
+
+    use super::*;
+    use std::path::PathBuf;
+
+    fn case(e: impl Into<Error>, code: u8, text: &str) {
+        let e = e.into();
+        assert_eq!(e.to_string(), text);
+        assert_eq!(e.code(), code, "{text}");
+    }
+
+    #[test]
+    fn run_errors_print_whole() {
+        case(
+            RunError::OtherRunbook {
+                path: "state.json".into(),
+                found: "cms-move".into(),
+                wanted: "rgs-restore".into(),
+            },
+            exit::INVALID,
+            "error: state file `state.json` belongs to a run of `cms-move`, not `rgs-restore`\n  = hint: give another --state FILE for this runbook\n",
+        );
+        case(
+            RunError::Changed {
+                changes: vec![
+                    "runbook rgs-restore.yaml changed".into(),
+                    "environment `pools.failed`: a -> b".into(),
+                ],
+            },
+            exit::DECISION,
+            "error: the runbook or environment changed since this run was checkpointed:\n  - runbook rgs-restore.yaml changed\n  - environment `pools.failed`: a -> b\n  = hint: review the changes; then resume with --accept-changes, or start over with another --state FILE\n",
+        );
+        case(
+            RunError::Undecided {
+                step: "move-users".into(),
+                what: "was interrupted".into(),
+                has_check: true,
+                resolve_done: "lyncdr resolve move-users --done --state s.json".into(),
+            },
+            exit::DECISION,
+            "error: step `move-users` was interrupted and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand (the read-only check above), then `lyncdr resolve move-users --done --state s.json` (it took effect) or `--retry` (run it again)\n",
+        );
+        case(
+            RunError::NeedsConsole {
+                step: "move-users".into(),
+                resolve_done: "lyncdr resolve move-users --done".into(),
+            },
+            exit::NEEDS_CONSOLE,
+            "error: step `move-users` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `lyncdr resolve move-users --done`\n",
+        );
+        case(
+            RunError::StepFailed {
+                step: "import".into(),
+                why: "exit code 1".into(),
+                resolve_retry: "lyncdr resolve import --retry".into(),
+            },
+            exit::FAILED,
+            "error: step `import` failed: exit code 1\n  = hint: read its output above (and in the run log); when the cause is fixed, `lyncdr resolve import --retry` and run again\n",
+        );
+        case(
+            RunError::CheckFailed {
+                step: "import".into(),
+            },
+            exit::FAILED,
+            "error: the check of step `import` failed, so the step is not done\n  = hint: read the check's output above; fix the cause and run again (the check is run again first), or mark it done anyway at a terminal\n",
+        );
+        case(
+            RunError::Refused {
+                step: "restore".into(),
+                why: "`rtc.bak` is corrupt".into(),
+                hint: "put the backup where `backups.rtc` says".into(),
+            },
+            exit::PREREQUISITE,
+            "error: step `restore` is refused: `rtc.bak` is corrupt\n  = hint: put the backup where `backups.rtc` says\n",
+        );
+        case(
+            RunError::Blocked {
+                step: "import".into(),
+                prerequisite: "event 30024".into(),
+                why: "no evidence".into(),
+                hint: "give --evidence FILE".into(),
+            },
+            exit::PREREQUISITE,
+            "error: step `import` is blocked: event 30024 -- no evidence\n  = hint: give --evidence FILE\n",
+        );
+    }
+
+    #[test]
+    fn state_errors_print_whole() {
+        let path = PathBuf::from("s.json");
+        let io = || std::io::Error::other("disk full");
+        case(
+            StateError::Read {
+                path: path.clone(),
+                source: io(),
+            },
+            exit::NO_INPUT,
+            "error: cannot read state file `s.json`: disk full\n",
+        );
+        case(
+            StateError::Corrupt {
+                path: path.clone(),
+                problem: "EOF".into(),
+            },
+            exit::INVALID,
+            "error: state file `s.json` is damaged and was not changed: EOF\n  = hint: if it cannot be repaired, move it aside to start over; `s.json.lock` and the run log beside it keep the history\n",
+        );
+        case(
+            StateError::Format {
+                path: path.clone(),
+                found: 9,
+            },
+            exit::INVALID,
+            &format!(
+                "error: state file `s.json` has format 9; this lyncdr reads format {}\n",
+                crate::run::state::FORMAT
+            ),
+        );
+        case(
+            StateError::Write {
+                path: path.clone(),
+                source: io(),
+            },
+            exit::CANNOT_WRITE,
+            "error: cannot write state file `s.json`: disk full\n",
+        );
+        case(
+            StateError::Locked {
+                path,
+                holder: " (process 7)".into(),
+            },
+            exit::BUSY,
+            "error: another lyncdr run is using `s.json` (process 7)\n  = hint: wait for it to finish, or stop it; two runs must never share a state file\n",
+        );
+    }
+
+    #[test]
+    fn command_errors_print_whole() {
+        case(
+            CommandError::BadValue {
+                option: "--max-age",
+                problem: "not a duration".into(),
+            },
+            exit::USAGE,
+            "error: --max-age: not a duration\n",
+        );
+        case(
+            CommandError::NoTerminal,
+            exit::USAGE,
+            "error: `lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --yes (rehearsal) or --dry-run\n",
+        );
+        case(
+            CommandError::NoStep {
+                step: "imprt".into(),
+                suggestion: Some("import".into()),
+            },
+            exit::USAGE,
+            "error: the run has no step `imprt`\n  = hint: did you mean `import`?\n",
+        );
+        case(
+            CommandError::NoStep {
+                step: "x".into(),
+                suggestion: None,
+            },
+            exit::USAGE,
+            "error: the run has no step `x`\n  = hint: `lyncdr status` lists the steps\n",
+        );
+        case(
+            CommandError::NothingToResolve {
+                step: "a".into(),
+                status: "done",
+            },
+            exit::USAGE,
+            "error: step `a` is done, not interrupted or failed: nothing to resolve\n",
+        );
+        case(
+            CommandError::NotAChoice {
+                step: "a".into(),
+                choices: vec!["restore-user-data".into()],
+            },
+            exit::USAGE,
+            "error: step `a` is not a choice\n  = hint: the choice steps are: restore-user-data\n",
+        );
+        case(
+            CommandError::NotAChoice {
+                step: "a".into(),
+                choices: vec![],
+            },
+            exit::USAGE,
+            "error: step `a` is not a choice\n  = hint: this run has no choice step\n",
+        );
+        case(
+            CommandError::NotChosen { step: "a".into() },
+            exit::USAGE,
+            "error: no option has been chosen at step `a` yet: the next `lyncdr run` asks\n",
+        );
+        case(
+            CommandError::OptionStarted {
+                step: "a".into(),
+                chosen: "A".into(),
+                started: vec!["`b` (done)".into()],
+            },
+            exit::USAGE,
+            "error: option A at step `a` cannot be changed: its steps have started: `b` (done)\n  = hint: a recovery half done one way must be finished or rolled back by hand before the other option\n",
+        );
+        case(
+            CommandError::NoStateFile {
+                dir: ".lyncdr".into(),
+            },
+            exit::NO_INPUT,
+            "error: no state file in .lyncdr\n  = hint: give --state FILE, or --env FILE for the runs beside that environment file\n",
+        );
+        case(
+            CommandError::SeveralRuns {
+                dir: ".lyncdr".into(),
+                found: vec!["a.json".into(), "b.json".into()],
+            },
+            exit::USAGE,
+            "error: several runs in .lyncdr: a.json, b.json\n  = hint: choose one with --state FILE\n",
+        );
+        case(
+            CommandError::StateNotFound {
+                path: "s.json".into(),
+            },
+            exit::NO_INPUT,
+            "error: no state file `s.json`\n",
+        );
+    }
+
+    /// The JSON form keeps the message and the hint apart.
+    #[test]
+    fn json_form() {
+        let e: Error = CommandError::SeveralRuns {
+            dir: "d".into(),
+            found: vec!["a.json".into()],
+        }
+        .into();
+        assert_eq!(
+            e.to_json(),
+            serde_json::json!({
+                "status": "error",
+                "exit_code": 64,
+                "error": {"message": "several runs in d: a.json", "hint": "choose one with --state FILE"},
+            })
+        );
     }
 }
