@@ -172,6 +172,35 @@ fn no_core_module_uses_the_front_end() {
     );
 }
 
+/// The terminal crates belong to the front end: the core asks the operator and reports
+/// progress through its own small traits (`run::operator`, `audit::Progress`).
+#[test]
+fn no_core_module_uses_the_terminal_crates() {
+    let src = repo().join("src");
+    let mut offenders = Vec::new();
+    let mut pending = vec![src.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(&src).expect("under src").to_path_buf();
+            if path.extension().is_none_or(|e| e != "rs") || top_level(&relative).is_none_or(|m| m == FRONT) {
+                continue;
+            }
+            let text = code(&std::fs::read_to_string(&path).expect("read source"));
+            for krate in ["clap::", "dialoguer::", "indicatif::"] {
+                if text.contains(krate) {
+                    offenders.push(format!("{} uses {krate}", relative.display()));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
+
 #[test]
 fn no_cycle_between_modules() {
     let graph = src_graph();
