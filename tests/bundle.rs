@@ -130,9 +130,10 @@ fn a_command_that_needs_powershell_3_is_refused() {
     let message = err.to_string();
     assert!(
         message.starts_with("`04-install-configured-databases.ps1` line ")
-            && message.ends_with(": `ConvertTo-Json` needs PowerShell 3.0, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0; write text or XML (Export-Clixml)"),
+            && message.ends_with(": `ConvertTo-Json` needs PowerShell 3.0, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0"),
         "{message}"
     );
+    assert_eq!(err.hint().as_deref(), Some("write text or XML (Export-Clixml)"));
 }
 
 #[test]
@@ -495,9 +496,13 @@ fn a_folder_holding_other_files_is_refused_and_left_alone() {
     assert_eq!(
         err.to_string(),
         format!(
-            "`{}` is not empty and is not a lyncdr bundle (it holds `notes.txt`); lyncdr replaces only a folder it wrote itself: choose a new or empty folder for --out, or move those files away",
+            "`{}` is not empty and is not a lyncdr bundle (it holds `notes.txt`); lyncdr replaces only a folder it wrote itself",
             out.display()
         )
+    );
+    assert_eq!(
+        err.hint().as_deref(),
+        Some("choose a new or empty folder for --out, or move those files away")
     );
     assert_eq!(
         std::fs::read_to_string(out.join("notes.txt")).expect("kept"),
@@ -558,9 +563,13 @@ fn the_zip_goes_beside_the_folder_and_never_over_a_foreign_file() {
     assert_eq!(
         err.to_string(),
         format!(
-            "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it: move it away or choose another --out",
+            "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it",
             dir.path().join("other.zip").display()
         )
+    );
+    assert_eq!(
+        err.hint().as_deref(),
+        Some("move it away or choose another --out")
     );
     assert!(
         !other.exists(),

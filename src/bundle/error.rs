@@ -12,12 +12,12 @@ pub enum BundleError {
         source: io::Error,
     },
     #[error(
-        "`{}` is not empty and is not a lyncdr bundle ({found}); lyncdr replaces only a folder it wrote itself: choose a new or empty folder for --out, or move those files away",
+        "`{}` is not empty and is not a lyncdr bundle ({found}); lyncdr replaces only a folder it wrote itself",
         path.display()
     )]
     Occupied { path: PathBuf, found: String },
     #[error(
-        "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it: move it away or choose another --out",
+        "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it",
         path.display()
     )]
     ZipOccupied { path: PathBuf },
@@ -34,7 +34,7 @@ pub enum BundleError {
     #[error("step `{step}` cannot be bundled: its commands were not rendered ({reason})")]
     Unrendered { step: String, reason: String },
     #[error(
-        "`{file}` line {line}: `{construct}` needs PowerShell {since}, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0; write {instead}"
+        "`{file}` line {line}: `{construct}` needs PowerShell {since}, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0"
     )]
     NotPowerShell2 {
         file: String,
@@ -46,6 +46,21 @@ pub enum BundleError {
 }
 
 impl BundleError {
+    /// What to do about it, printed after the message as `= hint:`.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BundleError::Occupied { .. } => {
+                Some("choose a new or empty folder for --out, or move those files away".into())
+            }
+            BundleError::ZipOccupied { .. } => Some("move it away or choose another --out".into()),
+            BundleError::NotPowerShell2 { instead, .. } => Some(format!("write {instead}")),
+            BundleError::Io { .. }
+            | BundleError::Zip { .. }
+            | BundleError::NoSqlServer { .. }
+            | BundleError::Unrendered { .. } => None,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         BundleError::Io {
             path: path.into(),

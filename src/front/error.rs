@@ -3,7 +3,7 @@
 //! error's type, against the table in [`super::exit`]. The matches are exhaustive: a new variant
 //! does not compile until its code is chosen.
 
-use super::commands::CommandError;
+use super::command_error::CommandError;
 use super::exit;
 use crate::audit::AuditError;
 use crate::bundle::BundleError;
@@ -51,7 +51,8 @@ impl Error {
     /// What to do about it (a diagnostic carries its own).
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Invalid(_) | Error::Bundle(_) | Error::Audit(_) => None,
+            Error::Invalid(_) | Error::Audit(_) => None,
+            Error::Bundle(e) => e.hint(),
             Error::Command(e) => e.hint(),
             Error::Run(e) => e.hint(),
             Error::State(e) => e.hint(),

@@ -3,6 +3,7 @@
 //! core (`runbook`, `env`, `render`, `run`, `bundle`, `audit`, ...), which never imports it.
 
 pub mod cli;
+pub mod command_error;
 pub mod commands;
 pub mod error;
 pub mod exit;

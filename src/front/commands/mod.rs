@@ -1,16 +1,15 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
 mod audit;
-mod error;
 mod plan;
 mod run;
 mod show;
 mod validate;
 
 use crate::front::cli::{Cli, Command};
+pub use crate::front::command_error::CommandError;
 pub use crate::front::error::Error;
 use crate::runbook::Library;
-pub use error::CommandError;
 
 pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
