@@ -2,7 +2,9 @@
 //!
 //! Data flows one way: runbook YAML -> [`runbook::raw`] -> checked [`runbook::Runbook`];
 //! environment YAML -> typed [`env::Environment`]; both -> [`render::plan::Plan`] with every
-//! command rendered through [`escape`]; then a front end prints it (`plan`) or acts on it.
+//! command rendered through [`escape`]; then the front end ([`front`]: the command line, the
+//! subcommands, the terminal, the exit codes) prints it (`plan`) or acts on it. No core module
+//! imports the front end (`tests/modules.rs`).
 
 pub mod atomic;
 pub mod audit;

@@ -264,3 +264,19 @@ fn audit_json_on_a_missing_folder_prints_a_json_error() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
     assert_eq!(json["exit_code"], exit::USAGE, "{json}");
 }
+
+/// clap's own usage errors (an unknown option, a missing argument) exit 64 too, never 2;
+/// `--help` and `--version` are not errors.
+#[test]
+fn a_command_line_clap_refuses_is_a_usage_error() {
+    Test::new()
+        .args(["plan"])
+        .run()
+        .status(i32::from(exit::USAGE))
+        .stderr_has("Usage:");
+    Test::new()
+        .args(["audit", ".", "--no-such-option"])
+        .run()
+        .status(i32::from(exit::USAGE));
+    Test::new().args(["--version"]).run().success();
+}

@@ -1,6 +1,7 @@
 //! The front end: the command line ([`cli`]), one function per subcommand ([`commands`]), the
-//! terminal ([`terminal`]) and the exit codes ([`exit`]). It turns arguments into calls of the
-//! core (`runbook`, `env`, `render`, `run`, `bundle`, `audit`, ...), which never imports it.
+//! terminal ([`terminal`]), the exit codes ([`exit`]) and the one top-level [`error::Error`]
+//! every phase's error is lifted into. It turns arguments into calls of the core (`runbook`,
+//! `env`, `render`, `run`, `bundle`, `audit`, ...), which never imports it.
 
 pub mod cli;
 pub mod command_error;
