@@ -191,12 +191,12 @@ impl AuditError {
 }
 
 /// How a run that did not fail ended, as an exit code.
-pub fn ending(e: crate::run::Ending) -> u8 {
-    use crate::run::Ending;
+pub fn outcome(e: crate::run::RunOutcome) -> u8 {
+    use crate::run::RunOutcome;
     match e {
-        Ending::Complete | Ending::Stopped => exit::SUCCESS,
-        Ending::Unmet => exit::PREREQUISITE,
-        Ending::Interrupted => exit::INTERRUPTED,
+        RunOutcome::Complete | RunOutcome::Stopped => exit::SUCCESS,
+        RunOutcome::Unmet => exit::PREREQUISITE,
+        RunOutcome::Interrupted => exit::INTERRUPTED,
     }
 }
 

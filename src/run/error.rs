@@ -104,7 +104,7 @@ impl From<crate::diagnostic::Diagnostic> for RunError {
 
 /// How a run that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
+pub enum RunOutcome {
     /// Every step done or skipped (or a dry run that found every prerequisite met).
     Complete,
     /// The operator chose to stop; the state is saved.

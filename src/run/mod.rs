@@ -21,7 +21,7 @@ mod step;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use error::{Ending, RunError};
+pub use error::{RunError, RunOutcome};
 pub use session::run;
 
 pub struct RunConfig {

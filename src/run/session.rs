@@ -2,7 +2,7 @@
 //! per-step work is in [`super::step`], prerequisites in [`super::gates`], checks in
 //! [`super::check`].
 
-use super::error::{Ending, RunError};
+use super::error::{RunError, RunOutcome};
 use super::operator::Operator;
 use super::state::{self, Decision, State, Status, StepRecord};
 use super::{RunConfig, fingerprint, interrupt, now};
@@ -27,10 +27,10 @@ pub(super) struct Session<'a> {
 pub(super) enum Flow {
     Next,
     Replan,
-    Exit(Ending),
+    Exit(RunOutcome),
 }
 
-pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<Ending, RunError> {
+pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOutcome, RunError> {
     let runbook = lib.get(&cfg.runbook)?;
     let env = Environment::read(&cfg.env, &cfg.sets)?;
     let print = fingerprint::of(lib, runbook, &env, &cfg.sets);
@@ -149,7 +149,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<Endin
                 out.push_str(&format!("  - {u}\n"));
             }
             s.op.show(&out);
-            return Ok(Ending::Unmet);
+            return Ok(RunOutcome::Unmet);
         }
     } else {
         s.op.show(&format!(
@@ -157,7 +157,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<Endin
             s.cfg.state.display()
         ));
     }
-    Ok(Ending::Complete)
+    Ok(RunOutcome::Complete)
 }
 
 /// Every environment value as text, for "what changed" on a resume.
@@ -266,7 +266,7 @@ impl Session<'_> {
     }
 
     /// The operator stopped at `step` (a menu's "Stop here", Esc, or Ctrl-C): the state is
-    /// saved already; say how to go on. Ctrl-C ends with [`Ending::Interrupted`].
+    /// saved already; say how to go on. Ctrl-C ends with [`RunOutcome::Interrupted`].
     pub fn stopped(&mut self, step: &PlannedStep) -> Flow {
         let name = if step.label.is_empty() {
             format!("`{}`", step.id)
@@ -280,11 +280,11 @@ impl Session<'_> {
                 "\nInterrupted (Ctrl-C) at step {name}. The state is saved in {}: run the same command again to resume.\n",
                 self.cfg.state.display()
             ));
-            return Flow::Exit(Ending::Interrupted);
+            return Flow::Exit(RunOutcome::Interrupted);
         }
         self.op.show(&format!(
             "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"
         ));
-        Flow::Exit(Ending::Stopped)
+        Flow::Exit(RunOutcome::Stopped)
     }
 }

@@ -2,7 +2,7 @@
 //! its commands through the runner, then its check ([`super::check`]).
 
 use super::check::AfterCheck;
-use super::error::{Ending, RunError};
+use super::error::{RunError, RunOutcome};
 use super::operator::{Resume, StepAction};
 use super::runner::{self, Phase};
 use super::session::{Flow, Session};
@@ -284,7 +284,7 @@ impl Session<'_> {
                         step.id,
                         self.cfg.state.display()
                     ));
-                    return Ok(Flow::Exit(Ending::Interrupted));
+                    return Ok(Flow::Exit(RunOutcome::Interrupted));
                 }
                 Outcome::Failed(why) => {
                     self.finish(&step.id, Status::Failed, why.clone())?;

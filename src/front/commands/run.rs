@@ -62,7 +62,7 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     } else {
         crate::run::run(cfg, lib, &mut Terminal::default())
     }
-    .map(crate::front::error::ending)
+    .map(crate::front::error::outcome)
     .map_err(Error::from)
 }
 
