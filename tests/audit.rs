@@ -187,8 +187,8 @@ fn sql_backup_sets(sets: &[(&str, u32, jiff::Timestamp)]) -> Vec<u8> {
 }
 
 /// A backup folder in a temporary directory.
-struct Backups {
-    dir: tempfile::TempDir,
+pub(crate) struct Backups {
+    pub(crate) dir: tempfile::TempDir,
     /// When the audit runs: files are dated relative to it.
     now: jiff::Timestamp,
 }
@@ -206,7 +206,7 @@ impl Backups {
     }
 
     /// Everything every runbook needs, written a day before [`now`].
-    fn complete() -> Self {
+    pub(crate) fn complete() -> Self {
         Self::complete_at(now())
     }
 
@@ -261,7 +261,7 @@ impl Backups {
         std::fs::read(self.path(rel)).expect("read")
     }
 
-    fn remove(&self, rel: &str) -> &Self {
+    pub(crate) fn remove(&self, rel: &str) -> &Self {
         let p = self.path(rel);
         if p.is_dir() {
             std::fs::remove_dir_all(p)
@@ -1356,7 +1356,7 @@ fn a_folder_that_is_not_there_is_an_error_not_a_verdict() {
     let mut opts = b.options();
     opts.dir = b.path("nope");
     let err = audit(&opts).err();
-    assert_eq!(err.as_ref().map(|e| e.code()), Some(3));
+    assert_eq!(err.as_ref().map(|e| e.code()), Some(66));
     assert_eq!(
         err.map(|e| e.to_string()),
         Some(format!(
@@ -1521,13 +1521,13 @@ fn cli_a_missing_folder_is_an_error() {
     crate::Test::new()
         .args(["audit", missing.as_str()])
         .run()
-        .status(3)
+        .status(66)
         .stderr_has("does not exist");
     let file = b.write("plain.txt", b"x").path("plain.txt").display().to_string();
     crate::Test::new()
         .args(["audit", file.as_str()])
         .run()
-        .status(3)
+        .status(66)
         .stderr_has("is not a folder");
 }
 

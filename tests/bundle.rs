@@ -92,6 +92,26 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
     }
 }
 
+/// The driver's fixed code is a PowerShell file in the source tree (`src/bundle/driver.ps1`,
+/// included at build time): it parses as PowerShell, uses only PowerShell 2.0, and is what every
+/// bundle's `Invoke-Recovery.ps1` carries, line for line.
+#[test]
+fn the_driver_code_is_a_powershell_2_file_that_every_bundle_carries() {
+    let code = std::fs::read_to_string(repo().join("src/bundle/driver.ps1")).expect("driver.ps1");
+    let errors = powershell::errors(&code);
+    assert!(errors.is_empty(), "driver.ps1 does not parse: {errors:?}");
+    let banned: Vec<String> = ps2::find(&code)
+        .iter()
+        .map(|b| format!("line {}: {}", b.line, b.construct.name))
+        .collect();
+    assert!(banned.is_empty(), "driver.ps1: PowerShell 3.0+: {banned:?}");
+    let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
+    for runbook in RUNBOOKS {
+        let driver = text(&bundle(runbook, &[]), "Invoke-Recovery.ps1");
+        assert!(driver.contains(&crlf), "{runbook}: the driver lacks driver.ps1");
+    }
+}
+
 /// The banned list is not only a test: a bundle whose commands need a newer PowerShell (from a
 /// custom template) is refused, naming the file, line and construct.
 #[test]
@@ -106,13 +126,14 @@ fn a_command_that_needs_powershell_3_is_refused() {
         step.commands[0].text = "Get-CsPool | ConvertTo-Json".into();
     })
     .expect_err("refused");
-    assert_eq!(err.code(), 2);
+    assert_eq!(err.code(), 65);
     let message = err.to_string();
     assert!(
         message.starts_with("`04-install-configured-databases.ps1` line ")
-            && message.ends_with(": `ConvertTo-Json` needs PowerShell 3.0, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0; write text or XML (Export-Clixml)"),
+            && message.ends_with(": `ConvertTo-Json` needs PowerShell 3.0, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0"),
         "{message}"
     );
+    assert_eq!(err.hint().as_deref(), Some("write text or XML (Export-Clixml)"));
 }
 
 #[test]
@@ -131,7 +152,7 @@ fn a_step_whose_commands_were_not_rendered_is_refused() {
         err.to_string(),
         "step `rtc.restore-rtc-sql` cannot be bundled: its commands were not rendered (option A not chosen: `options.user_data_restore` is B)"
     );
-    assert_eq!(err.code(), 2);
+    assert_eq!(err.code(), 65);
 }
 
 #[test]
@@ -471,13 +492,17 @@ fn a_folder_holding_other_files_is_refused_and_left_alone() {
     let err = bundle("rgs-restore", &[])
         .write(&out, false)
         .expect_err("refused");
-    assert_eq!(err.code(), 3);
+    assert_eq!(err.code(), 73);
     assert_eq!(
         err.to_string(),
         format!(
-            "`{}` is not empty and is not a lyncdr bundle (it holds `notes.txt`); lyncdr replaces only a folder it wrote itself: choose a new or empty folder for --out, or move those files away",
+            "`{}` is not empty and is not a lyncdr bundle (it holds `notes.txt`); lyncdr replaces only a folder it wrote itself",
             out.display()
         )
+    );
+    assert_eq!(
+        err.hint().as_deref(),
+        Some("choose a new or empty folder for --out, or move those files away")
     );
     assert_eq!(
         std::fs::read_to_string(out.join("notes.txt")).expect("kept"),
@@ -538,9 +563,13 @@ fn the_zip_goes_beside_the_folder_and_never_over_a_foreign_file() {
     assert_eq!(
         err.to_string(),
         format!(
-            "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it: move it away or choose another --out",
+            "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it",
             dir.path().join("other.zip").display()
         )
+    );
+    assert_eq!(
+        err.hint().as_deref(),
+        Some("move it away or choose another --out")
     );
     assert!(
         !other.exists(),
@@ -616,7 +645,7 @@ fn an_out_folder_that_cannot_be_made_is_an_io_error() {
     let err = bundle("rgs-restore", &[])
         .write(&out, false)
         .expect_err("refused");
-    assert_eq!(err.code(), 3);
+    assert_eq!(err.code(), 73);
     let message = err.to_string();
     let expected = format!("cannot write `{}`: ", dir.path().join("file").display());
     assert!(message.starts_with(&expected), "{message}");

@@ -36,7 +36,7 @@ fn bad_runbook(from: &str, to: &str, expected: &[&str]) {
         .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
         .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
         .run()
-        .status(2);
+        .status(65);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     for e in expected {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
@@ -180,7 +180,7 @@ fn validate_first_step(command: &str, extra: &str) -> crate::builder::Run {
 #[test]
 fn a_command_that_asks_needs_an_interactive_step() {
     for (name, command) in PROMPTING {
-        let run = validate_first_step(command, "").status(2).stderr_has(&format!(
+        let run = validate_first_step(command, "").status(65).stderr_has(&format!(
             "error: step `first` runs `{name}`, which asks the operator a question, but is not marked `interactive: true`"
         ))
         .stderr_has("--> rb/mini.yaml:9:9")
@@ -202,7 +202,7 @@ fn confirm_false_turns_the_question_off() {
         let run = validate_first_step(&format!("{command} -Confirm:$false"), "");
         if name == "Read-Host" {
             // Read-Host has no -Confirm: the parameter silences nothing, the step still asks.
-            run.status(2)
+            run.status(65)
                 .stderr_has("step `first` runs `Read-Host`")
                 .stderr_has("`Read-Host` has no `-Confirm:$false`");
         } else {
@@ -219,7 +219,7 @@ fn a_template_file_that_asks_is_held_to_the_same_rule() {
         .file("tpl/hello.ps1.hbs", asks)
         .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("step `second` runs `Get-CsApplicationContact -Delete`")
         .stderr_has("--> rb/mini.yaml:16:9");
     Test::new()
@@ -243,7 +243,7 @@ fn a_verify_check_must_not_ask_even_in_an_interactive_step() {
         "Get-CsPool -Identity {{pool}}",
         "    interactive: true\n    verify:\n      powershell: $ok = Read-Host\n",
     )
-    .status(2)
+    .status(65)
     .stderr_has("the `verify` check of step `first` runs `Read-Host`, which asks the operator a question: a check must not ask questions")
     .stderr_has("--> rb/mini.yaml:9:9");
 }
@@ -310,7 +310,7 @@ fn include_cycle() {
         .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
         .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("include cycle: a -> b -> a")
         .stderr_has("rb/b.yaml:17:14");
     assert!(!run.stderr.contains("panicked"));
@@ -323,7 +323,7 @@ fn template_file_that_does_not_compile_points_into_it() {
         .file("tpl/hello.ps1.hbs", "Write-Host\n{{#each pool}}x\n")
         .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("template `hello.ps1.hbs` does not compile")
         .stderr_has("tpl/hello.ps1.hbs:");
 }
@@ -336,7 +336,7 @@ fn bad_env(from: &str, to: &str, expected: &[&str]) {
         .file("env.yaml", &example.replacen(from, to, 1))
         .args(["validate", "env.yaml"])
         .run()
-        .status(2);
+        .status(65);
     assert!(!run.stderr.contains("panicked"));
     for e in expected {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
@@ -433,7 +433,7 @@ fn missing_value_names_the_key_and_nothing_is_rendered() {
         .file("env.yaml", &example.replace(line, ""))
         .args(["plan", "rgs-restore", "--env", "env.yaml"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("`backups.rgs_export` is not set in `env.yaml`");
     assert!(run.stdout.is_empty(), "nothing is rendered:\n{}", run.stdout);
 }
@@ -450,7 +450,7 @@ fn bad_set_is_refused() {
             "pools.target=a'b.com",
         ])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("`pools.target` (from --set)");
     Test::new()
         .args([
@@ -462,7 +462,7 @@ fn bad_set_is_refused() {
             "pool.target=x",
         ])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("did you mean `pools.target`?");
 }
 
@@ -471,7 +471,7 @@ fn missing_environment_file() {
     Test::new()
         .args(["plan", "cms-move", "--env", "nope.yaml"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("cannot read environment file `nope.yaml`");
 }
 
@@ -533,7 +533,7 @@ fn a_value_inside_a_string_of_a_custom_template_is_refused_at_its_place() {
             .file(file, text)
             .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
             .run()
-            .status(2)
+            .status(65)
             .stderr_has("a value is placed inside a");
         assert!(run.stderr.contains(at), "{text}: {}", run.stderr);
     }
@@ -542,7 +542,7 @@ fn a_value_inside_a_string_of_a_custom_template_is_refused_at_its_place() {
         .file("tpl/hello.ps1.hbs", "Get-CsPool -Identity {{ident pool}}")
         .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
         .run()
-        .status(2);
+        .status(65);
     assert!(run.stderr.contains("ident"), "{}", run.stderr);
 }
 
@@ -557,7 +557,7 @@ fn control_characters_in_an_error_never_reach_the_terminal() {
         )
         .args(["validate", "evil\u{1b}[2J.yaml"])
         .run()
-        .status(2);
+        .status(65);
     assert!(
         !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
         "{:?}",
@@ -577,7 +577,7 @@ fn a_windows_path_in_double_quotes_names_the_escape() {
         )
         .args(["validate", "env.yaml"])
         .run()
-        .status(2);
+        .status(65);
     assert_eq!(
         run.stderr,
         r#"error: invalid value for `backups.rtc_database`: in double quotes `\n` is a newline
@@ -627,7 +627,7 @@ fn an_environment_in_a_legacy_code_page_says_how_to_save_it() {
     )
     .expect("write");
     assert_eq!(
-        t.run().status(2).stderr,
+        t.run().status(65).stderr,
         "error: cannot read `env.yaml`: it is neither UTF-8 nor UTF-16 text
   = hint: save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; or in PowerShell, `Get-Content env.yaml | Out-File -Encoding UTF8 utf8-env.yaml`
 "

@@ -305,7 +305,7 @@ fn backend_restore_refuses_standard_edition_naming_the_key() {
         .file("env.yaml", &env)
         .args(["plan", "backend-restore", "--env", "env.yaml"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("error: runbook `backend-restore` requires `edition == enterprise`, but `edition` is `standard`\n  --> env.yaml:3:10")
         .stderr_has("Standard Edition");
     Test::new()
@@ -319,7 +319,7 @@ fn backend_restore_refuses_standard_edition_naming_the_key() {
             "edition=standard",
         ])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("but `edition` is `standard` (from --set)");
     // The other runbooks cover Standard Edition.
     Test::new()
@@ -336,7 +336,7 @@ fn a_requirement_is_checked_when_the_runbook_is_loaded() {
         .file("x.yaml", runbook)
         .args(["validate", "x.yaml"])
         .run()
-        .status(2)
+        .status(65)
         .stderr_has("invalid condition `edition == basic`")
         .stderr_has("x.yaml:6:16");
 }

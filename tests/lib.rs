@@ -10,6 +10,7 @@ mod escaping;
 mod evtx;
 mod exit_codes;
 mod fuzz;
+mod modules;
 mod plan;
 mod powershell;
 mod run;

@@ -29,7 +29,7 @@ fn rgs_run_failing_at_the_list(dir: &Path) {
 }
 
 /// A test folder with the example environment and the backups it names.
-fn recovery() -> Test {
+pub(crate) fn recovery() -> Test {
     let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
     let t = Test::new().file("contoso.yaml", &env);
     let b = t.path().join("backups");
@@ -86,7 +86,7 @@ fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
     expect_code(dir, &args, &[], Some(code))
 }
 
-fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
     let shell = lync_shell().display().to_string();
     let mut v: Vec<String> = [
         "run",
@@ -725,6 +725,22 @@ fn kill_points(dir: &Path, runbook: &str, extra: &[&str]) -> Vec<String> {
     out
 }
 
+/// A killed run's command goes on to its end as an orphan, and a resume refuses (exit 75) while
+/// it runs: wait until the command the run recorded has ended.
+fn wait_for_orphan(dir: &Path) {
+    let record = std::fs::read_to_string(dir.join("state.tmp/child")).unwrap_or_default();
+    let Some(pid) = record.lines().next().filter(|p| !p.is_empty()) else {
+        return;
+    };
+    for _ in 0..250 {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if environ.is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// SIGKILL at every fixed point (before and after each command and check), resuming each time:
 /// the state always parses, no step recorded done before a kill runs again, an interrupted step
 /// is decided as an operator could (done, so its check runs next; or run again), and the run ends
@@ -758,6 +774,7 @@ fn crash_safety_under_sigkill_at_fixed_points() {
         let log_before = shell_log(dir).len();
         // Go on until this point's kill happens (a decision may come first).
         for _ in 0..4 {
+            wait_for_orphan(dir);
             let out = lyncdr(dir)
                 .args(&args)
                 .env("LYNCSHELL_KILL_PARENT", point)
@@ -845,7 +862,7 @@ fn a_resume_waits_for_the_command_a_killed_run_left_running() {
     assert!(!pid.is_empty(), "the command was recorded");
     run.kill().expect("SIGKILL lyncdr");
     run.wait().expect("reaped");
-    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(75));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
@@ -1007,7 +1024,7 @@ fn a_changed_runbook_or_environment_stops_the_resume_and_says_what_changed() {
     )
     .expect("edit env");
     let before = std::fs::read(dir.join("state.json")).expect("state");
-    let out = expect_code(dir, &with_rb(&["--yes"]), &[], Some(2));
+    let out = expect_code(dir, &with_rb(&["--yes"]), &[], Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("changed since this run was checkpointed")
@@ -1031,7 +1048,7 @@ fn two_runs_cannot_share_a_state_file() {
     let t = recovery();
     let dir = t.path();
     let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
-    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(3));
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(75));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("another lyncdr run is using `state.json`"),
@@ -1061,7 +1078,7 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
             run_args("rgs-restore", &["--yes"]),
             vec!["status".into(), "--state".into(), "state.json".into()],
         ] {
-            let out = expect_code(dir, &args, &[], Some(2));
+            let out = expect_code(dir, &args, &[], Some(65));
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(
                 stderr.contains("state file `state.json` is damaged and was not changed"),
@@ -1321,7 +1338,7 @@ fn a_choice_can_be_changed_until_its_steps_start() {
         &[("LYNCSHELL_KILL_PARENT", "rtc.restore-rtc-sql/step/before")],
         None,
     );
-    let out = expect_code(dir, &resolve("--rechoose"), &[], Some(2));
+    let out = expect_code(dir, &resolve("--rechoose"), &[], Some(64));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("its steps have started: `rtc.read-rtc-backup-sets`"),
@@ -1336,7 +1353,7 @@ fn a_choice_can_be_changed_until_its_steps_start() {
             "--state",
             "state.json",
         ],
-        2,
+        64,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a choice"));
 }
@@ -1389,7 +1406,7 @@ fn the_state_lives_beside_the_environment_file() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["runs"].as_array().map(Vec::len), Some(2), "{v}");
-    let out = subcommand(&elsewhere, &["report", "--env", "../site/contoso.yaml"], 2);
+    let out = subcommand(&elsewhere, &["report", "--env", "../site/contoso.yaml"], 64);
     assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in"));
 }
 
@@ -1893,7 +1910,7 @@ fn a_state_file_reached_through_a_link_is_locked_as_itself() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "alias.json".into();
-    let out = expect_code(dir, &args, &[], Some(3));
+    let out = expect_code(dir, &args, &[], Some(75));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("another lyncdr run is using"),
         "{}",
@@ -1920,7 +1937,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "/dev/zero".into();
-    let out = expect_code(dir, &args, &[], Some(2));
+    let out = expect_code(dir, &args, &[], Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a regular file"));
     // Refused before the lock: nothing was created beside the device.
     let fifo_state = dir.join("state-pipe");
@@ -1937,7 +1954,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "state-pipe".into();
-    expect_code(dir, &args, &[], Some(2));
+    expect_code(dir, &args, &[], Some(65));
     assert!(!dir.join("state-pipe.lock").exists(), "no lock beside a FIFO");
     assert!(!dir.join("state-pipe.log").exists(), "no log beside a FIFO");
     assert!(
@@ -1961,7 +1978,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "fresh/state.json".into();
-    expect_code(dir, &args, &[], Some(2));
+    expect_code(dir, &args, &[], Some(65));
     assert!(
         !dir.join("fresh").exists(),
         "nothing created for an unknown runbook"

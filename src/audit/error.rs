@@ -1,6 +1,7 @@
 //! Errors that stop an audit before it can judge the backups: the folder itself cannot be read,
-//! the options contradict each other, or the checksum file cannot be written. Exit status 3.
-//! (Problems with the backups themselves are findings, not errors.)
+//! the options contradict each other, or the checksum file cannot be written.
+//! (Problems with the backups themselves are findings, not errors.) The exit code of each is
+//! decided with the others in `front::error`.
 
 use std::io;
 use std::path::PathBuf;
@@ -23,11 +24,4 @@ pub enum AuditError {
     WriteSums { path: PathBuf, source: io::Error },
     #[error("a worker thread of the audit stopped unexpectedly")]
     Worker,
-}
-
-impl AuditError {
-    /// The process exit status for this error.
-    pub fn code(&self) -> u8 {
-        crate::exit::IO
-    }
 }

@@ -1,6 +1,6 @@
 //! Progress while hashing and parsing: a small trait the audit reports bytes to, so the core
 //! does not care whether a terminal is watching. The terminal's implementation,
-//! a bar, lives with the other terminal code in [`crate::terminal`].
+//! a bar, lives with the other terminal code in `front::terminal`.
 
 /// Receives the byte counts of the heavy phase (hashing and XML parsing). Called from several
 /// threads at once.

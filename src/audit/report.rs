@@ -5,7 +5,6 @@ use super::artifact::{Artifact, Details};
 use super::checksums::Checksums;
 use super::finding::{Finding, Severity};
 use super::readiness::{Readiness, RunbookStatus, Status};
-use crate::exit;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -113,12 +112,14 @@ impl AuditReport {
     }
 }
 
-/// The exit status for an overall status (an [`AuditError`](super::AuditError) is `exit::IO`).
-pub fn exit_code_for(status: Status) -> u8 {
+/// The exit status for an overall status: 0 ready, 1 degraded, 2 not ready, as monitoring
+/// plugins report OK, WARNING and CRITICAL. The one definition: the exit-code table
+/// (`front::exit`) reads it, and no other error exits with these codes.
+pub const fn exit_code_for(status: Status) -> u8 {
     match status {
-        Status::NotApplicable | Status::Ready => exit::SUCCESS,
-        Status::Degraded => exit::DEGRADED,
-        Status::NotReady => exit::INVALID,
+        Status::NotApplicable | Status::Ready => 0,
+        Status::Degraded => 1,
+        Status::NotReady => 2,
     }
 }
 

@@ -1,6 +1,5 @@
-//! Why a bundle could not be built or written, with the exit code each one means.
+//! Why a bundle could not be built or written (the exit code of each: `front::error`).
 
-use crate::exit;
 use std::io;
 use std::path::PathBuf;
 
@@ -13,12 +12,12 @@ pub enum BundleError {
         source: io::Error,
     },
     #[error(
-        "`{}` is not empty and is not a lyncdr bundle ({found}); lyncdr replaces only a folder it wrote itself: choose a new or empty folder for --out, or move those files away",
+        "`{}` is not empty and is not a lyncdr bundle ({found}); lyncdr replaces only a folder it wrote itself",
         path.display()
     )]
     Occupied { path: PathBuf, found: String },
     #[error(
-        "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it: move it away or choose another --out",
+        "`{}` exists and is not a lyncdr bundle zip; lyncdr does not overwrite it",
         path.display()
     )]
     ZipOccupied { path: PathBuf },
@@ -35,7 +34,7 @@ pub enum BundleError {
     #[error("step `{step}` cannot be bundled: its commands were not rendered ({reason})")]
     Unrendered { step: String, reason: String },
     #[error(
-        "`{file}` line {line}: `{construct}` needs PowerShell {since}, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0; write {instead}"
+        "`{file}` line {line}: `{construct}` needs PowerShell {since}, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0"
     )]
     NotPowerShell2 {
         file: String,
@@ -47,24 +46,25 @@ pub enum BundleError {
 }
 
 impl BundleError {
+    /// What to do about it, printed after the message as `= hint:`.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BundleError::Occupied { .. } => {
+                Some("choose a new or empty folder for --out, or move those files away".into())
+            }
+            BundleError::ZipOccupied { .. } => Some("move it away or choose another --out".into()),
+            BundleError::NotPowerShell2 { instead, .. } => Some(format!("write {instead}")),
+            BundleError::Io { .. }
+            | BundleError::Zip { .. }
+            | BundleError::NoSqlServer { .. }
+            | BundleError::Unrendered { .. } => None,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         BundleError::Io {
             path: path.into(),
             source,
-        }
-    }
-
-    /// The exit status: I/O and a refused `--out` are [`exit::IO`]; a runbook or template the
-    /// bundle cannot express is [`exit::INVALID`], like any other invalid runbook.
-    pub fn code(&self) -> u8 {
-        match self {
-            BundleError::Io { .. }
-            | BundleError::Occupied { .. }
-            | BundleError::ZipOccupied { .. }
-            | BundleError::Zip { .. } => exit::IO,
-            BundleError::NoSqlServer { .. }
-            | BundleError::Unrendered { .. }
-            | BundleError::NotPowerShell2 { .. } => exit::INVALID,
         }
     }
 }

@@ -11,6 +11,7 @@ mod archive;
 mod driver;
 mod error;
 mod folder;
+mod header;
 mod outline;
 pub mod ps2;
 mod readme;

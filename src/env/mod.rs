@@ -201,7 +201,7 @@ pub fn read_error(path: &Path, error: ReadError) -> Diagnostic {
 pub fn parse_yaml(source: &SourceFile) -> Result<Node, Diagnostics> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     marked_yaml::parse_yaml_with_options(0, &source.text, options)
-        .map_err(|e| crate::runbook::load_error(source, &e).into())
+        .map_err(|e| crate::yaml::load_error(source, &e).into())
 }
 
 fn collect(

@@ -4,11 +4,11 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{Environment, Origin, schema};
-use crate::render::Templates;
 use crate::runbook::{
     Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Requirement, Runbook, RunsOn, Step,
     StepKind,
 };
+use crate::runbook::{Templates, Unrenderable};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
@@ -382,7 +382,7 @@ fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>
     }
 }
 
-fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &str) -> Diagnostic {
+fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &Unrenderable) -> Diagnostic {
     // Name the value to blame where one cannot be written safely: one the template uses.
     let used = |name: &str| {
         source.is_none_or(|text| {
@@ -395,11 +395,12 @@ fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &
     for input in step.inputs.iter().filter(|i| used(&i.name)) {
         if let Some(e) = env.get(&input.env) {
             let v = e.value.display();
-            if problem.contains("cmd.exe") && (v.contains('%') || v.contains('"') || v.contains('!')) {
+            let for_cmd = *problem == Unrenderable::UnsafeForCmd;
+            if for_cmd && (v.contains('%') || v.contains('"') || v.contains('!')) {
                 return env.diagnostic(&input.env, format!("the value of `{}` cannot be written safely on a cmd.exe command line, which expands `%NAME%` (and `!NAME!` with delayed expansion) even inside quotes (step `{}`); use the PowerShell form", input.env, step.id))
                     .hint("cmd.exe expands `%NAME%` and `!NAME!` even inside quotes; rename the file or folder so its path has neither `%` nor `!`");
             }
-            if problem.contains("cmd.exe") && !v.is_ascii() {
+            if for_cmd && !v.is_ascii() {
                 return env.diagnostic(&input.env, format!("the value of `{}` is not ASCII and cannot be written safely on a cmd.exe command line, which is read in the console's code page (step `{}`); use the PowerShell form", input.env, step.id))
                     .hint("the PowerShell form carries any letter; for cmd.exe, rename the file or folder so its path is ASCII");
             }

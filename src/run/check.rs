@@ -5,13 +5,12 @@
 //! confirm. A failing check keeps the step from `done`: check again, mark it done anyway (an
 //! override, recorded with the operator's name), or stop.
 
+use super::error::RunError;
 use super::operator::{CheckElsewhere, CheckFailed};
 use super::runner::{self, Phase};
 use super::session::{Flow, Session};
 use super::state::{CheckRecord, Status, Verdict};
-use super::{interrupt, now, stop};
-use crate::commands::Error;
-use crate::exit;
+use super::{interrupt, now};
 use crate::render::plan::PlannedStep;
 use crate::runbook::{Language, RunsOn};
 
@@ -23,7 +22,7 @@ pub(super) enum AfterCheck {
 }
 
 impl Session<'_> {
-    pub(super) fn check(&mut self, step: &PlannedStep) -> Result<AfterCheck, Error> {
+    pub(super) fn check(&mut self, step: &PlannedStep) -> Result<AfterCheck, RunError> {
         let Some(verify) = step.verify.clone() else {
             return Ok(AfterCheck::Done(None));
         };
@@ -89,13 +88,9 @@ impl Session<'_> {
                     Status::Checking,
                     "its commands finished, but its check failed",
                 )?;
-                return Err(stop(
-                    format!(
-                        "the check of step `{}` failed, so the step is not done\n  = hint: read the check's output above; fix the cause and run again (the check is run again first), or mark it done anyway at a terminal",
-                        step.id
-                    ),
-                    exit::FAILED,
-                ));
+                return Err(RunError::CheckFailed {
+                    step: step.id.clone(),
+                });
             }
             match self.op.check_failed(step) {
                 CheckFailed::Again => continue,

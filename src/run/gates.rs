@@ -4,13 +4,11 @@
 //! remembered on resume, so it is not asked again. A dry run collects what is unmet.
 
 use super::backup;
+use super::error::RunError;
 use super::evidence;
 use super::operator::Blocked;
 use super::session::{Flow, Session};
 use super::state::Status;
-use super::stop;
-use crate::commands::Error;
-use crate::exit;
 use crate::render::plan::{Plan, PlannedPrerequisite, PlannedStep};
 use crate::runbook::PrereqKind;
 
@@ -56,7 +54,7 @@ impl Session<'_> {
         }
         self.op.show(&out);
     }
-    pub(super) fn prerequisites(&mut self, step: &PlannedStep) -> Result<Option<Flow>, Error> {
+    pub(super) fn prerequisites(&mut self, step: &PlannedStep) -> Result<Option<Flow>, RunError> {
         let mut list: Vec<_> = step.prerequisites.clone();
         if !self.runbook_prerequisites_checked {
             self.runbook_prerequisites_checked = true;
@@ -106,14 +104,11 @@ impl Session<'_> {
                             self.unmet(p, step, &why);
                             break;
                         }
-                        return Err(stop(
-                            format!(
-                                "step `{}` is refused: {why}\n  = hint: {}",
-                                step.id,
-                                hint_for(&p.kind, false)
-                            ),
-                            exit::PREREQUISITE,
-                        ));
+                        return Err(RunError::Refused {
+                            step: step.id.clone(),
+                            why,
+                            hint: hint_for(&p.kind, false),
+                        });
                     }
                     Gate::Problem(why) => {
                         if let Some(earlier) = self.remembered(&step.id, &p.description, "ATTESTED") {
@@ -136,13 +131,12 @@ impl Session<'_> {
                             break;
                         }
                         if self.cfg.yes {
-                            return Err(stop(
-                                format!(
-                                    "step `{}` is blocked: {} -- {why}\n  = hint: {hint}",
-                                    step.id, p.description
-                                ),
-                                exit::PREREQUISITE,
-                            ));
+                            return Err(RunError::Blocked {
+                                step: step.id.clone(),
+                                prerequisite: p.description.clone(),
+                                why,
+                                hint,
+                            });
                         }
                         let wants_event = matches!(p.kind, PrereqKind::Event { .. });
                         match self.op.blocked(step, std::slice::from_ref(&why), wants_event) {

@@ -7,6 +7,7 @@
 pub mod backup;
 mod check;
 mod child;
+mod error;
 pub mod evidence;
 pub mod fingerprint;
 mod gates;
@@ -18,10 +19,10 @@ mod session;
 pub mod state;
 mod step;
 
-use crate::commands::Error;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use error::{RunError, RunOutcome};
 pub use session::run;
 
 pub struct RunConfig {
@@ -47,11 +48,4 @@ pub fn now() -> String {
         .round(jiff::Unit::Second)
         .unwrap_or_else(|_| jiff::Timestamp::now())
         .to_string()
-}
-
-fn stop(message: impl Into<String>, code: u8) -> Error {
-    Error::Other {
-        message: message.into(),
-        code,
-    }
 }

@@ -1,5 +1,5 @@
 //! What the run asks of the person at the keyboard. The core calls this trait; the terminal
-//! front end ([`crate::terminal`]) implements it with dialoguer, tests with a script.
+//! front end (`front::terminal`) implements it with dialoguer, tests with a script.
 
 use crate::render::plan::PlannedStep;
 use crate::run::state::Status;

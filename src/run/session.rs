@@ -2,13 +2,11 @@
 //! per-step work is in [`super::step`], prerequisites in [`super::gates`], checks in
 //! [`super::check`].
 
+use super::error::{RunError, RunOutcome};
 use super::operator::Operator;
 use super::state::{self, Decision, State, Status, StepRecord};
-use super::{RunConfig, child, fingerprint, interrupt, now, stop};
-use crate::commands::Error;
-use crate::diagnostic::Diagnostics;
+use super::{RunConfig, child, fingerprint, interrupt, now};
 use crate::env::Environment;
-use crate::exit;
 use crate::render::plan::{Plan, PlannedStep};
 use crate::runbook::Library;
 use std::collections::BTreeMap;
@@ -29,10 +27,10 @@ pub(super) struct Session<'a> {
 pub(super) enum Flow {
     Next,
     Replan,
-    Exit(u8),
+    Exit(RunOutcome),
 }
 
-pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, Error> {
+pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOutcome, RunError> {
     let runbook = lib.get(&cfg.runbook)?;
     let env = Environment::read(&cfg.env, &cfg.sets)?;
     let print = fingerprint::of(lib, runbook, &env, &cfg.sets);
@@ -40,52 +38,39 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
     if !cfg.dry_run {
         let _ = interrupt::install();
     }
-    state::check_path(&cfg.state).map_err(io)?;
+    state::check_path(&cfg.state)?;
     let _lock = if cfg.dry_run {
         None
     } else {
-        Some(state::lock(&cfg.state).map_err(io)?)
+        Some(state::lock(&cfg.state)?)
     };
     if !cfg.dry_run
         && let Some(c) = child::still_running(&scratch(&cfg.state))
     {
-        return Err(io(state::StateError::CommandStillRuns {
+        return Err(state::StateError::CommandStillRuns {
             path: cfg.state.clone(),
             step: c.step,
             pid: c.pid,
-        }));
+        }
+        .into());
     }
-    let existing = state::load(&cfg.state).map_err(io)?;
+    let existing = state::load(&cfg.state)?;
     let resumed = existing.is_some();
     let mut pending_decision = None;
     let state = match existing {
         Some(mut s) => {
             if s.runbook != cfg.runbook {
-                return Err(stop(
-                    format!(
-                        "state file `{}` belongs to a run of `{}`, not `{}`\n  = hint: give another --state FILE for this runbook",
-                        cfg.state.display(),
-                        s.runbook,
-                        cfg.runbook
-                    ),
-                    exit::INVALID,
-                ));
+                return Err(RunError::OtherRunbook {
+                    path: cfg.state.clone(),
+                    found: s.runbook.clone(),
+                    wanted: cfg.runbook.clone(),
+                });
             }
             let mut changes = fingerprint::diff(&s.fingerprint, &print);
             if !changes.is_empty() {
                 changes.extend(value_changes(&s.values, &values));
                 if !cfg.accept_changes {
-                    return Err(stop(
-                        format!(
-                            "the runbook or environment changed since this run was checkpointed:\n{}\n  = hint: review the changes; then resume with --accept-changes, or start over with another --state FILE",
-                            changes
-                                .iter()
-                                .map(|c| format!("  - {c}"))
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        ),
-                        exit::INVALID,
-                    ));
+                    return Err(RunError::Changed { changes });
                 }
                 pending_decision = Some(format!("accepted changes: {}", changes.join("; ")));
                 s.fingerprint = print;
@@ -174,7 +159,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
                 out.push_str(&format!("  - {u}\n"));
             }
             s.op.show(&out);
-            return Ok(exit::PREREQUISITE);
+            return Ok(RunOutcome::Unmet);
         }
     } else {
         s.op.show(&format!(
@@ -182,7 +167,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<u8, E
             s.cfg.state.display()
         ));
     }
-    Ok(exit::SUCCESS)
+    Ok(RunOutcome::Complete)
 }
 
 /// Every environment value as text, for "what changed" on a resume.
@@ -213,28 +198,13 @@ fn value_changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>)
     out
 }
 
-pub(super) fn io(e: state::StateError) -> Error {
-    let code = if matches!(
-        e,
-        state::StateError::Locked { .. } | state::StateError::CommandStillRuns { .. }
-    ) {
-        exit::IO
-    } else {
-        exit::INVALID
-    };
-    Error::Other {
-        message: e.to_string(),
-        code,
-    }
-}
-
 impl Session<'_> {
-    pub fn plan(&self) -> Result<Plan, Error> {
+    pub fn plan(&self) -> Result<Plan, RunError> {
         let mut sets = self.cfg.sets.clone();
         sets.extend(self.state.choices.iter().map(|(k, v)| format!("{k}={v}")));
         let env = Environment::parse(self.env.source.clone(), &sets)?;
         let runbook = self.lib.get(&self.cfg.runbook)?;
-        Plan::build(runbook, &env, &self.lib.templates).map_err(|d: Diagnostics| d.into())
+        Ok(Plan::build(runbook, &env, &self.lib.templates)?)
     }
 
     /// Make the state list every step of the plan, in plan order, keeping what is recorded.
@@ -272,14 +242,14 @@ impl Session<'_> {
         self.state.steps = steps;
     }
 
-    pub fn save(&self) -> Result<(), Error> {
+    pub fn save(&self) -> Result<(), RunError> {
         if self.cfg.dry_run {
             return Ok(());
         }
-        state::save(&self.cfg.state, &self.state).map_err(io)
+        Ok(state::save(&self.cfg.state, &self.state)?)
     }
 
-    pub fn record(&mut self, id: &str, f: impl FnOnce(&mut StepRecord)) -> Result<(), Error> {
+    pub fn record(&mut self, id: &str, f: impl FnOnce(&mut StepRecord)) -> Result<(), RunError> {
         if let Some(r) = self.state.step_mut(id) {
             f(r);
         }
@@ -297,7 +267,7 @@ impl Session<'_> {
         });
     }
 
-    pub fn finish(&mut self, id: &str, status: Status, note: impl Into<String>) -> Result<(), Error> {
+    pub fn finish(&mut self, id: &str, status: Status, note: impl Into<String>) -> Result<(), RunError> {
         let operator = self.operator.clone();
         let note = note.into();
         tracing::info!(step = id, status = status.name(), "{note}");
@@ -311,7 +281,7 @@ impl Session<'_> {
     }
 
     /// The operator stopped at `step` (a menu's "Stop here", Esc, or Ctrl-C): the state is
-    /// saved already; say how to go on. Ctrl-C ends with [`exit::INTERRUPTED`].
+    /// saved already; say how to go on. Ctrl-C ends with [`RunOutcome::Interrupted`].
     pub fn stopped(&mut self, step: &PlannedStep) -> Flow {
         let name = if step.label.is_empty() {
             format!("`{}`", step.id)
@@ -325,11 +295,11 @@ impl Session<'_> {
                 "\nInterrupted (Ctrl-C) at step {name}. The state is saved in {}: run the same command again to resume.\n",
                 self.cfg.state.display()
             ));
-            return Flow::Exit(exit::INTERRUPTED);
+            return Flow::Exit(RunOutcome::Interrupted);
         }
         self.op.show(&format!(
             "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"
         ));
-        Flow::Exit(exit::SUCCESS)
+        Flow::Exit(RunOutcome::Stopped)
     }
 }

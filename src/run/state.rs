@@ -169,22 +169,37 @@ impl State {
 pub enum StateError {
     #[error("cannot read state file `{path}`: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "state file `{path}` is damaged and was not changed: {problem}\n  = hint: if it cannot be repaired, move it aside to start over; `{path}.lock` and the run log beside it keep the history"
-    )]
+    #[error("state file `{path}` is damaged and was not changed: {problem}")]
     Corrupt { path: PathBuf, problem: String },
     #[error("state file `{path}` has format {found}; this lyncdr reads format {FORMAT}")]
     Format { path: PathBuf, found: u32 },
     #[error("cannot write state file `{path}`: {source}")]
     Write { path: PathBuf, source: std::io::Error },
-    #[error(
-        "another lyncdr run is using `{path}`{holder}\n  = hint: wait for it to finish, or stop it; two runs must never share a state file"
-    )]
+    #[error("another lyncdr run is using `{path}`{holder}")]
     Locked { path: PathBuf, holder: String },
     #[error(
-        "the command of step `{step}` that an earlier run of `{path}` started still runs (process {pid}); that run ended without waiting for it\n  = hint: wait for process {pid} to end (or stop it), then run again to resume; two commands of one recovery must never run side by side"
+        "the command of step `{step}` that an earlier run of `{path}` started still runs (process {pid}); that run ended without waiting for it"
     )]
     CommandStillRuns { path: PathBuf, step: String, pid: u32 },
+}
+
+impl StateError {
+    /// What to do about it, printed after the message as `= hint:`.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StateError::Corrupt { path, .. } => Some(format!(
+                "if it cannot be repaired, move it aside to start over; `{}.lock` and the run log beside it keep the history",
+                path.display()
+            )),
+            StateError::Locked { .. } => {
+                Some("wait for it to finish, or stop it; two runs must never share a state file".into())
+            }
+            StateError::CommandStillRuns { pid, .. } => Some(format!(
+                "wait for process {pid} to end (or stop it), then run again to resume; two commands of one recovery must never run side by side"
+            )),
+            StateError::Read { .. } | StateError::Format { .. } | StateError::Write { .. } => None,
+        }
+    }
 }
 
 /// Read a state file; `Ok(None)` when there is none yet. A file that cannot be parsed is an

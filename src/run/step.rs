@@ -2,13 +2,12 @@
 //! its commands through the runner, then its check ([`super::check`]).
 
 use super::check::AfterCheck;
+use super::error::{RunError, RunOutcome};
 use super::operator::{Resume, StepAction};
 use super::runner::{self, Phase};
 use super::session::{Flow, Session};
 use super::state::{CommandRecord, Status};
-use super::{interrupt, now, stop};
-use crate::commands::Error;
-use crate::exit;
+use super::{interrupt, now};
 use crate::render::plan::{Kind, PlannedStep};
 use crate::render::text;
 use crate::runbook::Language;
@@ -21,7 +20,7 @@ enum Outcome {
 }
 
 impl Session<'_> {
-    pub(super) fn visit(&mut self, step: &PlannedStep, total: usize) -> Result<Flow, Error> {
+    pub(super) fn visit(&mut self, step: &PlannedStep, total: usize) -> Result<Flow, RunError> {
         if interrupt::requested() {
             return Ok(self.stopped(step));
         }
@@ -82,7 +81,12 @@ impl Session<'_> {
 
     /// A step found running, interrupted or failed: never re-run without a decision. `None`:
     /// run it again; `Some`: where to go.
-    fn undecided(&mut self, step: &PlannedStep, status: Status, total: usize) -> Result<Option<Flow>, Error> {
+    fn undecided(
+        &mut self,
+        step: &PlannedStep,
+        status: Status,
+        total: usize,
+    ) -> Result<Option<Flow>, RunError> {
         let what = match status {
             Status::Failed => "failed",
             _ => "was interrupted (it may have run in part or in full)",
@@ -104,19 +108,12 @@ impl Session<'_> {
                 );
                 return Ok(None);
             }
-            return Err(stop(
-                format!(
-                    "step `{}` {what} and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand{}, then `{}` (it took effect) or `--retry` (run it again)",
-                    step.id,
-                    if step.verify.is_some() {
-                        " (the read-only check above)"
-                    } else {
-                        ""
-                    },
-                    self.resolve_command(&step.id, "--done"),
-                ),
-                exit::IO,
-            ));
+            return Err(RunError::Undecided {
+                step: step.id.clone(),
+                what: what.to_string(),
+                has_check: step.verify.is_some(),
+                resolve_done: self.resolve_command(&step.id, "--done"),
+            });
         }
         loop {
             match self.op.resume(step, status, step.verify.is_some()) {
@@ -150,7 +147,7 @@ impl Session<'_> {
         format!("lyncdr resolve {step} {how} --state {}", self.cfg.state.display())
     }
 
-    fn choose(&mut self, step: &PlannedStep) -> Result<Flow, Error> {
+    fn choose(&mut self, step: &PlannedStep) -> Result<Flow, RunError> {
         let key = step.choice.clone().unwrap_or_default();
         let default = step.options.iter().position(|o| o.chosen).unwrap_or(0);
         let picked = if self.cfg.yes || self.cfg.dry_run {
@@ -172,7 +169,7 @@ impl Session<'_> {
         Ok(if replan { Flow::Replan } else { Flow::Next })
     }
 
-    fn act(&mut self, step: &PlannedStep) -> Result<Flow, Error> {
+    fn act(&mut self, step: &PlannedStep) -> Result<Flow, RunError> {
         let runnable: Vec<_> = step
             .commands
             .iter()
@@ -213,14 +210,10 @@ impl Session<'_> {
             return Ok(Flow::Next);
         }
         if can_run && takes_console && !self.cfg.console {
-            return Err(stop(
-                format!(
-                    "step `{}` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `{}`",
-                    step.id,
-                    self.resolve_command(&step.id, "--done")
-                ),
-                exit::NEEDS_CONSOLE,
-            ));
+            return Err(RunError::NeedsConsole {
+                step: step.id.clone(),
+                resolve_done: self.resolve_command(&step.id, "--done"),
+            });
         }
         loop {
             let action = if self.cfg.yes {
@@ -291,20 +284,17 @@ impl Session<'_> {
                         step.id,
                         self.cfg.state.display()
                     ));
-                    return Ok(Flow::Exit(exit::INTERRUPTED));
+                    return Ok(Flow::Exit(RunOutcome::Interrupted));
                 }
                 Outcome::Failed(why) => {
                     self.finish(&step.id, Status::Failed, why.clone())?;
                     self.op.show(&format!("\n!!! Step {} failed: {why}\n", step.id));
                     if self.cfg.yes {
-                        return Err(stop(
-                            format!(
-                                "step `{}` failed: {why}\n  = hint: read its output above (and in the run log); when the cause is fixed, `{}` and run again",
-                                step.id,
-                                self.resolve_command(&step.id, "--retry")
-                            ),
-                            exit::FAILED,
-                        ));
+                        return Err(RunError::StepFailed {
+                            step: step.id.clone(),
+                            why,
+                            resolve_retry: self.resolve_command(&step.id, "--retry"),
+                        });
                     }
                     match self.op.resume(step, Status::Failed, false) {
                         Resume::Retry => {
@@ -324,7 +314,7 @@ impl Session<'_> {
 
     /// The commands ran (or the operator says they did): the step is done only when its check
     /// passes, or the operator overrides a failing one.
-    pub(super) fn after_commands(&mut self, step: &PlannedStep, how: &str) -> Result<Flow, Error> {
+    pub(super) fn after_commands(&mut self, step: &PlannedStep, how: &str) -> Result<Flow, RunError> {
         if step.verify.is_some() {
             let note = format!("{how}; its check is pending");
             self.record(&step.id, |r| {

@@ -2,6 +2,7 @@
 //! conditions, prerequisites, inputs and templates, collecting every problem as a diagnostic
 //! that points at the file, line and column it is about.
 
+use super::Templates;
 use super::raw::{RawCommand, RawPrerequisite, RawRunbook, RawStep, S};
 use super::{
     Command, Condition, Input, Language, OptionInfo, PrereqKind, Prerequisite, Requirement, Runbook, RunsOn,
@@ -10,7 +11,6 @@ use super::{
 use crate::cmdlets;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{ValueType, schema};
-use crate::render::Templates;
 use crate::source::{Location, SourceFile};
 use serde_json::{Map, Value as Json, json};
 use std::collections::{BTreeMap, HashMap};

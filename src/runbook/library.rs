@@ -1,11 +1,11 @@
 //! The set of runbooks and templates lyncdr works with: built into the binary, or read from the
 //! folders given with `--runbooks` and `--templates`. Loading checks everything at once.
 
+use super::Templates;
 use super::check::{Checker, Parsed, source_checks};
 use super::raw::RawRunbook;
 use super::{Language, Runbook};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::render::Templates;
 use crate::source::{Location, SourceFile};
 use include_dir::{Dir, include_dir};
 use std::collections::BTreeMap;

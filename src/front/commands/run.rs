@@ -1,27 +1,26 @@
 //! `run`, `status`, `report`, `resolve`: the guided recovery and its state file.
 
-use super::{Error, print};
-use crate::cli::{Format, RunArgs};
+use super::{CommandError, Error, print};
 use crate::decode::CodePage;
-use crate::exit;
+use crate::front::cli::{Format, RunArgs};
+use crate::front::exit;
+use crate::front::terminal::{Terminal, Unattended, known_operator, operator_name};
 use crate::run::state::{self, Decision, State, Status};
 use crate::run::{RunConfig, report, runner};
 use crate::runbook::Library;
-use crate::terminal::{Terminal, Unattended, known_operator, operator_name};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
-fn invalid(message: String) -> Error {
-    Error::Other {
-        message,
-        code: exit::INVALID,
-    }
-}
-
 pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
-    let timeout = crate::env::value::parse_duration(&a.step_timeout)
-        .map_err(|e| invalid(format!("--step-timeout: {e}")))?;
-    let codepage = CodePage::parse(&a.codepage).map_err(|e| invalid(format!("--codepage: {e}")))?;
+    let timeout =
+        crate::env::value::parse_duration(&a.step_timeout).map_err(|problem| CommandError::BadValue {
+            option: "--step-timeout",
+            problem,
+        })?;
+    let codepage = CodePage::parse(&a.codepage).map_err(|problem| CommandError::BadValue {
+        option: "--codepage",
+        problem,
+    })?;
     let state = a
         .state
         .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
@@ -33,7 +32,7 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     };
     // Nothing is created beside the state file (log, lock) for a runbook that does not exist.
     lib.get(&a.runbook)?;
-    state::check_path(&state).map_err(|e| invalid(e.to_string()))?;
+    state::check_path(&state)?;
     let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
     let console = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let cfg = RunConfig {
@@ -57,12 +56,14 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     };
     if a.yes || a.dry_run || !std::io::stdin().is_terminal() {
         if !a.yes && !a.dry_run {
-            return Err(invalid("`lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --yes (rehearsal) or --dry-run".into()));
+            return Err(CommandError::NoTerminal.into());
         }
         crate::run::run(cfg, lib, &mut Unattended)
     } else {
         crate::run::run(cfg, lib, &mut Terminal::default())
     }
+    .map(crate::front::error::outcome)
+    .map_err(Error::from)
 }
 
 /// The run log beside the state file (`STATE.log`, appended to): lyncdr's own records and the
@@ -255,18 +256,16 @@ pub enum Resolution {
 }
 
 pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String>) -> Result<u8, Error> {
-    let _lock = state::lock(path).map_err(|e| Error::Other {
-        message: e.to_string(),
-        code: exit::IO,
-    })?;
+    let _lock = state::lock(path)?;
     let mut s = load(path)?;
     let operator = operator_name(operator);
     let Some(r) = s.step_mut(step) else {
         let ids: Vec<&str> = s.steps.iter().map(|r| r.id.as_str()).collect();
-        let hint = crate::suggest::closest(step, ids.iter().copied())
-            .map(|h| format!("did you mean `{h}`?"))
-            .unwrap_or_else(|| "`lyncdr status` lists the steps".into());
-        return Err(invalid(format!("the run has no step `{step}`\n  = hint: {hint}")));
+        return Err(CommandError::NoStep {
+            step: step.into(),
+            suggestion: crate::suggest::closest(step, ids.iter().copied()).map(str::to_owned),
+        }
+        .into());
     };
     let what = match how {
         Resolution::Rechoose => rechoose(&mut s, step)?,
@@ -276,10 +275,11 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
                 r.status,
                 Status::Running | Status::Interrupted | Status::Failed | Status::Checking
             ) {
-                return Err(invalid(format!(
-                    "step `{step}` is {}, not interrupted or failed: nothing to resolve",
-                    r.status.name()
-                )));
+                return Err(CommandError::NothingToResolve {
+                    step: step.into(),
+                    status: r.status.name(),
+                }
+                .into());
             }
             if how == Resolution::Done {
                 // Done once its check passes: the next run runs the check (read-only) first.
@@ -302,10 +302,7 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
         step: Some(step.into()),
         what: what.clone(),
     });
-    state::save(path, &s).map_err(|e| Error::Other {
-        message: e.to_string(),
-        code: exit::IO,
-    })?;
+    state::save(path, &s)?;
     print(&format!("step `{step}` {what}\n"));
     Ok(exit::SUCCESS)
 }
@@ -315,25 +312,20 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
 /// taken was recorded skipped), and the next run asks (or takes the environment's option).
 fn rechoose(s: &mut State, step: &str) -> Result<String, Error> {
     let Some(key) = s.step(step).and_then(|r| r.choice.clone()) else {
-        let choices: Vec<&str> = s
+        let choices: Vec<String> = s
             .steps
             .iter()
             .filter(|r| r.choice.is_some())
-            .map(|r| r.id.as_str())
+            .map(|r| r.id.clone())
             .collect();
-        return Err(invalid(format!(
-            "step `{step}` is not a choice\n  = hint: {}",
-            if choices.is_empty() {
-                "this run has no choice step".to_owned()
-            } else {
-                format!("the choice steps are: {}", choices.join(", "))
-            }
-        )));
+        return Err(CommandError::NotAChoice {
+            step: step.into(),
+            choices,
+        }
+        .into());
     };
     let Some(chosen) = s.choices.get(&key).cloned() else {
-        return Err(invalid(format!(
-            "no option has been chosen at step `{step}` yet: the next `lyncdr run` asks"
-        )));
+        return Err(CommandError::NotChosen { step: step.into() }.into());
     };
     let prefix = format!("{key}=");
     let started: Vec<String> = s
@@ -345,10 +337,12 @@ fn rechoose(s: &mut State, step: &str) -> Result<String, Error> {
         .map(|r| format!("`{}` ({})", r.id, r.status.name()))
         .collect();
     if !started.is_empty() {
-        return Err(invalid(format!(
-            "option {chosen} at step `{step}` cannot be changed: its steps have started: {}\n  = hint: a recovery half done one way must be finished or rolled back by hand before the other option",
-            started.join(", ")
-        )));
+        return Err(CommandError::OptionStarted {
+            step: step.into(),
+            chosen,
+            started,
+        }
+        .into());
     }
     for r in s.steps.iter_mut() {
         if r.id == step || r.option.as_deref().is_some_and(|o| o.starts_with(&prefix)) {
@@ -385,28 +379,17 @@ pub fn state_files(given: Option<PathBuf>, env: Option<&Path>, several: bool) ->
         .collect();
     found.sort();
     match found.len() {
-        0 => Err(invalid(format!(
-            "no state file in {}\n  = hint: give --state FILE, or --env FILE for the runs beside that environment file",
-            dir.display()
-        ))),
+        0 => Err(CommandError::NoStateFile { dir }.into()),
         1 => Ok(found),
         _ if several => Ok(found),
-        _ => Err(invalid(format!(
-            "several runs in {}: {}\n  = hint: choose one with --state FILE",
-            dir.display(),
-            found
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+        _ => Err(CommandError::SeveralRuns { dir, found }.into()),
     }
 }
 
 fn load(path: &Path) -> Result<State, Error> {
     match state::load(path) {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(invalid(format!("no state file `{}`", path.display()))),
-        Err(e) => Err(invalid(e.to_string())),
+        Ok(None) => Err(CommandError::StateNotFound { path: path.into() }.into()),
+        Err(e) => Err(e.into()),
     }
 }

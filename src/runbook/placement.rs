@@ -5,7 +5,7 @@
 //! the rest of it would be read as code. Templates are therefore lexed when they are loaded, and
 //! a value placeholder found anywhere but in code is an error with its line and column.
 
-use crate::runbook::Language;
+use super::Language;
 
 /// What the lexer is inside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

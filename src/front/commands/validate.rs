@@ -3,7 +3,7 @@
 use super::{Error, print};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{Environment, schema};
-use crate::exit;
+use crate::front::exit;
 use crate::runbook::Library;
 use crate::source::{ReadError, SourceFile};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 use super::{Error, print};
 use crate::env::schema;
-use crate::exit;
+use crate::front::exit;
 use crate::render::text::wrap;
 use crate::runbook::{Library, StepKind};
 use std::fmt::Write as _;

@@ -4,10 +4,10 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// `--help`'s closing text: the exit codes (from [`crate::exit::TABLE`]) and examples.
+/// `--help`'s closing text: the exit codes (from [`crate::front::exit::TABLE`]) and examples.
 fn after_help() -> String {
     let mut out = String::from("Exit codes:\n");
-    for (code, meaning) in crate::exit::TABLE {
+    for (code, meaning) in crate::front::exit::TABLE {
         out.push_str(&format!("  {code:<3}  {meaning}\n"));
     }
     out.push('\n');

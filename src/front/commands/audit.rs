@@ -1,10 +1,9 @@
 //! `lyncdr audit DIR`: could we recover today? Wires the command line to [`crate::audit`].
 
-use super::{Error, print};
+use super::{CommandError, Error, print};
 use crate::audit::{AuditOptions, Silent, audit_with};
-use crate::cli::Format;
 use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, schema, value::parse_duration};
-use crate::exit;
+use crate::front::cli::Format;
 use crate::run::backup::file_name;
 use std::io::IsTerminal as _;
 use std::path::Path;
@@ -30,9 +29,9 @@ pub fn run(a: Args) -> Result<u8, Error> {
         })
         .collect();
     let max_age = match a.max_age {
-        Some(s) => parse_duration(s).map_err(|e| Error::Other {
-            message: format!("--max-age: {e}"),
-            code: exit::IO,
+        Some(s) => parse_duration(s).map_err(|problem| CommandError::BadValue {
+            option: "--max-age",
+            problem,
         })?,
         None => env
             .as_ref()
@@ -53,15 +52,12 @@ pub fn run(a: Args) -> Result<u8, Error> {
         response_group,
         progress: std::io::stderr().is_terminal(),
     };
-    let bar = opts.progress.then(crate::terminal::ProgressBar::stderr);
+    let bar = opts.progress.then(crate::front::terminal::ProgressBar::stderr);
     let progress: &dyn crate::audit::Progress = match &bar {
         Some(b) => b,
         None => &Silent,
     };
-    let report = audit_with(&opts, progress).map_err(|e| Error::Other {
-        message: e.to_string(),
-        code: exit::IO,
-    })?;
+    let report = audit_with(&opts, progress)?;
     match a.format {
         // File and entry names come from the backup folder: no control character may act on
         // the terminal.

@@ -1,7 +1,7 @@
 use super::{Error, print};
-use crate::cli::{EnvArgs, Format};
 use crate::env::Environment;
-use crate::exit;
+use crate::front::cli::{EnvArgs, Format};
+use crate::front::exit;
 use crate::render::plan::Plan;
 use crate::render::text;
 use crate::runbook::Library;
@@ -31,10 +31,7 @@ pub fn bundle(
     let runbook = library.get(id)?;
     let env = Environment::read(&env.env, &env.set)?;
     let plan = Plan::build(runbook, &env, &library.templates)?;
-    let summary = crate::bundle::write_bundle(&plan, runbook, &env, out, zip).map_err(|e| Error::Other {
-        message: e.to_string(),
-        code: e.code(),
-    })?;
+    let summary = crate::bundle::write_bundle(&plan, runbook, &env, out, zip)?;
     print(&format!("{summary}\n"));
     Ok(exit::SUCCESS)
 }

@@ -6,49 +6,10 @@ mod run;
 mod show;
 mod validate;
 
-use crate::cli::{Cli, Command};
-use crate::diagnostic::Diagnostics;
-use crate::exit;
+use crate::front::cli::{Cli, Command};
+pub use crate::front::command_error::CommandError;
+pub use crate::front::error::Error;
 use crate::runbook::Library;
-use std::fmt;
-
-#[derive(Debug)]
-pub enum Error {
-    /// Problems in runbooks, environment files or values (exit 2).
-    Invalid(Diagnostics),
-    /// Anything else, with its exit code.
-    Other { message: String, code: u8 },
-}
-
-impl Error {
-    pub fn code(&self) -> u8 {
-        match self {
-            Error::Invalid(_) => exit::INVALID,
-            Error::Other { code, .. } => *code,
-        }
-    }
-}
-
-impl From<Diagnostics> for Error {
-    fn from(d: Diagnostics) -> Self {
-        Error::Invalid(d)
-    }
-}
-
-impl From<crate::diagnostic::Diagnostic> for Error {
-    fn from(d: crate::diagnostic::Diagnostic) -> Self {
-        Error::Invalid(d.into())
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Invalid(d) => write!(f, "{d}"),
-            Error::Other { message, .. } => writeln!(f, "error: {message}"),
-        }
-    }
-}
 
 pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
@@ -105,6 +66,12 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             max_age: max_age.as_deref(),
             no_hash,
             write_sums,
+        })
+        .inspect_err(|e| {
+            // A tool reading the JSON report learns why there is none (stderr has the same).
+            if format == crate::front::cli::Format::Json {
+                print(&(plan::json(&e.to_json()) + "\n"));
+            }
         }),
     }
 }

@@ -1,0 +1,90 @@
+//! What the command line asks that cannot be done: an option value that does not parse, a
+//! `resolve` the run's state does not allow, a state file that is not there. The front end's
+//! own phase; its exit codes are chosen here, with the others in `front::error`.
+
+use crate::front::exit;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{option}: {problem}")]
+    BadValue { option: &'static str, problem: String },
+    #[error("`lyncdr run` asks questions, and standard input is not a terminal")]
+    NoTerminal,
+    #[error("the run has no step `{step}`")]
+    NoStep {
+        step: String,
+        suggestion: Option<String>,
+    },
+    #[error("step `{step}` is {status}, not interrupted or failed: nothing to resolve")]
+    NothingToResolve { step: String, status: &'static str },
+    #[error("step `{step}` is not a choice")]
+    NotAChoice { step: String, choices: Vec<String> },
+    #[error("no option has been chosen at step `{step}` yet: the next `lyncdr run` asks")]
+    NotChosen { step: String },
+    #[error(
+        "option {chosen} at step `{step}` cannot be changed: its steps have started: {}",
+        started.join(", ")
+    )]
+    OptionStarted {
+        step: String,
+        chosen: String,
+        started: Vec<String>,
+    },
+    #[error("no state file in {}", dir.display())]
+    NoStateFile { dir: PathBuf },
+    #[error(
+        "several runs in {}: {}",
+        dir.display(),
+        found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    SeveralRuns { dir: PathBuf, found: Vec<PathBuf> },
+    #[error("no state file `{}`", path.display())]
+    StateNotFound { path: PathBuf },
+}
+
+impl CommandError {
+    pub fn code(&self) -> u8 {
+        match self {
+            CommandError::NoStateFile { .. } | CommandError::StateNotFound { .. } => exit::NO_INPUT,
+            CommandError::BadValue { .. }
+            | CommandError::NoTerminal
+            | CommandError::NoStep { .. }
+            | CommandError::NothingToResolve { .. }
+            | CommandError::NotAChoice { .. }
+            | CommandError::NotChosen { .. }
+            | CommandError::OptionStarted { .. }
+            | CommandError::SeveralRuns { .. } => exit::USAGE,
+        }
+    }
+
+    /// What to do about it, printed after the message as `= hint:`.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CommandError::NoTerminal => {
+                Some("run it in a terminal, or pass --yes (rehearsal) or --dry-run".into())
+            }
+            CommandError::NoStep { suggestion, .. } => Some(
+                suggestion
+                    .as_ref()
+                    .map(|h| format!("did you mean `{h}`?"))
+                    .unwrap_or_else(|| "`lyncdr status` lists the steps".into()),
+            ),
+            CommandError::NotAChoice { choices, .. } => Some(if choices.is_empty() {
+                "this run has no choice step".to_owned()
+            } else {
+                format!("the choice steps are: {}", choices.join(", "))
+            }),
+            CommandError::OptionStarted { .. } => Some("a recovery half done one way must be finished or rolled back by hand before the other option".into()),
+            CommandError::NoStateFile { .. } => Some(
+                "give --state FILE, or --env FILE for the runs beside that environment file"
+                    .into(),
+            ),
+            CommandError::SeveralRuns { .. } => Some("choose one with --state FILE".into()),
+            CommandError::BadValue { .. }
+            | CommandError::NothingToResolve { .. }
+            | CommandError::NotChosen { .. }
+            | CommandError::StateNotFound { .. } => None,
+        }
+    }
+}
