@@ -4,6 +4,7 @@
 //! environment YAML -> typed [`env::Environment`]; both -> [`render::plan::Plan`] with every
 //! command rendered through [`escape`]; then a front end prints it (`plan`) or acts on it.
 
+pub mod artifact;
 pub mod atomic;
 pub mod audit;
 pub mod bundle;

@@ -76,6 +76,34 @@ fn unknown_field() {
     );
 }
 
+/// Issue 11 item 1: a `backup:` kind is parsed into the model's artifact type by the checker.
+#[test]
+fn unknown_backup_kind() {
+    bad_runbook(
+        "    explanation: Then the second.\n",
+        "    explanation: Then the second.\n    prerequisites:\n      - backup: rtc-databse\n",
+        &[
+            "unknown backup kind `rtc-databse`",
+            "rb/mini.yaml:22:17",
+            "did you mean `rtc-database`?",
+        ],
+    );
+}
+
+/// Issue 11 item 5: the step an `after_step` names is resolved by the checker, or refused there.
+#[test]
+fn unknown_after_step() {
+    bad_runbook(
+        "    explanation: Then the second.\n",
+        "    explanation: Then the second.\n    prerequisites:\n      - event: 30024\n        after_step: frist\n",
+        &[
+            "the prerequisite names step `frist`, which is no step of this runbook",
+            "rb/mini.yaml:16:9",
+            "did you mean `first`?",
+        ],
+    );
+}
+
 #[test]
 fn duplicate_step_id() {
     bad_runbook(

@@ -113,6 +113,7 @@ fn options(dir: &Path, hash: bool) -> AuditOptions {
     AuditOptions {
         dir: dir.to_owned(),
         named: vec![],
+        runbooks: crate::audit::builtin_needs(),
         max_age: Duration::from_secs(7 * 86_400),
         now: now(),
         hash,

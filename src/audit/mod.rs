@@ -29,7 +29,8 @@ mod utf16;
 mod xmlstream;
 mod zipcheck;
 
-pub use artifact::{Artifact, ArtifactKind, Details, IdentifiedBy};
+pub use crate::artifact::ArtifactKind;
+pub use artifact::{Artifact, Details, IdentifiedBy};
 pub use checksums::Checksums;
 pub use error::AuditError;
 pub use finding::{Finding, Problem, Severity};
@@ -38,6 +39,7 @@ pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};
 pub use report::{AuditReport, FORMAT_VERSION};
 
+use crate::runbook::needs::BackupNeeds;
 use hash::Sha256Digest;
 use inventory::Inventory;
 use std::path::PathBuf;
@@ -47,9 +49,10 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
     pub dir: PathBuf,
-    /// From the environment file: (artifact kind, file name) pairs; kinds: "cs-configuration",
-    /// "lis-configuration", "rgs-export", "user-data", "rtc-database", "file-store".
-    pub named: Vec<(String, String)>,
+    /// From the environment file: the file name of each kind it names.
+    pub named: Vec<(ArtifactKind, String)>,
+    /// What each runbook needs of the backups (from the checked runbooks: the readiness rows).
+    pub runbooks: Vec<BackupNeeds>,
     pub max_age: Duration,
     /// The time ages are measured at (injected so tests are deterministic).
     pub now: jiff::Timestamp,
@@ -73,31 +76,23 @@ pub fn audit_with(opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditR
     if opts.write_sums && !opts.hash {
         return Err(AuditError::WriteSumsWithoutHash);
     }
-    let named = opts
-        .named
-        .iter()
-        .map(|(kind, name)| match ArtifactKind::from_id(kind) {
-            Some(k) => Ok((k, name.clone())),
-            None => Err(AuditError::UnknownKind { kind: kind.clone() }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-
     let scan = scan::scan(&opts.dir)?;
-    let mut inventory = Inventory::build(&scan, &named);
+    let mut inventory = Inventory::build(&scan, &opts.named);
     let outcomes = examine::examine_all(&scan.files, &inventory.plans, opts.hash, progress)?;
     let digests: Vec<Option<Sha256Digest>> = outcomes.iter().map(|o| o.sha256).collect();
     inventory.absorb(&scan, outcomes);
     let checksums = checksums::check(opts, &scan, &mut inventory, &digests)?;
 
     let choices = selection::choose(&mut inventory.artifacts, &inventory.named, opts.now, opts.max_age);
-    for kind in readiness::needed_kinds(opts.response_group) {
+    let rows = readiness::rows(&opts.runbooks, opts.response_group);
+    for kind in readiness::needed_kinds(&rows) {
         if !choices.contains_key(&kind) {
             inventory
                 .general
                 .push((None, Some(kind), Problem::Missing { kind }));
         }
     }
-    let rows = readiness::evaluate(&choices, &inventory.artifacts, opts.response_group);
+    let rows = readiness::evaluate(&rows, &choices, &inventory.artifacts);
     let runbooks = readiness::summarize(&rows);
     let findings = findings(&inventory);
     // The report lists artifacts by kind, in runbook order, then by path; unknown files last.

@@ -3,9 +3,10 @@
 //! [`super::references`], once every step of the runbook is known.
 
 use super::{Checker, loc, sloc};
+use crate::artifact::ArtifactKind;
 use crate::env::{ValueType, schema};
 use crate::runbook::raw::RawPrerequisite;
-use crate::runbook::{Condition, PrereqKind, Prerequisite};
+use crate::runbook::{Condition, PrereqKind, Prerequisite, StepRef};
 use crate::source::SourceFile;
 use std::sync::Arc;
 
@@ -49,18 +50,19 @@ impl Checker<'_> {
                 continue;
             }
             let kind = if let Some(b) = &p.backup {
-                match schema::BACKUP_KEYS.iter().find(|(k, _)| *k == b.as_str()) {
-                    Some((artifact, env)) => PrereqKind::Backup {
-                        artifact: (*artifact).into(),
-                        env: (*env).into(),
-                    },
+                match ArtifactKind::from_id(b) {
+                    Some(artifact) => PrereqKind::Backup { artifact },
                     None => {
-                        let kinds: Vec<&str> = schema::BACKUP_KEYS.iter().map(|k| k.0).collect();
+                        let ids = ArtifactKind::NAMED.map(ArtifactKind::id);
+                        let hint = match crate::suggest::closest(b, ids) {
+                            Some(s) => format!("did you mean `{s}`? (one of {})", ids.join(", ")),
+                            None => format!("one of {}", ids.join(", ")),
+                        };
                         self.err(
                             file,
                             sloc(b),
                             format!("unknown backup kind `{}`", b.as_str()),
-                            format!("one of {}", kinds.join(", ")),
+                            hint,
                         );
                         continue;
                     }
@@ -79,7 +81,7 @@ impl Checker<'_> {
                     id: **e,
                     provider: "LS User Replicator".into(),
                     log: "Lync Server".into(),
-                    after_step: p.after_step.as_ref().map(|s| s.to_string()),
+                    after_step: p.after_step.as_ref().map(|s| StepRef::written(s)),
                     computers: match &p.computers {
                         Some(key) if schema::type_of(key.as_str()) == Some(ValueType::FqdnList) => {
                             Some(key.as_str().to_owned())
@@ -105,7 +107,7 @@ impl Checker<'_> {
                 }
             } else if let Some(s) = &p.not_after {
                 PrereqKind::NotAfter {
-                    step: s.as_str().to_owned(),
+                    step: StepRef::written(s),
                 }
             } else {
                 continue;

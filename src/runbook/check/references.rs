@@ -50,8 +50,8 @@ fn target_of(kind: &mut PrereqKind) -> Option<&mut String> {
         PrereqKind::Event {
             after_step: Some(target),
             ..
-        } => Some(target),
-        PrereqKind::NotAfter { step } => Some(step),
+        } => Some(&mut target.0),
+        PrereqKind::NotAfter { step } => Some(&mut step.0),
         _ => None,
     }
 }
