@@ -98,8 +98,22 @@ fn unknown_after_step() {
         "    explanation: Then the second.\n    prerequisites:\n      - event: 30024\n        after_step: frist\n",
         &[
             "the prerequisite names step `frist`, which is no step of this runbook",
-            "rb/mini.yaml:16:9",
+            "rb/mini.yaml:22:16",
             "did you mean `first`?",
+        ],
+    );
+}
+
+/// A runbook's own prerequisite naming no step is refused at its place, like a step's.
+#[test]
+fn unknown_not_after_of_the_runbook() {
+    bad_runbook(
+        "steps:\n",
+        "prerequisites:\n  - not_after: secnod\nsteps:\n",
+        &[
+            "the prerequisite names step `secnod`, which is no step of this runbook",
+            "rb/mini.yaml:9:16",
+            "did you mean `second`?",
         ],
     );
 }

@@ -247,3 +247,73 @@ pub fn summarize(rows: &[Readiness]) -> Vec<RunbookStatus> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ArtifactKind::*;
+
+    fn table(response_group: bool) -> Vec<(String, Option<String>, Vec<ArtifactKind>, bool)> {
+        let library = crate::runbook::Library::load(None, None).expect("built-in runbooks");
+        rows(&library.backup_needs(), response_group)
+            .into_iter()
+            .map(|r| {
+                let mut kinds: Vec<ArtifactKind> = r.needs.iter().map(|n| n.kind).collect();
+                kinds.sort();
+                (r.runbook, r.option, kinds, r.not_applicable.is_some())
+            })
+            .collect()
+    }
+
+    fn row(
+        runbook: &str,
+        option: Option<&str>,
+        kinds: &[ArtifactKind],
+    ) -> (String, Option<String>, Vec<ArtifactKind>, bool) {
+        (runbook.into(), option.map(Into::into), kinds.to_vec(), false)
+    }
+
+    /// The matrix the built-in runbooks give is the one the procedures describe (and the audit's
+    /// hand-written table said before it was derived).
+    #[test]
+    fn the_built_in_runbooks_need_what_the_procedures_say() {
+        assert_eq!(
+            table(true),
+            [
+                row("backend-restore", Some("A"), &[RgsExport, RtcDatabase]),
+                row("backend-restore", Some("B"), &[RgsExport, UserData]),
+                row(
+                    "cms-move",
+                    None,
+                    &[CsConfiguration, LisConfiguration, RgsExport, UserData]
+                ),
+                row(
+                    "cms-restore",
+                    Some("A"),
+                    &[
+                        CsConfiguration,
+                        LisConfiguration,
+                        RgsExport,
+                        RtcDatabase,
+                        FileStore
+                    ]
+                ),
+                row(
+                    "cms-restore",
+                    Some("B"),
+                    &[CsConfiguration, LisConfiguration, RgsExport, UserData, FileStore]
+                ),
+                row("rgs-restore", None, &[RgsExport]),
+            ]
+        );
+        let without = table(false);
+        assert!(
+            without.iter().all(|r| r.3 || !r.2.contains(&RgsExport)),
+            "{without:?}"
+        );
+        assert!(
+            without.iter().any(|r| r.0 == "rgs-restore" && r.3),
+            "rgs-restore does not apply without Response Group: {without:?}"
+        );
+    }
+}

@@ -175,6 +175,11 @@ pub struct Prerequisite {
     pub kind: PrereqKind,
     #[serde(skip)]
     pub when: Vec<Condition>,
+    /// Where it is written: the runbook file and its `backup:`/`event:`/... value.
+    #[serde(skip)]
+    pub file: Arc<SourceFile>,
+    #[serde(skip)]
+    pub at: Option<Location>,
 }
 
 impl Prerequisite {

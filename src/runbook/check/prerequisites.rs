@@ -128,7 +128,12 @@ impl Checker<'_> {
                     "",
                 );
             }
-            out.push(Prerequisite { kind, when: conds });
+            out.push(Prerequisite {
+                kind,
+                when: conds,
+                file: file.clone(),
+                at,
+            });
         }
         out
     }

@@ -17,7 +17,7 @@ impl Checker<'_> {
                 if let Some(target) = target_of(&mut p.kind)
                     && let Err(name) = resolve(Some(&s.id), target, &ids)
                 {
-                    unresolved.push((name, Some((s.file.clone(), s.at))));
+                    unresolved.push((name, p.file.clone(), p.at));
                 }
             }
         }
@@ -25,17 +25,14 @@ impl Checker<'_> {
             if let Some(target) = target_of(&mut p.kind)
                 && let Err(name) = resolve(None, target, &ids)
             {
-                unresolved.push((name, None));
+                unresolved.push((name, p.file.clone(), p.at));
             }
         }
-        for (target, place) in unresolved {
+        for (target, file, at) in unresolved {
             let d = Diagnostic::new(format!(
                 "the prerequisite names step `{target}`, which is no step of this runbook"
-            ));
-            let d = match place {
-                Some((f, at)) => d.at(&f, at),
-                None => d,
-            };
+            ))
+            .at(&file, at);
             let hint = crate::suggest::closest(&target, ids.iter().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_default();
