@@ -118,6 +118,32 @@ fn unknown_not_after_of_the_runbook() {
     );
 }
 
+/// An included runbook's own prerequisite names its own step: it is looked up in that runbook
+/// (`part.second`), as a step's prerequisite is, not only at the top of the including one.
+#[test]
+fn an_included_runbooks_prerequisite_names_its_own_step() {
+    let part = MINI
+        .replace("id: mini\n", "id: part\n")
+        .replace("steps:\n", "prerequisites:\n  - not_after: second\nsteps:\n");
+    let outer = "\
+id: outer
+title: Outer
+summary: Includes part.
+source: tests
+steps:
+  - id: part
+    include: part
+";
+    Test::new()
+        .file("rb/part.yaml", &part)
+        .file("rb/outer.yaml", outer)
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "show", "outer"])
+        .run()
+        .success()
+        .stdout_has("step `part.second` has not started in this run");
+}
+
 #[test]
 fn duplicate_step_id() {
     bad_runbook(

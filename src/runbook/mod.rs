@@ -101,30 +101,39 @@ pub enum PrereqKind {
 /// so code after validation never meets an unknown step id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct StepRef(String);
+pub struct StepRef {
+    id: String,
+    /// Until resolved: the id prefix of the runbook it is written in (`rgs.` inside an include),
+    /// where the name is looked up first.
+    #[serde(skip)]
+    scope: String,
+}
 
 impl StepRef {
     /// The name as the runbook writes it, until [`check`] resolves it (or refuses the runbook).
-    fn written(name: &str) -> Self {
-        StepRef(name.to_owned())
+    fn written(name: &str, scope: &str) -> Self {
+        StepRef {
+            id: name.to_owned(),
+            scope: scope.to_owned(),
+        }
     }
 
     /// The full id of the step.
     pub fn id(&self) -> &str {
-        &self.0
+        &self.id
     }
 }
 
 impl std::ops::Deref for StepRef {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        &self.id
     }
 }
 
 impl std::fmt::Display for StepRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.id)
     }
 }
 

@@ -91,8 +91,11 @@ impl Checker<'_> {
             step.explanation = included.raw.summary.trim().to_owned();
         }
         let inputs = self.inputs(&included.raw, &included.file, &with);
-        step.prerequisites
-            .extend(self.prerequisites(&included.raw.prerequisites, &included.file, &[]));
+        step.prerequisites.extend(self.prerequisites(
+            &included.raw.prerequisites,
+            &included.file,
+            &format!("{}.", step.id),
+        ));
         step.kind = StepKind::Section {
             runbook: target.to_string(),
         };

@@ -95,7 +95,7 @@ impl Checker<'_> {
                 })
             })
             .collect();
-        let mut prerequisites = self.prerequisites(&raw.prerequisites, &file, &[]);
+        let mut prerequisites = self.prerequisites(&raw.prerequisites, &file, "");
 
         let scope = Scope {
             runbook: id,

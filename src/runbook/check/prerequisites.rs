@@ -11,18 +11,17 @@ use crate::source::SourceFile;
 use std::sync::Arc;
 
 impl Checker<'_> {
+    /// `scope` is the id prefix of the runbook they are written in (`rgs.` inside an include):
+    /// a step they name is looked up there first.
     pub(super) fn prerequisites(
         &mut self,
         raw: &[RawPrerequisite],
         file: &Arc<SourceFile>,
-        when: &[Condition],
+        scope: &str,
     ) -> Vec<Prerequisite> {
         let mut out = Vec::new();
         for p in raw {
-            let mut conds = when.to_vec();
-            if let Some(w) = &p.when {
-                conds.extend(self.condition(file, w));
-            }
+            let conds: Vec<Condition> = p.when.iter().filter_map(|w| self.condition(file, w)).collect();
             let kinds = [
                 p.backup.is_some(),
                 p.event.is_some(),
@@ -81,7 +80,7 @@ impl Checker<'_> {
                     id: **e,
                     provider: "LS User Replicator".into(),
                     log: "Lync Server".into(),
-                    after_step: p.after_step.as_ref().map(|s| StepRef::written(s)),
+                    after_step: p.after_step.as_ref().map(|s| StepRef::written(s, scope)),
                     computers: match &p.computers {
                         Some(key) if schema::type_of(key.as_str()) == Some(ValueType::FqdnList) => {
                             Some(key.as_str().to_owned())
@@ -107,7 +106,7 @@ impl Checker<'_> {
                 }
             } else if let Some(s) = &p.not_after {
                 PrereqKind::NotAfter {
-                    step: StepRef::written(s),
+                    step: StepRef::written(s, scope),
                 }
             } else {
                 continue;

@@ -3,27 +3,22 @@
 
 use super::Checker;
 use crate::diagnostic::Diagnostic;
-use crate::runbook::{PrereqKind, Prerequisite, Step};
+use crate::runbook::{PrereqKind, Prerequisite, Step, StepRef};
 
 impl Checker<'_> {
     /// Resolve the steps prerequisites name (`after_step`, `not_after`) to full step ids, once:
-    /// a name is looked up in the owner's include first (`rgs.` + name), then at the top. Code
-    /// after the checker never meets an unknown step id.
+    /// a name is looked up in the runbook it is written in first (`rgs.` + name inside an
+    /// include), then at the top. Code after the checker never meets an unknown step id.
     pub(super) fn step_references(&mut self, steps: &mut [Step], top: &mut [Prerequisite]) {
         let ids: Vec<String> = steps.iter().map(|s| s.id.clone()).collect();
         let mut unresolved = Vec::new();
-        for s in steps.iter_mut() {
-            for p in s.prerequisites.iter_mut() {
-                if let Some(target) = target_of(&mut p.kind)
-                    && let Err(name) = resolve(Some(&s.id), target, &ids)
-                {
-                    unresolved.push((name, p.file.clone(), p.at));
-                }
-            }
-        }
-        for p in top.iter_mut() {
+        let all = steps
+            .iter_mut()
+            .flat_map(|s| s.prerequisites.iter_mut())
+            .chain(top.iter_mut());
+        for p in all {
             if let Some(target) = target_of(&mut p.kind)
-                && let Err(name) = resolve(None, target, &ids)
+                && let Err(name) = resolve(target, &ids)
             {
                 unresolved.push((name, p.file.clone(), p.at));
             }
@@ -42,32 +37,28 @@ impl Checker<'_> {
 }
 
 /// The step a prerequisite names, if it names one.
-fn target_of(kind: &mut PrereqKind) -> Option<&mut String> {
+fn target_of(kind: &mut PrereqKind) -> Option<&mut StepRef> {
     match kind {
         PrereqKind::Event {
             after_step: Some(target),
             ..
-        } => Some(&mut target.0),
-        PrereqKind::NotAfter { step } => Some(&mut step.0),
+        } => Some(target),
+        PrereqKind::NotAfter { step } => Some(step),
         _ => None,
     }
 }
 
-/// Rewrite `target` to the full id it names from `owner`'s include (else the top level);
+/// Rewrite `target` to the full id it names in its own runbook's scope (else the top level);
 /// `Err` with the name when neither exists.
-fn resolve(owner: Option<&str>, target: &mut String, ids: &[String]) -> Result<(), String> {
-    let prefix = owner.and_then(|o| o.rsplit_once('.')).map_or("", |(p, _)| p);
-    let local = if prefix.is_empty() {
-        target.clone()
-    } else {
-        format!("{prefix}.{target}")
-    };
+fn resolve(target: &mut StepRef, ids: &[String]) -> Result<(), String> {
+    let scope = std::mem::take(&mut target.scope);
+    let local = format!("{scope}{}", target.id);
     if ids.contains(&local) {
-        *target = local;
+        target.id = local;
         Ok(())
-    } else if ids.contains(target) {
+    } else if ids.contains(&target.id) {
         Ok(())
     } else {
-        Err(target.clone())
+        Err(target.id.clone())
     }
 }

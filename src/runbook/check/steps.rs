@@ -90,7 +90,7 @@ impl Checker<'_> {
             warnings: s.warnings.iter().map(|w| w.trim().to_owned()).collect(),
             notes: s.notes.iter().map(|n| n.trim().to_owned()).collect(),
             when: when.clone(),
-            prerequisites: self.prerequisites(&s.prerequisites, file, &[]),
+            prerequisites: self.prerequisites(&s.prerequisites, file, &scope.id_prefix),
             commands: Vec::new(),
             verify: None,
             idempotent: s.idempotent.as_ref().is_some_and(|b| **b),
