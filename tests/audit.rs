@@ -289,6 +289,7 @@ impl Backups {
             hash: true,
             write_sums: false,
             response_group: true,
+            facts: Default::default(),
             progress: false,
         }
     }

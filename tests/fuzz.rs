@@ -119,6 +119,7 @@ fn options(dir: &Path, hash: bool) -> AuditOptions {
         hash,
         write_sums: false,
         response_group: true,
+        facts: Default::default(),
         progress: false,
     }
 }

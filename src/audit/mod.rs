@@ -39,9 +39,11 @@ pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};
 pub use report::{AuditReport, FORMAT_VERSION};
 
+use crate::env::Value;
 use crate::runbook::needs::BackupNeeds;
 use hash::Sha256Digest;
 use inventory::Inventory;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -62,6 +64,9 @@ pub struct AuditOptions {
     pub write_sums: bool,
     /// Response Group is deployed (the RGS export is needed); true when no environment file says.
     pub response_group: bool,
+    /// The environment file's values (key -> value): the conditions of the runbooks' backup
+    /// prerequisites and requirements that name them are decided (`edition == enterprise`).
+    pub facts: BTreeMap<String, Value>,
     /// Show a progress bar on standard error.
     pub progress: bool,
 }
@@ -84,7 +89,7 @@ pub fn audit_with(opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditR
     let checksums = checksums::check(opts, &scan, &mut inventory, &digests)?;
 
     let choices = selection::choose(&mut inventory.artifacts, &inventory.named, opts.now, opts.max_age);
-    let rows = readiness::rows(&opts.runbooks, opts.response_group);
+    let rows = readiness::rows(&opts.runbooks, opts.response_group, &opts.facts);
     for kind in readiness::needed_kinds(&rows) {
         if !choices.contains_key(&kind) {
             inventory

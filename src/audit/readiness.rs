@@ -53,10 +53,10 @@ struct Need {
 }
 
 /// The rows for `runbooks`: one per runbook that needs a backup, and per option where it offers
-/// a choice. A condition is decided where the audit knows the fact (the row's option, and
-/// whether Response Group is deployed); any other condition is taken to hold, so the audit asks
-/// for a backup rather than miss one.
-pub fn rows(runbooks: &[BackupNeeds], response_group: bool) -> Vec<Row> {
+/// a choice. A condition is decided where the audit knows the fact (the row's option, a value of
+/// the environment file in `facts`, whether Response Group is deployed); any other condition is
+/// taken to hold, so the audit asks for a backup rather than miss one.
+pub fn rows(runbooks: &[BackupNeeds], response_group: bool, facts: &BTreeMap<String, Value>) -> Vec<Row> {
     let mut out = Vec::new();
     for rb in runbooks {
         let mut combos: Vec<Vec<(&str, &str)>> = vec![Vec::new()];
@@ -74,13 +74,13 @@ pub fn rows(runbooks: &[BackupNeeds], response_group: bool) -> Vec<Row> {
         }
         for combo in combos {
             let known = |c: &Condition| -> Option<bool> {
+                if let Some((_, option)) = combo.iter().find(|(key, _)| *key == c.key) {
+                    return Some(c.holds(&Value::Text((*option).to_owned())));
+                }
                 if c.key == RESPONSE_GROUP {
                     return Some(c.holds(&Value::Bool(response_group)));
                 }
-                combo
-                    .iter()
-                    .find(|(key, _)| *key == c.key)
-                    .map(|(_, v)| c.holds(&Value::Text((*v).to_owned())))
+                facts.get(&c.key).map(|v| c.holds(v))
             };
             let holds = |when: &[Condition]| when.iter().all(|c| known(c) != Some(false));
             let not_applicable = rb
@@ -254,8 +254,15 @@ mod tests {
     use ArtifactKind::*;
 
     fn table(response_group: bool) -> Vec<(String, Option<String>, Vec<ArtifactKind>, bool)> {
+        table_with(response_group, &BTreeMap::new())
+    }
+
+    fn table_with(
+        response_group: bool,
+        facts: &BTreeMap<String, Value>,
+    ) -> Vec<(String, Option<String>, Vec<ArtifactKind>, bool)> {
         let library = crate::runbook::Library::load(None, None).expect("built-in runbooks");
-        rows(&library.backup_needs(), response_group)
+        rows(&library.backup_needs(), response_group, facts)
             .into_iter()
             .map(|r| {
                 let mut kinds: Vec<ArtifactKind> = r.needs.iter().map(|n| n.kind).collect();
@@ -315,5 +322,20 @@ mod tests {
             without.iter().any(|r| r.0 == "rgs-restore" && r.3),
             "rgs-restore does not apply without Response Group: {without:?}"
         );
+    }
+
+    /// A fact of the environment file decides a runbook's requirement: a Standard Edition
+    /// deployment has no Back End restore to be ready for.
+    #[test]
+    fn the_environment_decides_requirements() {
+        let facts = BTreeMap::from([("edition".to_owned(), Value::Text("standard".into()))]);
+        let na: Vec<String> = table_with(true, &facts)
+            .into_iter()
+            .filter(|r| r.3)
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(na, ["backend-restore", "backend-restore"]);
+        let facts = BTreeMap::from([("edition".to_owned(), Value::Text("enterprise".into()))]);
+        assert!(table_with(true, &facts).iter().all(|r| !r.3));
     }
 }

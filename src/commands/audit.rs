@@ -56,6 +56,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
         hash: !a.no_hash,
         write_sums: a.write_sums,
         response_group,
+        facts: env
+            .iter()
+            .flat_map(|e| &e.values)
+            .map(|(key, entry)| (key.clone(), entry.value.clone()))
+            .collect(),
         progress: std::io::stderr().is_terminal(),
     };
     let bar = opts.progress.then(crate::terminal::ProgressBar::stderr);
