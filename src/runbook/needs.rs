@@ -109,3 +109,45 @@ impl Library {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// A `backup:` prerequisite of a step of `finish` (included by `finally:`) is a need of every
+    /// runbook that closes with it, and of `finish` itself.
+    #[test]
+    fn needs_include_included_and_finally_steps() {
+        let finish = include_str!("../../runbooks/finish.yaml");
+        let anchor = "    runs_on: front-end\n    explanation: |\n      The pool is healthy only";
+        assert!(finish.contains(anchor));
+        let changed = finish.replacen(
+            anchor,
+            "    runs_on: front-end\n    prerequisites:\n      - backup: file-store\n    explanation: |\n      The pool is healthy only",
+            1,
+        );
+        let library = Library::with_extra(None, None, vec![SourceFile::new("finish.yaml", None, changed)])
+            .expect("library");
+        let needs = library.backup_needs();
+        let of = |runbook: &str| -> Vec<(ArtifactKind, String)> {
+            needs
+                .iter()
+                .filter(|n| n.runbook == runbook)
+                .flat_map(|n| n.needs.iter().map(|x| (x.kind, x.why.clone())))
+                .filter(|(k, _)| *k == ArtifactKind::FileStore)
+                .collect()
+        };
+        let why = "step `finish.check-front-end-services` (Start the Lync Server services on every Front End server of the pool) needs it";
+        assert_eq!(of("backend-restore"), [(ArtifactKind::FileStore, why.to_owned())]);
+        assert_eq!(of("rgs-restore").len(), 1, "{needs:?}");
+        assert_eq!(of("finish").len(), 1, "finish runs alone too");
+        let built_in = Library::load(None, None).expect("built-in").backup_needs();
+        assert!(
+            built_in
+                .iter()
+                .all(|n| n.runbook != "finish" && n.runbook != "rtc-restore"),
+            "finish needs no backup; rtc-restore is part of option A: {built_in:?}"
+        );
+    }
+}
