@@ -21,8 +21,6 @@ pub struct BackupNeed {
 pub struct ChoiceOf {
     pub key: String,
     pub options: Vec<String>,
-    /// The conditions under which the choice is offered at all.
-    pub when: Vec<Condition>,
 }
 
 /// Everything one runbook needs of the backups.
@@ -75,7 +73,6 @@ impl Runbook {
                 choices.push(ChoiceOf {
                     key: key.clone(),
                     options: options.iter().map(|o| o.id.clone()).collect(),
-                    when: step.when.clone(),
                 });
             }
         }
