@@ -6,6 +6,7 @@
 //! subcommands, the terminal, the exit codes) prints it (`plan`) or acts on it. No core module
 //! imports the front end (`tests/modules.rs`).
 
+pub mod artifact;
 pub mod atomic;
 pub mod audit;
 pub mod bundle;

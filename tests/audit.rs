@@ -2,6 +2,7 @@
 //! and mislabeled copies) is built here, in a temporary folder, with fixed modification times so
 //! ages are deterministic.
 
+use lyncdr::artifact::ArtifactKind as K;
 use lyncdr::audit::{AuditError, AuditOptions, AuditReport, Progress, Severity, Status, audit, audit_with};
 use sha2::{Digest, Sha256};
 use std::io::{Cursor, Write};
@@ -282,11 +283,13 @@ impl Backups {
         AuditOptions {
             dir: self.dir.path().to_owned(),
             named: Vec::new(),
+            runbooks: builtin_needs(),
             max_age: Duration::from_secs(7 * DAY),
             now: self.now,
             hash: true,
             write_sums: false,
             response_group: true,
+            facts: Default::default(),
             progress: false,
         }
     }
@@ -302,12 +305,23 @@ impl Backups {
     }
 }
 
+/// What the built-in runbooks need of the backups: the readiness rows `lyncdr audit` uses.
+pub fn builtin_needs() -> Vec<lyncdr::runbook::needs::BackupNeeds> {
+    static NEEDS: std::sync::OnceLock<Vec<lyncdr::runbook::needs::BackupNeeds>> = std::sync::OnceLock::new();
+    NEEDS
+        .get_or_init(|| {
+            let library = lyncdr::runbook::Library::load(None, None).expect("built-in runbooks");
+            library.backup_needs()
+        })
+        .clone()
+}
+
 // ---------------------------------------------------------------- report helpers
 
 fn status(r: &AuditReport, runbook: &str, option: Option<&str>) -> Status {
     r.readiness
         .iter()
-        .find(|row| row.runbook == runbook && row.option == option)
+        .find(|row| row.runbook == runbook && row.option.as_deref() == option)
         .map(|row| row.status)
         .unwrap_or_else(|| panic!("no row {runbook} {option:?}"))
 }
@@ -315,7 +329,7 @@ fn status(r: &AuditReport, runbook: &str, option: Option<&str>) -> Status {
 fn reasons(r: &AuditReport, runbook: &str, option: Option<&str>) -> String {
     r.readiness
         .iter()
-        .filter(|row| row.runbook == runbook && row.option == option)
+        .filter(|row| row.runbook == runbook && row.option.as_deref() == option)
         .flat_map(|row| row.reasons.clone())
         .collect::<Vec<_>>()
         .join("\n")
@@ -417,7 +431,7 @@ fn artifacts_are_recognised_by_content_not_name() {
     let uses = |runbook: &str, option: Option<&str>| {
         r.readiness
             .iter()
-            .find(|row| row.runbook == runbook && row.option == option)
+            .find(|row| row.runbook == runbook && row.option.as_deref() == option)
             .map(|row| row.uses.clone())
             .unwrap_or_default()
     };
@@ -449,7 +463,7 @@ fn no_rtc_backup_leaves_option_b() {
     assert_eq!(status(&r, "cms-restore", Some("A")), Status::NotReady);
     assert_eq!(
         reasons(&r, "backend-restore", Some("A")),
-        "no SQL Server backup of `rtc`: option A restores `rtc` from it"
+        "no SQL Server backup of `rtc`: step E.A.1 (Restore the rtc database from an SQL Server backup, with the pool's services stopped) needs it"
     );
     let runbook = r
         .runbooks
@@ -469,7 +483,7 @@ fn no_user_data_export_makes_the_cms_move_impossible() {
     assert_eq!(status(&r, "cms-move", None), Status::NotReady);
     assert!(
         reasons(&r, "cms-move", None)
-            .contains("the user data restore to another pool (DBImpExp import) is impossible without it")
+            .contains("no user data export (DBImpExp XML): step J (Import the user data into the target pool with DBImpExp) needs it")
     );
     assert_eq!(status(&r, "backend-restore", Some("A")), Status::Ready);
     assert_eq!(r.exit_code(), 2);
@@ -551,7 +565,7 @@ fn a_truncated_zip_is_recognised_and_rejected() {
         problems(&r)
     );
     let f = r.findings.iter().find(|f| f.code == "truncated").map(|f| f.kind);
-    assert_eq!(f, Some(Some(lyncdr::audit::ArtifactKind::CsConfiguration)));
+    assert_eq!(f, Some(Some(K::CsConfiguration)));
     assert_eq!(status(&r, "cms-restore", Some("A")), Status::NotReady);
     assert_eq!(r.exit_code(), 2);
 }
@@ -1142,10 +1156,10 @@ fn named_files_are_found_by_name_and_win() {
     let r = b.audit_with(|o| {
         o.named = vec![
             (
-                "cs-configuration".into(),
+                K::CsConfiguration,
                 r"\\backup01\lync\archive\Config-pinned.zip".into(),
             ),
-            ("file-store".into(), r"\\backup01\lync\FileStore\".into()),
+            (K::FileStore, r"\\backup01\lync\FileStore\".into()),
         ]
     });
     let row = r
@@ -1170,7 +1184,7 @@ fn named_files_are_found_by_name_and_win() {
 #[test]
 fn a_named_file_that_is_absent_or_something_else() {
     let b = Backups::complete();
-    let r = b.audit_with(|o| o.named = vec![("user-data".into(), "D:\\Backups\\SavedUserData.xml".into())]);
+    let r = b.audit_with(|o| o.named = vec![(K::UserData, "D:\\Backups\\SavedUserData.xml".into())]);
     assert!(
         has(&r, Severity::Error, "named-not-found", ""),
         "{:?}",
@@ -1184,7 +1198,7 @@ fn a_named_file_that_is_absent_or_something_else() {
     );
     assert_eq!(r.exit_code(), 1);
 
-    let r = b.audit_with(|o| o.named = vec![("user-data".into(), "CsConfiguration.zip".into())]);
+    let r = b.audit_with(|o| o.named = vec![(K::UserData, "CsConfiguration.zip".into())]);
     assert!(
         has(&r, Severity::Error, "wrong-kind", "CsConfiguration.zip"),
         "{:?}",
@@ -1203,7 +1217,7 @@ fn a_named_file_that_is_absent_or_something_else() {
         Some("CsConfiguration.zip")
     );
 
-    let r = b.audit_with(|o| o.named = vec![("rtc-database".into(), "xds.bak".into())]);
+    let r = b.audit_with(|o| o.named = vec![(K::RtcDatabase, "xds.bak".into())]);
     assert!(
         has(&r, Severity::Error, "wrong-database", "sql/xds.bak"),
         "{:?}",
@@ -1220,8 +1234,8 @@ fn a_named_lis_export_holding_doc_item_set_is_the_lis_export_with_a_warning() {
     b.write("CsLisConfiguration.zip", &cms_zip());
     let r = b.audit_with(|o| {
         o.named = vec![
-            ("cs-configuration".into(), "CsConfiguration.zip".into()),
-            ("lis-configuration".into(), "CsLisConfiguration.zip".into()),
+            (K::CsConfiguration, "CsConfiguration.zip".into()),
+            (K::LisConfiguration, "CsLisConfiguration.zip".into()),
         ]
     });
     assert!(
@@ -1286,7 +1300,7 @@ fn a_named_lis_export_holding_doc_item_set_is_the_lis_export_with_a_warning() {
 fn a_named_rgs_export_in_another_layout_is_warned_about() {
     let b = Backups::complete();
     b.write("RgsConfig_pool01.zip", &lis_zip());
-    let r = b.audit_with(|o| o.named = vec![("rgs-export".into(), "RgsConfig_pool01.zip".into())]);
+    let r = b.audit_with(|o| o.named = vec![(K::RgsExport, "RgsConfig_pool01.zip".into())]);
     assert!(
         has(&r, Severity::Warning, "unexpected-layout", "RgsConfig_pool01.zip"),
         "{:?}",
@@ -1299,7 +1313,7 @@ fn a_named_rgs_export_in_another_layout_is_warned_about() {
         problems(&r)
     );
     // A user data export named as something it is not is still refused: its layout is known.
-    let r = b.audit_with(|o| o.named = vec![("user-data".into(), "CsConfiguration.zip".into())]);
+    let r = b.audit_with(|o| o.named = vec![(K::UserData, "CsConfiguration.zip".into())]);
     assert!(has(&r, Severity::Error, "wrong-kind", "CsConfiguration.zip"));
 }
 
@@ -1320,7 +1334,7 @@ fn compressed_backups_are_recognised_but_never_ready() {
     let b = Backups::complete();
     b.remove("sql/rtc_backup_2024_05_07.bak")
         .write("sql/rtc.bak", b"MSSQLBAK");
-    let r = b.audit_with(|o| o.named = vec![("rtc-database".into(), "rtc.bak".into())]);
+    let r = b.audit_with(|o| o.named = vec![(K::RtcDatabase, "rtc.bak".into())]);
     assert!(
         has(&r, Severity::Warning, "compressed-unverified", "sql/rtc.bak"),
         "{:?}",
@@ -1372,14 +1386,6 @@ fn a_folder_that_is_not_there_is_an_error_not_a_verdict() {
 #[test]
 fn option_errors() {
     let b = Backups::complete();
-    let mut opts = b.options();
-    opts.named = vec![("cms".into(), "x.zip".into())];
-    assert_eq!(
-        audit(&opts).err().map(|e| e.to_string()).as_deref(),
-        Some(
-            "unknown backup kind `cms` (known: cs-configuration, lis-configuration, rgs-export, user-data, rtc-database, file-store)"
-        )
-    );
     let mut opts = b.options();
     opts.hash = false;
     opts.write_sums = true;
@@ -1448,6 +1454,51 @@ fn run_audit(b: &Backups, args: &[&str]) -> crate::builder::Run {
         .run()
 }
 
+/// Issue 11 item 2: the readiness matrix comes from the runbooks `--runbooks DIR` names. A copy
+/// of the built-in runbooks whose `rgs-restore` also needs the File Store copy makes that row
+/// not ready when the copy is missing; the built-in runbooks keep it ready.
+#[test]
+fn audit_reads_the_needs_from_the_runbooks_given() {
+    let b = Backups::complete_at(jiff::Timestamp::now());
+    b.remove("FileStore");
+    let rb = tempfile::tempdir().expect("tempdir");
+    for f in std::fs::read_dir(crate::builder::repo().join("runbooks")).expect("runbooks") {
+        let f = f.expect("entry").path();
+        if f.extension().is_some_and(|e| e == "yaml") {
+            let mut text = std::fs::read_to_string(&f).expect("read");
+            if f.ends_with("rgs-restore.yaml") {
+                text = text.replace(
+                    "prerequisites:\n  - backup: rgs-export\n",
+                    "prerequisites:\n  - backup: rgs-export\n  - backup: file-store\n",
+                );
+                assert!(text.contains("- backup: file-store"), "{text}");
+            }
+            std::fs::write(rb.path().join(f.file_name().expect("name")), text).expect("write");
+        }
+    }
+    let rgs_row = |out: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with("rgs-restore "))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no rgs-restore row in:\n{out}"))
+    };
+    let built_in = run_audit(&b, &["--format", "text"]);
+    assert_eq!(
+        rgs_row(&built_in.stdout).split_whitespace().collect::<Vec<_>>(),
+        ["rgs-restore", "ready"],
+        "{}",
+        built_in.stdout
+    );
+    let rb = rb.path().display().to_string();
+    let theirs = run_audit(&b, &["--runbooks", rb.as_str()]).status(2);
+    assert!(
+        rgs_row(&theirs.stdout).contains("not ready")
+            && rgs_row(&theirs.stdout).contains("no File Store copy: runbook `rgs-restore` needs it"),
+        "{}",
+        theirs.stdout
+    );
+}
+
 #[test]
 fn cli_exit_codes_say_ready_degraded_not_ready() {
     let b = Backups::complete_at(jiff::Timestamp::now());
@@ -1457,7 +1508,7 @@ fn cli_exit_codes_say_ready_degraded_not_ready() {
     b.remove("sql/rtc_backup_2024_05_07.bak");
     run_audit(&b, &[])
         .status(1)
-        .stdout_has("no SQL Server backup of `rtc`: option A restores `rtc` from it");
+        .stdout_has("no SQL Server backup of `rtc`: step E.A.1 (Restore the rtc database from an SQL Server backup, with the pool's services stopped) needs it");
     b.remove("UserData.xml");
     run_audit(&b, &[])
         .status(2)

@@ -76,6 +76,74 @@ fn unknown_field() {
     );
 }
 
+/// Issue 11 item 1: a `backup:` kind is parsed into the model's artifact type by the checker.
+#[test]
+fn unknown_backup_kind() {
+    bad_runbook(
+        "    explanation: Then the second.\n",
+        "    explanation: Then the second.\n    prerequisites:\n      - backup: rtc-databse\n",
+        &[
+            "unknown backup kind `rtc-databse`",
+            "rb/mini.yaml:22:17",
+            "did you mean `rtc-database`?",
+        ],
+    );
+}
+
+/// Issue 11 item 5: the step an `after_step` names is resolved by the checker, or refused there.
+#[test]
+fn unknown_after_step() {
+    bad_runbook(
+        "    explanation: Then the second.\n",
+        "    explanation: Then the second.\n    prerequisites:\n      - event: 30024\n        after_step: frist\n",
+        &[
+            "the prerequisite names step `frist`, which is no step of this runbook",
+            "rb/mini.yaml:22:16",
+            "did you mean `first`?",
+        ],
+    );
+}
+
+/// A runbook's own prerequisite naming no step is refused at its place, like a step's.
+#[test]
+fn unknown_not_after_of_the_runbook() {
+    bad_runbook(
+        "steps:\n",
+        "prerequisites:\n  - not_after: secnod\nsteps:\n",
+        &[
+            "the prerequisite names step `secnod`, which is no step of this runbook",
+            "rb/mini.yaml:9:16",
+            "did you mean `second`?",
+        ],
+    );
+}
+
+/// An included runbook's own prerequisite names its own step: it is looked up in that runbook
+/// (`part.second`), as a step's prerequisite is, not only at the top of the including one.
+#[test]
+fn an_included_runbooks_prerequisite_names_its_own_step() {
+    let part = MINI
+        .replace("id: mini\n", "id: part\n")
+        .replace("steps:\n", "prerequisites:\n  - not_after: second\nsteps:\n");
+    let outer = "\
+id: outer
+title: Outer
+summary: Includes part.
+source: tests
+steps:
+  - id: part
+    include: part
+";
+    Test::new()
+        .file("rb/part.yaml", &part)
+        .file("rb/outer.yaml", outer)
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "show", "outer"])
+        .run()
+        .success()
+        .stdout_has("step `part.second` has not started in this run");
+}
+
 #[test]
 fn duplicate_step_id() {
     bad_runbook(

@@ -113,11 +113,13 @@ fn options(dir: &Path, hash: bool) -> AuditOptions {
     AuditOptions {
         dir: dir.to_owned(),
         named: vec![],
+        runbooks: crate::audit::builtin_needs(),
         max_age: Duration::from_secs(7 * 86_400),
         now: now(),
         hash,
         write_sums: false,
         response_group: true,
+        facts: Default::default(),
         progress: false,
     }
 }

@@ -1,107 +1,13 @@
-//! The kinds of backup artifact the runbooks need, and what the audit learned about each file.
+//! What the audit learned about each file (its kind is the model's [`ArtifactKind`]).
 
 use super::filestore::FileStoreSummary;
 use super::finding::{Problem, Severity};
 use super::hash::Sha256Digest;
 use super::mtf::SqlBackupHeader;
 use super::utf16::TextEncoding;
+use crate::artifact::ArtifactKind;
 use jiff::Timestamp;
 use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ArtifactKind {
-    CsConfiguration,
-    LisConfiguration,
-    RgsExport,
-    UserData,
-    RtcDatabase,
-    FileStore,
-    /// A SQL Server backup of another database (xds, lcscdr, ...): listed, needed by no runbook.
-    OtherDatabase,
-}
-
-impl ArtifactKind {
-    /// The kinds an environment file names (`backups.*`), in report order.
-    pub const NAMED: [ArtifactKind; 6] = [
-        ArtifactKind::CsConfiguration,
-        ArtifactKind::LisConfiguration,
-        ArtifactKind::RgsExport,
-        ArtifactKind::UserData,
-        ArtifactKind::RtcDatabase,
-        ArtifactKind::FileStore,
-    ];
-
-    /// The name used by `--env` pairs, runbook `backup:` prerequisites and the JSON report.
-    pub fn id(self) -> &'static str {
-        match self {
-            ArtifactKind::CsConfiguration => "cs-configuration",
-            ArtifactKind::LisConfiguration => "lis-configuration",
-            ArtifactKind::RgsExport => "rgs-export",
-            ArtifactKind::UserData => "user-data",
-            ArtifactKind::RtcDatabase => "rtc-database",
-            ArtifactKind::FileStore => "file-store",
-            ArtifactKind::OtherDatabase => "other-database",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Self> {
-        Self::NAMED.into_iter().find(|k| k.id() == id)
-    }
-
-    /// The environment key naming this kind's file.
-    pub fn env_key(self) -> Option<String> {
-        Self::NAMED
-            .contains(&self)
-            .then(|| format!("backups.{}", self.id().replace('-', "_")))
-    }
-
-    /// What it is, for messages: "the LIS export (Export-CsLisConfiguration zip)".
-    pub fn title(self) -> &'static str {
-        match self {
-            ArtifactKind::CsConfiguration => "CMS export (Export-CsConfiguration zip)",
-            ArtifactKind::LisConfiguration => "LIS export (Export-CsLisConfiguration zip)",
-            ArtifactKind::RgsExport => "Response Group export (RgsImportExport.ps1 zip)",
-            ArtifactKind::UserData => "user data export (DBImpExp XML)",
-            ArtifactKind::RtcDatabase => "SQL Server backup of `rtc`",
-            ArtifactKind::FileStore => "File Store copy",
-            ArtifactKind::OtherDatabase => "SQL Server backup",
-        }
-    }
-
-    /// Whether the layout of this export is known from a primary source. Where it is a guess
-    /// (the LIS export's inner layout; the 2010 RgsImportExport.ps1 script's, seen only for the
-    /// 2013 cmdlet: facts file, "File formats"), a sound zip the environment file names as it
-    /// is taken as named: what it holds can be warned about, never make it another export.
-    pub fn layout_confirmed(self) -> bool {
-        !matches!(self, ArtifactKind::LisConfiguration | ArtifactKind::RgsExport)
-    }
-
-    /// How an operator makes a fresh one.
-    pub fn how_to_make(self) -> &'static str {
-        match self {
-            ArtifactKind::CsConfiguration => {
-                "run `Export-CsConfiguration -FileName <file>.zip` in the Lync Server Management Shell"
-            }
-            ArtifactKind::LisConfiguration => {
-                "run `Export-CsLisConfiguration -FileName <file>.zip` in the Lync Server Management Shell (it will not overwrite an existing file)"
-            }
-            ArtifactKind::RgsExport => {
-                "run `Import-Module .\\RgsImportExport.ps1` then `Export-CsRgsConfiguration -Source ApplicationServer:<pool> -FileName <file>.zip`"
-            }
-            ArtifactKind::UserData => {
-                "run `DBImpExp.exe /hrxmlfile:<file>.xml /sqlserver:<fqdn>\\<instance>` from the Lync Server 2010 Support folder"
-            }
-            ArtifactKind::RtcDatabase => {
-                "back up the database: `BACKUP DATABASE rtc TO DISK = '<file>.bak' WITH INIT`"
-            }
-            ArtifactKind::FileStore => {
-                "copy the File Store share, e.g. `robocopy \\\\<server>\\<share> <folder> /MIR`"
-            }
-            ArtifactKind::OtherDatabase => "back it up again with SQL Server (`BACKUP DATABASE ... TO DISK`)",
-        }
-    }
-}
 
 /// Lync Server 2010 databases, as SQL Server backups name them.
 pub const LYNC_DATABASES: &[&str] = &[
@@ -286,18 +192,5 @@ mod tests {
         ] {
             assert_eq!(lync_database_in(name), db, "{name}");
         }
-    }
-
-    #[test]
-    fn ids_round_trip_and_name_environment_keys() {
-        for k in ArtifactKind::NAMED {
-            assert_eq!(ArtifactKind::from_id(k.id()), Some(k));
-        }
-        assert_eq!(ArtifactKind::from_id("other-database"), None);
-        assert_eq!(
-            ArtifactKind::RtcDatabase.env_key().as_deref(),
-            Some("backups.rtc_database")
-        );
-        assert_eq!(ArtifactKind::OtherDatabase.env_key(), None);
     }
 }

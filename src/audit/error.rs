@@ -14,10 +14,6 @@ pub enum AuditError {
     NotADirectory { path: PathBuf },
     #[error("cannot read backup folder `{}`: {source}", path.display())]
     Unreadable { path: PathBuf, source: io::Error },
-    #[error(
-        "unknown backup kind `{kind}` (known: cs-configuration, lis-configuration, rgs-export, user-data, rtc-database, file-store)"
-    )]
-    UnknownKind { kind: String },
     #[error("--write-sums needs the files hashed; it cannot be combined with --no-hash")]
     WriteSumsWithoutHash,
     #[error("cannot write `{}`: {source}", path.display())]

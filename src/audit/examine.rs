@@ -1,7 +1,7 @@
 //! The thorough pass: each file read to its end once, validated for its kind and hashed, several
 //! files at a time across the cores, largest first so the longest file starts first.
 
-use super::artifact::{ArtifactKind, Details};
+use super::artifact::Details;
 use super::dbimpexp;
 use super::error::AuditError;
 use super::finding::Problem;
@@ -10,6 +10,7 @@ use super::mtf::{self, BackupSets, MtfError, SetScanner};
 use super::progress::Progress;
 use super::scan::ScannedFile;
 use super::zipcheck;
+use crate::artifact::ArtifactKind;
 use std::io::{self, BufReader};
 use std::path::Path;
 use std::sync::Mutex;

@@ -4,8 +4,8 @@
 //! each into a [`Finding`] with a stable code for monitoring, a message that names the file, and
 //! the action that fixes it.
 
-use super::artifact::ArtifactKind;
 use super::duration::format_duration;
+use crate::artifact::ArtifactKind;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
@@ -398,10 +398,7 @@ impl Problem {
     pub fn action(&self, kind: Option<ArtifactKind>) -> Option<String> {
         use Problem::*;
         let remake = || kind.map(|k| k.how_to_make().to_owned());
-        let env_key = || {
-            kind.and_then(ArtifactKind::env_key)
-                .unwrap_or_else(|| "backups.*".into())
-        };
+        let env_key = || kind.map_or("backups.*", ArtifactKind::env_key);
         match self {
             Missing { .. } | Stale { .. } => remake(),
             NamedNotFound { .. } | NotExpectedKind { .. } => {

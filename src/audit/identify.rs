@@ -2,9 +2,10 @@
 //! its root element), a SQL Server backup (and of which database), or something else. This is the
 //! cheap pass over every file; the thorough checks come after, per kind (`examine.rs`).
 
-use super::artifact::{ArtifactKind, lync_database_in};
+use super::artifact::lync_database_in;
 use super::mtf::{self, MtfError, SqlBackupHeader};
 use super::xmlstream;
+use crate::artifact::ArtifactKind;
 use std::io::{self, Read};
 use std::path::Path;
 

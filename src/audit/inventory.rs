@@ -3,7 +3,7 @@
 //! service folders, and what the first bytes already prove wrong is recorded. The thorough pass
 //! (`examine.rs`) then reads each file according to its [`Plan`] and its results are merged back.
 
-use super::artifact::{Artifact, ArtifactKind, Details, IdentifiedBy, lync_database_in};
+use super::artifact::{Artifact, Details, IdentifiedBy, lync_database_in};
 use super::examine::{Outcome, Plan};
 use super::filestore::FileStoreSummary;
 use super::finding::Problem;
@@ -11,6 +11,7 @@ use super::identify::{self, Identity, USER_DATA_ROOT, ZipFlavor};
 use super::mtf::BackupSets;
 use super::scan::{Scan, Skipped, is_under};
 use super::sums::is_sums_file;
+use crate::artifact::ArtifactKind;
 use std::io;
 use std::path::Path;
 

@@ -30,7 +30,8 @@ mod utf16;
 mod xmlstream;
 mod zipcheck;
 
-pub use artifact::{Artifact, ArtifactKind, Details, IdentifiedBy};
+pub use crate::artifact::ArtifactKind;
+pub use artifact::{Artifact, Details, IdentifiedBy};
 pub use checksums::Checksums;
 pub use error::AuditError;
 pub use finding::{Finding, Problem, Severity};
@@ -39,8 +40,11 @@ pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};
 pub use report::{AuditReport, FORMAT_VERSION, exit_code_for};
 
+use crate::env::Value;
+use crate::runbook::needs::BackupNeeds;
 use hash::Sha256Digest;
 use inventory::Inventory;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -48,9 +52,10 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
     pub dir: PathBuf,
-    /// From the environment file: (artifact kind, file name) pairs; kinds: "cs-configuration",
-    /// "lis-configuration", "rgs-export", "user-data", "rtc-database", "file-store".
-    pub named: Vec<(String, String)>,
+    /// From the environment file: the file name of each kind it names.
+    pub named: Vec<(ArtifactKind, String)>,
+    /// What each runbook needs of the backups (from the checked runbooks: the readiness rows).
+    pub runbooks: Vec<BackupNeeds>,
     pub max_age: Duration,
     /// The time ages are measured at (injected so tests are deterministic).
     pub now: jiff::Timestamp,
@@ -60,6 +65,9 @@ pub struct AuditOptions {
     pub write_sums: bool,
     /// Response Group is deployed (the RGS export is needed); true when no environment file says.
     pub response_group: bool,
+    /// The environment file's values (key -> value): the conditions of the runbooks' backup
+    /// prerequisites and requirements that name them are decided (`edition == enterprise`).
+    pub facts: BTreeMap<String, Value>,
     /// Show a progress bar on standard error.
     pub progress: bool,
 }
@@ -74,31 +82,23 @@ pub fn audit_with(opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditR
     if opts.write_sums && !opts.hash {
         return Err(AuditError::WriteSumsWithoutHash);
     }
-    let named = opts
-        .named
-        .iter()
-        .map(|(kind, name)| match ArtifactKind::from_id(kind) {
-            Some(k) => Ok((k, name.clone())),
-            None => Err(AuditError::UnknownKind { kind: kind.clone() }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-
     let scan = scan::scan(&opts.dir)?;
-    let mut inventory = Inventory::build(&scan, &named);
+    let mut inventory = Inventory::build(&scan, &opts.named);
     let outcomes = examine::examine_all(&scan.files, &inventory.plans, opts.hash, progress)?;
     let digests: Vec<Option<Sha256Digest>> = outcomes.iter().map(|o| o.sha256).collect();
     inventory.absorb(&scan, outcomes);
     let checksums = checksums::check(opts, &scan, &mut inventory, &digests)?;
 
     let choices = selection::choose(&mut inventory.artifacts, &inventory.named, opts.now, opts.max_age);
-    for kind in readiness::needed_kinds(opts.response_group) {
+    let rows = readiness::rows(&opts.runbooks, opts.response_group, &opts.facts);
+    for kind in readiness::needed_kinds(&rows) {
         if !choices.contains_key(&kind) {
             inventory
                 .general
                 .push((None, Some(kind), Problem::Missing { kind }));
         }
     }
-    let rows = readiness::evaluate(&choices, &inventory.artifacts, opts.response_group);
+    let rows = readiness::evaluate(&rows, &choices, &inventory.artifacts);
     let runbooks = readiness::summarize(&rows);
     let findings = findings(&inventory);
     // The report lists artifacts by kind, in runbook order, then by path; unknown files last.

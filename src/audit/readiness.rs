@@ -1,10 +1,15 @@
 //! The readiness matrix: for each runbook, and each user-data option where there is a choice,
-//! whether its backups are there and usable today, and why not. What each needs is the table
-//! [`MATRIX`]: changing a requirement is changing a line.
+//! whether its backups are there and usable today, and why not. What each needs comes from the
+//! checked runbooks ([`crate::runbook::needs`]): a new runbook or prerequisite needs no change
+//! here.
 
-use super::artifact::{Artifact, ArtifactKind};
+use super::artifact::Artifact;
 use super::finding::Severity;
 use super::selection::Choice;
+use crate::artifact::ArtifactKind;
+use crate::env::Value;
+use crate::runbook::Condition;
+use crate::runbook::needs::BackupNeeds;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -30,93 +35,89 @@ impl Status {
     }
 }
 
-/// One backup a runbook row needs, and what it is needed for.
+/// One row of the matrix before it is judged: a runbook under one option, and the backups it
+/// needs there.
+pub struct Row {
+    runbook: String,
+    /// The option chosen for each of the runbook's choices (A: SQL restore of `rtc`, B: DBImpExp
+    /// import), joined with `, ` where a runbook has more than one choice.
+    option: Option<String>,
+    needs: Vec<Need>,
+    /// Why the runbook does not apply here (a `requires:` that does not hold).
+    not_applicable: Option<String>,
+}
+
 struct Need {
     kind: ArtifactKind,
-    /// Needed only where Response Group is deployed.
-    response_group_only: bool,
-    why: &'static str,
+    why: String,
 }
 
-const fn need(kind: ArtifactKind, why: &'static str) -> Need {
-    Need {
-        kind,
-        response_group_only: false,
-        why,
+/// The rows for `runbooks`: one per runbook that needs a backup, and per option where it offers
+/// a choice. A condition is decided where the audit knows the fact (the row's option, a value of
+/// the environment file in `facts`, whether Response Group is deployed); any other condition is
+/// taken to hold, so the audit asks for a backup rather than miss one.
+pub fn rows(runbooks: &[BackupNeeds], response_group: bool, facts: &BTreeMap<String, Value>) -> Vec<Row> {
+    let mut out = Vec::new();
+    for rb in runbooks {
+        let mut combos: Vec<Vec<(&str, &str)>> = vec![Vec::new()];
+        for choice in &rb.choices {
+            combos = combos
+                .iter()
+                .flat_map(|c| {
+                    choice.options.iter().map(move |o| {
+                        let mut c = c.clone();
+                        c.push((choice.key.as_str(), o.as_str()));
+                        c
+                    })
+                })
+                .collect();
+        }
+        for combo in combos {
+            let known = |c: &Condition| -> Option<bool> {
+                if let Some((_, option)) = combo.iter().find(|(key, _)| *key == c.key) {
+                    return Some(c.holds(&Value::Text((*option).to_owned())));
+                }
+                if c.key == RESPONSE_GROUP {
+                    return Some(c.holds(&Value::Bool(response_group)));
+                }
+                facts.get(&c.key).map(|v| c.holds(v))
+            };
+            let holds = |when: &[Condition]| when.iter().all(|c| known(c) != Some(false));
+            let not_applicable = rb
+                .requires
+                .iter()
+                .find(|r| known(&r.condition) == Some(false))
+                .map(|r| format!("`{}` does not hold here: {}", r.condition, r.reason));
+            let mut needs: Vec<Need> = Vec::new();
+            for n in rb.needs.iter().filter(|n| holds(&n.when)) {
+                if !needs.iter().any(|m| m.kind == n.kind) {
+                    needs.push(Need {
+                        kind: n.kind,
+                        why: n.why.clone(),
+                    });
+                }
+            }
+            let option =
+                (!combo.is_empty()).then(|| combo.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(", "));
+            out.push(Row {
+                runbook: rb.runbook.clone(),
+                option,
+                needs,
+                not_applicable,
+            });
+        }
     }
+    out
 }
 
-const fn rgs(why: &'static str) -> Need {
-    Need {
-        kind: ArtifactKind::RgsExport,
-        response_group_only: true,
-        why,
-    }
-}
+const RESPONSE_GROUP: &str = "features.response_group";
 
-struct Row {
-    runbook: &'static str,
-    /// The user-data restore option (A: SQL restore of `rtc`, B: DBImpExp import).
-    option: Option<&'static str>,
-    needs: &'static [Need],
-}
-
-use ArtifactKind::*;
-const CMS: Need = need(CsConfiguration, "the CMS is restored from it");
-const LIS: Need = need(LisConfiguration, "the location (E9-1-1) data is restored from it");
-const RTC: Need = need(RtcDatabase, "option A restores `rtc` from it");
-const USERS: Need = need(UserData, "option B imports the user data from it");
-const RGS: Need = rgs("the Response Group configuration is restored from it");
-const FILES: Need = need(FileStore, "the File Store is restored from it");
-
-const MATRIX: &[Row] = &[
-    Row {
-        runbook: "cms-move",
-        option: None,
-        needs: &[
-            need(CsConfiguration, "Move-CsManagementServer needs it"),
-            need(LisConfiguration, "Move-CsManagementServer needs it"),
-            need(
-                UserData,
-                "the user data restore to another pool (DBImpExp import) is impossible without it",
-            ),
-            rgs("the Response Group configuration cannot be moved to the new pool without it"),
-        ],
-    },
-    Row {
-        runbook: "cms-restore",
-        option: Some("A"),
-        needs: &[CMS, LIS, RTC, RGS, FILES],
-    },
-    Row {
-        runbook: "cms-restore",
-        option: Some("B"),
-        needs: &[CMS, LIS, USERS, RGS, FILES],
-    },
-    Row {
-        runbook: "backend-restore",
-        option: Some("A"),
-        needs: &[RTC, RGS],
-    },
-    Row {
-        runbook: "backend-restore",
-        option: Some("B"),
-        needs: &[USERS, RGS],
-    },
-    Row {
-        runbook: "rgs-restore",
-        option: None,
-        needs: &[RGS],
-    },
-];
-
-/// The kinds some row needs (with Response Group deployed or not).
-pub fn needed_kinds(response_group: bool) -> Vec<ArtifactKind> {
-    let mut kinds: Vec<ArtifactKind> = MATRIX
+/// The kinds some row needs.
+pub fn needed_kinds(rows: &[Row]) -> Vec<ArtifactKind> {
+    let mut kinds: Vec<ArtifactKind> = rows
         .iter()
-        .flat_map(|r| r.needs.iter())
-        .filter(|n| response_group || !n.response_group_only)
-        .map(|n| n.kind)
+        .filter(|r| r.not_applicable.is_none())
+        .flat_map(|r| r.needs.iter().map(|n| n.kind))
         .collect();
     kinds.sort();
     kinds.dedup();
@@ -126,8 +127,8 @@ pub fn needed_kinds(response_group: bool) -> Vec<ArtifactKind> {
 /// One row of the matrix.
 #[derive(Debug, Clone, Serialize)]
 pub struct Readiness {
-    pub runbook: &'static str,
-    pub option: Option<&'static str>,
+    pub runbook: String,
+    pub option: Option<String>,
     pub status: Status,
     /// Why it is not ready or degraded, one sentence per backup.
     pub reasons: Vec<String>,
@@ -138,37 +139,36 @@ pub struct Readiness {
 /// A runbook's status: its best option, but degraded if another option is not ready.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunbookStatus {
-    pub runbook: &'static str,
+    pub runbook: String,
     pub status: Status,
 }
 
 pub fn evaluate(
+    rows: &[Row],
     choices: &BTreeMap<ArtifactKind, Choice>,
     artifacts: &[Artifact],
-    response_group: bool,
 ) -> Vec<Readiness> {
-    MATRIX
-        .iter()
+    rows.iter()
         .map(|row| {
-            let needs: Vec<&Need> = row
-                .needs
-                .iter()
-                .filter(|n| response_group || !n.response_group_only)
-                .collect();
             let mut readiness = Readiness {
-                runbook: row.runbook,
-                option: row.option,
+                runbook: row.runbook.clone(),
+                option: row.option.clone(),
                 status: Status::Ready,
                 reasons: Vec::new(),
                 uses: BTreeMap::new(),
             };
-            if needs.is_empty() {
+            if let Some(why) = &row.not_applicable {
+                readiness.status = Status::NotApplicable;
+                readiness.reasons.push(why.clone());
+                return readiness;
+            }
+            if row.needs.is_empty() {
                 readiness.status = Status::NotApplicable;
                 readiness
                     .reasons
-                    .push("Response Group is not deployed (features.response_group is false)".into());
+                    .push("it needs no backup here (its backup prerequisites do not apply)".into());
             }
-            for need in needs {
+            for need in &row.needs {
                 let (status, reasons) = judge(need, choices, artifacts);
                 readiness.status = readiness.status.max(status);
                 readiness.reasons.extend(reasons);
@@ -241,9 +241,101 @@ pub fn summarize(rows: &[Readiness]) -> Vec<RunbookStatus> {
             best.max(Status::Degraded)
         };
         out.push(RunbookStatus {
-            runbook: row.runbook,
+            runbook: row.runbook.clone(),
             status,
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ArtifactKind::*;
+
+    fn table(response_group: bool) -> Vec<(String, Option<String>, Vec<ArtifactKind>, bool)> {
+        table_with(response_group, &BTreeMap::new())
+    }
+
+    fn table_with(
+        response_group: bool,
+        facts: &BTreeMap<String, Value>,
+    ) -> Vec<(String, Option<String>, Vec<ArtifactKind>, bool)> {
+        let library = crate::runbook::Library::load(None, None).expect("built-in runbooks");
+        rows(&library.backup_needs(), response_group, facts)
+            .into_iter()
+            .map(|r| {
+                let mut kinds: Vec<ArtifactKind> = r.needs.iter().map(|n| n.kind).collect();
+                kinds.sort();
+                (r.runbook, r.option, kinds, r.not_applicable.is_some())
+            })
+            .collect()
+    }
+
+    fn row(
+        runbook: &str,
+        option: Option<&str>,
+        kinds: &[ArtifactKind],
+    ) -> (String, Option<String>, Vec<ArtifactKind>, bool) {
+        (runbook.into(), option.map(Into::into), kinds.to_vec(), false)
+    }
+
+    /// The matrix the built-in runbooks give is the one the procedures describe (and the audit's
+    /// hand-written table said before it was derived).
+    #[test]
+    fn the_built_in_runbooks_need_what_the_procedures_say() {
+        assert_eq!(
+            table(true),
+            [
+                row("backend-restore", Some("A"), &[RgsExport, RtcDatabase]),
+                row("backend-restore", Some("B"), &[RgsExport, UserData]),
+                row(
+                    "cms-move",
+                    None,
+                    &[CsConfiguration, LisConfiguration, RgsExport, UserData]
+                ),
+                row(
+                    "cms-restore",
+                    Some("A"),
+                    &[
+                        CsConfiguration,
+                        LisConfiguration,
+                        RgsExport,
+                        RtcDatabase,
+                        FileStore
+                    ]
+                ),
+                row(
+                    "cms-restore",
+                    Some("B"),
+                    &[CsConfiguration, LisConfiguration, RgsExport, UserData, FileStore]
+                ),
+                row("rgs-restore", None, &[RgsExport]),
+            ]
+        );
+        let without = table(false);
+        assert!(
+            without.iter().all(|r| r.3 || !r.2.contains(&RgsExport)),
+            "{without:?}"
+        );
+        assert!(
+            without.iter().any(|r| r.0 == "rgs-restore" && r.3),
+            "rgs-restore does not apply without Response Group: {without:?}"
+        );
+    }
+
+    /// A fact of the environment file decides a runbook's requirement: a Standard Edition
+    /// deployment has no Back End restore to be ready for.
+    #[test]
+    fn the_environment_decides_requirements() {
+        let facts = BTreeMap::from([("edition".to_owned(), Value::Text("standard".into()))]);
+        let na: Vec<String> = table_with(true, &facts)
+            .into_iter()
+            .filter(|r| r.3)
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(na, ["backend-restore", "backend-restore"]);
+        let facts = BTreeMap::from([("edition".to_owned(), Value::Text("enterprise".into()))]);
+        assert!(table_with(true, &facts).iter().all(|r| !r.3));
+    }
 }

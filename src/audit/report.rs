@@ -63,8 +63,8 @@ impl AuditReport {
             let mut reasons = r.reasons.iter();
             let first = reasons.next().cloned().unwrap_or_default();
             rows.push([
-                r.runbook.into(),
-                r.option.unwrap_or("").into(),
+                r.runbook.clone(),
+                r.option.clone().unwrap_or_default(),
                 r.status.name().into(),
                 first,
             ]);

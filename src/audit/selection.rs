@@ -2,8 +2,9 @@
 //! else the newest usable one found by content, else the least bad damaged one (so the report can
 //! say why the input is unusable). The chosen artifact is also where the age is checked.
 
-use super::artifact::{Artifact, ArtifactKind, IdentifiedBy};
+use super::artifact::{Artifact, IdentifiedBy};
 use super::finding::Problem;
+use crate::artifact::ArtifactKind;
 use jiff::Timestamp;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;

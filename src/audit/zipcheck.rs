@@ -7,10 +7,10 @@
 //! inflated, and the bytes inflated are bounded, per entry by the size it declares and per file
 //! by [`inflate_budget`].
 
-use super::artifact::ArtifactKind;
 use super::finding::Problem;
 use super::identify::{CMS_ENTRY, RGS_FOLDER, starts_with_rgs_folder};
 use super::xmlstream::{self, XmlFailure};
+use crate::artifact::ArtifactKind;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 

@@ -57,12 +57,12 @@ fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
         when_literal(&p.when)
     );
     let line = match &p.kind {
-        PrereqKind::Backup { artifact, env } => format!(
+        PrereqKind::Backup { artifact } => format!(
             "@{{ Kind = 'backup'; Artifact = {}; Key = {}; Path = {}; ReadBySqlServer = {}; {common} }}",
-            lit(artifact),
-            lit(env),
+            lit(artifact.id()),
+            lit(artifact.env_key()),
             p.path.as_deref().map_or("$null".to_owned(), lit),
-            bool_literal(crate::env::schema::READ_BY_SQL_SERVER.contains(&artifact.as_str()))
+            bool_literal(artifact.read_by_sql_server())
         ),
         PrereqKind::Event {
             id, provider, log, ..

@@ -11,7 +11,7 @@ use super::BundleError;
 use crate::env::{Environment, Value};
 use crate::render::plan::{Kind, Plan, PlannedStep};
 use crate::runbook::condition::Test;
-use crate::runbook::{Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, Step};
+use crate::runbook::{Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, Step, StepRef};
 use std::collections::BTreeMap;
 
 /// The driver's own parameters: a choice parameter must not take one of these names.
@@ -121,7 +121,7 @@ pub struct Prereq {
     /// For a backup: its path from the environment.
     pub path: Option<String>,
     /// For an event: the step id (already resolved by the runbook checker) it must follow.
-    pub after_step: Option<String>,
+    pub after_step: Option<StepRef>,
     /// For an event: the Active Directory domains that each need one (`user_domains`).
     pub domains: Vec<String>,
     pub when: Vec<RuntimeTest>,
@@ -353,7 +353,7 @@ fn prereq(p: &Prerequisite, env: &Environment, params: &BTreeMap<String, String>
         return None;
     };
     let path = match &p.kind {
-        PrereqKind::Backup { env: key, .. } => env.get(key).map(|e| e.value.display()),
+        PrereqKind::Backup { artifact } => env.get(artifact.env_key()).map(|e| e.value.display()),
         _ => None,
     };
     let after_step = match &p.kind {

@@ -114,7 +114,7 @@ impl Environment {
             });
         if !values.contains_key("backups.folder")
             && let Some(folder) = values
-                .get("backups.cs_configuration")
+                .get(crate::artifact::ArtifactKind::CsConfiguration.env_key())
                 .and_then(|e| parent_folder(&e.value.display()))
         {
             values.insert(

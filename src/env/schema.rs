@@ -1,6 +1,7 @@
 //! The keys an environment file may hold, with their types. One table, so the loader, the
 //! runbook checker (an input must name a known key) and the docs agree.
 
+use crate::artifact::ArtifactKind;
 use crate::env::value::ValueType;
 
 pub struct KeySpec {
@@ -13,28 +14,18 @@ const fn k(key: &'static str, ty: ValueType, meaning: &'static str) -> KeySpec {
     KeySpec { key, ty, meaning }
 }
 
+/// The key naming a backup's path: the key and its meaning are the artifact kind's.
+const fn backup(kind: ArtifactKind) -> KeySpec {
+    k(kind.env_key(), ValueType::WindowsPath, kind.description())
+}
+
 pub const FORMAT_KEY: &str = "lyncdr_env";
 pub const FORMAT_VERSION: u64 = 1;
-
-/// Artifact kinds (`backup:` prerequisites) and the environment key that holds each one's path.
-pub const BACKUP_KEYS: &[(&str, &str)] = &[
-    ("cs-configuration", "backups.cs_configuration"),
-    ("lis-configuration", "backups.lis_configuration"),
-    ("rgs-export", "backups.rgs_export"),
-    ("user-data", "backups.user_data"),
-    ("rtc-database", "backups.rtc_database"),
-    ("file-store", "backups.file_store"),
-];
-
-/// Backups the SQL Server service reads on the Back End (`RESTORE ... FROM DISK`): their path is
-/// the one that server sees, so only SQL Server can check them there (the rtc-restore runbook's
-/// `read-rtc-backup-sets` step does, with RESTORE HEADERONLY). A check on this machine would test
-/// the wrong host: `run` checks them only in a `--backups` copy, the bundle not at all.
-pub const READ_BY_SQL_SERVER: &[&str] = &["rtc-database"];
 
 pub const DBIMPEXP_DEFAULT: &str =
     r"C:\Program Files\Common Files\Microsoft Lync Server 2010\Support\DBImpExp.exe";
 
+use ArtifactKind::*;
 use ValueType::*;
 pub const SCHEMA: &[KeySpec] = &[
     k(FORMAT_KEY, Integer, "format version of this file: 1"),
@@ -88,36 +79,12 @@ pub const SCHEMA: &[KeySpec] = &[
         Duration,
         "oldest acceptable backup, e.g. 7d or 36h (default: 7d)",
     ),
-    k(
-        "backups.cs_configuration",
-        WindowsPath,
-        "Export-CsConfiguration zip",
-    ),
-    k(
-        "backups.lis_configuration",
-        WindowsPath,
-        "Export-CsLisConfiguration zip",
-    ),
-    k(
-        "backups.rgs_export",
-        WindowsPath,
-        "RGS export zip (RgsImportExport.ps1)",
-    ),
-    k(
-        "backups.user_data",
-        WindowsPath,
-        "DBImpExp user data export (XML)",
-    ),
-    k(
-        "backups.rtc_database",
-        WindowsPath,
-        "SQL Server backup of the rtc database (.bak), as the Back End's SQL Server service sees it: a path on that server or a UNC share its account can read",
-    ),
-    k(
-        "backups.file_store",
-        WindowsPath,
-        "folder holding the copy of the File Store",
-    ),
+    backup(CsConfiguration),
+    backup(LisConfiguration),
+    backup(RgsExport),
+    backup(UserData),
+    backup(RtcDatabase),
+    backup(FileStore),
     k(
         "backups.folder",
         WindowsPath,

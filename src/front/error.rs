@@ -184,7 +184,7 @@ impl AuditError {
             | AuditError::NotADirectory { .. }
             | AuditError::Unreadable { .. }
             | AuditError::Worker => exit::NO_INPUT,
-            AuditError::UnknownKind { .. } | AuditError::WriteSumsWithoutHash => exit::USAGE,
+            AuditError::WriteSumsWithoutHash => exit::USAGE,
             AuditError::WriteSums { .. } => exit::CANNOT_WRITE,
         }
     }

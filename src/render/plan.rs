@@ -212,17 +212,19 @@ fn prerequisites(
             continue;
         }
         let path = match &p.kind {
-            PrereqKind::Backup { env: key, artifact } => match env.get(key) {
+            PrereqKind::Backup { artifact } => match env.get(artifact.env_key()) {
                 Some(e) => Some(e.value.display()),
                 None => {
                     if active {
                         diags.push(
                             Diagnostic::new(format!(
-                                "backup `{artifact}` is a prerequisite, but `{key}` is not set in `{}`",
+                                "backup `{artifact}` is a prerequisite, but `{}` is not set in `{}`",
+                                artifact.env_key(),
                                 env.source.name
                             ))
                             .hint(format!(
-                                "add `{key}` (the path of the backup file) to the environment file"
+                                "add `{}` (the path of the backup file) to the environment file",
+                                artifact.env_key()
                             )),
                         );
                     }

@@ -3,7 +3,8 @@
 //! is looked up there by its file name. Whether a file is usable is the audit's verdict
 //! ([`audit::check_named`]), in the audit's words.
 
-use crate::audit::{self, ArtifactKind, Problem, Severity};
+use crate::artifact::ArtifactKind;
+use crate::audit::{self, Problem, Severity};
 use crate::env::MaxBackupAge;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -41,7 +42,7 @@ fn find(dir: &Path, name: &str) -> Option<PathBuf> {
 }
 
 pub fn check(
-    artifact: &str,
+    artifact: ArtifactKind,
     windows_path: &str,
     dir: &Path,
     max_age: &MaxBackupAge,
@@ -60,7 +61,7 @@ pub fn check(
         .modified()
         .ok()
         .and_then(|m| SystemTime::now().duration_since(m).ok());
-    if artifact == "file-store" {
+    if artifact.is_folder() {
         if !meta.is_dir() {
             return Err(format!(
                 "`{}` is not a folder (the File Store copy is a folder)",
@@ -84,11 +85,8 @@ pub fn check(
         return Err(format!("`{}` is not a file", path.display()));
     }
     // The audit's own verdict, in its words: `run` never uses a file `lyncdr audit` rejects.
-    let problems = match ArtifactKind::from_id(artifact) {
-        Some(kind) => audit::check_named(kind, &path, meta.len())
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
-        None => Vec::new(),
-    };
+    let problems = audit::check_named(artifact, &path, meta.len())
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if let Some(p) = problems.iter().find(|p| p.severity() == Severity::Error) {
         return Err(format!("`{}`: {}", path.display(), p.message()));
     }
@@ -153,23 +151,24 @@ mod tests {
         std::fs::write(dir.path().join("fake.bak"), b"hello").unwrap();
         std::fs::write(dir.path().join("tape.bak"), b"TAPE....").unwrap();
         std::fs::write(dir.path().join("empty.zip"), b"").unwrap();
+        use ArtifactKind::{CsConfiguration, RtcDatabase};
         let check = |kind, path| check(kind, path, dir.path(), &week());
-        assert!(check("cs-configuration", r"C:\Backups\cms.zip").is_ok());
+        assert!(check(CsConfiguration, r"C:\Backups\cms.zip").is_ok());
         assert!(
-            check("cs-configuration", r"C:\Backups\CMS.ZIP").is_ok(),
+            check(CsConfiguration, r"C:\Backups\CMS.ZIP").is_ok(),
             "Windows names ignore case"
         );
         let err = |kind, path| check(kind, path).unwrap_err();
-        assert!(err("rtc-database", r"C:\Backups\fake.bak").contains("not a SQL Server backup"));
-        assert!(err("rtc-database", r"C:\Backups\tape.bak").contains("the backup is truncated"));
-        assert!(err("cs-configuration", r"C:\B\empty.zip").contains("the file is empty"));
-        assert!(err("cs-configuration", r"C:\B\none.zip").contains("not in"));
+        assert!(err(RtcDatabase, r"C:\Backups\fake.bak").contains("not a SQL Server backup"));
+        assert!(err(RtcDatabase, r"C:\Backups\tape.bak").contains("the backup is truncated"));
+        assert!(err(CsConfiguration, r"C:\B\empty.zip").contains("the file is empty"));
+        assert!(err(CsConfiguration, r"C:\B\none.zip").contains("not in"));
         let no_age = MaxBackupAge {
             limit: Duration::ZERO,
             text: "0s".into(),
             set: true,
         };
-        let old = super::check("cs-configuration", r"C:\Backups\cms.zip", dir.path(), &no_age);
+        let old = super::check(CsConfiguration, r"C:\Backups\cms.zip", dir.path(), &no_age);
         assert!(old.unwrap_err().contains("allowed (backups.max_age: 0s)"));
     }
 }

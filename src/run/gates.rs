@@ -10,7 +10,7 @@ use super::operator::Blocked;
 use super::session::{Flow, Session};
 use super::state::Status;
 use crate::render::plan::{Plan, PlannedPrerequisite, PlannedStep};
-use crate::runbook::PrereqKind;
+use crate::runbook::{PrereqKind, StepRef};
 
 pub(super) enum Gate {
     Ok(String),
@@ -215,13 +215,11 @@ impl Session<'_> {
                 }
                 _ => Gate::Ok("checked in this run's state".into()),
             },
-            PrereqKind::Backup { artifact, env } => {
+            PrereqKind::Backup { artifact } => {
                 let Some(path) = &p.path else {
-                    return Gate::Problem(format!("`{env}` is not set"));
+                    return Gate::Problem(format!("`{}` is not set", artifact.env_key()));
                 };
-                if self.cfg.backups.is_none()
-                    && crate::env::schema::READ_BY_SQL_SERVER.contains(&artifact.as_str())
-                {
+                if self.cfg.backups.is_none() && artifact.read_by_sql_server() {
                     return Gate::Ok(format!(
                         "`{path}` is read by SQL Server on the Back End; its backup sets are read and verified there before the restore"
                     ));
@@ -238,7 +236,7 @@ impl Session<'_> {
                     }
                 };
                 let dir = &dir;
-                match backup::check(artifact, path, dir, &self.env.max_backup_age()) {
+                match backup::check(*artifact, path, dir, &self.env.max_backup_age()) {
                     Ok(found) => Gate::Ok(format!(
                         "{} ({} bytes{}){}",
                         found.path.display(),
@@ -263,7 +261,7 @@ impl Session<'_> {
                 computers,
                 ..
             } => {
-                let (after, since) = self.event_threshold(after_step.as_deref());
+                let (after, since) = self.event_threshold(after_step.as_ref());
                 if self.cfg.evidence.is_empty() {
                     return Gate::Problem(format!(
                         "no event log evidence given (--evidence FILE); the event must be newer than {since}"
@@ -313,7 +311,7 @@ impl Session<'_> {
     /// Events count only when newer than the start of the step named by `after_step` (the
     /// checker resolved it to its full id; a fast sync can end within the second it started), or
     /// the start of the recovery (`recovery.started_at`, else the start of this run).
-    fn event_threshold(&self, after_step: Option<&str>) -> (Option<jiff::Timestamp>, String) {
+    fn event_threshold(&self, after_step: Option<&StepRef>) -> (Option<jiff::Timestamp>, String) {
         if let Some(target) = after_step
             && let Some(r) = self.state.step(target)
             && let Some(at) = r.started_at.as_deref()
@@ -332,8 +330,9 @@ impl Session<'_> {
 }
 fn hint_for(kind: &PrereqKind, option_a: bool) -> String {
     match kind {
-        PrereqKind::Backup { env, .. } => format!(
-            "put the backup where `{env}` says (or in the --backups folder), not empty, of the right kind and newer than backups.max_age"
+        PrereqKind::Backup { artifact } => format!(
+            "put the backup where `{}` says (or in the --backups folder), not empty, of the right kind and newer than backups.max_age",
+            artifact.env_key()
         ),
         PrereqKind::Event { .. } => {
             let mut hint = "run Update-CsUserDatabase on a Front End server and wait for event 30024 from LS User Replicator in the Lync Server log; export it (wevtutil qe \"Lync Server\" /q:\"*[System[(EventID=30024)]]\" /f:xml > 30024.xml) and give it with --evidence.".to_owned();

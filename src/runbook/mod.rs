@@ -5,11 +5,13 @@
 pub mod check;
 pub mod condition;
 pub mod library;
+pub mod needs;
 mod placement;
 pub mod raw;
 mod templates;
 mod unrenderable;
 
+use crate::artifact::ArtifactKind;
 use crate::source::{Location, SourceFile};
 pub use condition::Condition;
 pub use library::Library;
@@ -77,27 +79,107 @@ impl RunsOn {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrereqKind {
-    /// A backup artifact must be present; its path is the environment key `env`.
-    Backup { artifact: String, env: String },
+    /// A backup artifact must be present; its path is the value of `artifact.env_key()`.
+    Backup { artifact: ArtifactKind },
     /// An event must have been logged (30024 from LS User Replicator), after a step if named.
     Event {
         id: u32,
         provider: String,
         log: String,
-        after_step: Option<String>,
+        after_step: Option<StepRef>,
         /// The environment key (a list of FQDNs) naming the servers the event must come from:
         /// the Front End servers of the pool the import goes to.
-        #[serde(skip_serializing_if = "Option::is_none")]
         computers: Option<String>,
     },
     /// The operator confirms a statement.
     Confirm { statement: String },
-    /// The step must never run once `step` (resolved to its full id) has started in this run:
-    /// running it after would undo that step's work.
-    NotAfter { step: String },
+    /// The step must never run once `step` has started in this run: running it after would
+    /// undo that step's work.
+    NotAfter { step: StepRef },
+}
+
+/// A step of the same runbook that a prerequisite names, resolved once by the checker to the
+/// full id of a step that exists (`rgs.import-rgs-configuration`): only the checker makes one,
+/// so code after validation never meets an unknown step id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct StepRef {
+    id: String,
+    /// Until resolved: the id prefix of the runbook it is written in (`rgs.` inside an include),
+    /// where the name is looked up first.
+    #[serde(skip)]
+    scope: String,
+}
+
+impl StepRef {
+    /// The name as the runbook writes it, until [`check`] resolves it (or refuses the runbook).
+    fn written(name: &str, scope: &str) -> Self {
+        StepRef {
+            id: name.to_owned(),
+            scope: scope.to_owned(),
+        }
+    }
+
+    /// The full id of the step.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl std::ops::Deref for StepRef {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.id
+    }
+}
+
+impl std::fmt::Display for StepRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+/// `{"kind": "backup", "artifact": ..., "env": ...}`, ...: the plan's JSON, with the key a
+/// backup's path comes from written out for tools.
+impl Serialize for PrereqKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(None)?;
+        match self {
+            PrereqKind::Backup { artifact } => {
+                m.serialize_entry("kind", "backup")?;
+                m.serialize_entry("artifact", artifact)?;
+                m.serialize_entry("env", artifact.env_key())?;
+            }
+            PrereqKind::Event {
+                id,
+                provider,
+                log,
+                after_step,
+                computers,
+            } => {
+                m.serialize_entry("kind", "event")?;
+                m.serialize_entry("id", id)?;
+                m.serialize_entry("provider", provider)?;
+                m.serialize_entry("log", log)?;
+                m.serialize_entry("after_step", after_step)?;
+                if let Some(c) = computers {
+                    m.serialize_entry("computers", c)?;
+                }
+            }
+            PrereqKind::Confirm { statement } => {
+                m.serialize_entry("kind", "confirm")?;
+                m.serialize_entry("statement", statement)?;
+            }
+            PrereqKind::NotAfter { step } => {
+                m.serialize_entry("kind", "not-after")?;
+                m.serialize_entry("step", step)?;
+            }
+        }
+        m.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,12 +188,19 @@ pub struct Prerequisite {
     pub kind: PrereqKind,
     #[serde(skip)]
     pub when: Vec<Condition>,
+    /// Where it is written: the runbook file and its `backup:`/`event:`/... value.
+    #[serde(skip)]
+    pub file: Arc<SourceFile>,
+    #[serde(skip)]
+    pub at: Option<Location>,
 }
 
 impl Prerequisite {
     pub fn describe(&self) -> String {
         match &self.kind {
-            PrereqKind::Backup { artifact, env } => format!("backup `{artifact}` present (`{env}`)"),
+            PrereqKind::Backup { artifact } => {
+                format!("backup `{artifact}` present (`{}`)", artifact.env_key())
+            }
             PrereqKind::Event {
                 id,
                 provider,

@@ -1,14 +1,18 @@
 //! `lyncdr audit DIR`: could we recover today? Wires the command line to [`crate::audit`].
 
 use super::{CommandError, Error, print};
+use crate::artifact::ArtifactKind;
 use crate::audit::{AuditOptions, Silent, audit_with};
-use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, schema, value::parse_duration};
+use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, value::parse_duration};
 use crate::front::cli::Format;
 use crate::run::backup::file_name;
+use crate::runbook::Library;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
 pub struct Args<'a> {
+    /// The runbooks whose needs make the readiness matrix (`--runbooks DIR` or the built-in).
+    pub library: &'a Library,
     pub dir: &'a Path,
     pub env: Option<&'a Path>,
     pub format: Format,
@@ -22,9 +26,9 @@ pub fn run(a: Args) -> Result<u8, Error> {
     let named = env
         .iter()
         .flat_map(|e| {
-            schema::BACKUP_KEYS.iter().filter_map(|(kind, key)| {
-                e.get(key)
-                    .map(|v| ((*kind).to_owned(), file_name(&v.value.display()).to_owned()))
+            ArtifactKind::NAMED.into_iter().filter_map(|kind| {
+                e.get(kind.env_key())
+                    .map(|v| (kind, file_name(&v.value.display()).to_owned()))
             })
         })
         .collect();
@@ -45,11 +49,17 @@ pub fn run(a: Args) -> Result<u8, Error> {
     let opts = AuditOptions {
         dir: a.dir.to_path_buf(),
         named,
+        runbooks: a.library.backup_needs(),
         max_age,
         now: jiff::Timestamp::now(),
         hash: !a.no_hash,
         write_sums: a.write_sums,
         response_group,
+        facts: env
+            .iter()
+            .flat_map(|e| &e.values)
+            .map(|(key, entry)| (key.clone(), entry.value.clone()))
+            .collect(),
         progress: std::io::stderr().is_terminal(),
     };
     let bar = opts.progress.then(crate::front::terminal::ProgressBar::stderr);

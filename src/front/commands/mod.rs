@@ -60,6 +60,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             no_hash,
             write_sums,
         } => audit::run(audit::Args {
+            library: &library()?,
             dir: &dir,
             env: env.as_deref(),
             format,

@@ -1,0 +1,190 @@
+//! The kinds of backup artifact a recovery needs: one type that the environment schema (which
+//! key holds each one's path), the runbook checker (`backup:` prerequisites), `run`, `bundle`,
+//! `audit` and the backup job all read. Every fact about a kind is a method here.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    CsConfiguration,
+    LisConfiguration,
+    RgsExport,
+    UserData,
+    RtcDatabase,
+    FileStore,
+    /// A SQL Server backup of another database (xds, lcscdr, ...): the audit lists it, no
+    /// runbook needs it, no environment key names it.
+    OtherDatabase,
+}
+
+impl ArtifactKind {
+    /// The kinds an environment file names (`backups.*`) and a runbook may need, in report order.
+    pub const NAMED: [ArtifactKind; 6] = [
+        ArtifactKind::CsConfiguration,
+        ArtifactKind::LisConfiguration,
+        ArtifactKind::RgsExport,
+        ArtifactKind::UserData,
+        ArtifactKind::RtcDatabase,
+        ArtifactKind::FileStore,
+    ];
+
+    /// The name used by runbook `backup:` prerequisites, the bundle and the JSON report.
+    pub const fn id(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "cs-configuration",
+            ArtifactKind::LisConfiguration => "lis-configuration",
+            ArtifactKind::RgsExport => "rgs-export",
+            ArtifactKind::UserData => "user-data",
+            ArtifactKind::RtcDatabase => "rtc-database",
+            ArtifactKind::FileStore => "file-store",
+            ArtifactKind::OtherDatabase => "other-database",
+        }
+    }
+
+    /// One of [`Self::NAMED`] by its id.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::NAMED.into_iter().find(|k| k.id() == id)
+    }
+
+    /// The environment key holding this kind's path (`backups.rtc_database`); no key names
+    /// [`Self::OtherDatabase`], which messages call `backups.*`.
+    pub const fn env_key(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "backups.cs_configuration",
+            ArtifactKind::LisConfiguration => "backups.lis_configuration",
+            ArtifactKind::RgsExport => "backups.rgs_export",
+            ArtifactKind::UserData => "backups.user_data",
+            ArtifactKind::RtcDatabase => "backups.rtc_database",
+            ArtifactKind::FileStore => "backups.file_store",
+            ArtifactKind::OtherDatabase => "backups.*",
+        }
+    }
+
+    /// What the environment key holds, for the schema and the docs.
+    pub const fn description(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "Export-CsConfiguration zip",
+            ArtifactKind::LisConfiguration => "Export-CsLisConfiguration zip",
+            ArtifactKind::RgsExport => "RGS export zip (RgsImportExport.ps1)",
+            ArtifactKind::UserData => "DBImpExp user data export (XML)",
+            ArtifactKind::RtcDatabase => {
+                "SQL Server backup of the rtc database (.bak), as the Back End's SQL Server service sees it: a path on that server or a UNC share its account can read"
+            }
+            ArtifactKind::FileStore => "folder holding the copy of the File Store",
+            ArtifactKind::OtherDatabase => "SQL Server backup of another Lync database",
+        }
+    }
+
+    /// What it is, for messages: "LIS export (Export-CsLisConfiguration zip)".
+    pub const fn title(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "CMS export (Export-CsConfiguration zip)",
+            ArtifactKind::LisConfiguration => "LIS export (Export-CsLisConfiguration zip)",
+            ArtifactKind::RgsExport => "Response Group export (RgsImportExport.ps1 zip)",
+            ArtifactKind::UserData => "user data export (DBImpExp XML)",
+            ArtifactKind::RtcDatabase => "SQL Server backup of `rtc`",
+            ArtifactKind::FileStore => "File Store copy",
+            ArtifactKind::OtherDatabase => "SQL Server backup",
+        }
+    }
+
+    /// Read by the SQL Server service on the Back End (`RESTORE ... FROM DISK`): its path is the
+    /// one that server sees, so only SQL Server can check it there (the rtc-restore runbook's
+    /// `read-rtc-backup-sets` step does, with RESTORE HEADERONLY). A check on this machine would
+    /// test the wrong host: `run` checks it only in a `--backups` copy, the bundle not at all.
+    pub const fn read_by_sql_server(self) -> bool {
+        matches!(self, ArtifactKind::RtcDatabase | ArtifactKind::OtherDatabase)
+    }
+
+    /// A folder (the File Store copy), not one file.
+    pub const fn is_folder(self) -> bool {
+        matches!(self, ArtifactKind::FileStore)
+    }
+
+    /// Its path inside a backup set (docs/backup-set.md), `/`-separated; a folder ends in `/`.
+    /// `{pool}` stands for the pool's FQDN, `{database}` for the database name.
+    pub const fn set_path(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "CsConfiguration.zip",
+            ArtifactKind::LisConfiguration => "CsLisConfiguration.zip",
+            ArtifactKind::RgsExport => "RgsConfig-{pool}.zip",
+            ArtifactKind::UserData => "SavedUserData.xml",
+            ArtifactKind::RtcDatabase => "sql/rtc.bak",
+            ArtifactKind::FileStore => "FileStore/",
+            ArtifactKind::OtherDatabase => "sql/{database}.bak",
+        }
+    }
+
+    /// Whether the layout of this export is known from a primary source. Where it is a guess
+    /// (the LIS export's inner layout; the 2010 RgsImportExport.ps1 script's, seen only for the
+    /// 2013 cmdlet: facts file, "File formats"), a sound zip the environment file names as it
+    /// is taken as named: what it holds can be warned about, never make it another export.
+    pub const fn layout_confirmed(self) -> bool {
+        !matches!(self, ArtifactKind::LisConfiguration | ArtifactKind::RgsExport)
+    }
+
+    /// How an operator makes a fresh one.
+    pub const fn how_to_make(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => {
+                "run `Export-CsConfiguration -FileName <file>.zip` in the Lync Server Management Shell"
+            }
+            ArtifactKind::LisConfiguration => {
+                "run `Export-CsLisConfiguration -FileName <file>.zip` in the Lync Server Management Shell (it will not overwrite an existing file)"
+            }
+            ArtifactKind::RgsExport => {
+                "run `Import-Module .\\RgsImportExport.ps1` then `Export-CsRgsConfiguration -Source ApplicationServer:<pool> -FileName <file>.zip`"
+            }
+            ArtifactKind::UserData => {
+                "run `DBImpExp.exe /hrxmlfile:<file>.xml /sqlserver:<fqdn>\\<instance>` from the Lync Server 2010 Support folder"
+            }
+            ArtifactKind::RtcDatabase => {
+                "back up the database: `BACKUP DATABASE rtc TO DISK = '<file>.bak' WITH INIT`"
+            }
+            ArtifactKind::FileStore => {
+                "copy the File Store share, e.g. `robocopy \\\\<server>\\<share> <folder> /MIR`"
+            }
+            ArtifactKind::OtherDatabase => "back it up again with SQL Server (`BACKUP DATABASE ... TO DISK`)",
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_name_environment_keys() {
+        for k in ArtifactKind::NAMED {
+            assert_eq!(ArtifactKind::from_id(k.id()), Some(k));
+            assert_eq!(
+                k.env_key().replace('_', "-"),
+                format!("backups.{}", k.id()),
+                "the key is the id with `_`"
+            );
+        }
+        assert_eq!(ArtifactKind::from_id("other-database"), None);
+    }
+
+    #[test]
+    fn folders_and_what_sql_server_reads() {
+        let folders: Vec<_> = ArtifactKind::NAMED
+            .into_iter()
+            .filter(|k| k.is_folder())
+            .collect();
+        assert_eq!(folders, [ArtifactKind::FileStore]);
+        assert!(ArtifactKind::FileStore.set_path().ends_with('/'));
+        let sql: Vec<_> = ArtifactKind::NAMED
+            .into_iter()
+            .filter(|k| k.read_by_sql_server())
+            .collect();
+        assert_eq!(sql, [ArtifactKind::RtcDatabase]);
+    }
+}

@@ -1,0 +1,121 @@
+//! `include: RUNBOOK`: another runbook's steps expanded in place, under the include step's id
+//! and label, with its inputs mapped by `with:` (cycles refused).
+
+use super::{Checker, Expansion, Scope, sloc};
+use crate::env::schema;
+use crate::runbook::raw::{RawStep, S};
+use crate::runbook::{Step, StepKind};
+use std::collections::HashMap;
+
+impl Checker<'_> {
+    pub(super) fn include(
+        &mut self,
+        s: &RawStep,
+        target: &S<String>,
+        scope: &Scope,
+        mut step: Step,
+        x: &mut Expansion,
+    ) {
+        let file = &scope.file;
+        let Some(included) = self.parsed.get(target.as_str()) else {
+            let hint = crate::suggest::closest(target, self.parsed.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| "see `lyncdr list`".into());
+            self.err(
+                file,
+                sloc(target),
+                format!("`include: {}` names no runbook", target.as_str()),
+                hint,
+            );
+            return;
+        };
+        if x.stack.iter().any(|r| r == target.as_str()) {
+            self.err(
+                file,
+                sloc(target),
+                format!("include cycle: {} -> {}", x.stack.join(" -> "), target.as_str()),
+                "a runbook cannot include itself, directly or through another",
+            );
+            return;
+        }
+        if !s.commands.is_empty() || !s.options.is_empty() {
+            self.err(
+                file,
+                sloc(target),
+                "an `include` step has no `commands` or `options` of its own",
+                "",
+            );
+        }
+        let mut with = HashMap::new();
+        let mut keys: Vec<_> = s.with.iter().collect();
+        keys.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        for (name, env) in keys {
+            if !included
+                .raw
+                .inputs
+                .iter()
+                .any(|i| i.name.as_str() == name.as_str())
+            {
+                self.err(
+                    file,
+                    sloc(name),
+                    format!("runbook `{}` has no input `{}`", target.as_str(), name.as_str()),
+                    format!(
+                        "its inputs: {}",
+                        included
+                            .raw
+                            .inputs
+                            .iter()
+                            .map(|i| i.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            if schema::type_of(env).is_none() {
+                self.err(
+                    file,
+                    sloc(env),
+                    format!("unknown environment key `{}`", env.as_str()),
+                    schema::suggest(env)
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_default(),
+                );
+            }
+            with.insert(name.to_string(), env.to_string());
+        }
+        if step.title.is_empty() {
+            step.title = included.raw.title.trim().to_owned();
+        }
+        if step.explanation.is_empty() {
+            step.explanation = included.raw.summary.trim().to_owned();
+        }
+        let inputs = self.inputs(&included.raw, &included.file, &with);
+        step.prerequisites.extend(self.prerequisites(
+            &included.raw.prerequisites,
+            &included.file,
+            &format!("{}.", step.id),
+        ));
+        step.kind = StepKind::Section {
+            runbook: target.to_string(),
+        };
+        let inner = Scope {
+            runbook: target.as_str(),
+            file: included.file.clone(),
+            inputs,
+            id_prefix: format!("{}.", step.id),
+            label_prefix: step.label.clone(),
+            depth: scope.depth + 1,
+            when: step.when.clone(),
+            option: scope.option.clone(),
+        };
+        x.steps.push(step);
+        if !x.includes.iter().any(|i| i == target.as_str()) {
+            x.includes.push(target.to_string());
+        }
+        x.stack.push(target.to_string());
+        // Not `included.raw.finally`: the including runbook closes once, at its own end.
+        self.steps(&included.raw.steps, &inner, x);
+        x.stack.pop();
+    }
+}
