@@ -36,7 +36,7 @@ pub use finding::{Finding, Problem, Severity};
 pub use inventory::check_named;
 pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};
-pub use report::{AuditReport, FORMAT_VERSION};
+pub use report::{AuditReport, FORMAT_VERSION, exit_code_for};
 
 use hash::Sha256Digest;
 use inventory::Inventory;

@@ -1,7 +1,8 @@
 //! `lyncdr audit DIR`: could we recover today? Wires the command line to [`crate::audit`].
 
 use super::{Error, print};
-use crate::audit::{AuditOptions, Silent, audit_with};
+use crate::audit::{AuditOptions, Silent, Status, audit_with};
+use crate::backup::set;
 use crate::cli::Format;
 use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, schema, value::parse_duration};
 use crate::exit;
@@ -16,11 +17,13 @@ pub struct Args<'a> {
     pub max_age: Option<&'a str>,
     pub no_hash: bool,
     pub write_sums: bool,
+    /// A folder of sets: every set with its verdict.
+    pub all: bool,
 }
 
 pub fn run(a: Args) -> Result<u8, Error> {
     let env = a.env.map(|p| Environment::read(p, &[])).transpose()?;
-    let named = env
+    let mut named: Vec<(String, String)> = env
         .iter()
         .flat_map(|e| {
             schema::BACKUP_KEYS.iter().filter_map(|(kind, key)| {
@@ -43,8 +46,65 @@ pub fn run(a: Args) -> Result<u8, Error> {
         .and_then(|e| e.get("features.response_group"))
         .map(|v| v.value == Value::Bool(true))
         .unwrap_or(true);
+    let sets_folder = set::is_folder_of_sets(a.dir);
+    let this_set = set::read(a.dir);
+    if sets_folder || this_set.is_some() {
+        // A set's files have fixed names (docs/backup-set.md), whatever the environment names.
+        let pool = env
+            .as_ref()
+            .and_then(|e| e.get("pools.failed"))
+            .map(|v| v.value.display());
+        named = set::named(pool.as_deref());
+    }
+    if (sets_folder || this_set.is_some()) && a.write_sums {
+        return Err(Error::Other {
+            message: "a backup set's `SHA256SUMS` is written by `lyncdr backup` (its `COMPLETE` marker holds its hash); `--write-sums` would break it".into(),
+            code: exit::IO,
+        });
+    }
+    if a.all && !sets_folder {
+        return Err(Error::Other {
+            message: format!(
+                "--all lists the sets of a folder of backup sets, and `{}` holds none",
+                a.dir.display()
+            ),
+            code: exit::IO,
+        });
+    }
+    let mut dir = a.dir.to_path_buf();
+    let mut header = String::new();
+    if sets_folder {
+        let sets = set::list(a.dir).map_err(|e| Error::Other {
+            message: format!("cannot read `{}`: {e}", a.dir.display()),
+            code: exit::IO,
+        })?;
+        let newest = set::newest_complete(&sets).map(|s| s.name.clone());
+        if a.all {
+            return history(&a, &sets, newest.as_deref(), named, max_age, response_group);
+        }
+        let Some(newest) = newest else {
+            let mut out = format!("No complete backup set in {}:\n", a.dir.display());
+            for s in &sets {
+                if let set::State::Incomplete(why) = &s.state {
+                    out.push_str(&format!("  {}  incomplete: {why}\n", s.name));
+                }
+            }
+            out.push_str(&format!(
+                "\nResult: {} (exit {})\n",
+                Status::NotReady.name(),
+                exit::INVALID
+            ));
+            print(&crate::decode::printable(&out));
+            return Ok(exit::INVALID);
+        };
+        header = format!(
+            "Backup set {newest} (the newest complete set in {})\n\n",
+            a.dir.display()
+        );
+        dir = a.dir.join(&newest);
+    }
     let opts = AuditOptions {
-        dir: a.dir.to_path_buf(),
+        dir: dir.clone(),
         named,
         max_age,
         now: jiff::Timestamp::now(),
@@ -62,11 +122,119 @@ pub fn run(a: Args) -> Result<u8, Error> {
         message: e.to_string(),
         code: exit::IO,
     })?;
+    // A set audited on its own says whether it is complete: a set killed half-way is never
+    // taken for a good one, whatever its files look like.
+    let incomplete = match &this_set {
+        Some(info) => match &info.state {
+            set::State::Incomplete(why) => Some(why.clone()),
+            set::State::Complete => None,
+        },
+        None => None,
+    };
     match a.format {
         // File and entry names come from the backup folder: no control character may act on
         // the terminal.
-        Format::Text => print(&crate::decode::printable(&report.to_text())),
-        Format::Json => print(&(super::plan::json(&report.to_json()) + "\n")),
+        Format::Text => {
+            let mut text = header + &report.to_text();
+            if let Some(why) = &incomplete {
+                text.push_str(&format!(
+                    "This backup set is INCOMPLETE ({why}): not ready (exit {})\n",
+                    exit::INVALID
+                ));
+            }
+            print(&crate::decode::printable(&text));
+        }
+        Format::Json => {
+            let mut json = report.to_json();
+            if let Some(why) = &incomplete
+                && let Some(o) = json.as_object_mut()
+            {
+                o.insert("set_incomplete".into(), why.clone().into());
+            }
+            print(&(super::plan::json(&json) + "\n"));
+        }
     }
-    Ok(report.exit_code())
+    Ok(if incomplete.is_some() {
+        exit::INVALID
+    } else {
+        report.exit_code()
+    })
+}
+
+/// `--all`: every set of a folder of sets with its verdict; the exit code is the newest complete
+/// set's (not ready when there is none).
+fn history(
+    a: &Args,
+    sets: &[set::SetInfo],
+    newest: Option<&str>,
+    named: Vec<(String, String)>,
+    max_age: std::time::Duration,
+    response_group: bool,
+) -> Result<u8, Error> {
+    let mut rows = Vec::new();
+    let mut code = exit::INVALID;
+    for s in sets.iter().rev() {
+        let (state, status, detail) = match &s.state {
+            set::State::Incomplete(why) => ("incomplete", Status::NotReady, why.clone()),
+            set::State::Complete => {
+                let opts = AuditOptions {
+                    dir: s.path.clone(),
+                    named: named.clone(),
+                    max_age,
+                    now: jiff::Timestamp::now(),
+                    hash: !a.no_hash,
+                    write_sums: false,
+                    response_group,
+                    progress: false,
+                };
+                match audit_with(&opts, &Silent) {
+                    Ok(r) => {
+                        if newest == Some(s.name.as_str()) {
+                            code = r.exit_code();
+                        }
+                        ("complete", r.status, String::new())
+                    }
+                    Err(e) => ("complete", Status::NotReady, e.to_string()),
+                }
+            }
+        };
+        rows.push((
+            s.name.clone(),
+            state,
+            status,
+            detail,
+            newest == Some(s.name.as_str()),
+        ));
+    }
+    match a.format {
+        Format::Text => {
+            let mut out = format!("Backup sets in {} (newest first):\n", a.dir.display());
+            for (name, state, status, detail, is_newest) in &rows {
+                let mark = if *is_newest { "  <- newest complete" } else { "" };
+                let detail = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({detail})")
+                };
+                out.push_str(&format!(
+                    "  {name}  {state:<10}  {:<9}{detail}{mark}\n",
+                    status.name()
+                ));
+            }
+            print(&crate::decode::printable(&out));
+        }
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(name, state, status, detail, is_newest)| {
+                    serde_json::json!({"set": name, "state": state, "status": status.name(), "detail": detail, "newest_complete": is_newest})
+                })
+                .collect();
+            print(
+                &(super::plan::json(&serde_json::json!({"dir": a.dir.display().to_string(), "sets": list}))
+                    + "\n"),
+            );
+        }
+    }
+    Ok(code)
 }

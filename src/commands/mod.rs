@@ -1,6 +1,7 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
 mod audit;
+mod backup;
 mod plan;
 mod run;
 mod show;
@@ -91,6 +92,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out,
             zip,
         } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+        Command::Backup(args) => backup::run(&library()?, args),
         Command::Audit {
             dir,
             env,
@@ -98,6 +100,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             max_age,
             no_hash,
             write_sums,
+            all,
         } => audit::run(audit::Args {
             dir: &dir,
             env: env.as_deref(),
@@ -105,6 +108,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             max_age: max_age.as_deref(),
             no_hash,
             write_sums,
+            all,
         }),
     }
 }

@@ -6,6 +6,7 @@
 //! lexer -> parser -> powershell (the interpreter, with what it knows of values in `value.rs`)
 //! -> console (encodings, transcript).
 
+mod artifacts;
 mod console;
 mod control;
 mod lexer;
@@ -34,6 +35,15 @@ pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Script bytes as Windows PowerShell 2.0 reads them: a BOM says UTF-8 or UTF-16; without one
 /// the file is read in the ANSI code page, 1252 here (the comment in lyncdr's runner, and
 /// about_Character_Encoding: Windows PowerShell reads BOM-less files as "Default", ANSI).
+/// A Windows path as this test host writes it: `\` is the folder separator.
+pub fn host_path(windows: &str) -> std::path::PathBuf {
+    if cfg!(windows) {
+        windows.into()
+    } else {
+        windows.replace('\\', "/").into()
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         return String::from_utf8_lossy(rest).into_owned();
