@@ -20,15 +20,15 @@ pub const INTERRUPTED: u8 = 130;
 /// Every exit code with its meaning: the one table `--help` prints and README repeats (a test
 /// holds them equal).
 pub const TABLE: [(u8, &str); 8] = [
-    (SUCCESS, "success (audit: ready)"),
-    (DEGRADED, "audit: degraded"),
+    (SUCCESS, "success (audit, backup: ready)"),
+    (DEGRADED, "audit, backup: degraded"),
     (
         INVALID,
-        "invalid runbook, environment file or value; usage error; audit: not ready",
+        "invalid runbook, environment file or value; usage error; audit: not ready; backup: not ready or the set is incomplete",
     ),
     (
         IO,
-        "I/O error (audit); run: an interrupted step needs a decision, or another run holds the state file",
+        "I/O error (audit; backup: the folder of sets cannot be used); run: an interrupted step needs a decision, or another run holds the state file",
     ),
     (
         PREREQUISITE,
@@ -44,6 +44,6 @@ pub const TABLE: [(u8, &str); 8] = [
     ),
     (
         INTERRUPTED,
-        "run: interrupted with Ctrl-C (the state is saved; run again to resume)",
+        "run: interrupted with Ctrl-C (the state is saved; run again to resume); backup: interrupted (the set stays incomplete)",
     ),
 ];

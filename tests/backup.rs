@@ -472,3 +472,62 @@ fn retention_is_off_without_keep_sets_or_keep_days() {
     let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900));
     assert!(deleted.is_empty());
 }
+
+// ---------------------------------------------------------------- the set's own checks
+
+#[test]
+fn a_set_is_complete_only_while_its_marker_matches() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = fake_set(d.path(), &day(0), true);
+    assert!(set::read(&s).expect("a set").is_complete());
+    // SHA256SUMS rewritten after the job (someone hid a change): the marker no longer matches.
+    std::fs::write(s.join("SHA256SUMS"), "0000  rtc.bak\n").expect("sums");
+    let info = set::read(&s).expect("a set");
+    assert!(
+        matches!(&info.state, set::State::Incomplete(why) if why.contains("does not match")),
+        "{:?}",
+        info.state
+    );
+    // No marker at all: the job did not finish.
+    std::fs::remove_file(s.join("COMPLETE")).expect("rm");
+    assert!(matches!(
+        set::read(&s).expect("a set").state,
+        set::State::Incomplete(_)
+    ));
+    // Not a set lyncdr wrote: no manifest, or not a set name.
+    std::fs::remove_file(s.join("manifest.json")).expect("rm");
+    assert!(set::read(&s).is_none());
+    let other = fake_set(d.path(), "backup-2026", true);
+    assert!(set::read(&other).is_none());
+}
+
+/// The backup runbook renders through the same escaping as every runbook: a set folder holding
+/// a quote stays one T-SQL literal and one PowerShell literal, each file at its fixed name.
+#[test]
+fn plan_backup_shows_every_command_with_the_set_folder_escaped() {
+    let site = site();
+    let out = lyncdr(
+        site.path(),
+        &[
+            "plan",
+            "backup",
+            "--env",
+            "contoso.yaml",
+            "--set",
+            r"backups.set=\\fs01\Lync'Backup\lyncdr-20261125-021500Z",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        r"BACKUP DATABASE [rtc] TO DISK = N'\\fs01\Lync''Backup\lyncdr-20261125-021500Z\rtc.bak' WITH INIT, CHECKSUM;",
+        r"BACKUP DATABASE [xds] TO DISK = N'\\fs01\Lync''Backup\lyncdr-20261125-021500Z\xds.bak' WITH INIT, CHECKSUM;",
+        r"Export-CsLisConfiguration -FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\CsLisConfiguration.zip'",
+        r"-FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\RgsConfig-pool01.contoso.com.zip'",
+        r"'/hrxmlfile:\\fs01\Lync''Backup\lyncdr-20261125-021500Z\SavedUserData.xml' '/sqlserver:be01.contoso.com\rtc'",
+        r"& robocopy.exe '\\fs01.contoso.com\LyncShare' '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\FileStore'",
+    ] {
+        assert!(plan.contains(needle), "{needle} not in\n{plan}");
+    }
+}

@@ -19,6 +19,7 @@ use super::set::{self, Manifest, StepRecord};
 use crate::audit::{self, AuditOptions, AuditReport, Status};
 use crate::env::{Entry, Environment, Origin, Value};
 use crate::render::plan::Plan;
+use crate::run::interrupt;
 use crate::run::runner::{self, Ending, Job, Phase, Programs};
 use crate::runbook::{Language, Library};
 use std::collections::BTreeSet;
@@ -131,6 +132,26 @@ fn host() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// Gives the `backup` runbook its set folder and points every `backups.*` key at its fixed file
+/// name in it (the job, and `plan backup` with `backups.set`); the pool's FQDN.
+pub fn point_at_set(env: &mut Environment, set_folder: &str) -> String {
+    let pool = env
+        .get("pools.failed")
+        .map(|e| e.value.display())
+        .unwrap_or_default();
+    let derived = |v: String| Entry {
+        value: Value::Text(v),
+        at: None,
+        origin: Origin::Derived,
+    };
+    for (key, p) in set::artifact_paths(set_folder, &pool) {
+        env.values.insert(key.to_owned(), derived(p));
+    }
+    env.values
+        .insert(set::SET_KEY.to_owned(), derived(set_folder.to_owned()));
+    pool
+}
+
 /// Runs the job. `echo` receives every line of the steps' output and lyncdr's progress lines.
 pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
     let mut env = Environment::read(&cfg.env, &cfg.sets)?;
@@ -180,19 +201,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     // commands get the absolute path, whatever folder they start in.
     let to = std::path::absolute(&cfg.to).unwrap_or_else(|_| cfg.to.clone());
     let windows_set = joined(&to, &name);
-    let pool = env
-        .get("pools.failed")
-        .map(|e| e.value.display())
-        .unwrap_or_default();
-    let derived = |v: String| Entry {
-        value: Value::Text(v),
-        at: None,
-        origin: Origin::Derived,
-    };
-    for (key, p) in set::artifact_paths(&windows_set, &pool) {
-        env.values.insert(key.to_owned(), derived(p));
-    }
-    env.values.insert(set::SET_KEY.to_owned(), derived(windows_set));
+    let pool = point_at_set(&mut env, &windows_set);
     let plan = Plan::build(runbook, &env, &library.templates)?;
 
     // Scripts are written in a private folder beside the environment file, as `run` does.
@@ -201,8 +210,16 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         .join("backup.scripts");
     runner::scratch_dir(&scratch).map_err(|e| write_err(&scratch, e))?;
 
+    // Ctrl-C (or SIGTERM from a scheduler) stops the running command through the runner, as in
+    // `lyncdr run`; the job then stops, and the set stays incomplete.
+    let _ = interrupt::install();
+    let mut interrupted = false;
     let mut log_lines: Vec<String> = Vec::new();
     for step in &plan.steps {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
         if step.skipped {
             manifest.steps.push(StepRecord {
                 id: step.id.clone(),
@@ -276,7 +293,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         warnings.push(format!("cannot write `{}`: {e}", log_path.display()));
     }
     let failed: Vec<String> = manifest.failed_steps().into_iter().map(str::to_owned).collect();
-    let complete = failed.is_empty();
+    let complete = failed.is_empty() && !interrupted && !interrupt::requested();
     manifest.finished = jiff::Timestamp::now().to_string();
     manifest.complete = complete;
     let manifest_bytes = manifest.to_json().into_bytes();
@@ -298,11 +315,15 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
             .is_none_or(|v| v.value == Value::Bool(true)),
         progress: false,
     };
-    let report = match audit::audit(&opts) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            warnings.push(format!("the audit of the set failed: {e}"));
-            None
+    let report = if interrupted {
+        None
+    } else {
+        match audit::audit(&opts) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                warnings.push(format!("the audit of the set failed: {e}"));
+                None
+            }
         }
     };
     let sums_ok = report.is_some();
@@ -319,13 +340,19 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         Some(r) if complete => r.status,
         _ => Status::NotReady,
     };
-    let exit_code = audit::exit_code_for(status);
+    let exit_code = if interrupted {
+        crate::exit::INTERRUPTED
+    } else {
+        audit::exit_code_for(status)
+    };
     let mut line = format!("lyncdr backup {name}: {}", status.name());
     if !failed.is_empty() {
         line.push_str(&format!(
             "; set incomplete, failed step(s): {}",
             failed.join(", ")
         ));
+    } else if interrupted {
+        line.push_str("; set incomplete, the job was interrupted");
     } else if !sums_ok {
         line.push_str("; set incomplete, the audit could not run");
     }

@@ -43,7 +43,13 @@ pub fn overrides(env: &EnvArgs) -> Result<(Vec<String>, Option<std::path::PathBu
 
 pub fn plan(library: &Library, id: &str, env: &EnvArgs, format: Format) -> Result<u8, Error> {
     let runbook = library.get(id)?;
-    let env = Environment::read(&env.env, &overrides(env)?.0)?;
+    let mut env = Environment::read(&env.env, &overrides(env)?.0)?;
+    // The backup runbook writes into `backups.set`: show where each backup goes there.
+    if id == crate::backup::job::RUNBOOK
+        && let Some(folder) = env.get(crate::backup::set::SET_KEY).map(|e| e.value.display())
+    {
+        crate::backup::job::point_at_set(&mut env, &folder);
+    }
     let plan = Plan::build(runbook, &env, &library.templates)?;
     match format {
         Format::Text => print(&text::plan(&plan)),

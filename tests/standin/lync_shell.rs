@@ -44,6 +44,31 @@ pub fn host_path(windows: &str) -> std::path::PathBuf {
     }
 }
 
+/// `LYNCSHELL_ARTIFACTS=DIR` (the benchmark, `bench/backup.sh`): a backup command links the
+/// file (or folder tree) named `name` from DIR to `target` instead of building a small one, so
+/// a set of a few GiB costs no copying. `None` when DIR does not provide it.
+pub fn provided(name: &str, target: &Path) -> Option<std::io::Result<()>> {
+    let dir = std::env::var_os("LYNCSHELL_ARTIFACTS").filter(|v| !v.is_empty())?;
+    let source = Path::new(&dir).join(name);
+    if !source.exists() {
+        return None;
+    }
+    Some(link_tree(&source, target))
+}
+
+fn link_tree(source: &Path, target: &Path) -> std::io::Result<()> {
+    if source.is_dir() {
+        std::fs::create_dir_all(target)?;
+        for entry in std::fs::read_dir(source)? {
+            let entry = entry?;
+            link_tree(&entry.path(), &target.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::hard_link(source, target).or_else(|_| std::fs::copy(source, target).map(|_| ()))
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         return String::from_utf8_lossy(rest).into_owned();

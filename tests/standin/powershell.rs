@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
+use std::path::Path;
 
 use crate::console::{Console, Stream};
 use crate::control::Control;
@@ -1202,18 +1203,26 @@ impl<'a> Shell<'a> {
             "export-csrgsconfiguration" => crate::artifacts::rgs_zip(),
             _ => return Ok(None),
         };
-        let target = match param_value(args, &["FileName"]) {
-            Some(Node::Tok(Tok::Str(s, _) | Tok::Word(s), _)) => Some(crate::host_path(s)),
-            _ => None,
+        // A computed -FileName (`(Join-Path $folder ...)`) is beyond the stand-in: it answers
+        // as for any Lync cmdlet, writing nothing.
+        let Some(Node::Tok(Tok::Str(literal, _) | Tok::Word(literal), _)) = param_value(args, &["FileName"])
+        else {
+            return Ok(None);
         };
-        let problem = match &target {
-            None => Some("the stand-in needs a literal -FileName".to_owned()),
-            // Microsoft's help for Export-CsLisConfiguration (gg398539): it will not overwrite
-            // an existing file.
-            Some(t) if l == "export-cslisconfiguration" && t.exists() => {
-                Some(format!("The file '{}' already exists.", t.display()))
-            }
-            Some(t) => std::fs::write(t, &bytes).err().map(|e| format!("{e}")),
+        let t = crate::host_path(literal);
+        // Microsoft's help for Export-CsLisConfiguration (gg398539): it will not overwrite an
+        // existing file.
+        let problem = if l == "export-cslisconfiguration" && t.exists() {
+            Some(format!("The file '{}' already exists.", t.display()))
+        } else {
+            let file = t
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            crate::provided(&file, &t)
+                .unwrap_or_else(|| std::fs::write(&t, &bytes))
+                .err()
+                .map(|e| format!("{e}"))
         };
         if let Some(message) = problem {
             self.ctl.log("cmdlet", &format!("{name} error"));
@@ -1230,19 +1239,30 @@ impl<'a> Shell<'a> {
     fn native_artifact(&mut self, file: &str, args: &[String]) -> Option<i32> {
         let l = lower(file);
         match l.as_str() {
-            "dbimpexp.exe" => {
+            "dbimpexp.exe" if !args.iter().any(|a| a.eq_ignore_ascii_case("/import")) => {
                 let path = args.iter().find_map(|a| {
                     a.get(..10)
                         .filter(|p| p.eq_ignore_ascii_case("/hrxmlfile"))
                         .and_then(|_| a.get(11..))
                 })?;
-                let ok = std::fs::write(crate::host_path(path), crate::artifacts::user_data()).is_ok();
+                let target = crate::host_path(path);
+                // A path the stand-in could not compute (an expression) gets the answer of
+                // any native program.
+                if !target.parent().is_some_and(Path::is_dir) {
+                    return None;
+                }
+                let ok = crate::provided("SavedUserData.xml", &target)
+                    .unwrap_or_else(|| std::fs::write(&target, crate::artifacts::user_data()))
+                    .is_ok();
                 Some(if ok { 0 } else { 1 })
             }
             // robocopy SOURCE DEST ...: exit code 1 when files were copied, 8 and above on a
             // failure (Microsoft's robocopy documentation; see docs/unconfirmed.md).
             "robocopy.exe" | "robocopy" => {
                 let dest = crate::host_path(args.get(1)?);
+                if let Some(r) = crate::provided("FileStore", &dest) {
+                    return Some(if r.is_ok() { 1 } else { 16 });
+                }
                 let files = [
                     ("1-WebServices-1/MeetingContent/deck.pptx", &b"PK fake deck"[..]),
                     (

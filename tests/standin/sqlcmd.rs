@@ -205,7 +205,10 @@ fn backup(list: &[(String, String, bool)], a: &Args, console: &mut Console, erro
             return error_code;
         }
         let target = crate::host_path(path);
-        if std::fs::write(&target, crate::artifacts::sql_backup(db, jiff::Timestamp::now())).is_err() {
+        let written = crate::provided(&format!("{db}.bak"), &target).unwrap_or_else(|| {
+            std::fs::write(&target, crate::artifacts::sql_backup(db, jiff::Timestamp::now()))
+        });
+        if written.is_err() {
             console.native_line(
                 Stream::Out,
                 &format!("Msg 3201, Level 16, State 1, Server {}, Line 1", a.server),
