@@ -201,6 +201,25 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     assert!(plan.contains(&rgs), "{rgs} not in\n{plan}");
     assert!(!plan.contains("RgsConfig_pool01.zip"), "{plan}");
 
+    // bundle writes the same paths into its driver.
+    let out = lyncdr(
+        dir,
+        &[
+            "bundle",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+            "--out",
+            "rgs-bundle",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let driver = std::fs::read_to_string(dir.join("rgs-bundle/Invoke-Recovery.ps1")).expect("driver");
+    assert!(driver.contains(&rgs), "{rgs} not in the driver");
+
     // run checks its backup prerequisites in the set (the local view of it).
     let shell = lync_shell().display().to_string();
     let out = lyncdr(
@@ -530,4 +549,24 @@ fn plan_backup_shows_every_command_with_the_set_folder_escaped() {
     ] {
         assert!(plan.contains(needle), "{needle} not in\n{plan}");
     }
+}
+
+/// robocopy's exit codes: 1 (files copied) is success (the e2e test), 8 and above a failure.
+#[test]
+fn a_robocopy_failure_fails_the_file_store_step_only() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(
+        dir,
+        &[],
+        &[("LYNCSHELL_FAIL", "copy-file-store/step/robocopy.exe")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let m = manifest(&set_folders(dir)[0]);
+    let copy = step(&m, "copy-file-store");
+    assert_eq!(copy.status, "failed", "{copy:?}");
+    assert!(
+        m.steps.iter().filter(|s| s.status == "failed").count() == 1,
+        "{m:?}"
+    );
 }
