@@ -329,8 +329,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let sums_ok = report.is_some();
     if complete && sums_ok {
         let sums_path = path.join(set::SUMS);
-        let sums = std::fs::read(&sums_path).map_err(|e| write_err(&sums_path, e))?;
-        let marker = set::marker_text(&manifest_bytes, &sums);
+        let marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
         let marker_path = path.join(set::COMPLETE);
         crate::atomic::write_atomic(&marker_path, marker.as_bytes())
             .map_err(|e| write_err(&marker_path, e))?;

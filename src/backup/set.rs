@@ -20,7 +20,7 @@ pub const SUMS: &str = "SHA256SUMS";
 /// Set folders are `lyncdr-YYYYMMDD-HHMMSSZ` (UTC): names sort by time.
 pub const PREFIX: &str = "lyncdr-";
 /// A manifest or marker larger than this is not one lyncdr wrote (bounded memory).
-const MAX_META: u64 = 4 << 20;
+const MAX_META: u64 = 16 << 20;
 
 /// Where each artifact the recovery runbooks read lives in a set, by environment key: the one
 /// table the job (which writes there) and `--backup-set` (which points the runbooks there) share.
@@ -131,11 +131,39 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The text of `COMPLETE` for these manifest and sums bytes.
 pub fn marker_text(manifest: &[u8], sums: &[u8]) -> String {
-    format!(
-        "lyncdr backup set {FORMAT_VERSION}\nmanifest {}\nsums {}\n",
-        sha256_hex(manifest),
-        sha256_hex(sums)
-    )
+    marker_of(&sha256_hex(manifest), &sha256_hex(sums))
+}
+
+fn marker_of(manifest_hex: &str, sums_hex: &str) -> String {
+    format!("lyncdr backup set {FORMAT_VERSION}\nmanifest {manifest_hex}\nsums {sums_hex}\n")
+}
+
+/// SHA-256 of a regular file (not a link), read in blocks: `SHA256SUMS` of a large File Store
+/// copy can be many megabytes, and memory stays bounded whatever its size.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "`{}` is not a regular file",
+            path.display()
+        )));
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `COMPLETE` for the set at `path` whose manifest is `manifest` (bytes as written).
+pub fn marker_for(path: &Path, manifest: &[u8]) -> io::Result<String> {
+    Ok(marker_of(&sha256_hex(manifest), &sha256_file(&path.join(SUMS))?))
 }
 
 /// A file of the set read whole, refused when it is a link, not a regular file, or too large.
@@ -238,11 +266,11 @@ fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest) -> State {
         Ok(b) => b,
         Err(_) => return State::Incomplete(format!("no `{COMPLETE}` marker (the job did not finish)")),
     };
-    let sums = match read_meta(&path.join(SUMS)) {
-        Ok(b) => b,
+    let expected = match marker_for(path, manifest_bytes) {
+        Ok(m) => m,
         Err(e) => return State::Incomplete(format!("`{SUMS}` cannot be read: {e}")),
     };
-    if marker != marker_text(manifest_bytes, &sums).as_bytes() {
+    if marker != expected.as_bytes() {
         return State::Incomplete(format!(
             "`{COMPLETE}` does not match `{MANIFEST}` and `{SUMS}` (changed after the job finished)"
         ));
@@ -315,6 +343,9 @@ mod tests {
 
     #[test]
     fn marker_names_both_hashes() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(SUMS), b"s").unwrap();
+        assert_eq!(marker_for(d.path(), b"m").unwrap(), marker_text(b"m", b"s"));
         let m = marker_text(b"m", b"s");
         assert!(m.starts_with("lyncdr backup set 1\nmanifest "), "{m}");
         assert!(m.contains(&format!("sums {}", sha256_hex(b"s"))));
