@@ -570,3 +570,44 @@ fn a_robocopy_failure_fails_the_file_store_step_only() {
         "{m:?}"
     );
 }
+
+/// The stand-in keeps Export-CsLisConfiguration's rule (Microsoft's help, gg398539): it never
+/// overwrites a file, which is why every set is a new folder.
+#[test]
+fn the_lis_export_refuses_to_overwrite_a_file() {
+    let d = tempfile::tempdir().expect("tmp");
+    let target = d.path().join("CsLisConfiguration.zip");
+    let script = d.path().join("lis.ps1");
+    std::fs::write(
+        &script,
+        format!(
+            "$ErrorActionPreference = 'Stop'\r\nImport-Module Lync\r\nExport-CsLisConfiguration -FileName '{}'\r\n",
+            target.display()
+        ),
+    )
+    .expect("script");
+    let run = || {
+        Command::new(lync_shell())
+            .args([
+                "-NoProfile",
+                "-NonInteractive",
+                "-ExecutionPolicy",
+                "Bypass",
+                "-File",
+            ])
+            .arg(&script)
+            .output()
+            .expect("lync-shell")
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let written = std::fs::read(&target).expect("written");
+    let second = run();
+    assert_ne!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already exists"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(std::fs::read(&target).expect("kept"), written);
+}
