@@ -102,17 +102,18 @@ impl ArtifactKind {
         matches!(self, ArtifactKind::FileStore)
     }
 
-    /// Its path inside a backup set (docs/backup-set.md), `/`-separated; a folder ends in `/`.
-    /// `{pool}` stands for the pool's FQDN, `{database}` for the database name.
+    /// Its name inside a backup set (docs/backup-set.md): every file at the top of the set, so
+    /// `run --backups SET` finds each by its file name. `{pool}` stands for the pool's FQDN,
+    /// `{database}` for the database name; [`Self::is_folder`] says which is a folder.
     pub const fn set_path(self) -> &'static str {
         match self {
             ArtifactKind::CsConfiguration => "CsConfiguration.zip",
             ArtifactKind::LisConfiguration => "CsLisConfiguration.zip",
             ArtifactKind::RgsExport => "RgsConfig-{pool}.zip",
             ArtifactKind::UserData => "SavedUserData.xml",
-            ArtifactKind::RtcDatabase => "sql/rtc.bak",
-            ArtifactKind::FileStore => "FileStore/",
-            ArtifactKind::OtherDatabase => "sql/{database}.bak",
+            ArtifactKind::RtcDatabase => "rtc.bak",
+            ArtifactKind::FileStore => "FileStore",
+            ArtifactKind::OtherDatabase => "{database}.bak",
         }
     }
 
@@ -180,7 +181,6 @@ mod tests {
             .filter(|k| k.is_folder())
             .collect();
         assert_eq!(folders, [ArtifactKind::FileStore]);
-        assert!(ArtifactKind::FileStore.set_path().ends_with('/'));
         let sql: Vec<_> = ArtifactKind::NAMED
             .into_iter()
             .filter(|k| k.read_by_sql_server())

@@ -9,6 +9,7 @@
 pub mod artifact;
 pub mod atomic;
 pub mod audit;
+pub mod backup;
 pub mod bundle;
 pub mod cmdlets;
 pub mod decode;

@@ -1,6 +1,9 @@
 //! The one integration-test binary: every test module shares the [`Test`] builder.
 
+#[path = "standin/artifacts.rs"]
+mod artifacts;
 mod audit;
+mod backup;
 mod builder;
 mod bundle;
 mod checks;

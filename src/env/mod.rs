@@ -52,6 +52,14 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Every value by key (what the audit decides runbook conditions with).
+    pub fn facts(&self) -> BTreeMap<String, Value> {
+        self.values
+            .iter()
+            .map(|(key, entry)| (key.clone(), entry.value.clone()))
+            .collect()
+    }
+
     pub fn read(path: &Path, overrides: &[String]) -> Result<Self, Diagnostics> {
         let source = SourceFile::read(path).map_err(|e| read_error(path, e))?;
         Self::parse(source, overrides)

@@ -25,7 +25,8 @@ Examples:
   lyncdr run backend-restore --env contoso.yaml --backups /mnt/lyncbackup --evidence 30024.xml
   lyncdr status --env contoso.yaml
   lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip
-  lyncdr audit \\\\backup01\\lync --env contoso.yaml";
+  lyncdr audit \\\\backup01\\lync --env contoso.yaml
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -169,7 +170,61 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
         /// Write SHA256SUMS in DIR so the next audit can detect bit rot or tampering
         #[arg(long)]
         write_sums: bool,
+        /// DIR is a folder of backup sets: list every set with its verdict (default: audit the newest complete one)
+        #[arg(long)]
+        all: bool,
     },
+    /// Take one backup set into a new dated folder under --to DIR, then audit it
+    #[command(after_help = BACKUP_HELP)]
+    Backup(BackupArgs),
+}
+
+const BACKUP_HELP: &str = "\
+Runs the `backup` runbook's steps unattended on a Front End server (Lync Server Management
+Shell, RTCUniversalServerAdmins, SQL Server sysadmin or db_backupoperator on the instances;
+RgsImportExport.ps1 from the Resource Kit in scripts.folder), each through the same runner as
+`lyncdr run`: exports, DBImpExp, robocopy of the File Store, BACKUP DATABASE ... WITH INIT,
+CHECKSUM through sqlcmd. A failed step is recorded and the others still run. Then the set's
+manifest.json, SHA256SUMS and COMPLETE (last, atomically; only when every step succeeded), the
+audit of the set, one line in the Application event log (eventcreate, source lyncdr) or in
+--log FILE, and retention (backups.keep_sets, backups.keep_days).
+
+DIR must be a share the SQL Server service account can write (\\\\server\\share): it writes
+the .bak files. Exit codes: 0 ready, 1 degraded, 2 not ready or the set is incomplete, 3 the
+folder could not be used.
+
+Example:
+  lyncdr backup --env contoso.yaml --to \\\\fs01.contoso.com\\LyncBackup";
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Environment file describing your deployment
+    #[arg(long, value_name = "FILE")]
+    pub env: PathBuf,
+    /// Override an environment value
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Folder of backup sets: each run writes a new lyncdr-YYYYMMDD-HHMMSSZ folder in it
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Program that runs PowerShell steps
+    #[arg(long, value_name = "PROGRAM", default_value = "powershell.exe")]
+    pub powershell: String,
+    /// Program that runs T-SQL steps
+    #[arg(long, value_name = "PROGRAM", default_value = "sqlcmd")]
+    pub sqlcmd: String,
+    /// Time limit for one command (e.g. 30m, 4h)
+    #[arg(long, value_name = "DURATION", default_value = "4h")]
+    pub step_timeout: String,
+    /// The Front End's console (OEM) code page, for output that is not UTF-8
+    #[arg(long, value_name = "N", default_value = "437")]
+    pub codepage: String,
+    /// Append the verdict line to FILE (besides the event log on Windows)
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Write the verdict line to the Application event log (default on Windows only)
+    #[arg(long)]
+    pub event_log: bool,
 }
 
 const RUN_HELP: &str = "\
@@ -250,6 +305,9 @@ pub struct EnvArgs {
     /// Override an environment value, e.g. --set options.user_data_restore=A
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Folder of backup sets (`lyncdr backup --to`): take every backup path from its newest complete set
+    #[arg(long, value_name = "DIR")]
+    pub backup_set: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -41,12 +41,31 @@ pub enum CommandError {
     SeveralRuns { dir: PathBuf, found: Vec<PathBuf> },
     #[error("no state file `{}`", path.display())]
     StateNotFound { path: PathBuf },
+    #[error(
+        "a backup set's `SHA256SUMS` is written by `lyncdr backup` (its `COMPLETE` marker holds its hash); `--write-sums` would break it"
+    )]
+    SumsOfASet,
+    #[error("--all lists the sets of a folder of backup sets, and `{}` holds none", dir.display())]
+    NotAFolderOfSets { dir: PathBuf },
+    #[error("cannot read `{}`: {problem}", path.display())]
+    Unreadable { path: PathBuf, problem: String },
+    #[error(
+        "--backup-set needs `backups.folder` in `{}`: the folder of sets as the servers see it",
+        env.display()
+    )]
+    BackupSetNeedsFolder { env: PathBuf },
+    #[error("{problem}")]
+    NoBackupSet { problem: String },
 }
 
 impl CommandError {
     pub fn code(&self) -> u8 {
         match self {
-            CommandError::NoStateFile { .. } | CommandError::StateNotFound { .. } => exit::NO_INPUT,
+            CommandError::NoStateFile { .. }
+            | CommandError::StateNotFound { .. }
+            | CommandError::Unreadable { .. }
+            | CommandError::NoBackupSet { .. } => exit::NO_INPUT,
+            CommandError::BackupSetNeedsFolder { .. } => exit::INVALID,
             CommandError::BadValue { .. }
             | CommandError::NoTerminal
             | CommandError::NoStep { .. }
@@ -54,7 +73,9 @@ impl CommandError {
             | CommandError::NotAChoice { .. }
             | CommandError::NotChosen { .. }
             | CommandError::OptionStarted { .. }
-            | CommandError::SeveralRuns { .. } => exit::USAGE,
+            | CommandError::SeveralRuns { .. }
+            | CommandError::SumsOfASet
+            | CommandError::NotAFolderOfSets { .. } => exit::USAGE,
         }
     }
 
@@ -81,10 +102,21 @@ impl CommandError {
                     .into(),
             ),
             CommandError::SeveralRuns { .. } => Some("choose one with --state FILE".into()),
+            CommandError::NotAFolderOfSets { .. } => Some(
+                "audit the folder itself without --all, or give the folder `lyncdr backup --to` writes sets into".into(),
+            ),
+            CommandError::SumsOfASet => Some(
+                "audit the set without --write-sums; `lyncdr backup` writes a new set with its own checksums".into(),
+            ),
+            CommandError::BackupSetNeedsFolder { .. } => Some(
+                "set backups.folder to the Windows path of the folder of sets, e.g. '\\\\fs01\\LyncBackup'".into(),
+            ),
             CommandError::BadValue { .. }
             | CommandError::NothingToResolve { .. }
             | CommandError::NotChosen { .. }
-            | CommandError::StateNotFound { .. } => None,
+            | CommandError::StateNotFound { .. }
+            | CommandError::Unreadable { .. }
+            | CommandError::NoBackupSet { .. } => None,
         }
     }
 }

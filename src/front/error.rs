@@ -6,6 +6,7 @@
 use super::command_error::CommandError;
 use super::exit;
 use crate::audit::AuditError;
+use crate::backup::job::BackupError;
 use crate::bundle::BundleError;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::run::RunError;
@@ -22,6 +23,7 @@ pub enum Error {
     State(StateError),
     Bundle(BundleError),
     Audit(AuditError),
+    Backup(BackupError),
 }
 
 impl Error {
@@ -33,6 +35,7 @@ impl Error {
             Error::State(e) => e.code(),
             Error::Bundle(e) => e.code(),
             Error::Audit(e) => e.code(),
+            Error::Backup(e) => e.code(),
         }
     }
 
@@ -45,6 +48,7 @@ impl Error {
             Error::State(e) => e.to_string(),
             Error::Bundle(e) => e.to_string(),
             Error::Audit(e) => e.to_string(),
+            Error::Backup(e) => e.to_string(),
         }
     }
 
@@ -52,6 +56,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Invalid(_) | Error::Audit(_) => None,
+            Error::Backup(e) => e.hint(),
             Error::Bundle(e) => e.hint(),
             Error::Command(e) => e.hint(),
             Error::Run(e) => e.hint(),
@@ -125,6 +130,39 @@ impl From<StateError> for Error {
 impl From<BundleError> for Error {
     fn from(e: BundleError) -> Self {
         Error::Bundle(e)
+    }
+}
+
+impl From<BackupError> for Error {
+    fn from(e: BackupError) -> Self {
+        match e {
+            BackupError::Invalid(d) => Error::Invalid(d),
+            other => Error::Backup(other),
+        }
+    }
+}
+
+impl BackupError {
+    /// The job could not take a set at all: its folder is an output that cannot be written.
+    pub fn code(&self) -> u8 {
+        match self {
+            BackupError::Invalid(_) => exit::INVALID,
+            BackupError::Folder { .. } | BackupError::Exists { .. } | BackupError::Write { .. } => {
+                exit::CANNOT_WRITE
+            }
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BackupError::Exists { .. } => Some(
+                "two jobs started in the same second: run it again; a set is never written into an existing folder".into(),
+            ),
+            BackupError::Folder { .. } => Some(
+                "--to must be a folder this account can create folders in (a share the SQL Server service can write, too)".into(),
+            ),
+            BackupError::Invalid(_) | BackupError::Write { .. } => None,
+        }
     }
 }
 

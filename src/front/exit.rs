@@ -41,9 +41,12 @@ pub const INTERRUPTED: u8 = 130;
 /// Every exit code with its meaning: the one table `--help` prints and README repeats (a test
 /// holds them equal).
 pub const TABLE: [(u8, &str); 13] = [
-    (SUCCESS, "success (audit: ready)"),
-    (DEGRADED, "audit: degraded"),
-    (NOT_READY, "audit: not ready"),
+    (SUCCESS, "success (audit, backup: ready)"),
+    (DEGRADED, "audit, backup: degraded"),
+    (
+        NOT_READY,
+        "audit: not ready; backup: not ready, or the set is incomplete",
+    ),
     (
         DECISION,
         "run: a decision is needed first (an interrupted step, or the runbook or environment changed since the checkpoint)",
@@ -82,6 +85,6 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         INTERRUPTED,
-        "run: interrupted with Ctrl-C (the state is saved; run again to resume)",
+        "run: interrupted with Ctrl-C (the state is saved; run again to resume); backup: interrupted (the set stays incomplete)",
     ),
 ];

@@ -6,6 +6,7 @@
 //! lexer -> parser -> powershell (the interpreter, with what it knows of values in `value.rs`)
 //! -> console (encodings, transcript).
 
+mod artifacts;
 mod console;
 mod control;
 mod lexer;
@@ -34,6 +35,40 @@ pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Script bytes as Windows PowerShell 2.0 reads them: a BOM says UTF-8 or UTF-16; without one
 /// the file is read in the ANSI code page, 1252 here (the comment in lyncdr's runner, and
 /// about_Character_Encoding: Windows PowerShell reads BOM-less files as "Default", ANSI).
+/// A Windows path as this test host writes it: `\` is the folder separator.
+pub fn host_path(windows: &str) -> std::path::PathBuf {
+    if cfg!(windows) {
+        windows.into()
+    } else {
+        windows.replace('\\', "/").into()
+    }
+}
+
+/// `LYNCSHELL_ARTIFACTS=DIR` (the benchmark, `bench/backup.sh`): a backup command links the
+/// file (or folder tree) named `name` from DIR to `target` instead of building a small one, so
+/// a set of a few GiB costs no copying. `None` when DIR does not provide it.
+pub fn provided(name: &str, target: &Path) -> Option<std::io::Result<()>> {
+    let dir = std::env::var_os("LYNCSHELL_ARTIFACTS").filter(|v| !v.is_empty())?;
+    let source = Path::new(&dir).join(name);
+    if !source.exists() {
+        return None;
+    }
+    Some(link_tree(&source, target))
+}
+
+fn link_tree(source: &Path, target: &Path) -> std::io::Result<()> {
+    if source.is_dir() {
+        std::fs::create_dir_all(target)?;
+        for entry in std::fs::read_dir(source)? {
+            let entry = entry?;
+            link_tree(&entry.path(), &target.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::hard_link(source, target).or_else(|_| std::fs::copy(source, target).map(|_| ()))
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         return String::from_utf8_lossy(rest).into_owned();

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
+use std::path::Path;
 
 use crate::console::{Console, Stream};
 use crate::control::Control;
@@ -937,7 +938,14 @@ impl<'a> Shell<'a> {
             }
             Resolved::Lync => self.cmdlet(name, args, pos, action, starved)?,
             Resolved::Native(file) => {
-                self.native(&file);
+                let words: Vec<String> = args
+                    .iter()
+                    .map(|a| match a {
+                        Node::Tok(Tok::Word(w), _) => w.clone(),
+                        n => self.text(std::slice::from_ref(*n)),
+                    })
+                    .collect();
+                self.native(&file, &words);
                 false
             }
             Resolved::Builtin => match l.as_str() {
@@ -1024,6 +1032,9 @@ impl<'a> Shell<'a> {
         if starved {
             self.ctl.log("cmdlet", &format!("{name} ok"));
             return Ok(false);
+        }
+        if let Some(failed) = self.export(name, args, pos, action)? {
+            return Ok(failed);
         }
         if self.ctl.empties(name) {
             // LYNCSHELL_EMPTY: the cmdlet ran and found nothing (no error, no object).
@@ -1182,16 +1193,134 @@ impl<'a> Shell<'a> {
         }
     }
 
-    fn native(&mut self, file: &str) {
+    /// The export cmdlets write a believable artifact at their literal `-FileName` (the backup
+    /// job's commands carry literal paths). `None`: not an export cmdlet.
+    fn export(&mut self, name: &str, args: &[&Node], pos: Pos, action: Option<Action>) -> Run<Option<bool>> {
+        let l = lower(name);
+        let bytes = match l.as_str() {
+            "export-csconfiguration" => crate::artifacts::cms_zip(),
+            "export-cslisconfiguration" => crate::artifacts::lis_zip(),
+            "export-csrgsconfiguration" => crate::artifacts::rgs_zip(),
+            _ => return Ok(None),
+        };
+        // A computed -FileName (`(Join-Path $folder ...)`) is beyond the stand-in: it answers
+        // as for any Lync cmdlet, writing nothing.
+        let Some(Node::Tok(Tok::Str(literal, _) | Tok::Word(literal), _)) = param_value(args, &["FileName"])
+        else {
+            return Ok(None);
+        };
+        let t = crate::host_path(literal);
+        // Microsoft's help for Export-CsLisConfiguration (gg398539): it will not overwrite an
+        // existing file.
+        let problem = if l == "export-cslisconfiguration" && t.exists() {
+            Some(format!("The file '{}' already exists.", t.display()))
+        } else {
+            let file = t
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            crate::provided(&file, &t)
+                .unwrap_or_else(|| std::fs::write(&t, &bytes))
+                .err()
+                .map(|e| format!("{e}"))
+        };
+        if let Some(message) = problem {
+            self.ctl.log("cmdlet", &format!("{name} error"));
+            let e = PsError::new(Some(name), message, "WriteError: (:) [], IOException", pos);
+            self.error(e, action)?;
+            return Ok(Some(true));
+        }
+        self.ctl.log("cmdlet", &format!("{name} ok"));
+        self.console.line(Stream::Out, &format!("{name}: exported"));
+        Ok(Some(false))
+    }
+
+    /// A native program's artifact, where it writes one: `None` when it is not one of them.
+    fn native_artifact(&mut self, file: &str, args: &[String]) -> Option<i32> {
+        let l = lower(file);
+        match l.as_str() {
+            "dbimpexp.exe" if !args.iter().any(|a| a.eq_ignore_ascii_case("/import")) => {
+                let path = args.iter().find_map(|a| {
+                    a.get(..10)
+                        .filter(|p| p.eq_ignore_ascii_case("/hrxmlfile"))
+                        .and_then(|_| a.get(11..))
+                })?;
+                let target = crate::host_path(path);
+                // A path the stand-in could not compute (an expression) gets the answer of
+                // any native program.
+                if !target.parent().is_some_and(Path::is_dir) {
+                    return None;
+                }
+                let ok = crate::provided("SavedUserData.xml", &target)
+                    .unwrap_or_else(|| std::fs::write(&target, crate::artifacts::user_data()))
+                    .is_ok();
+                Some(if ok { 0 } else { 1 })
+            }
+            // robocopy SOURCE DEST ...: exit code 1 when files were copied, 8 and above on a
+            // failure (Microsoft's robocopy documentation; see docs/unconfirmed.md).
+            "robocopy.exe" | "robocopy" => {
+                let dest = crate::host_path(args.get(1)?);
+                if let Some(r) = crate::provided("FileStore", &dest) {
+                    return Some(if r.is_ok() { 1 } else { 16 });
+                }
+                let files = [
+                    ("1-WebServices-1/MeetingContent/deck.pptx", &b"PK fake deck"[..]),
+                    (
+                        "1-ApplicationServer-1/AppServerFiles/Rgs/welcome.wav",
+                        b"RIFF....WAVE",
+                    ),
+                ];
+                for (rel, bytes) in files {
+                    let p = dest.join(rel);
+                    let written = p
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .and_then(|()| std::fs::write(&p, bytes));
+                    if written.is_err() {
+                        return Some(16);
+                    }
+                }
+                self.console.native_line(
+                    Stream::Out,
+                    "               Total    Copied   Skipped  Mismatch    FAILED    Extras",
+                );
+                self.console.native_line(
+                    Stream::Out,
+                    "   Files :         2         2         0         0         0         0",
+                );
+                Some(1)
+            }
+            "eventcreate.exe" | "eventcreate" => {
+                self.ctl.log("event", &args.join(" "));
+                self.console.native_line(
+                    Stream::Out,
+                    "SUCCESS: An event of type was created in the 'APPLICATION' log with 'lyncdr' as the source.",
+                );
+                Some(0)
+            }
+            _ => None,
+        }
+    }
+
+    fn native(&mut self, file: &str, args: &[String]) {
         // A native program's exit code is no PowerShell error: only `$LASTEXITCODE` tells
         // (about_Automatic_Variables), so `$ErrorActionPreference` does not apply to it.
-        let code = if self.ctl.fails(file) {
+        let robocopy = lower(file).starts_with("robocopy");
+        let code = if self.ctl.fails(file) && robocopy {
+            self.console.native_line(
+                Stream::Err,
+                "ERROR 53 (0x00000035) Accessing Source Directory: The network path was not found.",
+            );
+            16
+        } else if self.ctl.fails(file) {
             let t = format!(
                 "{file}: Fehler: Import für {} fehlgeschlagen (0x80004005)",
                 PEOPLE[0]
             );
             self.console.native_line(Stream::Err, &t);
             1
+        } else if let Some(code) = self.native_artifact(file, args) {
+            code
         } else {
             for p in PEOPLE {
                 self.console

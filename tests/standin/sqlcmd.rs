@@ -133,6 +133,10 @@ fn execute(a: &Args, ctl: &Control, console: &mut Console) -> i32 {
         }
         return error_code;
     }
+    let backups = backups(&text);
+    if !backups.is_empty() {
+        return backup(&backups, a, console, error_code);
+    }
     for line in [
         "Changed database context to 'master'.",
         "Processed 1234 pages for database 'rtc', file 'rtc_data' on file 1.",
@@ -141,6 +145,93 @@ fn execute(a: &Args, ctl: &Control, console: &mut Console) -> i32 {
         "RESTORE DATABASE successfully processed 1236 pages in 0.512 seconds (18.828 MB/sec).",
     ] {
         console.native_line(Stream::Out, line);
+    }
+    0
+}
+
+/// Databases on the stand-in's instance: LcsLog (Archiving) is not there, so a backup guarded
+/// with `IF DB_ID(N'LcsLog') IS NOT NULL` skips it.
+const DATABASES: [&str; 6] = ["rtc", "xds", "lis", "rgsconfig", "LcsCDR", "QoEMetrics"];
+
+/// `[IF DB_ID(N'db') IS NOT NULL] BACKUP DATABASE [db] TO DISK = N'path' ...` statements, in
+/// order: (database, path, guarded).
+fn backups(text: &str) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(at) = line.find("BACKUP DATABASE [") else {
+            continue;
+        };
+        let rest = &line[at + 17..];
+        let Some(end) = rest.find(']') else { continue };
+        let db = rest[..end].to_owned();
+        let Some(disk) = rest.find("TO DISK = N'") else {
+            continue;
+        };
+        let mut path = String::new();
+        let mut chars = rest[disk + 12..].chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            path.push(c);
+        }
+        out.push((db, path, line[..at].contains("DB_ID(")));
+    }
+    out
+}
+
+/// Writes each backup as SQL Server would: a Microsoft Tape Format file with one backup set
+/// (`WITH INIT`). The folder must exist: SQL Server does not create it (Msg 3201, operating
+/// system error 3).
+fn backup(list: &[(String, String, bool)], a: &Args, console: &mut Console, error_code: i32) -> i32 {
+    for (db, path, guarded) in list {
+        let exists = DATABASES.iter().any(|d| d.eq_ignore_ascii_case(db));
+        if !exists {
+            if *guarded {
+                continue;
+            }
+            console.native_line(
+                Stream::Out,
+                &format!("Msg 911, Level 16, State 11, Server {}, Line 1", a.server),
+            );
+            console.native_line(
+                Stream::Out,
+                &format!("Database '{db}' does not exist. Make sure that the name is entered correctly."),
+            );
+            return error_code;
+        }
+        let target = crate::host_path(path);
+        let written = crate::provided(&format!("{db}.bak"), &target).unwrap_or_else(|| {
+            std::fs::write(&target, crate::artifacts::sql_backup(db, jiff::Timestamp::now()))
+        });
+        if written.is_err() {
+            console.native_line(
+                Stream::Out,
+                &format!("Msg 3201, Level 16, State 1, Server {}, Line 1", a.server),
+            );
+            console.native_line(
+                Stream::Out,
+                &format!("Cannot open backup device '{path}'. Operating system error 3(The system cannot find the path specified.)."),
+            );
+            console.native_line(
+                Stream::Out,
+                &format!("Msg 3013, Level 16, State 1, Server {}, Line 1", a.server),
+            );
+            console.native_line(Stream::Out, "BACKUP DATABASE is terminating abnormally.");
+            return error_code;
+        }
+        console.native_line(
+            Stream::Out,
+            &format!("Processed 1234 pages for database '{db}', file '{db}_data' on file 1."),
+        );
+        console.native_line(
+            Stream::Out,
+            "BACKUP DATABASE successfully processed 1236 pages in 0.512 seconds (18.828 MB/sec).",
+        );
     }
     0
 }

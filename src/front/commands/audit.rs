@@ -2,9 +2,11 @@
 
 use super::{CommandError, Error, print};
 use crate::artifact::ArtifactKind;
-use crate::audit::{AuditOptions, Silent, audit_with};
+use crate::audit::{AuditOptions, Silent, Status, audit_with};
+use crate::backup::set;
 use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, value::parse_duration};
 use crate::front::cli::Format;
+use crate::front::exit;
 use crate::run::backup::file_name;
 use crate::runbook::Library;
 use std::io::IsTerminal as _;
@@ -19,11 +21,13 @@ pub struct Args<'a> {
     pub max_age: Option<&'a str>,
     pub no_hash: bool,
     pub write_sums: bool,
+    /// A folder of sets: every set with its verdict.
+    pub all: bool,
 }
 
 pub fn run(a: Args) -> Result<u8, Error> {
     let env = a.env.map(|p| Environment::read(p, &[])).transpose()?;
-    let named = env
+    let mut named: Vec<(ArtifactKind, String)> = env
         .iter()
         .flat_map(|e| {
             ArtifactKind::NAMED.into_iter().filter_map(|kind| {
@@ -46,8 +50,115 @@ pub fn run(a: Args) -> Result<u8, Error> {
         .and_then(|e| e.get("features.response_group"))
         .map(|v| v.value == Value::Bool(true))
         .unwrap_or(true);
-    let opts = AuditOptions {
-        dir: a.dir.to_path_buf(),
+    let sets_folder = set::is_folder_of_sets(a.dir);
+    let this_set = set::read(a.dir);
+    if sets_folder || this_set.is_some() {
+        // A set's files have fixed names (docs/backup-set.md), whatever the environment names.
+        let pool = env
+            .as_ref()
+            .and_then(|e| e.get("pools.failed"))
+            .map(|v| v.value.display());
+        named = set::named(pool.as_deref());
+    }
+    if (sets_folder || this_set.is_some()) && a.write_sums {
+        return Err(CommandError::SumsOfASet.into());
+    }
+    if a.all && !sets_folder {
+        return Err(CommandError::NotAFolderOfSets {
+            dir: a.dir.to_path_buf(),
+        }
+        .into());
+    }
+    let mut dir = a.dir.to_path_buf();
+    let mut header = String::new();
+    if sets_folder {
+        let sets = set::list(a.dir).map_err(|e| CommandError::Unreadable {
+            path: a.dir.to_path_buf(),
+            problem: e.to_string(),
+        })?;
+        let newest = set::newest_complete(&sets).map(|s| s.name.clone());
+        if a.all {
+            let base = options(&a, &env, a.dir, named, max_age, response_group);
+            return history(&a, &sets, newest.as_deref(), &base);
+        }
+        let Some(newest) = newest else {
+            let mut out = format!("No complete backup set in {}:\n", a.dir.display());
+            for s in &sets {
+                if let set::State::Incomplete(why) = &s.state {
+                    out.push_str(&format!("  {}  incomplete: {why}\n", s.name));
+                }
+            }
+            out.push_str(&format!(
+                "\nResult: {} (exit {})\n",
+                Status::NotReady.name(),
+                exit::NOT_READY
+            ));
+            print(&crate::decode::printable(&out));
+            return Ok(exit::NOT_READY);
+        };
+        header = format!(
+            "Backup set {newest} (the newest complete set in {})\n\n",
+            a.dir.display()
+        );
+        dir = a.dir.join(&newest);
+    }
+    let opts = options(&a, &env, &dir, named, max_age, response_group);
+    let bar = opts.progress.then(crate::front::terminal::ProgressBar::stderr);
+    let progress: &dyn crate::audit::Progress = match &bar {
+        Some(b) => b,
+        None => &Silent,
+    };
+    let report = audit_with(&opts, progress)?;
+    // A set audited on its own says whether it is complete: a set killed half-way is never
+    // taken for a good one, whatever its files look like.
+    let incomplete = match &this_set {
+        Some(info) => match &info.state {
+            set::State::Incomplete(why) => Some(why.clone()),
+            set::State::Complete => None,
+        },
+        None => None,
+    };
+    match a.format {
+        // File and entry names come from the backup folder: no control character may act on
+        // the terminal.
+        Format::Text => {
+            let mut text = header + &report.to_text();
+            if let Some(why) = &incomplete {
+                text.push_str(&format!(
+                    "This backup set is INCOMPLETE ({why}): not ready (exit {})\n",
+                    exit::NOT_READY
+                ));
+            }
+            print(&crate::decode::printable(&text));
+        }
+        Format::Json => {
+            let mut json = report.to_json();
+            if let Some(why) = &incomplete
+                && let Some(o) = json.as_object_mut()
+            {
+                o.insert("set_incomplete".into(), why.clone().into());
+            }
+            print(&(super::plan::json(&json) + "\n"));
+        }
+    }
+    Ok(if incomplete.is_some() {
+        exit::NOT_READY
+    } else {
+        report.exit_code()
+    })
+}
+
+/// The audit's options from the command line and the environment file, for the folder `dir`.
+fn options(
+    a: &Args,
+    env: &Option<Environment>,
+    dir: &Path,
+    named: Vec<(ArtifactKind, String)>,
+    max_age: std::time::Duration,
+    response_group: bool,
+) -> AuditOptions {
+    AuditOptions {
+        dir: dir.to_path_buf(),
         named,
         runbooks: a.library.backup_needs(),
         max_age,
@@ -55,24 +166,79 @@ pub fn run(a: Args) -> Result<u8, Error> {
         hash: !a.no_hash,
         write_sums: a.write_sums,
         response_group,
-        facts: env
-            .iter()
-            .flat_map(|e| &e.values)
-            .map(|(key, entry)| (key.clone(), entry.value.clone()))
-            .collect(),
+        facts: env.as_ref().map(Environment::facts).unwrap_or_default(),
         progress: std::io::stderr().is_terminal(),
-    };
-    let bar = opts.progress.then(crate::front::terminal::ProgressBar::stderr);
-    let progress: &dyn crate::audit::Progress = match &bar {
-        Some(b) => b,
-        None => &Silent,
-    };
-    let report = audit_with(&opts, progress)?;
-    match a.format {
-        // File and entry names come from the backup folder: no control character may act on
-        // the terminal.
-        Format::Text => print(&crate::decode::printable(&report.to_text())),
-        Format::Json => print(&(super::plan::json(&report.to_json()) + "\n")),
     }
-    Ok(report.exit_code())
+}
+
+/// `--all`: every set of a folder of sets with its verdict; the exit code is the newest complete
+/// set's (not ready when there is none).
+fn history(
+    a: &Args,
+    sets: &[set::SetInfo],
+    newest: Option<&str>,
+    base: &AuditOptions,
+) -> Result<u8, Error> {
+    let mut rows = Vec::new();
+    let mut code = exit::NOT_READY;
+    for s in sets.iter().rev() {
+        let (state, status, detail) = match &s.state {
+            set::State::Incomplete(why) => ("incomplete", Status::NotReady, why.clone()),
+            set::State::Complete => {
+                let opts = AuditOptions {
+                    dir: s.path.clone(),
+                    write_sums: false,
+                    progress: false,
+                    ..base.clone()
+                };
+                match audit_with(&opts, &Silent) {
+                    Ok(r) => {
+                        if newest == Some(s.name.as_str()) {
+                            code = r.exit_code();
+                        }
+                        ("complete", r.status, String::new())
+                    }
+                    Err(e) => ("complete", Status::NotReady, e.to_string()),
+                }
+            }
+        };
+        rows.push((
+            s.name.clone(),
+            state,
+            status,
+            detail,
+            newest == Some(s.name.as_str()),
+        ));
+    }
+    match a.format {
+        Format::Text => {
+            let mut out = format!("Backup sets in {} (newest first):\n", a.dir.display());
+            for (name, state, status, detail, is_newest) in &rows {
+                let mark = if *is_newest { "  <- newest complete" } else { "" };
+                let detail = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({detail})")
+                };
+                out.push_str(&format!(
+                    "  {name}  {state:<10}  {:<9}{detail}{mark}\n",
+                    status.name()
+                ));
+            }
+            print(&crate::decode::printable(&out));
+        }
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(name, state, status, detail, is_newest)| {
+                    serde_json::json!({"set": name, "state": state, "status": status.name(), "detail": detail, "newest_complete": is_newest})
+                })
+                .collect();
+            print(
+                &(super::plan::json(&serde_json::json!({"dir": a.dir.display().to_string(), "sets": list}))
+                    + "\n"),
+            );
+        }
+    }
+    Ok(code)
 }

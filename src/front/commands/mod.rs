@@ -1,6 +1,7 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
 mod audit;
+mod backup;
 mod plan;
 mod run;
 mod show;
@@ -52,6 +53,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out,
             zip,
         } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+        Command::Backup(args) => backup::run(&library()?, args),
         Command::Audit {
             dir,
             env,
@@ -59,6 +61,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             max_age,
             no_hash,
             write_sums,
+            all,
         } => audit::run(audit::Args {
             library: &library()?,
             dir: &dir,
@@ -67,6 +70,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             max_age: max_age.as_deref(),
             no_hash,
             write_sums,
+            all,
         })
         .inspect_err(|e| {
             // A tool reading the JSON report learns why there is none (stderr has the same).

@@ -1,4 +1,4 @@
-use super::{Error, print};
+use super::{CommandError, Error, print};
 use crate::env::Environment;
 use crate::front::cli::{EnvArgs, Format};
 use crate::front::exit;
@@ -6,9 +6,45 @@ use crate::render::plan::Plan;
 use crate::render::text;
 use crate::runbook::Library;
 
+/// The `--set` overrides of `plan`, `run` and `bundle`: with `--backup-set DIR`, every backup
+/// key points into the newest complete set in DIR (its Windows path: `backups.folder`, then the
+/// set's name and the fixed file name), before the operator's own `--set`s, which win. Also the
+/// local path of that set.
+pub fn overrides(env: &EnvArgs) -> Result<(Vec<String>, Option<std::path::PathBuf>), Error> {
+    let Some(dir) = &env.backup_set else {
+        return Ok((env.set.clone(), None));
+    };
+    let e = Environment::read(&env.env, &env.set)?;
+    let Some(folder) = e.get("backups.folder").map(|v| v.value.display()) else {
+        return Err(CommandError::BackupSetNeedsFolder {
+            env: env.env.clone(),
+        }
+        .into());
+    };
+    let pool = e
+        .get("pools.failed")
+        .map(|v| v.value.display())
+        .unwrap_or_default();
+    let (name, path, mut sets) =
+        crate::backup::set::overrides(dir, &folder, &pool)
+            .map_err(|problem| CommandError::NoBackupSet { problem })?;
+    eprintln!(
+        "Backups from set {name} (the newest complete set in {})",
+        dir.display()
+    );
+    sets.extend(env.set.iter().cloned());
+    Ok((sets, Some(path)))
+}
+
 pub fn plan(library: &Library, id: &str, env: &EnvArgs, format: Format) -> Result<u8, Error> {
     let runbook = library.get(id)?;
-    let env = Environment::read(&env.env, &env.set)?;
+    let mut env = Environment::read(&env.env, &overrides(env)?.0)?;
+    // The backup runbook writes into `backups.set`: show where each backup goes there.
+    if id == crate::backup::job::RUNBOOK
+        && let Some(folder) = env.get(crate::backup::set::SET_KEY).map(|e| e.value.display())
+    {
+        crate::backup::job::point_at_set(&mut env, &folder);
+    }
     let plan = Plan::build(runbook, &env, &library.templates)?;
     match format {
         Format::Text => print(&text::plan(&plan)),
@@ -29,7 +65,7 @@ pub fn bundle(
     zip: bool,
 ) -> Result<u8, Error> {
     let runbook = library.get(id)?;
-    let env = Environment::read(&env.env, &env.set)?;
+    let env = Environment::read(&env.env, &overrides(env)?.0)?;
     let plan = Plan::build(runbook, &env, &library.templates)?;
     let summary = crate::bundle::write_bundle(&plan, runbook, &env, out, zip)?;
     print(&format!("{summary}\n"));

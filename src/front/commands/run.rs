@@ -35,10 +35,13 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     state::check_path(&state)?;
     let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
     let console = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // `--backup-set DIR`: the paths from its newest complete set; that set is the local view
+    // (`--backups`) unless one is given.
+    let (sets, set_folder) = super::plan::overrides(&a.env)?;
     let cfg = RunConfig {
         runbook: a.runbook,
         env: a.env.env,
-        sets: a.env.set,
+        sets,
         state,
         dry_run: a.dry_run,
         yes: a.yes,
@@ -49,7 +52,7 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
             sqlcmd: a.sqlcmd,
             codepage,
         },
-        backups: a.backups,
+        backups: a.backups.or(set_folder),
         evidence: a.evidence,
         timeout,
         console,

@@ -1,0 +1,443 @@
+//! The backup job: one complete backup set into a new folder, checked by the audit.
+//!
+//! The job is the `backup` runbook (`runbooks/backup.yaml`): its steps are unattended and
+//! idempotent, rendered by the same [`Plan`] as `plan`, `run` and `bundle` (same templates, same
+//! escaping), each command run by the same runner as `lyncdr run` ([`runner::run`]: the step
+//! wrapper, the output decoding, the time limit). The job gives the runbook the set folder
+//! ([`set::SET_KEY`]) and points every `backups.*` key at its fixed file name in the set
+//! ([`set::artifact_paths`]), so the keys the recovery reads are the ones the backup wrote.
+//!
+//! Order: create the set folder (new; an existing one stops the job before anything is
+//! written) -> run every step (a failed step is recorded and the others still run) -> write
+//! `manifest.json` -> audit the set (the code of `lyncdr audit`), which hashes every file once
+//! and writes `SHA256SUMS` from those hashes -> only when every step succeeded, `COMPLETE`,
+//! last and atomically. A job killed before that rename leaves a set with no marker, which
+//! nothing takes for a complete one.
+
+use super::retention::{self, Policy};
+use super::set::{self, Manifest, StepRecord};
+use crate::audit::{self, AuditOptions, AuditReport, Status};
+use crate::env::{Entry, Environment, Origin, Value};
+use crate::render::plan::Plan;
+use crate::run::interrupt;
+use crate::run::runner::{self, Ending, Job, Phase, Programs};
+use crate::runbook::{Language, Library};
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The runbook the job runs.
+pub const RUNBOOK: &str = "backup";
+
+pub struct Config {
+    pub env: PathBuf,
+    pub sets: Vec<String>,
+    /// The folder of sets (`--to`), as this machine sees it; for the SQL Server service it must
+    /// be a share (a UNC path) its account can write.
+    pub to: PathBuf,
+    pub programs: Programs,
+    pub timeout: Duration,
+    /// Append the verdict line to this file.
+    pub log: Option<PathBuf>,
+    /// Write the verdict line to the Windows Application event log (`eventcreate`, run through
+    /// the runner like any step).
+    pub event_log: bool,
+    pub now: jiff::Timestamp,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub name: String,
+    pub path: PathBuf,
+    pub complete: bool,
+    pub failed: Vec<String>,
+    pub status: Status,
+    /// Stopped by Ctrl-C or SIGTERM: the set stays incomplete.
+    pub interrupted: bool,
+    /// The one line for the event log / log file.
+    pub line: String,
+    pub report: Option<AuditReport>,
+    pub deleted: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Why the job could not take a set at all (nothing, or only an empty folder, was written).
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0}")]
+    Invalid(crate::diagnostic::Diagnostics),
+    #[error("cannot use `{path}` as the folder of backup sets: {cause}")]
+    Folder { path: String, cause: String },
+    #[error("the set folder `{path}` already exists; the job writes only into a new folder")]
+    Exists { path: String },
+    #[error("cannot write `{path}`: {cause}")]
+    Write { path: String, cause: String },
+}
+
+impl From<crate::diagnostic::Diagnostics> for BackupError {
+    fn from(d: crate::diagnostic::Diagnostics) -> Self {
+        BackupError::Invalid(d)
+    }
+}
+
+impl From<crate::diagnostic::Diagnostic> for BackupError {
+    fn from(d: crate::diagnostic::Diagnostic) -> Self {
+        BackupError::Invalid(d.into())
+    }
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> BackupError {
+    BackupError::Write {
+        path: path.display().to_string(),
+        cause: e.to_string(),
+    }
+}
+
+/// The set folder as the commands see it: `--to` as given, joined with this system's separator.
+fn joined(to: &Path, name: &str) -> String {
+    let to = to.display().to_string();
+    let sep = std::path::MAIN_SEPARATOR;
+    format!("{}{sep}{name}", to.trim_end_matches(['\\', '/']))
+}
+
+/// Names of the files and folders directly in `dir`.
+fn entries(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn host() -> String {
+    ["COMPUTERNAME", "HOSTNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Gives the `backup` runbook its set folder and points every `backups.*` key at its fixed file
+/// name in it (the job, and `plan backup` with `backups.set`); the pool's FQDN.
+pub fn point_at_set(env: &mut Environment, set_folder: &str) -> String {
+    let pool = env
+        .get("pools.failed")
+        .map(|e| e.value.display())
+        .unwrap_or_default();
+    let derived = |v: String| Entry {
+        value: Value::Text(v),
+        at: None,
+        origin: Origin::Derived,
+    };
+    for (key, p) in set::artifact_paths(set_folder, &pool) {
+        env.values.insert(key.to_owned(), derived(p));
+    }
+    env.values
+        .insert(set::SET_KEY.to_owned(), derived(set_folder.to_owned()));
+    pool
+}
+
+/// Runs the job. `echo` receives every line of the steps' output and lyncdr's progress lines.
+pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
+    let mut env = Environment::read(&cfg.env, &cfg.sets)?;
+    let runbook = library.get(RUNBOOK)?;
+    crate::atomic::check_folder(&cfg.to).map_err(|e| BackupError::Folder {
+        path: cfg.to.display().to_string(),
+        cause: e.to_string(),
+    })?;
+    let name = set::folder_name(cfg.now);
+    let path = cfg.to.join(&name);
+    match std::fs::create_dir(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(BackupError::Exists {
+                path: path.display().to_string(),
+            });
+        }
+        Err(e) => return Err(write_err(&path, e)),
+    }
+    echo(&format!("Backup set {name} in {}", cfg.to.display()));
+    let env_bytes = std::fs::read(&cfg.env).unwrap_or_default();
+    let mut manifest = Manifest {
+        lyncdr_backup_set: set::FORMAT_VERSION,
+        lyncdr_version: env!("CARGO_PKG_VERSION").into(),
+        host: host(),
+        started: cfg.now.to_string(),
+        finished: String::new(),
+        environment: set::EnvironmentInfo {
+            file: cfg
+                .env
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            sha256: set::sha256_hex(&env_bytes),
+            deployment: env.get("deployment").map(|e| e.value.display()),
+        },
+        steps: Vec::new(),
+        complete: false,
+    };
+    // A manifest from the start, rewritten after every step: a job killed at any point leaves
+    // a set lyncdr recognises as its own and incomplete, never a folder that looks like plain
+    // backups.
+    let manifest_path = path.join(set::MANIFEST);
+    crate::atomic::write_atomic(&manifest_path, manifest.to_json().as_bytes())
+        .map_err(|e| write_err(&manifest_path, e))?;
+
+    // The runbook writes into the set: its folder, and each artifact at its fixed name. The
+    // commands get the absolute path, whatever folder they start in.
+    let to = std::path::absolute(&cfg.to).unwrap_or_else(|_| cfg.to.clone());
+    let windows_set = joined(&to, &name);
+    let pool = point_at_set(&mut env, &windows_set);
+    let plan = Plan::build(runbook, &env, &library.templates)?;
+
+    // Scripts are written in a private folder beside the environment file, as `run` does.
+    let scratch = crate::atomic::folder_of(&cfg.env)
+        .join(".lyncdr")
+        .join("backup.scripts");
+    runner::scratch_dir(&scratch).map_err(|e| write_err(&scratch, e))?;
+
+    // Ctrl-C (or SIGTERM from a scheduler) stops the running command through the runner, as in
+    // `lyncdr run`; the job then stops, and the set stays incomplete.
+    let _ = interrupt::install();
+    let mut interrupted = false;
+    let mut log_lines: Vec<String> = Vec::new();
+    for step in &plan.steps {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
+        if step.skipped {
+            manifest.steps.push(StepRecord {
+                id: step.id.clone(),
+                status: "skipped".into(),
+                files: Vec::new(),
+                detail: step.reason.clone(),
+            });
+            continue;
+        }
+        echo(&format!("[{}] {}", step.id, step.title));
+        log_lines.push(format!("== {} ({})", step.id, step.title));
+        let before = entries(&path);
+        let mut failure = None;
+        for c in step.commands.iter().filter(|c| !c.alternative) {
+            let job = Job {
+                language: c.language,
+                text: &c.text,
+                sql_server: match c.language {
+                    Language::Sql => step.sql_server.as_deref(),
+                    _ => None,
+                },
+                runbook: RUNBOOK,
+                step: &step.id,
+                phase: Phase::Step,
+                console: false,
+                scratch: &scratch,
+                timeout: cfg.timeout,
+            };
+            let exec = runner::run(&cfg.programs, &job, &mut |line| {
+                echo(&format!("    {line}"));
+            });
+            log_lines.extend(exec.output.lines().map(str::to_owned));
+            let why = match exec.ending {
+                Ending::Exited(0) => None,
+                Ending::Exited(n) => Some(format!("exited with code {n}")),
+                Ending::TimedOut => Some(format!("did not finish within {}s", cfg.timeout.as_secs())),
+                Ending::Interrupted => Some("was interrupted".to_owned()),
+                Ending::NotStarted(why) => Some(format!("could not be started: {why}")),
+            };
+            if let Some(why) = why {
+                let program = match c.language {
+                    Language::Sql => &cfg.programs.sqlcmd,
+                    _ => &cfg.programs.powershell,
+                };
+                failure = Some(format!("{program} {why}"));
+                break;
+            }
+        }
+        let files: Vec<String> = entries(&path).difference(&before).cloned().collect();
+        let status = if failure.is_some() { "failed" } else { "ok" };
+        echo(&format!("[{}] {status}", step.id));
+        log_lines.push(format!("== {} {status}", step.id));
+        manifest.steps.push(StepRecord {
+            id: step.id.clone(),
+            status: status.into(),
+            files,
+            detail: failure,
+        });
+        if let Err(e) = crate::atomic::write_atomic(&manifest_path, manifest.to_json().as_bytes()) {
+            echo(&format!(
+                "warning: cannot update `{}`: {e}",
+                manifest_path.display()
+            ));
+        }
+    }
+
+    // The steps' output stays in the set (hashed with it): what the job saw, night by night.
+    let mut warnings = Vec::new();
+    let log_path = path.join("backup.log");
+    if let Err(e) = crate::atomic::write_atomic(&log_path, (log_lines.join("\n") + "\n").as_bytes()) {
+        warnings.push(format!("cannot write `{}`: {e}", log_path.display()));
+    }
+    let failed: Vec<String> = manifest.failed_steps().into_iter().map(str::to_owned).collect();
+    let complete = failed.is_empty() && !interrupted && !interrupt::requested();
+    manifest.finished = jiff::Timestamp::now().to_string();
+    manifest.complete = complete;
+    let manifest_bytes = manifest.to_json().into_bytes();
+    crate::atomic::write_atomic(&manifest_path, &manifest_bytes).map_err(|e| write_err(&manifest_path, e))?;
+
+    // The audit reads every file once: it validates and hashes, and writes SHA256SUMS from the
+    // same hashes, so the set is hashed once.
+    echo("Auditing the set (lyncdr audit) and writing SHA256SUMS");
+    let named = set::named(Some(&pool));
+    let opts = AuditOptions {
+        dir: path.clone(),
+        named,
+        runbooks: library.backup_needs(),
+        facts: env.facts(),
+        max_age: env.max_backup_age().limit,
+        now: jiff::Timestamp::now(),
+        hash: true,
+        write_sums: true,
+        response_group: env
+            .get("features.response_group")
+            .is_none_or(|v| v.value == Value::Bool(true)),
+        progress: false,
+    };
+    let report = if interrupted {
+        None
+    } else {
+        match audit::audit(&opts) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                warnings.push(format!("the audit of the set failed: {e}"));
+                None
+            }
+        }
+    };
+    let sums_ok = report.is_some();
+    if complete && sums_ok {
+        let sums_path = path.join(set::SUMS);
+        let marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
+        let marker_path = path.join(set::COMPLETE);
+        crate::atomic::write_atomic(&marker_path, marker.as_bytes())
+            .map_err(|e| write_err(&marker_path, e))?;
+    }
+
+    let status = match &report {
+        Some(r) if complete => r.status,
+        _ => Status::NotReady,
+    };
+    let mut line = format!("lyncdr backup {name}: {}", status.name());
+    if !failed.is_empty() {
+        line.push_str(&format!(
+            "; set incomplete, failed step(s): {}",
+            failed.join(", ")
+        ));
+    } else if interrupted {
+        line.push_str("; set incomplete, the job was interrupted");
+    } else if !sums_ok {
+        line.push_str("; set incomplete, the audit could not run");
+    }
+    if let Some(r) = &report {
+        let not_ready: Vec<String> = r
+            .runbooks
+            .iter()
+            .filter(|s| s.status != Status::Ready && s.status != Status::NotApplicable)
+            .map(|s| format!("{} {}", s.runbook, s.status.name()))
+            .collect();
+        if !not_ready.is_empty() {
+            line.push_str(&format!("; audit: {}", not_ready.join(", ")));
+        }
+    }
+    line.push_str(&format!(" ({})", path.display()));
+
+    // Retention runs only after a complete set, so a bad night never shrinks the history.
+    let mut deleted = Vec::new();
+    let policy = policy(&env);
+    if complete && sums_ok && !policy.is_off() {
+        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now);
+        deleted = d;
+        warnings.extend(errors);
+    }
+
+    if let Some(log) = &cfg.log {
+        let r = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut f| writeln!(f, "{} {line}", jiff::Timestamp::now()));
+        if let Err(e) = r {
+            warnings.push(format!("cannot append to `{}`: {e}", log.display()));
+        }
+    }
+    if cfg.event_log
+        && let Some(w) = event(cfg, &scratch, status, &line)
+    {
+        warnings.push(w);
+    }
+    Ok(Outcome {
+        name,
+        path,
+        complete: complete && sums_ok,
+        failed,
+        status,
+        interrupted,
+        line,
+        report,
+        deleted,
+        warnings,
+    })
+}
+
+/// `backups.keep_sets` and `backups.keep_days` from the environment.
+pub fn policy(env: &Environment) -> Policy {
+    let int = |k: &str| match env.get(k).map(|e| &e.value) {
+        Some(Value::Integer(n)) => Some(*n),
+        _ => None,
+    };
+    Policy {
+        keep_sets: int("backups.keep_sets"),
+        keep_days: int("backups.keep_days"),
+    }
+}
+
+/// Event IDs in the Application log, source `lyncdr` (eventcreate takes 1-1000).
+pub const EVENT_READY: u16 = 100;
+pub const EVENT_DEGRADED: u16 = 101;
+pub const EVENT_NOT_READY: u16 = 102;
+
+/// Writes `line` to the Application event log through the runner: `eventcreate` creates the
+/// `lyncdr` source on first use (Write-EventLog would need `New-EventLog` first). A warning when
+/// it could not.
+fn event(cfg: &Config, scratch: &Path, status: Status, line: &str) -> Option<String> {
+    let (kind, id) = match status {
+        Status::Ready | Status::NotApplicable => ("INFORMATION", EVENT_READY),
+        Status::Degraded => ("WARNING", EVENT_DEGRADED),
+        Status::NotReady => ("ERROR", EVENT_NOT_READY),
+    };
+    let text = format!(
+        "& eventcreate.exe /T {kind} /ID {id} /L APPLICATION /SO lyncdr /D {}\nif ($LASTEXITCODE -ne 0) {{ throw ('eventcreate failed with exit code ' + $LASTEXITCODE) }}",
+        crate::escape::powershell(line)
+    );
+    let job = Job {
+        language: Language::Powershell,
+        text: &text,
+        sql_server: None,
+        runbook: RUNBOOK,
+        step: "event-log",
+        phase: Phase::Step,
+        console: false,
+        scratch,
+        timeout: Duration::from_secs(60),
+    };
+    match runner::run(&cfg.programs, &job, &mut |_| {}).ending {
+        Ending::Exited(0) => None,
+        other => Some(format!("the event log line was not written ({other:?})")),
+    }
+}

@@ -1,0 +1,613 @@
+//! `lyncdr backup` (issue 12): the job end to end through the stand-ins for PowerShell, sqlcmd,
+//! DBImpExp and robocopy (`tests/standin/`, which write believable artifacts), a failing step,
+//! a job killed half-way, retention, and the recovery taking its paths from the newest set.
+
+use crate::builder::repo;
+use crate::standin::{lync_shell, read_log};
+use lyncdr::backup::retention::{self, Policy};
+use lyncdr::backup::set::{self, Manifest, StepRecord};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A folder with the example environment and an empty folder of sets, `sets`.
+fn site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        repo().join("runbooks/examples/contoso.yaml"),
+        dir.path().join("contoso.yaml"),
+    )
+    .expect("env");
+    std::fs::create_dir(dir.path().join("sets")).expect("sets");
+    dir
+}
+
+fn lyncdr(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("LYNCSHELL_LOG", dir.join("shell.log"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run lyncdr")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, plus `extra`.
+fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
+    let shell = lync_shell().display().to_string();
+    let mut args = vec![
+        "backup",
+        "--env",
+        "contoso.yaml",
+        "--to",
+        "sets",
+        "--powershell",
+        &shell,
+        "--sqlcmd",
+        &shell,
+        "--log",
+        "backup-verdicts.log",
+        "--event-log",
+    ];
+    args.extend_from_slice(extra);
+    lyncdr(dir, &args, envs)
+}
+
+/// The set folders under `sets`, oldest first.
+fn set_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("sets"))
+        .expect("sets")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("lyncdr-"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn manifest(set: &Path) -> Manifest {
+    serde_json::from_slice(&std::fs::read(set.join("manifest.json")).expect("manifest"))
+        .expect("manifest json")
+}
+
+fn step<'m>(m: &'m Manifest, id: &str) -> &'m StepRecord {
+    m.steps
+        .iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no step {id} in {m:?}"))
+}
+
+/// Set names have a one-second resolution: two jobs in the same second would share one.
+fn next_second() {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+}
+
+#[test]
+fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let sets = set_folders(dir);
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let s = &sets[0];
+    let name = s.file_name().expect("name").to_string_lossy().into_owned();
+
+    // Every artifact, written by the stand-ins where the runbook's commands said.
+    let m = manifest(s);
+    assert!(m.complete, "{m:?}");
+    assert_eq!(m.lyncdr_backup_set, 1);
+    assert_eq!(m.environment.file, "contoso.yaml");
+    for (id, file) in [
+        ("export-cs-configuration", "CsConfiguration.zip"),
+        ("export-lis-configuration", "CsLisConfiguration.zip"),
+        ("export-rgs", "RgsConfig-pool01.contoso.com.zip"),
+        ("export-user-data", "SavedUserData.xml"),
+        ("copy-file-store", "FileStore"),
+        ("backup-rtc", "rtc.bak"),
+        ("backup-xds", "xds.bak"),
+        ("backup-lis", "lis.bak"),
+        ("backup-rgsconfig", "rgsconfig.bak"),
+    ] {
+        let st = step(&m, id);
+        assert_eq!(st.status, "ok", "{st:?}");
+        assert_eq!(st.files, vec![file.to_owned()], "{st:?}");
+        assert!(s.join(file).exists(), "{file}");
+    }
+    // LcsLog is not on the stand-in's instance: the guarded backup skips it.
+    assert_eq!(
+        step(&m, "backup-archiving-monitoring").files,
+        vec!["LcsCDR.bak", "QoEMetrics.bak"]
+    );
+
+    // SHA256SUMS lists every file but itself and COMPLETE; COMPLETE names both hashes.
+    let sums = std::fs::read_to_string(s.join("SHA256SUMS")).expect("sums");
+    for f in [
+        "CsConfiguration.zip",
+        "rtc.bak",
+        "manifest.json",
+        "FileStore/1-WebServices-1/MeetingContent/deck.pptx",
+    ] {
+        assert!(
+            sums.lines().any(|l| l.ends_with(&format!("  {f}"))),
+            "{f} not in\n{sums}"
+        );
+    }
+    assert!(!sums.contains("COMPLETE"), "{sums}");
+    let marker = std::fs::read(s.join("COMPLETE")).expect("COMPLETE");
+    let manifest_bytes = std::fs::read(s.join("manifest.json")).expect("manifest");
+    assert_eq!(
+        marker,
+        set::marker_text(&manifest_bytes, sums.as_bytes()).as_bytes()
+    );
+
+    // The verdict: exit code, the log file, and the event (eventcreate through the runner).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("lyncdr backup {name}: ready")),
+        "{stdout}"
+    );
+    let verdicts = std::fs::read_to_string(dir.join("backup-verdicts.log")).expect("log");
+    assert!(
+        verdicts.contains(&format!("lyncdr backup {name}: ready")),
+        "{verdicts}"
+    );
+    let log = read_log(&dir.join("shell.log"));
+    let event = log.iter().find(|e| e.event == "event").expect("an event");
+    assert!(
+        event
+            .detail
+            .starts_with("/T INFORMATION /ID 100 /L APPLICATION /SO lyncdr /D lyncdr backup lyncdr-"),
+        "{event:?}"
+    );
+
+    // The audit of the folder of sets takes the newest complete set and says which.
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("Backup set {name} (the newest complete set in sets)")),
+        "{}",
+        text(&out)
+    );
+
+    // plan takes every backup path from the set: backups.folder + set name + fixed file name.
+    let out = lyncdr(
+        dir,
+        &[
+            "plan",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    let rgs = format!(r"\\fs01.contoso.com\LyncBackup\{name}\RgsConfig-pool01.contoso.com.zip");
+    assert!(plan.contains(&rgs), "{rgs} not in\n{plan}");
+    assert!(!plan.contains("RgsConfig_pool01.zip"), "{plan}");
+
+    // bundle writes the same paths into its driver.
+    let out = lyncdr(
+        dir,
+        &[
+            "bundle",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+            "--out",
+            "rgs-bundle",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let driver = std::fs::read_to_string(dir.join("rgs-bundle/Invoke-Recovery.ps1")).expect("driver");
+    assert!(driver.contains(&rgs), "{rgs} not in the driver");
+
+    // run checks its backup prerequisites in the set (the local view of it).
+    let shell = lync_shell().display().to_string();
+    let out = lyncdr(
+        dir,
+        &[
+            "run",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+            "--dry-run",
+            "--powershell",
+            &shell,
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert!(
+        all.contains("ok      backup `rgs-export` present (`backups.rgs_export`)") && all.contains(&name),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_failing_step_leaves_an_incomplete_set_named_and_the_others_still_run() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[("LYNCSHELL_FAIL", "backup-rtc/step/sqlcmd")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("failed step: backup-rtc"), "{stdout}");
+    assert!(
+        stdout.contains("not ready; set incomplete, failed step(s): backup-rtc"),
+        "{stdout}"
+    );
+
+    let s = &set_folders(dir)[0];
+    let m = manifest(s);
+    assert!(!m.complete);
+    let rtc = step(&m, "backup-rtc");
+    assert_eq!(rtc.status, "failed");
+    assert!(
+        rtc.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("exited with code 1")),
+        "{rtc:?}"
+    );
+    // The steps after it ran.
+    assert_eq!(step(&m, "backup-xds").status, "ok");
+    assert!(s.join("xds.bak").exists());
+    assert!(!s.join("COMPLETE").exists());
+
+    let log = read_log(&dir.join("shell.log"));
+    let event = log.iter().find(|e| e.event == "event").expect("an event");
+    assert!(event.detail.starts_with("/T ERROR /ID 102"), "{event:?}");
+
+    // Never the newest good set: the folder of sets has none; --all says why.
+    let out = lyncdr(dir, &["audit", "sets"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("No complete backup set"),
+        "{}",
+        text(&out)
+    );
+    let out = lyncdr(dir, &["audit", "sets", "--all"], &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("incomplete  not ready (step(s) failed: backup-rtc)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_set_killed_half_way_is_never_audited_as_complete() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let good = set_folders(dir)[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    next_second();
+    // SIGKILL lyncdr as the xds backup starts: the exports and rtc are on disk, no marker.
+    let out = backup(dir, &[], &[("LYNCSHELL_KILL_PARENT", "backup-xds/step/before")]);
+    assert_eq!(out.status.code(), None, "killed: {}", text(&out));
+    let sets = set_folders(dir);
+    assert_eq!(sets.len(), 2);
+    let killed = &sets[1];
+    assert!(killed.join("rtc.bak").exists() && !killed.join("COMPLETE").exists());
+    let m = manifest(killed);
+    assert!(!m.complete, "{m:?}");
+
+    // The folder of sets: the older complete set, never the killed one.
+    let out = lyncdr(dir, &["audit", "sets"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("Backup set {good} (the newest")),
+        "{}",
+        text(&out)
+    );
+    // The killed set on its own: its files look sound, but it is not complete.
+    let out = lyncdr(dir, &["audit", killed.to_str().expect("utf-8")], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("This backup set is INCOMPLETE"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn the_job_applies_retention_after_a_complete_set_and_leaves_foreign_folders_alone() {
+    let site = site();
+    let dir = site.path();
+    let sets = dir.join("sets");
+    fake_set(&sets, "lyncdr-20200101-000000Z", true);
+    std::fs::create_dir(sets.join("lyncdr-20190101-000000Z")).expect("no manifest");
+    std::fs::write(sets.join("lyncdr-20190101-000000Z/keep.txt"), "mine").expect("file");
+    let out = backup(dir, &["--set", "backups.keep_sets=1"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Retention: deleted lyncdr-20200101-000000Z"),
+        "{}",
+        text(&out)
+    );
+    assert!(!sets.join("lyncdr-20200101-000000Z").exists());
+    assert!(sets.join("lyncdr-20190101-000000Z/keep.txt").exists());
+}
+
+// ---------------------------------------------------------------- retention
+
+/// A set lyncdr wrote: a manifest, SHA256SUMS and (when `complete`) a matching COMPLETE.
+fn fake_set(sets: &Path, name: &str, complete: bool) -> PathBuf {
+    let p = sets.join(name);
+    std::fs::create_dir_all(&p).expect("set");
+    let m = Manifest {
+        lyncdr_backup_set: 1,
+        lyncdr_version: "0.1.0".into(),
+        host: "FE01".into(),
+        started: String::new(),
+        finished: String::new(),
+        environment: set::EnvironmentInfo {
+            file: "contoso.yaml".into(),
+            sha256: String::new(),
+            deployment: None,
+        },
+        steps: Vec::new(),
+        complete,
+    };
+    let mb = m.to_json();
+    std::fs::write(p.join("manifest.json"), &mb).expect("manifest");
+    std::fs::write(p.join("SHA256SUMS"), "").expect("sums");
+    if complete {
+        std::fs::write(p.join("COMPLETE"), set::marker_text(mb.as_bytes(), b"")).expect("marker");
+    }
+    p
+}
+
+/// The time `days` days after 2026-01-01, as a set name.
+fn day(days: i64) -> String {
+    let t: jiff::Timestamp = "2026-01-01T02:00:00Z".parse().expect("time");
+    set::folder_name(t + jiff::SignedDuration::from_hours(24 * days))
+}
+
+fn now_at(days: i64) -> jiff::Timestamp {
+    let t: jiff::Timestamp = "2026-01-01T03:00:00Z".parse().expect("time");
+    t + jiff::SignedDuration::from_hours(24 * days)
+}
+
+fn remaining(sets: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(sets)
+        .expect("dir")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn retention_keeps_the_last_n_complete_sets() {
+    let d = tempfile::tempdir().expect("tmp");
+    for i in 0..5 {
+        fake_set(d.path(), &day(i), true);
+    }
+    let policy = Policy {
+        keep_sets: Some(2),
+        keep_days: None,
+    };
+    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(deleted, vec![day(0), day(1), day(2)]);
+    assert_eq!(remaining(d.path()), vec![day(3), day(4)]);
+}
+
+#[test]
+fn retention_keeps_every_set_younger_than_d_days_complete_or_not() {
+    let d = tempfile::tempdir().expect("tmp");
+    for (i, complete) in [(0, true), (10, true), (16, false), (18, true), (19, false)] {
+        fake_set(d.path(), &day(i), complete);
+    }
+    let policy = Policy {
+        keep_sets: Some(1),
+        keep_days: Some(5),
+    };
+    // At day 20: 16, 18 and 19 are younger than 5 days; 18 is also the newest complete set.
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(20));
+    assert_eq!(deleted, vec![day(0), day(10)]);
+    assert_eq!(remaining(d.path()), vec![day(16), day(18), day(19)]);
+}
+
+#[test]
+fn retention_never_deletes_the_newest_complete_set_however_old() {
+    let d = tempfile::tempdir().expect("tmp");
+    fake_set(d.path(), &day(0), true);
+    fake_set(d.path(), &day(1), true);
+    // A newer set that failed: not the newest good one, and kept for inspection.
+    fake_set(d.path(), &day(2), false);
+    let policy = Policy {
+        keep_sets: Some(0),
+        keep_days: Some(7),
+    };
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(365));
+    assert_eq!(deleted, vec![day(0)]);
+    assert_eq!(remaining(d.path()), vec![day(1), day(2)]);
+}
+
+#[test]
+fn retention_never_touches_a_folder_without_a_manifest_or_a_link() {
+    let d = tempfile::tempdir().expect("tmp");
+    let sets = d.path().join("sets");
+    std::fs::create_dir(&sets).expect("sets");
+    fake_set(&sets, &day(5), true);
+    // Named like a set, but lyncdr did not write it (no manifest): never deleted.
+    let foreign = sets.join(day(0));
+    std::fs::create_dir(&foreign).expect("foreign");
+    std::fs::write(foreign.join("rtc.bak"), "someone's backup").expect("file");
+    // A link named like a set, to a set elsewhere: neither the link nor its target goes.
+    let elsewhere = fake_set(d.path(), &day(1), true);
+    std::os::unix::fs::symlink(&elsewhere, sets.join(day(1))).expect("link");
+    // Inside an old set, a link to a file outside: the link goes, the file stays.
+    let old = fake_set(&sets, &day(2), true);
+    let outside = d.path().join("precious.txt");
+    std::fs::write(&outside, "keep me").expect("outside");
+    std::os::unix::fs::symlink(&outside, old.join("link")).expect("link");
+    let other = sets.join("not-a-set");
+    std::fs::create_dir(&other).expect("other");
+
+    let policy = Policy {
+        keep_sets: Some(1),
+        keep_days: Some(1),
+    };
+    let (deleted, _) = retention::apply(&sets, policy, now_at(400));
+    assert_eq!(deleted, vec![day(2)]);
+    assert!(foreign.join("rtc.bak").exists());
+    assert!(sets.join(day(1)).symlink_metadata().is_ok() && elsewhere.join("manifest.json").exists());
+    assert_eq!(std::fs::read_to_string(&outside).expect("outside"), "keep me");
+    assert!(other.exists());
+    assert!(sets.join(day(5)).exists());
+}
+
+#[test]
+fn retention_is_off_without_keep_sets_or_keep_days() {
+    let d = tempfile::tempdir().expect("tmp");
+    fake_set(d.path(), &day(0), true);
+    fake_set(d.path(), &day(1), true);
+    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900));
+    assert!(deleted.is_empty());
+}
+
+// ---------------------------------------------------------------- the set's own checks
+
+#[test]
+fn a_set_is_complete_only_while_its_marker_matches() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = fake_set(d.path(), &day(0), true);
+    assert!(set::read(&s).expect("a set").is_complete());
+    // SHA256SUMS rewritten after the job (someone hid a change): the marker no longer matches.
+    std::fs::write(s.join("SHA256SUMS"), "0000  rtc.bak\n").expect("sums");
+    let info = set::read(&s).expect("a set");
+    assert!(
+        matches!(&info.state, set::State::Incomplete(why) if why.contains("does not match")),
+        "{:?}",
+        info.state
+    );
+    // No marker at all: the job did not finish.
+    std::fs::remove_file(s.join("COMPLETE")).expect("rm");
+    assert!(matches!(
+        set::read(&s).expect("a set").state,
+        set::State::Incomplete(_)
+    ));
+    // Not a set lyncdr wrote: no manifest, or not a set name.
+    std::fs::remove_file(s.join("manifest.json")).expect("rm");
+    assert!(set::read(&s).is_none());
+    let other = fake_set(d.path(), "backup-2026", true);
+    assert!(set::read(&other).is_none());
+}
+
+/// The backup runbook renders through the same escaping as every runbook: a set folder holding
+/// a quote stays one T-SQL literal and one PowerShell literal, each file at its fixed name.
+#[test]
+fn plan_backup_shows_every_command_with_the_set_folder_escaped() {
+    let site = site();
+    let out = lyncdr(
+        site.path(),
+        &[
+            "plan",
+            "backup",
+            "--env",
+            "contoso.yaml",
+            "--set",
+            r"backups.set=\\fs01\Lync'Backup\lyncdr-20261125-021500Z",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        r"BACKUP DATABASE [rtc] TO DISK = N'\\fs01\Lync''Backup\lyncdr-20261125-021500Z\rtc.bak' WITH INIT, CHECKSUM;",
+        r"BACKUP DATABASE [xds] TO DISK = N'\\fs01\Lync''Backup\lyncdr-20261125-021500Z\xds.bak' WITH INIT, CHECKSUM;",
+        r"Export-CsLisConfiguration -FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\CsLisConfiguration.zip'",
+        r"-FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\RgsConfig-pool01.contoso.com.zip'",
+        r"'/hrxmlfile:\\fs01\Lync''Backup\lyncdr-20261125-021500Z\SavedUserData.xml' '/sqlserver:be01.contoso.com\rtc'",
+        r"& robocopy.exe '\\fs01.contoso.com\LyncShare' '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\FileStore'",
+    ] {
+        assert!(plan.contains(needle), "{needle} not in\n{plan}");
+    }
+}
+
+/// robocopy's exit codes: 1 (files copied) is success (the e2e test), 8 and above a failure.
+#[test]
+fn a_robocopy_failure_fails_the_file_store_step_only() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(
+        dir,
+        &[],
+        &[("LYNCSHELL_FAIL", "copy-file-store/step/robocopy.exe")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let m = manifest(&set_folders(dir)[0]);
+    let copy = step(&m, "copy-file-store");
+    assert_eq!(copy.status, "failed", "{copy:?}");
+    assert!(
+        m.steps.iter().filter(|s| s.status == "failed").count() == 1,
+        "{m:?}"
+    );
+}
+
+/// The stand-in keeps Export-CsLisConfiguration's rule (Microsoft's help, gg398539): it never
+/// overwrites a file, which is why every set is a new folder.
+#[test]
+fn the_lis_export_refuses_to_overwrite_a_file() {
+    let d = tempfile::tempdir().expect("tmp");
+    let target = d.path().join("CsLisConfiguration.zip");
+    let script = d.path().join("lis.ps1");
+    std::fs::write(
+        &script,
+        format!(
+            "$ErrorActionPreference = 'Stop'\r\nImport-Module Lync\r\nExport-CsLisConfiguration -FileName '{}'\r\n",
+            target.display()
+        ),
+    )
+    .expect("script");
+    let run = || {
+        Command::new(lync_shell())
+            .args([
+                "-NoProfile",
+                "-NonInteractive",
+                "-ExecutionPolicy",
+                "Bypass",
+                "-File",
+            ])
+            .arg(&script)
+            .output()
+            .expect("lync-shell")
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let written = std::fs::read(&target).expect("written");
+    let second = run();
+    assert_ne!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already exists"),
+        "{}",
+        text(&second)
+    );
+    assert_eq!(std::fs::read(&target).expect("kept"), written);
+}
