@@ -25,7 +25,8 @@ Examples:
   lyncdr run backend-restore --env contoso.yaml --backups /mnt/lyncbackup --evidence 30024.xml
   lyncdr status --env contoso.yaml
   lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip
-  lyncdr audit \\\\backup01\\lync --env contoso.yaml";
+  lyncdr audit \\\\backup01\\lync --env contoso.yaml
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --task lyncdr-backup.xml --user CONTOSO\\svc-lync";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -170,6 +171,58 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
         #[arg(long)]
         write_sums: bool,
     },
+    /// The nightly backup job: a Task Scheduler definition (--task) or a PowerShell 2.0 script folder (--script)
+    #[command(after_help = BACKUP_HELP)]
+    Backup(BackupArgs),
+}
+
+const BACKUP_HELP: &str = "\
+--task FILE writes a Task Scheduler definition (schema 1.2, UTF-16) that runs the job every day at
+--at as --user, whether the user is logged on or not, with the highest privileges the account has,
+and prints the schtasks line that registers it (schtasks asks for the password). Nothing is
+registered or changed on this machine.
+
+--script DIR writes the same job as a Windows PowerShell 2.0 script folder (Backup-Lync.ps1,
+README.txt, SHA256SUMS) for servers where lyncdr cannot run. Both together: the task runs the
+script, from where --script-on-server says the folder is on the server.
+
+Examples:
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --task lyncdr-backup.xml --user CONTOSO\\svc-lync
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --script backup-job
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --script backup-job --task backup-job.xml \\
+    --user CONTOSO\\svc-lync --script-on-server C:\\lyncdr\\backup-job";
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Folder that receives the backup sets (a new dated set folder in it each run), as the servers see it
+    #[arg(long, value_name = "DIR")]
+    pub to: String,
+    /// Write a Task Scheduler definition of the job to FILE and print the schtasks line that registers it
+    #[arg(long, value_name = "FILE")]
+    pub task: Option<PathBuf>,
+    /// Write the job as a PowerShell 2.0 script folder DIR
+    #[arg(long, value_name = "DIR")]
+    pub script: Option<PathBuf>,
+    /// Time of the daily run (server's local time), HH:MM
+    #[arg(long, value_name = "HH:MM", default_value = "02:00")]
+    pub at: String,
+    /// Account the task runs as, DOMAIN\account (its password is asked by schtasks, never stored by lyncdr)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub user: Option<String>,
+    /// Name of the scheduled task
+    #[arg(long, value_name = "NAME", default_value = crate::backup::task::DEFAULT_NAME)]
+    pub task_name: String,
+    /// Path of lyncdr.exe on the server (default: this program, when it runs on Windows)
+    #[arg(long, value_name = "PATH")]
+    pub exe: Option<String>,
+    /// Path of the environment file on the server (default: --env, when lyncdr runs on Windows)
+    #[arg(long, value_name = "PATH")]
+    pub env_on_server: Option<String>,
+    /// Where the --script folder will be on the server (with --script and --task)
+    #[arg(long, value_name = "DIR")]
+    pub script_on_server: Option<String>,
 }
 
 const RUN_HELP: &str = "\

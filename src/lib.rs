@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod audit;
+pub mod backup;
 pub mod bundle;
 pub mod cli;
 pub mod cmdlets;

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test module shares the [`Test`] builder.
 
 mod audit;
+mod backup;
 mod builder;
 mod bundle;
 mod checks;

@@ -1,6 +1,7 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
 mod audit;
+mod backup;
 mod plan;
 mod run;
 mod show;
@@ -91,6 +92,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out,
             zip,
         } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+        Command::Backup(args) => backup::backup(&library()?, args),
         Command::Audit {
             dir,
             env,

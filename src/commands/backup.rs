@@ -1,0 +1,139 @@
+//! `lyncdr backup --task` and `--script`: the job's schedule and its PowerShell form. Values are
+//! checked here, then [`crate::backup::task`] and [`crate::backup::script`] build the bytes.
+
+use super::{Error, print};
+use crate::backup::script::{ScriptConfig, ScriptFolder};
+use crate::backup::task::{self, Action, TaskConfig};
+use crate::cli::BackupArgs;
+use crate::env::Environment;
+use crate::env::value::check_windows_path;
+use crate::exit;
+use crate::render::plan::Plan;
+use crate::runbook::Library;
+use std::path::Path;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::Other {
+        message: message.into(),
+        code: exit::INVALID,
+    }
+}
+
+fn io(path: &Path, e: std::io::Error) -> Error {
+    Error::Other {
+        message: format!("cannot write `{}`: {e}", path.display()),
+        code: exit::IO,
+    }
+}
+
+pub fn backup(library: &Library, args: BackupArgs) -> Result<u8, Error> {
+    if args.task.is_none() && args.script.is_none() {
+        return Err(invalid(
+            "`lyncdr backup` takes --task FILE or --script DIR here: taking a set itself is not part of this build",
+        ));
+    }
+    let env = Environment::read(&args.env.env, &args.env.set)?;
+    check_windows_path(&args.to)
+        .map_err(|e| invalid(format!("--to: {e} (the folder as the servers see it)")))?;
+    if let Some(dir) = &args.script {
+        let env_bytes = std::fs::read(&args.env.env).map_err(|e| Error::Other {
+            message: format!("cannot read `{}`: {e}", args.env.env.display()),
+            code: exit::IO,
+        })?;
+        let runbook = library.get(crate::backup::RUNBOOK)?;
+        let plan = Plan::build(runbook, &env, &library.templates)?;
+        let config = ScriptConfig {
+            to: args.to.clone(),
+            env_file: args
+                .env
+                .env
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            env_sha256: crate::bundle::sums::sha256_hex(&env_bytes),
+        };
+        let folder = ScriptFolder::build(&plan, &config).map_err(|e| Error::Other {
+            message: e.to_string(),
+            code: e.code(),
+        })?;
+        folder.write(dir).map_err(|e| Error::Other {
+            message: e.to_string(),
+            code: e.code(),
+        })?;
+        print(&format!(
+            "Wrote {} files to {}: {}, {}, {} ({} steps{}).\nSHA-256 of {}: {}\nCheck it on the server before running the job.\n",
+            folder.files.len(),
+            dir.display(),
+            crate::backup::script::SCRIPT,
+            crate::backup::script::README,
+            crate::bundle::sums::FILE,
+            folder.steps.len(),
+            if folder.omitted.is_empty() {
+                String::new()
+            } else {
+                format!("; {} not applicable, listed in README.txt", folder.omitted.len())
+            },
+            crate::bundle::sums::FILE,
+            folder.sums_sha256()
+        ));
+    }
+    if let Some(file) = &args.task {
+        let user = args
+            .user
+            .as_deref()
+            .ok_or_else(|| invalid("--task needs --user DOMAIN\\account: the account the job runs as"))?;
+        let at = task::parse_at(&args.at).map_err(|e| invalid(e.to_string()))?;
+        let action = if args.script.is_some() {
+            let dir = args.script_on_server.as_deref().ok_or_else(|| {
+                invalid("--task with --script needs --script-on-server DIR: where the script folder will be on the server")
+            })?;
+            Action::Script {
+                script: format!(
+                    "{}\\{}",
+                    dir.trim_end_matches('\\'),
+                    crate::backup::script::SCRIPT
+                ),
+            }
+        } else {
+            Action::Lyncdr {
+                exe: match &args.exe {
+                    Some(exe) => exe.clone(),
+                    None => on_windows(std::env::current_exe().ok().as_deref())
+                        .ok_or_else(|| invalid("--task needs --exe PATH: where lyncdr.exe is on the server"))?,
+                },
+                env: match &args.env_on_server {
+                    Some(env) => env.clone(),
+                    None => on_windows(std::path::absolute(&args.env.env).ok().as_deref()).ok_or_else(|| {
+                        invalid("--task needs --env-on-server PATH: where the environment file is on the server")
+                    })?,
+                },
+                to: args.to.clone(),
+            }
+        };
+        let config =
+            TaskConfig::new(&args.task_name, at, user, action).map_err(|e| invalid(e.to_string()))?;
+        let xml = config.xml().map_err(|e| invalid(e.to_string()))?;
+        crate::atomic::write_atomic(file, &task::task_bytes(&xml)).map_err(|e| io(file, e))?;
+        print(&format!(
+            "Wrote the task definition {}: every day at {:02}:{:02} as {}, {}.\nNothing is registered yet. On the server, as an administrator (schtasks asks for the account's password):\n  {}\n",
+            file.display(),
+            at.0,
+            at.1,
+            user,
+            config.action,
+            config.schtasks_line(
+                &file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            )
+        ));
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// A path of this machine, when it is a Windows path (lyncdr runs on the server itself).
+fn on_windows(path: Option<&Path>) -> Option<String> {
+    let text = path?.to_str()?.to_owned();
+    check_windows_path(&text).is_ok().then_some(text)
+}
