@@ -613,7 +613,7 @@ fn an_environment_saved_as_utf16_is_read() {
     );
     let t = Test::new().args(["validate", "env.yaml"]);
     std::fs::write(t.path().join("env.yaml"), utf16).expect("write");
-    assert_eq!(t.run().success().stdout, "ok: 6 runbooks, env.yaml\n");
+    assert_eq!(t.run().success().stdout, "ok: 7 runbooks, env.yaml\n");
 }
 
 /// Issue 11 item 11: a file in neither UTF-8 nor UTF-16 (a legacy code page) is refused with how

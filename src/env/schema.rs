@@ -123,6 +123,22 @@ pub const SCHEMA: &[KeySpec] = &[
         WindowsPath,
         "folder for the new baseline taken after a recovery (a dated subfolder per run); a share both the Front End and the SQL Server service can write to (default: the folder of backups.cs_configuration)",
     ),
+    // Issue 12: the backup job (`lyncdr backup`, docs/backup-set.md).
+    k(
+        "backups.keep_sets",
+        Integer,
+        "lyncdr backup: keep at least the last N complete backup sets (retention; unset with keep_days unset: nothing is deleted)",
+    ),
+    k(
+        "backups.keep_days",
+        Integer,
+        "lyncdr backup: keep every backup set younger than D days (retention)",
+    ),
+    k(
+        "backups.set",
+        WindowsPath,
+        "the backup set folder one run of lyncdr backup writes: set by lyncdr backup itself (--to DIR and the set's name), for the backup runbook's templates",
+    ),
     k(
         "file_store.share",
         WindowsPath,

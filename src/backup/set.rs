@@ -1,0 +1,322 @@
+//! One backup set on disk (format in `docs/backup-set.md`): its folder name, its manifest, its
+//! completion marker, and the listing of a folder of sets with the newest complete one. The
+//! writer (the job) and every reader (audit, retention, `--backup-set`) use these types, so the
+//! format is written down once.
+//!
+//! A set is *complete* only when `COMPLETE` exists, parses, names format 1, and the SHA-256 it
+//! records for `manifest.json` and `SHA256SUMS` match those files, and the manifest says
+//! `complete: true`: a set killed at any moment before the marker's rename has no marker.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::io::{self, Read as _};
+use std::path::{Path, PathBuf};
+
+/// The format version in `manifest.json` (`lyncdr_backup_set`) and on `COMPLETE`'s first line.
+pub const FORMAT_VERSION: u64 = 1;
+pub const MANIFEST: &str = "manifest.json";
+pub const COMPLETE: &str = "COMPLETE";
+pub const SUMS: &str = "SHA256SUMS";
+/// Set folders are `lyncdr-YYYYMMDD-HHMMSSZ` (UTC): names sort by time.
+pub const PREFIX: &str = "lyncdr-";
+/// A manifest or marker larger than this is not one lyncdr wrote (bounded memory).
+const MAX_META: u64 = 4 << 20;
+
+/// Where each artifact the recovery runbooks read lives in a set, by environment key: the one
+/// table the job (which writes there) and `--backup-set` (which points the runbooks there) share.
+/// `{pool}` is the pool's FQDN (`pools.failed`). Every file sits at the top of the set, so
+/// `run --backups` finds each by its file name.
+pub const ARTIFACTS: &[(&str, &str)] = &[
+    ("backups.cs_configuration", "CsConfiguration.zip"),
+    ("backups.lis_configuration", "CsLisConfiguration.zip"),
+    ("backups.rgs_export", "RgsConfig-{pool}.zip"),
+    ("backups.user_data", "SavedUserData.xml"),
+    ("backups.rtc_database", "rtc.bak"),
+    ("backups.file_store", "FileStore"),
+];
+
+/// Each artifact key with its path in the set folder `set_folder` (joined with `\\`, as Windows
+/// writes paths).
+pub fn artifact_paths(set_folder: &str, pool: &str) -> Vec<(&'static str, String)> {
+    ARTIFACTS
+        .iter()
+        .map(|(key, file)| (*key, format!("{set_folder}\\{}", file.replace("{pool}", pool))))
+        .collect()
+}
+
+/// The audit's (artifact kind, file name) pairs for a set: the fixed names, so the audit looks
+/// each artifact up by name. Without the pool, the RGS export is found by its content.
+pub fn named(pool: Option<&str>) -> Vec<(String, String)> {
+    crate::env::schema::BACKUP_KEYS
+        .iter()
+        .filter_map(|(kind, key)| {
+            let file = ARTIFACTS.iter().find(|(k, _)| k == key)?.1;
+            let file = match pool {
+                Some(p) => file.replace("{pool}", p),
+                None if file.contains("{pool}") => return None,
+                None => file.to_owned(),
+            };
+            Some(((*kind).to_owned(), file))
+        })
+        .collect()
+}
+
+/// The environment key the job sets to the set folder (as Windows sees it) for the `backup`
+/// runbook's templates.
+pub const SET_KEY: &str = "backups.set";
+
+/// The folder name of a set started at `t`.
+pub fn folder_name(t: jiff::Timestamp) -> String {
+    format!("{PREFIX}{}", t.strftime("%Y%m%d-%H%M%SZ"))
+}
+
+/// The start time a set folder's name records, if it is a set folder name.
+pub fn parse_name(name: &str) -> Option<jiff::Timestamp> {
+    let rest = name.strip_prefix(PREFIX)?;
+    if rest.len() != 16 || !rest.ends_with('Z') {
+        return None;
+    }
+    let dt = jiff::civil::DateTime::strptime("%Y%m%d-%H%M%S", &rest[..15]).ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub lyncdr_backup_set: u64,
+    pub lyncdr_version: String,
+    pub host: String,
+    pub started: String,
+    pub finished: String,
+    pub environment: EnvironmentInfo,
+    pub steps: Vec<StepRecord>,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EnvironmentInfo {
+    pub file: String,
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StepRecord {
+    pub id: String,
+    /// `ok`, `failed` or `skipped` (a step whose condition does not hold in this deployment).
+    pub status: String,
+    pub files: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Manifest {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    pub fn failed_steps(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter(|s| s.status == "failed")
+            .map(|s| s.id.as_str())
+            .collect()
+    }
+}
+
+/// SHA-256 of bytes, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The text of `COMPLETE` for these manifest and sums bytes.
+pub fn marker_text(manifest: &[u8], sums: &[u8]) -> String {
+    format!(
+        "lyncdr backup set {FORMAT_VERSION}\nmanifest {}\nsums {}\n",
+        sha256_hex(manifest),
+        sha256_hex(sums)
+    )
+}
+
+/// A file of the set read whole, refused when it is a link, not a regular file, or too large.
+fn read_meta(path: &Path) -> io::Result<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "`{}` is not a regular file",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_META + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_META {
+        return Err(io::Error::other(format!("`{}` is too large", path.display())));
+    }
+    Ok(bytes)
+}
+
+/// What a folder under a folder of sets is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Marker present and matching, manifest says complete.
+    Complete,
+    /// A set lyncdr wrote (it has a manifest) that is not complete, and why.
+    Incomplete(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct SetInfo {
+    pub name: String,
+    pub path: PathBuf,
+    pub started: jiff::Timestamp,
+    pub state: State,
+    pub manifest: Option<Manifest>,
+}
+
+impl SetInfo {
+    pub fn is_complete(&self) -> bool {
+        self.state == State::Complete
+    }
+}
+
+/// Reads one set folder: `None` when it is not a set lyncdr wrote (a name that is not a set
+/// name, a link, not a folder, or no `manifest.json`), which nothing may delete or audit as a set.
+pub fn read(path: &Path) -> Option<SetInfo> {
+    let name = path.file_name()?.to_str()?.to_owned();
+    let started = parse_name(&name)?;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    let manifest_path = path.join(MANIFEST);
+    if !std::fs::symlink_metadata(&manifest_path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let (manifest, state) = match read_meta(&manifest_path) {
+        Err(e) => (
+            None,
+            State::Incomplete(format!("`{MANIFEST}` cannot be read: {e}")),
+        ),
+        Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
+            Err(e) => (
+                None,
+                State::Incomplete(format!("`{MANIFEST}` is not a set manifest: {e}")),
+            ),
+            Ok(m) => {
+                let state = check(path, &bytes, &m);
+                (Some(m), state)
+            }
+        },
+    };
+    Some(SetInfo {
+        name,
+        path: path.to_owned(),
+        started,
+        state,
+        manifest,
+    })
+}
+
+fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest) -> State {
+    if m.lyncdr_backup_set != FORMAT_VERSION {
+        return State::Incomplete(format!(
+            "set format {} is not the one this lyncdr reads ({FORMAT_VERSION})",
+            m.lyncdr_backup_set
+        ));
+    }
+    if !m.complete {
+        let failed = m.failed_steps();
+        return State::Incomplete(if failed.is_empty() {
+            "the manifest says the set is incomplete".into()
+        } else {
+            format!("step(s) failed: {}", failed.join(", "))
+        });
+    }
+    let marker = match read_meta(&path.join(COMPLETE)) {
+        Ok(b) => b,
+        Err(_) => return State::Incomplete(format!("no `{COMPLETE}` marker (the job did not finish)")),
+    };
+    let sums = match read_meta(&path.join(SUMS)) {
+        Ok(b) => b,
+        Err(e) => return State::Incomplete(format!("`{SUMS}` cannot be read: {e}")),
+    };
+    if marker != marker_text(manifest_bytes, &sums).as_bytes() {
+        return State::Incomplete(format!(
+            "`{COMPLETE}` does not match `{MANIFEST}` and `{SUMS}` (changed after the job finished)"
+        ));
+    }
+    State::Complete
+}
+
+/// Does `dir` look like a folder of sets (at least one set folder lyncdr wrote directly in it)
+/// rather than one backup folder? A folder holding a `manifest.json` itself is a set, not a
+/// folder of sets.
+pub fn is_folder_of_sets(dir: &Path) -> bool {
+    !dir.join(MANIFEST).exists() && !list(dir).unwrap_or_default().is_empty()
+}
+
+/// The sets directly in `dir`, oldest first. Folders that are not sets lyncdr wrote are left out.
+pub fn list(dir: &Path) -> io::Result<Vec<SetInfo>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(info) = read(&entry.path()) {
+            out.push(info);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The newest complete set of a listing.
+pub fn newest_complete(sets: &[SetInfo]) -> Option<&SetInfo> {
+    sets.iter().rev().find(|s| s.is_complete())
+}
+
+/// `--backup-set DIR`: the `--set` overrides that point the runbooks' backup keys at the newest
+/// complete set in DIR, with `windows_folder` (the environment's `backups.folder`, DIR as the
+/// servers see it) as the Windows path of DIR. Also the set's name and local path.
+pub fn overrides(
+    dir: &Path,
+    windows_folder: &str,
+    pool: &str,
+) -> Result<(String, PathBuf, Vec<String>), String> {
+    let sets = list(dir).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
+    let newest = newest_complete(&sets).ok_or_else(|| {
+        format!(
+            "`{}` holds no complete backup set (`lyncdr audit {} --all` lists them)",
+            dir.display(),
+            dir.display()
+        )
+    })?;
+    let set_folder = format!("{}\\{}", windows_folder.trim_end_matches('\\'), newest.name);
+    let sets = artifact_paths(&set_folder, pool)
+        .into_iter()
+        .map(|(key, path)| format!("{key}={path}"))
+        .collect();
+    Ok((newest.name.clone(), newest.path.clone(), sets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_sort_by_time() {
+        let t: jiff::Timestamp = "2026-11-25T02:15:00Z".parse().unwrap();
+        assert_eq!(folder_name(t), "lyncdr-20261125-021500Z");
+        assert_eq!(parse_name("lyncdr-20261125-021500Z"), Some(t));
+        assert_eq!(parse_name("lyncdr-20261125-021500"), None);
+        assert_eq!(parse_name("backup-20261125-021500Z"), None);
+        assert_eq!(parse_name("lyncdr-2026112x-021500Z"), None);
+    }
+
+    #[test]
+    fn marker_names_both_hashes() {
+        let m = marker_text(b"m", b"s");
+        assert!(m.starts_with("lyncdr backup set 1\nmanifest "), "{m}");
+        assert!(m.contains(&format!("sums {}", sha256_hex(b"s"))));
+    }
+}
