@@ -194,11 +194,15 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    #[command(flatten)]
-    pub env: EnvArgs,
-    /// Folder that receives the backup sets (a new dated set folder in it each run), as the servers see it
+    /// Environment file describing your deployment
+    #[arg(long, value_name = "FILE")]
+    pub env: PathBuf,
+    /// Override an environment value
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Folder of backup sets: each run writes a new lyncdr-YYYYMMDD-HHMMSSZ folder in it
     #[arg(long, value_name = "DIR")]
-    pub to: String,
+    pub to: Option<PathBuf>,
     /// Write a Task Scheduler definition of the job to FILE and print the schtasks line that registers it
     #[arg(long, value_name = "FILE")]
     pub task: Option<PathBuf>,

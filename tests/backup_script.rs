@@ -7,7 +7,7 @@
 use crate::Test;
 use crate::builder::repo;
 use crate::powershell;
-use lyncdr::backup::script::{ScriptConfig, ScriptFolder};
+use lyncdr::backup::script::{self, PLACEHOLDER, ScriptConfig, ScriptFolder};
 use lyncdr::bundle::{ps2, sums};
 use lyncdr::env::Environment;
 use lyncdr::escape::split_windows_args;
@@ -22,12 +22,18 @@ fn example() -> String {
 
 const TO: &str = r"\\fs01.contoso.com\LyncBackup";
 
-fn folder(sets: &[&str]) -> ScriptFolder {
+/// The plan of the `backup` runbook as `--script` renders it (the set folder at the placeholder).
+fn plan(sets: &[&str]) -> Plan {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let env =
+    let mut env =
         Environment::parse(SourceFile::new("contoso.yaml", None, example()), &sets).expect("environment");
+    script::for_script(&mut env);
     let lib = Library::load(None, None).expect("library");
-    let plan = Plan::build(lib.get("backup").expect("backup runbook"), &env, &lib.templates).expect("plan");
+    Plan::build(lib.get("backup").expect("backup runbook"), &env, &lib.templates).expect("plan")
+}
+
+fn folder(sets: &[&str]) -> ScriptFolder {
+    let plan = plan(sets);
     let config = ScriptConfig {
         to: TO.to_owned(),
         env_file: "contoso.yaml".to_owned(),
@@ -127,15 +133,18 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
     }
 }
 
-/// One fact, one place: the script runs exactly the `backup` runbook's rendered commands, so it
-/// and lyncdr's own job cannot drift apart; a step that does not apply is left out and named.
+/// One fact, one place: the script runs exactly the `backup` runbook's rendered commands (those
+/// `lyncdr backup` runs), so the two cannot drift apart. Where a command names the set folder, the
+/// placeholder lyncdr rendered is replaced: in PowerShell by `$LyncdrSet`, in T-SQL at run time
+/// inside its literal; nowhere else does it appear. A step that does not apply is recorded as
+/// skipped, as the job records it.
 #[test]
 fn the_script_runs_the_backup_runbooks_commands() {
-    let lib = Library::load(None, None).expect("library");
-    let env = Environment::parse(SourceFile::new("contoso.yaml", None, example()), &[]).expect("environment");
-    let plan = Plan::build(lib.get("backup").expect("runbook"), &env, &lib.templates).expect("plan");
+    let plan = plan(&[]);
     let f = folder(&[]);
     let ps1 = lf(&text(&f, "Backup-Lync.ps1"));
+    let literals = powershell::verbatim_strings(&ps1);
+    let mut sql = 0;
     for step in &plan.steps {
         assert!(
             ps1.contains(&format!("Invoke-LyncdrStep '{}' {{", step.id)),
@@ -143,10 +152,41 @@ fn the_script_runs_the_backup_runbooks_commands() {
             step.id
         );
         for c in &step.commands {
-            for line in c.text.lines().filter(|l| !l.trim().is_empty()) {
-                assert!(ps1.contains(&format!("    {line}\n")), "{}: {line}", step.id);
+            match c.language {
+                lyncdr::runbook::Language::Sql => {
+                    // The whole T-SQL text, one PowerShell literal, handed to Invoke-LyncdrSql.
+                    assert!(
+                        literals.iter().any(|l| l == c.text.trim_end()),
+                        "{}: {}",
+                        step.id,
+                        c.text
+                    );
+                    assert!(c.text.contains(PLACEHOLDER), "{}", step.id);
+                    sql += 1;
+                }
+                _ => {
+                    // Replaced as src/backup/script.rs's unit tests pin it down.
+                    let want = script::with_set_expression(&c.text).expect("placeholder in literals only");
+                    for line in want.lines().filter(|l| !l.trim().is_empty()) {
+                        assert!(ps1.contains(&format!("    {line}\n")), "{}: {line}", step.id);
+                    }
+                    if c.text.contains(PLACEHOLDER) {
+                        assert!(want.contains("$LyncdrSet"), "{}", step.id);
+                    }
+                }
             }
         }
+    }
+    assert_eq!(sql, 5, "rtc, xds, lis, rgsconfig, archiving and monitoring");
+    // The placeholder stands only in T-SQL literals and where the script defines it.
+    for line in ps1.lines().filter(|l| l.contains(PLACEHOLDER)) {
+        assert!(
+            line.starts_with("    Invoke-LyncdrSql ")
+                || line.starts_with("IF DB_ID(")
+                || line.starts_with("$LyncdrPlaceholder = ")
+                || line.starts_with("# "),
+            "{line}"
+        );
     }
     assert_eq!(
         f.steps,
@@ -155,14 +195,20 @@ fn the_script_runs_the_backup_runbooks_commands() {
             "export-lis-configuration",
             "export-rgs",
             "export-user-data",
+            "copy-file-store",
             "backup-rtc",
-            "backup-other-databases",
-            "copy-file-store"
+            "backup-xds",
+            "backup-lis",
+            "backup-rgsconfig",
+            "backup-archiving-monitoring"
         ]
     );
     let off = folder(&["features.response_group=false"]);
-    assert!(!text(&off, "Backup-Lync.ps1").contains("Invoke-LyncdrStep 'export-rgs'"));
-    assert_eq!(off.omitted.len(), 1);
+    let off_ps1 = text(&off, "Backup-Lync.ps1");
+    assert!(!off_ps1.contains("Invoke-LyncdrStep 'export-rgs'"));
+    assert!(off_ps1.contains("Add-LyncdrSkipped 'export-rgs' "));
+    assert!(off_ps1.contains("Add-LyncdrSkipped 'backup-rgsconfig' "));
+    assert_eq!(off.omitted.len(), 2);
     assert!(text(&off, "README.txt").contains("export-rgs"));
     // Standard Edition: DBImpExp without /sqlserver.
     let standard = text(&folder(&["edition=standard"]), "Backup-Lync.ps1");
@@ -200,33 +246,31 @@ fn the_script_writes_the_documented_set_format() {
         );
     }
     for name in [
-        "CsConfiguration.zip",
-        "CsLisConfiguration.zip",
-        "SavedUserData.xml",
-        "'rtc.bak'",
-        "'FileStore'",
+        "($LyncdrSet + '\\CsConfiguration.zip')",
+        "($LyncdrSet + '\\CsLisConfiguration.zip')",
+        "('/hrxmlfile:' + $LyncdrSet + '\\SavedUserData.xml')",
+        "($LyncdrSet + '\\FileStore')",
+        "TO DISK = N''X:\\lyncdr-backup-set-placeholder\\rtc.bak'' WITH INIT, CHECKSUM;'",
         "'manifest.json'",
         "'SHA256SUMS'",
         "'COMPLETE'",
     ] {
         assert!(ps1.contains(name), "{name}");
     }
-    assert!(ps1.contains("RgsConfig-pool01.contoso.com.zip"));
+    assert!(ps1.contains("($LyncdrSet + '\\RgsConfig-pool01.contoso.com.zip')"));
     assert!(ps1.contains("$name = 'lyncdr-' + $started.ToString('yyyyMMdd-HHmmss', $invariant) + 'Z'"));
     assert!(ps1.contains("if (Test-Path -LiteralPath $LyncdrSet) { throw"));
     // Hashing streams the file; no PowerShell 4.0 Get-FileHash, no whole-file read.
     assert!(ps1.contains("New-Object System.Security.Cryptography.SHA256Managed"));
     assert!(ps1.contains("New-Object System.IO.FileStream ($Path, [System.IO.FileMode]::Open"));
     assert!(ps1.contains("$sha.ComputeHash($stream)"));
+    let code = ps2::code_only(&ps1);
     for banned in ["Get-FileHash", "ReadAllBytes", "ConvertTo-Json", "Get-Content"] {
-        assert!(!ps1.contains(banned), "{banned}");
+        assert!(!code.contains(banned), "{banned}");
     }
     // Order: the manifest, then the sums, then COMPLETE through a new temporary file and a rename.
     let at = |needle: &str| ps1.find(needle).unwrap_or_else(|| panic!("{needle}"));
-    assert!(
-        at("(Join-Path $LyncdrSet 'manifest.json') $manifest")
-            < at("(Join-Path $LyncdrSet 'SHA256SUMS') $sums")
-    );
+    assert!(at("    Write-LyncdrManifest $manifest\n") < at("(Join-Path $LyncdrSet 'SHA256SUMS') $sums"));
     assert!(at("(Join-Path $LyncdrSet 'SHA256SUMS') $sums") < at("Write-LyncdrNewFile $temporary $marker"));
     assert!(
         at("Write-LyncdrNewFile $temporary $marker")
@@ -234,6 +278,20 @@ fn the_script_writes_the_documented_set_format() {
     );
     assert!(ps1.contains("[System.IO.FileMode]::CreateNew"));
     assert!(ps1.contains("$marker = 'lyncdr backup set 1' + \"`n\" + 'manifest ' +"));
+    // The manifest from the start (incomplete) and after every step; each step's output in
+    // backup.log; the verdict line through eventcreate, as lyncdr backup writes them.
+    assert!(
+        at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {")
+            < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+    );
+    let runner = &ps1[at("function Invoke-LyncdrStep(")..at("# A step the plan skips")];
+    assert!(
+        runner.contains("Save-LyncdrProgress") && runner.contains("Write-LyncdrLog"),
+        "{runner}"
+    );
+    assert!(ps1.contains("Join-Path $LyncdrSet 'backup.log'"));
+    assert!(ps1.contains("& $eventcreate /T $Type /ID $EventId /L APPLICATION /SO lyncdr /D $Message"));
+    assert!(ps1.contains("[System.IO.File]::Replace($temporary, $path, $old)"));
     // The step wrapper's rules: Stop, the Lync module loaded, an error recorded, not fatal.
     assert!(ps1.contains("$ErrorActionPreference = 'Stop'"));
     assert!(ps1.contains("Import-Module Lync"));
@@ -539,11 +597,12 @@ fn a_script_folder_never_replaces_a_folder_it_did_not_write() {
 fn hostile_values_stay_one_literal_in_the_script() {
     let to = r"\\fs01\O'Brien $(Invoke-Evil) `n; & 'x";
     let deployment = "Soci\u{e9}t\u{e9} O'Neil $(calc) # x";
-    let env = Environment::parse(
+    let mut env = Environment::parse(
         SourceFile::new("contoso.yaml", None, example()),
         &[format!("deployment={deployment}")],
     )
     .expect("environment");
+    script::for_script(&mut env);
     let lib = Library::load(None, None).expect("library");
     let plan = Plan::build(lib.get("backup").expect("runbook"), &env, &lib.templates).expect("plan");
     let config = ScriptConfig {

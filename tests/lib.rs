@@ -1,7 +1,7 @@
 //! The one integration-test binary: every test module shares the [`Test`] builder.
 
 mod audit;
-mod backup;
+mod backup_script;
 mod builder;
 mod bundle;
 mod checks;

@@ -6,6 +6,7 @@
 //! a Windows PowerShell 2.0 script folder for servers where lyncdr cannot run.
 
 pub mod script;
+pub mod set;
 pub mod task;
 
 /// The runbook whose steps are the backup job.

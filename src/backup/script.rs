@@ -1,20 +1,28 @@
 //! `lyncdr backup --script DIR`: the backup job as a reviewed Windows PowerShell 2.0 script
 //! folder, for sites where lyncdr cannot run on the servers.
 //!
-//! The plan of the `backup` runbook (its steps rendered for the environment, as `run` renders
-//! them) -> `Backup-Lync.ps1`: the set folder (docs/backup-set.md) created new, each step's
-//! commands in one step runner (the step wrapper's rules: `$ErrorActionPreference = 'Stop'`,
-//! the Lync module loaded, an error recorded rather than ending the job), then `manifest.json`,
-//! `SHA256SUMS` and `COMPLETE` written by PowerShell 2.0 itself -> the bundle's folder rules
-//! ([`crate::bundle::folder_files`]: CRLF, ASCII or UTF-8 with a BOM, `SHA256SUMS`, PowerShell 2.0
-//! checked) -> written atomically. Nothing depends on the time or the machine: the same inputs
-//! give the same bytes.
+//! The plan of the `backup` runbook, rendered as the job renders it but with the set folder
+//! ([`super::set::SET_KEY`] and the artifact paths of [`super::set::artifact_paths`]) standing at
+//! [`PLACEHOLDER`], because the script names its set only when it runs ([`for_script`]) ->
+//! `Backup-Lync.ps1`: the set folder (docs/backup-set.md) created new, each step's commands in one
+//! step runner (the step wrapper's rules: `$ErrorActionPreference = 'Stop'`, the Lync module
+//! loaded, an error recorded rather than ending the job); a PowerShell literal holding the
+//! placeholder becomes an expression on `$LyncdrSet`, a T-SQL command gets the folder at run time
+//! inside its `N'...'` literal and runs through `sqlcmd -b -x -i` as `run` runs it; then
+//! `manifest.json`, `SHA256SUMS` and `COMPLETE` written by PowerShell 2.0 itself -> the bundle's
+//! folder rules ([`crate::bundle::folder_files`]: CRLF, ASCII or UTF-8 with a BOM, `SHA256SUMS`,
+//! PowerShell 2.0 checked) -> written atomically. Nothing depends on the time or the machine: the
+//! same inputs give the same bytes.
 
+use super::set;
 use crate::bundle::text::{Ps, comment_line, lines};
 use crate::bundle::{self, BundleError, BundleFile};
+use crate::env::value::Value;
+use crate::env::{Entry, Environment, Origin};
 use crate::escape;
-use crate::render::plan::{Kind, Plan, PlannedStep};
+use crate::render::plan::{Kind, Plan, PlannedStep, RenderedCommand};
 use crate::runbook::Language;
+use std::ops::Range;
 use std::path::Path;
 
 /// The job's script.
@@ -26,10 +34,33 @@ pub const MARKER: &str = "$LyncdrBackupScriptFormat = ";
 pub const FORMAT_VERSION: u32 = 1;
 /// `lyncdr_backup_set` of docs/backup-set.md.
 pub const SET_FORMAT: u32 = 1;
-/// Exit codes of `Backup-Lync.ps1`.
-pub const EXIT_COMPLETE: u8 = 0;
-pub const EXIT_INCOMPLETE: u8 = 1;
-pub const EXIT_NOT_STARTED: u8 = 3;
+/// Exit codes of `Backup-Lync.ps1`, those of `lyncdr backup` where they mean the same (an
+/// incomplete set is not ready: 2); the script cannot audit, so a complete set is 0.
+pub const EXIT_COMPLETE: u8 = crate::exit::SUCCESS;
+pub const EXIT_INCOMPLETE: u8 = crate::exit::INVALID;
+pub const EXIT_NOT_STARTED: u8 = crate::exit::IO;
+/// Where the set folder stands in the rendered commands until the script knows it: a Windows
+/// path no deployment has, replaced in every command before anything runs.
+pub const PLACEHOLDER: &str = r"X:\lyncdr-backup-set-placeholder";
+
+/// The environment for the script's plan: the set folder and every artifact path in it, as
+/// `lyncdr backup` sets them for its own run, at [`PLACEHOLDER`].
+pub fn for_script(env: &mut Environment) {
+    let pool = env
+        .get("pools.failed")
+        .map(|e| e.value.display())
+        .unwrap_or_default();
+    let derived = |v: String| Entry {
+        value: Value::Text(v),
+        at: None,
+        origin: Origin::Derived,
+    };
+    for (key, path) in set::artifact_paths(PLACEHOLDER, &pool) {
+        env.values.insert(key.to_owned(), derived(path));
+    }
+    env.values
+        .insert(set::SET_KEY.to_owned(), derived(PLACEHOLDER.to_owned()));
+}
 
 /// What the script is made for, besides the plan.
 #[derive(Debug, Clone)]
@@ -54,50 +85,40 @@ pub struct ScriptFolder {
 impl ScriptFolder {
     /// Build the folder from the plan of the `backup` runbook.
     pub fn build(plan: &Plan, config: &ScriptConfig) -> Result<ScriptFolder, BundleError> {
-        let mut steps = Vec::new();
-        let mut omitted = Vec::new();
+        let mut items = Vec::new();
         for step in plan.steps.iter().filter(|s| matches!(s.kind, Kind::Action)) {
             if step.skipped {
-                omitted.push((
-                    step.id.clone(),
-                    step.reason.clone().unwrap_or_else(|| "not applicable".into()),
-                ));
+                let reason = step.reason.clone().unwrap_or_else(|| "not applicable".into());
+                items.push(Item::Skip(step, reason));
                 continue;
             }
-            if let Some(c) = step
-                .commands
-                .iter()
-                .find(|c| !c.alternative && c.language != Language::Powershell)
-            {
-                return Err(BundleError::Unrendered {
-                    step: step.id.clone(),
-                    reason: format!(
-                        "a backup step runs PowerShell only (it found {:?}); run T-SQL through sqlcmd from PowerShell",
-                        c.language
-                    ),
-                });
+            let mut body = Vec::new();
+            for c in step.commands.iter().filter(|c| !c.alternative) {
+                body.extend(command_lines(step, c)?);
             }
-            if step
-                .commands
-                .iter()
-                .any(|c| c.text.contains(crate::escape::UNSAFE))
-            {
-                return Err(BundleError::Unrendered {
-                    step: step.id.clone(),
-                    reason: "a value cannot be written safely".into(),
-                });
-            }
-            steps.push(step);
+            items.push(Item::Run(step, body));
         }
         let texts = vec![
-            (SCRIPT.to_owned(), script(plan, config, &steps, &omitted)),
-            (README.to_owned(), readme(plan, config, &steps, &omitted)),
+            (SCRIPT.to_owned(), script(plan, config, &items)),
+            (README.to_owned(), readme(plan, config, &items)),
         ];
         bundle::check_powershell_2(&texts)?;
         Ok(ScriptFolder {
             files: bundle::folder_files(texts),
-            steps: steps.iter().map(|s| s.id.clone()).collect(),
-            omitted,
+            steps: items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Run(s, _) => Some(s.id.clone()),
+                    Item::Skip(..) => None,
+                })
+                .collect(),
+            omitted: items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Skip(s, reason) => Some((s.id.clone(), reason.clone())),
+                    Item::Run(..) => None,
+                })
+                .collect(),
         })
     }
 
@@ -114,6 +135,186 @@ impl ScriptFolder {
     pub fn write(&self, out: &Path) -> Result<(), BundleError> {
         bundle::folder::write_as(out, &self.files, SCRIPT, MARKER)
     }
+}
+
+/// A step of the plan as the script has it: run with these lines, or recorded as skipped.
+enum Item<'a> {
+    Run(&'a PlannedStep, Vec<String>),
+    Skip(&'a PlannedStep, String),
+}
+
+fn unrendered(step: &PlannedStep, reason: impl Into<String>) -> BundleError {
+    BundleError::Unrendered {
+        step: step.id.clone(),
+        reason: reason.into(),
+    }
+}
+
+/// The script lines that run one rendered command of a step.
+fn command_lines(step: &PlannedStep, c: &RenderedCommand) -> Result<Vec<String>, BundleError> {
+    if c.text.contains(escape::UNSAFE) {
+        return Err(unrendered(step, "a value cannot be written safely"));
+    }
+    match c.language {
+        Language::Powershell => {
+            let text = with_set_expression(&c.text)
+                .ok_or_else(|| unrendered(step, "the set folder stands outside a single-quoted literal"))?;
+            Ok(text
+                .replace("\r\n", "\n")
+                .trim_end_matches('\n')
+                .split('\n')
+                .map(str::to_owned)
+                .collect())
+        }
+        Language::Sql => {
+            let server = step
+                .sql_server
+                .as_deref()
+                .ok_or_else(|| BundleError::NoSqlServer {
+                    step: step.id.clone(),
+                })?;
+            let literals = literal_spans(Language::Sql, &c.text);
+            let outside = c.text.match_indices(PLACEHOLDER).any(|(i, _)| {
+                !literals
+                    .iter()
+                    .any(|r| r.start < i && i + PLACEHOLDER.len() < r.end)
+            });
+            if outside {
+                return Err(unrendered(
+                    step,
+                    "the set folder stands outside an N'...' literal of its T-SQL",
+                ));
+            }
+            Ok(vec![format!(
+                "Invoke-LyncdrSql {} {}",
+                lit(server),
+                lit(c.text.trim_end_matches('\n'))
+            )])
+        }
+        Language::Cmd => Err(unrendered(
+            step,
+            "a cmd.exe command cannot name the set folder, which is known only when the job runs",
+        )),
+    }
+}
+
+/// `text` with every single-quoted literal that holds [`PLACEHOLDER`] turned into an expression
+/// on `$LyncdrSet`: `'/f:X:\p\u.xml'` becomes `('/f:' + $LyncdrSet + '\u.xml')`. Values reach
+/// PowerShell only as such literals (`escape::powershell`), and the pieces keep their escaping
+/// (the placeholder holds no quote). `None` when the placeholder stands anywhere else.
+pub fn with_set_expression(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for span in literal_spans(Language::Powershell, text) {
+        let literal = &text[span.clone()];
+        if !literal.contains(PLACEHOLDER) {
+            continue;
+        }
+        let inner = literal.strip_prefix('\'')?.strip_suffix('\'')?;
+        let mut terms = Vec::new();
+        for (i, piece) in inner.split(PLACEHOLDER).enumerate() {
+            if i > 0 {
+                terms.push("$LyncdrSet".to_owned());
+            }
+            if !piece.is_empty() {
+                terms.push(format!("'{piece}'"));
+            }
+        }
+        out.push_str(&text[last..span.start]);
+        out.push_str(&format!("({})", terms.join(" + ")));
+        last = span.end;
+    }
+    out.push_str(&text[last..]);
+    (!out.contains(PLACEHOLDER)).then_some(out)
+}
+
+/// The byte ranges of the single-quoted literals of `text` (quotes included): PowerShell
+/// (`'...'` with `''`, the curly single quotes too; double-quoted strings, here-strings and
+/// comments skipped) or T-SQL (`'...'` with `''`; comments and `[...]` skipped).
+fn literal_spans(language: Language, text: &str) -> Vec<Range<usize>> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Single(usize),
+        Double,
+        Here(char),
+        Line,
+        Block,
+        Bracket,
+    }
+    let single =
+        |c: char| c == '\'' || (language == Language::Powershell && ('\u{2018}'..='\u{201B}').contains(&c));
+    let double = |c: char| c == '"' || ('\u{201C}'..='\u{201E}').contains(&c);
+    let mut spans = Vec::new();
+    let mut state = In::Code;
+    let mut chars = text.char_indices().peekable();
+    let mut line_start = true;
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|(_, n)| *n);
+        state = match (language, state, c) {
+            (_, In::Line, '\n') => In::Code,
+            (_, In::Line, _) => In::Line,
+            (_, In::Single(start), c) if single(c) => {
+                if next.is_some_and(single) {
+                    chars.next();
+                    In::Single(start)
+                } else {
+                    spans.push(start..i + c.len_utf8());
+                    In::Code
+                }
+            }
+            (_, s @ In::Single(_), _) => s,
+            (_, In::Code, c) if single(c) => In::Single(i),
+            (Language::Powershell, In::Code, '#') => In::Line,
+            (Language::Powershell, In::Code, '<') if next == Some('#') => In::Block,
+            (Language::Powershell, In::Block, '#') if next == Some('>') => {
+                chars.next();
+                In::Code
+            }
+            (Language::Powershell, In::Code, '@') if next.is_some_and(|n| single(n) || double(n)) => {
+                let q = if next.is_some_and(single) { '\'' } else { '"' };
+                chars.next();
+                In::Here(q)
+            }
+            (Language::Powershell, In::Here(q), c)
+                if line_start && (if q == '\'' { single(c) } else { double(c) }) && next == Some('@') =>
+            {
+                chars.next();
+                In::Code
+            }
+            (Language::Powershell, s @ (In::Code | In::Double), '`') => {
+                chars.next();
+                s
+            }
+            (Language::Powershell, In::Code, c) if double(c) => In::Double,
+            (Language::Powershell, In::Double, c) if double(c) => {
+                if next.is_some_and(double) {
+                    chars.next();
+                    In::Double
+                } else {
+                    In::Code
+                }
+            }
+            (Language::Sql, In::Code, '-') if next == Some('-') => In::Line,
+            (Language::Sql, In::Code, '/') if next == Some('*') => In::Block,
+            (Language::Sql, In::Block, '*') if next == Some('/') => {
+                chars.next();
+                In::Code
+            }
+            (Language::Sql, In::Code, '[') => In::Bracket,
+            (Language::Sql, In::Bracket, ']') => {
+                if next == Some(']') {
+                    chars.next();
+                    In::Bracket
+                } else {
+                    In::Code
+                }
+            }
+            (_, s, _) => s,
+        };
+        line_start = c == '\n';
+    }
+    spans
 }
 
 fn lit(value: &str) -> String {
@@ -174,22 +375,41 @@ function Write-LyncdrNewFile([string]$Path, [string]$Text) {
     }
 }
 
-# The entries of the set, relative, with / between names: the files at the top and in its
-# folders (one level down), and each folder as NAME/. A step's files are the entries that
-# appeared while it ran; a folder that appeared counts as NAME/ alone (FileStore/).
+# What a step added to the set: its files by name and its folders as NAME/ (FileStore/), every
+# file sits at the top of a set; the job's own files are not a step's.
 function Get-LyncdrEntries {
     $names = @()
     foreach ($item in @(Get-ChildItem -LiteralPath $LyncdrSet -Force)) {
-        if ($item.PSIsContainer) {
-            $names += ($item.Name + '/')
-            foreach ($child in @(Get-ChildItem -LiteralPath $item.FullName -Force)) {
-                $names += ($item.Name + '/' + $child.Name)
-            }
-        } else {
-            $names += $item.Name
-        }
+        if (@('manifest.json', 'backup.log', 'SHA256SUMS', 'COMPLETE') -contains $item.Name) { continue }
+        if ($item.Name.StartsWith('.lyncdr-tmp-')) { continue }
+        if ($item.PSIsContainer) { $names += ($item.Name + '/') } else { $names += $item.Name }
     }
     $names
+}
+
+# A line of a step's output: on the console and in backup.log of the set (UTF-8).
+function Write-LyncdrLog([string]$Line) {
+    Write-Host $Line
+    try {
+        [System.IO.File]::AppendAllText((Join-Path $LyncdrSet 'backup.log'), $Line + "`r`n", (New-Object System.Text.UTF8Encoding $false))
+    } catch {
+        Write-Warning ('Could not write backup.log: ' + $_)
+    }
+}
+
+# manifest.json replaced whole: a new temporary file, then File.Replace (ReplaceFile), so a
+# reader finds the old manifest or the new one, never half of one.
+function Write-LyncdrManifest([string]$Text) {
+    $path = Join-Path $LyncdrSet 'manifest.json'
+    $temporary = Join-Path $LyncdrSet ('.lyncdr-tmp-' + [Guid]::NewGuid().ToString('N'))
+    Write-LyncdrNewFile $temporary $Text
+    if (Test-Path -LiteralPath $path) {
+        $old = Join-Path $LyncdrSet ('.lyncdr-tmp-' + [Guid]::NewGuid().ToString('N'))
+        [System.IO.File]::Replace($temporary, $path, $old)
+        [System.IO.File]::Delete($old)
+    } else {
+        [System.IO.File]::Move($temporary, $path)
+    }
 }
 
 function Get-LyncdrTime([DateTime]$Time) {
@@ -200,37 +420,69 @@ function Get-LyncdrTime([DateTime]$Time) {
 # One step: its commands under $ErrorActionPreference = 'Stop'; any error is recorded with its
 # text, and the job goes on with the next step.
 function Invoke-LyncdrStep([string]$Id, [scriptblock]$Body) {
-    Write-Host ''
-    Write-Host ('== ' + $Id) -ForegroundColor Cyan
+    Write-LyncdrLog ''
+    Write-LyncdrLog ('== ' + $Id)
     $before = @(Get-LyncdrEntries)
     $status = 'ok'
     $detail = ''
     try {
         $global:LASTEXITCODE = 0
-        & $Body
+        & $Body | ForEach-Object { Write-LyncdrLog (($_ | Out-String).TrimEnd()) }
     } catch {
         $status = 'failed'
         $detail = ($_ | Out-String).Trim()
-        Write-Host ('FAILED: ' + $detail) -ForegroundColor Red
+        Write-LyncdrLog ('FAILED: ' + $detail)
     }
-    $new = @(Get-LyncdrEntries | Where-Object { $before -notcontains $_ })
-    $folders = @($new | Where-Object { $_.EndsWith('/') })
-    $files = @($new | Where-Object { $entry = $_; -not $entry.EndsWith('/') -and -not @($folders | Where-Object { $entry.StartsWith($_) }).Count })
-    $files = [string[]]($folders + $files)
+    $files = [string[]]@(Get-LyncdrEntries | Where-Object { $before -notcontains $_ })
     if ($files.Count -gt 0) { [Array]::Sort($files, [System.StringComparer]::Ordinal) }
     $script:LyncdrSteps += ,(New-Object PSObject -Property @{ Id = $Id; Status = $status; Files = $files; Detail = $detail })
-    if ($status -eq 'ok') { Write-Host ('OK: ' + $Id) -ForegroundColor Green }
+    if ($status -eq 'ok') { Write-LyncdrLog ('OK: ' + $Id) }
+    Save-LyncdrProgress
 }
 
-# The Application event log where this account may write to it (the source is registered once,
-# which needs an administrator), else a line in lyncdr-backup.log beside the sets.
-function Write-LyncdrOutcome([string]$Message, [int]$EventId, [string]$EntryType) {
+# A step the plan skips (its condition does not hold here), recorded as lyncdr backup does.
+function Add-LyncdrSkipped([string]$Id, [string]$Reason) {
+    Write-LyncdrLog ('-- ' + $Id + ': skipped, ' + $Reason)
+    $script:LyncdrSteps += ,(New-Object PSObject -Property @{ Id = $Id; Status = 'skipped'; Files = [string[]]@(); Detail = $Reason })
+    Save-LyncdrProgress
+}
+
+# The manifest after a step (complete: false until the end), so a job killed at any point
+# leaves a set that says it is incomplete.
+function Save-LyncdrProgress {
+    try {
+        Write-LyncdrManifest (Get-LyncdrManifest $false)
+    } catch {
+        Write-Warning ('Could not update manifest.json: ' + $_)
+    }
+}
+
+# A T-SQL command of the runbook with the set folder put where lyncdr rendered the placeholder
+# (inside an N'...' literal, so its quotes are doubled), run as lyncdr run runs T-SQL: sqlcmd
+# -E -b (an error gives exit code 1) -x (no sqlcmd variables) -i FILE, read as UTF-8.
+function Invoke-LyncdrSql([string]$Server, [string]$Sql) {
+    $text = $Sql.Replace($LyncdrPlaceholder, $LyncdrSet.Replace("'", "''"))
+    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)
+    if ($sqlcmd.Count -eq 0) { throw 'sqlcmd.exe is not installed here: install the SQL Server command line utilities.' }
+    $file = [System.IO.Path]::GetTempFileName()
+    try {
+        [System.IO.File]::WriteAllText($file, $text, (New-Object System.Text.UTF8Encoding $false))
+        & $sqlcmd[0].Definition -S $Server -E -b -x -f 65001 -i $file
+        if ($LASTEXITCODE -ne 0) { throw ('sqlcmd.exe failed with exit code ' + $LASTEXITCODE) }
+    } finally {
+        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+    }
+}
+
+# One line in the Application event log, source lyncdr, as lyncdr backup writes it (eventcreate
+# creates the source on first use; Write-EventLog would need New-EventLog first), else in
+# lyncdr-backup.log beside the sets.
+function Write-LyncdrOutcome([string]$Message, [int]$EventId, [string]$Type) {
     Write-Host $Message
     try {
-        if (-not [System.Diagnostics.EventLog]::SourceExists('lyncdr')) {
-            New-EventLog -LogName Application -Source 'lyncdr'
-        }
-        Write-EventLog -LogName Application -Source 'lyncdr' -EventId $EventId -EntryType $EntryType -Message $Message
+        $eventcreate = Join-Path ([System.Environment]::SystemDirectory) 'eventcreate.exe'
+        & $eventcreate /T $Type /ID $EventId /L APPLICATION /SO lyncdr /D $Message | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw ('eventcreate failed with exit code ' + $LASTEXITCODE) }
     } catch {
         try {
             $line = (Get-LyncdrTime ([DateTime]::UtcNow)) + ' ' + $Message + [Environment]::NewLine
@@ -242,13 +494,7 @@ function Write-LyncdrOutcome([string]$Message, [int]$EventId, [string]$EntryType
 }
 "#;
 
-fn header(
-    ps: &mut Ps,
-    plan: &Plan,
-    config: &ScriptConfig,
-    steps: &[&PlannedStep],
-    omitted: &[(String, String)],
-) {
+fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
     ps.comment("", SCRIPT);
     ps.comment(
         "",
@@ -267,17 +513,24 @@ fn header(
     ps.code("#");
     ps.comment(
         "",
-        "Each run writes one backup set (docs/backup-set.md of lyncdr) into a new folder lyncdr-YYYYMMDD-HHMMSSZ (UTC) under -To: the steps below, each recorded ok or failed (a failed step does not stop the others), then manifest.json, SHA256SUMS over every file, and COMPLETE last (temporary file, then rename) when every step is ok. A set without COMPLETE is never taken for a good one.",
+        "Each run writes one backup set (docs/backup-set.md of lyncdr) into a new folder lyncdr-YYYYMMDD-HHMMSSZ (UTC) under -To: the steps below, each recorded ok, failed or skipped (a failed step does not stop the others), then manifest.json, SHA256SUMS over every file, and COMPLETE last (temporary file, then rename) when no step failed. A set without COMPLETE is never taken for a good one.",
+    );
+    ps.comment(
+        "",
+        &format!(
+            "The commands are lyncdr backup's own; where they name the set folder, lyncdr rendered them at {PLACEHOLDER} and this script puts the new folder there: in PowerShell as $LyncdrSet, in T-SQL inside its N'...' literal with quotes doubled (Invoke-LyncdrSql)."
+        ),
     );
     ps.code("#");
-    ps.comment("", "Steps:");
-    for s in steps {
-        ps.item("  - ", "    ", &format!("{}: {}", s.id, s.title));
-    }
-    if !omitted.is_empty() {
-        ps.comment("", "Left out (not applicable to this environment):");
-        for (id, reason) in omitted {
-            ps.item("  - ", "    ", &format!("{id}: {reason}"));
+    ps.comment("", "Steps (runbook backup, rendered for this environment):");
+    for item in items {
+        match item {
+            Item::Run(s, _) => ps.item("  - ", "    ", &format!("{}: {}", s.id, s.title)),
+            Item::Skip(s, reason) => ps.item(
+                "  - ",
+                "    ",
+                &format!("{}: {} -- skipped, {reason}", s.id, s.title),
+            ),
         }
     }
     ps.code("#");
@@ -301,14 +554,9 @@ fn header(
     );
 }
 
-fn script(
-    plan: &Plan,
-    config: &ScriptConfig,
-    steps: &[&PlannedStep],
-    omitted: &[(String, String)],
-) -> String {
+fn script(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     let mut ps = Ps::new();
-    header(&mut ps, plan, config, steps, omitted);
+    header(&mut ps, plan, config, items);
     ps.blank();
     ps.code("param(");
     ps.code(format!(
@@ -323,26 +571,62 @@ fn script(
     ps.blank();
     ps.code(format!("{MARKER}{FORMAT_VERSION}"));
     ps.code("$ErrorActionPreference = 'Stop'");
+    ps.code(format!("$LyncdrPlaceholder = {}", lit(PLACEHOLDER)));
     ps.blank();
     ps.block(FUNCTIONS);
     ps.blank();
-    ps.code("# ---- the set folder: new, or nothing is written ----");
+    // The manifest's text from the steps recorded so far: a function, because the job writes
+    // it at the start, after every step and at the end.
+    ps.code("# manifest.json of docs/backup-set.md, built by hand: PowerShell 2.0 has no ConvertTo-Json.");
+    ps.code("function Get-LyncdrManifest([bool]$Final) {");
+    ps.code("    $stepsJson = @()");
+    ps.code("    foreach ($s in $script:LyncdrSteps) {");
+    ps.code("        $files = @($s.Files | ForEach-Object { ConvertTo-LyncdrJsonString $_ }) -join ', '");
+    ps.code("        $json = '    { \"id\": ' + (ConvertTo-LyncdrJsonString $s.Id) + ', \"status\": ' + (ConvertTo-LyncdrJsonString $s.Status) + ', \"files\": [' + $files + ']'");
+    ps.code("        if ($s.Status -ne 'ok') { $json += ', \"detail\": ' + (ConvertTo-LyncdrJsonString $s.Detail) }");
+    ps.code("        $stepsJson += ($json + ' }')");
+    ps.code("    }");
+    ps.code("    $complete = $Final -and (@($script:LyncdrSteps | Where-Object { $_.Status -eq 'failed' }).Count -eq 0)");
+    ps.code("    $list = ''");
+    ps.code("    if ($stepsJson.Count -gt 0) { $list = \"`n\" + ($stepsJson -join \",`n\") + \"`n  \" }");
+    ps.code("    \"{`n\" +");
+    ps.code(format!("    '  \"lyncdr_backup_set\": {SET_FORMAT},' + \"`n\" +"));
+    ps.code(format!(
+        "    '  \"lyncdr_version\": ' + (ConvertTo-LyncdrJsonString {}) + \",`n\" +",
+        lit(env!("CARGO_PKG_VERSION"))
+    ));
+    ps.code("    '  \"host\": ' + (ConvertTo-LyncdrJsonString $env:COMPUTERNAME) + \",`n\" +");
+    ps.code("    '  \"started\": ' + (ConvertTo-LyncdrJsonString (Get-LyncdrTime $started)) + \",`n\" +");
+    ps.code("    '  \"finished\": ' + (ConvertTo-LyncdrJsonString (Get-LyncdrTime ([DateTime]::UtcNow))) + \",`n\" +");
+    ps.code(format!(
+        "    '  \"environment\": {{ \"file\": ' + (ConvertTo-LyncdrJsonString {}) + ', \"sha256\": ' + (ConvertTo-LyncdrJsonString {}) + ', \"deployment\": ' + (ConvertTo-LyncdrJsonString {}) + \" }},`n\" +",
+        lit(&config.env_file),
+        lit(&config.env_sha256),
+        lit(plan.deployment.as_deref().unwrap_or_default())
+    ));
+    ps.code("    '  \"steps\": [' + $list + \"],`n\" +");
+    ps.code("    '  \"complete\": ' + $complete.ToString().ToLowerInvariant() + \"`n}`n\"");
+    ps.code("}");
+    ps.blank();
+    ps.code(
+        "# ---- the set folder: new, or nothing is written; its manifest says incomplete from the start ----",
+    );
     ps.code("$started = [DateTime]::UtcNow");
     ps.code("$invariant = [System.Globalization.CultureInfo]::InvariantCulture");
     ps.code("$name = 'lyncdr-' + $started.ToString('yyyyMMdd-HHmmss', $invariant) + 'Z'");
+    ps.code("$script:LyncdrSteps = @()");
     ps.code("try {");
     ps.code("    if (-not (Test-Path -LiteralPath $To -PathType Container)) { throw ('The folder for the sets does not exist: ' + $To) }");
     ps.code("    $LyncdrSet = Join-Path $To $name");
     ps.code("    if (Test-Path -LiteralPath $LyncdrSet) { throw ('The set folder exists already: ' + $LyncdrSet) }");
     ps.code("    [void][System.IO.Directory]::CreateDirectory($LyncdrSet)");
-    ps.code("    [void][System.IO.Directory]::CreateDirectory((Join-Path $LyncdrSet 'sql'))");
+    ps.code("    Write-LyncdrManifest (Get-LyncdrManifest $false)");
     ps.code("} catch {");
     ps.code(format!(
-        "    Write-LyncdrOutcome ('lyncdr backup: no set was started: ' + $_) 102 'Error'\n    exit {EXIT_NOT_STARTED}"
+        "    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; no set could be started: ' + $_ + ' (' + $To + ')') 102 'ERROR'\n    exit {EXIT_NOT_STARTED}"
     ));
     ps.code("}");
-    ps.code("Write-Host ('Backup set: ' + $LyncdrSet)");
-    ps.code("$script:LyncdrSteps = @()");
+    ps.code("Write-LyncdrLog ('Backup set: ' + $LyncdrSet)");
     ps.blank();
     ps.code("# The Lync cmdlets: PowerShell 2.0 has no module auto-loading, and -NoProfile skips what the");
     ps.code("# Management Shell loads. Without them the Lync steps fail and are recorded; the others run.");
@@ -351,56 +635,45 @@ fn script(
         ps.code(format!("    {line}"));
     }
     ps.code("} catch {");
-    ps.code("    Write-Warning ('The Lync Server module could not be loaded: ' + $_)");
+    ps.code("    Write-LyncdrLog ('The Lync Server module could not be loaded: ' + $_)");
     ps.code("}");
-    for step in steps {
+    for item in items {
         ps.blank();
-        ps.code(comment_line("---- ", &format!("{} ----", step.title)));
-        ps.code(format!("Invoke-LyncdrStep {} {{", lit(&step.id)));
-        for c in step.commands.iter().filter(|c| !c.alternative) {
-            for line in c.text.replace("\r\n", "\n").trim_end_matches('\n').split('\n') {
-                if line.trim().is_empty() {
-                    ps.blank();
-                } else {
-                    ps.code(format!("    {line}"));
+        match item {
+            Item::Run(step, body) => {
+                ps.code(comment_line("---- ", &format!("{} ----", step.title)));
+                ps.code(format!("Invoke-LyncdrStep {} {{", lit(&step.id)));
+                // Indented for the reader, unless a here-string's end must stay at a line start.
+                let here = body.iter().any(|l| l.contains("@'") || l.contains("@\""));
+                for line in body {
+                    if line.trim().is_empty() {
+                        ps.blank();
+                    } else if here {
+                        ps.code(line);
+                    } else {
+                        ps.code(format!("    {line}"));
+                    }
                 }
+                ps.code("}");
+            }
+            Item::Skip(step, reason) => {
+                ps.code(comment_line("---- ", &format!("{} (skipped) ----", step.title)));
+                ps.code(format!(
+                    "Add-LyncdrSkipped {} {}",
+                    lit(&step.id),
+                    lit(&lines(reason).join(" "))
+                ));
             }
         }
-        ps.code("}");
     }
     ps.blank();
-    ps.code("# ---- manifest.json, SHA256SUMS, then COMPLETE last ----");
-    ps.code("$finished = [DateTime]::UtcNow");
-    ps.code("$complete = @($script:LyncdrSteps | Where-Object { $_.Status -ne 'ok' }).Count -eq 0");
-    ps.code("$stepsJson = @()");
-    ps.code("foreach ($s in $script:LyncdrSteps) {");
-    ps.code("    $files = @($s.Files | ForEach-Object { ConvertTo-LyncdrJsonString $_ }) -join ', '");
-    ps.code("    $json = '    { \"id\": ' + (ConvertTo-LyncdrJsonString $s.Id) + ', \"status\": ' + (ConvertTo-LyncdrJsonString $s.Status) + ', \"files\": [' + $files + ']'");
-    ps.code(
-        "    if ($s.Status -ne 'ok') { $json += ', \"detail\": ' + (ConvertTo-LyncdrJsonString $s.Detail) }",
-    );
-    ps.code("    $stepsJson += ($json + ' }')");
-    ps.code("}");
-    ps.code("$manifest = \"{`n\" +");
-    ps.code(format!("    '  \"lyncdr_backup_set\": {SET_FORMAT},' + \"`n\" +"));
-    ps.code(format!(
-        "    '  \"lyncdr_version\": ' + (ConvertTo-LyncdrJsonString {}) + \",`n\" +",
-        lit(env!("CARGO_PKG_VERSION"))
-    ));
-    ps.code("    '  \"host\": ' + (ConvertTo-LyncdrJsonString $env:COMPUTERNAME) + \",`n\" +");
-    ps.code("    '  \"started\": ' + (ConvertTo-LyncdrJsonString (Get-LyncdrTime $started)) + \",`n\" +");
-    ps.code("    '  \"finished\": ' + (ConvertTo-LyncdrJsonString (Get-LyncdrTime $finished)) + \",`n\" +");
-    ps.code(format!(
-        "    '  \"environment\": {{ \"file\": ' + (ConvertTo-LyncdrJsonString {}) + ', \"sha256\": ' + (ConvertTo-LyncdrJsonString {}) + ', \"deployment\": ' + (ConvertTo-LyncdrJsonString {}) + \" }},`n\" +",
-        lit(&config.env_file),
-        lit(&config.env_sha256),
-        lit(plan.deployment.as_deref().unwrap_or_default())
-    ));
-    ps.code("    '  \"steps\": [' + \"`n\" + ($stepsJson -join \",`n\") + \"`n  ],`n\" +");
-    ps.code("    '  \"complete\": ' + $complete.ToString().ToLowerInvariant() + \"`n}`n\"");
+    ps.code("# ---- the final manifest.json, SHA256SUMS, then COMPLETE last ----");
+    ps.code("$failed = @($script:LyncdrSteps | Where-Object { $_.Status -eq 'failed' } | ForEach-Object { $_.Id }) -join ', '");
     ps.code("$outcome = 'complete'");
+    ps.code("if ($failed) { $outcome = 'incomplete' }");
     ps.code("try {");
-    ps.code("    Write-LyncdrNewFile (Join-Path $LyncdrSet 'manifest.json') $manifest");
+    ps.code("    $manifest = Get-LyncdrManifest $true");
+    ps.code("    Write-LyncdrManifest $manifest");
     ps.code("    # Every file but SHA256SUMS and COMPLETE, in sha256sum's format, sorted by ordinal name.");
     ps.code("    $root = (Get-Item -LiteralPath $LyncdrSet).FullName.TrimEnd('\\')");
     ps.code("    $names = @(Get-ChildItem -LiteralPath $root -Recurse -Force | Where-Object { -not $_.PSIsContainer } | ForEach-Object { $_.FullName.Substring($root.Length + 1).Replace('\\', '/') } | Where-Object { $_ -ne 'SHA256SUMS' -and $_ -ne 'COMPLETE' })");
@@ -411,42 +684,35 @@ fn script(
     ps.code("        [void]$sums.Append((Get-LyncdrSha256 (Join-Path $root $n.Replace('/', '\\'))) + '  ' + $n + \"`n\")");
     ps.code("    }");
     ps.code("    Write-LyncdrNewFile (Join-Path $LyncdrSet 'SHA256SUMS') $sums.ToString()");
-    ps.code("    if ($complete) {");
+    ps.code("    if ($outcome -eq 'complete') {");
     ps.code(format!(
         "        $marker = 'lyncdr backup set {SET_FORMAT}' + \"`n\" + 'manifest ' + (Get-LyncdrStringSha256 $manifest) + \"`n\" + 'sums ' + (Get-LyncdrStringSha256 $sums.ToString()) + \"`n\""
     ));
     ps.code(
         "        # A new temporary file, then a rename: COMPLETE is whole or absent, never half written.",
     );
-    ps.code("        $temporary = Join-Path $LyncdrSet ('COMPLETE.tmp-' + [Guid]::NewGuid().ToString('N'))");
+    ps.code("        $temporary = Join-Path $LyncdrSet ('.lyncdr-tmp-' + [Guid]::NewGuid().ToString('N'))");
     ps.code("        Write-LyncdrNewFile $temporary $marker");
     ps.code("        [System.IO.File]::Move($temporary, (Join-Path $LyncdrSet 'COMPLETE'))");
-    ps.code("    } else {");
-    ps.code("        $outcome = 'incomplete'");
     ps.code("    }");
     ps.code("} catch {");
     ps.code("    $outcome = 'incomplete'");
-    ps.code("    Write-Host ('FAILED: writing the manifest, sums or marker: ' + $_) -ForegroundColor Red");
+    ps.code("    $failed = 'writing the manifest, sums or marker: ' + $_");
     ps.code("}");
     ps.blank();
+    ps.code("# One line, as lyncdr backup writes it; this script cannot audit the set: lyncdr audit does.");
     ps.code("if ($outcome -eq 'complete') {");
     ps.code(format!(
-        "    Write-LyncdrOutcome ('lyncdr backup: complete set ' + $LyncdrSet + '; check it with lyncdr audit') 100 'Information'\n    exit {EXIT_COMPLETE}"
+        "    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': complete, not audited (run lyncdr audit) (' + $LyncdrSet + ')') 100 'INFORMATION'\n    exit {EXIT_COMPLETE}"
     ));
     ps.code("}");
-    ps.code("$failed = @($script:LyncdrSteps | Where-Object { $_.Status -ne 'ok' } | ForEach-Object { $_.Id }) -join ', '");
     ps.code(format!(
-        "Write-LyncdrOutcome ('lyncdr backup: INCOMPLETE set ' + $LyncdrSet + '; failed: ' + $failed) 101 'Error'\nexit {EXIT_INCOMPLETE}"
+        "Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; set incomplete, failed step(s): ' + $failed + ' (' + $LyncdrSet + ')') 102 'ERROR'\nexit {EXIT_INCOMPLETE}"
     ));
     ps.into_string()
 }
 
-fn readme(
-    plan: &Plan,
-    config: &ScriptConfig,
-    steps: &[&PlannedStep],
-    omitted: &[(String, String)],
-) -> String {
+fn readme(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     let mut out = String::new();
     fn para(out: &mut String, text: &str) {
         for line in bundle::text::wrap(text, 96) {
@@ -475,25 +741,27 @@ fn readme(
         &mut out,
         "Steps (a failed step is recorded and the others still run):",
     );
-    for s in steps {
-        out.push_str(&format!("  - {}: {}\n", s.id, lines(&s.title).join(" ")));
+    for item in items {
+        let line = match item {
+            Item::Run(s, _) => format!("  - {}: {}\n", s.id, lines(&s.title).join(" ")),
+            Item::Skip(s, reason) => format!(
+                "  - {}: {} (skipped: {})\n",
+                s.id,
+                lines(&s.title).join(" "),
+                lines(reason).join(" ")
+            ),
+        };
+        out.push_str(&line);
     }
     out.push('\n');
-    if !omitted.is_empty() {
-        para(&mut out, "Left out, not applicable to this environment:");
-        for (id, reason) in omitted {
-            out.push_str(&format!("  - {id}: {}\n", lines(reason).join(" ")));
-        }
-        out.push('\n');
-    }
     para(
         &mut out,
-        "Each set holds the backups under fixed names, manifest.json (what was taken, from which server, when, each step's status), SHA256SUMS over every file (computed by the script with SHA256Managed, a file at a time as a stream), and COMPLETE, written last through a temporary file and a rename, only when every step succeeded. A set without COMPLETE is incomplete: kept for inspection, never the one a recovery takes.",
+        "Each set holds the backups under fixed names, manifest.json (what was taken, from which server, when, each step's status), SHA256SUMS over every file (computed by the script with SHA256Managed, a file at a time as a stream), and COMPLETE, written last through a temporary file and a rename, only when no step failed. A set without COMPLETE is incomplete: kept for inspection, never the one a recovery takes.",
     );
     para(
         &mut out,
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started; the same outcome as one line in the Application event log (source lyncdr, event 100, 101 or 102), or in lyncdr-backup.log beside the sets where the source cannot be registered."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started; the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
         ),
     );
     para(
@@ -507,4 +775,64 @@ fn readme(
         "Then check the set from anywhere: lyncdr audit FOLDER-OF-SETS",
     );
     out.trim_end().to_owned() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_literal_holding_the_set_folder_becomes_an_expression() {
+        let p = PLACEHOLDER;
+        for (text, want) in [
+            (
+                format!("Export-CsConfiguration -FileName '{p}\\C.zip'"),
+                "Export-CsConfiguration -FileName ($LyncdrSet + '\\C.zip')".to_owned(),
+            ),
+            (
+                format!("& 'C:\\D.exe' '/hrxmlfile:{p}\\U.xml' '/x'"),
+                "& 'C:\\D.exe' ('/hrxmlfile:' + $LyncdrSet + '\\U.xml') '/x'".to_owned(),
+            ),
+            (format!("$a = '{p}'"), "$a = ($LyncdrSet)".to_owned()),
+            (
+                format!("$a = 'O''Brien {p}\\it''s'"),
+                "$a = ('O''Brien ' + $LyncdrSet + '\\it''s')".to_owned(),
+            ),
+            // A quote inside a double-quoted string or a comment starts no literal.
+            (
+                format!("# it's\n\"it's\" + '{p}'"),
+                "# it's\n\"it's\" + ($LyncdrSet)".to_owned(),
+            ),
+        ] {
+            assert_eq!(
+                with_set_expression(&text).as_deref(),
+                Some(want.as_str()),
+                "{text}"
+            );
+        }
+        // The placeholder anywhere but in a literal (here a comment): refused, never half replaced.
+        assert_eq!(with_set_expression(&format!("# '{p}'\n'{p}'")), None);
+        assert_eq!(
+            with_set_expression(&format!("Get-Item {p}\\x")),
+            None,
+            "a bare word"
+        );
+        assert_eq!(
+            with_set_expression(&format!("\"{p}\\x\"")),
+            None,
+            "an expandable string"
+        );
+        assert_eq!(
+            with_set_expression("'no folder here'").as_deref(),
+            Some("'no folder here'")
+        );
+    }
+
+    #[test]
+    fn t_sql_literals_are_found_past_comments_and_identifiers() {
+        let sql = "-- it's\nBACKUP DATABASE [a'b] TO DISK = N'C:\\x''y.bak';";
+        let spans = literal_spans(Language::Sql, sql);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(&sql[spans[0].clone()], "'C:\\x''y.bak'");
+    }
 }

@@ -2,7 +2,7 @@
 //! checked here, then [`crate::backup::task`] and [`crate::backup::script`] build the bytes.
 
 use super::{Error, print};
-use crate::backup::script::{ScriptConfig, ScriptFolder};
+use crate::backup::script::{self, ScriptConfig, ScriptFolder};
 use crate::backup::task::{self, Action, TaskConfig};
 use crate::cli::BackupArgs;
 use crate::env::Environment;
@@ -32,20 +32,27 @@ pub fn backup(library: &Library, args: BackupArgs) -> Result<u8, Error> {
             "`lyncdr backup` takes --task FILE or --script DIR here: taking a set itself is not part of this build",
         ));
     }
-    let env = Environment::read(&args.env.env, &args.env.set)?;
-    check_windows_path(&args.to)
-        .map_err(|e| invalid(format!("--to: {e} (the folder as the servers see it)")))?;
+    let mut env = Environment::read(&args.env, &args.set)?;
+    let to = args
+        .to
+        .as_ref()
+        .and_then(|p| p.to_str())
+        .ok_or_else(|| {
+            invalid("--task and --script need --to DIR: the folder of backup sets, as the servers see it")
+        })?
+        .to_owned();
+    check_windows_path(&to).map_err(|e| invalid(format!("--to: {e} (the folder as the servers see it)")))?;
     if let Some(dir) = &args.script {
-        let env_bytes = std::fs::read(&args.env.env).map_err(|e| Error::Other {
-            message: format!("cannot read `{}`: {e}", args.env.env.display()),
+        let env_bytes = std::fs::read(&args.env).map_err(|e| Error::Other {
+            message: format!("cannot read `{}`: {e}", args.env.display()),
             code: exit::IO,
         })?;
         let runbook = library.get(crate::backup::RUNBOOK)?;
+        script::for_script(&mut env);
         let plan = Plan::build(runbook, &env, &library.templates)?;
         let config = ScriptConfig {
-            to: args.to.clone(),
+            to: to.clone(),
             env_file: args
-                .env
                 .env
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -98,16 +105,19 @@ pub fn backup(library: &Library, args: BackupArgs) -> Result<u8, Error> {
             Action::Lyncdr {
                 exe: match &args.exe {
                     Some(exe) => exe.clone(),
-                    None => on_windows(std::env::current_exe().ok().as_deref())
-                        .ok_or_else(|| invalid("--task needs --exe PATH: where lyncdr.exe is on the server"))?,
+                    None => on_windows(std::env::current_exe().ok().as_deref()).ok_or_else(|| {
+                        invalid("--task needs --exe PATH: where lyncdr.exe is on the server")
+                    })?,
                 },
                 env: match &args.env_on_server {
                     Some(env) => env.clone(),
-                    None => on_windows(std::path::absolute(&args.env.env).ok().as_deref()).ok_or_else(|| {
-                        invalid("--task needs --env-on-server PATH: where the environment file is on the server")
+                    None => on_windows(std::path::absolute(&args.env).ok().as_deref()).ok_or_else(|| {
+                        invalid(
+                            "--task needs --env-on-server PATH: where the environment file is on the server",
+                        )
                     })?,
                 },
-                to: args.to.clone(),
+                to: to.clone(),
             }
         };
         let config =
