@@ -26,7 +26,7 @@ Examples:
   lyncdr status --env contoso.yaml
   lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip
   lyncdr audit \\\\backup01\\lync --env contoso.yaml
-  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --task lyncdr-backup.xml --user CONTOSO\\svc-lync";
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --task t.xml --user CONTOSO\\svc";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -187,10 +187,10 @@ README.txt, SHA256SUMS) for servers where lyncdr cannot run. Both together: the 
 script, from where --script-on-server says the folder is on the server.
 
 Examples:
-  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --task lyncdr-backup.xml --user CONTOSO\\svc-lync
-  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --script backup-job
-  lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup --script backup-job --task backup-job.xml \\
-    --user CONTOSO\\svc-lync --script-on-server C:\\lyncdr\\backup-job";
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --task t.xml --user CONTOSO\\svc
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --script job
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --script job --task job.xml
+    --user CONTOSO\\svc --script-on-server C:\\lyncdr\\job";
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
