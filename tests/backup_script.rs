@@ -292,6 +292,11 @@ fn the_script_writes_the_documented_set_format() {
     assert!(ps1.contains("Join-Path $LyncdrSet 'backup.log'"));
     assert!(ps1.contains("& $eventcreate /T $Type /ID $EventId /L APPLICATION /SO lyncdr /D $Message"));
     assert!(ps1.contains("[System.IO.File]::Replace($temporary, $path, $old)"));
+    // Native tools never start in the script's folder (the bundle's rule).
+    assert!(
+        at("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)")
+            < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+    );
     // The step wrapper's rules: Stop, the Lync module loaded, an error recorded, not fatal.
     assert!(ps1.contains("$ErrorActionPreference = 'Stop'"));
     assert!(ps1.contains("Import-Module Lync"));

@@ -572,6 +572,14 @@ fn script(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     ps.code(format!("{MARKER}{FORMAT_VERSION}"));
     ps.code("$ErrorActionPreference = 'Stop'");
     ps.code(format!("$LyncdrPlaceholder = {}", lit(PLACEHOLDER)));
+    // As the bundle's step scripts: a native tool loads DLLs from its current folder first.
+    ps.code(
+        "# Native tools (robocopy, sqlcmd, DBImpExp, eventcreate) start in the Windows system folder, never",
+    );
+    ps.code("# in this script's folder, where a planted DLL could be what loads.");
+    ps.code("# -To is made absolute first, so a relative -To still means the folder it was run from.");
+    ps.code("if (Test-Path -LiteralPath $To) { $To = (Resolve-Path -LiteralPath $To).ProviderPath }");
+    ps.code("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)");
     ps.blank();
     ps.block(FUNCTIONS);
     ps.blank();
