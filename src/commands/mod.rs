@@ -1,9 +1,9 @@
 //! One function per subcommand; each returns an exit code or an [`Error`].
 
 mod audit;
-mod backup;
 mod plan;
 mod run;
+mod schedule;
 mod show;
 mod validate;
 
@@ -92,7 +92,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out,
             zip,
         } => plan::bundle(&library()?, &runbook, &env, &out, zip),
-        Command::Backup(args) => backup::backup(&library()?, args),
+        Command::Backup(args) => schedule::write(&library()?, args),
         Command::Audit {
             dir,
             env,

@@ -26,7 +26,7 @@ fn io(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
-pub fn backup(library: &Library, args: BackupArgs) -> Result<u8, Error> {
+pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
     if args.task.is_none() && args.script.is_none() {
         return Err(invalid(
             "`lyncdr backup` takes --task FILE or --script DIR here: taking a set itself is not part of this build",
