@@ -60,6 +60,22 @@ fn utf16(bytes: &[u8]) -> String {
     String::from_utf16(&units).expect("UTF-16")
 }
 
+/// The file is well-formed XML from its declaration to the end (an XML reader reads it through).
+fn well_formed(xml: &str) {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut depth = 0i32;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at {}: {e}", reader.buffer_position()),
+        }
+    }
+    assert_eq!(depth, 0, "every element closed");
+}
+
 /// The text of each leaf element named `name` in `xml`, unescaped as an XML reader gives it.
 fn elements(xml: &str, name: &str) -> Vec<String> {
     let (open, close) = (format!("<{name}>"), format!("</{name}>"));
@@ -374,6 +390,7 @@ fn the_task_is_schema_1_2_utf16_daily_highest_privileges_without_a_password() {
         "{xml}"
     );
     assert!(!xml.replace("\r\n", "").contains('\n'), "CRLF only");
+    well_formed(&xml);
     assert!(
         xml.contains(r#"<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">"#)
     );
