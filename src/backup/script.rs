@@ -780,6 +780,10 @@ fn readme(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     );
     para(
         &mut out,
+        "Copy the folder to a local disk of the Front End server and run it from there: under -ExecutionPolicy RemoteSigned PowerShell refuses an unsigned script it counts as downloaded or remote (on Windows Server 2008 R2, clear the mark with Unblock in the file's Properties: PowerShell 2.0 has no Unblock-File).",
+    );
+    para(
+        &mut out,
         "Then check the set from anywhere: lyncdr audit FOLDER-OF-SETS",
     );
     out.trim_end().to_owned() + "\n"
