@@ -4,6 +4,7 @@
 mod artifacts;
 mod audit;
 mod backup;
+mod backup_script;
 mod builder;
 mod bundle;
 mod checks;

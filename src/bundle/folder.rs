@@ -38,7 +38,7 @@ fn split(out: &Path) -> Result<(PathBuf, String), BundleError> {
     Ok((parent, name))
 }
 
-fn existing(out: &Path) -> Result<Existing, BundleError> {
+fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleError> {
     let meta = match fs::symlink_metadata(out) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
@@ -69,8 +69,7 @@ fn existing(out: &Path) -> Result<Existing, BundleError> {
                 .map(|(_, n)| n.trim_end_matches('\r').to_owned())
         })
         .collect();
-    let ours = fs::read_to_string(out.join(super::DRIVER))
-        .is_ok_and(|d| d.lines().any(|l| l.starts_with(driver::MARKER)));
+    let ours = fs::read_to_string(out.join(main)).is_ok_and(|d| d.lines().any(|l| l.starts_with(marker)));
     let foreign: Vec<&String> = names
         .iter()
         .filter(|n| n.as_str() != sums::FILE && !listed.contains(n))
@@ -120,10 +119,16 @@ fn fresh_folder(parent: &Path, prefix: &str) -> Result<PathBuf, BundleError> {
 
 /// Write `files` as the folder `out`, replacing a previous bundle there.
 pub fn write(out: &Path, files: &[BundleFile]) -> Result<(), BundleError> {
+    write_as(out, files, super::DRIVER, driver::MARKER)
+}
+
+/// Write `files` as the folder `out`, replacing a previous folder of the same kind: one whose
+/// file `main` holds a line starting with `marker` and nothing `SHA256SUMS` does not list.
+pub fn write_as(out: &Path, files: &[BundleFile], main: &str, marker: &str) -> Result<(), BundleError> {
     let (parent, name) = split(out)?;
     fs::create_dir_all(&parent).map_err(|e| BundleError::io(&parent, e))?;
     atomic::check_folder(&parent).map_err(|e| BundleError::io(&parent, e))?;
-    let found = existing(out)?;
+    let found = existing(out, main, marker)?;
     let tmp = fresh_folder(&parent, &format!(".{name}.lyncdr-tmp-"))?;
     // Set once the previous bundle is moved aside by this process: only then is it moved back.
     let mut old: Option<PathBuf> = None;

@@ -10,14 +10,14 @@
 mod archive;
 mod driver;
 mod error;
-mod folder;
+pub(crate) mod folder;
 mod header;
 mod outline;
 pub mod ps2;
 mod readme;
 mod script;
 pub mod sums;
-mod text;
+pub(crate) mod text;
 
 pub use error::BundleError;
 pub use outline::Omitted;
@@ -75,42 +75,8 @@ impl Bundle {
         }
         texts.push((DRIVER.to_owned(), driver::render(&outline)));
         texts.push((README.to_owned(), readme::render(&outline)));
-        for (name, text) in &texts {
-            if name.ends_with(".ps1")
-                && let Some(f) = ps2::find(text).first()
-            {
-                return Err(BundleError::NotPowerShell2 {
-                    file: name.clone(),
-                    line: f.line,
-                    construct: f.construct.name,
-                    since: f.construct.since,
-                    instead: f.construct.instead,
-                });
-            }
-        }
-        let mut files: Vec<BundleFile> = texts
-            .into_iter()
-            .map(|(name, text)| {
-                let bytes = if name.ends_with(".sql") || name.ends_with(".cmd") {
-                    text::sql_text(&text)
-                } else {
-                    text::windows_text(&text)
-                };
-                BundleFile { name, bytes }
-            })
-            .collect();
-        // Tools read these two; both take LF, and git may not take CR in its attributes.
-        files.push(BundleFile {
-            name: GITATTRIBUTES.to_owned(),
-            bytes: b"# Keep the bytes as lyncdr wrote them (CRLF), so SHA256SUMS stays valid.\n* -text\n"
-                .to_vec(),
-        });
-        let listing = sums::listing(files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())));
-        files.push(BundleFile {
-            name: sums::FILE.to_owned(),
-            bytes: listing.into_bytes(),
-        });
-        files.sort_by(|a, b| a.name.cmp(&b.name));
+        check_powershell_2(&texts)?;
+        let files = folder_files(texts);
         Ok(Bundle {
             files,
             scripts: outline.steps.iter().filter(|e| e.stem.is_some()).count(),
@@ -154,6 +120,55 @@ impl Bundle {
             sums_sha256: self.sums_sha256(),
         })
     }
+}
+
+/// Refuse a folder whose `.ps1` files use a PowerShell 3+ construct ([`ps2`]): the bundle's rule,
+/// shared by every folder of scripts lyncdr writes (`lyncdr backup --script` too).
+pub(crate) fn check_powershell_2(texts: &[(String, String)]) -> Result<(), BundleError> {
+    for (name, text) in texts {
+        if name.ends_with(".ps1")
+            && let Some(f) = ps2::find(text).first()
+        {
+            return Err(BundleError::NotPowerShell2 {
+                file: name.clone(),
+                line: f.line,
+                construct: f.construct.name,
+                since: f.construct.since,
+                instead: f.construct.instead,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A folder's files from their texts, by the bundle's rules: CRLF, ASCII or UTF-8 with a BOM
+/// ([`text`]), a `.gitattributes` that keeps the bytes, and `SHA256SUMS` over all of them;
+/// sorted by name.
+pub(crate) fn folder_files(texts: Vec<(String, String)>) -> Vec<BundleFile> {
+    let mut files: Vec<BundleFile> = texts
+        .into_iter()
+        .map(|(name, text)| {
+            let bytes = if name.ends_with(".sql") || name.ends_with(".cmd") {
+                text::sql_text(&text)
+            } else {
+                text::windows_text(&text)
+            };
+            BundleFile { name, bytes }
+        })
+        .collect();
+    // Tools read these two; both take LF, and git may not take CR in its attributes.
+    files.push(BundleFile {
+        name: GITATTRIBUTES.to_owned(),
+        bytes: b"# Keep the bytes as lyncdr wrote them (CRLF), so SHA256SUMS stays valid.\n* -text\n"
+            .to_vec(),
+    });
+    let listing = sums::listing(files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())));
+    files.push(BundleFile {
+        name: sums::FILE.to_owned(),
+        bytes: listing.into_bytes(),
+    });
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
 }
 
 /// Build the bundle of `plan` and write it to `out`: [`Bundle::build`] then [`Bundle::write`].

@@ -174,7 +174,7 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
         #[arg(long)]
         all: bool,
     },
-    /// Take one backup set into a new dated folder under --to DIR, then audit it
+    /// Take one backup set into a new dated folder under --to DIR and audit it; or write the job as a scheduled task (--task) or a PowerShell 2.0 script folder (--script)
     #[command(after_help = BACKUP_HELP)]
     Backup(BackupArgs),
 }
@@ -190,11 +190,24 @@ audit of the set, one line in the Application event log (eventcreate, source lyn
 --log FILE, and retention (backups.keep_sets, backups.keep_days).
 
 DIR must be a share the SQL Server service account can write (\\\\server\\share): it writes
-the .bak files. Exit codes: 0 ready, 1 degraded, 2 not ready or the set is incomplete, 3 the
-folder could not be used.
+the .bak files. Exit codes: 0 ready, 1 degraded, 2 not ready or the set is incomplete, 73 the
+folder could not be used, 130 interrupted.
 
-Example:
-  lyncdr backup --env contoso.yaml --to \\\\fs01.contoso.com\\LyncBackup";
+--task FILE writes a Task Scheduler definition (schema 1.2, UTF-16) that runs the job every day at
+--at as --user, whether the user is logged on or not, with the highest privileges the account has,
+and prints the schtasks line that registers it (schtasks asks for the password). Nothing is
+registered or changed on this machine.
+
+--script DIR writes the same job as a Windows PowerShell 2.0 script folder (Backup-Lync.ps1,
+README.txt, SHA256SUMS) for servers where lyncdr cannot run. Both together: the task runs the
+script, from where --script-on-server says the folder is on the server.
+
+Examples:
+  lyncdr backup --env contoso.yaml --to \\\\fs01.contoso.com\\LyncBackup
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --task t.xml --user CONTOSO\\svc
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --script job
+  lyncdr backup --env contoso.yaml --to \\\\fs01\\Backup --script job --task job.xml
+    --user CONTOSO\\svc --script-on-server C:\\lyncdr\\job";
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -225,6 +238,30 @@ pub struct BackupArgs {
     /// Write the verdict line to the Application event log (default on Windows only)
     #[arg(long)]
     pub event_log: bool,
+    /// Write a Task Scheduler definition of the job to FILE and print the schtasks line that registers it
+    #[arg(long, value_name = "FILE")]
+    pub task: Option<PathBuf>,
+    /// Write the job as a PowerShell 2.0 script folder DIR
+    #[arg(long, value_name = "DIR")]
+    pub script: Option<PathBuf>,
+    /// Time of the daily run (server's local time), HH:MM
+    #[arg(long, value_name = "HH:MM", default_value = "02:00")]
+    pub at: String,
+    /// Account the task runs as, DOMAIN\account (its password is asked by schtasks, never stored by lyncdr)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub user: Option<String>,
+    /// Name of the scheduled task
+    #[arg(long, value_name = "NAME", default_value = crate::backup::task::DEFAULT_NAME)]
+    pub task_name: String,
+    /// Path of lyncdr.exe on the server (default: this program, when it runs on Windows)
+    #[arg(long, value_name = "PATH")]
+    pub exe: Option<String>,
+    /// Path of the environment file on the server (default: --env, when lyncdr runs on Windows)
+    #[arg(long, value_name = "PATH")]
+    pub env_on_server: Option<String>,
+    /// Where the --script folder will be on the server (with --script and --task)
+    #[arg(long, value_name = "DIR")]
+    pub script_on_server: Option<String>,
 }
 
 const RUN_HELP: &str = "\

@@ -56,6 +56,8 @@ pub enum CommandError {
     BackupSetNeedsFolder { env: PathBuf },
     #[error("{problem}")]
     NoBackupSet { problem: String },
+    #[error("cannot write `{}`: {problem}", path.display())]
+    CannotWrite { path: PathBuf, problem: String },
 }
 
 impl CommandError {
@@ -66,6 +68,7 @@ impl CommandError {
             | CommandError::Unreadable { .. }
             | CommandError::NoBackupSet { .. } => exit::NO_INPUT,
             CommandError::BackupSetNeedsFolder { .. } => exit::INVALID,
+            CommandError::CannotWrite { .. } => exit::CANNOT_WRITE,
             CommandError::BadValue { .. }
             | CommandError::NoTerminal
             | CommandError::NoStep { .. }
@@ -116,7 +119,8 @@ impl CommandError {
             | CommandError::NotChosen { .. }
             | CommandError::StateNotFound { .. }
             | CommandError::Unreadable { .. }
-            | CommandError::NoBackupSet { .. } => None,
+            | CommandError::NoBackupSet { .. }
+            | CommandError::CannotWrite { .. } => None,
         }
     }
 }

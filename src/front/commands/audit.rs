@@ -173,12 +173,7 @@ fn options(
 
 /// `--all`: every set of a folder of sets with its verdict; the exit code is the newest complete
 /// set's (not ready when there is none).
-fn history(
-    a: &Args,
-    sets: &[set::SetInfo],
-    newest: Option<&str>,
-    base: &AuditOptions,
-) -> Result<u8, Error> {
+fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOptions) -> Result<u8, Error> {
     let mut rows = Vec::new();
     let mut code = exit::NOT_READY;
     for s in sets.iter().rev() {

@@ -9,12 +9,11 @@ use crate::run::runner::Programs;
 use crate::runbook::Library;
 
 pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
-    let timeout = crate::env::value::parse_duration(&a.step_timeout).map_err(|problem| {
-        CommandError::BadValue {
+    let timeout =
+        crate::env::value::parse_duration(&a.step_timeout).map_err(|problem| CommandError::BadValue {
             option: "--step-timeout",
             problem,
-        }
-    })?;
+        })?;
     let codepage = CodePage::parse(&a.codepage).map_err(|problem| CommandError::BadValue {
         option: "--codepage",
         problem,

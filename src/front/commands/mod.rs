@@ -4,6 +4,7 @@ mod audit;
 mod backup;
 mod plan;
 mod run;
+mod schedule;
 mod show;
 mod validate;
 
@@ -53,6 +54,9 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             out,
             zip,
         } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+        Command::Backup(args) if args.task.is_some() || args.script.is_some() => {
+            schedule::write(&library()?, args)
+        }
         Command::Backup(args) => backup::run(&library()?, args),
         Command::Audit {
             dir,

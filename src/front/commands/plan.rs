@@ -16,18 +16,14 @@ pub fn overrides(env: &EnvArgs) -> Result<(Vec<String>, Option<std::path::PathBu
     };
     let e = Environment::read(&env.env, &env.set)?;
     let Some(folder) = e.get("backups.folder").map(|v| v.value.display()) else {
-        return Err(CommandError::BackupSetNeedsFolder {
-            env: env.env.clone(),
-        }
-        .into());
+        return Err(CommandError::BackupSetNeedsFolder { env: env.env.clone() }.into());
     };
     let pool = e
         .get("pools.failed")
         .map(|v| v.value.display())
         .unwrap_or_default();
-    let (name, path, mut sets) =
-        crate::backup::set::overrides(dir, &folder, &pool)
-            .map_err(|problem| CommandError::NoBackupSet { problem })?;
+    let (name, path, mut sets) = crate::backup::set::overrides(dir, &folder, &pool)
+        .map_err(|problem| CommandError::NoBackupSet { problem })?;
     eprintln!(
         "Backups from set {name} (the newest complete set in {})",
         dir.display()
