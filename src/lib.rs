@@ -14,6 +14,7 @@ pub mod bundle;
 pub mod cmdlets;
 pub mod decode;
 pub mod diagnostic;
+pub mod digest;
 pub mod env;
 pub mod escape;
 pub mod front;

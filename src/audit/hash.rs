@@ -3,9 +3,7 @@
 //! that is parsed anyway is read once.
 
 use super::progress::Progress;
-use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -15,41 +13,7 @@ use std::path::Path;
 /// 2 GiB file (EPYC, 1 MiB L2): 16 KiB 1.84 s, 128 KiB 1.67 s, 256 KiB and more 2.4 s.
 pub const BLOCK: usize = 128 << 10;
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Sha256Digest(pub [u8; 32]);
-
-impl Sha256Digest {
-    pub fn from_hex(hex: &str) -> Option<Self> {
-        let hex = hex.as_bytes();
-        if hex.len() != 64 {
-            return None;
-        }
-        let mut out = [0; 32];
-        for (i, pair) in hex.chunks_exact(2).enumerate() {
-            let nibble = |c: u8| (c as char).to_digit(16);
-            out[i] = (nibble(pair[0])? * 16 + nibble(pair[1])?) as u8;
-        }
-        Some(Self(out))
-    }
-}
-
-impl fmt::Display for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl fmt::Debug for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl Serialize for Sha256Digest {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+pub use crate::digest::Sha256Digest;
 
 /// Hashes a whole file, reading it into `buf` (a [`BLOCK`] reused from file to file), reporting
 /// bytes to `progress` as it goes.

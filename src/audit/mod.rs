@@ -35,6 +35,7 @@ pub use artifact::{Artifact, Details, IdentifiedBy};
 pub use checksums::Checksums;
 pub use error::AuditError;
 pub use finding::{Finding, Problem, Severity};
+pub use hash::{BLOCK as HASH_BLOCK, hash_file};
 pub use inventory::check_named;
 pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};

@@ -9,7 +9,6 @@
 
 use crate::artifact::ArtifactKind;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
@@ -115,10 +114,7 @@ impl Manifest {
     }
 }
 
-/// SHA-256 of bytes, in lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::sha256_hex;
 
 /// The text of `COMPLETE` for these manifest and sums bytes.
 pub fn marker_text(manifest: &[u8], sums: &[u8]) -> String {
@@ -129,27 +125,12 @@ fn marker_of(manifest_hex: &str, sums_hex: &str) -> String {
     format!("lyncdr backup set {FORMAT_VERSION}\nmanifest {manifest_hex}\nsums {sums_hex}\n")
 }
 
-/// SHA-256 of a regular file (not a link), read in blocks: `SHA256SUMS` of a large File Store
-/// copy can be many megabytes, and memory stays bounded whatever its size.
+/// SHA-256 of a regular file (not a link, not a FIFO), read in blocks by the audit's hasher:
+/// `SHA256SUMS` of a large File Store copy can be many megabytes, and memory stays bounded
+/// whatever its size.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if !meta.is_file() {
-        return Err(io::Error::other(format!(
-            "`{}` is not a regular file",
-            path.display()
-        )));
-    }
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    let mut buf = vec![0u8; crate::audit::HASH_BLOCK];
+    Ok(crate::audit::hash_file(path, &crate::audit::Silent, &mut buf)?.to_string())
 }
 
 /// `COMPLETE` for the set at `path` whose manifest is `manifest` (bytes as written).

@@ -3,7 +3,6 @@
 //! Linux machine. The driver repeats [`check`] in PowerShell before it runs anything; this is
 //! the same rule in Rust, for `verify_sums` and for the tests that pin the rule down.
 
-use sha2::{Digest, Sha256};
 use std::io;
 use std::path::Path;
 
@@ -12,9 +11,7 @@ pub const FILE: &str = "SHA256SUMS";
 /// Files a bundle cannot do without: a listing that leaves one out is refused.
 pub const REQUIRED: [&str; 2] = [super::DRIVER, super::README];
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::sha256_hex;
 
 /// The listing for `files` (name, contents), sorted by name.
 pub fn listing<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {

@@ -3,12 +3,9 @@
 
 use crate::env::Environment;
 use crate::runbook::{Library, Runbook};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-pub fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::sha256_hex as sha256;
 
 pub fn of(lib: &Library, runbook: &Runbook, env: &Environment, sets: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
