@@ -51,7 +51,8 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             env,
             out,
             zip,
-        } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+            backups,
+        } => plan::bundle(&library()?, &runbook, &env, backups.as_deref(), &out, zip),
         Command::Audit {
             dir,
             env,
