@@ -1027,6 +1027,11 @@ fn a_sound_set_is_pinned_by_size_and_sha256_in_the_driver() {
             .filter(|l| l.contains(&format!("Artifact = '{artifact}'")))
             .collect();
         assert!(!lines.is_empty(), "{artifact} is a prerequisite");
+        let readme = text(&b, "README.txt");
+        assert!(
+            readme.contains(&bundle::sums::sha256_hex(&bytes)),
+            "README.txt lists the pin of {artifact}:\n{readme}"
+        );
         for l in lines {
             assert!(l.contains(&pin), "{artifact} not pinned: {l}");
         }
