@@ -984,6 +984,15 @@ fn a_bak_the_audit_calls_corrupt_refuses_the_bundle_in_the_audits_words() {
         )
     );
     assert!(!t.path().join("out").exists(), "nothing written");
+    // A --backups folder that is not there is a missing input, not a missing backup.
+    let mut missing = args.map(str::to_owned);
+    missing[5] = "nowhere".into();
+    crate::Test::new()
+        .file("contoso.yaml", &example())
+        .args(missing)
+        .run()
+        .status(66)
+        .stderr_has("error: cannot read the backup folder `nowhere`: ");
     // The same folder, sound: the bundle is written, and says what it checked.
     std::fs::write(dir.join("rtc.bak"), &sound).expect("restore");
     t.run()

@@ -44,6 +44,9 @@ pub enum BundleError {
         since: &'static str,
         instead: &'static str,
     },
+    /// `--backups DIR` is not a folder that can be read.
+    #[error("cannot read the backup folder `{}`: {problem}", path.display())]
+    BackupsFolder { path: PathBuf, problem: String },
     /// `--backups DIR`: a backup the bundle's steps need is missing there or the audit rejects it.
     #[error("{} `{path}` ({}) cannot be used: {why}", kind.title(), kind.env_key())]
     Backup {
@@ -70,6 +73,9 @@ impl BundleError {
                 dir.display(),
                 kind.how_to_make()
             )),
+            BundleError::BackupsFolder { .. } => {
+                Some("give --backups a local copy of the backup folder (or leave it out)".into())
+            }
             BundleError::Io { .. }
             | BundleError::Zip { .. }
             | BundleError::NoSqlServer { .. }

@@ -255,6 +255,22 @@ impl<'a> Outline<'a> {
 /// Check every backup prerequisite (the runbook's first, then the steps' in order) in `dir`,
 /// each backup once, and pin the ones the driver reads; the checked backups in that order.
 fn pin(steps: &mut [Entry<'_>], runbook: &mut [Prereq], dir: &Path) -> Result<Vec<Audited>, BundleError> {
+    // A folder that is not there would otherwise read as every backup missing from it.
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(BundleError::BackupsFolder {
+                path: dir.to_owned(),
+                problem: "not a folder".into(),
+            });
+        }
+        Err(e) => {
+            return Err(BundleError::BackupsFolder {
+                path: dir.to_owned(),
+                problem: e.to_string(),
+            });
+        }
+    }
     let mut done: Vec<Audited> = Vec::new();
     let all = runbook
         .iter_mut()

@@ -173,6 +173,7 @@ impl BundleError {
             | BundleError::NotPowerShell2 { .. } => exit::INVALID,
             // The same refusal as `run`'s before a step that needs the backup.
             BundleError::Backup { .. } => exit::PREREQUISITE,
+            BundleError::BackupsFolder { .. } => exit::NO_INPUT,
         }
     }
 }

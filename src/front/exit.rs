@@ -71,7 +71,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         NO_INPUT,
-        "an input is missing or cannot be read: the backup folder (audit), a state file",
+        "an input is missing or cannot be read: the backup folder (audit, bundle --backups), a state file",
     ),
     (
         CANNOT_WRITE,
