@@ -58,6 +58,14 @@ pub fn check(kind: ArtifactKind, path: &str, dir: &Path) -> Result<Audited, Bund
         let mut buf = vec![0; audit::BLOCK];
         let sha256 = audit::hash_file(&found.path, &Silent, &mut buf)
             .map_err(|e| refused(format!("cannot read `{}`: {e}", found.path.display())))?;
+        // A file still being written would be pinned by a size and a hash of two different states.
+        let size = std::fs::metadata(&found.path).map(|m| m.len()).ok();
+        if size != Some(found.size) {
+            return Err(refused(format!(
+                "`{}` changed while it was being checked; build the bundle again once it is complete",
+                found.path.display()
+            )));
+        }
         Some(Pinned {
             size: found.size,
             sha256,
