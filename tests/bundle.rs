@@ -93,22 +93,25 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
 }
 
 /// The driver's fixed code is a PowerShell file in the source tree (`src/bundle/driver.ps1`,
-/// included at build time): it parses as PowerShell, uses only PowerShell 2.0, and is what every
-/// bundle's `Invoke-Recovery.ps1` carries, line for line.
+/// included at build time), and so is the file hash it shares with the backup job's script
+/// (`src/bundle/file-sha256.ps1`): each parses as PowerShell, uses only PowerShell 2.0, and is
+/// what every bundle's `Invoke-Recovery.ps1` carries, line for line.
 #[test]
 fn the_driver_code_is_a_powershell_2_file_that_every_bundle_carries() {
-    let code = std::fs::read_to_string(repo().join("src/bundle/driver.ps1")).expect("driver.ps1");
-    let errors = powershell::errors(&code);
-    assert!(errors.is_empty(), "driver.ps1 does not parse: {errors:?}");
-    let banned: Vec<String> = ps2::find(&code)
-        .iter()
-        .map(|b| format!("line {}: {}", b.line, b.construct.name))
-        .collect();
-    assert!(banned.is_empty(), "driver.ps1: PowerShell 3.0+: {banned:?}");
-    let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
-    for runbook in RUNBOOKS {
-        let driver = text(&bundle(runbook, &[]), "Invoke-Recovery.ps1");
-        assert!(driver.contains(&crlf), "{runbook}: the driver lacks driver.ps1");
+    for file in ["driver.ps1", "file-sha256.ps1"] {
+        let code = std::fs::read_to_string(repo().join("src/bundle").join(file)).expect(file);
+        let errors = powershell::errors(&code);
+        assert!(errors.is_empty(), "{file} does not parse: {errors:?}");
+        let banned: Vec<String> = ps2::find(&code)
+            .iter()
+            .map(|b| format!("line {}: {}", b.line, b.construct.name))
+            .collect();
+        assert!(banned.is_empty(), "{file}: PowerShell 3.0+: {banned:?}");
+        let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
+        for runbook in RUNBOOKS {
+            let driver = text(&bundle(runbook, &[]), "Invoke-Recovery.ps1");
+            assert!(driver.contains(&crlf), "{runbook}: the driver lacks {file}");
+        }
     }
 }
 
@@ -381,11 +384,11 @@ fn the_driver_verifies_the_sums_before_anything_else() {
     }
     // PowerShell 2.0 has no Get-FileHash: the hash is computed with .NET on a file stream.
     for needle in [
-        "$stream = [System.IO.File]::OpenRead($Path)",
+        "$stream = New-Object System.IO.FileStream ($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 131072)",
         "$sha = New-Object System.Security.Cryptography.SHA256Managed",
         "$hash = $sha.ComputeHash($stream)",
         "if ($line -notmatch '^([0-9a-fA-F]{64})  ([^\\\\/:*?\"<>|]+)$') {",
-        "} elseif ((Get-Sha256Hex $path) -ne $expected) {",
+        "} elseif ((Get-LyncdrSha256 $path) -ne $expected) {",
         "foreach ($step in $Steps) { $required += $step.Files }",
     ] {
         assert!(driver.contains(needle), "lacks {needle:?}");
@@ -599,6 +602,7 @@ fn the_summary_names_the_folder_and_the_sums() {
         format!(
             "Wrote {} files to {}: {} step scripts, Invoke-Recovery.ps1, README.txt, SHA256SUMS.\n\
              7 steps are not applicable and left out (listed in README.txt).\n\
+             The backups were not checked (no --backups DIR); the driver says so when it runs.\n\
              SHA-256 of SHA256SUMS: {}\n\
              Check it on the server before running; start with .\\Invoke-Recovery.ps1 -WhatIf.\n",
             b.files.len(),
@@ -918,4 +922,199 @@ fn the_readme_says_how_to_compute_the_sums_hash() {
     ] {
         assert!(flat.contains(needle), "lacks {needle:?}:\n{section}");
     }
+}
+
+/// The backups the example environment names, each one the audit calls sound, in `dir`: what
+/// `lyncdr bundle --backups dir` checks.
+fn sound_backups(dir: &Path) {
+    use crate::audit;
+    std::fs::create_dir_all(dir.join("FileStore/1-WebServices-1")).expect("mkdir");
+    std::fs::write(dir.join("FileStore/1-WebServices-1/meeting.dat"), b"content").expect("file store");
+    let yesterday = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    for (name, bytes) in [
+        ("CsConfiguration.zip", audit::cms_zip()),
+        ("CsLisConfiguration.zip", audit::lis_zip()),
+        ("RgsConfig_pool01.zip", audit::rgs_zip()),
+        ("SavedUserData.xml", audit::user_data()),
+        ("rtc.bak", audit::sql_backup("rtc", yesterday)),
+    ] {
+        std::fs::write(dir.join(name), bytes).expect("backup");
+    }
+}
+
+fn checked(runbook: &str, dir: &Path) -> Result<Bundle, BundleError> {
+    let lib = Library::load(None, None).expect("built-in library");
+    let env = env(&[]);
+    let rb = lib.get(runbook).expect("runbook");
+    let plan = Plan::build(rb, &env, &lib.templates).expect("plan");
+    Bundle::build_checked(&plan, rb, &env, Some(dir))
+}
+
+/// Issue 11 item 3, bundle side: a `.bak` the audit calls corrupt stops `lyncdr bundle
+/// --backups DIR` with the audit's own words, exit code 4 (a prerequisite is not met, as `run`
+/// refuses it), and nothing is written.
+#[test]
+fn a_bak_the_audit_calls_corrupt_refuses_the_bundle_in_the_audits_words() {
+    let args = [
+        "bundle",
+        "backend-restore",
+        "--env",
+        "contoso.yaml",
+        "--backups",
+        "backups",
+        "--out",
+        "out",
+    ];
+    let t = crate::Test::new().file("contoso.yaml", &example()).args(args);
+    let dir = t.path().join("backups");
+    sound_backups(&dir);
+    let sound = std::fs::read(dir.join("rtc.bak")).expect("rtc.bak");
+    std::fs::write(dir.join("rtc.bak"), &sound[..sound.len() / 2]).expect("cut");
+    let len = (sound.len() / 2) as u64;
+    let problems = lyncdr::audit::check_named(
+        lyncdr::audit::ArtifactKind::RtcDatabase,
+        &dir.join("rtc.bak"),
+        len,
+    )
+    .expect("audit");
+    let words = problems.first().expect("the audit calls it corrupt").message();
+    let run = t.run().status(4);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: SQL Server backup of `rtc` `C:\\Backups\\rtc.bak` (backups.rtc_database) cannot be used: `{}`: {words}\n  = hint: `lyncdr audit backups --env FILE` shows every problem; put a sound copy there, or make a fresh one: back up the database: `BACKUP DATABASE rtc TO DISK = '<file>.bak' WITH INIT`\n",
+            Path::new("backups").join("rtc.bak").display()
+        )
+    );
+    assert!(!t.path().join("out").exists(), "nothing written");
+    // A --backups folder that is not there is a missing input, not a missing backup.
+    let mut missing = args.map(str::to_owned);
+    missing[5] = "nowhere".into();
+    crate::Test::new()
+        .file("contoso.yaml", &example())
+        .args(missing)
+        .run()
+        .status(66)
+        .stderr_has("error: cannot read the backup folder `nowhere`: ");
+    // The same folder, sound: the bundle is written, and says what it checked.
+    std::fs::write(dir.join("rtc.bak"), &sound).expect("restore");
+    t.run()
+        .success()
+        .stdout_has("Checked 3 backups as lyncdr audit does; the driver checks that 2 of them are still the same files (size and SHA-256).");
+    // A zip under the name the environment gives the user data export.
+    std::fs::write(dir.join("SavedUserData.xml"), crate::audit::cms_zip()).expect("write");
+    t.run()
+        .status(4)
+        .stderr_has("user data export (DBImpExp XML) `C:\\Lync Backups\\SavedUserData.xml` (backups.user_data) cannot be used");
+}
+
+/// Each backup the driver reads is pinned in its data by the size and SHA-256 the audit's hash
+/// computed; the one SQL Server reads and the File Store folder are checked but not pinned. The
+/// scripts still parse and use only PowerShell 2.0, and the same inputs give the same bytes.
+#[test]
+fn a_sound_set_is_pinned_by_size_and_sha256_in_the_driver() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    sound_backups(dir.path());
+    let b = checked("cms-restore", dir.path()).expect("bundle");
+    let audited = b.audited.as_ref().expect("checked");
+    assert_eq!(
+        audited.len(),
+        6,
+        "every backup cms-restore needs, once: {audited:?}"
+    );
+    let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
+    assert!(driver.contains("\n$BackupsAudited = $true\n"), "{driver}");
+    for (artifact, file) in [
+        ("cs-configuration", "CsConfiguration.zip"),
+        ("user-data", "SavedUserData.xml"),
+    ] {
+        let bytes = std::fs::read(dir.path().join(file)).expect("backup");
+        let pin = format!(
+            "Size = {}; Sha256 = '{}';",
+            bytes.len(),
+            bundle::sums::sha256_hex(&bytes)
+        );
+        let lines: Vec<&str> = driver
+            .lines()
+            .filter(|l| l.contains(&format!("Artifact = '{artifact}'")))
+            .collect();
+        assert!(!lines.is_empty(), "{artifact} is a prerequisite");
+        let readme = text(&b, "README.txt");
+        assert!(
+            readme.contains(&bundle::sums::sha256_hex(&bytes)),
+            "README.txt lists the pin of {artifact}:\n{readme}"
+        );
+        for l in lines {
+            assert!(l.contains(&pin), "{artifact} not pinned: {l}");
+        }
+    }
+    for artifact in ["rtc-database", "file-store"] {
+        for l in driver
+            .lines()
+            .filter(|l| l.contains(&format!("Artifact = '{artifact}'")))
+        {
+            assert!(l.contains("Size = $null; Sha256 = $null;"), "{l}");
+        }
+    }
+    for f in b.files.iter().filter(|f| f.name.ends_with(".ps1")) {
+        let text = String::from_utf8_lossy(&f.bytes);
+        assert!(powershell::errors(&text).is_empty(), "{}: does not parse", f.name);
+        assert!(ps2::find(&text).is_empty(), "{}: PowerShell 3.0+", f.name);
+    }
+    let again = checked("cms-restore", dir.path()).expect("bundle");
+    assert_eq!(b.files, again.files);
+    assert_eq!(b.zip().expect("zip"), again.zip().expect("zip"));
+    // Without --backups nothing is pinned, and the driver says so.
+    let plain = lf(&text(&bundle("cms-restore", &[]), "Invoke-Recovery.ps1"));
+    assert!(plain.contains("\n$BackupsAudited = $false\n"));
+    assert!(!plain.contains("Sha256 = '"), "nothing pinned without --backups");
+}
+
+/// On the server, the driver compares the file at the path with the pinned one: size first
+/// (cheap), then SHA-256 over a stream with .NET (PowerShell 2.0 has no Get-FileHash; the
+/// backup job's function, so the two can be one); a mismatch stops the step. Without pins it
+/// says once that the backups were not checked when the bundle was made.
+#[test]
+fn the_driver_checks_a_pinned_backup_is_the_audited_file() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    let assert_backup = function(&driver, "Assert-Backup");
+    let size = position(assert_backup, "if ($item.Length -ne $P.Size) {");
+    let hash = position(assert_backup, "$hash = Get-LyncdrSha256 $P.Path");
+    assert!(size < hash, "the size is compared before the file is hashed");
+    position(assert_backup, "if ($hash -ne $P.Sha256) {");
+    position(
+        assert_backup,
+        "$audited = 'it is not the file that was audited when the bundle was made'",
+    );
+    assert_eq!(
+        assert_backup
+            .matches("Stop-Prerequisite ('Backup ' + $P.Artifact + ' at ' + $P.Path + ': ' + $audited")
+            .count(),
+        2
+    );
+    let warn = position(
+        assert_backup,
+        "if (-not $BackupsAudited -and -not $script:UnauditedSaid) {",
+    );
+    assert!(warn < position(assert_backup, "if ($P.ReadBySqlServer) {"));
+    assert!(
+        assert_backup.contains("$script:UnauditedSaid = $true"),
+        "said once"
+    );
+    let sha = function(&driver, "Get-LyncdrSha256");
+    let job = "function Get-LyncdrSha256([string]$Path) {
+    $sha = New-Object System.Security.Cryptography.SHA256Managed
+    $stream = New-Object System.IO.FileStream ($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 131072)
+    try {
+        $hash = $sha.ComputeHash($stream)
+    } finally {
+        $stream.Close()
+        $sha.Clear()
+    }
+    $hex = New-Object System.Text.StringBuilder
+    foreach ($b in $hash) { [void]$hex.Append($b.ToString('x2')) }
+    $hex.ToString()
+}
+";
+    assert!(sha.starts_with(job), "{sha}");
 }

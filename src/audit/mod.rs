@@ -35,7 +35,7 @@ pub use artifact::{Artifact, Details, IdentifiedBy};
 pub use checksums::Checksums;
 pub use error::AuditError;
 pub use finding::{Finding, Problem, Severity};
-pub use hash::{BLOCK as HASH_BLOCK, hash_file};
+pub use hash::{BLOCK, Sha256Digest, hash_file};
 pub use inventory::check_named;
 pub use progress::{Progress, Silent};
 pub use readiness::{Readiness, RunbookStatus, Status};
@@ -43,7 +43,6 @@ pub use report::{AuditReport, FORMAT_VERSION, exit_code_for};
 
 use crate::env::Value;
 use crate::runbook::needs::BackupNeeds;
-use hash::Sha256Digest;
 use inventory::Inventory;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -326,21 +326,6 @@ function ConvertTo-LyncdrJsonString([string]$Text) {
     $out.ToString()
 }
 
-# SHA-256 of a file, read as a stream in 128 KiB blocks (a .bak of many GiB never sits in memory).
-function Get-LyncdrSha256([string]$Path) {
-    $sha = New-Object System.Security.Cryptography.SHA256Managed
-    $stream = New-Object System.IO.FileStream ($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 131072)
-    try {
-        $hash = $sha.ComputeHash($stream)
-    } finally {
-        $stream.Close()
-        $sha.Clear()
-    }
-    $hex = New-Object System.Text.StringBuilder
-    foreach ($b in $hash) { [void]$hex.Append($b.ToString('x2')) }
-    $hex.ToString()
-}
-
 function Get-LyncdrStringSha256([string]$Text) {
     $sha = New-Object System.Security.Cryptography.SHA256Managed
     $hash = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
@@ -567,6 +552,8 @@ fn script(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     ps.code("# -To is made absolute first, so a relative -To still means the folder it was run from.");
     ps.code("if (Test-Path -LiteralPath $To) { $To = (Resolve-Path -LiteralPath $To).ProviderPath }");
     ps.code("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)");
+    ps.blank();
+    ps.block(crate::bundle::FILE_SHA256);
     ps.blank();
     ps.block(FUNCTIONS);
     ps.blank();

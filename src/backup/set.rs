@@ -129,7 +129,7 @@ fn marker_of(manifest_hex: &str, sums_hex: &str) -> String {
 /// `SHA256SUMS` of a large File Store copy can be many megabytes, and memory stays bounded
 /// whatever its size.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut buf = vec![0u8; crate::audit::HASH_BLOCK];
+    let mut buf = vec![0u8; crate::audit::BLOCK];
     Ok(crate::audit::hash_file(path, &crate::audit::Silent, &mut buf)?.to_string())
 }
 

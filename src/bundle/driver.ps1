@@ -7,18 +7,6 @@ function ConvertTo-Hex([byte[]]$Hash) {
     $hex.ToString()
 }
 
-function Get-Sha256Hex([string]$Path) {
-    # PowerShell 2.0 has no Get-FileHash.
-    $stream = [System.IO.File]::OpenRead($Path)
-    try {
-        $sha = New-Object System.Security.Cryptography.SHA256Managed
-        $hash = $sha.ComputeHash($stream)
-    } finally {
-        $stream.Close()
-    }
-    ConvertTo-Hex $hash
-}
-
 function Get-BytesSha256Hex([byte[]]$Bytes) {
     $sha = New-Object System.Security.Cryptography.SHA256Managed
     ConvertTo-Hex ($sha.ComputeHash($Bytes))
@@ -50,7 +38,7 @@ function Test-BundleSums {
         $path = Join-Path $BundleFolder $name
         if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
             [void]$problems.Add($name + ' is missing')
-        } elseif ((Get-Sha256Hex $path) -ne $expected) {
+        } elseif ((Get-LyncdrSha256 $path) -ne $expected) {
             [void]$problems.Add($name + ' has changed: its SHA-256 differs from SHA256SUMS')
         }
     }
@@ -225,11 +213,20 @@ function Find-StepIndex([string]$Name) {
     throw ('There is no step ' + $Name + ' in this bundle. Steps: ' + (($Steps | ForEach-Object { $_.Id }) -join ', '))
 }
 
+# A backup lyncdr bundle --backups checked carries the Size and Sha256 of the file it checked:
+# the file at the path must be that same file. Without --backups (Sha256 $null), and for a file
+# SQL Server reads or the File Store folder, the checks are presence, not empty, and age.
+$UnauditedSaid = $false
 function Assert-Backup($P) {
+    if (-not $BackupsAudited -and -not $script:UnauditedSaid) {
+        $script:UnauditedSaid = $true
+        Write-Warning 'The backups were not checked when this bundle was made (lyncdr bundle without --backups): only that they are present, not empty and not too old is checked here, not that they are sound (lyncdr audit, or lyncdr bundle --backups, checks that).'
+    }
     if ($P.ReadBySqlServer) {
         # SQL Server reads it on the Back End, at the path that server sees: checked there, by the
         # step that reads its backup sets, not here where the path may mean another disk.
         Write-Host ('    ' + $P.Artifact + ' is read by SQL Server on the Back End: the step that reads its backup sets checks it there.')
+        if ($BackupsAudited) { Write-Host '    (Its copy was audited when the bundle was made; the file SQL Server reads is not compared with it here.)' }
         return
     }
     if (-not $P.Path) {
@@ -253,6 +250,7 @@ function Assert-Backup($P) {
             Stop-Prerequisite ('Backup ' + $P.Artifact + ' is an empty folder: ' + $P.Path)
             return
         }
+        # A folder is not pinned by a SHA-256 (its files change as Lync works): its files and age only.
         $size = '' + $count + ' files'
     } else {
         if ($item.Length -eq 0) {
@@ -261,6 +259,20 @@ function Assert-Backup($P) {
         }
         $newest = $item.LastWriteTime
         $size = '' + $item.Length + ' bytes'
+        if ($P.Sha256) {
+            $audited = 'it is not the file that was audited when the bundle was made'
+            if ($item.Length -ne $P.Size) {
+                Stop-Prerequisite ('Backup ' + $P.Artifact + ' at ' + $P.Path + ': ' + $audited + ' (' + $item.Length + ' bytes, not ' + $P.Size + ').')
+                return
+            }
+            Write-Host ('    Computing the SHA-256 of ' + $P.Path + '...')
+            $hash = Get-LyncdrSha256 $P.Path
+            if ($hash -ne $P.Sha256) {
+                Stop-Prerequisite ('Backup ' + $P.Artifact + ' at ' + $P.Path + ': ' + $audited + ' (SHA-256 ' + $hash + ', not ' + $P.Sha256 + ').')
+                return
+            }
+            $size += ', the file audited when the bundle was made: same SHA-256'
+        }
     }
     $age = (Get-Date) - $newest
     Write-Host ('    OK: ' + $P.Path + ' (' + $size + ', last written ' + $newest.ToString('yyyy-MM-dd HH:mm') + ')')

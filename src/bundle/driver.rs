@@ -2,7 +2,8 @@
 //!
 //! The file has three parts: a header (comment-based help and parameters, one parameter per
 //! choice: [`super::header`]), the bundle's data (steps, options and prerequisites as hashtable
-//! literals, every value through [`escape::powershell`]: here), and fixed code, the same in every
+//! literals, every value through [`escape::powershell`]: here; a backup checked with
+//! `--backups DIR` carries the `Size` and `Sha256` of the checked file), and fixed code, the same in every
 //! bundle ([`CODE`], the PowerShell file `driver.ps1` beside this one).
 //!
 //! Checkpoint format (`Invoke-Recovery.checkpoint.txt`, ASCII, CRLF, append-only so a crash
@@ -58,11 +59,17 @@ fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
     );
     let line = match &p.kind {
         PrereqKind::Backup { artifact } => format!(
-            "@{{ Kind = 'backup'; Artifact = {}; Key = {}; Path = {}; ReadBySqlServer = {}; {common} }}",
+            "@{{ Kind = 'backup'; Artifact = {}; Key = {}; Path = {}; ReadBySqlServer = {}; Size = {}; Sha256 = {}; {common} }}",
             lit(artifact.id()),
             lit(artifact.env_key()),
             p.path.as_deref().map_or("$null".to_owned(), lit),
-            bool_literal(artifact.read_by_sql_server())
+            bool_literal(artifact.read_by_sql_server()),
+            p.pinned
+                .as_ref()
+                .map_or("$null".to_owned(), |x| x.size.to_string()),
+            p.pinned
+                .as_ref()
+                .map_or("$null".to_owned(), |x| lit(&x.sha256.to_string()))
         ),
         PrereqKind::Event {
             id, provider, log, ..
@@ -171,6 +178,13 @@ pub fn render(outline: &Outline) -> String {
             .as_deref()
             .map_or("$null".to_owned(), lit)
     ));
+    ps.code(
+        "# lyncdr bundle --backups: the backups were checked as lyncdr audit does when the bundle was made",
+    );
+    ps.code(format!(
+        "$BackupsAudited = {}",
+        bool_literal(outline.audited.is_some())
+    ));
     ps.code(format!(
         "$NeedsLync = {}",
         bool_literal(
@@ -218,6 +232,8 @@ pub fn render(outline: &Outline) -> String {
     }
     ps.code(")");
     ps.blank();
+    ps.block(FILE_SHA256);
+    ps.blank();
     ps.block(CODE);
     ps.into_string()
 }
@@ -226,3 +242,7 @@ pub fn render(outline: &Outline) -> String {
 /// linted and parsed as PowerShell. Windows PowerShell 2.0 only (see `ps2.rs`); the tests parse
 /// it and check it against that list.
 pub const CODE: &str = include_str!("driver.ps1");
+
+/// The SHA-256 of a file in PowerShell 2.0, streamed: the driver's and the backup script's one
+/// function (a PowerShell file of its own, parsed and checked like `driver.ps1`).
+pub const FILE_SHA256: &str = include_str!("file-sha256.ps1");

@@ -1,5 +1,6 @@
 //! Why a bundle could not be built or written (the exit code of each: `front::error`).
 
+use crate::artifact::ArtifactKind;
 use std::io;
 use std::path::PathBuf;
 
@@ -43,6 +44,19 @@ pub enum BundleError {
         since: &'static str,
         instead: &'static str,
     },
+    /// `--backups DIR` is not a folder that can be read.
+    #[error("cannot read the backup folder `{}`: {problem}", path.display())]
+    BackupsFolder { path: PathBuf, problem: String },
+    /// `--backups DIR`: a backup the bundle's steps need is missing there or the audit rejects it.
+    #[error("{} `{path}` ({}) cannot be used: {why}", kind.title(), kind.env_key())]
+    Backup {
+        kind: ArtifactKind,
+        /// As the environment names it.
+        path: String,
+        dir: PathBuf,
+        /// The audit's words.
+        why: String,
+    },
 }
 
 impl BundleError {
@@ -54,6 +68,14 @@ impl BundleError {
             }
             BundleError::ZipOccupied { .. } => Some("move it away or choose another --out".into()),
             BundleError::NotPowerShell2 { instead, .. } => Some(format!("write {instead}")),
+            BundleError::Backup { kind, dir, .. } => Some(format!(
+                "`lyncdr audit {} --env FILE` shows every problem; put a sound copy there, or make a fresh one: {}",
+                dir.display(),
+                kind.how_to_make()
+            )),
+            BundleError::BackupsFolder { .. } => {
+                Some("give --backups a local copy of the backup folder (or leave it out)".into())
+            }
             BundleError::Io { .. }
             | BundleError::Zip { .. }
             | BundleError::NoSqlServer { .. }

@@ -8,6 +8,7 @@
 //! same inputs give the same bytes: nothing depends on the time, the machine or `--out`.
 
 mod archive;
+mod audited;
 mod driver;
 mod error;
 pub(crate) mod folder;
@@ -19,6 +20,8 @@ mod script;
 pub mod sums;
 pub(crate) mod text;
 
+pub use audited::{Audited, Pinned};
+pub use driver::FILE_SHA256;
 pub use error::BundleError;
 pub use outline::Omitted;
 pub use sums::verify_sums;
@@ -51,6 +54,8 @@ pub struct Bundle {
     /// Step scripts (one per action step in the bundle).
     pub scripts: usize,
     pub omitted: Vec<Omitted>,
+    /// With `--backups DIR`: the backups checked there; `None` without it.
+    pub audited: Option<Vec<Audited>>,
 }
 
 /// What `write` did, for the command to print.
@@ -61,14 +66,28 @@ pub struct BundleSummary {
     pub files: usize,
     pub scripts: usize,
     pub omitted: Vec<Omitted>,
+    pub audited: Option<Vec<Audited>>,
     /// SHA-256 of `SHA256SUMS`: one value that identifies the whole bundle.
     pub sums_sha256: String,
 }
 
 impl Bundle {
-    /// Build the bundle of `plan` (made from `runbook` and `env`).
+    /// Build the bundle of `plan` (made from `runbook` and `env`); its driver says the backups
+    /// were not checked when it was made.
     pub fn build(plan: &Plan, runbook: &Runbook, env: &Environment) -> Result<Bundle, BundleError> {
-        let outline = Outline::new(plan, runbook, env)?;
+        Self::build_checked(plan, runbook, env, None)
+    }
+
+    /// Build the bundle; with `backups` (`--backups DIR`), first check there, by the audit's
+    /// verdict, every backup the bundle's steps need, and pin each one the driver reads by its
+    /// size and SHA-256 ([`audited`]).
+    pub fn build_checked(
+        plan: &Plan,
+        runbook: &Runbook,
+        env: &Environment,
+        backups: Option<&Path>,
+    ) -> Result<Bundle, BundleError> {
+        let outline = Outline::new(plan, runbook, env, backups)?;
         let mut texts: Vec<(String, String)> = Vec::new();
         for entry in &outline.steps {
             texts.extend(script::files(&outline, entry));
@@ -81,6 +100,7 @@ impl Bundle {
             files,
             scripts: outline.steps.iter().filter(|e| e.stem.is_some()).count(),
             omitted: outline.omitted,
+            audited: outline.audited,
         })
     }
 
@@ -117,6 +137,7 @@ impl Bundle {
             files: self.files.len(),
             scripts: self.scripts,
             omitted: self.omitted.clone(),
+            audited: self.audited.clone(),
             sums_sha256: self.sums_sha256(),
         })
     }
@@ -176,10 +197,11 @@ pub fn write_bundle(
     plan: &Plan,
     runbook: &Runbook,
     env: &Environment,
+    backups: Option<&Path>,
     out: &Path,
     zip: bool,
 ) -> Result<BundleSummary, BundleError> {
-    Bundle::build(plan, runbook, env)?.write(out, zip)
+    Bundle::build_checked(plan, runbook, env, backups)?.write(out, zip)
 }
 
 impl fmt::Display for BundleSummary {
@@ -198,6 +220,27 @@ impl fmt::Display for BundleSummary {
                 "{} steps are not applicable and left out (listed in {README}).",
                 self.omitted.len()
             )?;
+        }
+        match &self.audited {
+            None => writeln!(
+                f,
+                "The backups were not checked (no --backups DIR); the driver says so when it runs."
+            )?,
+            Some(audited) => {
+                let pinned = audited.iter().filter(|a| a.pinned.is_some()).count();
+                writeln!(
+                    f,
+                    "Checked {} backups as lyncdr audit does; the driver checks that {pinned} of them are still the same files (size and SHA-256).",
+                    audited.len()
+                )?;
+                for a in audited.iter().filter(|a| a.compressed) {
+                    writeln!(
+                        f,
+                        "warning: `{}` is a compressed SQL Server backup, so unverified here: SQL Server verifies it (RESTORE VERIFYONLY) before the restore.",
+                        crate::decode::printable(&a.path)
+                    )?;
+                }
+            }
         }
         if let Some(zip) = &self.zip {
             writeln!(f, "Zip: {}", zip.display())?;

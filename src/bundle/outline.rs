@@ -8,11 +8,13 @@
 //! conditions come from the [`Runbook`], because the plan has already decided the options.
 
 use super::BundleError;
+use super::audited::{self, Audited, Pinned};
 use crate::env::{Environment, Value};
 use crate::render::plan::{Kind, Plan, PlannedStep};
 use crate::runbook::condition::Test;
 use crate::runbook::{Condition, Language, OptionInfo, PrereqKind, Prerequisite, Runbook, Step, StepRef};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// The driver's own parameters: a choice parameter must not take one of these names.
 const RESERVED: [&str; 14] = [
@@ -44,6 +46,8 @@ pub struct Outline<'a> {
     pub max_age: MaxAge,
     /// `recovery.started_at` (RFC 3339, UTC), when the environment sets it.
     pub recovery_started: Option<String>,
+    /// With `--backups DIR`: every backup checked there, once each; `None` without it.
+    pub audited: Option<Vec<Audited>>,
 }
 
 pub struct MaxAge {
@@ -120,6 +124,9 @@ pub struct Prereq {
     pub description: String,
     /// For a backup: its path from the environment.
     pub path: Option<String>,
+    /// For a backup checked with `--backups DIR` that the driver can read: the size and SHA-256
+    /// of the file that was checked.
+    pub pinned: Option<Pinned>,
     /// For an event: the step id (already resolved by the runbook checker) it must follow.
     pub after_step: Option<StepRef>,
     /// For an event: the Active Directory domains that each need one (`user_domains`).
@@ -151,7 +158,13 @@ enum Verdict {
 }
 
 impl<'a> Outline<'a> {
-    pub fn new(plan: &'a Plan, runbook: &Runbook, env: &Environment) -> Result<Self, BundleError> {
+    /// `backups`: the `--backups DIR` to check every backup prerequisite in (see [`audited`]).
+    pub fn new(
+        plan: &'a Plan,
+        runbook: &Runbook,
+        env: &Environment,
+        backups: Option<&Path>,
+    ) -> Result<Self, BundleError> {
         let width = plan.steps.len().to_string().len().max(2);
         let mut choices: Vec<Choice> = Vec::new();
         let mut steps = Vec::new();
@@ -207,11 +220,15 @@ impl<'a> Outline<'a> {
             steps.push(entry);
         }
         let params = parameters(&choices);
-        let prerequisites = runbook
+        let mut prerequisites: Vec<Prereq> = runbook
             .prerequisites
             .iter()
             .filter_map(|p| prereq(p, env, &params))
             .collect();
+        let audited = match backups {
+            Some(dir) => Some(pin(&mut steps, &mut prerequisites, dir)?),
+            None => None,
+        };
         let age = env.max_backup_age();
         let max_age = MaxAge {
             seconds: age.limit.as_secs(),
@@ -230,8 +247,49 @@ impl<'a> Outline<'a> {
             prerequisites,
             max_age,
             recovery_started,
+            audited,
         })
     }
+}
+
+/// Check every backup prerequisite (the runbook's first, then the steps' in order) in `dir`,
+/// each backup once, and pin the ones the driver reads; the checked backups in that order.
+fn pin(steps: &mut [Entry<'_>], runbook: &mut [Prereq], dir: &Path) -> Result<Vec<Audited>, BundleError> {
+    // A folder that is not there would otherwise read as every backup missing from it.
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(BundleError::BackupsFolder {
+                path: dir.to_owned(),
+                problem: "not a folder".into(),
+            });
+        }
+        Err(e) => {
+            return Err(BundleError::BackupsFolder {
+                path: dir.to_owned(),
+                problem: e.to_string(),
+            });
+        }
+    }
+    let mut done: Vec<Audited> = Vec::new();
+    let all = runbook
+        .iter_mut()
+        .chain(steps.iter_mut().flat_map(|e| e.prerequisites.iter_mut()));
+    for p in all {
+        let (PrereqKind::Backup { artifact }, Some(path)) = (&p.kind, &p.path) else {
+            continue;
+        };
+        let a = match done.iter().find(|a| a.kind == *artifact && a.path == *path) {
+            Some(a) => a.clone(),
+            None => {
+                let a = audited::check(*artifact, path, dir)?;
+                done.push(a.clone());
+                a
+            }
+        };
+        p.pinned = a.pinned;
+    }
+    Ok(done)
 }
 
 /// The files for the step's T-SQL and cmd.exe commands that are run (alternatives are only
@@ -371,6 +429,7 @@ fn prereq(p: &Prerequisite, env: &Environment, params: &BTreeMap<String, String>
         kind: p.kind.clone(),
         description: p.describe(),
         path,
+        pinned: None,
         after_step,
         domains,
         when,

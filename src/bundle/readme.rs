@@ -78,6 +78,20 @@ pub fn render(outline: &Outline) -> String {
             }
         ),
     );
+    d.blank();
+    match &outline.audited {
+        None => d.para("", "The backups were not checked when this bundle was made (lyncdr bundle without --backups): Invoke-Recovery.ps1 says so once, and checks only that each is present, not empty and not too old. lyncdr audit checks that they are sound."),
+        Some(audited) => {
+            d.para("", "The backups were checked as lyncdr audit does when this bundle was made (lyncdr bundle --backups). Before a step that needs one of the files below, Invoke-Recovery.ps1 checks that the file at its path is that same file (size, then SHA-256) and stops if not. The SQL Server backup, which SQL Server reads on the Back End, and the File Store folder keep the checks above.");
+            for a in audited {
+                let pin = a.pinned.as_ref().map_or_else(
+                    || "checked, not pinned".to_owned(),
+                    |p| format!("{} bytes, SHA-256 {}", p.size, p.sha256),
+                );
+                d.para("  ", &format!("{}: {} ({pin})", a.kind.env_key(), a.path));
+            }
+        }
+    }
 
     if !outline.choices.is_empty() {
         d.heading("OPTIONS");

@@ -24,7 +24,7 @@ Examples:
   lyncdr validate runbooks/*.yaml contoso.yaml
   lyncdr run backend-restore --env contoso.yaml --backups /mnt/lyncbackup --evidence 30024.xml
   lyncdr status --env contoso.yaml
-  lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip
+  lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip --backups /mnt/lyncbackup
   lyncdr audit \\\\backup01\\lync --env contoso.yaml
   lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup";
 
@@ -146,6 +146,11 @@ pub enum Command {
         /// Also write DIR.zip
         #[arg(long)]
         zip: bool,
+        /// Local folder standing for the backup location: check there, as lyncdr audit does, every
+        /// backup the bundle needs (looked up by file name), and pin each file the driver reads by
+        /// its size and SHA-256
+        #[arg(long, value_name = "DIR")]
+        backups: Option<PathBuf>,
     },
     /// Could we recover today? Check the backups in DIR against every runbook and option
     #[command(

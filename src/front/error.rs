@@ -209,6 +209,9 @@ impl BundleError {
             BundleError::NoSqlServer { .. }
             | BundleError::Unrendered { .. }
             | BundleError::NotPowerShell2 { .. } => exit::INVALID,
+            // The same refusal as `run`'s before a step that needs the backup.
+            BundleError::Backup { .. } => exit::PREREQUISITE,
+            BundleError::BackupsFolder { .. } => exit::NO_INPUT,
         }
     }
 }

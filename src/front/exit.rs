@@ -16,7 +16,8 @@ pub const DEGRADED: u8 = exit_code_for(Status::Degraded);
 pub const NOT_READY: u8 = exit_code_for(Status::NotReady);
 /// run: a decision is needed first (an interrupted step, or a changed runbook or environment).
 pub const DECISION: u8 = 3;
-/// run: a prerequisite is not met and `--yes` was given (or a dry run found one).
+/// run: a prerequisite is not met and `--yes` was given (or a dry run found one); bundle: a
+/// backup `--backups DIR` should hold is missing or the audit calls it unusable.
 pub const PREREQUISITE: u8 = 4;
 /// run: a command failed and `--yes` was given.
 pub const FAILED: u8 = 5;
@@ -53,7 +54,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         PREREQUISITE,
-        "run: a prerequisite is not met (with --yes, or a --dry-run that found any)",
+        "run: a prerequisite is not met (with --yes, or a --dry-run that found any); bundle --backups: a backup is missing or unusable",
     ),
     (
         FAILED,
@@ -73,7 +74,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         NO_INPUT,
-        "an input is missing or cannot be read: the backup folder (audit), a state file",
+        "an input is missing or cannot be read: the backup folder (audit, bundle --backups), a state file",
     ),
     (
         CANNOT_WRITE,

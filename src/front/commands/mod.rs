@@ -53,7 +53,8 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             env,
             out,
             zip,
-        } => plan::bundle(&library()?, &runbook, &env, &out, zip),
+            backups,
+        } => plan::bundle(&library()?, &runbook, &env, backups.as_deref(), &out, zip),
         Command::Backup(args) if args.task.is_some() || args.script.is_some() => {
             schedule::write(&library()?, args)
         }

@@ -57,13 +57,14 @@ pub fn bundle(
     library: &Library,
     id: &str,
     env: &EnvArgs,
+    backups: Option<&std::path::Path>,
     out: &std::path::Path,
     zip: bool,
 ) -> Result<u8, Error> {
     let runbook = library.get(id)?;
     let env = Environment::read(&env.env, &overrides(env)?.0)?;
     let plan = Plan::build(runbook, &env, &library.templates)?;
-    let summary = crate::bundle::write_bundle(&plan, runbook, &env, out, zip)?;
+    let summary = crate::bundle::write_bundle(&plan, runbook, &env, backups, out, zip)?;
     print(&format!("{summary}\n"));
     Ok(exit::SUCCESS)
 }
