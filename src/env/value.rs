@@ -374,22 +374,32 @@ pub fn check_windows_path(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A maximum age or time-out as people write it (`7d`, `36h`, `1d 12h`, `90m`): the one parser,
+/// for the environment file, `--max-age` and `--step-timeout`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (num, unit) = raw.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{}` is not a duration", shown(raw)))?;
-    let secs = match unit.trim() {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(format!("`{}` has no unit (s, m, h, d or w)", shown(raw))),
+    let bad = || {
+        format!(
+            "`{}` is not a duration: a number and a unit (m, h, d, w), e.g. `7d`, `36h` or `1d 12h`",
+            shown(raw)
+        )
     };
-    Ok(Duration::from_secs(n.saturating_mul(secs)))
+    // jiff's friendly format (`7d`, `1d 12h`, `36 hours`): what `format_duration` writes reads
+    // back. A day is 24 hours here; months and years have no fixed length and are refused.
+    if raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{}` has no unit (m, h, d or w)", shown(raw)));
+    }
+    let span: jiff::Span = raw.parse().map_err(|_| bad())?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(format!(
+            "`{}`: months and years have no fixed length; write days or weeks",
+            shown(raw)
+        ));
+    }
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| bad())?;
+    Duration::try_from(d).map_err(|_| format!("`{}` is negative", shown(raw)))
 }
 
 #[cfg(test)]
@@ -506,5 +516,10 @@ mod tests {
         assert_eq!(parse_duration("36h"), Ok(Duration::from_secs(36 * 3600)));
         assert!(parse_duration("7").is_err());
         assert!(parse_duration("d").is_err());
+        // What `format_duration` writes reads back; months have no fixed length.
+        assert_eq!(parse_duration("1d 12h"), Ok(Duration::from_secs(36 * 3600)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert!(parse_duration("1mo").is_err());
+        assert!(parse_duration("-7d").is_err());
     }
 }
