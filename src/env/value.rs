@@ -191,30 +191,16 @@ pub fn shown(raw: &str) -> String {
 /// curly quotes U+2018-U+201E, the dashes U+2013-U+2015): pasted from a web page, they would
 /// change the meaning of a command, so each gets its own message.
 pub fn check_characters(raw: &str) -> Result<(), String> {
-    for (i, c) in raw.chars().enumerate() {
-        let what = match c {
-            ' ' => continue,
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => {
-                "a curly single quote (pasted from a web page?); type a plain `'`"
-            }
-            '\u{201C}' | '\u{201D}' | '\u{201E}' => "a curly double quote; type a plain `\"`",
-            '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => "a dash that is not `-`; type a plain `-`",
-            '\u{00A0}' => "a non-breaking space",
-            '\u{FFFD}' => "a replacement character: the file was not saved as UTF-8?",
-            c if c.is_control() => "a control character (newline, tab, ...)",
-            c if c.is_whitespace() => "a space that is not a plain space",
-            '\u{00AD}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{FEFF}' => "an invisible formatting character",
-            _ => continue,
+    if let Some(bad) = bad_character(raw) {
+        let what = match bad.fix {
+            Some(fix) => format!("{}; {fix}", bad.what),
+            None => bad.what.to_owned(),
         };
         return Err(format!(
             "character {} (U+{:04X}) at position {}: {what}",
-            i + 1,
-            c as u32,
-            i + 1
+            bad.index + 1,
+            bad.ch as u32,
+            bad.index + 1
         ));
     }
     // Template syntax in a value would read as a leftover placeholder in the rendered command.
@@ -225,6 +211,45 @@ pub fn check_characters(raw: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The first character of a value that no value may hold (see [`check_characters`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadCharacter {
+    /// Its position in the value, in characters from 0.
+    pub index: usize,
+    pub ch: char,
+    /// "a curly single quote (pasted from a web page?)"
+    pub what: &'static str,
+    /// "type a plain `'`", where there is a plain character to type instead.
+    pub fix: Option<&'static str>,
+}
+
+pub fn bad_character(raw: &str) -> Option<BadCharacter> {
+    raw.chars().enumerate().find_map(|(index, ch)| {
+        let (what, fix) = match ch {
+            ' ' => return None,
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => (
+                "a curly single quote (pasted from a web page?)",
+                Some("type a plain `'`"),
+            ),
+            '\u{201C}' | '\u{201D}' | '\u{201E}' => ("a curly double quote", Some("type a plain `\"`")),
+            '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => {
+                ("a dash that is not `-`", Some("type a plain `-`"))
+            }
+            '\u{00A0}' => ("a non-breaking space", None),
+            '\u{FFFD}' => ("a replacement character: the file was not saved as UTF-8?", None),
+            c if c.is_control() => ("a control character (newline, tab, ...)", None),
+            c if c.is_whitespace() => ("a space that is not a plain space", None),
+            '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}' => ("an invisible formatting character", None),
+            _ => return None,
+        };
+        Some(BadCharacter { index, ch, what, fix })
+    })
 }
 
 pub fn check_fqdn(raw: &str) -> Result<(), String> {

@@ -2,6 +2,7 @@
 //! strict mode (an unknown name is an error, never an empty string) and with that language's
 //! escape function as its only escape: HTML escaping never applies.
 
+pub mod missing;
 mod placement;
 pub mod plan;
 pub mod text;
