@@ -717,86 +717,87 @@ fn run_reports_a_missing_key_once_and_creates_nothing() {
 #[test]
 fn environment_diagnostics_whole() {
     let plan = ["plan", "backend-restore", "--env", "env.yaml"];
-    let mut all = Vec::new();
-    // A derived key written in the file: explained, not suggested as a typo of itself.
-    all.push(shown(
-        example_with("  backend:\n", "  backend:\n    server: be01.contoso.com\\rtc\n"),
-        &["validate", "env.yaml"],
-    ));
-    // ... and with --set.
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &[&plan[..], &["--set", "sql.backend.server=be01.contoso.com\\rtc"]].concat(),
-    ));
-    // An unknown key, a near miss.
-    all.push(shown(
-        example_with("lyncdr_env: 1\n", "lyncdr_env: 1\neditoin: enterprise\n"),
-        &["validate", "env.yaml"],
-    ));
-    // An unknown key with --set.
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &[&plan[..], &["--set", "pools.targt=pool02.contoso.com"]].concat(),
-    ));
-    // A group written as a value.
-    all.push(shown(
-        Test::new().file("env.yaml", "lyncdr_env: 1\npools: pool01.contoso.com\n"),
-        &["validate", "env.yaml"],
-    ));
-    // A curly quote after letters that are not ASCII: the caret is under the quote.
-    all.push(shown(
-        Test::new().file(
-            "env.yaml",
-            "lyncdr_env: 1\nbackups:\n  rtc_database: 'C:\\Sauvegardes\\Zürich\\O\u{2019}Brien\\rtc.bak'\n",
+    let all = [
+        // A derived key written in the file: explained, not suggested as a typo of itself.
+        shown(
+            example_with("  backend:\n", "  backend:\n    server: be01.contoso.com\\rtc\n"),
+            &["validate", "env.yaml"],
         ),
-        &["validate", "env.yaml"],
-    ));
-    // A curly double quote and a long dash in plain values.
-    all.push(shown(
-        Test::new().file(
-            "env.yaml",
-            "lyncdr_env: 1\ndeployment: Société \u{201C}Générale\u{201D}\npools:\n  failed: pool01\u{2013}x.contoso.com\n",
+        // ... and with --set.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "sql.backend.server=be01.contoso.com\\rtc"]].concat(),
         ),
-        &["validate", "env.yaml"],
-    ));
-    // An invalid value with no look-alike character: a duration in months.
-    all.push(shown(
-        Test::new().file("env.yaml", "lyncdr_env: 1\nbackups:\n  max_age: 1 month\n"),
-        &["validate", "env.yaml"],
-    ));
-    // The format line missing, and an unsupported format.
-    all.push(shown(
-        Test::new().file("env.yaml", "pools:\n  failed: pool01.contoso.com\n"),
-        &["validate", "env.yaml"],
-    ));
-    all.push(shown(
-        Test::new().file("env.yaml", "lyncdr_env: 2\n"),
-        &["validate", "env.yaml"],
-    ));
-    // --set without `=`, and an invalid value with --set.
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &[&plan[..], &["--set", "edition"]].concat(),
-    ));
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &[&plan[..], &["--set", "pools.target=a'b.com"]].concat(),
-    ));
-    // An unmet `requires:`.
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &[&plan[..], &["--set", "edition=standard"]].concat(),
-    ));
-    // An unknown runbook: a name begun is completed, a near miss suggested.
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &["plan", "backend", "--env", "env.yaml"],
-    ));
-    all.push(shown(
-        example_with("lyncdr_env: 1", "lyncdr_env: 1"),
-        &["plan", "rgs-restor", "--env", "env.yaml"],
-    ));
-    // A file that is missing.
-    all.push(shown(Test::new(), &plan));
+        // An unknown key, a near miss.
+        shown(
+            example_with("lyncdr_env: 1\n", "lyncdr_env: 1\neditoin: enterprise\n"),
+            &["validate", "env.yaml"],
+        ),
+        // An unknown key with --set.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "pools.targt=pool02.contoso.com"]].concat(),
+        ),
+        // A group written as a value.
+        shown(
+            Test::new().file("env.yaml", "lyncdr_env: 1\npools: pool01.contoso.com\n"),
+            &["validate", "env.yaml"],
+        ),
+        // A curly quote after letters that are not ASCII: the caret is under the quote.
+        shown(
+            Test::new().file(
+                "env.yaml",
+                "lyncdr_env: 1\nbackups:\n  rtc_database: 'C:\\Sauvegardes\\Zürich\\O\u{2019}Brien\\rtc.bak'\n",
+        ),
+            &["validate", "env.yaml"],
+        ),
+        // A curly double quote and a long dash in plain values.
+        shown(
+            Test::new().file(
+                "env.yaml",
+                "lyncdr_env: 1\ndeployment: Société \u{201C}Générale\u{201D}\npools:\n  failed: pool01\u{2013}x.contoso.com\n",
+        ),
+            &["validate", "env.yaml"],
+        ),
+        // An invalid value with no look-alike character: a duration in months.
+        shown(
+            Test::new().file("env.yaml", "lyncdr_env: 1\nbackups:\n  max_age: 1 month\n"),
+            &["validate", "env.yaml"],
+        ),
+        // The format line missing, and an unsupported format.
+        shown(
+            Test::new().file("env.yaml", "pools:\n  failed: pool01.contoso.com\n"),
+            &["validate", "env.yaml"],
+        ),
+        shown(
+            Test::new().file("env.yaml", "lyncdr_env: 2\n"),
+            &["validate", "env.yaml"],
+        ),
+        // --set without `=`, and an invalid value with --set.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "edition"]].concat(),
+        ),
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "pools.target=a'b.com"]].concat(),
+        ),
+        // An unmet `requires:`.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "edition=standard"]].concat(),
+        ),
+        // An unknown runbook: a name begun is completed, a near miss suggested.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &["plan", "backend", "--env", "env.yaml"],
+        ),
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &["plan", "rgs-restor", "--env", "env.yaml"],
+        ),
+        // A file that is missing.
+        shown(Test::new(), &plan),
+    ];
     insta::assert_snapshot!("environment_diagnostics", all.join("\n"));
 }
