@@ -42,6 +42,32 @@ fn bad_runbook(from: &str, to: &str, expected: &[&str]) {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
     }
     assert!(run.stderr.contains("= hint:"), "no hint:\n{}", run.stderr);
+    insta::assert_snapshot!(snapshot_name("runbook"), run.stderr);
+}
+
+/// A snapshot per case, named after the test (the test harness names each test's thread after
+/// it): `runbook_unknown_field` for `diagnostics::unknown_field` with `kind` "runbook",
+/// `env_bad_fqdn` for `diagnostics::env_bad_fqdn` with no kind; `_2` for a test's second case.
+fn snapshot_name(kind: &str) -> String {
+    thread_local!(static CASES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) });
+    let case = CASES.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .and_then(|n| n.rsplit("::").next())
+        .expect("a test thread's name");
+    let name = if kind.is_empty() {
+        test.to_owned()
+    } else {
+        format!("{kind}_{test}")
+    };
+    match case {
+        1 => name,
+        n => format!("{name}_{n}"),
+    }
 }
 
 #[test]
@@ -342,6 +368,7 @@ fn bad_env(from: &str, to: &str, expected: &[&str]) {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
     }
     assert!(run.stderr.contains("= hint:"), "no hint:\n{}", run.stderr);
+    insta::assert_snapshot!(snapshot_name(""), run.stderr);
 }
 
 fn line_of(needle: &str) -> usize {
