@@ -106,7 +106,7 @@ impl ValueType {
             ValueType::WindowsPath => {
                 "a drive or UNC path, e.g. `C:\\Backups\\rtc.bak` or `\\\\backup01\\lync\\rtc.bak`".into()
             }
-            ValueType::Duration => "a number and a unit (m, h, d, w), e.g. `7d` or `36h`".into(),
+            ValueType::Duration => "a number and a unit (m, h, d, w), e.g. `7d`, `36h` or `1d 12h`".into(),
             ValueType::Timestamp => "an RFC 3339 time, e.g. `2026-11-25T08:00:00Z`".into(),
             ValueType::Choice(options) => {
                 let list: Vec<String> = options.iter().map(|o| format!("`{o}`")).collect();
