@@ -11,6 +11,8 @@ pub struct Diagnostic {
     pub at: Option<Location>,
     /// The source line quoted under the message (captured when the diagnostic is made).
     pub excerpt: Option<String>,
+    /// Facts that explain the error (printed `= note:`), before the hint of what to do.
+    pub notes: Vec<String>,
     pub hint: Option<String>,
 }
 
@@ -21,6 +23,7 @@ impl Diagnostic {
             file: None,
             at: None,
             excerpt: None,
+            notes: Vec::new(),
             hint: None,
         }
     }
@@ -32,6 +35,11 @@ impl Diagnostic {
             self.excerpt = src.line(at.line).map(str::to_owned);
         }
         self.at = at;
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
         self
     }
 
@@ -73,6 +81,9 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{pad} |")?;
             writeln!(f, "{num} | {line}")?;
             writeln!(f, "{pad} | {caret}")?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  = note: {note}")?;
         }
         if let Some(hint) = &self.hint {
             writeln!(f, "  = hint: {hint}")?;

@@ -42,6 +42,32 @@ fn bad_runbook(from: &str, to: &str, expected: &[&str]) {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
     }
     assert!(run.stderr.contains("= hint:"), "no hint:\n{}", run.stderr);
+    insta::assert_snapshot!(snapshot_name("runbook"), run.stderr);
+}
+
+/// A snapshot per case, named after the test (the test harness names each test's thread after
+/// it): `runbook_unknown_field` for `diagnostics::unknown_field` with `kind` "runbook",
+/// `env_bad_fqdn` for `diagnostics::env_bad_fqdn` with no kind; `_2` for a test's second case.
+fn snapshot_name(kind: &str) -> String {
+    thread_local!(static CASES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) });
+    let case = CASES.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .and_then(|n| n.rsplit("::").next())
+        .expect("a test thread's name");
+    let name = if kind.is_empty() {
+        test.to_owned()
+    } else {
+        format!("{kind}_{test}")
+    };
+    match case {
+        1 => name,
+        n => format!("{name}_{n}"),
+    }
 }
 
 #[test]
@@ -410,6 +436,7 @@ fn bad_env(from: &str, to: &str, expected: &[&str]) {
         assert!(run.stderr.contains(e), "expected {e:?} in:\n{}", run.stderr);
     }
     assert!(run.stderr.contains("= hint:"), "no hint:\n{}", run.stderr);
+    insta::assert_snapshot!(snapshot_name(""), run.stderr);
 }
 
 fn line_of(needle: &str) -> usize {
@@ -681,7 +708,10 @@ fn an_environment_saved_as_utf16_is_read() {
     );
     let t = Test::new().args(["validate", "env.yaml"]);
     std::fs::write(t.path().join("env.yaml"), utf16).expect("write");
-    assert_eq!(t.run().success().stdout, "ok: 7 runbooks, env.yaml\n");
+    assert_eq!(
+        t.run().success().stdout,
+        "ok: 7 runbooks, env.yaml\nenv.yaml can plan every runbook: `backend-restore`, `backup`, `cms-move`, `cms-restore`, `finish`, `rgs-restore`, `rtc-restore`\n"
+    );
 }
 
 /// Issue 11 item 11: a file in neither UTF-8 nor UTF-16 (a legacy code page) is refused with how
@@ -700,4 +730,169 @@ fn an_environment_in_a_legacy_code_page_says_how_to_save_it() {
   = hint: save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; or in PowerShell, `Get-Content env.yaml | Out-File -Encoding UTF8 utf8-env.yaml`
 "
     );
+}
+
+// ---------------------------------------------------------------- whole messages (issue 11)
+
+/// The example environment with `from` replaced by `to` (once), as `env.yaml` in a test folder.
+fn example_with(from: &str, to: &str) -> Test {
+    let example = std::fs::read_to_string(example_env()).expect("example");
+    assert!(example.contains(from), "{from}");
+    Test::new().file("env.yaml", &example.replacen(from, to, 1))
+}
+
+/// What a person sees: the command, its exit code, and what it printed.
+fn shown(t: Test, args: &[&str]) -> String {
+    let run = t.args(args.iter().copied()).run();
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let mut out = format!("$ lyncdr {}\nexit {}\n", args.join(" "), run.status);
+    if !run.stdout.is_empty() {
+        out.push_str(&format!("--- stdout\n{}", run.stdout));
+    }
+    if !run.stderr.is_empty() {
+        out.push_str(&format!("--- stderr\n{}", run.stderr));
+    }
+    out
+}
+
+/// Issue 11 item 10: a file without `pools.target` is valid, but cannot plan the CMS move:
+/// `validate` says which runbooks it can plan and what each other one lacks, one line per key.
+#[test]
+fn validate_says_which_runbooks_a_file_can_plan() {
+    let t = example_with("  target: pool02.contoso.com\n", "");
+    insta::assert_snapshot!(
+        "validate_without_pools_target",
+        shown(t, &["validate", "env.yaml"])
+    );
+}
+
+/// Issue 11 item 10: a minimal file: per runbook, the keys it lacks, each once.
+#[test]
+fn validate_a_minimal_file() {
+    let t = Test::new().file("env.yaml", MINIMAL);
+    insta::assert_snapshot!("validate_minimal", shown(t, &["validate", "env.yaml"]));
+}
+
+/// Issue 11 item 10: `plan` prints one error per missing key, listing the steps that use it (it
+/// printed 25 near-identical errors for `pools.target`).
+#[test]
+fn plan_reports_a_missing_key_once_with_its_steps() {
+    let t = example_with("  target: pool02.contoso.com\n", "");
+    let out = shown(t, &["plan", "cms-move", "--env", "env.yaml"]);
+    assert_eq!(out.matches("error:").count(), 1, "{out}");
+    insta::assert_snapshot!("plan_without_pools_target", out);
+}
+
+/// A file with the format line and the failed pool only.
+const MINIMAL: &str = "lyncdr_env: 1\npools:\n  failed: pool01.contoso.com\n";
+
+/// Issue 11 item 10: a minimal file gave 44 errors for 8 keys; now one per key. A derived key
+/// (`sql.backend.server`) is reported as the keys it is made from.
+#[test]
+fn plan_a_minimal_file_one_error_per_key() {
+    let t = Test::new().file("env.yaml", MINIMAL);
+    let out = shown(t, &["plan", "backend-restore", "--env", "env.yaml"]);
+    assert!(!out.contains("`sql.backend.server` is not set"), "{out}");
+    insta::assert_snapshot!("plan_minimal_backend_restore", out);
+}
+
+/// Issue 11 item 10: `run` reports the missing keys the same way, before it creates anything.
+#[test]
+fn run_reports_a_missing_key_once_and_creates_nothing() {
+    let t = example_with("  target: pool02.contoso.com\n", "");
+    let dir = t.path().to_path_buf();
+    let out = shown(t, &["run", "cms-move", "--env", "env.yaml", "--yes", "--dry-run"]);
+    assert_eq!(out.matches("error:").count(), 1, "{out}");
+    assert!(!dir.join(".lyncdr").exists(), "run created its state folder");
+    insta::assert_snapshot!("run_without_pools_target", out);
+}
+
+/// Issue 11 item 11: every diagnostic about an environment file (or `--set`, or a runbook name),
+/// pinned whole, one case per kind of mistake.
+#[test]
+fn environment_diagnostics_whole() {
+    let plan = ["plan", "backend-restore", "--env", "env.yaml"];
+    let all = [
+        // A derived key written in the file: explained, not suggested as a typo of itself.
+        shown(
+            example_with("  backend:\n", "  backend:\n    server: be01.contoso.com\\rtc\n"),
+            &["validate", "env.yaml"],
+        ),
+        // ... and with --set.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "sql.backend.server=be01.contoso.com\\rtc"]].concat(),
+        ),
+        // An unknown key, a near miss.
+        shown(
+            example_with("lyncdr_env: 1\n", "lyncdr_env: 1\neditoin: enterprise\n"),
+            &["validate", "env.yaml"],
+        ),
+        // An unknown key with --set.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "pools.targt=pool02.contoso.com"]].concat(),
+        ),
+        // A group written as a value.
+        shown(
+            Test::new().file("env.yaml", "lyncdr_env: 1\npools: pool01.contoso.com\n"),
+            &["validate", "env.yaml"],
+        ),
+        // A curly quote after letters that are not ASCII: the caret is under the quote.
+        shown(
+            Test::new().file(
+                "env.yaml",
+                "lyncdr_env: 1\nbackups:\n  rtc_database: 'C:\\Sauvegardes\\Zürich\\O\u{2019}Brien\\rtc.bak'\n",
+        ),
+            &["validate", "env.yaml"],
+        ),
+        // A curly double quote and a long dash in plain values.
+        shown(
+            Test::new().file(
+                "env.yaml",
+                "lyncdr_env: 1\ndeployment: Société \u{201C}Générale\u{201D}\npools:\n  failed: pool01\u{2013}x.contoso.com\n",
+        ),
+            &["validate", "env.yaml"],
+        ),
+        // An invalid value with no look-alike character: a duration in months.
+        shown(
+            Test::new().file("env.yaml", "lyncdr_env: 1\nbackups:\n  max_age: 1 month\n"),
+            &["validate", "env.yaml"],
+        ),
+        // The format line missing, and an unsupported format.
+        shown(
+            Test::new().file("env.yaml", "pools:\n  failed: pool01.contoso.com\n"),
+            &["validate", "env.yaml"],
+        ),
+        shown(
+            Test::new().file("env.yaml", "lyncdr_env: 2\n"),
+            &["validate", "env.yaml"],
+        ),
+        // --set without `=`, and an invalid value with --set.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "edition"]].concat(),
+        ),
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "pools.target=a'b.com"]].concat(),
+        ),
+        // An unmet `requires:`.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &[&plan[..], &["--set", "edition=standard"]].concat(),
+        ),
+        // An unknown runbook: a name begun is completed, a near miss suggested.
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &["plan", "backend", "--env", "env.yaml"],
+        ),
+        shown(
+            example_with("lyncdr_env: 1", "lyncdr_env: 1"),
+            &["plan", "rgs-restor", "--env", "env.yaml"],
+        ),
+        // A file that is missing.
+        shown(Test::new(), &plan),
+    ];
+    insta::assert_snapshot!("environment_diagnostics", all.join("\n"));
 }

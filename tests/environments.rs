@@ -5,6 +5,7 @@
 
 use crate::builder::{RUNBOOKS, Test, repo};
 use crate::powershell;
+#[cfg(unix)]
 use crate::standin::{lync_shell, read_log};
 use lyncdr::bundle::Bundle;
 use lyncdr::env::Environment;
@@ -12,6 +13,7 @@ use lyncdr::render::plan::{Plan, RenderedCommand};
 use lyncdr::runbook::{Language, Library};
 use lyncdr::source::SourceFile;
 use std::path::Path;
+#[cfg(unix)]
 use std::process::Command;
 
 fn example() -> String {
@@ -343,7 +345,10 @@ fn a_requirement_is_checked_when_the_runbook_is_loaded() {
 
 // ---------------------------------------------------------------- runs
 
+// The runs use the stand-in, a Unix program (tests/standin.rs).
+
 /// A folder with `env_text` as `env.yaml` and the backups backend-restore needs.
+#[cfg(unix)]
 fn recovery(env_text: &str) -> Test {
     let t = Test::new().file("env.yaml", env_text);
     let b = t.path().join("backups");
@@ -364,6 +369,7 @@ fn recovery(env_text: &str) -> Test {
 
 /// `lyncdr run backend-restore --yes` with option `option`, Response Group off (its contact
 /// deletion asks questions): the stand-in's log.
+#[cfg(unix)]
 fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
     let shell = lync_shell();
     let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
@@ -399,6 +405,7 @@ fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
     log
 }
 
+#[cfg(unix)]
 #[test]
 fn a_default_instance_runs_with_sqlcmd_on_the_fqdn_alone() {
     let t = recovery(&default_instance());
@@ -415,6 +422,7 @@ fn a_default_instance_runs_with_sqlcmd_on_the_fqdn_alone() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn names_that_are_not_ascii_run() {
     let t = recovery(&non_ascii());

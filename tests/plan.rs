@@ -261,6 +261,7 @@ fn own_runbooks_and_templates_folders_replace_the_built_in_ones() {
 }
 
 /// At a real terminal the plan is coloured; with NO_COLOR it is not.
+#[cfg(unix)] // a pseudo-terminal through expectrl's Unix backend
 #[test]
 fn colour_at_a_terminal_unless_no_color() {
     use expectrl::{Eof, Expect, Session};

@@ -1,5 +1,6 @@
 //! Ages and maximum ages as people write them: `7d`, `9d 2h`, `36h`, `90m`.
-//! (Parsing `--max-age` is `env::value::parse_duration`, shared with the environment file.)
+//! (Parsing is `env::value::parse_duration`, jiff's friendly format, shared with the environment
+//! file; what this writes reads back through it.)
 
 use std::time::Duration;
 

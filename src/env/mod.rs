@@ -226,7 +226,11 @@ fn collect(
         } else {
             format!("{prefix}.{}", key.as_str())
         };
-        let key_at = Location::from_span(key.span(), key.as_str().len());
+        let key_at = Location::from_span(key.span(), key.as_str().chars().count());
+        if schema::derived_from(&full).is_some() {
+            diags.push(derived_key(&full).at(src, key_at));
+            continue;
+        }
         let Some(spec) = schema::lookup(&full) else {
             let is_group = schema::SCHEMA
                 .iter()
@@ -268,24 +272,73 @@ fn collect(
                 );
             }
             Err((problem, at)) => {
-                let mistake = child
-                    .as_scalar()
-                    .zip(Location::from_span(child.span(), 1))
-                    .and_then(|(v, start)| quoting::escape_mistake(src, start, v.as_str()));
-                diags.push(match mistake {
-                    Some(m) => Diagnostic::new(format!("invalid value for `{full}`: {}", m.message()))
+                let scalar = child.as_scalar().zip(Location::from_span(child.span(), 1));
+                let mistake = scalar.and_then(|(v, start)| quoting::escape_mistake(src, start, v.as_str()));
+                let typed = scalar.and_then(|(v, start)| typed_character(src, start, v.as_str()));
+                diags.push(match (mistake, typed) {
+                    (Some(m), _) => Diagnostic::new(format!("invalid value for `{full}`: {}", m.message()))
                         .at(src, Some(m.at))
                         .hint(format!(
                             "write Windows paths in 'single quotes', where a backslash is a backslash: `{}: {}`",
                             key.as_str(),
                             m.single_quoted()
                         )),
-                    None => Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
+                    (None, Some((bad, at, quoted))) => character_diagnostic(&full, bad, quoted).at(src, Some(at)),
+                    (None, None) => Diagnostic::new(format!("invalid value for `{full}`: {problem}"))
                         .at(src, at)
                         .hint(format!("a {} is {}", spec.ty.name(), spec.ty.example())),
                 });
             }
         }
+    }
+}
+
+/// A derived key written in the file or with `--set`: it is computed, not set, so say from what
+/// (never "did you mean" the key itself).
+fn derived_key(key: &str) -> Diagnostic {
+    let Some((fqdn, instance)) = schema::derived_from(key) else {
+        return Diagnostic::new(format!("unknown key `{key}`"));
+    };
+    let short = instance.rsplit('.').next().unwrap_or(instance);
+    Diagnostic::new(format!(
+        "`{key}` is derived, not set: lyncdr writes it from `{fqdn}` and `{instance}`"
+    ))
+    .hint(format!(
+        "set `{fqdn}` and `.{short}` instead (the server's FQDN, and its instance name, `MSSQLSERVER` for the default instance); lyncdr then writes `fqdn\\instance`"
+    ))
+}
+
+/// A character no value may hold that was typed as itself (a curly quote pasted from a web page),
+/// not made by an escape: the value `value` starts at `start`; where the character is on the line
+/// (counted in characters), and whether the value is in 'single quotes'.
+fn typed_character(
+    src: &SourceFile,
+    start: Location,
+    value: &str,
+) -> Option<(value::BadCharacter, Location, bool)> {
+    let bad = value::bad_character(value)?;
+    let line = src.line(start.line)?;
+    let from = start.column.checked_sub(1)?;
+    let offset = line.chars().skip(from).position(|c| c == bad.ch)?;
+    let quoted = line.chars().nth(from) == Some('\'');
+    Some((bad, Location::new(start.line, start.column + offset, 1), quoted))
+}
+
+/// The message for a character no value may hold, about the character itself.
+fn character_diagnostic(key: &str, bad: value::BadCharacter, single_quoted: bool) -> Diagnostic {
+    // A look-alike of a character on the keyboard is shown as it is; an invisible one by number.
+    let shown = match bad.fix {
+        Some(_) => format!("`{}` (U+{:04X})", bad.ch, bad.ch as u32),
+        None => format!("U+{:04X}", bad.ch as u32),
+    };
+    let d = Diagnostic::new(format!("invalid value for `{key}`: {shown} is {}", bad.what));
+    let single = matches!(bad.ch, '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
+    match bad.fix {
+        Some(fix) if single && single_quoted => {
+            d.hint(format!("{fix}, written twice inside 'single quotes': `''`"))
+        }
+        Some(fix) => d.hint(format!("{fix} (word processors and web pages replace it)")),
+        None => d.hint("delete it and type the value again by hand"),
     }
 }
 
@@ -300,15 +353,15 @@ fn leaf(ty: ValueType, node: &Node) -> Result<(Value, usize), (String, Option<Lo
                 };
                 items.push(
                     ty.parse_item(s.as_str())
-                        .map_err(|p| (p, at(item, s.as_str().len())))?,
+                        .map_err(|p| (p, at(item, s.as_str().chars().count())))?,
                 );
             }
             Ok((Value::List(items), 1))
         }
         (_, Node::Scalar(s)) => ty
             .parse(s.as_str())
-            .map(|v| (v, s.as_str().len()))
-            .map_err(|p| (p, at(node, s.as_str().len()))),
+            .map(|v| (v, s.as_str().chars().count()))
+            .map_err(|p| (p, at(node, s.as_str().chars().count()))),
         (_, Node::Sequence(_)) => Err((
             format!("expected a single {}, found a list", ty.name()),
             at(node, 1),
@@ -323,6 +376,9 @@ fn apply_override(values: &mut BTreeMap<String, Entry>, item: &str) -> Result<()
         cmdline(format!("`--set {item}` is not KEY=VALUE")).hint("e.g. --set options.user_data_restore=A")
     })?;
     let key = key.trim();
+    if schema::derived_from(key).is_some() {
+        return Err(derived_key(key));
+    }
     let spec = schema::lookup(key).ok_or_else(|| {
         let d = cmdline(format!("`--set {key}=...`: unknown key `{key}`"));
         match schema::suggest(key) {

@@ -196,6 +196,12 @@ pub const DERIVED: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The keys a derived key is computed from: `sql.backend.server` -> (`sql.backend.fqdn`,
+/// `sql.backend.instance`).
+pub fn derived_from(key: &str) -> Option<(&'static str, &'static str)> {
+    DERIVED.iter().find(|d| d.0 == key).map(|d| (d.1, d.2))
+}
+
 pub fn lookup(key: &str) -> Option<&'static KeySpec> {
     SCHEMA.iter().find(|s| s.key == key)
 }

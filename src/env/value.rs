@@ -106,7 +106,7 @@ impl ValueType {
             ValueType::WindowsPath => {
                 "a drive or UNC path, e.g. `C:\\Backups\\rtc.bak` or `\\\\backup01\\lync\\rtc.bak`".into()
             }
-            ValueType::Duration => "a number and a unit (m, h, d, w), e.g. `7d` or `36h`".into(),
+            ValueType::Duration => "a number and a unit (m, h, d, w), e.g. `7d`, `36h` or `1d 12h`".into(),
             ValueType::Timestamp => "an RFC 3339 time, e.g. `2026-11-25T08:00:00Z`".into(),
             ValueType::Choice(options) => {
                 let list: Vec<String> = options.iter().map(|o| format!("`{o}`")).collect();
@@ -191,30 +191,16 @@ pub fn shown(raw: &str) -> String {
 /// curly quotes U+2018-U+201E, the dashes U+2013-U+2015): pasted from a web page, they would
 /// change the meaning of a command, so each gets its own message.
 pub fn check_characters(raw: &str) -> Result<(), String> {
-    for (i, c) in raw.chars().enumerate() {
-        let what = match c {
-            ' ' => continue,
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => {
-                "a curly single quote (pasted from a web page?); type a plain `'`"
-            }
-            '\u{201C}' | '\u{201D}' | '\u{201E}' => "a curly double quote; type a plain `\"`",
-            '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => "a dash that is not `-`; type a plain `-`",
-            '\u{00A0}' => "a non-breaking space",
-            '\u{FFFD}' => "a replacement character: the file was not saved as UTF-8?",
-            c if c.is_control() => "a control character (newline, tab, ...)",
-            c if c.is_whitespace() => "a space that is not a plain space",
-            '\u{00AD}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{FEFF}' => "an invisible formatting character",
-            _ => continue,
+    if let Some(bad) = bad_character(raw) {
+        let what = match bad.fix {
+            Some(fix) => format!("{}; {fix}", bad.what),
+            None => bad.what.to_owned(),
         };
         return Err(format!(
             "character {} (U+{:04X}) at position {}: {what}",
-            i + 1,
-            c as u32,
-            i + 1
+            bad.index + 1,
+            bad.ch as u32,
+            bad.index + 1
         ));
     }
     // Template syntax in a value would read as a leftover placeholder in the rendered command.
@@ -225,6 +211,45 @@ pub fn check_characters(raw: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The first character of a value that no value may hold (see [`check_characters`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadCharacter {
+    /// Its position in the value, in characters from 0.
+    pub index: usize,
+    pub ch: char,
+    /// "a curly single quote (pasted from a web page?)"
+    pub what: &'static str,
+    /// "type a plain `'`", where there is a plain character to type instead.
+    pub fix: Option<&'static str>,
+}
+
+pub fn bad_character(raw: &str) -> Option<BadCharacter> {
+    raw.chars().enumerate().find_map(|(index, ch)| {
+        let (what, fix) = match ch {
+            ' ' => return None,
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' => (
+                "a curly single quote (pasted from a web page?)",
+                Some("type a plain `'`"),
+            ),
+            '\u{201C}' | '\u{201D}' | '\u{201E}' => ("a curly double quote", Some("type a plain `\"`")),
+            '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => {
+                ("a dash that is not `-`", Some("type a plain `-`"))
+            }
+            '\u{00A0}' => ("a non-breaking space", None),
+            '\u{FFFD}' => ("a replacement character: the file was not saved as UTF-8?", None),
+            c if c.is_control() => ("a control character (newline, tab, ...)", None),
+            c if c.is_whitespace() => ("a space that is not a plain space", None),
+            '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}' => ("an invisible formatting character", None),
+            _ => return None,
+        };
+        Some(BadCharacter { index, ch, what, fix })
+    })
 }
 
 pub fn check_fqdn(raw: &str) -> Result<(), String> {
@@ -382,22 +407,32 @@ pub fn check_windows_path(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A maximum age or time-out as people write it (`7d`, `36h`, `1d 12h`, `90m`): the one parser,
+/// for the environment file, `--max-age` and `--step-timeout`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (num, unit) = raw.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{}` is not a duration", shown(raw)))?;
-    let secs = match unit.trim() {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(format!("`{}` has no unit (s, m, h, d or w)", shown(raw))),
+    let bad = || {
+        format!(
+            "`{}` is not a duration: a number and a unit (m, h, d, w), e.g. `7d`, `36h` or `1d 12h`",
+            shown(raw)
+        )
     };
-    Ok(Duration::from_secs(n.saturating_mul(secs)))
+    // jiff's friendly format (`7d`, `1d 12h`, `36 hours`): what `format_duration` writes reads
+    // back. A day is 24 hours here; months and years have no fixed length and are refused.
+    if raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{}` has no unit (m, h, d or w)", shown(raw)));
+    }
+    let span: jiff::Span = raw.parse().map_err(|_| bad())?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(format!(
+            "`{}`: months and years have no fixed length; write days or weeks",
+            shown(raw)
+        ));
+    }
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| bad())?;
+    Duration::try_from(d).map_err(|_| format!("`{}` is negative", shown(raw)))
 }
 
 #[cfg(test)]
@@ -516,5 +551,10 @@ mod tests {
         assert_eq!(parse_duration("36h"), Ok(Duration::from_secs(36 * 3600)));
         assert!(parse_duration("7").is_err());
         assert!(parse_duration("d").is_err());
+        // What `format_duration` writes reads back; months have no fixed length.
+        assert_eq!(parse_duration("1d 12h"), Ok(Duration::from_secs(36 * 3600)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86_400)));
+        assert!(parse_duration("1mo").is_err());
+        assert!(parse_duration("-7d").is_err());
     }
 }

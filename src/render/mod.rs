@@ -2,5 +2,6 @@
 //! rendered through the runbook library's [`Templates`](crate::runbook::Templates) (each value
 //! through its language's escape) -> text for people ([`text`]) or JSON.
 
+pub mod missing;
 pub mod plan;
 pub mod text;

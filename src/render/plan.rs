@@ -4,6 +4,7 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{Environment, Origin, schema};
+use crate::render::missing::{MissingKeys, PlanError};
 use crate::runbook::{
     Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Requirement, Runbook, RunsOn, Step,
     StepKind,
@@ -94,18 +95,31 @@ pub struct PlannedStep {
 
 impl Plan {
     pub fn build(runbook: &Runbook, env: &Environment, templates: &Templates) -> Result<Plan, Diagnostics> {
-        let mut diags = Diagnostics::default();
+        Self::check(runbook, env, templates).map_err(Diagnostics::from)
+    }
+
+    /// [`Plan::build`], with the keys the environment lacks apart from the other problems (for
+    /// `validate`'s summary).
+    pub fn check(runbook: &Runbook, env: &Environment, templates: &Templates) -> Result<Plan, PlanError> {
+        let mut p = Planning {
+            env,
+            diags: Diagnostics::default(),
+            missing: MissingKeys::default(),
+        };
         for r in &runbook.requires {
-            if let Some(d) = unmet(runbook, r, env) {
-                diags.push(d);
+            if let Some(d) = unmet(runbook, r, &mut p) {
+                p.diags.push(d);
             }
         }
-        let prerequisites = prerequisites(&runbook.prerequisites, env, true, &mut diags);
+        let prerequisites = prerequisites(&runbook.prerequisites, None, true, &mut p);
         let mut steps = Vec::new();
         for (i, step) in runbook.steps.iter().enumerate() {
-            steps.push(plan_step(i + 1, step, env, templates, &mut diags));
+            steps.push(plan_step(i + 1, step, templates, &mut p));
         }
-        diags.into_result(Plan {
+        if !p.diags.is_empty() || !p.missing.is_empty() {
+            return Err(PlanError::new(&runbook.id, p.missing, p.diags, env));
+        }
+        Ok(Plan {
             runbook: runbook.id.clone(),
             title: runbook.title.clone(),
             summary: runbook.summary.clone(),
@@ -122,28 +136,31 @@ impl Plan {
     }
 }
 
+/// What building a plan gathers: the problems, and the keys the environment lacks.
+struct Planning<'a> {
+    env: &'a Environment,
+    diags: Diagnostics,
+    missing: MissingKeys,
+}
+
 /// A requirement of the runbook (`requires:`) the environment does not meet: an error pointing at
-/// the environment key (its line in the file, or `--set`), or at the requirement when the key is
-/// missing. The procedure does not cover that environment, so no plan is made for it.
-fn unmet(runbook: &Runbook, r: &Requirement, env: &Environment) -> Option<Diagnostic> {
+/// the environment key (its line in the file, or `--set`); a key that is missing is recorded as
+/// missing, with the requirement as its need. The procedure does not cover that environment, so no plan is made for it.
+fn unmet(runbook: &Runbook, r: &Requirement, p: &mut Planning) -> Option<Diagnostic> {
+    let env = p.env;
     let c = &r.condition;
     let written = match c.at {
         Some(at) => format!("{}:{}", c.file, at.line),
         None => c.file.clone(),
     };
     let Some(entry) = env.get(&c.key) else {
-        let d = Diagnostic::new(format!(
-            "`{}` is not set in `{}`, and runbook `{}` requires `{c}`",
-            c.key, env.source.name, runbook.id
-        ));
-        return Some(
-            Diagnostic {
-                file: Some(c.file.clone()),
-                at: c.at,
-                ..d
-            }
-            .hint(format!("add `{}` to the environment file; {}", c.key, r.reason)),
+        p.missing.record(
+            env,
+            &c.key,
+            None,
+            Some(format!("the runbook requires `{c}` ({})", r.reason)),
         );
+        return None;
     };
     if c.holds(&entry.value) {
         return None;
@@ -167,23 +184,18 @@ fn unmet(runbook: &Runbook, r: &Requirement, env: &Environment) -> Option<Diagno
 }
 
 /// Whether all conditions hold; `Err` with the reason when one does not. A condition on a key
-/// the environment lacks is reported, pointing at the condition in the runbook.
-fn evaluate(conds: &[Condition], env: &Environment, diags: &mut Diagnostics) -> Result<(), String> {
+/// the environment lacks records the key as missing. `step` is the step the conditions belong to (`None`: the runbook's own prerequisites); with
+/// `record` false (a step that does not apply) a missing key is not reported.
+fn evaluate(conds: &[Condition], step: Option<&str>, record: bool, p: &mut Planning) -> Result<(), String> {
+    let env = p.env;
     for c in conds {
         let Some(entry) = env.get(&c.key) else {
-            let d = Diagnostic::new(format!(
-                "`{}` is not set in `{}`, and the runbook depends on it",
-                c.key, env.source.name
-            ));
-            let d = Diagnostic {
-                file: Some(c.file.clone()),
-                at: c.at,
-                ..d
-            };
-            diags.push(d.hint(format!(
-                "add `{}` to the environment file or pass `--set {}=...`",
-                c.key, c.key
-            )));
+            if record {
+                let need = step
+                    .is_none()
+                    .then(|| format!("a prerequisite of the runbook, when `{c}`"));
+                p.missing.record(env, &c.key, step, need);
+            }
             return Err(format!("`{}` is not set", c.key));
         };
         if !c.holds(&entry.value) {
@@ -201,32 +213,25 @@ fn evaluate(conds: &[Condition], env: &Environment, diags: &mut Diagnostics) -> 
 
 fn prerequisites(
     list: &[Prerequisite],
-    env: &Environment,
+    step: Option<&str>,
     active: bool,
-    diags: &mut Diagnostics,
+    p: &mut Planning,
 ) -> Vec<PlannedPrerequisite> {
+    let env = p.env;
     let mut out = Vec::new();
-    for p in list {
-        let mut scratch = Diagnostics::default();
-        if evaluate(&p.when, env, if active { diags } else { &mut scratch }).is_err() {
+    for pre in list {
+        if evaluate(&pre.when, step, active, p).is_err() {
             continue;
         }
-        let path = match &p.kind {
+        let path = match &pre.kind {
             PrereqKind::Backup { artifact } => match env.get(artifact.env_key()) {
                 Some(e) => Some(e.value.display()),
                 None => {
                     if active {
-                        diags.push(
-                            Diagnostic::new(format!(
-                                "backup `{artifact}` is a prerequisite, but `{}` is not set in `{}`",
-                                artifact.env_key(),
-                                env.source.name
-                            ))
-                            .hint(format!(
-                                "add `{}` (the path of the backup file) to the environment file",
-                                artifact.env_key()
-                            )),
-                        );
+                        let need = step
+                            .is_none()
+                            .then(|| format!("backup `{artifact}`, a prerequisite of the runbook"));
+                        p.missing.record(env, artifact.env_key(), step, need);
                     }
                     None
                 }
@@ -234,25 +239,20 @@ fn prerequisites(
             _ => None,
         };
         out.push(PlannedPrerequisite {
-            kind: p.kind.clone(),
-            description: p.describe(),
+            kind: pre.kind.clone(),
+            description: pre.describe(),
             path,
         });
     }
     out
 }
 
-fn plan_step(
-    number: usize,
-    step: &Step,
-    env: &Environment,
-    templates: &Templates,
-    diags: &mut Diagnostics,
-) -> PlannedStep {
-    let condition = evaluate(&step.when, env, diags);
+fn plan_step(number: usize, step: &Step, templates: &Templates, p: &mut Planning) -> PlannedStep {
+    let env = p.env;
+    let condition = evaluate(&step.when, Some(&step.id), true, p);
     let active = condition.is_ok();
     let mut reason = condition.err();
-    let ctx = context(step, env);
+    let ctx = context(step, env, templates);
     let mut commands = Vec::new();
     let mut verify = None;
     match &ctx {
@@ -276,7 +276,7 @@ fn plan_step(
                         alternative: true,
                     }),
                     Err(problem) => {
-                        diags.push(render_error(
+                        p.diags.push(render_error(
                             step,
                             env,
                             templates.source(c.language, &c.template),
@@ -290,17 +290,8 @@ fn plan_step(
             verify = step.verify.as_ref().and_then(render);
         }
         Err(missing) if active => {
-            for (input, key) in missing {
-                diags.push(
-                    Diagnostic::new(format!(
-                        "`{key}` is not set in `{}`, and step `{}` uses it (as `{input}`)",
-                        env.source.name, step.id
-                    ))
-                    .at(&step.file, step.at)
-                    .hint(format!(
-                        "add `{key}` to the environment file or pass `--set {key}=...`"
-                    )),
-                );
+            for (_, key) in missing {
+                p.missing.record(env, key, Some(&step.id), None);
             }
         }
         Err(missing) => {
@@ -314,14 +305,7 @@ fn plan_step(
         StepKind::Choice { key, options } => {
             let chosen = env.get(key).map(|e| e.value.display());
             if chosen.is_none() && active {
-                diags.push(
-                    Diagnostic::new(format!(
-                        "`{key}` is not set in `{}`: step `{}` needs the chosen option",
-                        env.source.name, step.id
-                    ))
-                    .at(&step.file, step.at)
-                    .hint(format!("add `{key}` or pass `--set {key}=...`")),
-                );
+                p.missing.record(env, key, Some(&step.id), None);
             }
             let options = options
                 .iter()
@@ -347,7 +331,7 @@ fn plan_step(
         explanation: step.explanation.clone(),
         warnings: step.warnings.clone(),
         notes: step.notes.clone(),
-        prerequisites: prerequisites(&step.prerequisites, env, active, diags),
+        prerequisites: prerequisites(&step.prerequisites, Some(&step.id), active, p),
         commands,
         verify,
         options,
@@ -365,8 +349,16 @@ fn plan_step(
     }
 }
 
-/// The template context of a step: its inputs by name. `Err` lists (input, key) pairs missing.
-fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>> {
+/// The template context of a step: its inputs by name. `Err` lists the (input, key) pairs missing
+/// that the step's commands or check use; an input they do not name is not needed (a runbook's
+/// inputs are every step's, so without this a key one step uses was reported by every step).
+fn context(step: &Step, env: &Environment, templates: &Templates) -> Result<Json, Vec<(String, String)>> {
+    let uses = |name: &str| {
+        step.commands
+            .iter()
+            .chain(step.verify.as_ref())
+            .any(|c| template_uses(templates, c.language, &c.template, name, 0))
+    };
     let mut map = Map::new();
     let mut missing = Vec::new();
     for input in step.inputs.iter() {
@@ -374,7 +366,10 @@ fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>
             Some(e) => {
                 map.insert(input.name.clone(), e.value.to_json());
             }
-            None => missing.push((input.name.clone(), input.env.clone())),
+            None if uses(&input.name) => {
+                missing.push((input.name.clone(), input.env.clone()));
+            }
+            None => {}
         }
     }
     if missing.is_empty() {
@@ -384,16 +379,46 @@ fn context(step: &Step, env: &Environment) -> Result<Json, Vec<(String, String)>
     }
 }
 
+/// Whether template `template` (or a partial it includes, `{{> name}}`) names `name`. A template
+/// whose text is unknown, or partials nested too deep to follow, may use any input.
+fn template_uses(
+    templates: &Templates,
+    language: Language,
+    template: &str,
+    name: &str,
+    depth: usize,
+) -> bool {
+    let Some(text) = templates.source(language, template) else {
+        return true;
+    };
+    if mentions(text, name) {
+        return true;
+    }
+    partials(text).any(|partial| depth >= 8 || template_uses(templates, language, partial, name, depth + 1))
+}
+
+/// The partials a template includes: `{{> name}}`, `{{~> name ~}}`.
+fn partials(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{{").skip(1).filter_map(|tag| {
+        let rest = tag.trim_start_matches('~').trim_start().strip_prefix('>')?;
+        let name = rest
+            .trim_start()
+            .split(|c: char| c.is_whitespace() || c == '}' || c == '~')
+            .next()?;
+        (!name.is_empty()).then_some(name)
+    })
+}
+
+/// Whether `text` holds `name` as a word of its own (`pool` in `{{pool}}`, not in `{{pools}}`).
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name)
+        .any(|(i, _)| !text[..i].ends_with(word) && !text[i + name.len()..].starts_with(word))
+}
+
 fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &Unrenderable) -> Diagnostic {
     // Name the value to blame where one cannot be written safely: one the template uses.
-    let used = |name: &str| {
-        source.is_none_or(|text| {
-            text.match_indices(name).any(|(i, _)| {
-                let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-                !text[..i].ends_with(word) && !text[i + name.len()..].starts_with(word)
-            })
-        })
-    };
+    let used = |name: &str| source.is_none_or(|text| mentions(text, name));
     for input in step.inputs.iter().filter(|i| used(&i.name)) {
         if let Some(e) = env.get(&input.env) {
             let v = e.value.display();
