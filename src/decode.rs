@@ -6,6 +6,7 @@
 //! fails on a line: a byte the code page does not define becomes U+FFFD, so output never stalls.
 //! [`printable`] then keeps control characters from ever reaching the operator's terminal.
 
+use crate::utf16::{TextEncoding, Utf8Reader};
 use std::fmt;
 
 /// A Windows OEM (console) code page lyncdr can decode, e.g. 437 (US) or 850 (Western Europe).
@@ -73,16 +74,17 @@ pub fn console_line(bytes: &[u8], page: CodePage) -> String {
     }
 }
 
-/// A whole document, strictly: UTF-16 (LE or BE, by its byte order mark, or LE recognised by a
-/// `<` followed by a zero byte) or UTF-8 (BOM dropped). `None` when it is not valid text.
+/// A whole document, strictly: UTF-16 (LE or BE, by its byte order mark, or recognised by a `<`
+/// beside a zero byte) or UTF-8 (BOM dropped), decoded by the one UTF-16 decoder
+/// ([`crate::utf16`]). `None` when it is not valid text.
 pub fn document(bytes: &[u8]) -> Option<String> {
-    match bytes {
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest).ok().map(str::to_owned),
-        [b'<', 0, ..] => utf16(bytes, u16::from_le_bytes),
-        _ => std::str::from_utf8(bytes).ok().map(str::to_owned),
-    }
+    use std::io::Read as _;
+    let (encoding, bom) = TextEncoding::sniff(bytes);
+    let mut text = String::new();
+    Utf8Reader::new(&bytes[bom..], encoding)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
 }
 
 /// A whole document that must be shown whatever it holds (a transcript): as [`document`], and
@@ -95,14 +97,6 @@ pub fn document_lossy(bytes: &[u8], page: CodePage) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     })
-}
-
-fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
-    char::decode_utf16(units).collect::<Result<String, _>>().ok()
 }
 
 /// `text` safe to print on a terminal: tabs kept, carriage returns dropped (CRLF output), every
@@ -153,6 +147,12 @@ mod tests {
         assert_eq!(document(&be).as_deref(), Some("<a/>"));
         assert_eq!(document(b"\xEF\xBB\xBFok").as_deref(), Some("ok"));
         assert_eq!(document(&[0xFF, 0xFE, 0x00, 0xD8]), None, "lone surrogate");
+        assert_eq!(
+            document(&[0xFF, 0xFE, b'a']),
+            None,
+            "cut in the middle of a character"
+        );
+        assert_eq!(document(b"\xFF"), None, "not UTF-8");
         assert_eq!(
             document_lossy(&[b'a', 0x81, b'\n', b'b'], CodePage::DEFAULT),
             "aü\nb"

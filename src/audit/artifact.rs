@@ -4,8 +4,8 @@ use super::filestore::FileStoreSummary;
 use super::finding::{Problem, Severity};
 use super::hash::Sha256Digest;
 use super::mtf::SqlBackupHeader;
-use super::utf16::TextEncoding;
 use crate::artifact::ArtifactKind;
+use crate::utf16::TextEncoding;
 use jiff::Timestamp;
 use serde::Serialize;
 

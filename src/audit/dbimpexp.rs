@@ -8,8 +8,8 @@ use super::finding::Problem;
 use super::hash::{self, Sha256Digest};
 use super::identify::{USER_DATA_NAMESPACE, USER_DATA_ROOT};
 use super::progress::Progress;
-use super::utf16::TextEncoding;
 use super::xmlstream::{self, XmlFailure};
+use crate::utf16::TextEncoding;
 use std::io;
 use std::path::Path;
 

@@ -26,7 +26,6 @@ mod report;
 mod scan;
 mod selection;
 mod sums;
-mod utf16;
 mod xmlstream;
 mod zipcheck;
 

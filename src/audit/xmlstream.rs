@@ -7,7 +7,7 @@
 //! [`MAX_NAME`] bytes, at most [`MAX_EVENT`] bytes in one tag or run of text (quick-xml holds a
 //! whole event in memory). A document over a bound is [`XmlFailure::OverLimit`].
 
-use super::utf16::{DecodeError, TextEncoding, Utf8Reader};
+use crate::utf16::{DecodeError, TextEncoding, Utf8Reader};
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
