@@ -78,7 +78,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         CANNOT_WRITE,
-        "an output cannot be written: the state file, the bundle folder or zip, SHA256SUMS",
+        "an output cannot be written: the state file, the bundle folder or zip, SHA256SUMS, a backup set in --to, the task file or script folder",
     ),
     (
         BUSY,
