@@ -24,6 +24,7 @@ pub mod run;
 pub mod runbook;
 pub mod source;
 pub mod suggest;
+pub mod sums;
 pub mod utf16;
 pub mod wrapper;
 pub mod yaml;

@@ -9,7 +9,7 @@ use super::finding::Problem;
 use super::hash::Sha256Digest;
 use super::inventory::Inventory;
 use super::scan::Scan;
-use super::sums::{self, SumsFile};
+use crate::sums::{self, SumsFile};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;

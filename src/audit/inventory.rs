@@ -10,8 +10,8 @@ use super::finding::Problem;
 use super::identify::{self, Identity, USER_DATA_ROOT, ZipFlavor};
 use super::mtf::BackupSets;
 use super::scan::{Scan, Skipped, is_under};
-use super::sums::is_sums_file;
 use crate::artifact::ArtifactKind;
+use crate::sums::is_sums_file;
 use std::io;
 use std::path::Path;
 

@@ -25,7 +25,6 @@ mod readiness;
 mod report;
 mod scan;
 mod selection;
-mod sums;
 mod xmlstream;
 mod zipcheck;
 

@@ -64,10 +64,8 @@ fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleErro
     let listed: Vec<String> = fs::read_to_string(out.join(sums::FILE))
         .unwrap_or_default()
         .lines()
-        .filter_map(|l| {
-            l.split_once("  ")
-                .map(|(_, n)| n.trim_end_matches('\r').to_owned())
-        })
+        .filter_map(|l| crate::sums::parse_line(l.trim_end_matches('\r'), sums::FILE))
+        .map(|(_, name, _)| name)
         .collect();
     let ours = fs::read_to_string(out.join(main)).is_ok_and(|d| d.lines().any(|l| l.starts_with(marker)));
     let foreign: Vec<&String> = names

@@ -11,22 +11,28 @@ pub const FILE: &str = "SHA256SUMS";
 /// Files a bundle cannot do without: a listing that leaves one out is refused.
 pub const REQUIRED: [&str; 2] = [super::DRIVER, super::README];
 
+use crate::digest::Sha256Digest;
 pub use crate::digest::sha256_hex;
+use crate::sums::Form;
 
-/// The listing for `files` (name, contents), sorted by name.
+/// The listing for `files` (name, contents), sorted by name, written by the one checksum-file
+/// writer ([`crate::sums::format_line`]): bundle names are plain, so every line is
+/// `<sha256>  <name>`.
 pub fn listing<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
-    let mut lines: Vec<(String, String)> = files
+    let mut lines: Vec<(String, Sha256Digest)> = files
         .into_iter()
-        .map(|(name, bytes)| (name.to_owned(), sha256_hex(bytes)))
+        .map(|(name, bytes)| (name.to_owned(), Sha256Digest::of(bytes)))
         .collect();
-    lines.sort();
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
     lines
         .iter()
-        .map(|(name, hex)| format!("{hex}  {name}\n"))
+        .map(|(name, digest)| crate::sums::format_line(digest, name))
         .collect()
 }
 
-/// The entries of a listing: (line number, hex, name), or the problem with each bad line.
+/// The entries of a listing: (line number, hex, name), or the problem with each bad line. Read
+/// by the one checksum-file reader ([`crate::sums::parse_line`]), keeping only what the
+/// PowerShell driver reads too: the plain form and plain names.
 fn parse(listing: &str) -> (Vec<(usize, String, String)>, Vec<String>) {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
@@ -35,11 +41,9 @@ fn parse(listing: &str) -> (Vec<(usize, String, String)>, Vec<String>) {
         if line.is_empty() {
             continue;
         }
-        match line.split_once("  ") {
-            Some((hex, name))
-                if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) && is_plain_name(name) =>
-            {
-                entries.push((i + 1, hex.to_ascii_lowercase(), name.to_owned()))
+        match crate::sums::parse_line(line, FILE) {
+            Some((digest, name, Form::Plain)) if is_plain_name(&name) => {
+                entries.push((i + 1, digest.to_string(), name))
             }
             _ => problems.push(format!("`{FILE}` line {}: not `<sha256>  <file name>`", i + 1)),
         }

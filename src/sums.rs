@@ -1,10 +1,12 @@
-//! Checksum files beside the backups: `SHA256SUMS` in the format of `sha256sum` (or the BSD
-//! `SHA256 (name) = hash` form, or with `\` separators as Windows scripts write them) and
-//! per-file `<file>.sha256`. Parsed here, verified against the hashes the audit computed, and
-//! written by `--write-sums` (in the plain `sha256sum` format, so `sha256sum -c` checks it too;
-//! that format has no room for a version line).
+//! Lyncdr's one reader and writer of checksum files: `SHA256SUMS` in the format of `sha256sum`
+//! (or the BSD `SHA256 (name) = hash` form, or with `\` separators as Windows scripts write them)
+//! and per-file `<file>.sha256`. The audit verifies backups against them and writes one with
+//! `--write-sums` (and so for a backup set); the bundle writes its listing with [`format_line`]
+//! and checks it with [`parse_line`], keeping only the plain form its PowerShell driver reads.
+//! Written in the plain `sha256sum` format, so `sha256sum -c` checks it too (that format has no
+//! room for a version line).
 
-use super::hash::Sha256Digest;
+use crate::digest::Sha256Digest;
 use std::io;
 use std::path::Path;
 
@@ -58,7 +60,7 @@ impl SumsFile {
             if line.trim().is_empty() {
                 continue;
             }
-            let Some((digest, listed)) = parse_line(line, file_name) else {
+            let Some((digest, listed, _)) = parse_line(line, file_name) else {
                 sums.bad_lines.push(line_no);
                 continue;
             };
@@ -72,9 +74,27 @@ impl SumsFile {
     }
 }
 
+/// The form a line was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `hash  name`: what `sha256sum` writes for a plain name, and all the bundle driver reads.
+    Plain,
+    /// `hash *name` (binary mode), `\hash  escaped\\name`, `SHA256 (name) = hash`, or a bare
+    /// hash in `<file>.sha256`.
+    Other,
+}
+
 /// One line: `hash  name`, `hash *name`, `\hash  escaped\\name`, `SHA256 (name) = hash`, or (in
-/// `<file>.sha256`) a bare hash.
-fn parse_line(line: &str, file_name: &str) -> Option<(Sha256Digest, String)> {
+/// `<file>.sha256`, named `file_name`) a bare hash; with the form it was written in.
+pub fn parse_line(line: &str, file_name: &str) -> Option<(Sha256Digest, String, Form)> {
+    let (digest, name) = parse_any(line, file_name)?;
+    let plain = !line.starts_with(['\\', 'S'])
+        && line.get(64..66) == Some("  ")
+        && line.get(66..) == Some(name.as_str());
+    Some((digest, name, if plain { Form::Plain } else { Form::Other }))
+}
+
+fn parse_any(line: &str, file_name: &str) -> Option<(Sha256Digest, String)> {
     if let Some(rest) = line.strip_prefix("SHA256 (") {
         let (name, hex) = rest.rsplit_once(") = ")?;
         return Some((Sha256Digest::from_hex(hex.trim())?, name.to_owned()));
@@ -130,7 +150,7 @@ fn normalize(listed: &str) -> String {
 }
 
 /// One line of `sha256sum` output, escaped as it escapes names with `\` or a newline.
-fn format_line(digest: &Sha256Digest, name: &str) -> String {
+pub fn format_line(digest: &Sha256Digest, name: &str) -> String {
     if name.contains(['\\', '\n']) {
         format!(
             "\\{digest}  {}\n",
@@ -208,6 +228,17 @@ mod tests {
             format_line(&digest(A), "new\nline"),
             format!("\\{A}  new\\nline\n")
         );
+    }
+
+    #[test]
+    fn only_the_plain_form_is_plain() {
+        let form = |line: &str| parse_line(line, "SHA256SUMS").map(|(_, _, f)| f);
+        assert_eq!(form(&format!("{A}  rtc.bak")), Some(Form::Plain));
+        assert_eq!(form(&format!("{A} *rtc.bak")), Some(Form::Other));
+        assert_eq!(form(&format!("\\{A}  a\\\\b")), Some(Form::Other));
+        assert_eq!(form(&format!("SHA256 (rtc.bak) = {A}")), Some(Form::Other));
+        assert_eq!(form(&format!("{A}  sub\\rtc.bak")), Some(Form::Other));
+        assert_eq!(form("not a line"), None);
     }
 
     #[test]
