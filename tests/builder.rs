@@ -62,6 +62,13 @@ impl Test {
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run lyncdr");
+        Run::from(out)
+    }
+}
+
+impl From<std::process::Output> for Run {
+    /// A finished lyncdr: its exit code (-1 when a signal ended it) and its output as text.
+    fn from(out: std::process::Output) -> Self {
         Run {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -1102,19 +1102,8 @@ fn the_driver_checks_a_pinned_backup_is_the_audited_file() {
         "said once"
     );
     let sha = function(&driver, "Get-LyncdrSha256");
-    let job = "function Get-LyncdrSha256([string]$Path) {
-    $sha = New-Object System.Security.Cryptography.SHA256Managed
-    $stream = New-Object System.IO.FileStream ($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 131072)
-    try {
-        $hash = $sha.ComputeHash($stream)
-    } finally {
-        $stream.Close()
-        $sha.Clear()
-    }
-    $hex = New-Object System.Text.StringBuilder
-    foreach ($b in $hash) { [void]$hex.Append($b.ToString('x2')) }
-    $hex.ToString()
-}
-";
+    // The one file both include (src/bundle/file-sha256.ps1).
+    let shared = lyncdr::bundle::FILE_SHA256;
+    let job = &shared[shared.find("function Get-LyncdrSha256").expect("the function")..];
     assert!(sha.starts_with(job), "{sha}");
 }

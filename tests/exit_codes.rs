@@ -79,11 +79,7 @@ mod runs {
             .args(args)
             .output()
             .expect("run lyncdr");
-        Run {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     }
 
     /// `rgs-restore --yes` whose contact listing fails: exit 5, a state with one failed step.

@@ -2,22 +2,13 @@
 
 use super::{CommandError, Error, print};
 use crate::backup::job::{self, Config};
-use crate::decode::CodePage;
 use crate::front::cli::BackupArgs;
 use crate::front::exit;
 use crate::run::runner::Programs;
 use crate::runbook::Library;
 
 pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
-    let timeout =
-        crate::env::value::parse_duration(&a.step_timeout).map_err(|problem| CommandError::BadValue {
-            option: "--step-timeout",
-            problem,
-        })?;
-    let codepage = CodePage::parse(&a.codepage).map_err(|problem| CommandError::BadValue {
-        option: "--codepage",
-        problem,
-    })?;
+    let (timeout, codepage) = super::runner_options(&a.step_timeout, &a.codepage)?;
     let Some(to) = a.to else {
         return Err(CommandError::BadValue {
             option: "--to",

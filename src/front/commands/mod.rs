@@ -91,3 +91,20 @@ pub fn print(text: &str) {
     use std::io::Write as _;
     let _ = anstream::stdout().write_all(text.as_bytes());
 }
+
+/// `--step-timeout` and `--codepage`, as `run` and `backup` take them for the runner.
+fn runner_options(
+    step_timeout: &str,
+    codepage: &str,
+) -> Result<(std::time::Duration, crate::decode::CodePage), Error> {
+    let timeout =
+        crate::env::value::parse_duration(step_timeout).map_err(|problem| CommandError::BadValue {
+            option: "--step-timeout",
+            problem,
+        })?;
+    let codepage = crate::decode::CodePage::parse(codepage).map_err(|problem| CommandError::BadValue {
+        option: "--codepage",
+        problem,
+    })?;
+    Ok((timeout, codepage))
+}

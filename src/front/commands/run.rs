@@ -1,7 +1,6 @@
 //! `run`, `status`, `report`, `resolve`: the guided recovery and its state file.
 
 use super::{CommandError, Error, print};
-use crate::decode::CodePage;
 use crate::front::cli::{Format, RunArgs};
 use crate::front::exit;
 use crate::front::terminal::{Terminal, Unattended, known_operator, operator_name};
@@ -12,15 +11,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
-    let timeout =
-        crate::env::value::parse_duration(&a.step_timeout).map_err(|problem| CommandError::BadValue {
-            option: "--step-timeout",
-            problem,
-        })?;
-    let codepage = CodePage::parse(&a.codepage).map_err(|problem| CommandError::BadValue {
-        option: "--codepage",
-        problem,
-    })?;
+    let (timeout, codepage) = super::runner_options(&a.step_timeout, &a.codepage)?;
     let state = a
         .state
         .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
