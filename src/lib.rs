@@ -26,6 +26,7 @@ pub mod source;
 pub mod suggest;
 pub mod sums;
 pub mod utf16;
+pub mod windows_text;
 pub mod wrapper;
 pub mod yaml;
 

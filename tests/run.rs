@@ -1163,8 +1163,9 @@ fn status_json_and_report_snapshot() {
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     insta::with_settings!({filters => vec![
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-        (r"\d+m \d\ds", "[DURATION]"),
-        (r"\d+ (minutes|hours|days) old", "[AGE] old"),
+        (r"\| \d+[dhms]( \d+[dhms])? \|", "| [DURATION] |"),
+        (r"\(\d+[dhms]( \d+[dhms])?\)", "([DURATION])"),
+        (r"\d+[dhms]( \d+[dhms])? old", "[AGE] old"),
         (r"/[^ \n]*/lync-shell", "[SHELL]"),
         (r"[^ \n']*\.transcript\.txt", "[TRANSCRIPT]"),
         (r"(?m)^(\s*)(Start|End) time: \d+$", "$1$2 time: [TIME]"),
@@ -1795,7 +1796,7 @@ fn an_unset_max_age_is_seven_days_for_run_bundle_and_audit() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "SavedUserData.xml` is 8 days old, more than the 7 days allowed (lyncdr's default; backups.max_age is not set)"
+            "SavedUserData.xml` is 8d old, more than the 7d allowed (lyncdr's default; backups.max_age is not set)"
         ),
         "{stdout}"
     );

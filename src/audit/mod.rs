@@ -31,6 +31,7 @@ mod zipcheck;
 pub use crate::artifact::ArtifactKind;
 pub use artifact::{Artifact, Details, IdentifiedBy};
 pub use checksums::Checksums;
+pub use duration::format_duration;
 pub use error::AuditError;
 pub use finding::{Finding, Problem, Severity};
 pub use hash::{BLOCK, Sha256Digest, hash_file};

@@ -129,29 +129,7 @@ pub fn comment_line(prefix: &str, text: &str) -> String {
     }
 }
 
-/// Windows line endings throughout.
-pub fn crlf(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .replace('\n', "\r\n")
-}
-
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// A `.ps1` or `.txt` file: CRLF; ASCII, or UTF-8 with a BOM when the text is not ASCII.
-pub fn windows_text(text: &str) -> Vec<u8> {
-    let text = crlf(text);
-    if text.is_ascii() {
-        text.into_bytes()
-    } else {
-        [UTF8_BOM, text.as_bytes()].concat()
-    }
-}
-
-/// A `.sql` file for sqlcmd: CRLF; ASCII, or UTF-8 without BOM (then read with `-f 65001`).
-pub fn sql_text(text: &str) -> Vec<u8> {
-    crlf(text).into_bytes()
-}
+pub use crate::windows_text::{crlf, sql_text, windows_text};
 
 #[cfg(test)]
 mod tests {

@@ -116,15 +116,9 @@ pub fn check(
     })
 }
 
+/// An age or a limit as the audit writes it (`9d 2h`, `36h` as `1d 12h`): one formatter.
 pub fn human(d: Duration) -> String {
-    let h = d.as_secs() / 3600;
-    if h >= 48 {
-        format!("{} days", h / 24)
-    } else if h >= 1 {
-        format!("{h} hours")
-    } else {
-        format!("{} minutes", d.as_secs() / 60)
-    }
+    audit::format_duration(d)
 }
 
 #[cfg(test)]

@@ -17,11 +17,7 @@ fn duration(start: Option<&str>, end: Option<&str>) -> String {
         return String::new();
     };
     let secs = (b.as_second() - a.as_second()).max(0);
-    if secs >= 3600 {
-        format!("{}h {:02}m", secs / 3600, secs % 3600 / 60)
-    } else {
-        format!("{}m {:02}s", secs / 60, secs % 60)
-    }
+    crate::audit::format_duration(std::time::Duration::from_secs(secs.unsigned_abs()))
 }
 
 pub fn markdown(s: &State) -> String {

@@ -159,11 +159,9 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
                 Some(t) => wrapper::script(job.text, wrapper::Console::Operator { transcript: t }),
                 None => wrapper::script(job.text, wrapper::Console::Piped),
             };
-            // Windows PowerShell reads a BOM-less script in the ANSI code page: a script holding
-            // a non-ASCII value (`Zürich`) is written as UTF-8 with a BOM. CRLF for Notepad.
-            let body = text.replace("\r\n", "\n").replace('\n', "\r\n");
-            let bom: &[u8] = if body.is_ascii() { b"" } else { b"\xEF\xBB\xBF" };
-            let file = match new_file(job, ".ps1", &[bom, body.as_bytes()].concat()) {
+            // A script holding a non-ASCII value (`Zürich`) is UTF-8 with a BOM; CRLF for Notepad.
+            let body = crate::windows_text::windows_text(&text);
+            let file = match new_file(job, ".ps1", &body) {
                 Ok(f) => f,
                 Err(e) => return not_started(format!("cannot write the script: {e}")),
             };
@@ -179,8 +177,8 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             let Some(server) = job.sql_server else {
                 return not_started("the step names no SQL server to run its T-SQL on".into());
             };
-            let body = job.text.replace("\r\n", "\n").replace('\n', "\r\n") + "\r\n";
-            let file = match new_file(job, ".sql", body.as_bytes()) {
+            let body = crate::windows_text::sql_text(&format!("{}\n", job.text));
+            let file = match new_file(job, ".sql", &body) {
                 Ok(f) => f,
                 Err(e) => return not_started(format!("cannot write the script: {e}")),
             };
