@@ -27,6 +27,7 @@ pub mod suggest;
 pub mod sums;
 pub mod utf16;
 pub mod windows_text;
+pub mod wrap;
 pub mod wrapper;
 pub mod yaml;
 

@@ -29,24 +29,17 @@ pub fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Word-wrap each line of `text` to `width` columns (long words stay whole).
+/// Word-wrap each line of `text` to `width` columns, each keeping its indentation (long words
+/// stay whole; [`crate::wrap`]); a blank line stays.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     for line in lines(text) {
         let indent: String = line.chars().take_while(|c| *c == ' ').collect();
-        let mut current = String::new();
-        for word in line.split_whitespace() {
-            if !current.is_empty() && current.len() + 1 + word.len() > width {
-                out.push(std::mem::take(&mut current));
-            }
-            if current.is_empty() {
-                current.push_str(&indent);
-            } else {
-                current.push(' ');
-            }
-            current.push_str(word);
+        let filled = crate::wrap::words(&line, width.saturating_sub(indent.len()));
+        if filled.is_empty() {
+            out.push(String::new());
         }
-        out.push(current);
+        out.extend(filled.into_iter().map(|l| format!("{indent}{l}")));
     }
     out
 }

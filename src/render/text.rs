@@ -181,18 +181,7 @@ pub fn wrap(out: &mut String, text: &str, indent: &str) {
         paras.push(cur);
     }
     for para in &paras {
-        let mut line = String::new();
-        for word in para.split_whitespace() {
-            if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > WIDTH {
-                let _ = writeln!(out, "{indent}{line}");
-                line.clear();
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        if !line.is_empty() {
+        for line in crate::wrap::words(para, WIDTH.saturating_sub(indent.len())) {
             let _ = writeln!(out, "{indent}{line}");
         }
     }
