@@ -37,7 +37,7 @@ fn folder(sets: &[&str]) -> ScriptFolder {
     let config = ScriptConfig {
         to: TO.to_owned(),
         env_file: "contoso.yaml".to_owned(),
-        env_sha256: sums::sha256_hex(example().as_bytes()),
+        env_sha256: lyncdr::digest::sha256_hex(example().as_bytes()),
     };
     ScriptFolder::build(&plan, &config).expect("script folder")
 }

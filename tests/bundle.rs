@@ -1032,7 +1032,7 @@ fn a_sound_set_is_pinned_by_size_and_sha256_in_the_driver() {
         let pin = format!(
             "Size = {}; Sha256 = '{}';",
             bytes.len(),
-            bundle::sums::sha256_hex(&bytes)
+            lyncdr::digest::sha256_hex(&bytes)
         );
         let lines: Vec<&str> = driver
             .lines()
@@ -1041,7 +1041,7 @@ fn a_sound_set_is_pinned_by_size_and_sha256_in_the_driver() {
         assert!(!lines.is_empty(), "{artifact} is a prerequisite");
         let readme = text(&b, "README.txt");
         assert!(
-            readme.contains(&bundle::sums::sha256_hex(&bytes)),
+            readme.contains(&lyncdr::digest::sha256_hex(&bytes)),
             "README.txt lists the pin of {artifact}:\n{readme}"
         );
         for l in lines {

@@ -176,7 +176,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
                 .env
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            sha256: set::sha256_hex(&env_bytes),
+            sha256: crate::digest::sha256_hex(&env_bytes),
             deployment: env.get("deployment").map(|e| e.value.display()),
         },
         steps: Vec::new(),

@@ -114,7 +114,7 @@ impl ScriptFolder {
     }
 
     pub fn sums_sha256(&self) -> String {
-        bundle::sums::sha256_hex(self.file(bundle::sums::FILE).map_or(&[][..], |f| &f.bytes))
+        crate::digest::sha256_hex(self.file(bundle::sums::FILE).map_or(&[][..], |f| &f.bytes))
     }
 
     /// Write the folder `out` atomically; an earlier script folder there is replaced, anything

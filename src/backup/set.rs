@@ -114,7 +114,7 @@ impl Manifest {
     }
 }
 
-pub use crate::digest::sha256_hex;
+use crate::digest::sha256_hex;
 
 /// The text of `COMPLETE` for these manifest and sums bytes.
 pub fn marker_text(manifest: &[u8], sums: &[u8]) -> String {

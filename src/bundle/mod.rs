@@ -115,7 +115,7 @@ impl Bundle {
     }
 
     pub fn sums_sha256(&self) -> String {
-        sums::sha256_hex(self.file(sums::FILE).map_or(&[][..], |f| &f.bytes))
+        crate::digest::sha256_hex(self.file(sums::FILE).map_or(&[][..], |f| &f.bytes))
     }
 
     /// The zip of the bundle (what `--zip` writes), deterministic.

@@ -12,7 +12,7 @@ pub const FILE: &str = "SHA256SUMS";
 pub const REQUIRED: [&str; 2] = [super::DRIVER, super::README];
 
 use crate::digest::Sha256Digest;
-pub use crate::digest::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::sums::Form;
 
 /// The listing for `files` (name, contents), sorted by name, written by the one checksum-file

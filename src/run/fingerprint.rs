@@ -5,7 +5,7 @@ use crate::env::Environment;
 use crate::runbook::{Library, Runbook};
 use std::collections::BTreeMap;
 
-pub use crate::digest::sha256_hex as sha256;
+use crate::digest::sha256_hex as sha256;
 
 pub fn of(lib: &Library, runbook: &Runbook, env: &Environment, sets: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

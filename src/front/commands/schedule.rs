@@ -52,7 +52,7 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            env_sha256: crate::bundle::sums::sha256_hex(&env_bytes),
+            env_sha256: crate::digest::sha256_hex(&env_bytes),
         };
         let folder = ScriptFolder::build(&plan, &config)?;
         folder.write(dir)?;
