@@ -99,8 +99,8 @@ pub fn check(
         return Err(format!(
             "`{}` is {} old, more than the {} allowed ({})",
             path.display(),
-            human(age),
-            human(max_age.limit),
+            audit::format_duration(age),
+            audit::format_duration(max_age.limit),
             if max_age.set {
                 format!("backups.max_age: {}", max_age.text)
             } else {
@@ -114,11 +114,6 @@ pub fn check(
         age,
         compressed,
     })
-}
-
-/// An age or a limit as the audit writes it (`9d 2h`, `36h` as `1d 12h`): one formatter.
-pub fn human(d: Duration) -> String {
-    audit::format_duration(d)
 }
 
 #[cfg(test)]

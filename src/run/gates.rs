@@ -243,7 +243,7 @@ impl Session<'_> {
                         found.size,
                         found
                             .age
-                            .map(|a| format!(", {} old", backup::human(a)))
+                            .map(|a| format!(", {} old", crate::audit::format_duration(a)))
                             .unwrap_or_default(),
                         if found.compressed {
                             "; compressed, so UNVERIFIED here: SQL Server verifies it (RESTORE VERIFYONLY) before the restore"
