@@ -40,6 +40,14 @@ impl CodePage {
         }
     }
 
+    /// The console's code page where there is one (Windows: `chcp`), when lyncdr knows it;
+    /// else [`CodePage::DEFAULT`].
+    pub fn console() -> CodePage {
+        crate::console::oem_code_page()
+            .and_then(|n| CodePage::parse(&n.to_string()).ok())
+            .unwrap_or(CodePage::DEFAULT)
+    }
+
     pub fn number(self) -> u16 {
         self.0
     }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod bundle;
 pub mod cmdlets;
+pub mod console;
 pub mod decode;
 pub mod diagnostic;
 pub mod digest;

@@ -1449,6 +1449,7 @@ fn write_sums_never_writes_through_a_planted_link() {
 
 /// Runs the audit on another thread, so a test of an input that once hung fails instead of
 /// hanging the suite.
+#[cfg(unix)] // used by the Unix-only memory-bound tests
 fn audit_within(b: &Backups, seconds: u64, change: impl FnOnce(&mut AuditOptions)) -> AuditReport {
     let mut opts = b.options();
     change(&mut opts);

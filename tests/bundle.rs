@@ -1107,3 +1107,42 @@ fn the_driver_checks_a_pinned_backup_is_the_audited_file() {
     let job = &shared[shared.find("function Get-LyncdrSha256").expect("the function")..];
     assert!(sha.starts_with(job), "{sha}");
 }
+
+/// The same inputs give the same bytes on Linux and on Windows (`scripts/windows.sh test` runs
+/// this under wine against the same snapshot): every file of the bundle written by the lyncdr
+/// binary, and its zip, by SHA-256.
+#[test]
+fn a_bundle_is_the_same_bytes_on_linux_and_windows() {
+    let t = crate::Test::new().file("contoso.yaml", &example());
+    let out = t.path().join("out");
+    let t = t.args([
+        "bundle",
+        "backend-restore",
+        "--env",
+        "contoso.yaml",
+        "--out",
+        "out",
+        "--zip",
+    ]);
+    let run = t.run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let mut lines = Vec::new();
+    let mut pending = vec![out.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read out").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(&out).expect("under out");
+            let name = name.to_string_lossy().replace('\\', "/");
+            let bytes = std::fs::read(&path).expect("read");
+            lines.push(format!("{}  {name}", lyncdr::digest::sha256_hex(&bytes)));
+        }
+    }
+    let zip = std::fs::read(t.path().join("out.zip")).expect("the zip beside the folder");
+    lines.push(format!("{}  ../out.zip", lyncdr::digest::sha256_hex(&zip)));
+    lines.sort();
+    insta::assert_snapshot!("bundle_bytes_backend-restore", lines.join("\n"));
+}

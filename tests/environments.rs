@@ -5,7 +5,6 @@
 
 use crate::builder::{RUNBOOKS, Test, repo};
 use crate::powershell;
-#[cfg(unix)]
 use crate::standin::{lync_shell, read_log};
 use lyncdr::bundle::Bundle;
 use lyncdr::env::Environment;
@@ -13,7 +12,6 @@ use lyncdr::render::plan::{Plan, RenderedCommand};
 use lyncdr::runbook::{Language, Library};
 use lyncdr::source::SourceFile;
 use std::path::Path;
-#[cfg(unix)]
 use std::process::Command;
 
 fn example() -> String {
@@ -348,7 +346,6 @@ fn a_requirement_is_checked_when_the_runbook_is_loaded() {
 // The runs use the stand-in, a Unix program (tests/standin.rs).
 
 /// A folder with `env_text` as `env.yaml` and the backups backend-restore needs.
-#[cfg(unix)]
 fn recovery(env_text: &str) -> Test {
     let t = Test::new().file("env.yaml", env_text);
     let b = t.path().join("backups");
@@ -369,7 +366,6 @@ fn recovery(env_text: &str) -> Test {
 
 /// `lyncdr run backend-restore --yes` with option `option`, Response Group off (its contact
 /// deletion asks questions): the stand-in's log.
-#[cfg(unix)]
 fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
     let shell = lync_shell();
     let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
@@ -405,7 +401,6 @@ fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
     log
 }
 
-#[cfg(unix)]
 #[test]
 fn a_default_instance_runs_with_sqlcmd_on_the_fqdn_alone() {
     let t = recovery(&default_instance());
@@ -422,7 +417,6 @@ fn a_default_instance_runs_with_sqlcmd_on_the_fqdn_alone() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn names_that_are_not_ascii_run() {
     let t = recovery(&non_ascii());

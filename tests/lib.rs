@@ -7,10 +7,6 @@ mod backup;
 mod backup_script;
 mod builder;
 mod bundle;
-// The stand-in Lync Management Shell is a Unix program driven through pseudo-terminals and
-// signals: its self-tests and the tests that run lyncdr against it build on Unix only, so the
-// test binary still builds (and the rest runs) on Windows.
-#[cfg(unix)]
 mod checks;
 mod diagnostics;
 mod environments;
@@ -21,10 +17,9 @@ mod fuzz;
 mod modules;
 mod plan;
 mod powershell;
-#[cfg(unix)]
 mod run;
 mod source_mapping;
-#[cfg(unix)]
 mod standin;
+mod windows_imports;
 
 pub use builder::Test;

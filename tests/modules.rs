@@ -304,6 +304,37 @@ fn no_core_module_uses_the_terminal_crates() {
     assert!(offenders.is_empty(), "{offenders:?}");
 }
 
+/// `unsafe` is denied crate-wide and allowed only in a platform module's `windows.rs` (the Win32
+/// calls have no safe wrapper in the tree); the Unix side uses safe crates.
+#[test]
+fn unsafe_code_lives_only_in_windows_platform_files() {
+    let offenders: Vec<String> = files(&repo().join("src"))
+        .iter()
+        .filter(|f| {
+            [
+                "unsafe {",
+                "unsafe fn",
+                "unsafe extern",
+                "unsafe impl",
+                "allow(unsafe_code)",
+            ]
+            .iter()
+            .any(|k| f.code.contains(k))
+        })
+        .filter(|f| f.module.last().is_none_or(|m| m != "windows") || f.module.len() < 2)
+        .map(|f| f.module.join("::"))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "unsafe outside a platform windows.rs: {offenders:?}"
+    );
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        manifest.contains("unsafe_code = \"deny\""),
+        "the crate lint must deny unsafe"
+    );
+}
+
 #[test]
 fn no_cycle_between_modules() {
     let graph = src_graph();

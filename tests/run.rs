@@ -8,8 +8,11 @@
 use crate::audit;
 use crate::builder::{Test, repo};
 use crate::standin::{Event, lync_shell, read_log};
+#[cfg(unix)]
 use expectrl::process::unix::WaitStatus;
+#[cfg(unix)]
 use expectrl::session::OsSession;
+#[cfg(unix)]
 use expectrl::{Eof, Expect, Session};
 use std::path::Path;
 use std::process::Command;
@@ -58,7 +61,8 @@ fn lyncdr(dir: &Path) -> Command {
     c
 }
 
-/// Run lyncdr in `dir` with `args` (and extra environment), expect `code`, return the output.
+/// Run lyncdr in `dir` with `args` (and extra environment), expect `code` (`None`: killed, see
+/// [`killed`]), return the output.
 fn expect_code(
     dir: &Path,
     args: &[String],
@@ -70,8 +74,13 @@ fn expect_code(
         .envs(envs.iter().copied())
         .output()
         .expect("run lyncdr");
+    let got = if killed(out.status) {
+        None
+    } else {
+        out.status.code()
+    };
     assert_eq!(
-        out.status.code(),
+        got,
         code,
         "{args:?}\nstdout:\n{}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -170,6 +179,7 @@ fn evidence_xml(minutes_from_now: i64) -> String {
 }
 
 /// lyncdr in a pseudo-terminal (so steps that ask questions can take it).
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
     let mut cmd = lyncdr(dir);
     cmd.args(args).envs(envs.iter().copied());
@@ -178,6 +188,7 @@ fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession
     p
 }
 
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 fn exit_code(p: &OsSession) -> i32 {
     match p.get_process().wait().expect("wait") {
         WaitStatus::Exited(_, code) => code,
@@ -186,6 +197,7 @@ fn exit_code(p: &OsSession) -> i32 {
 }
 
 /// Wait (at most 30 s) until the stand-in logged `event` for `step`.
+#[cfg(unix)] // used by the pty tests only
 fn wait_for(dir: &Path, step: &str, event: &str) {
     let start = Instant::now();
     while !shell_log(dir).iter().any(|e| e.step == step && e.event == event) {
@@ -199,6 +211,7 @@ fn wait_for(dir: &Path, step: &str, event: &str) {
 }
 
 /// Read everything the pty still has until lyncdr exits; the bytes as text.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 fn rest_of_output(p: &mut OsSession) -> String {
     let found = p.expect(Eof).expect("exit");
     let mut all = found.before().to_vec();
@@ -217,6 +230,7 @@ fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json::Value {
 
 /// The `Verb-Cs...` command words of a script (outside strings and comments is close enough for
 /// the runbooks' scripts; the stand-in's own tests hold the exact rule).
+#[cfg(unix)] // used by the pty tests only
 fn lync_cmdlets(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -239,6 +253,7 @@ fn lync_cmdlets(text: &str) -> Vec<String> {
 /// check reach their cmdlets (the wrapper loaded the Lync module: the stand-in calls a `*-Cs*`
 /// cmdlet "not recognized" otherwise), every check runs after its step, the prompts are answered
 /// at the terminal, and every step ends done or skipped.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn every_runbook_reaches_its_cmdlets() {
     for runbook in crate::builder::RUNBOOKS {
@@ -343,6 +358,7 @@ fn a_step_whose_cmdlet_errors_is_failed_never_done() {
 
 /// A step that asks questions (Move-CsUser) under --yes without a terminal is not started, and
 /// never recorded done; at a terminal it takes the console and the answer reaches the cmdlet.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
     let t = recovery();
@@ -555,6 +571,7 @@ fn a_failing_check_keeps_the_step_from_done() {
 /// The whole backend-restore at a terminal: option B picked over the environment's A, the
 /// DBImpExp import blocked without event 30024, then let through with an XML export; the RGS
 /// contact deletion answered at the terminal.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn interactive_backend_restore_with_option_b() {
     let t = recovery();
@@ -726,18 +743,30 @@ fn kill_points(dir: &Path, runbook: &str, extra: &[&str]) -> Vec<String> {
 }
 
 /// A killed run's command goes on to its end as an orphan, and a resume refuses (exit 75) while
-/// it runs: wait until the command the run recorded has ended.
+/// it runs: wait until the command the run recorded has ended (the stand-in logs `exit` with its
+/// process id last; the same on every platform).
 fn wait_for_orphan(dir: &Path) {
     let record = std::fs::read_to_string(dir.join("state.tmp/child")).unwrap_or_default();
-    let Some(pid) = record.lines().next().filter(|p| !p.is_empty()) else {
+    let Some(pid) = record.lines().next().and_then(|p| p.trim().parse::<u32>().ok()) else {
         return;
     };
     for _ in 0..250 {
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if environ.is_empty() {
+        if shell_log(dir).iter().any(|e| e.pid == pid && e.event == "exit") {
+            // The exit event is written just before the process ends.
+            std::thread::sleep(std::time::Duration::from_millis(50));
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Did a kill end lyncdr: SIGKILL on Unix, TerminateProcess with the stand-in's code 137 (as a
+/// shell reports a SIGKILL) on Windows.
+fn killed(status: std::process::ExitStatus) -> bool {
+    if cfg!(windows) {
+        status.code() == Some(137)
+    } else {
+        status.code().is_none()
     }
 }
 
@@ -780,7 +809,7 @@ fn crash_safety_under_sigkill_at_fixed_points() {
                 .env("LYNCSHELL_KILL_PARENT", point)
                 .output()
                 .expect("run");
-            let killed = out.status.code().is_none();
+            let killed = killed(out.status);
             let st = statuses(dir); // parses, or the test fails here
             if killed {
                 kills.push(point.clone());
@@ -1130,6 +1159,7 @@ fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Not ready"));
 }
 
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn status_json_and_report_snapshot() {
     let t = recovery();
@@ -1177,6 +1207,7 @@ fn status_json_and_report_snapshot() {
 
 /// Ctrl-C at a menu: the terminal is raw there, so it arrives as a key; the state is saved, the
 /// cursor shown again, exit 130, and the step it stood at never started.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn ctrl_c_at_a_prompt() {
     let t = recovery();
@@ -1209,6 +1240,7 @@ fn ctrl_c_at_a_prompt() {
 /// Ctrl-C between two commands (after one ended, before the next started): lyncdr is frozen by
 /// the stand-in right as the step's check ends (SIGSTOP), the terminal's SIGINT is sent to its
 /// process group, and it is let go: the finished check counts, the next step never starts.
+#[cfg(unix)] // signals to a process group and /proc: the Unix process model
 #[test]
 fn ctrl_c_between_two_commands() {
     let t = recovery();
@@ -1244,6 +1276,7 @@ fn ctrl_c_between_two_commands() {
 
 /// Ctrl-C while a command runs: the command is stopped, the step recorded interrupted, exit 130,
 /// and the next step never starts.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn ctrl_c_during_a_command() {
     let t = recovery();
@@ -1273,6 +1306,7 @@ fn ctrl_c_during_a_command() {
 
 /// Field `n` of `/proc/PID/stat` after the command name: 0 the state (`T`: stopped), 2 the
 /// process group.
+#[cfg(unix)] // signals to a process group and /proc: the Unix process model
 fn proc_stat(pid: i32, n: usize) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = stat.rsplit_once(')')?;
@@ -1280,6 +1314,7 @@ fn proc_stat(pid: i32, n: usize) -> Option<String> {
 }
 
 /// Send `signal` to the process group of `pid` (as the terminal does with Ctrl-C).
+#[cfg(unix)] // signals to a process group and /proc: the Unix process model
 fn signal_group(pid: i32, signal: &str) {
     let pgrp = proc_stat(pid, 2).unwrap_or_default();
     let out = Command::new("kill")
@@ -1295,6 +1330,7 @@ fn signal_group(pid: i32, signal: &str) {
 
 /// `resolve --rechoose` withdraws an option while none of its steps has started; the change is
 /// recorded; once a step of the option has started it is refused.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn a_choice_can_be_changed_until_its_steps_start() {
     let t = recovery();
@@ -1412,6 +1448,7 @@ fn the_state_lives_beside_the_environment_file() {
 }
 
 /// An attestation given at a terminal is remembered when the run is resumed: not asked again.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn an_attestation_is_remembered_on_resume() {
     let t = recovery();
@@ -1437,6 +1474,7 @@ fn an_attestation_is_remembered_on_resume() {
 
 /// Nobody said who the operator is (no --operator, LYNCDR_OPERATOR, USER or USERNAME): the run
 /// asks once, and the name goes into the record.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn the_operator_is_asked_once_when_unknown() {
     let t = recovery();
@@ -1898,6 +1936,7 @@ fn run_refuses_a_bak_the_audit_calls_corrupt() {
 
 /// Issue 10 (low): a `--state` that is a link to another run's state file is the same run: it
 /// is locked as that file, never a second run beside it.
+#[cfg(unix)] // symbolic links need a privilege on Windows
 #[test]
 fn a_state_file_reached_through_a_link_is_locked_as_itself() {
     let t = recovery();
@@ -1928,6 +1967,7 @@ fn a_state_file_reached_through_a_link_is_locked_as_itself() {
 
 /// Issue 10 (low): a device or a FIFO given as the state file or as evidence is refused, never
 /// read forever; an unknown runbook creates nothing beside the state file.
+#[cfg(unix)] // FIFOs and device files are Unix files
 #[test]
 fn devices_and_fifos_are_refused_as_state_or_evidence() {
     let t = recovery();

@@ -7,7 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use expectrl::process::unix::WaitStatus;
+#[cfg(unix)]
 use expectrl::{Expect, Session};
 
 /// The built `lync-shell` example: `target/<profile>/examples/lync-shell` next to this test
@@ -17,7 +19,19 @@ pub fn lync_shell() -> PathBuf {
     PATH.get_or_init(|| {
         let exe = std::env::current_exe().expect("current exe");
         let profile = exe.parent().and_then(Path::parent).expect("target/<profile>");
-        let path = profile.join("examples").join("lync-shell");
+        let path = profile
+            .join("examples")
+            .join(format!("lync-shell{}", std::env::consts::EXE_SUFFIX));
+        // Under wine there is no cargo to call: scripts/windows.sh builds the example first.
+        if cfg!(windows) {
+            assert!(
+                path.is_file(),
+                "`{}` is missing: scripts/windows.sh test builds it",
+                path.display()
+            );
+            install_eventcreate(&path);
+            return path;
+        }
         // `cargo test --test integration` builds no examples: build it when it is missing or
         // older than its sources (the stand-in changes with the tests).
         let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
@@ -42,6 +56,88 @@ pub fn lync_shell() -> PathBuf {
         path
     })
     .clone()
+}
+
+/// Windows: the stand-in as `%SystemRoot%\System32\eventcreate.exe` (wine has none), so the
+/// PowerShell stand-in starts it as a real process, as powershell.exe starts eventcreate.
+fn install_eventcreate(shell: &Path) {
+    let Some(root) = std::env::var_os("SystemRoot") else {
+        return;
+    };
+    let target = Path::new(&root).join("System32").join("eventcreate.exe");
+    let same =
+        std::fs::metadata(&target).is_ok_and(|m| std::fs::metadata(shell).is_ok_and(|s| s.len() == m.len()));
+    if !same {
+        std::fs::copy(shell, &target).expect("install the eventcreate stand-in");
+    }
+}
+
+/// The stand-in started as eventcreate (a copy under that name): its documented rules.
+#[test]
+fn eventcreate_takes_what_its_help_documents_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = dir
+        .path()
+        .join(format!("eventcreate{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(lync_shell(), &exe).expect("copy");
+    let log = dir.path().join("log");
+    let run = |args: &[&str]| {
+        let out = command(&exe, dir.path())
+            .args(args)
+            .env("LYNCSHELL_LOG", &log)
+            .output()
+            .expect("run eventcreate");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(&[
+        "/T",
+        "ERROR",
+        "/ID",
+        "102",
+        "/L",
+        "APPLICATION",
+        "/SO",
+        "lyncdr",
+        "/D",
+        "lyncdr backup: not ready",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("SUCCESS: An event of type 'ERROR' was created in the 'APPLICATION' log with 'lyncdr' as the source."), "{out}");
+    for (args, why) in [
+        (
+            &["/T", "ERROR", "/ID", "1001", "/L", "APPLICATION", "/D", "x"][..],
+            "an ID over 1000",
+        ),
+        (
+            &["/T", "FATAL", "/ID", "1", "/L", "APPLICATION", "/D", "x"][..],
+            "an unknown type",
+        ),
+        (
+            &["/T", "ERROR", "/ID", "1", "/L", "SECURITY", "/D", "x"][..],
+            "the Security log",
+        ),
+        (
+            &["/T", "ERROR", "/ID", "1", "/SO", "lyncdr", "/D", "x"][..],
+            "a source without /L",
+        ),
+        (
+            &["/T", "ERROR", "/ID", "1", "/L", "APPLICATION"][..],
+            "no description",
+        ),
+    ] {
+        let (code, out) = run(args);
+        assert_eq!(code, Some(1), "{why}: {out}");
+        assert!(out.starts_with("ERROR: "), "{why}: {out}");
+    }
+    let events = read_log(&log);
+    assert_eq!(
+        events.iter().filter(|e| e.event == "event").count(),
+        1,
+        "{events:?}"
+    );
 }
 
 /// One line of the stand-in's log (`LYNCSHELL_LOG`).
@@ -173,14 +269,17 @@ fn ran(out: Output, log: &Path) -> Ran {
     }
 }
 
+#[cfg(unix)] // the pty tests only
 const PROMPT_END: &str = "(default is \"Y\"): ";
 
 /// Runs `script` at a terminal (a pty, no -NonInteractive), answering the confirm prompts with
 /// `answers` in turn (the last one repeated); returns the exit code and the log.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 fn ps_at_terminal(dir: &Path, script: &str, env: &[(&str, &str)], answers: &[&str]) -> (i32, Vec<Event>) {
     at_terminal(dir, script, env, answers, false)
 }
 
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 fn at_terminal(
     dir: &Path,
     script: &str,
@@ -394,6 +493,7 @@ fn prompts_fail_without_an_operator() {
     assert!(unconfirmed.logged("cmdlet", "Move-CsUser ok"));
 }
 
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn prompts_at_a_terminal_are_answered() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -486,6 +586,7 @@ fn a_native_program_fails_only_through_lastexitcode() {
 }
 
 // 5. The interactive wrapper's transcript.
+#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
 #[test]
 fn the_transcript_holds_output_and_answers() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -566,6 +667,7 @@ fn sqlcmd_exit_codes_follow_b_and_variables_follow_x() {
     assert_eq!(sqlcmd(dollar, &["-b", "-x"], &[]).code, 0, "-x: a literal");
 }
 
+#[cfg(unix)] // used by the Unix-only signal tests
 fn wait_for(log: &Path, event: &str) -> Vec<Event> {
     let start = Instant::now();
     loop {
@@ -581,6 +683,7 @@ fn wait_for(log: &Path, event: &str) -> Vec<Event> {
     }
 }
 
+#[cfg(unix)] // used by the Unix-only signal tests
 fn under_sh(dir: &Path, env: &[(&str, &str)]) -> Command {
     let file = dir.join("step.ps1");
     std::fs::write(&file, "Import-Module Lync\nGet-CsPool\n").expect("write script");
@@ -598,6 +701,7 @@ fn under_sh(dir: &Path, env: &[(&str, &str)]) -> Command {
 }
 
 // 7. Fixed points for crash and Ctrl-C tests act on the parent.
+#[cfg(unix)] // SIGKILL/SIGSTOP/SIGINT of the parent: Unix signals
 #[test]
 fn kill_parent_and_stop_parent_act_on_the_parent() {
     use std::os::unix::process::ExitStatusExt;
@@ -645,6 +749,7 @@ fn kill_parent_and_stop_parent_act_on_the_parent() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("survived"));
 }
 
+#[cfg(unix)] // SIGKILL/SIGSTOP/SIGINT of the parent: Unix signals
 #[test]
 fn block_holds_a_command_until_it_is_interrupted() {
     use std::os::unix::process::ExitStatusExt;
@@ -852,19 +957,27 @@ fn every_runbook_script_runs_in_the_stand_in() {
     for (i, text) in texts.iter().enumerate() {
         let step = format!("script-{i}");
         let env = [("LYNCDR_STEP", step.as_str()), ("LYNCDR_PHASE", "step")];
+        #[cfg_attr(windows, allow(unused_mut))] // answered at a terminal on Unix only
         let mut run = ps(&wrapped(text, None), true, &env);
         if run.log.iter().any(|e| e.detail.ends_with("prompt-refused")) {
             // A step that asks: lyncdr must run it at a terminal; answer Yes to All.
             needed_terminal.push(cs_commands(text).join(", "));
-            let dir = tempfile::tempdir().expect("tempdir");
-            let t = dir.path().join("step.transcript");
-            let (code, log) = ps_at_terminal(dir.path(), &wrapped(text, Some(&t)), &env, &["A"]);
-            run = Ran {
-                code,
-                stdout: Vec::new(),
-                stderr: String::new(),
-                log,
-            };
+            // Windows: no pseudo-terminal to answer at (the prompt rules run on Unix).
+            if cfg!(windows) {
+                continue;
+            }
+            #[cfg(unix)]
+            {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let t = dir.path().join("step.transcript");
+                let (code, log) = ps_at_terminal(dir.path(), &wrapped(text, Some(&t)), &env, &["A"]);
+                run = Ran {
+                    code,
+                    stdout: Vec::new(),
+                    stderr: String::new(),
+                    log,
+                };
+            }
         }
         assert_eq!(run.code, 0, "script {i}:\n{text}\nstderr: {}", run.stderr);
         assert!(run.logged("exit", "0"), "script {i}: {:?}", summary(&run.log));

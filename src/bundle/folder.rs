@@ -191,7 +191,7 @@ pub fn write_zip(path: &Path, files: &[BundleFile]) -> Result<(), BundleError> {
     atomic::write_atomic(path, &bytes).map_err(|e| BundleError::io(path, e))
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))] // links and permissions: Unix files
 mod tests {
     use super::*;
 

@@ -234,9 +234,10 @@ pub struct BackupArgs {
     /// Time limit for one command (e.g. 30m, 4h)
     #[arg(long, value_name = "DURATION", default_value = "4h")]
     pub step_timeout: String,
-    /// The Front End's console (OEM) code page, for output that is not UTF-8
-    #[arg(long, value_name = "N", default_value = "437")]
-    pub codepage: String,
+    /// The Front End's console (OEM) code page, for output that is not UTF-8 [default: the
+    /// console's code page on Windows (`chcp` shows it), 437 elsewhere]
+    #[arg(long, value_name = "N")]
+    pub codepage: Option<String>,
     /// Append the verdict line to FILE (besides the event log on Windows)
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -283,7 +284,7 @@ What lyncdr starts (on a Front End server, in a Windows PowerShell 2.0 shell or 
     transcript keeps what they printed. Without a terminal (--yes in a script) such a step is
     not started: exit code 6.
   T-SQL steps: --sqlcmd PROGRAM -S server\\instance -E -b -x -i SCRIPT.
-  Output that is not UTF-8 is read in the console code page (--codepage, default 437).
+  Output that is not UTF-8 is read in the console code page (--codepage; default: the console's on Windows, 437 elsewhere).
 
 Progress is checkpointed in the state file (default .lyncdr/RUNBOOK.json beside the environment
 file) after every change: run the same command again to resume. A step that may have run is never
@@ -334,9 +335,10 @@ pub struct RunArgs {
     /// Time limit for one command (e.g. 30m, 4h)
     #[arg(long, value_name = "DURATION", default_value = "4h")]
     pub step_timeout: String,
-    /// The Front End's console (OEM) code page, for output that is not UTF-8 (`chcp` shows it)
-    #[arg(long, value_name = "N", default_value = "437")]
-    pub codepage: String,
+    /// The Front End's console (OEM) code page, for output that is not UTF-8 [default: the
+    /// console's code page on Windows (`chcp` shows it), 437 elsewhere]
+    #[arg(long, value_name = "N")]
+    pub codepage: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
-//! Ctrl-C as a flag, for the whole run. A terminal sends SIGINT to its foreground process group
-//! (lyncdr, and a step that took the console); closing the terminal sends SIGHUP, a polite kill
-//! SIGTERM. Each only sets the flag: lyncdr never dies in the middle of a checkpoint, and it looks
+//! Ctrl-C as a flag, for the whole run. The console ([`crate::console`]) turns every stop request
+//! into this flag: on Linux SIGINT (the terminal's Ctrl-C, sent to its foreground process group:
+//! lyncdr, and a step that took the console), SIGHUP (the terminal closed) and SIGTERM; on Windows
+//! Ctrl-C, Ctrl-Break, the console window closed, a logoff or a shutdown. Each only sets the flag: lyncdr never dies in the middle of a checkpoint, and it looks
 //! at the flag before it starts any command (so a Ctrl-C pressed between two commands never
 //! reaches the next one), while a command runs (it stops the command), and after a prompt.
 
@@ -14,17 +15,13 @@ fn flag() -> &'static Arc<AtomicBool> {
     FLAG.get_or_init(|| Arc::new(AtomicBool::new(false)))
 }
 
-/// Catch SIGINT, SIGTERM and SIGHUP from now on (idempotent).
+/// Catch every stop request of the console from now on (idempotent).
 pub fn install() -> std::io::Result<()> {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     if INSTALLED.get().is_some() {
         return Ok(());
     }
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    signal_hook::flag::register(SIGINT, Arc::clone(flag()))?;
-    signal_hook::flag::register(SIGTERM, Arc::clone(flag()))?;
-    #[cfg(unix)]
-    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(flag()))?;
+    crate::console::install_stop_handler(Arc::clone(flag()))?;
     let _ = INSTALLED.set(());
     Ok(())
 }

@@ -201,6 +201,7 @@ impl Control {
     }
 }
 
+#[cfg(unix)]
 fn signal_parent(signal: &str) {
     let parent = std::os::unix::process::parent_id();
     if parent > 1 {
@@ -208,5 +209,14 @@ fn signal_parent(signal: &str) {
             .args([signal, &parent.to_string()])
             .stdin(std::process::Stdio::null())
             .status();
+    }
+}
+
+/// Windows has no signals: a kill is TerminateProcess, as Task Manager's "End process" and a
+/// closed RDP session's forced end do; there is no SIGSTOP (the tests that need it are Unix-only).
+#[cfg(windows)]
+fn signal_parent(signal: &str) {
+    if signal == "-KILL" {
+        crate::process::terminate_parent();
     }
 }

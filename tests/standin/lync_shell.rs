@@ -9,9 +9,12 @@
 mod artifacts;
 mod console;
 mod control;
+mod eventcreate;
 mod lexer;
 mod parser;
 mod powershell;
+#[cfg(windows)]
+mod process;
 mod sqlcmd;
 mod value;
 
@@ -69,6 +72,17 @@ fn link_tree(source: &Path, target: &Path) -> std::io::Result<()> {
     }
 }
 
+/// A program of the Windows system folder (`%SystemRoot%\System32`), where there is one: on
+/// Windows a native command resolves there first (it heads PATH). `None` on Unix.
+pub fn system_program(name: &str) -> Option<std::path::PathBuf> {
+    if !cfg!(windows) {
+        return None;
+    }
+    let root = std::env::var_os("SystemRoot")?;
+    let path = Path::new(&root).join("System32").join(name);
+    path.is_file().then_some(path)
+}
+
 pub fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         return String::from_utf8_lossy(rest).into_owned();
@@ -89,6 +103,9 @@ fn main() {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let ctl = Control::from_env();
+    if eventcreate::is_me() {
+        std::process::exit(eventcreate::run(&args, &ctl));
+    }
     let code = if args.first().map(String::as_str) == Some("-S") {
         sqlcmd::run(&args, &ctl)
     } else {

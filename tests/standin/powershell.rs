@@ -1291,14 +1291,47 @@ impl<'a> Shell<'a> {
                 Some(1)
             }
             "eventcreate.exe" | "eventcreate" => {
-                self.ctl.log("event", &args.join(" "));
-                self.console.native_line(
-                    Stream::Out,
-                    "SUCCESS: An event of type was created in the 'APPLICATION' log with 'lyncdr' as the source.",
-                );
-                Some(0)
+                // The real program where the system has one (under wine: the stand-in's copy),
+                // as powershell.exe starts it; else the same rules in-process.
+                if let Some(program) = crate::system_program("eventcreate.exe") {
+                    return Some(self.start_native(&program, args));
+                }
+                let (code, line) = match crate::eventcreate::check(args) {
+                    Ok(line) => {
+                        self.ctl.log("event", &args.join(" "));
+                        (0, line)
+                    }
+                    Err(line) => {
+                        self.ctl.log("event-refused", &args.join(" "));
+                        (1, line)
+                    }
+                };
+                self.console.native_line(Stream::Out, &line);
+                Some(code)
             }
             _ => None,
+        }
+    }
+
+    /// Starts a real program, its output passed on as a native program's, its exit code
+    /// returned (what `& program args` does for a file PowerShell finds).
+    fn start_native(&mut self, program: &std::path::Path, args: &[String]) -> i32 {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output();
+        match out {
+            Ok(out) => {
+                for line in String::from_utf8_lossy(&out.stdout).lines() {
+                    self.console.native_line(Stream::Out, line);
+                }
+                out.status.code().unwrap_or(1)
+            }
+            Err(e) => {
+                let line = format!("Program '{}' failed to execute: {e}", program.display());
+                self.console.line(Stream::Err, &line);
+                1
+            }
         }
     }
 

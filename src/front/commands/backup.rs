@@ -8,7 +8,7 @@ use crate::run::runner::Programs;
 use crate::runbook::Library;
 
 pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
-    let (timeout, codepage) = super::runner_options(&a.step_timeout, &a.codepage)?;
+    let (timeout, codepage) = super::runner_options(&a.step_timeout, a.codepage.as_deref())?;
     let Some(to) = a.to else {
         return Err(CommandError::BadValue {
             option: "--to",

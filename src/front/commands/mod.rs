@@ -95,16 +95,19 @@ pub fn print(text: &str) {
 /// `--step-timeout` and `--codepage`, as `run` and `backup` take them for the runner.
 fn runner_options(
     step_timeout: &str,
-    codepage: &str,
+    codepage: Option<&str>,
 ) -> Result<(std::time::Duration, crate::decode::CodePage), Error> {
     let timeout =
         crate::env::value::parse_duration(step_timeout).map_err(|problem| CommandError::BadValue {
             option: "--step-timeout",
             problem,
         })?;
-    let codepage = crate::decode::CodePage::parse(codepage).map_err(|problem| CommandError::BadValue {
-        option: "--codepage",
-        problem,
-    })?;
+    let codepage = match codepage {
+        Some(text) => crate::decode::CodePage::parse(text).map_err(|problem| CommandError::BadValue {
+            option: "--codepage",
+            problem,
+        })?,
+        None => crate::decode::CodePage::console(),
+    };
     Ok((timeout, codepage))
 }

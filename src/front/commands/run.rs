@@ -11,7 +11,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
-    let (timeout, codepage) = super::runner_options(&a.step_timeout, &a.codepage)?;
+    let (timeout, codepage) = super::runner_options(&a.step_timeout, a.codepage.as_deref())?;
     let state = a
         .state
         .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
