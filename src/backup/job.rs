@@ -152,6 +152,20 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         path: cfg.to.display().to_string(),
         cause: e.to_string(),
     })?;
+    // `--log` is opened first, never through a link: a log that cannot be written safely stops
+    // the job before it starts, not with a warning after it.
+    let mut log_file = match &cfg.log {
+        Some(log) => {
+            Some(crate::fsx::open_write(log, crate::fsx::Write::Append).map_err(|e| write_err(log, e))?)
+        }
+        None => None,
+    };
+    // The private folders beside the environment file, checked before anything runs.
+    let private = crate::atomic::folder_of(&cfg.env).join(crate::run::state::PRIVATE_FOLDER);
+    let scratch = private.join("backup.scripts");
+    for dir in [&private, &scratch] {
+        runner::scratch_dir(dir).map_err(|e| write_err(dir, e))?;
+    }
     let name = set::folder_name(cfg.now);
     let path = cfg.to.join(&name);
     match std::fs::create_dir(&path) {
@@ -195,12 +209,6 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let windows_set = joined(&to, &name);
     let pool = point_at_set(&mut env, &windows_set);
     let plan = Plan::build(runbook, &env, &library.templates)?;
-
-    // Scripts are written in a private folder beside the environment file, as `run` does.
-    let scratch = crate::atomic::folder_of(&cfg.env)
-        .join(".lyncdr")
-        .join("backup.scripts");
-    runner::scratch_dir(&scratch).map_err(|e| write_err(&scratch, e))?;
 
     // Ctrl-C (or SIGTERM from a scheduler) stops the running command through the runner, as in
     // `lyncdr run`; the job then stops, and the set stays incomplete.
@@ -366,15 +374,10 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         warnings.extend(errors);
     }
 
-    if let Some(log) = &cfg.log {
-        let r = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .and_then(|mut f| writeln!(f, "{} {line}", jiff::Timestamp::now()));
-        if let Err(e) = r {
-            warnings.push(format!("cannot append to `{}`: {e}", log.display()));
-        }
+    if let (Some(log), Some(f)) = (&cfg.log, &mut log_file)
+        && let Err(e) = writeln!(f, "{} {line}", jiff::Timestamp::now())
+    {
+        warnings.push(format!("cannot append to `{}`: {e}", log.display()));
     }
     if cfg.event_log
         && let Some(w) = event(cfg, &scratch, status, &line)
