@@ -96,7 +96,8 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> BackupError {
 
 /// The set folder as the commands see it: `--to` as given, joined with this system's separator.
 fn joined(to: &Path, name: &str) -> String {
-    let to = to.display().to_string();
+    // Never `\\?\C:\...` in a command: PowerShell 2.0 cannot open it.
+    let to = crate::fsx::plain(to).display().to_string();
     let sep = std::path::MAIN_SEPARATOR;
     format!("{}{sep}{name}", to.trim_end_matches(['\\', '/']))
 }
@@ -442,5 +443,25 @@ fn event(cfg: &Config, scratch: &Path, status: Status, line: &str) -> Option<Str
     match runner::run(&cfg.programs, &job, &mut |_| {}).ending {
         Ending::Exited(0) => None,
         other => Some(format!("the event log line was not written ({other:?})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(windows)] // UNC and verbatim paths are Windows paths.
+    #[test]
+    fn the_set_folder_on_a_share_is_a_plain_unc_path() {
+        for to in [r"\\fs01\LyncBackup", r"\\fs01\LyncBackup\", r"\\?\UNC\fs01\LyncBackup"] {
+            assert_eq!(joined(Path::new(to), "lyncdr-1"), r"\\fs01\LyncBackup\lyncdr-1", "{to}");
+        }
+        assert_eq!(joined(Path::new(r"\\?\C:\Sets"), "lyncdr-1"), r"C:\Sets\lyncdr-1");
+    }
+
+    #[test]
+    fn the_set_folder_joins_with_one_separator() {
+        let sep = std::path::MAIN_SEPARATOR;
+        assert_eq!(joined(Path::new("sets/"), "lyncdr-1"), format!("sets{sep}lyncdr-1"));
     }
 }

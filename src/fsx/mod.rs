@@ -249,6 +249,12 @@ pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
     dunce::canonicalize(path)
 }
 
+/// `path` without a `\\?\` prefix where the plain form means the same file, for a script or
+/// a task that PowerShell 2.0 or Task Scheduler reads.
+pub fn plain(path: &Path) -> &Path {
+    dunce::simplified(path)
+}
+
 /// `path` for a message: without a `\\?\` prefix where the plain form means the same file.
 pub fn shown(path: &Path) -> std::path::Display<'_> {
     dunce::simplified(path).display()

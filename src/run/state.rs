@@ -514,4 +514,49 @@ mod tests {
         assert!(is_live(&path));
         assert!(matches!(lock(&path), Err(StateError::Locked { .. })));
     }
+
+    /// Issue 20 item 10: `b.json`, a hard link to `a.json`, took `b.json.lock` while a run held
+    /// `a.json.lock`: two runs wrote one state. A second name is refused, also under the lock.
+    #[test]
+    fn a_state_file_with_a_second_name_is_not_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        save(&a, &sample()).unwrap();
+        let _first = lock(&a).unwrap();
+        fs::hard_link(&a, &b).unwrap();
+        assert!(matches!(check_path(&b), Err(StateError::Linked { links: 2, .. })));
+        assert!(matches!(lock(&b), Err(StateError::Linked { links: 2, .. })));
+        fs::remove_file(&b).unwrap();
+        check_path(&a).unwrap();
+    }
+
+    /// The run log and the lock are never opened through a link planted in their place.
+    #[cfg(unix)] // Symbolic links need no privilege on Unix only.
+    #[test]
+    fn a_link_planted_as_the_lock_or_the_log_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let path = dir.path().join("s.json");
+        std::os::unix::fs::symlink(&victim, lock_path(&path)).unwrap();
+        std::os::unix::fs::symlink(&victim, path.with_extension("log")).unwrap();
+        assert!(matches!(lock(&path), Err(StateError::Write { .. })));
+        assert!(matches!(open_log(&path), Err(StateError::Log { .. })));
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+    }
+
+    /// `.lyncdr` is private: made 0700, and refused when others may write to it.
+    #[cfg(unix)] // Mode bits; Windows checks the DACL (src/fsx/windows.rs).
+    #[test]
+    fn the_state_folder_beside_the_environment_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = default_path(&dir.path().join("contoso.yaml"), "cms-move");
+        save(&path, &sample()).unwrap();
+        let folder = path.parent().unwrap();
+        assert_eq!(fs::metadata(folder).unwrap().permissions().mode() & 0o777, 0o700);
+        fs::set_permissions(folder, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = save(&path, &sample()).unwrap_err().to_string();
+        assert!(err.contains("is not private"), "{err}");
+    }
 }
