@@ -453,8 +453,16 @@ mod tests {
     #[cfg(windows)] // UNC and verbatim paths are Windows paths.
     #[test]
     fn the_set_folder_on_a_share_is_a_plain_unc_path() {
-        for to in [r"\\fs01\LyncBackup", r"\\fs01\LyncBackup\", r"\\?\UNC\fs01\LyncBackup"] {
-            assert_eq!(joined(Path::new(to), "lyncdr-1"), r"\\fs01\LyncBackup\lyncdr-1", "{to}");
+        for to in [
+            r"\\fs01\LyncBackup",
+            r"\\fs01\LyncBackup\",
+            r"\\?\UNC\fs01\LyncBackup",
+        ] {
+            assert_eq!(
+                joined(Path::new(to), "lyncdr-1"),
+                r"\\fs01\LyncBackup\lyncdr-1",
+                "{to}"
+            );
         }
         assert_eq!(joined(Path::new(r"\\?\C:\Sets"), "lyncdr-1"), r"C:\Sets\lyncdr-1");
     }
@@ -462,6 +470,9 @@ mod tests {
     #[test]
     fn the_set_folder_joins_with_one_separator() {
         let sep = std::path::MAIN_SEPARATOR;
-        assert_eq!(joined(Path::new("sets/"), "lyncdr-1"), format!("sets{sep}lyncdr-1"));
+        assert_eq!(
+            joined(Path::new("sets/"), "lyncdr-1"),
+            format!("sets{sep}lyncdr-1")
+        );
     }
 }

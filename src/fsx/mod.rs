@@ -243,21 +243,56 @@ fn upcase_like_ntfs(name: &str) -> String {
 }
 
 /// The real path of `path`, as [`std::fs::canonicalize`] but without the `\\?\` verbatim
-/// prefix Windows gives where the plain form means the same file (`dunce`): such a path reaches
-/// PowerShell 2.0 scripts and messages, and both misread it.
+/// prefix Windows gives where the plain form means the same file (`dunce`, and [`plain`] for a
+/// share): such a path reaches PowerShell 2.0 scripts and messages, and both misread it.
 pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
-    dunce::canonicalize(path)
+    dunce::canonicalize(path).map(|p| plain(&p).into_owned())
 }
 
-/// `path` without a `\\?\` prefix where the plain form means the same file, for a script or
-/// a task that PowerShell 2.0 or Task Scheduler reads.
-pub fn plain(path: &Path) -> &Path {
-    dunce::simplified(path)
+/// `path` without a `\\?\` prefix where the plain form means the same file, for a script, a
+/// task or a message. dunce turns `\\?\C:\x` into `C:\x` but leaves `\\?\UNC\fs01\share`
+/// alone; that one becomes `\\fs01\share` here under the same rule.
+pub fn plain(path: &Path) -> Cow<'_, Path> {
+    let simple = dunce::simplified(path);
+    if !imp::WINDOWS_PATHS {
+        return Cow::Borrowed(simple);
+    }
+    match simple.to_str().and_then(plain_unc) {
+        Some(unc) => Cow::Owned(PathBuf::from(unc)),
+        None => Cow::Borrowed(simple),
+    }
 }
 
-/// `path` for a message: without a `\\?\` prefix where the plain form means the same file.
-pub fn shown(path: &Path) -> std::path::Display<'_> {
-    dunce::simplified(path).display()
+/// `\\server\share\...` for `\\?\UNC\server\share\...` when the plain form names the same
+/// file: short enough for the old limit (260), and no component Windows would change or refuse
+/// without the prefix (empty, `.`/`..`, a trailing dot or space, a reserved device name such as
+/// `NUL` or `COM1.txt`, a character `<>:"|?*` or a control character).
+fn plain_unc(verbatim: &str) -> Option<String> {
+    let rest = verbatim.strip_prefix(r"\\?\UNC\")?;
+    let plain = format!(r"\\{rest}");
+    if plain.encode_utf16().count() >= 260 {
+        return None;
+    }
+    let rest = rest.strip_suffix('\\').unwrap_or(rest);
+    let ok = rest.split('\\').all(|c| {
+        let stem = c.split('.').next().unwrap_or(c).trim_end().to_ascii_uppercase();
+        let reserved = ["CON", "PRN", "AUX", "NUL"].contains(&stem.as_str())
+            || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+                && stem.len() == 4
+                && stem.as_bytes()[3].is_ascii_digit());
+        !c.is_empty()
+            && c != "."
+            && c != ".."
+            && !c.ends_with(['.', ' '])
+            && !reserved
+            && !c.chars().any(|ch| ch.is_control() || r#"<>:"|?*/"#.contains(ch))
+    });
+    ok.then_some(plain)
+}
+
+/// `path` for a message, plain as [`plain`] makes it.
+pub fn shown(path: &Path) -> String {
+    plain(path).display().to_string()
 }
 
 /// `PATH.own`, a copy of a file with several names.

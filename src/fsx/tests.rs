@@ -85,17 +85,36 @@ fn names_differing_in_case_are_one_file_on_windows_only() {
     assert!(!same_name("STRASSE.bak", "straße.bak"));
 }
 
+#[test]
+fn a_verbatim_share_path_becomes_plain_only_where_that_is_the_same_file() {
+    assert_eq!(
+        plain_unc(r"\\?\UNC\fs01\LyncBackup\rtc.bak").as_deref(),
+        Some(r"\\fs01\LyncBackup\rtc.bak")
+    );
+    assert_eq!(
+        plain_unc(r"\\?\UNC\fs01\LyncBackup\").as_deref(),
+        Some(r"\\fs01\LyncBackup\")
+    );
+    for kept in [
+        r"\\?\UNC\fs01\LyncBackup\trailing.",
+        r"\\?\UNC\fs01\LyncBackup\space ",
+        r"\\?\UNC\fs01\LyncBackup\NUL.txt",
+        r"\\?\UNC\fs01\LyncBackup\com1",
+        r"\\?\UNC\fs01\LyncBackup\..\x",
+        r"\\?\UNC\fs01\LyncBackup\a:b",
+        r"\\?\C:\x",
+    ] {
+        assert_eq!(plain_unc(kept), None, "{kept}");
+    }
+    let long = format!(r"\\?\UNC\fs01\share\{}", "a".repeat(260));
+    assert_eq!(plain_unc(&long), None);
+}
+
 #[cfg(windows)] // Only Windows has verbatim paths.
 #[test]
 fn a_verbatim_path_is_never_shown() {
-    assert_eq!(
-        shown(Path::new(r"\\?\C:\LyncBackup\x")).to_string(),
-        r"C:\LyncBackup\x"
-    );
-    assert_eq!(
-        shown(Path::new(r"\\?\UNC\fs01\LyncBackup")).to_string(),
-        r"\\fs01\LyncBackup"
-    );
+    assert_eq!(shown(Path::new(r"\\?\C:\LyncBackup\x")), r"C:\LyncBackup\x");
+    assert_eq!(shown(Path::new(r"\\?\UNC\fs01\LyncBackup")), r"\\fs01\LyncBackup");
     let dir = tempfile::tempdir().unwrap();
     let real = canonicalize(dir.path()).unwrap();
     assert!(!real.to_string_lossy().starts_with(r"\\?\"), "{}", real.display());

@@ -11,6 +11,8 @@ use std::path::Path;
 
 /// Renames never fail for a moment on Unix.
 pub const TRANSIENT: &[i32] = &[];
+/// `\\?\` and `\\server\share` are Windows path forms.
+pub const WINDOWS_PATHS: bool = false;
 pub const NAMES_IGNORE_CASE: bool = false;
 
 const NO_FOLLOW: i32 = libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;

@@ -42,6 +42,8 @@ pub const TRANSIENT: &[i32] = &[
     ERROR_ACCESS_DENIED as i32,
     ERROR_LOCK_VIOLATION as i32,
 ];
+/// `\\?\` and `\\server\share` are Windows path forms.
+pub const WINDOWS_PATHS: bool = true;
 pub const NAMES_IGNORE_CASE: bool = true;
 
 /// Rights that let an account change a folder's content or the folder itself: add or replace a
@@ -389,7 +391,7 @@ pub fn tighten_hint(path: &Path) -> String {
 
 /// PowerShell (the Lync Management Shell): a copy under a new name replaces the shared one.
 pub fn own_copy_hint(path: &Path) -> String {
-    let q = |p: &Path| format!("'{}'", super::shown(p).to_string().replace('\'', "''"));
+    let q = |p: &Path| format!("'{}'", super::shown(p).replace('\'', "''"));
     format!(
         "Copy-Item -LiteralPath {p} {o}; Move-Item -Force -LiteralPath {o} {p}",
         p = q(path),
