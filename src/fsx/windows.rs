@@ -203,7 +203,12 @@ pub fn create_private(dir: &Path) -> io::Result<()> {
     if me.elevated {
         sddl.push_str("(A;OICI;FA;;;BA)");
     }
-    let sddl = wide(OsStr::new(&sddl));
+    create_with(dir, &sddl)
+}
+
+/// Creates the folder `dir` with the security descriptor `sddl` (SDDL text).
+fn create_with(dir: &Path, sddl: &str) -> io::Result<()> {
+    let sddl = wide(OsStr::new(sddl));
     let mut sd: PSECURITY_DESCRIPTOR = null_mut();
     // SAFETY: `sddl` is NUL-terminated; on success `sd` is allocated by the system and freed
     // below with LocalFree.
@@ -397,4 +402,101 @@ pub fn own_copy_hint(path: &Path) -> String {
         p = q(path),
         o = q(&own(path))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use windows_sys::Win32::Security::GetSecurityDescriptorDacl;
+
+    /// The first account other than ours that the DACL written as `sddl` lets write.
+    fn writer_in(sddl: &str) -> Option<String> {
+        let me = me_token().unwrap();
+        let sddl = sddl.replace("ME", &sid_string(me.user.ptr()));
+        let text = wide(OsStr::new(&sddl));
+        let mut sd: PSECURITY_DESCRIPTOR = null_mut();
+        let (mut present, mut defaulted, mut dacl) = (0, 0, null_mut());
+        // SAFETY: `text` is NUL-terminated; `sd` is allocated by the system, `dacl` points into
+        // it, and it is freed after the last use of `dacl`.
+        unsafe {
+            assert_ne!(
+                ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                    text.as_ptr(),
+                    SDDL_REVISION_1,
+                    &mut sd,
+                    null_mut()
+                ),
+                0
+            );
+            assert_ne!(
+                GetSecurityDescriptorDacl(sd, &mut present, &mut dacl, &mut defaulted),
+                0
+            );
+            let found = other_writer(dacl, &me, Sid::well_known(WinBuiltinAdministratorsSid).as_ref());
+            LocalFree(sd as HLOCAL);
+            found
+        }
+    }
+
+    /// Wine keeps no DACL a program gives a folder, so the rule is tested on DACLs in memory.
+    #[test]
+    fn only_the_user_system_and_administrators_may_write() {
+        assert_eq!(
+            writer_in("D:P(A;OICI;FA;;;ME)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"),
+            None
+        );
+        // Everyone may read and list: not a writer.
+        assert_eq!(writer_in("D:P(A;OICI;FA;;;ME)(A;OICI;0x1200a9;;;WD)"), None);
+        // CREATOR OWNER's entry goes to whoever creates a file inside: lyncdr.
+        assert_eq!(writer_in("D:P(A;OICI;FA;;;ME)(A;OICIIO;FA;;;CO)"), None);
+        for (sddl, who) in [
+            ("D:P(A;OICI;FA;;;ME)(A;OICI;FA;;;WD)", "S-1-1-0"),
+            // Users: create folders / append data, what a folder under C:\ inherits.
+            ("D:(A;OICI;FA;;;ME)(A;CI;0x4;;;BU)", "S-1-5-32-545"),
+            ("D:P(A;OICI;FA;;;ME)(A;OICIIO;GW;;;AU)", "S-1-5-11"),
+            ("D:P(A;;WD;;;BU)", "S-1-5-32-545"),
+        ] {
+            let found = writer_in(sddl);
+            assert!(
+                found.as_deref().is_some_and(|w| w.contains(who)),
+                "{sddl}: {found:?}"
+            );
+        }
+        assert!(
+            writer_in("").is_some_and(|w| w.contains("everyone")),
+            "no DACL at all"
+        );
+    }
+
+    #[test]
+    fn a_private_folder_grants_only_the_user_and_system() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join(".lyncdr");
+        create_private(&dir).unwrap();
+        let facts = folder_facts(&dir).unwrap();
+        assert!(
+            facts.dir && !facts.link && facts.ours && facts.writable_by.is_none(),
+            "{facts:?}"
+        );
+    }
+
+    #[test]
+    fn a_symbolic_link_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let link = dir.path().join("run.log");
+        let made = std::os::windows::fs::symlink_file(&victim, &link).is_ok()
+            && std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink());
+        if !made {
+            eprintln!("skipped: no symbolic link here (this account may not make one; wine keeps none)");
+            return;
+        }
+        let err = super::super::open_write(&link, Write::Append)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("it is a link"), "{err}");
+        assert!(super::super::open_read(&link).is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    }
 }
