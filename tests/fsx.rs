@@ -115,7 +115,7 @@ fn a_scripts_folder_of_another_account_makes_backup_refuse() {
         "{err}"
     );
     assert!(
-        err.contains("mv -- './.lyncdr/backup.scripts' './.lyncdr/backup.scripts.suspect'"),
+        err.contains("mv -- '.lyncdr/backup.scripts' '.lyncdr/backup.scripts.suspect'"),
         "{err}"
     );
     nothing_ran(dir);

@@ -162,7 +162,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         None => None,
     };
     // The private folders beside the environment file, checked before anything runs.
-    let private = crate::atomic::folder_of(&cfg.env).join(crate::run::state::PRIVATE_FOLDER);
+    let private = crate::run::state::private_folder(&cfg.env);
     let scratch = private.join("backup.scripts");
     for dir in [&private, &scratch] {
         runner::scratch_dir(dir).map_err(|e| write_err(dir, e))?;

@@ -406,11 +406,12 @@ pub const PRIVATE_FOLDER: &str = ".lyncdr";
 /// Where a run keeps its state unless told otherwise: `.lyncdr/RUNBOOK.json` beside the
 /// environment file, so the state does not depend on the folder lyncdr was started from.
 pub fn default_path(env_file: &Path, runbook: &str) -> PathBuf {
-    env_file
-        .parent()
-        .unwrap_or(Path::new(""))
-        .join(PRIVATE_FOLDER)
-        .join(format!("{runbook}.json"))
+    private_folder(env_file).join(format!("{runbook}.json"))
+}
+
+/// The [`PRIVATE_FOLDER`] beside `env_file`.
+pub fn private_folder(env_file: &Path) -> PathBuf {
+    env_file.parent().unwrap_or(Path::new("")).join(PRIVATE_FOLDER)
 }
 
 /// Temporary files a killed run left behind (`.NAME.<random>.tmp`, as [`crate::atomic`] names
