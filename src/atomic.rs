@@ -2,7 +2,9 @@
 //! temporary file created new in the target's folder under a random name (never opened through
 //! a link, so a link planted under a guessed name cannot redirect the write), synced, renamed
 //! over the target (which replaces a link named like the target rather than writing through
-//! it), then the folder synced so the rename survives a power cut.
+//! it), then the folder synced so the rename survives a power cut. On Windows an antivirus or the
+//! indexer may hold the new file for a moment: the rename is tried again a few times
+//! ([`crate::fsx::retrying`]).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -63,7 +65,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     // On failure the temporary file is removed when `tmp` is dropped.
-    tmp.persist(path).map_err(|e| e.error)?;
+    let mut pending = Some(tmp);
+    crate::fsx::retrying(
+        crate::fsx::REPLACE_RETRY,
+        crate::fsx::is_transient,
+        || match pending.take() {
+            Some(t) => t.persist(path).map(drop).map_err(|e| {
+                pending = Some(e.file);
+                e.error
+            }),
+            None => Err(io::Error::other("the temporary file is gone")),
+        },
+        std::thread::sleep,
+    )?;
     sync_folder(&dir);
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod digest;
 pub mod env;
 pub mod escape;
 pub mod front;
+pub mod fsx;
 pub mod markdown;
 pub mod render;
 pub mod run;

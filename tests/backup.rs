@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A folder with the example environment and an empty folder of sets, `sets`.
-fn site() -> tempfile::TempDir {
+pub(crate) fn site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(
         repo().join("runbooks/examples/contoso.yaml"),
@@ -42,7 +42,7 @@ fn text(o: &Output) -> String {
 }
 
 /// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, plus `extra`.
-fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
+pub(crate) fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
     let shell = lync_shell().display().to_string();
     let mut args = vec![
         "backup",

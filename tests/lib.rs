@@ -13,6 +13,9 @@ mod environments;
 mod escaping;
 mod evtx;
 mod exit_codes;
+// Planted links and folders of other accounts through Unix modes, uids and the Unix stand-in.
+#[cfg(unix)]
+mod fsx;
 mod fuzz;
 mod modules;
 mod plan;

@@ -87,12 +87,15 @@ pub fn check(
         }
         return Ok(tally);
     }
-    // Checksum files name files as `sha256sum` wrote them; match exactly, else ignoring case
-    // (they may come from Windows).
+    // Checksum files name files as `sha256sum` wrote them; match as this system's folders do
+    // (exactly; ignoring case on Windows), else ignoring case (they may come from Windows).
     let checked: Vec<usize> = (0..scan.files.len())
         .filter(|&i| inventory.owner[i].is_some())
         .collect();
-    let exact: HashMap<&str, usize> = checked.iter().map(|&i| (scan.files[i].rel.as_str(), i)).collect();
+    let exact: HashMap<std::borrow::Cow<str>, usize> = checked
+        .iter()
+        .map(|&i| (crate::fsx::name_key(&scan.files[i].rel), i))
+        .collect();
     let folded: HashMap<String, usize> = checked
         .iter()
         .map(|&i| (scan.files[i].rel.to_lowercase(), i))
@@ -106,7 +109,7 @@ pub fn check(
         }
         for entry in &sums.entries {
             let found = exact
-                .get(entry.target.as_str())
+                .get(crate::fsx::name_key(&entry.target).as_ref())
                 .or_else(|| folded.get(&entry.target.to_lowercase()));
             let Some(&i) = found else {
                 tally.listed_but_missing += 1;
@@ -178,7 +181,7 @@ pub fn check(
                 .collect();
             // Into the folder's real path: an audited folder given as a link (a mount point's
             // alias) is fine, and the write then goes to a folder with no link in its path.
-            let real = std::fs::canonicalize(&opts.dir).unwrap_or_else(|_| opts.dir.clone());
+            let real = crate::fsx::canonicalize(&opts.dir).unwrap_or_else(|_| opts.dir.clone());
             let comments = parsed
                 .iter()
                 .find(|s| s.path == sums::SUMS_NAME)

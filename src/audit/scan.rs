@@ -80,7 +80,7 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
         });
     }
     // Links are judged against the folder's real path, so `..` and links along the way count.
-    let real_root = fs::canonicalize(root).map_err(|e| AuditError::Unreadable {
+    let real_root = crate::fsx::canonicalize(root).map_err(|e| AuditError::Unreadable {
         path: root.to_owned(),
         source: e,
     })?;
@@ -119,7 +119,7 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
             }
             let (meta, path) = if link.file_type().is_symlink() {
                 // A link that cannot be resolved is skipped, as before.
-                let Ok(target) = fs::canonicalize(&path) else {
+                let Ok(target) = crate::fsx::canonicalize(&path) else {
                     continue;
                 };
                 if !target.starts_with(&real_root) {

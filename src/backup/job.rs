@@ -96,7 +96,8 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> BackupError {
 
 /// The set folder as the commands see it: `--to` as given, joined with this system's separator.
 fn joined(to: &Path, name: &str) -> String {
-    let to = to.display().to_string();
+    // Never `\\?\C:\...` in a command: PowerShell 2.0 cannot open it.
+    let to = crate::fsx::plain(to).display().to_string();
     let sep = std::path::MAIN_SEPARATOR;
     format!("{}{sep}{name}", to.trim_end_matches(['\\', '/']))
 }
@@ -152,6 +153,20 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         path: cfg.to.display().to_string(),
         cause: e.to_string(),
     })?;
+    // `--log` is opened first, never through a link: a log that cannot be written safely stops
+    // the job before it starts, not with a warning after it.
+    let mut log_file = match &cfg.log {
+        Some(log) => {
+            Some(crate::fsx::open_write(log, crate::fsx::Write::Append).map_err(|e| write_err(log, e))?)
+        }
+        None => None,
+    };
+    // The private folders beside the environment file, checked before anything runs.
+    let private = crate::run::state::private_folder(&cfg.env);
+    let scratch = private.join("backup.scripts");
+    for dir in [&private, &scratch] {
+        runner::scratch_dir(dir).map_err(|e| write_err(dir, e))?;
+    }
     let name = set::folder_name(cfg.now);
     let path = cfg.to.join(&name);
     match std::fs::create_dir(&path) {
@@ -195,12 +210,6 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let windows_set = joined(&to, &name);
     let pool = point_at_set(&mut env, &windows_set);
     let plan = Plan::build(runbook, &env, &library.templates)?;
-
-    // Scripts are written in a private folder beside the environment file, as `run` does.
-    let scratch = crate::atomic::folder_of(&cfg.env)
-        .join(".lyncdr")
-        .join("backup.scripts");
-    runner::scratch_dir(&scratch).map_err(|e| write_err(&scratch, e))?;
 
     // Ctrl-C (or SIGTERM from a scheduler) stops the running command through the runner, as in
     // `lyncdr run`; the job then stops, and the set stays incomplete.
@@ -366,15 +375,10 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         warnings.extend(errors);
     }
 
-    if let Some(log) = &cfg.log {
-        let r = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .and_then(|mut f| writeln!(f, "{} {line}", jiff::Timestamp::now()));
-        if let Err(e) = r {
-            warnings.push(format!("cannot append to `{}`: {e}", log.display()));
-        }
+    if let (Some(log), Some(f)) = (&cfg.log, &mut log_file)
+        && let Err(e) = writeln!(f, "{} {line}", jiff::Timestamp::now())
+    {
+        warnings.push(format!("cannot append to `{}`: {e}", log.display()));
     }
     if cfg.event_log
         && let Some(w) = event(cfg, &scratch, status, &line)
@@ -439,5 +443,36 @@ fn event(cfg: &Config, scratch: &Path, status: Status, line: &str) -> Option<Str
     match runner::run(&cfg.programs, &job, &mut |_| {}).ending {
         Ending::Exited(0) => None,
         other => Some(format!("the event log line was not written ({other:?})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(windows)] // UNC and verbatim paths are Windows paths.
+    #[test]
+    fn the_set_folder_on_a_share_is_a_plain_unc_path() {
+        for to in [
+            r"\\fs01\LyncBackup",
+            r"\\fs01\LyncBackup\",
+            r"\\?\UNC\fs01\LyncBackup",
+        ] {
+            assert_eq!(
+                joined(Path::new(to), "lyncdr-1"),
+                r"\\fs01\LyncBackup\lyncdr-1",
+                "{to}"
+            );
+        }
+        assert_eq!(joined(Path::new(r"\\?\C:\Sets"), "lyncdr-1"), r"C:\Sets\lyncdr-1");
+    }
+
+    #[test]
+    fn the_set_folder_joins_with_one_separator() {
+        let sep = std::path::MAIN_SEPARATOR;
+        assert_eq!(
+            joined(Path::new("sets/"), "lyncdr-1"),
+            format!("sets{sep}lyncdr-1")
+        );
     }
 }

@@ -70,7 +70,10 @@ fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleErro
     let ours = fs::read_to_string(out.join(main)).is_ok_and(|d| d.lines().any(|l| l.starts_with(marker)));
     let foreign: Vec<&String> = names
         .iter()
-        .filter(|n| n.as_str() != sums::FILE && !listed.contains(n))
+        // A name in `SHA256SUMS` is the listed file when the folder says so (case on Windows).
+        .filter(|n| {
+            !crate::fsx::same_name(n, sums::FILE) && !listed.iter().any(|l| crate::fsx::same_name(l, n))
+        })
         .collect();
     if ours && foreign.is_empty() {
         return Ok(Existing::Bundle);

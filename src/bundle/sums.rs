@@ -66,7 +66,11 @@ pub fn is_plain_name(name: &str) -> bool {
 pub fn check(listing: &str, present: &[String], read: impl Fn(&str) -> io::Result<Vec<u8>>) -> Vec<String> {
     let (entries, mut problems) = parse(listing);
     for (line, hex, name) in &entries {
-        if entries.iter().any(|(l, _, n)| n == name && l < line) {
+        // Names are compared as this system's folders compare them (case on Windows).
+        if entries
+            .iter()
+            .any(|(l, _, n)| crate::fsx::same_name(n, name) && l < line)
+        {
             problems.push(format!("`{name}` is listed twice in `{FILE}`"));
             continue;
         }
@@ -77,14 +81,15 @@ pub fn check(listing: &str, present: &[String], read: impl Fn(&str) -> io::Resul
             Err(e) => problems.push(format!("`{name}` cannot be read: {e}")),
         }
     }
-    let listed = |n: &str| entries.iter().any(|(_, _, name)| name == n);
+    let listed = |n: &str| entries.iter().any(|(_, _, name)| crate::fsx::same_name(name, n));
     for name in REQUIRED {
         if !listed(name) {
             problems.push(format!("`{name}` is not listed in `{FILE}`"));
         }
     }
     for name in present {
-        if name != FILE && !REQUIRED.contains(&name.as_str()) && !listed(name) {
+        let required = REQUIRED.iter().any(|r| crate::fsx::same_name(r, name));
+        if !crate::fsx::same_name(name, FILE) && !required && !listed(name) {
             problems.push(format!("`{name}` is not listed in `{FILE}`"));
         }
     }

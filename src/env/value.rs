@@ -362,6 +362,12 @@ pub fn check_windows_path(raw: &str) -> Result<(), String> {
     let bytes = raw.as_bytes();
     let rest = if bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && &bytes[1..3] == b":\\" {
         &raw[3..]
+    } else if raw.starts_with(r"\\?\") || raw.starts_with(r"\\.\") {
+        // What std::fs::canonicalize gives on Windows; PowerShell 2.0 cannot open it.
+        return Err(format!(
+            "`{}` is a verbatim or device path, which PowerShell 2.0 does not take; give it as C:\\... or \\\\server\\share\\...",
+            shown(raw)
+        ));
     } else if let Some(unc) = raw.strip_prefix("\\\\") {
         let mut parts = unc.splitn(3, '\\');
         let server = parts.next().unwrap_or_default();
@@ -497,6 +503,7 @@ mod tests {
         for ok in [
             r"C:\Backups\O'Brien\rtc.bak",
             r"\\backup01\lync\rtc.bak",
+            r"\\fs01\LyncBackup",
             r"D:\a b\$(x);`y%z%.xml",
         ] {
             assert!(check_windows_path(ok).is_ok(), "{ok}");
@@ -511,6 +518,9 @@ mod tests {
             "C:\\a\nb",
             r"C:\Backups\..",
             r"\\fs01\share\.\FileStore",
+            r"\\?\C:\Backups\rtc.bak",
+            r"\\?\UNC\fs01\LyncBackup\rtc.bak",
+            r"\\.\C:\Backups\rtc.bak",
         ] {
             assert!(check_windows_path(bad).is_err(), "{bad:?}");
         }

@@ -189,8 +189,10 @@ impl StateError {
     pub fn code(&self) -> u8 {
         match self {
             StateError::Read { .. } => exit::NO_INPUT,
-            StateError::Corrupt { .. } | StateError::Format { .. } => exit::INVALID,
-            StateError::Write { .. } => exit::CANNOT_WRITE,
+            StateError::Corrupt { .. } | StateError::Format { .. } | StateError::Linked { .. } => {
+                exit::INVALID
+            }
+            StateError::Write { .. } | StateError::Log { .. } => exit::CANNOT_WRITE,
             StateError::Locked { .. } | StateError::CommandStillRuns { .. } => exit::BUSY,
         }
     }
@@ -369,6 +371,25 @@ mod tests {
             },
             exit::CANNOT_WRITE,
             "error: cannot write state file `s.json`: disk full\n",
+        );
+        case(
+            StateError::Log {
+                path: PathBuf::from("s.log"),
+                source: io(),
+            },
+            exit::CANNOT_WRITE,
+            "error: cannot write the run log `s.log`: disk full\n",
+        );
+        case(
+            StateError::Linked {
+                path: path.clone(),
+                links: 2,
+            },
+            exit::INVALID,
+            &format!(
+                "error: state file `s.json` has 2 names (hard links); a run is locked by the state file's name, so a run under another name would share it unseen\n  = hint: make it a file of its own (the other names keep the old copy): {}\n",
+                crate::fsx::own_copy_hint(&path)
+            ),
         );
         case(
             StateError::Locked {

@@ -106,24 +106,11 @@ fn not_started(why: String) -> Execution {
     }
 }
 
-/// The folder for scripts and transcripts: created private (0700) if new, and refused when it is
-/// a link or not a folder, so nobody else can swap a script between its writing and its run.
+/// The folder for scripts and transcripts: private to the account running lyncdr (created
+/// owner-only, or an existing one checked: [`crate::fsx::private_dir`]), so nobody else can swap
+/// a script between its writing and its run. Its parent must exist.
 pub fn scratch_dir(dir: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(std::io::Error::other(format!(
-            "`{}` is not a folder (a link?); lyncdr keeps its scripts only in a folder of its own",
-            dir.display()
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir)
-        }
-        Err(e) => Err(e),
-    }
+    crate::fsx::private_dir(dir)
 }
 
 /// A new file (created exclusively, random name) in the scratch folder holding `body`.

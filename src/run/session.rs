@@ -44,6 +44,11 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     } else {
         Some(state::lock(&cfg.state)?)
     };
+    // The folder the steps' scripts run from: private, checked before anything runs.
+    if !cfg.dry_run {
+        let dir = scratch(&cfg.state);
+        super::runner::scratch_dir(&dir).map_err(|source| state::StateError::Write { path: dir, source })?;
+    }
     if !cfg.dry_run
         && let Some(c) = child::still_running(&scratch(&cfg.state))
     {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -175,6 +175,12 @@ pub enum StateError {
     Format { path: PathBuf, found: u32 },
     #[error("cannot write state file `{path}`: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error(
+        "state file `{path}` has {links} names (hard links); a run is locked by the state file's name, so a run under another name would share it unseen"
+    )]
+    Linked { path: PathBuf, links: u64 },
+    #[error("cannot write the run log `{path}`: {source}")]
+    Log { path: PathBuf, source: std::io::Error },
     #[error("another lyncdr run is using `{path}`{holder}")]
     Locked { path: PathBuf, holder: String },
     #[error(
@@ -191,13 +197,20 @@ impl StateError {
                 "if it cannot be repaired, move it aside to start over; `{}.lock` and the run log beside it keep the history",
                 path.display()
             )),
+            StateError::Linked { path, .. } => Some(format!(
+                "make it a file of its own (the other names keep the old copy): {}",
+                crate::fsx::own_copy_hint(path)
+            )),
             StateError::Locked { .. } => {
                 Some("wait for it to finish, or stop it; two runs must never share a state file".into())
             }
             StateError::CommandStillRuns { pid, .. } => Some(format!(
                 "wait for process {pid} to end (or stop it), then run again to resume; two commands of one recovery must never run side by side"
             )),
-            StateError::Read { .. } | StateError::Format { .. } | StateError::Write { .. } => None,
+            StateError::Read { .. }
+            | StateError::Format { .. }
+            | StateError::Write { .. }
+            | StateError::Log { .. } => None,
         }
     }
 }
@@ -221,7 +234,14 @@ pub fn load(path: &Path) -> Result<Option<State>, StateError> {
 
 /// A state file that exists must be a regular file of a state file's size: a FIFO or a device
 /// (`/dev/zero`) would never end. Checked before the lock, so nothing is created beside it.
+///
+/// And it must have one name. The lock is `<state>.lock`, taken by name, so a hard link to the
+/// state file under another name would let a second run share it unseen. Locking the state
+/// file's own inode instead cannot work: every save replaces the file by a rename (a new inode),
+/// so the lock would stay on the old one. A file with more than one link is refused instead;
+/// the check is made again under the lock ([`lock`]), where no run of ours can add a name.
 pub fn check_path(path: &Path) -> Result<(), StateError> {
+    check_links(path)?;
     match fs::metadata(path) {
         Ok(m) if !m.is_file() => {
             return Err(StateError::Corrupt {
@@ -238,6 +258,42 @@ pub fn check_path(path: &Path) -> Result<(), StateError> {
         _ => {}
     }
     Ok(())
+}
+
+fn check_links(path: &Path) -> Result<(), StateError> {
+    let links = match crate::fsx::open_read(path).and_then(|f| crate::fsx::link_count(&f)) {
+        Ok(n) => n,
+        // Missing, or not a regular file: check_path says which.
+        Err(_) => return Ok(()),
+    };
+    if links > 1 {
+        return Err(StateError::Linked {
+            path: path.into(),
+            links,
+        });
+    }
+    Ok(())
+}
+
+/// The folder the state file is in. `.lyncdr` beside the environment file, and a folder lyncdr
+/// creates for `--state`, is private ([`crate::fsx::private_dir`]): the run's scripts and lock
+/// live there. A folder the operator names with `--state` that already exists is theirs, and
+/// has only to be a real folder.
+pub fn prepare_folder(path: &Path) -> Result<(), StateError> {
+    let err = |source| StateError::Write {
+        path: path.into(),
+        source,
+    };
+    let dir = crate::atomic::folder_of(path);
+    let ours = dir.file_name() == Some(std::ffi::OsStr::new(PRIVATE_FOLDER));
+    if ours || fs::symlink_metadata(&dir).is_err() {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(err)?;
+        }
+        crate::fsx::private_dir(&dir).map_err(err)
+    } else {
+        crate::atomic::check_folder(&dir).map_err(err)
+    }
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<Option<State>, StateError> {
@@ -272,8 +328,7 @@ pub fn save(path: &Path, state: &State) -> Result<(), StateError> {
     };
     let mut text = serde_json::to_vec_pretty(state).map_err(|e| err(std::io::Error::other(e)))?;
     text.push(b'\n');
-    let dir = crate::atomic::folder_of(path);
-    fs::create_dir_all(&dir).map_err(err)?;
+    prepare_folder(path)?;
     crate::atomic::write_atomic(path, &text).map_err(err)
 }
 
@@ -284,24 +339,17 @@ pub struct Lock {
     _file: File,
 }
 
+/// Opened never through a link, and only when it is a regular file of ours with one name: the
+/// lock is cut and written, so a planted link must not make that happen to another file.
 fn open_lock(path: &Path) -> Result<(File, PathBuf), StateError> {
     let lock_path = lock_path(path);
-    if let Some(dir) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|source| StateError::Write {
-            path: path.into(),
-            source,
-        })?;
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(|source| StateError::Write {
+    prepare_folder(path)?;
+    let file = crate::fsx::open_write(&lock_path, crate::fsx::Write::Update).map_err(|source| {
+        StateError::Write {
             path: lock_path.clone(),
             source,
-        })?;
+        }
+    })?;
     Ok((file, lock_path))
 }
 
@@ -309,14 +357,15 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
     let (mut file, lock_path) = open_lock(path)?;
     match file.try_lock() {
         Ok(()) => {
+            // A name added since check_path (none of ours can be: they need this lock).
+            check_links(path)?;
             let _ = file.set_len(0);
             let _ = writeln!(file, "{}", std::process::id());
             remove_stale_temporaries(path);
             Ok(Lock { _file: file })
         }
         Err(_) => {
-            let holder = fs::read_to_string(&lock_path)
-                .ok()
+            let holder = read_holder(&lock_path)
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .map(|pid| format!(" (process {pid})"))
@@ -329,25 +378,40 @@ pub fn lock(path: &Path) -> Result<Lock, StateError> {
     }
 }
 
+/// The process id the holder wrote in the lock (a few bytes, never through a link).
+fn read_holder(lock_path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    crate::fsx::open_read(lock_path)
+        .and_then(|f| f.take(64).read_to_string(&mut text))
+        .ok()?;
+    Some(text)
+}
+
 /// Is a run holding the state file now? (Takes the lock for a moment when none does.)
 pub fn is_live(path: &Path) -> bool {
     if !lock_path(path).exists() {
         return false;
     }
-    match OpenOptions::new().read(true).write(true).open(lock_path(path)) {
+    match crate::fsx::open_write(&lock_path(path), crate::fsx::Write::Update) {
         Ok(f) => matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)),
         Err(_) => false,
     }
 }
 
+/// The private folder beside an environment file: state, locks, logs and scripts of `run` and
+/// `backup`.
+pub const PRIVATE_FOLDER: &str = ".lyncdr";
+
 /// Where a run keeps its state unless told otherwise: `.lyncdr/RUNBOOK.json` beside the
 /// environment file, so the state does not depend on the folder lyncdr was started from.
 pub fn default_path(env_file: &Path, runbook: &str) -> PathBuf {
-    env_file
-        .parent()
-        .unwrap_or(Path::new(""))
-        .join(".lyncdr")
-        .join(format!("{runbook}.json"))
+    private_folder(env_file).join(format!("{runbook}.json"))
+}
+
+/// The [`PRIVATE_FOLDER`] beside `env_file`.
+pub fn private_folder(env_file: &Path) -> PathBuf {
+    env_file.parent().unwrap_or(Path::new("")).join(PRIVATE_FOLDER)
 }
 
 /// Temporary files a killed run left behind (`.NAME.<random>.tmp`, as [`crate::atomic`] names
@@ -366,6 +430,15 @@ fn remove_stale_temporaries(path: &Path) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// The run log beside the state file (`STATE.log`), opened to append: never through a link,
+/// only a regular file of ours with one name ([`crate::fsx::open_write`]).
+pub fn open_log(path: &Path) -> Result<File, StateError> {
+    prepare_folder(path)?;
+    let log = path.with_extension("log");
+    crate::fsx::open_write(&log, crate::fsx::Write::Append)
+        .map_err(|source| StateError::Log { path: log, source })
 }
 
 pub fn lock_path(path: &Path) -> PathBuf {
@@ -441,5 +514,50 @@ mod tests {
         // flock locks are per open file description, so a second open in-process conflicts too.
         assert!(is_live(&path));
         assert!(matches!(lock(&path), Err(StateError::Locked { .. })));
+    }
+
+    /// Issue 20 item 10: `b.json`, a hard link to `a.json`, took `b.json.lock` while a run held
+    /// `a.json.lock`: two runs wrote one state. A second name is refused, also under the lock.
+    #[test]
+    fn a_state_file_with_a_second_name_is_not_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        save(&a, &sample()).unwrap();
+        let _first = lock(&a).unwrap();
+        fs::hard_link(&a, &b).unwrap();
+        assert!(matches!(check_path(&b), Err(StateError::Linked { links: 2, .. })));
+        assert!(matches!(lock(&b), Err(StateError::Linked { links: 2, .. })));
+        fs::remove_file(&b).unwrap();
+        check_path(&a).unwrap();
+    }
+
+    /// The run log and the lock are never opened through a link planted in their place.
+    #[cfg(unix)] // Symbolic links need no privilege on Unix only.
+    #[test]
+    fn a_link_planted_as_the_lock_or_the_log_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let path = dir.path().join("s.json");
+        std::os::unix::fs::symlink(&victim, lock_path(&path)).unwrap();
+        std::os::unix::fs::symlink(&victim, path.with_extension("log")).unwrap();
+        assert!(matches!(lock(&path), Err(StateError::Write { .. })));
+        assert!(matches!(open_log(&path), Err(StateError::Log { .. })));
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+    }
+
+    /// `.lyncdr` is private: made 0700, and refused when others may write to it.
+    #[cfg(unix)] // Mode bits; Windows checks the DACL (src/fsx/windows.rs).
+    #[test]
+    fn the_state_folder_beside_the_environment_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = default_path(&dir.path().join("contoso.yaml"), "cms-move");
+        save(&path, &sample()).unwrap();
+        let folder = path.parent().unwrap();
+        assert_eq!(fs::metadata(folder).unwrap().permissions().mode() & 0o777, 0o700);
+        fs::set_permissions(folder, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = save(&path, &sample()).unwrap_err().to_string();
+        assert!(err.contains("is not private"), "{err}");
     }
 }

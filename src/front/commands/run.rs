@@ -18,13 +18,18 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     // A state file reached through a link is locked and written where it really is: two names
     // for one file must not make two locks (and an atomic rename must not replace the link).
     let state = match std::fs::symlink_metadata(&state) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&state).unwrap_or(state),
+        Ok(m) if m.file_type().is_symlink() => crate::fsx::canonicalize(&state).unwrap_or(state),
         _ => state,
     };
     // Nothing is created beside the state file (log, lock) for a runbook that does not exist.
     lib.get(&a.runbook)?;
     state::check_path(&state)?;
-    let _log = init_log(if a.dry_run { None } else { Some(&state) }, verbose);
+    let log = if a.dry_run {
+        None
+    } else {
+        Some(state::open_log(&state)?)
+    };
+    let _log = init_log(log, verbose);
     let console = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     // `--backup-set DIR`: the paths from its newest complete set; that set is the local view
     // (`--backups`) unless one is given.
@@ -62,20 +67,9 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
 
 /// The run log beside the state file (`STATE.log`, appended to): lyncdr's own records and the
 /// steps' output; library debug lines only with -vv. `-v`/`-vv` also print to stderr.
-fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
+fn init_log(file: Option<std::fs::File>, verbose: u8) -> Option<()> {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
-    let file = state.and_then(|state| {
-        let path = state.with_extension("log");
-        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).ok()?;
-        }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .ok()
-    });
     let file_filter = if verbose >= 2 {
         Targets::new().with_default(LevelFilter::DEBUG)
     } else {

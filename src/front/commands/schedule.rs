@@ -147,6 +147,6 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
 
 /// A path of this machine, when it is a Windows path (lyncdr runs on the server itself).
 fn on_windows(path: Option<&Path>) -> Option<String> {
-    let text = path?.to_str()?.to_owned();
+    let text = crate::fsx::plain(path?).to_str()?.to_owned();
     check_windows_path(&text).is_ok().then_some(text)
 }
