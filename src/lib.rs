@@ -19,6 +19,7 @@ pub mod env;
 pub mod escape;
 pub mod front;
 pub mod markdown;
+pub mod process;
 pub mod render;
 pub mod run;
 pub mod runbook;

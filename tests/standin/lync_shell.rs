@@ -89,6 +89,9 @@ fn main() {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let ctl = Control::from_env();
+    if ctl.sleep_if_grandchild() {
+        return;
+    }
     let code = if args.first().map(String::as_str) == Some("-S") {
         sqlcmd::run(&args, &ctl)
     } else {
