@@ -971,6 +971,31 @@ fn a_timeout_stops_the_whole_process_tree() {
     assert!(note.contains("timed out"), "{note}");
 }
 
+/// A command that ends by itself leaving a tool running (holding its output pipe, as sqlcmd.exe
+/// started by powershell.exe does): the tool is stopped with it, and the run goes on at once
+/// instead of waiting for the pipe to close.
+#[cfg(target_os = "linux")] // the grandchild is looked for in /proc
+#[test]
+fn a_step_leaves_nothing_running() {
+    let t = recovery();
+    let dir = t.path();
+    let start = Instant::now();
+    expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_GRANDCHILD", BLOCKED)],
+        Some(6), // on to the deletion, which asks
+    );
+    let grandchild = grandchild(dir);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "waited for the grandchild"
+    );
+    assert!(!runs(grandchild.0), "the grandchild outlived its step");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "done");
+    assert!(!dir.join("state.tmp/child").exists(), "the record is cleared");
+}
+
 /// Issue 20 item 3: Ctrl-C (SIGINT to lyncdr) stops the step's whole tree too.
 #[cfg(target_os = "linux")] // the grandchild is looked for in /proc
 #[test]

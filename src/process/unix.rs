@@ -165,6 +165,16 @@ mod tests {
     }
 
     #[test]
+    fn only_sigint_is_ctrl_c() {
+        use std::process::ExitStatus;
+        // A wait status: the signal number alone for a process killed by it, the code << 8 for
+        // an exit.
+        assert!(ended_by_ctrl_c(&ExitStatus::from_raw(Signal::INT.as_raw())));
+        assert!(!ended_by_ctrl_c(&ExitStatus::from_raw(Signal::KILL.as_raw())));
+        assert!(!ended_by_ctrl_c(&ExitStatus::from_raw(2 << 8)));
+    }
+
+    #[test]
     fn a_group_of_ours_runs_until_its_last_member_ends() {
         // `sh` leads its group and leaves `sleep` behind it, as powershell.exe leaves sqlcmd.exe.
         let mut c = std::process::Command::new("sh");

@@ -303,3 +303,17 @@ fn active_processes(job: &Handle) -> Option<u32> {
     };
     (ok != 0).then_some(info.ActiveProcesses)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::windows::process::ExitStatusExt as _;
+
+    #[test]
+    fn only_status_control_c_exit_is_ctrl_c() {
+        use std::process::ExitStatus;
+        assert!(ended_by_ctrl_c(&ExitStatus::from_raw(CONTROL_C_EXIT)));
+        assert!(!ended_by_ctrl_c(&ExitStatus::from_raw(2)));
+        assert!(!ended_by_ctrl_c(&ExitStatus::from_raw(STOPPED)));
+    }
+}

@@ -255,6 +255,7 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
     let deadline = tokio::time::sleep(job.timeout);
     tokio::pin!(deadline);
     let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut leftovers_stopped = false;
     let ending = loop {
         let (mut lines, mut errors) = (Vec::new(), Vec::new());
         tokio::select! {
@@ -269,13 +270,19 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             }
             () = &mut deadline => {
                 tree.stop();
-                let _ = child.wait().await;
+                let _ = child.kill().await;
                 break Ending::TimedOut;
             }
             _ = tick.tick() => {
+                let ended = child.try_wait().ok().flatten();
+                if ended.is_some() && !leftovers_stopped {
+                    // What an ended command left running would only hold its pipes open.
+                    tree.stop();
+                    leftovers_stopped = true;
+                }
                 if interrupt::requested() {
                     // A command that has already ended keeps its result: the Ctrl-C came after it.
-                    if let Ok(Some(s)) = child.try_wait() {
+                    if let Some(s) = ended {
                         out.drain(&mut lines).await;
                         err.drain(&mut lines).await;
                         for l in lines.iter().chain(&errors) {
@@ -285,7 +292,7 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
                         break ending(&s);
                     }
                     tree.stop();
-                    let _ = child.wait().await;
+                    let _ = child.kill().await;
                     break Ending::Interrupted;
                 }
             }

@@ -150,7 +150,6 @@ impl Control {
         if !self.blocks() {
             return None;
         }
-        self.leave_grandchild_if_asked();
         self.log("blocked", "");
         for _ in 0..2400 {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -158,13 +157,14 @@ impl Control {
         Some(99)
     }
 
-    /// `LYNCSHELL_GRANDCHILD=STEP/PHASE`, at the blocking fixed point: first start a copy of this
+    /// `LYNCSHELL_GRANDCHILD=STEP/PHASE`, before the blocking fixed point: start a copy of this
     /// program that outlives it, as powershell.exe leaves sqlcmd.exe or DBImpExp.exe running when
     /// it is ended ("Terminating a process does not cause child processes to be terminated":
     /// Microsoft, Win32 docs, "Terminating a Process"; on Unix a signal to one process leaves its
     /// children). The copy logs `grandchild` (its pid is the log line's first field) and sleeps
-    /// (at most 120 s), its standard streams closed so it holds none of lyncdr's pipes.
-    fn leave_grandchild_if_asked(&self) {
+    /// (at most 120 s). Like a native program under powershell.exe it inherits the standard
+    /// output and error, so it holds lyncdr's pipes open while it runs.
+    pub fn leave_grandchild_if_asked(&self) {
         if !self.matches(&self.grandchild, None) {
             return;
         }
@@ -174,8 +174,6 @@ impl Control {
         let started = std::process::Command::new(me)
             .env(GRANDCHILD, "1")
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
             .spawn();
         if let Err(e) = started {
             self.log("grandchild-failed", &e.to_string());
