@@ -186,6 +186,61 @@ mod tests {
         assert!(!id.still_runs(), "{id:?}");
     }
 
+    const SLEEPER: &str = "LYNCDR_TEST_SLEEPER";
+
+    /// This test binary as a command running [`sleeper`] (`grandchild`: which first starts a copy
+    /// of itself, as powershell.exe starts sqlcmd.exe).
+    pub(super) fn sleeper_command(grandchild: bool) -> std::process::Command {
+        let mut c = std::process::Command::new(std::env::current_exe().expect("exe"));
+        c.args(["--exact", "process::tests::sleeper", "--ignored"])
+            .env(SLEEPER, if grandchild { "2" } else { "1" })
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c
+    }
+
+    /// Not a test of its own: the process the tree test starts (does nothing without its
+    /// variable).
+    #[test]
+    #[ignore = "started by a_stopped_tree_ends_with_its_grandchild"]
+    fn sleeper() {
+        let Ok(level) = std::env::var(SLEEPER) else {
+            return;
+        };
+        if level == "2" {
+            // Meant to outlive this process: it is never waited for.
+            #[allow(clippy::zombie_processes)]
+            let _ = sleeper_command(false).spawn();
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_stopped_tree_ends_with_its_grandchild() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut c = tokio::process::Command::from(sleeper_command(true));
+            prepare(&mut c, false);
+            let mut child = c.spawn().expect("spawn");
+            let tree = Tree::adopt(&child);
+            let id = tree.identity().cloned().expect("identity");
+            let until = std::time::Instant::now() + Duration::from_secs(20);
+            while imp::members(&id).len() < 2 {
+                assert!(std::time::Instant::now() < until, "no grandchild");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(!tree.empty());
+            tree.stop();
+            assert!(tree.wait_empty(Duration::from_secs(10)).await);
+            assert!(!id.still_runs());
+            child.wait().await.expect("reaped");
+        });
+    }
+
     #[test]
     fn a_record_line_is_strict() {
         for bad in [

@@ -309,6 +309,22 @@ mod tests {
     use super::*;
     use std::os::windows::process::ExitStatusExt as _;
 
+    /// Without a job (lyncdr in a job that forbids breakaway on Windows 7): the tree found
+    /// through parent links is ended, the grandchild too.
+    #[test]
+    fn a_tree_without_a_job_is_ended_through_parent_links() {
+        let mut child = super::super::tests::sleeper_command(true).spawn().expect("spawn");
+        let id = identity(child.id()).expect("identity");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while tree(&id).len() < 2 {
+            assert!(std::time::Instant::now() < until, "no grandchild");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        kill_tree(&id);
+        assert_eq!(tree(&id), Vec::new());
+        child.wait().expect("reaped");
+    }
+
     #[test]
     fn only_status_control_c_exit_is_ctrl_c() {
         use std::process::ExitStatus;
