@@ -21,6 +21,7 @@ pub mod escape;
 pub mod front;
 pub mod fsx;
 pub mod markdown;
+pub mod process;
 pub mod render;
 pub mod run;
 pub mod runbook;

@@ -920,6 +920,196 @@ fn a_resume_waits_for_the_command_a_killed_run_left_running() {
     assert_eq!(status_of(dir, "list-rgs-contacts"), "done");
 }
 
+/// The step whose command blocks and leaves a grandchild in the tests below.
+const BLOCKED: &str = "list-rgs-contacts/step";
+
+/// lyncdr started on `rgs-restore --yes`, its listing command blocking after starting a
+/// grandchild (`LYNCSHELL_GRANDCHILD`), as powershell.exe runs sqlcmd.exe; with the grandchild's
+/// pid once it has started (killed when the guard drops).
+fn run_leaving_a_grandchild(dir: &Path, extra: &[&str]) -> (std::process::Child, Reaper) {
+    let run = lyncdr(dir)
+        .args(run_args("rgs-restore", &[&["--yes"], extra].concat()))
+        .env("LYNCSHELL_BLOCK", BLOCKED)
+        .env("LYNCSHELL_GRANDCHILD", BLOCKED)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run lyncdr");
+    let grandchild = grandchild(dir);
+    let start = Instant::now();
+    while std::fs::read_to_string(dir.join("state.tmp/child")).map_or(0, |r| r.lines().count()) < 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the command was never recorded"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (run, grandchild)
+}
+
+/// The grandchild's pid, from its `grandchild` event (waiting at most 30 s for it).
+fn grandchild(dir: &Path) -> Reaper {
+    wait_for(dir, "list-rgs-contacts", "grandchild");
+    let pid = shell_log(dir)
+        .iter()
+        .find(|e| e.event == "grandchild")
+        .map(|e| e.pid)
+        .expect("grandchild logged");
+    Reaper(pid)
+}
+
+/// A process a test left behind, SIGKILLed when the test ends whatever happened.
+struct Reaper(u32);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Does `pid` run (a `/proc` entry that is no zombie)?
+fn runs(pid: u32) -> bool {
+    proc_stat(pid as i32, 0).is_some_and(|s| s != "Z" && s != "X")
+}
+
+fn kill_and_wait(pid: u32) {
+    let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    let start = Instant::now();
+    while runs(pid) {
+        assert!(start.elapsed() < Duration::from_secs(10), "{pid} never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Issue 20 item 3: a time limit stops the tool the step's script started (sqlcmd under
+/// powershell.exe), not only the script; the record of the command goes once all of it ended.
+#[cfg(target_os = "linux")] // the grandchild is looked for in /proc
+#[test]
+fn a_timeout_stops_the_whole_process_tree() {
+    let t = recovery();
+    let dir = t.path();
+    let (mut run, grandchild) = run_leaving_a_grandchild(dir, &["--step-timeout", "2s"]);
+    assert!(runs(grandchild.0));
+    assert_eq!(run.wait().expect("lyncdr ends").code(), Some(5));
+    assert!(!runs(grandchild.0), "the grandchild outlived the timeout");
+    assert!(!dir.join("state.tmp/child").exists(), "the record is cleared");
+    let note = step_record(dir, "list-rgs-contacts")["note"].to_string();
+    assert!(note.contains("timed out"), "{note}");
+}
+
+/// A command that ends by itself leaving a tool running (holding its output pipe, as sqlcmd.exe
+/// started by powershell.exe does): the tool is stopped with it, and the run goes on at once
+/// instead of waiting for the pipe to close.
+#[cfg(target_os = "linux")] // the grandchild is looked for in /proc
+#[test]
+fn a_step_leaves_nothing_running() {
+    let t = recovery();
+    let dir = t.path();
+    let start = Instant::now();
+    expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_GRANDCHILD", BLOCKED)],
+        Some(6), // on to the deletion, which asks
+    );
+    let grandchild = grandchild(dir);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "waited for the grandchild"
+    );
+    assert!(!runs(grandchild.0), "the grandchild outlived its step");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "done");
+    assert!(!dir.join("state.tmp/child").exists(), "the record is cleared");
+}
+
+/// Issue 20 item 3: Ctrl-C (SIGINT to lyncdr) stops the step's whole tree too.
+#[cfg(target_os = "linux")] // the grandchild is looked for in /proc
+#[test]
+fn ctrl_c_stops_the_whole_process_tree() {
+    let t = recovery();
+    let dir = t.path();
+    let (mut run, grandchild) = run_leaving_a_grandchild(dir, &[]);
+    wait_for(dir, "list-rgs-contacts", "blocked");
+    let sent = Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    assert_eq!(run.wait().expect("lyncdr ends").code(), Some(130));
+    assert!(!runs(grandchild.0), "the grandchild outlived Ctrl-C");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "interrupted");
+    assert!(!dir.join("state.tmp/child").exists(), "the record is cleared");
+}
+
+/// Issue 20 item 3: lyncdr SIGKILLed mid-step, its command ended too, but the tool the command
+/// started still runs: a resume is refused while it runs, naming it, and goes on once it ended.
+#[cfg(target_os = "linux")] // the processes are looked for in /proc
+#[test]
+fn a_resume_waits_for_a_tool_the_killed_run_left_running() {
+    let t = recovery();
+    let dir = t.path();
+    let (mut run, grandchild) = run_leaving_a_grandchild(dir, &[]);
+    let record = std::fs::read_to_string(dir.join("state.tmp/child")).expect("record");
+    let script: u32 = record.lines().next().and_then(|l| l.parse().ok()).expect("pid");
+    run.kill().expect("SIGKILL lyncdr");
+    run.wait().expect("reaped");
+    kill_and_wait(script);
+    assert!(runs(grandchild.0));
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(75));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("still runs (process {})", grandchild.0)),
+        "{stderr}"
+    );
+    kill_and_wait(grandchild.0);
+    expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(6));
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "done");
+}
+
+/// Issue 20 item 4: a recorded process id now held by another process (another start time) never
+/// blocks a resume, even one carrying the step's LYNCDR_* variables, which was all the old check
+/// looked at; the same record with the true start time does.
+#[cfg(target_os = "linux")] // the start time is read from /proc
+#[test]
+fn a_recycled_process_id_never_blocks_a_resume() {
+    use std::os::unix::fs::MetadataExt as _;
+    let t = recovery();
+    let dir = t.path();
+    expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_KILL_PARENT", "list-rgs-contacts/step/after")],
+        None,
+    );
+    wait_for_orphan(dir);
+    let mut other = Command::new("sleep")
+        .arg("60")
+        .env("LYNCDR_RUNBOOK", "rgs-restore")
+        .env("LYNCDR_STEP", "list-rgs-contacts")
+        .spawn()
+        .expect("sleep");
+    let pid = other.id();
+    let start: u64 = proc_stat(pid as i32, 19)
+        .and_then(|s| s.parse().ok())
+        .expect("start");
+    let uid = std::fs::metadata(format!("/proc/{pid}")).expect("proc").uid();
+    let record = |start: u64| {
+        let text = format!("{pid}\nrgs-restore\nlist-rgs-contacts\n{pid} 0 {start} {uid}\n");
+        std::fs::write(dir.join("state.tmp/child"), text).expect("record");
+    };
+    record(start);
+    expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(75));
+    record(start + 1);
+    let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(6));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("still runs"));
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "done");
+    let _ = other.kill();
+    let _ = other.wait();
+}
+
 /// A killed run leaves its step recorded `running`; with no run alive, `status` says what it is:
 /// interrupted, with the command that decides it.
 #[test]

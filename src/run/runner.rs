@@ -10,12 +10,16 @@
 //! Output is read as bytes, line by line (a line is cut at [`MAX_LINE`] bytes), decoded
 //! ([`crate::decode::console_line`]) and streamed to the screen and the log as it comes, so a byte
 //! that is not UTF-8 never stalls the child on a full pipe. What the state file keeps of it is
-//! bounded ([`Output`]). The time limit and Ctrl-C ([`super::interrupt`]) stop the child; a piped
-//! child runs in its own process group, so the terminal's Ctrl-C reaches lyncdr only, which
-//! decides.
+//! bounded ([`Output`]). The time limit and Ctrl-C ([`super::interrupt`]) stop the command with
+//! every process it started ([`crate::process::Tree`]: a process group, a Job object); a piped
+//! command runs in its own process group, so the terminal's Ctrl-C reaches lyncdr only, which
+//! decides. When the command ends, whatever it left running is stopped too, and the record of it
+//! ([`super::child`]) is cleared only once nothing of it runs; while something does, no command
+//! is started beside it.
 
 use super::interrupt;
 use crate::decode::{self, CodePage};
+use crate::process;
 use crate::runbook::Language;
 use crate::wrapper;
 use std::path::Path;
@@ -195,16 +199,24 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // Its own process group: the terminal's Ctrl-C goes to lyncdr, which stops it.
-        #[cfg(unix)]
-        command.process_group(0);
     }
+    // A piped command gets its own process group: the terminal's Ctrl-C goes to lyncdr, which
+    // stops it.
+    process::prepare(&mut command, job.console);
     // The last look before starting: a Ctrl-C pressed before now never reaches this command.
     if interrupt::requested() {
         return Execution {
             ending: Ending::Interrupted,
             output: String::new(),
         };
+    }
+    // A command left running by an earlier one (stopped, but not ended yet): never two side by
+    // side.
+    if let Some((c, pid)) = super::child::still_running(job.scratch) {
+        return not_started(format!(
+            "process {pid} of an earlier command of step `{}` still runs",
+            c.step
+        ));
     }
     let mut child = match command.spawn() {
         Ok(c) => c,
@@ -213,11 +225,12 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             return not_started(format!("cannot start `{program}`: {e}"));
         }
     };
-    if let Some(pid) = child.id() {
+    let tree = process::Tree::adopt(&child);
+    if let Some(id) = tree.identity() {
         super::child::record(
             job.scratch,
             &super::child::Child {
-                pid,
+                process: id.clone(),
                 runbook: job.runbook.to_owned(),
                 step: job.step.to_owned(),
             },
@@ -229,6 +242,7 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
     let deadline = tokio::time::sleep(job.timeout);
     tokio::pin!(deadline);
     let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut leftovers_stopped = false;
     let ending = loop {
         let (mut lines, mut errors) = (Vec::new(), Vec::new());
         tokio::select! {
@@ -237,26 +251,34 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             () = err.next(&mut errors), if err.open() => {}
             status = child.wait(), if !out.open() && !err.open() => {
                 break match status {
-                    Ok(s) => Ending::Exited(s.code().unwrap_or(-1)),
+                    Ok(s) => ending(&s),
                     Err(e) => Ending::NotStarted(e.to_string()),
                 };
             }
             () = &mut deadline => {
+                tree.stop();
                 let _ = child.kill().await;
                 break Ending::TimedOut;
             }
             _ = tick.tick() => {
+                let ended = child.try_wait().ok().flatten();
+                if ended.is_some() && !leftovers_stopped {
+                    // What an ended command left running would only hold its pipes open.
+                    tree.stop();
+                    leftovers_stopped = true;
+                }
                 if interrupt::requested() {
                     // A command that has already ended keeps its result: the Ctrl-C came after it.
-                    if let Ok(Some(s)) = child.try_wait() {
+                    if let Some(s) = ended {
                         out.drain(&mut lines).await;
                         err.drain(&mut lines).await;
                         for l in lines.iter().chain(&errors) {
                             echo(l);
                             output.push(l);
                         }
-                        break Ending::Exited(s.code().unwrap_or(-1));
+                        break ending(&s);
                     }
+                    tree.stop();
                     let _ = child.kill().await;
                     break Ending::Interrupted;
                 }
@@ -267,7 +289,12 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
             output.push(l);
         }
     };
-    super::child::clear(job.scratch);
+    // Nothing a step started outlives it (on Windows its job ends with it anyway); the record
+    // stays while a process of it is still on its way out.
+    tree.stop();
+    if tree.wait_empty(STOP_WAIT).await {
+        super::child::clear(job.scratch);
+    }
     if let Some(t) = &transcript {
         // A step on the console: its transcript is its output (it was shown as it ran).
         match std::fs::read(t) {
@@ -283,6 +310,20 @@ async fn run_async(programs: &Programs, job: &Job<'_>, echo: &mut dyn FnMut(&str
     Execution {
         ending,
         output: output.finish(),
+    }
+}
+
+/// How long a stopped command's processes are waited for before the run goes on with the record
+/// of them kept.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// A command that ended by itself: Ctrl-C that reached it (powershell.exe in lyncdr's console
+/// ends with STATUS_CONTROL_C_EXIT) is an interruption, not a failure.
+fn ending(status: &std::process::ExitStatus) -> Ending {
+    if process::ended_by_ctrl_c(status) {
+        Ending::Interrupted
+    } else {
+        Ending::Exited(status.code().unwrap_or(-1))
     }
 }
 

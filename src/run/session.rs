@@ -50,12 +50,12 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
         super::runner::scratch_dir(&dir).map_err(|source| state::StateError::Write { path: dir, source })?;
     }
     if !cfg.dry_run
-        && let Some(c) = child::still_running(&scratch(&cfg.state))
+        && let Some((c, pid)) = child::still_running(&scratch(&cfg.state))
     {
         return Err(state::StateError::CommandStillRuns {
             path: cfg.state.clone(),
             step: c.step,
-            pid: c.pid,
+            pid,
         }
         .into());
     }

@@ -3,6 +3,9 @@
 
 use std::io::Write;
 
+/// Set in the environment of the copy `LYNCSHELL_GRANDCHILD` starts.
+const GRANDCHILD: &str = "LYNCSHELL_AS_GRANDCHILD";
+
 pub struct Control {
     pub step: String,
     pub phase: String,
@@ -10,6 +13,7 @@ pub struct Control {
     log: Option<std::path::PathBuf>,
     fail: Vec<String>,
     block: Vec<String>,
+    grandchild: Vec<String>,
     kill_parent: Vec<String>,
     stop_parent: Vec<String>,
     flood: Vec<String>,
@@ -68,6 +72,7 @@ impl Control {
                 .map(Into::into),
             fail: list("LYNCSHELL_FAIL"),
             block: list("LYNCSHELL_BLOCK"),
+            grandchild: list("LYNCSHELL_GRANDCHILD"),
             kill_parent: list("LYNCSHELL_KILL_PARENT"),
             stop_parent: list("LYNCSHELL_STOP_PARENT"),
             flood: list("LYNCSHELL_FLOOD"),
@@ -150,6 +155,41 @@ impl Control {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         Some(99)
+    }
+
+    /// `LYNCSHELL_GRANDCHILD=STEP/PHASE`, before the blocking fixed point: start a copy of this
+    /// program that outlives it, as powershell.exe leaves sqlcmd.exe or DBImpExp.exe running when
+    /// it is ended ("Terminating a process does not cause child processes to be terminated":
+    /// Microsoft, Win32 docs, "Terminating a Process"; on Unix a signal to one process leaves its
+    /// children). The copy logs `grandchild` (its pid is the log line's first field) and sleeps
+    /// (at most 120 s). Like a native program under powershell.exe it inherits the standard
+    /// output and error, so it holds lyncdr's pipes open while it runs.
+    pub fn leave_grandchild_if_asked(&self) {
+        if !self.matches(&self.grandchild, None) {
+            return;
+        }
+        let Ok(me) = std::env::current_exe() else { return };
+        // Not waited for: it is meant to outlive this process.
+        #[allow(clippy::zombie_processes)]
+        let started = std::process::Command::new(me)
+            .env(GRANDCHILD, "1")
+            .stdin(std::process::Stdio::null())
+            .spawn();
+        if let Err(e) = started {
+            self.log("grandchild-failed", &e.to_string());
+        }
+    }
+
+    /// The copy started by `LYNCSHELL_GRANDCHILD`: log, sleep, end. `false` for any other run.
+    pub fn sleep_if_grandchild(&self) -> bool {
+        if std::env::var_os(GRANDCHILD).is_none_or(|v| v != "1") {
+            return false;
+        }
+        self.log("grandchild", "");
+        for _ in 0..2400 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        true
     }
 
     /// `LYNCSHELL_FLOOD=STEP/PHASE/LINES`: before the script, write LINES lines as a chatty

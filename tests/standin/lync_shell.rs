@@ -106,6 +106,9 @@ fn main() {
     if eventcreate::is_me() {
         std::process::exit(eventcreate::run(&args, &ctl));
     }
+    if ctl.sleep_if_grandchild() {
+        return;
+    }
     let code = if args.first().map(String::as_str) == Some("-S") {
         sqlcmd::run(&args, &ctl)
     } else {
@@ -166,6 +169,7 @@ fn powershell(args: &[String], ctl: &Control) -> i32 {
         ),
     );
     ctl.kill_parent_if_asked("before");
+    ctl.leave_grandchild_if_asked();
     if let Some(code) = ctl.block_if_asked() {
         return code;
     }
