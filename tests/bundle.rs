@@ -298,8 +298,11 @@ fn the_driver_checks_prerequisites_with_the_environment_values() {
         "$RecoveryStartedAt = '2011-11-27T01:15:00Z'\n",
         "@{ Kind = 'event'; Event = 30024; Provider = 'LS User Replicator'; Log = 'Lync Server'; AfterStep = 'trigger-user-sync';",
         "Path = 'C:\\Lync Backups\\SavedUserData.xml';",
-        "Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
-        "Get-EventLog -LogName $Log -Source $Provider -After $local",
+        "Get-WinEvent @where -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
+        "Get-EventLog @where -LogName $Log -Source $Provider -After $local",
+        // Each Front End of the pool the import goes to is read (issue 19 item 3).
+        "Computers = @('fe01.contoso.com', 'fe02.contoso.com');",
+        "if ($Computer) { $where = @{ ComputerName = $Computer } }",
         "$recorded = $State.LastStart[$P.AfterStep]",
         "if (-not (Test-Path -LiteralPath $P.Path)) {",
         "if ($age -gt $MaxBackupAge) {",

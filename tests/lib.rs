@@ -22,6 +22,8 @@ mod modules;
 mod plan;
 mod powershell;
 #[cfg(unix)]
+mod procedures;
+#[cfg(unix)]
 mod run;
 mod source_mapping;
 #[cfg(unix)]

@@ -15,6 +15,8 @@ pub struct Control {
     flood: Vec<String>,
     empty: Vec<String>,
     match_all: Vec<String>,
+    unreachable: Vec<String>,
+    sql_cluster: Vec<String>,
 }
 
 fn list(var: &str) -> Vec<String> {
@@ -73,6 +75,8 @@ impl Control {
             flood: list("LYNCSHELL_FLOOD"),
             empty: list("LYNCSHELL_EMPTY"),
             match_all: list("LYNCSHELL_MATCH"),
+            unreachable: list("LYNCSHELL_UNREACHABLE"),
+            sql_cluster: list("LYNCSHELL_SQL_CLUSTER"),
         }
     }
 
@@ -108,6 +112,19 @@ impl Control {
     /// this their result is unknown.
     pub fn matches_all(&self, name: &str) -> bool {
         self.matches(&self.match_all, Some(name))
+    }
+
+    /// `LYNCSHELL_UNREACHABLE=STEP/PHASE/COMPUTER`: the computer (a glob on the text of
+    /// `-ComputerName`; empty where the stand-in cannot know it, as inside a `foreach`, so `*`
+    /// names every one) does not answer: a Front End server that is down.
+    pub fn unreachable(&self, computer: &str) -> bool {
+        self.matches(&self.unreachable, Some(computer))
+    }
+
+    /// `LYNCSHELL_SQL_CLUSTER=STEP/PHASE`: the SQL Server the step installs databases on is a
+    /// failover cluster.
+    pub fn sql_cluster(&self) -> bool {
+        self.matches(&self.sql_cluster, None)
     }
 
     pub fn blocks(&self) -> bool {

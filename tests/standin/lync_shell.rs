@@ -10,6 +10,7 @@ mod artifacts;
 mod console;
 mod control;
 mod lexer;
+mod lync_rules;
 mod parser;
 mod powershell;
 mod sqlcmd;

@@ -798,6 +798,8 @@ impl<'a> Shell<'a> {
                 _ => None,
             },
             "sort-object" | "sort" => input,
+            // LYNCSHELL_MATCH on ForEach-Object: its block writes one object per object in.
+            "foreach-object" | "%" if self.ctl.matches_all(name) => input,
             "foreach-object" | "%" | "select-object" | "select" => input.filter(|n| *n == 0),
             "write-host" | "out-null" => Some(0),
             _ => match self.resolve(name) {
@@ -1033,6 +1035,16 @@ impl<'a> Shell<'a> {
             self.ctl.log("cmdlet", &format!("{name} ok"));
             return Ok(false);
         }
+        let params = self.params(args);
+        let call = crate::lync_rules::Call {
+            name,
+            params: &params,
+        };
+        if let Some(f) = crate::lync_rules::check(self.ctl, &call) {
+            let e = PsError::new(Some(name), f.message, f.category, pos);
+            self.error(e, action)?;
+            return Ok(true);
+        }
         if let Some(failed) = self.export(name, args, pos, action)? {
             return Ok(failed);
         }
@@ -1129,6 +1141,23 @@ impl<'a> Shell<'a> {
         }
         self.ctl.log("cmdlet", &format!("{name} ok"));
         Ok(false)
+    }
+
+    /// A call's parameters, lowercased, each with its value's text (`-Name value`, `-Name:value`);
+    /// empty for a switch (a parameter followed by another one, or by nothing).
+    fn params(&self, args: &[&Node]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            if let Node::Tok(Tok::Param(p, _), _) = a {
+                let value = match args.get(i + 1) {
+                    None | Some(Node::Tok(Tok::Param(..), _)) => String::new(),
+                    Some(Node::Tok(Tok::Word(w), _)) => w.clone(),
+                    Some(n) => self.text(std::slice::from_ref(*n)),
+                };
+                out.push((lower(p), value));
+            }
+        }
+        out
     }
 
     /// PowerShell's confirm prompt; the answer letter, or None when nobody can answer.

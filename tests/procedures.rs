@@ -1,0 +1,220 @@
+//! The procedures, round three (issue 19): what a real outage needs beyond the blog's letters.
+//! Each test runs the runbook's steps through the stand-in, which keeps the Lync Server 2010 rule
+//! that made the earlier text fail (`tests/standin/lync_rules.rs`), or checks what lyncdr itself
+//! decides (plans, gates, the environment).
+
+use crate::builder::repo;
+use crate::run::{NO_RGS, expect_code, recovery, run_args, shell_log, started, status_of};
+use crate::standin::{Event, lync_shell, read_log};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Option A, the SQL restore of rtc, with every Front End server of the pool down while it runs
+/// (item 1): `Get-CsWindowsService -ComputerName` fails for each, the servers are named and count
+/// as not running, and the restore goes on to the end without an override.
+#[test]
+fn option_a_runs_when_no_front_end_answers() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args(
+        "backend-restore",
+        &["--yes", "--set", "options.user_data_restore=A"],
+    );
+    args.extend(NO_RGS.map(String::from));
+    expect_code(dir, &args, &[("LYNCSHELL_UNREACHABLE", "rtc.*/*/*")], Some(0));
+    for step in [
+        "rtc.stop-front-end-services",
+        "rtc.restore-rtc-sql",
+        "rtc.start-front-end-services",
+    ] {
+        assert_eq!(status_of(dir, step), "done", "{step}");
+    }
+    let log = shell_log(dir);
+    for phase in ["step", "check"] {
+        assert!(
+            log.iter().any(|e| e.step == "rtc.stop-front-end-services"
+                && e.phase == phase
+                && e.detail == "Get-CsWindowsService unreachable"),
+            "the Front End servers did not answer in the {phase}: {log:?}"
+        );
+    }
+}
+
+/// A Front End server that answers with a Lync service still running fails the stop step's
+/// check, so the restore never starts (item 1).
+#[test]
+fn a_front_end_still_running_blocks_the_rtc_restore() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args(
+        "backend-restore",
+        &["--yes", "--set", "options.user_data_restore=A"],
+    );
+    args.extend(NO_RGS.map(String::from));
+    // Every service object passes the filters: each is still running.
+    let out = expect_code(
+        dir,
+        &args,
+        &[("LYNCSHELL_MATCH", "rtc.stop-front-end-services/check/*")],
+        Some(5),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rtc.stop-front-end-services"), "{stderr}");
+    assert_ne!(status_of(dir, "rtc.stop-front-end-services"), "done");
+    assert!(!started(dir).iter().any(|s| s == "rtc.restore-rtc-sql"));
+}
+
+/// The User Replicator sync runs against the pool the import goes to (item 2): the failed pool
+/// in the restores, the target pool in the CMS move; never "the pool of this computer".
+#[test]
+fn the_user_sync_names_the_pool_the_import_goes_to() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (runbook, pool) in [
+        ("backend-restore", "pool01.contoso.com"),
+        ("cms-restore", "pool01.contoso.com"),
+        ("cms-move", "pool02.contoso.com"),
+    ] {
+        let ran = run_step(dir.path(), runbook, "trigger-user-sync", "step", &[]);
+        assert_eq!(ran.code, 0, "{runbook}: {}", ran.stderr);
+        let synced: Vec<&str> = ran
+            .log
+            .iter()
+            .filter(|e| e.event == "sync")
+            .map(|e| e.detail.as_str())
+            .collect();
+        assert_eq!(synced, [pool], "{runbook}");
+    }
+}
+
+pub(crate) struct Ran {
+    pub code: i32,
+    #[allow(dead_code)] // read by the tests of later items
+    pub stdout: String,
+    pub stderr: String,
+    pub log: Vec<Event>,
+}
+
+/// The rendered PowerShell of a step (its commands with `phase` `step`, its check with `check`)
+/// from `lyncdr plan --format json` for the example environment and `extra` arguments.
+pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "plan",
+        runbook,
+        "--env",
+        "runbooks/examples/contoso.yaml",
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        .args(&args)
+        .current_dir(repo())
+        .output()
+        .expect("lyncdr plan");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
+    let s = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == step)
+        .unwrap_or_else(|| panic!("{runbook} has no step {step}"));
+    let texts: Vec<&str> = if phase == "check" {
+        vec![s["verify"]["text"].as_str().expect("a check")]
+    } else {
+        s["commands"]
+            .as_array()
+            .expect("commands")
+            .iter()
+            .filter(|c| c["language"] == "powershell" && c["alternative"] != true)
+            .filter_map(|c| c["text"].as_str())
+            .collect()
+    };
+    texts.join("\n")
+}
+
+/// Runs a step's PowerShell as `lyncdr run` does: the real wrapper, `-NonInteractive`, no input,
+/// `LYNCDR_STEP`/`LYNCDR_PHASE` set, and the test's `LYNCSHELL_*` orders.
+pub(crate) fn run_step(dir: &Path, runbook: &str, step: &str, phase: &str, env: &[(&str, &str)]) -> Ran {
+    let text = step_text(runbook, step, phase, &[]);
+    run_text(dir, step, phase, &text, env)
+}
+
+pub(crate) fn run_text(dir: &Path, step: &str, phase: &str, text: &str, env: &[(&str, &str)]) -> Ran {
+    let file = dir.join(format!("{}.ps1", step.replace('.', "-")));
+    std::fs::write(
+        &file,
+        lyncdr::wrapper::script(text, lyncdr::wrapper::Console::Piped),
+    )
+    .expect("write");
+    let log = dir.join(format!("{}.log", step.replace('.', "-")));
+    let _ = std::fs::remove_file(&log);
+    let mut cmd = Command::new(lync_shell());
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("LYNCSHELL_") || k.starts_with("LYNCDR_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args([
+            "-NoProfile",
+            "-NonInteractive",
+            "-ExecutionPolicy",
+            "Bypass",
+            "-File",
+        ])
+        .arg(&file)
+        .current_dir(dir)
+        .env("LYNCDR_STEP", step)
+        .env("LYNCDR_PHASE", phase)
+        .env("LYNCSHELL_LOG", &log)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run lync-shell");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        log: read_log(&log),
+    }
+}
+
+/// A runbook that waits for event 30024 needs the Front End servers of the pool the import goes
+/// to (item 3): without them, any computer's event would count. `validate` and `plan` name the key.
+#[test]
+fn the_event_gate_needs_the_pools_front_end_list() {
+    let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
+    let without: String = env
+        .lines()
+        .filter(|l| !l.contains("_front_ends:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let t = crate::Test::new().file("env.yaml", &without);
+    for (runbook, key) in [
+        ("backend-restore", "pools.failed_front_ends"),
+        ("cms-move", "pools.target_front_ends"),
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+            .args(["plan", runbook, "--env", "env.yaml"])
+            .current_dir(t.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("plan");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{runbook}");
+        assert!(
+            stderr.contains(&format!("`{key}` is not set in `env.yaml`")),
+            "{runbook}: {stderr}"
+        );
+    }
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        .args(["validate", "env.yaml"])
+        .current_dir(t.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("validate");
+    let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(all.contains("pools.failed_front_ends"), "{all}");
+}
