@@ -218,3 +218,82 @@ fn the_event_gate_needs_the_pools_front_end_list() {
     let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(all.contains("pools.failed_front_ends"), "{all}");
 }
+
+/// A clustered Back End (item 12): Install-CsDatabase on a SQL Server failover cluster needs
+/// `-UseDefaultSqlPaths` or `-DatabasePaths`; `sql.backend.clustered` renders it, and the
+/// stand-in refuses the call without it.
+#[test]
+fn a_clustered_back_end_gets_default_sql_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = [("LYNCSHELL_SQL_CLUSTER", "*/step")];
+    for (runbook, step, key) in [
+        (
+            "backend-restore",
+            "install-configured-databases",
+            "sql.backend.clustered",
+        ),
+        (
+            "cms-restore",
+            "install-configured-databases",
+            "sql.backend.clustered",
+        ),
+        ("cms-restore", "install-cms-database", "sql.backend.clustered"),
+        ("cms-move", "install-cms-database", "sql.target_backend.clustered"),
+    ] {
+        let plain = step_text(runbook, step, "step", &[]);
+        let ran = run_text(dir.path(), step, "step", &plain, &cluster);
+        assert_ne!(
+            ran.code, 0,
+            "{runbook}/{step}: a cluster refuses it without the paths"
+        );
+        let set = format!("{key}=true");
+        let clustered = step_text(runbook, step, "step", &["--set", &set]);
+        assert!(clustered.contains(" -UseDefaultSqlPaths"), "{clustered}");
+        let ran = run_text(dir.path(), step, "step", &clustered, &cluster);
+        assert_eq!(ran.code, 0, "{runbook}/{step}: {}", ran.stderr);
+    }
+}
+
+/// Small but wrong (item 14): an RGS import into a pool that has workflows and queues of the same
+/// names stops before anything is imported.
+#[test]
+fn an_rgs_import_stops_on_a_name_clash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let step = "rgs.import-rgs-configuration";
+    let text = step_text("cms-move", step, "step", &[]);
+    let ran = run_text(dir.path(), step, "step", &text, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.log.iter().any(|e| e.detail == "Import-CsRgsConfiguration ok"));
+    // Every workflow and queue of the pool is also in the export.
+    let ran = run_text(
+        dir.path(),
+        step,
+        "step",
+        &text,
+        &[("LYNCSHELL_MATCH", "*/step/*")],
+    );
+    assert_ne!(ran.code, 0);
+    assert!(
+        ran.stderr
+            .contains("already has Response Group objects named as in the export"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.log
+            .iter()
+            .any(|e| e.detail.starts_with("Import-CsRgsConfiguration")),
+        "imported although the names clash: {:?}",
+        ran.log
+    );
+}
+
+/// Small but wrong (item 14): the store-location check compares FQDN and instance joined by `/`
+/// as well as `\` (Get-CsConfigurationStoreLocation's help shows `atl-sql-001.litwareinc.com/rtc`).
+#[test]
+fn the_store_location_check_accepts_a_slash() {
+    let text = step_text("cms-restore", "set-store-location", "check", &[]);
+    let normalised = text.find("$text = $text.Replace('/', '\\')").expect("normalised");
+    let compared = text.find("$text -notmatch").expect("compared");
+    assert!(normalised < compared, "{text}");
+}

@@ -65,6 +65,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "its SQL Server instance name (the same as before the failure); MSSQLSERVER for the default instance",
     ),
     k(
+        "sql.backend.clustered",
+        Bool,
+        "the Back End is a SQL Server failover cluster: Install-CsDatabase gets -UseDefaultSqlPaths (default: false)",
+    ),
+    k(
         "sql.target_backend.fqdn",
         Fqdn,
         "FQDN of the Back End SQL server of the target pool (CMS move)",
@@ -73,6 +78,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "sql.target_backend.instance",
         SqlInstance,
         "its SQL Server instance name; MSSQLSERVER for the default instance",
+    ),
+    k(
+        "sql.target_backend.clustered",
+        Bool,
+        "the target pool's Back End is a SQL Server failover cluster (default: false)",
     ),
     k(
         "backups.max_age",

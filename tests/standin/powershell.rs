@@ -27,8 +27,11 @@ const NON_INTERACTIVE: &str =
 
 // Facts file, "Cmdlets": these exist only from Lync Server 2013; the 2010 module has no such
 // command, so they are "not recognized" even after `Import-Module Lync`.
-const LYNC_2013_ONLY: [&str; 8] = [
+const LYNC_2013_ONLY: [&str; 11] = [
     "backup-cspool",
+    "get-cspoolbackuprelationship",
+    "invoke-csbackupservicesync",
+    "invoke-cspoolfailback",
     "invoke-cspoolfailover",
     "invoke-csmanagementserverfailover",
     "get-csbackupservicestatus",
