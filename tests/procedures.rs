@@ -297,3 +297,103 @@ fn the_store_location_check_accepts_a_slash() {
     let compared = text.find("$text -notmatch").expect("compared");
     assert!(normalised < compared, "{text}");
 }
+
+/// The "never twice" guard of the CMS move (item 5): a move that completed (the service control
+/// point names the target Back End and a server of the target pool is the active CMS master) is
+/// refused; one that failed after the cmdlet updated the SCP runs again, as its help says.
+#[test]
+fn a_failed_cms_move_may_run_again_and_a_completed_one_never() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let step = "move-management-server";
+    let text = step_text("cms-move", step, "step", &[]);
+    let moved = |ran: &Ran| ran.log.iter().any(|e| e.detail == "Move-CsManagementServer ok");
+    // Completed: every filter passes (SCP on the target, the master in the target pool).
+    let done = run_text(
+        dir.path(),
+        step,
+        "step",
+        &text,
+        &[("LYNCSHELL_MATCH", "*/step/*")],
+    );
+    assert_ne!(done.code, 0);
+    assert!(
+        done.stderr.contains("The CMS has moved already"),
+        "{}",
+        done.stderr
+    );
+    assert!(!moved(&done));
+    // Partial: the SCP names the target, but no active master answers in the target pool.
+    let partial = run_text(
+        dir.path(),
+        step,
+        "step",
+        &text,
+        &[
+            ("LYNCSHELL_MATCH", "*/step/*"),
+            ("LYNCSHELL_EMPTY", "*/step/Get-CsManagementStoreReplicationStatus"),
+        ],
+    );
+    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    assert!(moved(&partial), "{:?}", partial.log);
+    assert!(
+        partial.stdout.contains("an earlier move did not complete"),
+        "{}",
+        partial.stdout
+    );
+}
+
+/// Where the move runs (item 6): Move-CsManagementServer moves the CMS to the pool of the local
+/// computer, so it refuses to run on a computer that is not a server of the target pool, or
+/// whose Front End service is not running.
+#[test]
+fn the_cms_move_runs_only_on_a_running_front_end_of_the_target_pool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let step = "move-management-server";
+    let text = step_text("cms-move", step, "step", &[]);
+    for (empty, says) in [
+        ("*/step/Get-CsComputer", "is not a server of pool02.contoso.com"),
+        ("*/step/Get-CsWindowsService", "(RTCSRV) is not running"),
+    ] {
+        let ran = run_text(dir.path(), step, "step", &text, &[("LYNCSHELL_EMPTY", empty)]);
+        assert_ne!(ran.code, 0, "{empty}");
+        assert!(ran.stderr.contains(says), "{empty}: {}", ran.stderr);
+        assert!(
+            !ran.log
+                .iter()
+                .any(|e| e.detail.starts_with("Move-CsManagementServer")),
+            "{empty}: moved from the wrong computer"
+        );
+    }
+}
+
+/// D right after C (item 7): Enable-CsTopology runs right after the move, and the replication
+/// check comes after it, blocking only for the target pool.
+#[test]
+fn enable_topology_follows_the_move_and_replication_is_checked_after_it() {
+    let t = recovery();
+    let dir = t.path();
+    std::fs::write(dir.join("30024.xml"), crate::run::evidence_xml(30)).expect("evidence");
+    let mut args = run_args("cms-move", &["--yes", "--evidence", "30024.xml"]);
+    args.extend(NO_RGS.map(String::from));
+    // The run stops at the first step that asks (move-users): far enough.
+    let _ = crate::run::lyncdr(dir).args(&args).output().expect("run");
+    let order: Vec<String> = started(dir)
+        .into_iter()
+        .filter(|s| {
+            [
+                "move-management-server",
+                "enable-topology",
+                "force-cms-replication",
+            ]
+            .contains(&s.as_str())
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "move-management-server",
+            "enable-topology",
+            "force-cms-replication"
+        ]
+    );
+}

@@ -49,7 +49,7 @@ pub(crate) fn recovery() -> Test {
     t
 }
 
-fn lyncdr(dir: &Path) -> Command {
+pub(crate) fn lyncdr(dir: &Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
     c.current_dir(dir)
         .env("NO_COLOR", "1")
