@@ -94,7 +94,7 @@ pub(crate) struct Ran {
     pub log: Vec<Event>,
 }
 
-/// The rendered PowerShell of a step (its commands with `phase` `step`, its check with `check`)
+/// The rendered PowerShell or T-SQL of a step (its commands with `phase` `step`, its check with `check`)
 /// from `lyncdr plan --format json` for the example environment and `extra` arguments.
 pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) -> String {
     let mut args = vec![
@@ -126,7 +126,7 @@ pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) 
             .as_array()
             .expect("commands")
             .iter()
-            .filter(|c| c["language"] == "powershell" && c["alternative"] != true)
+            .filter(|c| c["language"] != "cmd" && c["alternative"] != true)
             .filter_map(|c| c["text"].as_str())
             .collect()
     };
@@ -396,4 +396,79 @@ fn enable_topology_follows_the_move_and_replication_is_checked_after_it() {
             "force-cms-replication"
         ]
     );
+}
+
+/// Checks that pass on nothing (item 13): the Archiving/Monitoring backup fails when none of the
+/// three databases is on the Back End instance, instead of succeeding with no file.
+#[test]
+fn the_archiving_monitoring_backup_fails_when_nothing_is_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sql = step_text(
+        "backup",
+        "backup-archiving-monitoring",
+        "step",
+        &["--set", r"backups.set=C:\Sets\one"],
+    );
+    let file = dir.path().join("am.sql");
+    std::fs::write(&file, sql).expect("sql");
+    // The stand-in writes `C:\Sets\one` as `C:/Sets/one` under its working folder.
+    std::fs::create_dir_all(dir.path().join("C:/Sets/one")).expect("set folder");
+    let sqlcmd = |without: &str| {
+        Command::new(lync_shell())
+            .args(["-S", r"be01.contoso.com\rtc", "-E", "-b", "-x", "-i"])
+            .arg(&file)
+            .current_dir(dir.path())
+            .env("LYNCSHELL_SQL_WITHOUT", without)
+            .env_remove("LYNCSHELL_LOG")
+            .output()
+            .expect("sqlcmd")
+    };
+    let none = sqlcmd("LcsLog;LcsCDR;QoEMetrics");
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&none.stdout).contains("No Archiving or Monitoring database"),
+        "{}",
+        String::from_utf8_lossy(&none.stdout)
+    );
+    // One of them there (Monitoring): backed up, no error.
+    let some = sqlcmd("LcsLog;LcsCDR");
+    assert_eq!(
+        some.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&some.stdout)
+    );
+}
+
+/// backend-restore restores the Archiving/Monitoring databases Install-CsDatabase recreated
+/// empty, where the Back End hosts them (item 8), with their services stopped first; left out
+/// where it does not.
+#[test]
+fn backend_restore_restores_archiving_and_monitoring() {
+    let t = recovery();
+    let step = |extra: &[&str]| {
+        let plan = crate::run::plan_json(t.path(), "backend-restore", extra);
+        plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["id"] == "restore-archiving-monitoring")
+            .cloned()
+            .expect("the step")
+    };
+    let on = step(&[]);
+    assert_ne!(on["skipped"], true);
+    let explanation = on["explanation"].as_str().unwrap_or("");
+    assert!(
+        explanation.contains("LcsLog") && explanation.contains("Stop-CsWindowsService"),
+        "{explanation}"
+    );
+    assert!(
+        on["verify"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("msdb.dbo.restorehistory")
+    );
+    let off = step(&["--set", "features.archiving_monitoring=false"]);
+    assert_eq!(off["skipped"], true);
 }

@@ -17,6 +17,8 @@ pub struct Control {
     match_all: Vec<String>,
     unreachable: Vec<String>,
     sql_cluster: Vec<String>,
+    /// `LYNCSHELL_SQL_WITHOUT=DB;DB`: databases the stand-in's SQL Server instance does not hold.
+    pub sql_without: Vec<String>,
 }
 
 fn list(var: &str) -> Vec<String> {
@@ -77,6 +79,7 @@ impl Control {
             match_all: list("LYNCSHELL_MATCH"),
             unreachable: list("LYNCSHELL_UNREACHABLE"),
             sql_cluster: list("LYNCSHELL_SQL_CLUSTER"),
+            sql_without: list("LYNCSHELL_SQL_WITHOUT"),
         }
     }
 
