@@ -147,8 +147,11 @@ pub(crate) fn run_text(dir: &Path, step: &str, phase: &str, text: &str, env: &[(
         lyncdr::wrapper::script(text, lyncdr::wrapper::Console::Piped),
     )
     .expect("write");
+    // One log per step, shared by its commands and its check, as `lyncdr run`'s is.
     let log = dir.join(format!("{}.log", step.replace('.', "-")));
-    let _ = std::fs::remove_file(&log);
+    if phase == "step" {
+        let _ = std::fs::remove_file(&log);
+    }
     let mut cmd = Command::new(lync_shell());
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
@@ -471,4 +474,31 @@ fn backend_restore_restores_archiving_and_monitoring() {
     );
     let off = step(&["--set", "features.archiving_monitoring=false"]);
     assert_eq!(off["skipped"], true);
+}
+
+/// E9-1-1 after an import (item 10): the location configuration is published after
+/// Import-CsLisConfiguration (cms-restore) and after the move (cms-move), and the check wants
+/// locations and a published configuration: before the publish it fails.
+#[test]
+fn the_location_configuration_is_published_after_its_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unpublished = [("LYNCSHELL_LIS", "unpublished")];
+    for runbook in ["cms-restore", "cms-move"] {
+        let step = "publish-lis-configuration";
+        let check = step_text(runbook, step, "check", &[]);
+        let before = run_text(dir.path(), step, "step", "Get-CsLisLocation", &unpublished);
+        assert_eq!(before.code, 0);
+        let before = run_text(dir.path(), step, "check", &check, &unpublished);
+        assert_ne!(before.code, 0, "{runbook}: passes before the publish");
+        assert!(
+            before.stderr.contains("run Publish-CsLisConfiguration"),
+            "{}",
+            before.stderr
+        );
+        let commands = step_text(runbook, step, "step", &[]);
+        let ran = run_text(dir.path(), step, "step", &commands, &unpublished);
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let after = run_text(dir.path(), step, "check", &check, &unpublished);
+        assert_eq!(after.code, 0, "{runbook}: {}", after.stderr);
+    }
 }

@@ -115,6 +115,7 @@ impl Environment {
         // plans: no health monitoring test users; the new baseline beside the old exports.
         for key in [
             "features.health_monitoring",
+            "features.e911",
             "sql.backend.clustered",
             "sql.target_backend.clustered",
         ] {

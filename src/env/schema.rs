@@ -184,6 +184,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "health monitoring test users are configured for the pool (New-CsHealthMonitoringConfiguration), so Test-CsRegistration can sign in (default: false)",
     ),
     k(
+        "features.e911",
+        Bool,
+        "E9-1-1 location data (LIS) is configured: after its import the location configuration is published (Publish-CsLisConfiguration) and checked (default: false)",
+    ),
+    k(
         "features.archiving_monitoring",
         Bool,
         "the Back End also hosts Archiving or Monitoring databases",

@@ -31,6 +31,22 @@ pub struct Failure {
     pub category: &'static str,
 }
 
+/// Does the cmdlet answer with no object at all, by a rule (as `LYNCSHELL_EMPTY` would)?
+pub fn answers_nothing(ctl: &Control, name: &str) -> bool {
+    unpublished_lis(ctl, name)
+}
+
+/// `Debug-CsLisConfiguration` reads the E9-1-1 location configuration from the Central Management
+/// store, where it arrives only when `Publish-CsLisConfiguration` runs; unpublished, it "will not
+/// return anything" (Microsoft's help for Debug-CsLisConfiguration; Publish-CsLisConfiguration,
+/// gg398364, commits the location database to the CMS). Under `LYNCSHELL_LIS=unpublished` the
+/// stand-in answers nothing until this run's log holds a successful Publish-CsLisConfiguration.
+fn unpublished_lis(ctl: &Control, name: &str) -> bool {
+    name.eq_ignore_ascii_case("Debug-CsLisConfiguration")
+        && ctl.lis_unpublished
+        && !ctl.logged("cmdlet", "Publish-CsLisConfiguration ok")
+}
+
 pub fn check(ctl: &Control, call: &Call) -> Option<Failure> {
     user_sync(ctl, call);
     unreachable_computer(ctl, call).or_else(|| clustered_sql(ctl, call))

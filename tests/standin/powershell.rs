@@ -788,7 +788,7 @@ impl<'a> Shell<'a> {
 
     /// How many objects a command writes for `input` objects in, when the stand-in knows.
     fn output_count(&self, name: &str, args: &[&Node], input: Option<usize>) -> Option<usize> {
-        if self.ctl.empties(name) {
+        if self.ctl.empties(name) || crate::lync_rules::answers_nothing(self.ctl, name) {
             return Some(0);
         }
         let l = lower(name);
@@ -1051,7 +1051,7 @@ impl<'a> Shell<'a> {
         if let Some(failed) = self.export(name, args, pos, action)? {
             return Ok(failed);
         }
-        if self.ctl.empties(name) {
+        if self.ctl.empties(name) || crate::lync_rules::answers_nothing(self.ctl, name) {
             // LYNCSHELL_EMPTY: the cmdlet ran and found nothing (no error, no object).
             self.ctl.log("cmdlet", &format!("{name} empty"));
             return Ok(false);
