@@ -502,3 +502,49 @@ fn the_location_configuration_is_published_after_its_import() {
         assert_eq!(after.code, 0, "{runbook}: {}", after.stderr);
     }
 }
+
+/// What the CMS move leaves on the failed pool (item 9): a step lists it (unassigned numbers,
+/// trusted application endpoints, topology associations, File Store content, Exchange UM) and its
+/// check fails while Lync still points there.
+#[test]
+fn the_cms_move_lists_what_the_failed_pool_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let step = "move-what-the-failed-pool-left";
+    let check = step_text("cms-move", step, "check", &[]);
+    let clean = run_text(
+        dir.path(),
+        step,
+        "check",
+        &check,
+        &[("LYNCSHELL_EMPTY", "*/check/Where-Object")],
+    );
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    let left = run_text(
+        dir.path(),
+        step,
+        "check",
+        &check,
+        &[("LYNCSHELL_MATCH", "*/check/*")],
+    );
+    assert_ne!(left.code, 0);
+    assert!(
+        left.stderr.contains("Announcement service of pool01.contoso.com"),
+        "{}",
+        left.stderr
+    );
+    let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        .args(["plan", "cms-move", "--env", "runbooks/examples/contoso.yaml"])
+        .current_dir(repo())
+        .output()
+        .expect("plan");
+    let plan = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "Set-CsUnassignedNumber",
+        "Move-CsApplicationEndpoint",
+        "Topology Builder",
+        "music on",
+        "ExchUcUtil.ps1",
+    ] {
+        assert!(plan.contains(part), "{part}");
+    }
+}
