@@ -80,6 +80,10 @@ const NO_CMDLET: &[(&str, &str)] = &[
     ),
     ("export-rgs-baseline", "the RGS export file of the new baseline"),
     (
+        "import-user-data",
+        "one user of the DBImpExp backup, exported again with DBImpExp /user: and compared",
+    ),
+    (
         "backup-baseline-databases",
         "the backup history in msdb through SqlClient",
     ),

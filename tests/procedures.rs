@@ -548,3 +548,56 @@ fn the_cms_move_lists_what_the_failed_pool_left() {
         assert!(plan.contains(part), "{part}");
     }
 }
+
+/// Checks that pass on nothing (item 13): the conference-directory and Call Park moves record what
+/// they found before the move and require each of those on the target pool after it; the
+/// check "none left on the failed pool" alone also holds when the filter found nothing.
+#[test]
+fn the_moves_require_on_the_target_what_they_found_before() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for step in ["move-conference-directories", "move-call-park-orbits"] {
+        let text = step_text("cms-move", step, "step", &[]);
+        let ran = run_text(dir.path(), step, "step", &text, &[]);
+        assert_eq!(ran.code, 0, "{step}: {}", ran.stderr);
+        // Every object passes every filter: the two found are also "not on the target".
+        let ran = run_text(
+            dir.path(),
+            step,
+            "step",
+            &text,
+            &[("LYNCSHELL_MATCH", "*/step/*")],
+        );
+        assert_ne!(
+            ran.code, 0,
+            "{step}: passes although what it found is not on the target"
+        );
+        assert!(ran.stderr.contains("found before"), "{step}: {}", ran.stderr);
+    }
+    let users = step_text("cms-move", "move-users", "step", &[]);
+    assert!(
+        users.contains("$missing = @($moving | Where-Object { $there -notcontains"),
+        "{users}"
+    );
+}
+
+/// Checks that pass on nothing (item 13): the DBImpExp import gets a read-only check that exports
+/// one user of the backup again (`/user:`) and compares its contacts; a failing export fails it.
+#[test]
+fn the_user_data_import_is_checked_by_exporting_one_user() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for runbook in ["backend-restore", "cms-restore", "cms-move"] {
+        let check = step_text(runbook, "import-user-data", "check", &[]);
+        assert!(check.contains("('/user:' + $saved.User)"), "{runbook}: {check}");
+        assert!(!check.contains("/import"), "{runbook}: the check must not import");
+        let ok = run_text(dir.path(), "import-user-data", "check", &check, &[]);
+        assert_eq!(ok.code, 0, "{runbook}: {}", ok.stderr);
+        let failed = run_text(
+            dir.path(),
+            "import-user-data",
+            "check",
+            &check,
+            &[("LYNCSHELL_FAIL", "*/check/DBImpExp.exe")],
+        );
+        assert_ne!(failed.code, 0, "{runbook}");
+    }
+}
