@@ -491,7 +491,7 @@ fn the_location_configuration_is_published_after_its_import() {
         let before = run_text(dir.path(), step, "check", &check, &unpublished);
         assert_ne!(before.code, 0, "{runbook}: passes before the publish");
         assert!(
-            before.stderr.contains("run Publish-CsLisConfiguration"),
+            before.stderr.contains("no published location configuration"),
             "{}",
             before.stderr
         );
@@ -599,5 +599,46 @@ fn the_user_data_import_is_checked_by_exporting_one_user() {
             &[("LYNCSHELL_FAIL", "*/check/DBImpExp.exe")],
         );
         assert_ne!(failed.code, 0, "{runbook}");
+    }
+}
+
+/// The rtc restore without MOVE (item 11) and of whatever set is newest at that moment (item 14):
+/// the read step shows where each file of the set goes (RESTORE FILELISTONLY against the new
+/// rtc's files) and records the set it verified; the restore takes that set by position and
+/// BackupSetGUID, with a MOVE clause per file whose names are SqlClient parameters.
+#[test]
+fn the_rtc_restore_moves_its_files_and_restores_the_verified_set() {
+    let args = ["--set", "options.user_data_restore=A"];
+    let read = step_text("backend-restore", "rtc.read-rtc-backup-sets", "step", &args);
+    let restore = step_text("backend-restore", "rtc.restore-rtc-sql", "step", &args);
+    for part in [
+        "RESTORE FILELISTONLY FROM DISK = @file WITH FILE = ",
+        "FROM sys.master_files WHERE database_id = DB_ID(N'rtc')",
+        "$clauses += ('MOVE @l' + $i + ' TO @p' + $i)",
+    ] {
+        assert!(read.contains(part) && restore.contains(part), "{part}");
+    }
+    assert!(read.contains("\nSave-LyncdrBackupSet $set\n"), "{read}");
+    assert!(
+        restore.contains("\n$set = Get-LyncdrVerifiedBackupSet\n"),
+        "{restore}"
+    );
+    assert!(
+        !restore.contains("\n$set = Get-LyncdrRtcBackupSet"),
+        "the newest set, not the verified one"
+    );
+    assert!(
+        restore.contains("(Get-LyncdrVerifyOptions $set) + ', ' + $moves.Clauses")
+            && restore.contains("SET MULTI_USER;') $moves.Parameters"),
+        "{restore}"
+    );
+    // Both run in the stand-in (SqlClient is beyond it: this shows they parse and reach the end).
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (step, text) in [
+        ("rtc.read-rtc-backup-sets", &read),
+        ("rtc.restore-rtc-sql", &restore),
+    ] {
+        let ran = run_text(dir.path(), step, "step", text, &[]);
+        assert_eq!(ran.code, 0, "{step}: {}", ran.stderr);
     }
 }

@@ -1112,7 +1112,7 @@ fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     let dir = t.path();
     let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Dry run complete: 25 steps walked"), "{stdout}");
+    assert!(stdout.contains("Dry run complete: 26 steps walked"), "{stdout}");
     let tail = stdout
         .split("Not ready: 1 prerequisite(s) are not met now:")
         .nth(1)
