@@ -146,12 +146,12 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "pools.failed_front_ends",
         FqdnList,
-        "FQDNs of the Front End servers of the failed pool (after a Back End restore: the pool being restored); event 30024 must come from one of them",
+        "FQDNs of the Front End servers of the failed pool (after a Back End restore: the pool being restored); event 30024 must come from one of them (required by the runbooks that wait for it)",
     ),
     k(
         "pools.target_front_ends",
         FqdnList,
-        "FQDNs of the Front End servers of the target pool (CMS move); event 30024 must come from one of them",
+        "FQDNs of the Front End servers of the target pool (CMS move); event 30024 must come from one of them (required by cms-move)",
     ),
     k(
         "dial_in_access_numbers",
