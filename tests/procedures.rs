@@ -642,3 +642,19 @@ fn the_rtc_restore_moves_its_files_and_restores_the_verified_set() {
         assert_eq!(ran.code, 0, "{step}: {}", ran.stderr);
     }
 }
+
+/// One event satisfies one domain (item 4), in the bundle's driver too: its `Test-DomainNamed`
+/// matches the FQDN or the exact DN, never the first label alone (`lyncdr run`'s `names_domain`
+/// has the unit test with a parent and a child domain).
+#[test]
+fn the_drivers_domain_match_is_the_fqdn_or_the_exact_dn() {
+    let driver = include_str!("../src/bundle/driver.ps1");
+    let start = driver
+        .find("function Test-DomainNamed")
+        .expect("Test-DomainNamed");
+    let end = start + driver[start..].find("\n}\n").expect("end of the function");
+    let f = &driver[start..end];
+    assert!(!f.contains("Split('.')[0]"), "the first label alone: {f}");
+    assert!(f.contains("$dn = 'DC=' + "), "{f}");
+    assert!(f.contains("[^A-Za-z0-9=,-]"), "a DN's tail must not match: {f}");
+}
