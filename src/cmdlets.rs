@@ -63,6 +63,42 @@ pub const LATER_CMDLETS: &[LaterCmdlet] = &[
         // Test-CsRegistration -TargetFqdn is Lync Server 2010 (Microsoft's help, gg412737).
         on: Some("Move-CsManagementServer"),
     },
+    // Lync Server 2013's pool pairing and Backup Service (Microsoft's help for each says "This
+    // cmdlet was introduced in Lync Server 2013"): a 2010 pool has no backup partner.
+    LaterCmdlet {
+        name: "Get-CsPoolBackupRelationship",
+        instead: "a Lync Server 2010 pool has no backup pool; its data comes back from the backups (backend-restore, cms-restore) or moves with cms-move",
+        on: None,
+    },
+    LaterCmdlet {
+        name: "Invoke-CsBackupServiceSync",
+        instead: "there is no Backup Service in Lync Server 2010; export with Export-CsConfiguration and DBImpExp.exe instead",
+        on: None,
+    },
+    LaterCmdlet {
+        name: "Invoke-CsPoolFailBack",
+        instead: "there is no pool failback in Lync Server 2010; rebuild the pool and move the users back with Move-CsUser",
+        on: None,
+    },
+    // The native 2013 Response Group cmdlets' parameters (Microsoft's help for
+    // Import-/Export-CsRgsConfiguration, "introduced in Lync Server 2013"); the 2010
+    // RgsImportExport.ps1 functions take ApplicationServer:POOL and -FileName. `-Destination` is
+    // also Move-CsRgsConfiguration's (2010), so it counts only with Import-CsRgsConfiguration.
+    LaterCmdlet {
+        name: "-Destination",
+        instead: "Import-CsRgsConfiguration from RgsImportExport.ps1 takes ApplicationServer:POOL -FileName X.zip",
+        on: Some("Import-CsRgsConfiguration"),
+    },
+    LaterCmdlet {
+        name: "-ReplaceExistingRgsSettings",
+        instead: "Import-CsRgsConfiguration from RgsImportExport.ps1 takes ApplicationServer:POOL -FileName X.zip",
+        on: None,
+    },
+    LaterCmdlet {
+        name: "-RemoveExportedConfiguration",
+        instead: "Export-CsRgsConfiguration from RgsImportExport.ps1 takes -Source ApplicationServer:POOL -FileName X.zip",
+        on: None,
+    },
     LaterCmdlet {
         name: "-OverwriteOwner",
         instead: "Import-CsRgsConfiguration from RgsImportExport.ps1 takes ApplicationServer:POOL -FileName X.zip",
@@ -341,6 +377,23 @@ mod tests {
         assert!(super::find_later_version("Get-CsUser | Move-CsUser -Target p").is_none());
         assert!(super::find_later_version("Backup-CsPoolX").is_none());
         assert!(super::find_later_version("Test-CsRegistration -TargetFqdn pool01.contoso.com").is_none());
+    }
+
+    /// Issue 19 item 14: 2013's pool pairing cmdlets and its native RGS parameters.
+    #[test]
+    fn finds_the_2013_pool_pairing_and_rgs_parameters() {
+        for text in [
+            "Get-CsPoolBackupRelationship -PoolFqdn p",
+            "Invoke-CsBackupServiceSync -PoolFqdn p",
+            "Invoke-CsPoolFailBack -PoolFqdn p",
+            "Import-CsRgsConfiguration -Destination 'service:ApplicationServer:p' -FileName x.zip",
+            "Import-CsRgsConfiguration ApplicationServer:p -FileName x.zip -ReplaceExistingRgsSettings",
+            "Export-CsRgsConfiguration -Source ApplicationServer:p -FileName x.zip -RemoveExportedConfiguration",
+        ] {
+            assert!(super::find_later_version(text).is_some(), "{text}");
+        }
+        // Move-CsRgsConfiguration -Destination is Lync Server 2010 (gg398782).
+        assert!(super::find_later_version("Move-CsRgsConfiguration -Source a -Destination b").is_none());
     }
 
     #[test]

@@ -209,7 +209,7 @@ fn a_step_script_tells_what_why_where_and_what_it_needs() {
     let b = bundle("backend-restore", &[]);
     let s = lf(&text(&b, "13-import-user-data.ps1"));
     for needle in [
-        "# Step 13 of 25 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
+        "# Step 13 of 26 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
         "# Why:\n#   Brings back contact lists",
         "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
         "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",
@@ -223,7 +223,8 @@ fn a_step_script_tells_what_why_where_and_what_it_needs() {
     ] {
         assert!(s.contains(needle), "lacks {needle:?}:\n{s}");
     }
-    assert_eq!(s.matches("$PSCmdlet.ShouldProcess(").count(), 1, "{s}");
+    // One for the command, one for its read-only check (issue 19 item 13 gave the import one).
+    assert_eq!(s.matches("$PSCmdlet.ShouldProcess(").count(), 2, "{s}");
     // Manual steps show the instructions and wait for a typed yes.
     let manual = lf(&text(&b, "01-rebuild-server.ps1"));
     assert!(manual.contains("Write-Host 'Do this by hand:'\n"));
@@ -298,8 +299,11 @@ fn the_driver_checks_prerequisites_with_the_environment_values() {
         "$RecoveryStartedAt = '2011-11-27T01:15:00Z'\n",
         "@{ Kind = 'event'; Event = 30024; Provider = 'LS User Replicator'; Log = 'Lync Server'; AfterStep = 'trigger-user-sync';",
         "Path = 'C:\\Lync Backups\\SavedUserData.xml';",
-        "Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
-        "Get-EventLog -LogName $Log -Source $Provider -After $local",
+        "Get-WinEvent @where -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local }",
+        "Get-EventLog @where -LogName $Log -Source $Provider -After $local",
+        // Each Front End of the pool the import goes to is read (issue 19 item 3).
+        "Computers = @('fe01.contoso.com', 'fe02.contoso.com');",
+        "if ($Computer) { $where = @{ ComputerName = $Computer } }",
         "$recorded = $State.LastStart[$P.AfterStep]",
         "if (-not (Test-Path -LiteralPath $P.Path)) {",
         "if ($age -gt $MaxBackupAge) {",

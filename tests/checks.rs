@@ -38,6 +38,10 @@ const EMPTY_IS_SUCCESS: &[(&str, &str)] = &[
         "move-call-park-orbits",
         "no Call Park orbit range may be left on the failed pool",
     ),
+    (
+        "move-what-the-failed-pool-left",
+        "no unassigned-number range or trusted application endpoint may point to the failed pool",
+    ),
 ];
 
 /// Checks that ask no Lync cmdlet: what they test (SQL Server, files, Windows) has no stand-in
@@ -75,6 +79,10 @@ const NO_CMDLET: &[(&str, &str)] = &[
         "the files of the new baseline folder (none there is a failure)",
     ),
     ("export-rgs-baseline", "the RGS export file of the new baseline"),
+    (
+        "import-user-data",
+        "one user of the DBImpExp backup, exported again with DBImpExp /user: and compared",
+    ),
     (
         "backup-baseline-databases",
         "the backup history in msdb through SqlClient",

@@ -321,10 +321,17 @@ fn backend_restore_refuses_standard_edition_naming_the_key() {
         .run()
         .status(65)
         .stderr_has("but `edition` is `standard` (from --set)");
-    // The other runbooks cover Standard Edition.
+    // So does cms-restore (issue 19 item 14: its procedure rebuilds an Enterprise Edition Back
+    // End); the other runbooks cover Standard Edition.
     Test::new()
         .file("env.yaml", &env)
         .args(["plan", "cms-restore", "--env", "env.yaml"])
+        .run()
+        .status(65)
+        .stderr_has("runbook `cms-restore` requires `edition == enterprise`");
+    Test::new()
+        .file("env.yaml", &env)
+        .args(["plan", "rgs-restore", "--env", "env.yaml"])
         .run()
         .success();
 }

@@ -20,6 +20,7 @@ mod fuzz;
 mod modules;
 mod plan;
 mod powershell;
+mod procedures;
 mod run;
 mod source_mapping;
 mod standin;

@@ -52,7 +52,7 @@ pub(crate) fn recovery() -> Test {
     t
 }
 
-fn lyncdr(dir: &Path) -> Command {
+pub(crate) fn lyncdr(dir: &Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
     c.current_dir(dir)
         .env("NO_COLOR", "1")
@@ -63,7 +63,7 @@ fn lyncdr(dir: &Path) -> Command {
 
 /// Run lyncdr in `dir` with `args` (and extra environment), expect `code` (`None`: killed, see
 /// [`killed`]), return the output.
-fn expect_code(
+pub(crate) fn expect_code(
     dir: &Path,
     args: &[String],
     envs: &[(&str, &str)],
@@ -121,7 +121,7 @@ pub(crate) fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
 /// `--set features.response_group=false`: leaves out the one step that asks questions in
 /// cms-move, backend-restore and cms-restore (the RGS contact deletion), for runs without a
 /// terminal.
-const NO_RGS: [&str; 2] = ["--set", "features.response_group=false"];
+pub(crate) const NO_RGS: [&str; 2] = ["--set", "features.response_group=false"];
 
 fn state(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("state.json")).expect("state file");
@@ -152,7 +152,7 @@ fn statuses(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-fn status_of(dir: &Path, id: &str) -> String {
+pub(crate) fn status_of(dir: &Path, id: &str) -> String {
     statuses(dir)
         .into_iter()
         .find(|s| s.0 == id)
@@ -160,12 +160,12 @@ fn status_of(dir: &Path, id: &str) -> String {
         .unwrap_or_default()
 }
 
-fn shell_log(dir: &Path) -> Vec<Event> {
+pub(crate) fn shell_log(dir: &Path) -> Vec<Event> {
     read_log(&dir.join("shell.log"))
 }
 
 /// Steps whose commands the stand-in started (phase `step`), in order.
-fn started(dir: &Path) -> Vec<String> {
+pub(crate) fn started(dir: &Path) -> Vec<String> {
     shell_log(dir)
         .into_iter()
         .filter(|e| e.event == "start" && e.phase == "step")
@@ -173,9 +173,12 @@ fn started(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn evidence_xml(minutes_from_now: i64) -> String {
+/// Event 30024 from a Front End of each pool of the example (`fe01`, failed pool; `fe03`, target).
+pub(crate) fn evidence_xml(minutes_from_now: i64) -> String {
     let t = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(minutes_from_now);
-    lyncdr::run::evidence::event_xml(30024, "LS User Replicator", &t.to_string(), "fe01.contoso.com")
+    ["fe01.contoso.com", "fe03.contoso.com"]
+        .map(|c| lyncdr::run::evidence::event_xml(30024, "LS User Replicator", &t.to_string(), c))
+        .concat()
 }
 
 /// lyncdr in a pseudo-terminal (so steps that ask questions can take it).
@@ -221,7 +224,7 @@ fn rest_of_output(p: &mut OsSession) -> String {
     String::from_utf8_lossy(&all).into_owned()
 }
 
-fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json::Value {
+pub(crate) fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["plan", runbook, "--env", "contoso.yaml", "--format", "json"];
     args.extend(extra);
     let out = lyncdr(dir).args(&args).output().expect("plan");
@@ -1328,7 +1331,7 @@ fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     let dir = t.path();
     let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Dry run complete: 25 steps walked"), "{stdout}");
+    assert!(stdout.contains("Dry run complete: 26 steps walked"), "{stdout}");
     let tail = stdout
         .split("Not ready: 1 prerequisite(s) are not met now:")
         .nth(1)
@@ -1835,7 +1838,7 @@ fn the_30024_gate_needs_one_event_per_domain_from_the_pool() {
             provider: "LS User Replicator",
             time: &soon,
             computer: "FE02",
-            data: "User Replicator has completed synchronization of domain EMEA.",
+            data: "User Replicator has completed synchronization of domain DC=emea,DC=contoso,DC=com.",
         },
     ];
     std::fs::write(dir.join("lync.evtx"), crate::evtx::evtx(&both)).expect("evtx");

@@ -325,7 +325,7 @@ mod tests {
     }
 
     /// A fact of the environment file decides a runbook's requirement: a Standard Edition
-    /// deployment has no Back End restore to be ready for.
+    /// deployment has no Back End restore, nor a Back End holding the CMS, to be ready for.
     #[test]
     fn the_environment_decides_requirements() {
         let facts = BTreeMap::from([("edition".to_owned(), Value::Text("standard".into()))]);
@@ -334,7 +334,10 @@ mod tests {
             .filter(|r| r.3)
             .map(|r| r.0)
             .collect();
-        assert_eq!(na, ["backend-restore", "backend-restore"]);
+        assert_eq!(
+            na,
+            ["backend-restore", "backend-restore", "cms-restore", "cms-restore"]
+        );
         let facts = BTreeMap::from([("edition".to_owned(), Value::Text("enterprise".into()))]);
         assert!(table_with(true, &facts).iter().all(|r| !r.3));
     }

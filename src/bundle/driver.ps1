@@ -282,27 +282,43 @@ function Assert-Backup($P) {
     }
 }
 
-function Get-LyncEvents([string]$Log, [string]$Provider, [int]$Id, $Since) {
-    # Each event as its time and its text (message and data), where the domain it finished is named.
+function Get-LyncEvents([string]$Log, [string]$Provider, [int]$Id, $Since, [string[]]$Computers) {
+    # Each event as its time and its text (message and data), where the domain it finished is
+    # named. With Computers (the Front End servers of the pool the import goes to), each one's
+    # log is read (Get-WinEvent -ComputerName and Get-EventLog -ComputerName exist in PowerShell
+    # 2.0) and only their events count; without, this server's log.
+    $targets = @($Computers | Where-Object { $_ })
+    if ($targets.Count -eq 0) { $targets = @($null) }
+    $all = @()
+    foreach ($computer in $targets) {
+        $all += @(Get-LyncEventsOf $Log $Provider $Id $Since $computer)
+    }
+    $all
+}
+
+function Get-LyncEventsOf([string]$Log, [string]$Provider, [int]$Id, $Since, $Computer) {
     $local = $Since.ToLocalTime()
+    $where = @{}
+    if ($Computer) { $where = @{ ComputerName = $Computer } }
     try {
-        $found = @(Get-WinEvent -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local } -ErrorAction Stop)
+        $found = @(Get-WinEvent @where -FilterHashtable @{ LogName = $Log; ProviderName = $Provider; Id = $Id; StartTime = $local } -ErrorAction Stop)
         return @($found | ForEach-Object { New-Object PSObject -Property @{ Time = $_.TimeCreated; Text = ("$($_.Message) " + (@($_.Properties | ForEach-Object { "$($_.Value)" }) -join ' ')) } })
     } catch {
         if ("$($_.FullyQualifiedErrorId)" -like 'NoMatchingEventsFound*') { return @() }
     }
     # Get-WinEvent failed for another reason: ask the classic event log API instead.
-    $found = @(Get-EventLog -LogName $Log -Source $Provider -After $local -ErrorAction SilentlyContinue | Where-Object { $_.EventID -eq $Id })
+    $found = @(Get-EventLog @where -LogName $Log -Source $Provider -After $local -ErrorAction SilentlyContinue | Where-Object { $_.EventID -eq $Id })
+    if ($Computer -and $found.Count -eq 0) { Write-Warning ('Could not read the ' + $Log + ' log of ' + $Computer + ' (is it up, and may this account read its event log?).') }
     @($found | ForEach-Object { New-Object PSObject -Property @{ Time = $_.TimeGenerated; Text = ("$($_.Message) " + (@($_.ReplacementStrings) -join ' ')) } })
 }
 
 function Test-DomainNamed([string]$Text, [string]$Domain) {
-    # As lyncdr run: the domain's FQDN, or its first label, standing alone in the event's text
-    # (which words of a 30024 name the domain is unconfirmed).
-    foreach ($name in @($Domain, $Domain.Split('.')[0])) {
-        if ($name -and $Text -match ('(?i)(^|[^A-Za-z0-9.-])' + [regex]::Escape($name) + '(\.?)($|[^A-Za-z0-9-])')) { return $true }
-    }
-    $false
+    # As lyncdr run: the domain's FQDN standing alone in the event's text (not inside a longer
+    # name: contoso.com is not emea.contoso.com), or its exact distinguished name (DC=contoso,DC=com,
+    # not a part of DC=emea,DC=contoso,DC=com). Which words of a 30024 name the domain is unconfirmed.
+    if ($Text -match ('(?i)(^|[^A-Za-z0-9.-])' + [regex]::Escape($Domain) + '(\.?)($|[^A-Za-z0-9-])')) { return $true }
+    $dn = 'DC=' + (($Domain.Split('.') | Where-Object { $_ }) -join ',DC=')
+    $Text -match ('(?i)(^|[^A-Za-z0-9=,-])' + [regex]::Escape($dn) + '($|[^A-Za-z0-9,-])')
 }
 
 function Wait-LyncEvent($P) {
@@ -323,9 +339,10 @@ function Wait-LyncEvent($P) {
         }
     }
     $what = 'event ' + $P.Event + ' from ' + $P.Provider + ' in the ' + $P.Log + ' log of this server'
+    if (@($P.Computers).Count -gt 0) { $what = 'event ' + $P.Event + ' from ' + $P.Provider + ' in the ' + $P.Log + ' log of ' + (@($P.Computers) -join ', ') }
     $deadline = [DateTime]::UtcNow.AddMinutes($EventWaitMinutes)
     while ($true) {
-        $events = @(Get-LyncEvents $P.Log $P.Provider $P.Event $since)
+        $events = @(Get-LyncEvents $P.Log $P.Provider $P.Event $since $P.Computers)
         $missing = @()
         foreach ($domain in @($P.Domains)) {
             $named = @($events | Where-Object { Test-DomainNamed $_.Text $domain })

@@ -74,11 +74,12 @@ fn prereq_literal(ps: &mut Ps, indent: &str, p: &Prereq) {
         PrereqKind::Event {
             id, provider, log, ..
         } => format!(
-            "@{{ Kind = 'event'; Event = {id}; Provider = {}; Log = {}; AfterStep = {}; Domains = @({}); {common} }}",
+            "@{{ Kind = 'event'; Event = {id}; Provider = {}; Log = {}; AfterStep = {}; Domains = @({}); Computers = @({}); {common} }}",
             lit(provider),
             lit(log),
             p.after_step.as_deref().map_or("$null".to_owned(), lit),
-            p.domains.iter().map(|d| lit(d)).collect::<Vec<_>>().join(", ")
+            p.domains.iter().map(|d| lit(d)).collect::<Vec<_>>().join(", "),
+            p.computers.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", ")
         ),
         PrereqKind::Confirm { statement } => format!(
             "@{{ Kind = 'confirm'; Statement = {}; {common} }}",

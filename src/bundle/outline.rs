@@ -131,6 +131,8 @@ pub struct Prereq {
     pub after_step: Option<StepRef>,
     /// For an event: the Active Directory domains that each need one (`user_domains`).
     pub domains: Vec<String>,
+    /// For an event: the Front End servers whose logs are read (`computers:`); empty: this server.
+    pub computers: Vec<String>,
     pub when: Vec<RuntimeTest>,
 }
 
@@ -425,6 +427,15 @@ fn prereq(p: &Prerequisite, env: &Environment, params: &BTreeMap<String, String>
         (PrereqKind::Event { .. }, Some(crate::env::Value::List(items))) => items.clone(),
         _ => Vec::new(),
     };
+    let computers = match &p.kind {
+        PrereqKind::Event {
+            computers: Some(key), ..
+        } => match env.get(key).map(|e| &e.value) {
+            Some(crate::env::Value::List(items)) => items.clone(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
     Some(Prereq {
         kind: p.kind.clone(),
         description: p.describe(),
@@ -432,6 +443,7 @@ fn prereq(p: &Prerequisite, env: &Environment, params: &BTreeMap<String, String>
         pinned: None,
         after_step,
         domains,
+        computers,
         when,
     })
 }

@@ -113,13 +113,18 @@ impl Environment {
         // No load balancer named: the simple URLs must resolve to the pool's own addresses.
         // Keys added after environment files were written have defaults, so an older file still
         // plans: no health monitoring test users; the new baseline beside the old exports.
-        values
-            .entry("features.health_monitoring".into())
-            .or_insert(Entry {
+        for key in [
+            "features.health_monitoring",
+            "features.e911",
+            "sql.backend.clustered",
+            "sql.target_backend.clustered",
+        ] {
+            values.entry(key.into()).or_insert(Entry {
                 value: Value::Bool(false),
                 at: None,
                 origin: Origin::Default,
             });
+        }
         if !values.contains_key("backups.folder")
             && let Some(folder) = values
                 .get(crate::artifact::ArtifactKind::CsConfiguration.env_key())

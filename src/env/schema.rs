@@ -65,6 +65,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "its SQL Server instance name (the same as before the failure); MSSQLSERVER for the default instance",
     ),
     k(
+        "sql.backend.clustered",
+        Bool,
+        "the Back End is a SQL Server failover cluster: Install-CsDatabase gets -UseDefaultSqlPaths (default: false)",
+    ),
+    k(
         "sql.target_backend.fqdn",
         Fqdn,
         "FQDN of the Back End SQL server of the target pool (CMS move)",
@@ -73,6 +78,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "sql.target_backend.instance",
         SqlInstance,
         "its SQL Server instance name; MSSQLSERVER for the default instance",
+    ),
+    k(
+        "sql.target_backend.clustered",
+        Bool,
+        "the target pool's Back End is a SQL Server failover cluster (default: false)",
     ),
     k(
         "backups.max_age",
@@ -136,12 +146,12 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "pools.failed_front_ends",
         FqdnList,
-        "FQDNs of the Front End servers of the failed pool (after a Back End restore: the pool being restored); event 30024 must come from one of them",
+        "FQDNs of the Front End servers of the failed pool (after a Back End restore: the pool being restored); event 30024 must come from one of them (required by the runbooks that wait for it)",
     ),
     k(
         "pools.target_front_ends",
         FqdnList,
-        "FQDNs of the Front End servers of the target pool (CMS move); event 30024 must come from one of them",
+        "FQDNs of the Front End servers of the target pool (CMS move); event 30024 must come from one of them (required by cms-move)",
     ),
     k(
         "dial_in_access_numbers",
@@ -172,6 +182,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "features.health_monitoring",
         Bool,
         "health monitoring test users are configured for the pool (New-CsHealthMonitoringConfiguration), so Test-CsRegistration can sign in (default: false)",
+    ),
+    k(
+        "features.e911",
+        Bool,
+        "E9-1-1 location data (LIS) is configured: after its import the location configuration is published (Publish-CsLisConfiguration) and checked (default: false)",
     ),
     k(
         "features.archiving_monitoring",

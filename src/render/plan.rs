@@ -236,6 +236,19 @@ fn prerequisites(
                     None
                 }
             },
+            PrereqKind::Event {
+                computers: Some(key), ..
+            } => {
+                // Without the pool's Front End servers, a 30024 from any computer (another pool's)
+                // would pass the gate, and the bundle's driver would read only its own server.
+                if active && env.get(key).is_none() {
+                    let need = step
+                        .is_none()
+                        .then(|| "event 30024, a prerequisite of the runbook".to_owned());
+                    p.missing.record(env, key, step, need);
+                }
+                None
+            }
             _ => None,
         };
         out.push(PlannedPrerequisite {

@@ -354,7 +354,7 @@ fn hint_for(kind: &PrereqKind, option_a: bool) -> String {
 /// pool says nothing of this one. With `domains` (`user_domains`), each domain needs its own
 /// event: User Replicator logs 30024 once per Active Directory domain (the source procedure).
 /// Which words of the event name the domain is unconfirmed: its data and message text is
-/// searched for the domain's FQDN, or its first label as a whole word (the NetBIOS-like name).
+/// searched for the domain's FQDN or its exact distinguished name (`names_domain`).
 fn sync_complete(
     fresh: &[&evidence::Event],
     servers: Option<(&str, Vec<String>)>,
@@ -422,30 +422,41 @@ fn same_computer(logged: &str, fqdn: &str) -> bool {
                 .is_some_and(|short| short.eq_ignore_ascii_case(logged)))
 }
 
+/// Does the event's text name `domain`? Its FQDN standing alone (not inside a longer name:
+/// `contoso.com` is not `emea.contoso.com` nor `contoso.community`), or its exact distinguished
+/// name (`DC=contoso,DC=com`, not the tail of `DC=emea,DC=contoso,DC=com`). A first label alone
+/// (`contoso`) is not enough: it stands alone inside the child domain's DN too (issue 19 item 4).
 fn names_domain(text: &str, domain: &str) -> bool {
     let text = text.to_ascii_lowercase();
     let domain = domain.to_ascii_lowercase();
-    // A name stands alone: no name character before it, and after it either none or a `.` that
-    // ends a sentence (not one that goes on into a longer name: `contoso.community`).
     let name_char = |c: char| c.is_ascii_alphanumeric() || c == '-';
-    let word = |needle: &str| {
-        text.match_indices(needle).any(|(i, _)| {
-            let before = text[..i].chars().next_back();
-            let mut after = text[i + needle.len()..].chars();
-            let alone_before = !before.is_some_and(|c| name_char(c) || c == '.');
-            let alone_after = match after.next() {
-                None => true,
-                Some('.') => !after.next().is_some_and(name_char),
-                Some(c) => !name_char(c),
-            };
-            alone_before && alone_after
-        })
+    // After the name: nothing, or a `.` that ends a sentence, or any other non-name character.
+    let ends = |rest: &str, more: &dyn Fn(char) -> bool| {
+        let mut after = rest.chars();
+        match after.next() {
+            None => true,
+            Some('.') => !after.next().is_some_and(name_char),
+            Some(c) => !(name_char(c) || more(c)),
+        }
     };
-    word(&domain)
-        || domain
+    let fqdn = text.match_indices(&domain).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        !before.is_some_and(|c| name_char(c) || c == '.') && ends(&text[i + domain.len()..], &|_| false)
+    });
+    let dn = format!(
+        "dc={}",
+        domain
             .split('.')
-            .next()
-            .is_some_and(|label| !label.is_empty() && word(label))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(",dc=")
+    );
+    let exact_dn = text.match_indices(&dn).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        !before.is_some_and(|c| name_char(c) || c == '=' || c == ',')
+            && ends(&text[i + dn.len()..], &|c| c == ',')
+    });
+    fqdn || exact_dn
 }
 
 #[cfg(test)]
@@ -466,7 +477,7 @@ mod tests {
     #[test]
     fn one_event_per_domain_from_the_pool() {
         let a = event("FE01.contoso.com", "domain contoso.com");
-        let b = event("fe02", "domain EMEA");
+        let b = event("fe02", "domain DC=emea,DC=contoso,DC=com");
         let other = event("fe09.contoso.com", "domain emea.contoso.com");
         let servers = || {
             Some((
@@ -485,5 +496,21 @@ mod tests {
         );
         assert!(sync_complete(&[&other], None, &[]).is_ok());
         assert!(!names_domain("domain contoso.community", "contoso.com"));
+    }
+
+    /// A parent and a child domain (issue 19 item 4): the child's event names the parent's first
+    /// label and the tail of its DN, and satisfies only the child.
+    #[test]
+    fn a_child_domain_does_not_satisfy_its_parent() {
+        let child = "Initial synchronization of domain DC=emea,DC=contoso,DC=com finished.";
+        assert!(names_domain(child, "emea.contoso.com"));
+        assert!(!names_domain(child, "contoso.com"));
+        assert!(names_domain("domain DC=contoso,DC=com.", "contoso.com"));
+        assert!(names_domain("domain emea.contoso.com", "emea.contoso.com"));
+        assert!(!names_domain("domain emea.contoso.com", "contoso.com"));
+        assert!(!names_domain("domain contoso", "contoso.com"));
+        let domains = ["contoso.com".to_owned(), "emea.contoso.com".to_owned()];
+        let e = sync_complete(&[&event("fe01", child)], None, &domains).expect_err("parent missing");
+        assert!(e.contains("domain(s) contoso.com "), "{e}");
     }
 }

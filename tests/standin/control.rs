@@ -19,6 +19,13 @@ pub struct Control {
     flood: Vec<String>,
     empty: Vec<String>,
     match_all: Vec<String>,
+    unreachable: Vec<String>,
+    sql_cluster: Vec<String>,
+    /// `LYNCSHELL_SQL_WITHOUT=DB;DB`: databases the stand-in's SQL Server instance does not hold.
+    pub sql_without: Vec<String>,
+    /// `LYNCSHELL_LIS=unpublished`: the CMS holds no published E9-1-1 location configuration until
+    /// `Publish-CsLisConfiguration` runs (this run's log says whether it did).
+    pub lis_unpublished: bool,
 }
 
 fn list(var: &str) -> Vec<String> {
@@ -78,6 +85,10 @@ impl Control {
             flood: list("LYNCSHELL_FLOOD"),
             empty: list("LYNCSHELL_EMPTY"),
             match_all: list("LYNCSHELL_MATCH"),
+            unreachable: list("LYNCSHELL_UNREACHABLE"),
+            sql_cluster: list("LYNCSHELL_SQL_CLUSTER"),
+            sql_without: list("LYNCSHELL_SQL_WITHOUT"),
+            lis_unpublished: std::env::var("LYNCSHELL_LIS").is_ok_and(|v| v == "unpublished"),
         }
     }
 
@@ -115,6 +126,19 @@ impl Control {
         self.matches(&self.match_all, Some(name))
     }
 
+    /// `LYNCSHELL_UNREACHABLE=STEP/PHASE/COMPUTER`: the computer (a glob on the text of
+    /// `-ComputerName`; empty where the stand-in cannot know it, as inside a `foreach`, so `*`
+    /// names every one) does not answer: a Front End server that is down.
+    pub fn unreachable(&self, computer: &str) -> bool {
+        self.matches(&self.unreachable, Some(computer))
+    }
+
+    /// `LYNCSHELL_SQL_CLUSTER=STEP/PHASE`: the SQL Server the step installs databases on is a
+    /// failover cluster.
+    pub fn sql_cluster(&self) -> bool {
+        self.matches(&self.sql_cluster, None)
+    }
+
     pub fn blocks(&self) -> bool {
         self.matches(&self.block, None)
     }
@@ -125,6 +149,20 @@ impl Control {
 
     pub fn stops_parent(&self) -> bool {
         self.matches(&self.stop_parent, None)
+    }
+
+    /// Has a process of this run (sharing `LYNCSHELL_LOG`) logged `detail` for `event`? Reads at
+    /// most 8 MiB of the log.
+    pub fn logged(&self, event: &str, detail: &str) -> bool {
+        use std::io::Read;
+        let Some(path) = &self.log else { return false };
+        let mut text = String::new();
+        let read = std::fs::File::open(path).and_then(|f| f.take(8 << 20).read_to_string(&mut text));
+        read.is_ok()
+            && text.lines().any(|l| {
+                let f: Vec<&str> = l.splitn(5, '\t').collect();
+                f.get(3) == Some(&event) && f.get(4) == Some(&detail)
+            })
     }
 
     /// One event line, appended and flushed at once so that a SIGKILL loses nothing.

@@ -11,6 +11,7 @@ mod console;
 mod control;
 mod eventcreate;
 mod lexer;
+mod lync_rules;
 mod parser;
 mod powershell;
 #[cfg(windows)]

@@ -27,8 +27,11 @@ const NON_INTERACTIVE: &str =
 
 // Facts file, "Cmdlets": these exist only from Lync Server 2013; the 2010 module has no such
 // command, so they are "not recognized" even after `Import-Module Lync`.
-const LYNC_2013_ONLY: [&str; 8] = [
+const LYNC_2013_ONLY: [&str; 11] = [
     "backup-cspool",
+    "get-cspoolbackuprelationship",
+    "invoke-csbackupservicesync",
+    "invoke-cspoolfailback",
     "invoke-cspoolfailover",
     "invoke-csmanagementserverfailover",
     "get-csbackupservicestatus",
@@ -785,7 +788,7 @@ impl<'a> Shell<'a> {
 
     /// How many objects a command writes for `input` objects in, when the stand-in knows.
     fn output_count(&self, name: &str, args: &[&Node], input: Option<usize>) -> Option<usize> {
-        if self.ctl.empties(name) {
+        if self.ctl.empties(name) || crate::lync_rules::answers_nothing(self.ctl, name) {
             return Some(0);
         }
         let l = lower(name);
@@ -798,6 +801,8 @@ impl<'a> Shell<'a> {
                 _ => None,
             },
             "sort-object" | "sort" => input,
+            // LYNCSHELL_MATCH on ForEach-Object: its block writes one object per object in.
+            "foreach-object" | "%" if self.ctl.matches_all(name) => input,
             "foreach-object" | "%" | "select-object" | "select" => input.filter(|n| *n == 0),
             "write-host" | "out-null" => Some(0),
             _ => match self.resolve(name) {
@@ -1033,10 +1038,20 @@ impl<'a> Shell<'a> {
             self.ctl.log("cmdlet", &format!("{name} ok"));
             return Ok(false);
         }
+        let params = self.params(args);
+        let call = crate::lync_rules::Call {
+            name,
+            params: &params,
+        };
+        if let Some(f) = crate::lync_rules::check(self.ctl, &call) {
+            let e = PsError::new(Some(name), f.message, f.category, pos);
+            self.error(e, action)?;
+            return Ok(true);
+        }
         if let Some(failed) = self.export(name, args, pos, action)? {
             return Ok(failed);
         }
-        if self.ctl.empties(name) {
+        if self.ctl.empties(name) || crate::lync_rules::answers_nothing(self.ctl, name) {
             // LYNCSHELL_EMPTY: the cmdlet ran and found nothing (no error, no object).
             self.ctl.log("cmdlet", &format!("{name} empty"));
             return Ok(false);
@@ -1129,6 +1144,23 @@ impl<'a> Shell<'a> {
         }
         self.ctl.log("cmdlet", &format!("{name} ok"));
         Ok(false)
+    }
+
+    /// A call's parameters, lowercased, each with its value's text (`-Name value`, `-Name:value`);
+    /// empty for a switch (a parameter followed by another one, or by nothing).
+    fn params(&self, args: &[&Node]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            if let Node::Tok(Tok::Param(p, _), _) = a {
+                let value = match args.get(i + 1) {
+                    None | Some(Node::Tok(Tok::Param(..), _)) => String::new(),
+                    Some(Node::Tok(Tok::Word(w), _)) => w.clone(),
+                    Some(n) => self.text(std::slice::from_ref(*n)),
+                };
+                out.push((lower(p), value));
+            }
+        }
+        out
     }
 
     /// PowerShell's confirm prompt; the answer letter, or None when nobody can answer.

@@ -133,9 +133,11 @@ fn execute(a: &Args, ctl: &Control, console: &mut Console) -> i32 {
         }
         return error_code;
     }
+    let raised = raised_when_missing(&text, ctl, a, console);
     let backups = backups(&text);
     if !backups.is_empty() {
-        return backup(&backups, a, console, error_code);
+        let code = backup(&backups, a, ctl, console, error_code);
+        return if raised { error_code } else { code };
     }
     for line in [
         "Changed database context to 'master'.",
@@ -152,6 +154,53 @@ fn execute(a: &Args, ctl: &Control, console: &mut Console) -> i32 {
 /// Databases on the stand-in's instance: LcsLog (Archiving) is not there, so a backup guarded
 /// with `IF DB_ID(N'LcsLog') IS NOT NULL` skips it.
 const DATABASES: [&str; 6] = ["rtc", "xds", "lis", "rgsconfig", "LcsCDR", "QoEMetrics"];
+
+/// Does the stand-in's instance hold `db` (`DATABASES`, less `LYNCSHELL_SQL_WITHOUT`)?
+fn holds(ctl: &Control, db: &str) -> bool {
+    DATABASES.iter().any(|d| d.eq_ignore_ascii_case(db))
+        && !ctl.sql_without.iter().any(|d| d.eq_ignore_ascii_case(db))
+}
+
+/// `IF DB_ID(N'a') IS NULL AND DB_ID(N'b') IS NULL ... RAISERROR(N'text', 16, 1);` on one line:
+/// when none of the named databases exists, SQL Server raises the error (Msg 50000 for a message
+/// text, severity 16: an error `sqlcmd -b` ends with exit code 1; the batch goes on). True when
+/// it was raised.
+fn raised_when_missing(text: &str, ctl: &Control, a: &Args, console: &mut Console) -> bool {
+    let mut raised = false;
+    for (n, line) in text.lines().enumerate() {
+        let Some(at) = line.find("RAISERROR(N'") else {
+            continue;
+        };
+        let condition = &line[..at];
+        if !condition.trim_start().starts_with("IF DB_ID(") || condition.contains("IS NOT NULL") {
+            continue;
+        }
+        let names: Vec<&str> = condition
+            .split("DB_ID(N'")
+            .skip(1)
+            .filter_map(|rest| rest.split('\'').next())
+            .collect();
+        if names.iter().any(|db| holds(ctl, db)) {
+            continue;
+        }
+        let message = line[at + 12..]
+            .split("', ")
+            .next()
+            .unwrap_or_default()
+            .replace("''", "'");
+        console.native_line(
+            Stream::Out,
+            &format!(
+                "Msg 50000, Level 16, State 1, Server {}, Line {}",
+                a.server,
+                n + 1
+            ),
+        );
+        console.native_line(Stream::Out, &message);
+        raised = true;
+    }
+    raised
+}
 
 /// `[IF DB_ID(N'db') IS NOT NULL] BACKUP DATABASE [db] TO DISK = N'path' ...` statements, in
 /// order: (database, path, guarded).
@@ -187,9 +236,15 @@ fn backups(text: &str) -> Vec<(String, String, bool)> {
 /// Writes each backup as SQL Server would: a Microsoft Tape Format file with one backup set
 /// (`WITH INIT`). The folder must exist: SQL Server does not create it (Msg 3201, operating
 /// system error 3).
-fn backup(list: &[(String, String, bool)], a: &Args, console: &mut Console, error_code: i32) -> i32 {
+fn backup(
+    list: &[(String, String, bool)],
+    a: &Args,
+    ctl: &Control,
+    console: &mut Console,
+    error_code: i32,
+) -> i32 {
     for (db, path, guarded) in list {
-        let exists = DATABASES.iter().any(|d| d.eq_ignore_ascii_case(db));
+        let exists = holds(ctl, db);
         if !exists {
             if *guarded {
                 continue;
