@@ -244,6 +244,58 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     );
 }
 
+/// Issue 17 end to end: the share holds what an attacker or a bad clock leaves there, and the
+/// nightly job and the recovery still take only genuine, sound sets.
+#[test]
+fn the_job_and_the_recovery_take_only_sets_they_can_trust() {
+    let site = site();
+    let dir = site.path();
+    let sets = dir.join("sets");
+    // A set named in the future (a clock once ahead): with keep_sets 1 it used to make the job
+    // delete its own new set and report ready.
+    let future = "lyncdr-20991231-000000Z";
+    fake_set(&sets, future, true);
+    let out = backup(dir, &["--set", "backups.keep_sets=1"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "degraded: {all}");
+    assert!(
+        all.contains(&format!("set `{future}` is named in the future")),
+        "{all}"
+    );
+    let written: Vec<PathBuf> = set_folders(dir)
+        .into_iter()
+        .filter(|p| !p.ends_with(future))
+        .collect();
+    assert_eq!(written.len(), 1, "{all}");
+    let name = written[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let shown = Path::new("sets").join(&name);
+    assert!(
+        all.contains(&format!("Set complete: {}", shown.display())),
+        "{all}"
+    );
+    assert!(
+        sets.join(future).exists(),
+        "the future set is kept, for inspection"
+    );
+
+    // The audit of the folder takes the job's set, names the future one, and is degraded.
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("warning: set `{future}` is named in the future")),
+        "{all}"
+    );
+}
+
 #[test]
 fn a_failing_step_leaves_an_incomplete_set_named_and_the_others_still_run() {
     let site = site();
@@ -362,7 +414,8 @@ fn fake_set(sets: &Path, name: &str, complete: bool) -> PathBuf {
         lyncdr_backup_set: 1,
         lyncdr_version: "0.1.0".into(),
         host: "FE01".into(),
-        started: String::new(),
+        // The name and the manifest agree, as the job writes them.
+        started: set::parse_name(name).map(|t| t.to_string()).unwrap_or_default(),
         finished: String::new(),
         environment: set::EnvironmentInfo {
             file: "contoso.yaml".into(),
@@ -411,7 +464,7 @@ fn retention_keeps_the_last_n_complete_sets() {
         keep_sets: Some(2),
         keep_days: None,
     };
-    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100));
+    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100), None);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(deleted, vec![day(0), day(1), day(2)]);
     assert_eq!(remaining(d.path()), vec![day(3), day(4)]);
@@ -428,7 +481,7 @@ fn retention_keeps_every_set_younger_than_d_days_complete_or_not() {
         keep_days: Some(5),
     };
     // At day 20: 16, 18 and 19 are younger than 5 days; 18 is also the newest complete set.
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(20));
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(20), None);
     assert_eq!(deleted, vec![day(0), day(10)]);
     assert_eq!(remaining(d.path()), vec![day(16), day(18), day(19)]);
 }
@@ -444,7 +497,7 @@ fn retention_never_deletes_the_newest_complete_set_however_old() {
         keep_sets: Some(0),
         keep_days: Some(7),
     };
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(365));
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(365), None);
     assert_eq!(deleted, vec![day(0)]);
     assert_eq!(remaining(d.path()), vec![day(1), day(2)]);
 }
@@ -474,7 +527,7 @@ fn retention_never_touches_a_folder_without_a_manifest_or_a_link() {
         keep_sets: Some(1),
         keep_days: Some(1),
     };
-    let (deleted, _) = retention::apply(&sets, policy, now_at(400));
+    let (deleted, _) = retention::apply(&sets, policy, now_at(400), None);
     assert_eq!(deleted, vec![day(2)]);
     assert!(foreign.join("rtc.bak").exists());
     assert!(sets.join(day(1)).symlink_metadata().is_ok() && elsewhere.join("manifest.json").exists());
@@ -483,12 +536,60 @@ fn retention_never_touches_a_folder_without_a_manifest_or_a_link() {
     assert!(sets.join(day(5)).exists());
 }
 
+/// Issue 17 item 1: one set named in the future (a clock once 3 h ahead, or a folder planted on
+/// the share) made every following night delete its own new set and every genuine one.
+#[test]
+fn retention_keeps_the_set_just_written_and_never_counts_a_future_set() {
+    let d = tempfile::tempdir().expect("tmp");
+    for i in 0..4 {
+        fake_set(d.path(), &day(i), true);
+    }
+    let future = day(30);
+    fake_set(d.path(), &future, true);
+    let policy = Policy {
+        keep_sets: Some(1),
+        keep_days: None,
+    };
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)));
+    assert_eq!(deleted, vec![day(0), day(1), day(2)]);
+    assert_eq!(remaining(d.path()), vec![day(3), future.clone()]);
+    // Whatever the policy, the set this job wrote stays, even when it is not the newest good one.
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)));
+    assert!(deleted.is_empty(), "{deleted:?}");
+    // And the future set is never the newest complete one.
+    let sets = set::list(d.path()).expect("list");
+    assert_eq!(
+        set::newest_complete(&sets, now_at(3)).map(|s| s.name.clone()),
+        Some(day(3))
+    );
+    assert_eq!(set::future_sets(&sets, now_at(3)).len(), 1);
+}
+
+#[test]
+fn a_set_whose_name_and_manifest_disagree_is_not_complete() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = fake_set(d.path(), &day(0), true);
+    // A genuine set copied under a newer name: its manifest still names the old start.
+    let copy = d.path().join(day(5));
+    std::fs::create_dir(&copy).expect("copy");
+    for f in ["manifest.json", "SHA256SUMS", "COMPLETE"] {
+        std::fs::copy(s.join(f), copy.join(f)).expect("copy");
+    }
+    let info = set::read(&copy).expect("a set");
+    assert!(
+        matches!(&info.state, set::State::Incomplete(why) if why.contains("disagree")),
+        "{:?}",
+        info.state
+    );
+    assert!(set::read(&s).expect("a set").is_complete());
+}
+
 #[test]
 fn retention_is_off_without_keep_sets_or_keep_days() {
     let d = tempfile::tempdir().expect("tmp");
     fake_set(d.path(), &day(0), true);
     fake_set(d.path(), &day(1), true);
-    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900));
+    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900), None);
     assert!(deleted.is_empty());
 }
 

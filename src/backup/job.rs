@@ -333,6 +333,17 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         Some(r) if complete => r.status,
         _ => Status::NotReady,
     };
+    // Retention runs only after a complete set, so a bad night never shrinks the history.
+    let mut deleted = Vec::new();
+    let policy = policy(&env);
+    if complete && sums_ok && !policy.is_off() {
+        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now, Some(&name));
+        deleted = d;
+        warnings.extend(errors);
+    }
+    let (status, future, still_complete) =
+        after_retention(cfg, &path, complete && sums_ok, status, &mut warnings);
+
     let mut line = format!("lyncdr backup {name}: {}", status.name());
     if !failed.is_empty() {
         line.push_str(&format!(
@@ -355,16 +366,10 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
             line.push_str(&format!("; audit: {}", not_ready.join(", ")));
         }
     }
-    line.push_str(&format!(" ({})", path.display()));
-
-    // Retention runs only after a complete set, so a bad night never shrinks the history.
-    let mut deleted = Vec::new();
-    let policy = policy(&env);
-    if complete && sums_ok && !policy.is_off() {
-        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now);
-        deleted = d;
-        warnings.extend(errors);
+    for f in &future {
+        line.push_str(&format!("; {f}"));
     }
+    line.push_str(&format!(" ({})", path.display()));
 
     if let Some(log) = &cfg.log {
         let r = std::fs::OpenOptions::new()
@@ -384,7 +389,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     Ok(Outcome {
         name,
         path,
-        complete: complete && sums_ok,
+        complete: still_complete,
         failed,
         status,
         interrupted,
@@ -393,6 +398,33 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         deleted,
         warnings,
     })
+}
+
+/// The verdict once retention has run: a set named in the future makes it at least degraded
+/// (each reported in the verdict line), and the set counts as complete only while it is still on disk and
+/// still complete: "Set complete" is never said of a set that is gone.
+fn after_retention(
+    cfg: &Config,
+    path: &Path,
+    complete: bool,
+    mut status: Status,
+    warnings: &mut Vec<String>,
+) -> (Status, Vec<String>, bool) {
+    let future = set::list(&cfg.to)
+        .map(|sets| set::future_sets(&sets, jiff::Timestamp::now()))
+        .unwrap_or_default();
+    if !future.is_empty() {
+        status = status.max(Status::Degraded);
+    }
+    let still = complete && set::read(path).is_some_and(|s| s.is_complete());
+    if complete && !still {
+        status = Status::NotReady;
+        warnings.push(format!(
+            "the set `{}` is no longer complete on disk",
+            path.display()
+        ));
+    }
+    (status, future, still)
 }
 
 /// `backups.keep_sets` and `backups.keep_days` from the environment.

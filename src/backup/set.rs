@@ -21,6 +21,12 @@ pub const SUMS: &str = "SHA256SUMS";
 pub const PREFIX: &str = "lyncdr-";
 /// A manifest or marker larger than this is not one lyncdr wrote (bounded memory).
 const MAX_META: u64 = 16 << 20;
+/// How far ahead of the reader's clock a set's start may lie and still count: clocks of the
+/// Front End and of the machine reading the sets drift by seconds, not by a quarter of an hour.
+/// A set named later than that (a clock once ahead, or a folder anyone who can write to the
+/// share made) never counts as the newest set nor toward `backups.keep_sets`: otherwise
+/// retention would delete every genuine set after it, night after night.
+pub const CLOCK_TOLERANCE: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
 
 /// Each artifact key with its path in the set folder `set_folder` (joined with `\\`, as Windows
 /// writes paths). The names are [`ArtifactKind::set_path`]'s.
@@ -179,6 +185,12 @@ impl SetInfo {
     pub fn is_complete(&self) -> bool {
         self.state == State::Complete
     }
+
+    /// Started later than `now` (beyond [`CLOCK_TOLERANCE`]): the name and the manifest agree
+    /// (a set whose manifest says otherwise is not complete), so the name's time is the set's.
+    pub fn in_future(&self, now: jiff::Timestamp) -> bool {
+        self.started > now + CLOCK_TOLERANCE
+    }
 }
 
 /// Reads one set folder: `None` when it is not a set lyncdr wrote (a name that is not a set
@@ -226,6 +238,9 @@ fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest) -> State {
             m.lyncdr_backup_set
         ));
     }
+    if let Some(why) = disagreement(path, m) {
+        return State::Incomplete(why);
+    }
     if !m.complete {
         let failed = m.failed_steps();
         return State::Incomplete(if failed.is_empty() {
@@ -250,6 +265,22 @@ fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest) -> State {
     State::Complete
 }
 
+/// Why the folder's name and the manifest's `started` do not name the same second, if they do
+/// not: a set renamed (or copied under a newer name) is not the set its manifest describes.
+fn disagreement(path: &Path, m: &Manifest) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let agrees = m
+        .started
+        .parse::<jiff::Timestamp>()
+        .is_ok_and(|t| folder_name(t) == name);
+    (!agrees).then(|| {
+        format!(
+            "the folder's name and the manifest's start time ({:?}) disagree (renamed or copied)",
+            m.started
+        )
+    })
+}
+
 /// Does `dir` look like a folder of sets (at least one set folder lyncdr wrote directly in it)
 /// rather than one backup folder? A folder holding a `manifest.json` itself is a set, not a
 /// folder of sets.
@@ -270,9 +301,22 @@ pub fn list(dir: &Path) -> io::Result<Vec<SetInfo>> {
     Ok(out)
 }
 
-/// The newest complete set of a listing.
-pub fn newest_complete(sets: &[SetInfo]) -> Option<&SetInfo> {
-    sets.iter().rev().find(|s| s.is_complete())
+/// The newest complete set of a listing at `now`: never one named in the future.
+pub fn newest_complete(sets: &[SetInfo], now: jiff::Timestamp) -> Option<&SetInfo> {
+    sets.iter().rev().find(|s| s.is_complete() && !s.in_future(now))
+}
+
+/// The sets of a listing named in the future at `now`, each with the line that reports it.
+pub fn future_sets(sets: &[SetInfo], now: jiff::Timestamp) -> Vec<String> {
+    sets.iter()
+        .filter(|s| s.in_future(now))
+        .map(|s| {
+            format!(
+                "set `{}` is named in the future (after {now:.0}): a clock that was ahead, or a folder someone else made; kept, never taken as the newest set",
+                s.name
+            )
+        })
+        .collect()
 }
 
 /// `--backup-set DIR`: the `--set` overrides that point the runbooks' backup keys at the newest
@@ -284,7 +328,7 @@ pub fn overrides(
     pool: &str,
 ) -> Result<(String, PathBuf, Vec<String>), String> {
     let sets = list(dir).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
-    let newest = newest_complete(&sets).ok_or_else(|| {
+    let newest = newest_complete(&sets, jiff::Timestamp::now()).ok_or_else(|| {
         format!(
             "`{}` holds no complete backup set (`lyncdr audit {} --all` lists them)",
             dir.display(),

@@ -71,12 +71,16 @@ pub fn run(a: Args) -> Result<u8, Error> {
     }
     let mut dir = a.dir.to_path_buf();
     let mut header = String::new();
+    // Sets named in the future: reported, never the newest, and the verdict at least degraded.
+    let mut future = Vec::new();
     if sets_folder {
         let sets = set::list(a.dir).map_err(|e| CommandError::Unreadable {
             path: a.dir.to_path_buf(),
             problem: e.to_string(),
         })?;
-        let newest = set::newest_complete(&sets).map(|s| s.name.clone());
+        let now = jiff::Timestamp::now();
+        let newest = set::newest_complete(&sets, now).map(|s| s.name.clone());
+        future = set::future_sets(&sets, now);
         if a.all {
             let base = options(&a, &env, a.dir, named, max_age, response_group);
             return history(&a, &sets, newest.as_deref(), &base);
@@ -97,9 +101,13 @@ pub fn run(a: Args) -> Result<u8, Error> {
             return Ok(exit::NOT_READY);
         };
         header = format!(
-            "Backup set {newest} (the newest complete set in {})\n\n",
+            "Backup set {newest} (the newest complete set in {})\n",
             a.dir.display()
         );
+        for f in &future {
+            header.push_str(&format!("warning: {f}\n"));
+        }
+        header.push('\n');
         dir = a.dir.join(&newest);
     }
     let opts = options(&a, &env, &dir, named, max_age, response_group);
@@ -133,16 +141,21 @@ pub fn run(a: Args) -> Result<u8, Error> {
         }
         Format::Json => {
             let mut json = report.to_json();
-            if let Some(why) = &incomplete
-                && let Some(o) = json.as_object_mut()
-            {
-                o.insert("set_incomplete".into(), why.clone().into());
+            if let Some(o) = json.as_object_mut() {
+                if let Some(why) = &incomplete {
+                    o.insert("set_incomplete".into(), why.clone().into());
+                }
+                if !future.is_empty() {
+                    o.insert("sets_in_future".into(), future.clone().into());
+                }
             }
             print(&(super::plan::json(&json) + "\n"));
         }
     }
     Ok(if incomplete.is_some() {
         exit::NOT_READY
+    } else if !future.is_empty() {
+        report.exit_code().max(exit::DEGRADED)
     } else {
         report.exit_code()
     })
@@ -176,8 +189,17 @@ fn options(
 fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOptions) -> Result<u8, Error> {
     let mut rows = Vec::new();
     let mut code = exit::NOT_READY;
+    let mut any_future = false;
     for s in sets.iter().rev() {
         let (state, status, detail) = match &s.state {
+            _ if s.in_future(base.now) => {
+                any_future = true;
+                (
+                    "future",
+                    Status::NotReady,
+                    "named in the future: never taken as the newest set".to_owned(),
+                )
+            }
             set::State::Incomplete(why) => ("incomplete", Status::NotReady, why.clone()),
             set::State::Complete => {
                 let opts = AuditOptions {
@@ -235,5 +257,9 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
             );
         }
     }
-    Ok(code)
+    Ok(if any_future {
+        code.max(exit::DEGRADED)
+    } else {
+        code
+    })
 }

@@ -45,6 +45,7 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
     for w in &outcome.warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
+    // `complete` is re-read after retention: never said of a set that is gone.
     if outcome.complete {
         out.push_str(&format!("Set complete: {}\n", outcome.path.display()));
     } else {
