@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod render;
 pub mod run;
 pub mod runbook;
+pub mod secret;
 pub mod source;
 pub mod suggest;
 pub mod sums;

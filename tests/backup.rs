@@ -9,8 +9,31 @@ use lyncdr::backup::set::{self, Manifest, StepRecord};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A folder with the example environment and an empty folder of sets, `sets`.
+/// A folder with the example environment, an empty folder of sets, `sets`, and the set signing
+/// key `backup.key` made by `lyncdr backup --new-key`, its public key in the environment.
 fn site() -> tempfile::TempDir {
+    let dir = unsigned_site();
+    let out = lyncdr(
+        dir.path(),
+        &["backup", "--env", "contoso.yaml", "--new-key", "backup.key"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("signing_key: \"ed25519:"))
+        .unwrap_or_else(|| panic!("no key line in {printed}"))
+        .to_owned();
+    let env = dir.path().join("contoso.yaml");
+    let text = std::fs::read_to_string(&env).expect("env");
+    let text = text.replacen("backups:\n", &format!("backups:\n{line}\n"), 1);
+    std::fs::write(&env, text).expect("env");
+    dir
+}
+
+/// The example environment without a signing key, and an empty `sets`.
+fn unsigned_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(
         repo().join("runbooks/examples/contoso.yaml"),
@@ -41,9 +64,15 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, plus `extra`.
+/// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, signed with `backup.key`
+/// where the site has one, plus `extra`.
 fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
     let shell = lync_shell().display().to_string();
+    let key: &[&str] = if dir.join("backup.key").exists() {
+        &["--key", "backup.key"]
+    } else {
+        &[]
+    };
     let mut args = vec![
         "backup",
         "--env",
@@ -58,6 +87,7 @@ fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
         "backup-verdicts.log",
         "--event-log",
     ];
+    args.extend_from_slice(key);
     args.extend_from_slice(extra);
     lyncdr(dir, &args, envs)
 }
@@ -147,9 +177,12 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     assert!(!sums.contains("COMPLETE"), "{sums}");
     let marker = std::fs::read(s.join("COMPLETE")).expect("COMPLETE");
     let manifest_bytes = std::fs::read(s.join("manifest.json")).expect("manifest");
-    assert_eq!(
-        marker,
-        set::marker_text(&manifest_bytes, sums.as_bytes()).as_bytes()
+    // ... then the job's Ed25519 signature over those lines (the site's key).
+    let unsigned = set::marker_text(&manifest_bytes, sums.as_bytes());
+    let marker = String::from_utf8(marker).expect("text");
+    assert!(
+        marker.starts_with(&unsigned) && marker[unsigned.len()..].starts_with("signature ed25519 "),
+        "{marker}"
     );
 
     // The verdict: exit code, the log file, and the event (eventcreate through the runner).
@@ -294,6 +327,85 @@ fn the_job_and_the_recovery_take_only_sets_they_can_trust() {
         all.contains(&format!("warning: set `{future}` is named in the future")),
         "{all}"
     );
+
+    // Without the public key no reader can tell: never ready silently (degraded).
+    let example = repo().join("runbooks/examples/contoso.yaml");
+    std::fs::copy(example, dir.join("nokey.yaml")).expect("env");
+    let out = lyncdr(dir, &["audit", "sets", "--env", "nokey.yaml"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("is unauthenticated: the environment names no `backups.signing_key`"),
+        "{all}"
+    );
+
+    // A planted set: the genuine one copied under a newer name, its CsConfiguration.zip
+    // replaced, SHA256SUMS and COMPLETE recomputed (the old signature line kept, or none).
+    for (planted, signature) in [(1, true), (2, false)] {
+        plant(&written[0], &sets, planted, signature);
+    }
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+    assert!(all.contains("its signature does not verify"), "{all}");
+    assert!(all.contains("unauthenticated: not signed"), "{all}");
+    let out = lyncdr(
+        dir,
+        &[
+            "plan",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains(&format!("Backups from set {name} ")), "{all}");
+}
+
+/// Plants a copy of `genuine` named `minutes` later in `sets`: CsConfiguration.zip replaced,
+/// SHA256SUMS and COMPLETE recomputed as anyone can, with the genuine signature line or none.
+fn plant(genuine: &Path, sets: &Path, minutes: i64, keep_signature: bool) {
+    let name = genuine.file_name().expect("name").to_string_lossy().into_owned();
+    let t = set::parse_name(&name).expect("set name") + jiff::SignedDuration::from_mins(minutes);
+    let to = sets.join(set::folder_name(t));
+    std::fs::create_dir(&to).expect("planted");
+    for e in std::fs::read_dir(genuine).expect("dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+    let zip = b"PK\x05\x06the attacker's topology";
+    std::fs::write(to.join("CsConfiguration.zip"), zip).expect("zip");
+    let mut m = manifest(genuine);
+    m.started = t.to_string();
+    let mb = m.to_json();
+    std::fs::write(to.join("manifest.json"), &mb).expect("manifest");
+    let hex = lyncdr::digest::sha256_hex;
+    let sums: String = std::fs::read_to_string(genuine.join("SHA256SUMS"))
+        .expect("sums")
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, "CsConfiguration.zip")) => format!("{}  CsConfiguration.zip\n", hex(zip)),
+            Some((_, "manifest.json")) => format!("{}  manifest.json\n", hex(mb.as_bytes())),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(to.join("SHA256SUMS"), &sums).expect("sums");
+    let mut marker = set::marker_text(mb.as_bytes(), sums.as_bytes());
+    if keep_signature {
+        let old = std::fs::read_to_string(genuine.join("COMPLETE")).expect("COMPLETE");
+        marker += old.lines().last().expect("signature line");
+        marker.push('\n');
+    }
+    std::fs::write(to.join("COMPLETE"), marker).expect("COMPLETE");
 }
 
 #[test]
@@ -368,7 +480,7 @@ fn a_set_killed_half_way_is_never_audited_as_complete() {
     assert!(!m.complete, "{m:?}");
 
     // The folder of sets: the older complete set, never the killed one.
-    let out = lyncdr(dir, &["audit", "sets"], &[]);
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&format!("Backup set {good} (the newest")),
@@ -464,7 +576,7 @@ fn retention_keeps_the_last_n_complete_sets() {
         keep_sets: Some(2),
         keep_days: None,
     };
-    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100), None);
+    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100), None, None);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(deleted, vec![day(0), day(1), day(2)]);
     assert_eq!(remaining(d.path()), vec![day(3), day(4)]);
@@ -481,7 +593,7 @@ fn retention_keeps_every_set_younger_than_d_days_complete_or_not() {
         keep_days: Some(5),
     };
     // At day 20: 16, 18 and 19 are younger than 5 days; 18 is also the newest complete set.
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(20), None);
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(20), None, None);
     assert_eq!(deleted, vec![day(0), day(10)]);
     assert_eq!(remaining(d.path()), vec![day(16), day(18), day(19)]);
 }
@@ -497,7 +609,7 @@ fn retention_never_deletes_the_newest_complete_set_however_old() {
         keep_sets: Some(0),
         keep_days: Some(7),
     };
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(365), None);
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(365), None, None);
     assert_eq!(deleted, vec![day(0)]);
     assert_eq!(remaining(d.path()), vec![day(1), day(2)]);
 }
@@ -527,7 +639,7 @@ fn retention_never_touches_a_folder_without_a_manifest_or_a_link() {
         keep_sets: Some(1),
         keep_days: Some(1),
     };
-    let (deleted, _) = retention::apply(&sets, policy, now_at(400), None);
+    let (deleted, _) = retention::apply(&sets, policy, now_at(400), None, None);
     assert_eq!(deleted, vec![day(2)]);
     assert!(foreign.join("rtc.bak").exists());
     assert!(sets.join(day(1)).symlink_metadata().is_ok() && elsewhere.join("manifest.json").exists());
@@ -550,14 +662,14 @@ fn retention_keeps_the_set_just_written_and_never_counts_a_future_set() {
         keep_sets: Some(1),
         keep_days: None,
     };
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)));
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)), None);
     assert_eq!(deleted, vec![day(0), day(1), day(2)]);
     assert_eq!(remaining(d.path()), vec![day(3), future.clone()]);
     // Whatever the policy, the set this job wrote stays, even when it is not the newest good one.
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)));
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)), None);
     assert!(deleted.is_empty(), "{deleted:?}");
     // And the future set is never the newest complete one.
-    let sets = set::list(d.path()).expect("list");
+    let sets = set::list(d.path(), None).expect("list");
     assert_eq!(
         set::newest_complete(&sets, now_at(3)).map(|s| s.name.clone()),
         Some(day(3))
@@ -575,13 +687,13 @@ fn a_set_whose_name_and_manifest_disagree_is_not_complete() {
     for f in ["manifest.json", "SHA256SUMS", "COMPLETE"] {
         std::fs::copy(s.join(f), copy.join(f)).expect("copy");
     }
-    let info = set::read(&copy).expect("a set");
+    let info = set::read(&copy, None).expect("a set");
     assert!(
         matches!(&info.state, set::State::Incomplete(why) if why.contains("disagree")),
         "{:?}",
         info.state
     );
-    assert!(set::read(&s).expect("a set").is_complete());
+    assert!(set::read(&s, None).expect("a set").is_complete());
 }
 
 #[test]
@@ -589,7 +701,7 @@ fn retention_is_off_without_keep_sets_or_keep_days() {
     let d = tempfile::tempdir().expect("tmp");
     fake_set(d.path(), &day(0), true);
     fake_set(d.path(), &day(1), true);
-    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900), None);
+    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900), None, None);
     assert!(deleted.is_empty());
 }
 
@@ -599,10 +711,10 @@ fn retention_is_off_without_keep_sets_or_keep_days() {
 fn a_set_is_complete_only_while_its_marker_matches() {
     let d = tempfile::tempdir().expect("tmp");
     let s = fake_set(d.path(), &day(0), true);
-    assert!(set::read(&s).expect("a set").is_complete());
+    assert!(set::read(&s, None).expect("a set").is_complete());
     // SHA256SUMS rewritten after the job (someone hid a change): the marker no longer matches.
     std::fs::write(s.join("SHA256SUMS"), "0000  rtc.bak\n").expect("sums");
-    let info = set::read(&s).expect("a set");
+    let info = set::read(&s, None).expect("a set");
     assert!(
         matches!(&info.state, set::State::Incomplete(why) if why.contains("does not match")),
         "{:?}",
@@ -611,14 +723,14 @@ fn a_set_is_complete_only_while_its_marker_matches() {
     // No marker at all: the job did not finish.
     std::fs::remove_file(s.join("COMPLETE")).expect("rm");
     assert!(matches!(
-        set::read(&s).expect("a set").state,
+        set::read(&s, None).expect("a set").state,
         set::State::Incomplete(_)
     ));
     // Not a set lyncdr wrote: no manifest, or not a set name.
     std::fs::remove_file(s.join("manifest.json")).expect("rm");
-    assert!(set::read(&s).is_none());
+    assert!(set::read(&s, None).is_none());
     let other = fake_set(d.path(), "backup-2026", true);
-    assert!(set::read(&other).is_none());
+    assert!(set::read(&other, None).is_none());
 }
 
 /// The backup runbook renders through the same escaping as every runbook: a set folder holding
@@ -711,4 +823,52 @@ fn the_lis_export_refuses_to_overwrite_a_file() {
         text(&second)
     );
     assert_eq!(std::fs::read(&target).expect("kept"), written);
+}
+
+/// Issue 17 item 2: where the environment names a public key, the job signs with its secret or
+/// does not start (a set every reader would refuse is no backup).
+#[test]
+fn the_job_refuses_to_run_unsigned_or_with_another_key_where_the_environment_names_one() {
+    let site = site();
+    let dir = site.path();
+    let shell = lync_shell().display().to_string();
+    let base = [
+        "backup",
+        "--env",
+        "contoso.yaml",
+        "--to",
+        "sets",
+        "--powershell",
+        &shell,
+        "--sqlcmd",
+        &shell,
+    ];
+    let out = lyncdr(dir, &base, &[]);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(
+        text(&out).contains("give the job its secret key with --key FILE"),
+        "{}",
+        text(&out)
+    );
+    let out = lyncdr(
+        dir,
+        &["backup", "--env", "contoso.yaml", "--new-key", "other.key"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = lyncdr(dir, &[&base[..], &["--key", "other.key"]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not the one `backups.signing_key` names"),
+        "{}",
+        text(&out)
+    );
+    // --new-key never replaces a key.
+    let out = lyncdr(
+        dir,
+        &["backup", "--env", "contoso.yaml", "--new-key", "other.key"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(73), "{}", text(&out));
+    assert!(set_folders(dir).is_empty(), "nothing written");
 }

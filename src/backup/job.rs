@@ -16,6 +16,7 @@
 
 use super::retention::{self, Policy};
 use super::set::{self, Manifest, StepRecord};
+use super::signing::{self, PublicKey, SecretKey};
 use crate::audit::{self, AuditOptions, AuditReport, Status};
 use crate::env::{Entry, Environment, Origin, Value};
 use crate::render::plan::Plan;
@@ -40,6 +41,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Append the verdict line to this file.
     pub log: Option<PathBuf>,
+    /// The set signing key (`--key FILE`, made by `--new-key`).
+    pub key: Option<PathBuf>,
     /// Write the verdict line to the Windows Application event log (`eventcreate`, run through
     /// the runner like any step).
     pub event_log: bool,
@@ -73,6 +76,8 @@ pub enum BackupError {
     Exists { path: String },
     #[error("cannot write `{path}`: {cause}")]
     Write { path: String, cause: String },
+    #[error("{0}")]
+    Key(String),
 }
 
 impl From<crate::diagnostic::Diagnostics> for BackupError {
@@ -148,6 +153,7 @@ pub fn point_at_set(env: &mut Environment, set_folder: &str) -> String {
 pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
     let mut env = Environment::read(&cfg.env, &cfg.sets)?;
     let runbook = library.get(RUNBOOK)?;
+    let (public, secret) = keys(cfg, &env)?;
     crate::atomic::check_folder(&cfg.to).map_err(|e| BackupError::Folder {
         path: cfg.to.display().to_string(),
         cause: e.to_string(),
@@ -323,26 +329,45 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let sums_ok = report.is_some();
     if complete && sums_ok {
         let sums_path = path.join(set::SUMS);
-        let marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
+        let mut marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
+        if let Some(secret) = &secret {
+            marker += &secret.signature_line(marker.as_bytes());
+        }
         let marker_path = path.join(set::COMPLETE);
         crate::atomic::write_atomic(&marker_path, marker.as_bytes())
             .map_err(|e| write_err(&marker_path, e))?;
     }
 
-    let status = match &report {
+    let mut status = match &report {
         Some(r) if complete => r.status,
         _ => Status::NotReady,
     };
+    // Without a public key in the environment no reader can tell this set from a planted one.
+    let unauthenticated = public.is_none().then(|| {
+        format!(
+            "unauthenticated: the environment names no `{}` (lyncdr backup --new-key)",
+            signing::KEY
+        )
+    });
+    if unauthenticated.is_some() {
+        status = status.max(Status::Degraded);
+    }
     // Retention runs only after a complete set, so a bad night never shrinks the history.
     let mut deleted = Vec::new();
     let policy = policy(&env);
     if complete && sums_ok && !policy.is_off() {
-        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now, Some(&name));
+        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now, Some(&name), public.as_ref());
         deleted = d;
         warnings.extend(errors);
     }
-    let (status, future, still_complete) =
-        after_retention(cfg, &path, complete && sums_ok, status, &mut warnings);
+    let (status, future, still_complete) = after_retention(
+        cfg,
+        &path,
+        complete && sums_ok,
+        status,
+        public.as_ref(),
+        &mut warnings,
+    );
 
     let mut line = format!("lyncdr backup {name}: {}", status.name());
     if !failed.is_empty() {
@@ -366,8 +391,8 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
             line.push_str(&format!("; audit: {}", not_ready.join(", ")));
         }
     }
-    for f in &future {
-        line.push_str(&format!("; {f}"));
+    for note in future.iter().chain(&unauthenticated) {
+        line.push_str(&format!("; {note}"));
     }
     line.push_str(&format!(" ({})", path.display()));
 
@@ -408,15 +433,16 @@ fn after_retention(
     path: &Path,
     complete: bool,
     mut status: Status,
+    key: Option<&PublicKey>,
     warnings: &mut Vec<String>,
 ) -> (Status, Vec<String>, bool) {
-    let future = set::list(&cfg.to)
+    let future = set::list(&cfg.to, key)
         .map(|sets| set::future_sets(&sets, jiff::Timestamp::now()))
         .unwrap_or_default();
     if !future.is_empty() {
         status = status.max(Status::Degraded);
     }
-    let still = complete && set::read(path).is_some_and(|s| s.is_complete());
+    let still = complete && set::read(path, key).is_some_and(|s| s.is_complete());
     if complete && !still {
         status = Status::NotReady;
         warnings.push(format!(
@@ -425,6 +451,31 @@ fn after_retention(
         ));
     }
     (status, future, still)
+}
+
+/// The environment's public key and the job's secret (`--key`), checked to belong together
+/// before anything is written: a job that signs with another key, or not at all where the
+/// environment expects signed sets, would write sets every reader refuses.
+fn keys(cfg: &Config, env: &Environment) -> Result<(Option<PublicKey>, Option<SecretKey>), BackupError> {
+    let public = signing::from_env(env).map_err(BackupError::Key)?;
+    let secret = match &cfg.key {
+        Some(path) => Some(SecretKey::load(path).map_err(|e| {
+            BackupError::Key(format!("cannot use the signing key `{}`: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    match (&public, &secret) {
+        (Some(_), None) => Err(BackupError::Key(format!(
+            "the environment names `{}`: give the job its secret key with --key FILE (readers take only signed sets)",
+            signing::KEY
+        ))),
+        (Some(p), Some(s)) if *p != s.public() => Err(BackupError::Key(format!(
+            "the key in --key is not the one `{}` names (its public key is {})",
+            signing::KEY,
+            s.public()
+        ))),
+        _ => Ok((public, secret)),
+    }
 }
 
 /// `backups.keep_sets` and `backups.keep_days` from the environment.

@@ -12,4 +12,5 @@ pub mod job;
 pub mod retention;
 pub mod script;
 pub mod set;
+pub mod signing;
 pub mod task;

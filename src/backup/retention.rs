@@ -6,12 +6,14 @@
 //!
 //! Only folders [`set::read`] accepts are candidates: a `lyncdr-YYYYMMDD-HHMMSSZ` folder (not a
 //! link) holding a regular `manifest.json`. A set's age is the time in its name (when the job
-//! started), not a file time anyone can touch. An incomplete set newer than the newest complete
+//! started), not a file time anyone can touch. With the deployment's public key, only sets that
+//! verify are complete: a planted set is never the newest one that retention protects. An incomplete set newer than the newest complete
 //! one is kept for inspection. With neither key set nothing is deleted. Deletion does not follow
 //! links: the set folder is checked not to be one, and `std::fs::remove_dir_all` removes a link
 //! found inside it as a link (std documents it; the race was fixed in Rust 1.58.1).
 
 use super::set::{self, SetInfo};
+use super::signing::PublicKey;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,8 +96,9 @@ pub fn apply(
     policy: Policy,
     now: jiff::Timestamp,
     written: Option<&str>,
+    key: Option<&PublicKey>,
 ) -> (Vec<String>, Vec<String>) {
-    let sets = match set::list(dir) {
+    let sets = match set::list(dir, key) {
         Ok(s) => s,
         Err(e) => return (Vec::new(), vec![format!("cannot list `{}`: {e}", dir.display())]),
     };
@@ -106,7 +109,7 @@ pub fn apply(
             continue;
         }
         // Read again right before deleting: still a real folder with a manifest?
-        if set::read(&d.path).is_none() {
+        if set::read(&d.path, key).is_none() {
             continue;
         }
         match std::fs::remove_dir_all(&d.path) {

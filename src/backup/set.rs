@@ -7,6 +7,7 @@
 //! records for `manifest.json` and `SHA256SUMS` match those files, and the manifest says
 //! `complete: true`: a set killed at any moment before the marker's rename has no marker.
 
+use super::signing::{self, PublicKey};
 use crate::artifact::ArtifactKind;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read as _};
@@ -166,10 +167,33 @@ fn read_meta(path: &Path) -> io::Result<Vec<u8>> {
 /// What a folder under a folder of sets is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    /// Marker present and matching, manifest says complete.
+    /// Marker present and matching, manifest says complete, and, when the reader has the
+    /// deployment's public key, signed with it.
     Complete,
-    /// A set lyncdr wrote (it has a manifest) that is not complete, and why.
+    /// A set lyncdr wrote (it has a manifest) that is not complete, and why (a signature that
+    /// does not verify is here: the set is not what the job wrote).
     Incomplete(String),
+    /// Complete, but the reader has the deployment's public key and the set carries no
+    /// signature (made before the key existed, or by `Backup-Lync.ps1`): listed and said so,
+    /// never the newest good set, since anyone can write such a set.
+    Unauthenticated(String),
+}
+
+impl State {
+    pub fn label(&self) -> &'static str {
+        match self {
+            State::Complete => "complete",
+            State::Incomplete(_) => "incomplete",
+            State::Unauthenticated(_) => "unauthenticated",
+        }
+    }
+
+    pub fn why(&self) -> Option<&str> {
+        match self {
+            State::Complete => None,
+            State::Incomplete(why) | State::Unauthenticated(why) => Some(why),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +203,9 @@ pub struct SetInfo {
     pub started: jiff::Timestamp,
     pub state: State,
     pub manifest: Option<Manifest>,
+    /// The signature verified with the reader's public key. A complete set read without a key
+    /// is complete but not verified: readers say it is unauthenticated (at most degraded).
+    pub verified: bool,
 }
 
 impl SetInfo {
@@ -195,7 +222,8 @@ impl SetInfo {
 
 /// Reads one set folder: `None` when it is not a set lyncdr wrote (a name that is not a set
 /// name, a link, not a folder, or no `manifest.json`), which nothing may delete or audit as a set.
-pub fn read(path: &Path) -> Option<SetInfo> {
+/// `key` is the deployment's public key (`backups.signing_key`), when the reader has one.
+pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
     let name = path.file_name()?.to_str()?.to_owned();
     let started = parse_name(&name)?;
     let meta = std::fs::symlink_metadata(path).ok()?;
@@ -217,7 +245,7 @@ pub fn read(path: &Path) -> Option<SetInfo> {
                 State::Incomplete(format!("`{MANIFEST}` is not a set manifest: {e}")),
             ),
             Ok(m) => {
-                let state = check(path, &bytes, &m);
+                let state = check(path, &bytes, &m, key);
                 (Some(m), state)
             }
         },
@@ -226,12 +254,13 @@ pub fn read(path: &Path) -> Option<SetInfo> {
         name,
         path: path.to_owned(),
         started,
+        verified: key.is_some() && state == State::Complete,
         state,
         manifest,
     })
 }
 
-fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest) -> State {
+fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest, key: Option<&PublicKey>) -> State {
     if m.lyncdr_backup_set != FORMAT_VERSION {
         return State::Incomplete(format!(
             "set format {} is not the one this lyncdr reads ({FORMAT_VERSION})",
@@ -257,12 +286,37 @@ fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest) -> State {
         Ok(m) => m,
         Err(e) => return State::Incomplete(format!("`{SUMS}` cannot be read: {e}")),
     };
-    if marker != expected.as_bytes() {
+    let Some(signature) = marker.strip_prefix(expected.as_bytes()) else {
         return State::Incomplete(format!(
             "`{COMPLETE}` does not match `{MANIFEST}` and `{SUMS}` (changed after the job finished)"
         ));
+    };
+    authenticate(expected.as_bytes(), signature, key)
+}
+
+/// The set's signature line (what follows the three lines of `COMPLETE`) checked with `key`.
+fn authenticate(marker: &[u8], signature: &[u8], key: Option<&PublicKey>) -> State {
+    let Some(key) = key else {
+        return State::Complete;
+    };
+    if signature.is_empty() {
+        return State::Unauthenticated(
+            "not signed (made before `backups.signing_key` existed, or by Backup-Lync.ps1): anyone who can write to the share could have made it".into(),
+        );
     }
-    State::Complete
+    let line = std::str::from_utf8(signature).unwrap_or_default();
+    let verified = line
+        .strip_prefix(signing::SIGNATURE_PREFIX)
+        .and_then(|l| l.strip_suffix('\n'))
+        .is_some_and(|hex| key.verifies(marker, hex));
+    if verified {
+        State::Complete
+    } else {
+        State::Incomplete(format!(
+            "its signature does not verify with `{}`: not a set this deployment's job wrote (planted, or changed)",
+            signing::KEY
+        ))
+    }
 }
 
 /// Why the folder's name and the manifest's `started` do not name the same second, if they do
@@ -285,15 +339,16 @@ fn disagreement(path: &Path, m: &Manifest) -> Option<String> {
 /// rather than one backup folder? A folder holding a `manifest.json` itself is a set, not a
 /// folder of sets.
 pub fn is_folder_of_sets(dir: &Path) -> bool {
-    !dir.join(MANIFEST).exists() && !list(dir).unwrap_or_default().is_empty()
+    !dir.join(MANIFEST).exists() && !list(dir, None).unwrap_or_default().is_empty()
 }
 
-/// The sets directly in `dir`, oldest first. Folders that are not sets lyncdr wrote are left out.
-pub fn list(dir: &Path) -> io::Result<Vec<SetInfo>> {
+/// The sets directly in `dir`, oldest first, checked with `key`. Folders that are not sets
+/// lyncdr wrote are left out.
+pub fn list(dir: &Path, key: Option<&PublicKey>) -> io::Result<Vec<SetInfo>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if let Some(info) = read(&entry.path()) {
+        if let Some(info) = read(&entry.path(), key) {
             out.push(info);
         }
     }
@@ -301,9 +356,47 @@ pub fn list(dir: &Path) -> io::Result<Vec<SetInfo>> {
     Ok(out)
 }
 
+/// Why a complete set is not authenticated, if it is not: the reader had no key to check it.
+pub fn unauthenticated(info: &SetInfo) -> Option<String> {
+    (info.is_complete() && !info.verified).then(|| {
+        format!(
+            "set `{}` is unauthenticated: the environment names no `{}` to verify it with (see `lyncdr backup --new-key`)",
+            info.name,
+            signing::KEY
+        )
+    })
+}
+
 /// The newest complete set of a listing at `now`: never one named in the future.
 pub fn newest_complete(sets: &[SetInfo], now: jiff::Timestamp) -> Option<&SetInfo> {
     sets.iter().rev().find(|s| s.is_complete() && !s.in_future(now))
+}
+
+/// What makes a choice at `now` at most degraded: sets named in the future, and the chosen set
+/// unauthenticated (no key checked it).
+pub fn concerns(sets: &[SetInfo], chosen: Option<&SetInfo>, now: jiff::Timestamp) -> Vec<String> {
+    let mut out = future_sets(sets, now);
+    out.extend(chosen.and_then(unauthenticated));
+    out
+}
+
+/// Every newer set the choice `chosen` passed over, and why (incomplete, changed since
+/// `COMPLETE`, a signature that does not verify, unauthenticated): said, not a concern by itself.
+pub fn passed_over(sets: &[SetInfo], chosen: Option<&SetInfo>, now: jiff::Timestamp) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in sets.iter().rev() {
+        if chosen.is_some_and(|c| c.name == s.name) {
+            break;
+        }
+        if let Some(why) = s.state.why().filter(|_| !s.in_future(now)) {
+            out.push(format!(
+                "newer set `{}` not taken: {}: {why}",
+                s.name,
+                s.state.label()
+            ));
+        }
+    }
+    out
 }
 
 /// The sets of a listing named in the future at `now`, each with the line that reports it.
@@ -319,16 +412,31 @@ pub fn future_sets(sets: &[SetInfo], now: jiff::Timestamp) -> Vec<String> {
         .collect()
 }
 
-/// `--backup-set DIR`: the `--set` overrides that point the runbooks' backup keys at the newest
-/// complete set in DIR, with `windows_folder` (the environment's `backups.folder`, DIR as the
-/// servers see it) as the Windows path of DIR. Also the set's name and local path.
+/// The set `--backup-set DIR` takes, and how the runbooks' keys point into it.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    pub name: String,
+    /// The set as this machine sees it.
+    pub path: PathBuf,
+    /// `KEY=VALUE` overrides for every backup key.
+    pub sets: Vec<String>,
+    /// What the operator must be told: sets passed over and why, an unauthenticated choice.
+    pub notes: Vec<String>,
+}
+
+/// `--backup-set DIR`: the newest complete set in DIR (checked with `key`), with the `--set`
+/// overrides that point the runbooks' backup keys at it, `windows_folder` (the environment's
+/// `backups.folder`, DIR as the servers see it) standing for DIR.
 pub fn overrides(
     dir: &Path,
     windows_folder: &str,
     pool: &str,
-) -> Result<(String, PathBuf, Vec<String>), String> {
-    let sets = list(dir).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
-    let newest = newest_complete(&sets, jiff::Timestamp::now()).ok_or_else(|| {
+    key: Option<&PublicKey>,
+) -> Result<Chosen, String> {
+    let sets =
+        list(dir, key).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
+    let now = jiff::Timestamp::now();
+    let newest = newest_complete(&sets, now).ok_or_else(|| {
         format!(
             "`{}` holds no complete backup set (`lyncdr audit {} --all` lists them)",
             dir.display(),
@@ -336,11 +444,20 @@ pub fn overrides(
         )
     })?;
     let set_folder = format!("{}\\{}", windows_folder.trim_end_matches('\\'), newest.name);
-    let sets = artifact_paths(&set_folder, pool)
+    let overrides = artifact_paths(&set_folder, pool)
         .into_iter()
         .map(|(key, path)| format!("{key}={path}"))
         .collect();
-    Ok((newest.name.clone(), newest.path.clone(), sets))
+    Ok(Chosen {
+        name: newest.name.clone(),
+        path: newest.path.clone(),
+        sets: overrides,
+        notes: [
+            passed_over(&sets, Some(newest), now),
+            concerns(&sets, Some(newest), now),
+        ]
+        .concat(),
+    })
 }
 
 #[cfg(test)]

@@ -50,8 +50,17 @@ pub fn run(a: Args) -> Result<u8, Error> {
         .and_then(|e| e.get("features.response_group"))
         .map(|v| v.value == Value::Bool(true))
         .unwrap_or(true);
+    let key = env
+        .as_ref()
+        .map(crate::backup::signing::from_env)
+        .transpose()
+        .map_err(|problem| CommandError::BadValue {
+            option: "--env",
+            problem,
+        })?
+        .flatten();
     let sets_folder = set::is_folder_of_sets(a.dir);
-    let this_set = set::read(a.dir);
+    let this_set = set::read(a.dir, key.as_ref());
     if sets_folder || this_set.is_some() {
         // A set's files have fixed names (docs/backup-set.md), whatever the environment names.
         let pool = env
@@ -71,16 +80,20 @@ pub fn run(a: Args) -> Result<u8, Error> {
     }
     let mut dir = a.dir.to_path_buf();
     let mut header = String::new();
-    // Sets named in the future: reported, never the newest, and the verdict at least degraded.
-    let mut future = Vec::new();
+    // What the choice passed over (sets named in the future, newer sets not sound or not
+    // authenticated) and an unauthenticated choice: reported, and the verdict at least degraded.
+    let mut notes = Vec::new();
+    let mut passed = Vec::new();
     if sets_folder {
-        let sets = set::list(a.dir).map_err(|e| CommandError::Unreadable {
+        let sets = set::list(a.dir, key.as_ref()).map_err(|e| CommandError::Unreadable {
             path: a.dir.to_path_buf(),
             problem: e.to_string(),
         })?;
         let now = jiff::Timestamp::now();
-        let newest = set::newest_complete(&sets, now).map(|s| s.name.clone());
-        future = set::future_sets(&sets, now);
+        let chosen = set::newest_complete(&sets, now);
+        passed = set::passed_over(&sets, chosen, now);
+        notes = set::concerns(&sets, chosen, now);
+        let newest = chosen.map(|s| s.name.clone());
         if a.all {
             let base = options(&a, &env, a.dir, named, max_age, response_group);
             return history(&a, &sets, newest.as_deref(), &base);
@@ -88,8 +101,8 @@ pub fn run(a: Args) -> Result<u8, Error> {
         let Some(newest) = newest else {
             let mut out = format!("No complete backup set in {}:\n", a.dir.display());
             for s in &sets {
-                if let set::State::Incomplete(why) = &s.state {
-                    out.push_str(&format!("  {}  incomplete: {why}\n", s.name));
+                if let Some(why) = s.state.why() {
+                    out.push_str(&format!("  {}  {}: {why}\n", s.name, s.state.label()));
                 }
             }
             out.push_str(&format!(
@@ -104,8 +117,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
             "Backup set {newest} (the newest complete set in {})\n",
             a.dir.display()
         );
-        for f in &future {
-            header.push_str(&format!("warning: {f}\n"));
+        for n in &passed {
+            header.push_str(&format!("note: {n}\n"));
+        }
+        for n in &notes {
+            header.push_str(&format!("warning: {n}\n"));
         }
         header.push('\n');
         dir = a.dir.join(&newest);
@@ -122,7 +138,14 @@ pub fn run(a: Args) -> Result<u8, Error> {
     let incomplete = match &this_set {
         Some(info) => match &info.state {
             set::State::Incomplete(why) => Some(why.clone()),
-            set::State::Complete => None,
+            set::State::Unauthenticated(why) => {
+                notes.push(format!("this set is unauthenticated: {why}"));
+                None
+            }
+            set::State::Complete => {
+                notes.extend(set::unauthenticated(info));
+                None
+            }
         },
         None => None,
     };
@@ -131,6 +154,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
         // the terminal.
         Format::Text => {
             let mut text = header + &report.to_text();
+            if this_set.is_some() {
+                for n in &notes {
+                    text.push_str(&format!("warning: {n}\n"));
+                }
+            }
             if let Some(why) = &incomplete {
                 text.push_str(&format!(
                     "This backup set is INCOMPLETE ({why}): not ready (exit {})\n",
@@ -145,8 +173,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
                 if let Some(why) = &incomplete {
                     o.insert("set_incomplete".into(), why.clone().into());
                 }
-                if !future.is_empty() {
-                    o.insert("sets_in_future".into(), future.clone().into());
+                if !notes.is_empty() {
+                    o.insert("set_warnings".into(), notes.clone().into());
+                }
+                if !passed.is_empty() {
+                    o.insert("sets_passed_over".into(), passed.clone().into());
                 }
             }
             print(&(super::plan::json(&json) + "\n"));
@@ -154,7 +185,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
     }
     Ok(if incomplete.is_some() {
         exit::NOT_READY
-    } else if !future.is_empty() {
+    } else if !notes.is_empty() {
         report.exit_code().max(exit::DEGRADED)
     } else {
         report.exit_code()
@@ -200,7 +231,9 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
                     "named in the future: never taken as the newest set".to_owned(),
                 )
             }
-            set::State::Incomplete(why) => ("incomplete", Status::NotReady, why.clone()),
+            set::State::Incomplete(why) | set::State::Unauthenticated(why) => {
+                (s.state.label(), Status::NotReady, why.clone())
+            }
             set::State::Complete => {
                 let opts = AuditOptions {
                     dir: s.path.clone(),
@@ -209,11 +242,22 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
                     ..base.clone()
                 };
                 match audit_with(&opts, &Silent) {
-                    Ok(r) => {
+                    Ok(r) if s.verified => {
                         if newest == Some(s.name.as_str()) {
                             code = r.exit_code();
                         }
                         ("complete", r.status, String::new())
+                    }
+                    // No key checked it: never ready silently.
+                    Ok(r) => {
+                        if newest == Some(s.name.as_str()) {
+                            code = r.exit_code().max(exit::DEGRADED);
+                        }
+                        (
+                            "complete",
+                            r.status.max(Status::Degraded),
+                            "unauthenticated: no `backups.signing_key` to verify it".to_owned(),
+                        )
                     }
                     Err(e) => ("complete", Status::NotReady, e.to_string()),
                 }

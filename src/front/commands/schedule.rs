@@ -116,6 +116,8 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
                     })?,
                 },
                 to: to.clone(),
+                // The key's path on the server, as given: the task runs there.
+                key: args.key.as_ref().map(|k| k.display().to_string()),
             }
         };
         let config =
