@@ -64,6 +64,40 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// Waits (at most 60 s) until `ready` holds.
+fn wait_for(ready: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("timed out");
+}
+
+/// [`backup`] as a command to spawn (output captured).
+fn backup_command(dir: &Path, envs: &[(&str, &str)]) -> Command {
+    let shell = lync_shell().display().to_string();
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
+    c.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("LYNCSHELL_LOG", dir.join("shell.log"))
+        .args([
+            "backup",
+            "--env",
+            "contoso.yaml",
+            "--to",
+            "sets",
+            "--key",
+            "backup.key",
+        ])
+        .args(["--powershell", &shell, "--sqlcmd", &shell])
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
 /// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, signed with `backup.key`
 /// where the site has one, plus `extra`.
 fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -338,6 +372,33 @@ fn the_job_and_the_recovery_take_only_sets_they_can_trust() {
         all.contains("is unauthenticated: the environment names no `backups.signing_key`"),
         "{all}"
     );
+
+    // Two jobs at once against one --to: the second stops at once (exit 75) and the first,
+    // stopped while it writes, loses nothing to the second.
+    next_second();
+    let mut first = backup_command(dir, &[("LYNCSHELL_BLOCK", "backup-xds/step")]);
+    let first_child = first.spawn().expect("first job");
+    wait_for(|| {
+        read_log(&dir.join("shell.log"))
+            .iter()
+            .any(|e| e.event == "blocked")
+    });
+    let out = backup(dir, &[], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(75), "{all}");
+    assert!(all.contains("another backup job is writing to `sets`"), "{all}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &first_child.id().to_string()])
+        .status();
+    let first_out = first_child.wait_with_output().expect("first job");
+    assert_eq!(first_out.status.code(), Some(130), "{}", text(&first_out));
+    let mut names: Vec<String> = set_folders(dir)
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    names.retain(|n| n != future && n != &name);
+    assert_eq!(names.len(), 1, "the interrupted set is kept: {names:?}");
+    assert!(!sets.join(&names[0]).join("COMPLETE").exists());
 
     // A planted set: the genuine one copied under a newer name, its CsConfiguration.zip
     // replaced, SHA256SUMS and COMPLETE recomputed (the old signature line kept, or none).

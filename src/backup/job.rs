@@ -14,6 +14,7 @@
 //! last and atomically. A job killed before that rename leaves a set with no marker, which
 //! nothing takes for a complete one.
 
+use super::lock;
 use super::retention::{self, Policy};
 use super::set::{self, Manifest, StepRecord};
 use super::signing::{self, PublicKey, SecretKey};
@@ -78,6 +79,8 @@ pub enum BackupError {
     Write { path: String, cause: String },
     #[error("{0}")]
     Key(String),
+    #[error("another backup job is writing to `{to}` ({holder}); one job per folder of sets at a time")]
+    Busy { to: String, holder: String },
 }
 
 impl From<crate::diagnostic::Diagnostics> for BackupError {
@@ -157,6 +160,18 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     crate::atomic::check_folder(&cfg.to).map_err(|e| BackupError::Folder {
         path: cfg.to.display().to_string(),
         cause: e.to_string(),
+    })?;
+    // Held until retention is done: a second job would delete the set this one writes.
+    let _lock = lock::take(
+        &cfg.to,
+        &format!("{} process {} since {}", host(), std::process::id(), cfg.now),
+    )
+    .map_err(|e| match e {
+        lock::LockError::Busy { holder, .. } => BackupError::Busy {
+            to: cfg.to.display().to_string(),
+            holder,
+        },
+        lock::LockError::Io { path, cause } => write_err(&path, cause),
     })?;
     let name = set::folder_name(cfg.now);
     let path = cfg.to.join(&name);

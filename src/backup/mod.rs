@@ -9,6 +9,7 @@
 //! a Windows PowerShell 2.0 script folder for servers where lyncdr cannot run.
 
 pub mod job;
+pub mod lock;
 pub mod retention;
 pub mod script;
 pub mod set;

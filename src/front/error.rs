@@ -147,6 +147,7 @@ impl BackupError {
     pub fn code(&self) -> u8 {
         match self {
             BackupError::Invalid(_) | BackupError::Key(_) => exit::INVALID,
+            BackupError::Busy { .. } => exit::BUSY,
             BackupError::Folder { .. } | BackupError::Exists { .. } | BackupError::Write { .. } => {
                 exit::CANNOT_WRITE
             }
@@ -160,6 +161,9 @@ impl BackupError {
             ),
             BackupError::Folder { .. } => Some(
                 "--to must be a folder this account can create folders in (a share the SQL Server service can write, too)".into(),
+            ),
+            BackupError::Busy { .. } => Some(
+                "wait for it to finish (exit 75: try again later); two jobs on one folder of sets would delete each other's set".into(),
             ),
             BackupError::Invalid(_) | BackupError::Write { .. } | BackupError::Key(_) => None,
         }
