@@ -387,6 +387,19 @@ fn the_job_and_the_recovery_take_only_sets_they_can_trust() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(75), "{all}");
     assert!(all.contains("another backup job is writing to `sets`"), "{all}");
+    // ... and the refused night still leaves its line: --log and event 102.
+    let verdicts = std::fs::read_to_string(dir.join("backup-verdicts.log")).expect("log");
+    assert!(
+        verdicts
+            .contains("lyncdr backup: not ready; no set was taken: another backup job is writing to `sets`"),
+        "{verdicts}"
+    );
+    let refused = read_log(&dir.join("shell.log")).into_iter().any(|e| {
+        e.event == "event"
+            && e.detail.starts_with("/T ERROR /ID 102 ")
+            && e.detail.contains("no set was taken")
+    });
+    assert!(refused, "no event 102 for the refused job");
     let _ = Command::new("kill")
         .args(["-TERM", &first_child.id().to_string()])
         .status();
@@ -932,4 +945,27 @@ fn the_job_refuses_to_run_unsigned_or_with_another_key_where_the_environment_nam
     );
     assert_eq!(out.status.code(), Some(73), "{}", text(&out));
     assert!(set_folders(dir).is_empty(), "nothing written");
+}
+
+/// Issue 17 item 4: a night on which no set can be started (here `--to` is a file) still says so
+/// in `--log` and as event 102.
+#[test]
+fn a_night_without_a_set_still_leaves_its_line() {
+    let site = site();
+    let dir = site.path();
+    std::fs::remove_dir(dir.join("sets")).expect("rm");
+    std::fs::write(dir.join("sets"), "a file where the share should be").expect("file");
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(73), "{}", text(&out));
+    let verdicts = std::fs::read_to_string(dir.join("backup-verdicts.log")).expect("log");
+    assert!(
+        verdicts.contains("lyncdr backup: not ready; no set was taken: cannot use `sets`"),
+        "{verdicts}"
+    );
+    let log = read_log(&dir.join("shell.log"));
+    assert!(
+        log.iter()
+            .any(|e| e.event == "event" && e.detail.starts_with("/T ERROR /ID 102 /L APPLICATION /SO lyncdr")),
+        "{log:?}"
+    );
 }

@@ -153,7 +153,54 @@ pub fn point_at_set(env: &mut Environment, set_folder: &str) -> String {
 }
 
 /// Runs the job. `echo` receives every line of the steps' output and lyncdr's progress lines.
+///
+/// Every night leaves a line: when the job cannot take a set at all (an invalid environment, a
+/// key problem, `--to` unusable, another job busy, the set folder already there), the reason
+/// still goes to `--log` and to the event log (event 102), as a set's verdict does.
 pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
+    take_set(library, cfg, echo).inspect_err(|e| {
+        let line = format!(
+            "lyncdr backup: {}; no set was taken: {e} ({})",
+            Status::NotReady.name(),
+            cfg.to.display()
+        );
+        for w in record(cfg, &scratch_of(cfg), Status::NotReady, &line) {
+            echo(&format!("warning: {w}"));
+        }
+    })
+}
+
+/// Where the job writes its scripts: a private folder beside the environment file, as `run`.
+fn scratch_of(cfg: &Config) -> PathBuf {
+    crate::atomic::folder_of(&cfg.env)
+        .join(".lyncdr")
+        .join("backup.scripts")
+}
+
+/// The verdict line to `--log` and the event log; the warnings when it could not be written.
+fn record(cfg: &Config, scratch: &Path, status: Status, line: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(log) = &cfg.log {
+        let r = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut f| writeln!(f, "{} {line}", jiff::Timestamp::now()));
+        if let Err(e) = r {
+            warnings.push(format!("cannot append to `{}`: {e}", log.display()));
+        }
+    }
+    if cfg.event_log {
+        if let Err(e) = runner::scratch_dir(scratch) {
+            warnings.push(format!("the event log line was not written: {e}"));
+        } else {
+            warnings.extend(event(cfg, scratch, status, line));
+        }
+    }
+    warnings
+}
+
+fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
     let mut env = Environment::read(&cfg.env, &cfg.sets)?;
     let runbook = library.get(RUNBOOK)?;
     let (public, secret) = keys(cfg, &env)?;
@@ -218,9 +265,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let plan = Plan::build(runbook, &env, &library.templates)?;
 
     // Scripts are written in a private folder beside the environment file, as `run` does.
-    let scratch = crate::atomic::folder_of(&cfg.env)
-        .join(".lyncdr")
-        .join("backup.scripts");
+    let scratch = scratch_of(cfg);
     runner::scratch_dir(&scratch).map_err(|e| write_err(&scratch, e))?;
 
     // Ctrl-C (or SIGTERM from a scheduler) stops the running command through the runner, as in
@@ -411,21 +456,7 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     }
     line.push_str(&format!(" ({})", path.display()));
 
-    if let Some(log) = &cfg.log {
-        let r = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .and_then(|mut f| writeln!(f, "{} {line}", jiff::Timestamp::now()));
-        if let Err(e) = r {
-            warnings.push(format!("cannot append to `{}`: {e}", log.display()));
-        }
-    }
-    if cfg.event_log
-        && let Some(w) = event(cfg, &scratch, status, &line)
-    {
-        warnings.push(w);
-    }
+    warnings.extend(record(cfg, &scratch, status, &line));
     Ok(Outcome {
         name,
         path,
