@@ -969,3 +969,37 @@ fn a_night_without_a_set_still_leaves_its_line() {
         "{log:?}"
     );
 }
+
+/// Issue 17 item 5: listing sets reads capped manifests and never hashes an oversized
+/// `SHA256SUMS` (nine sets with 16 MiB manifests took 1.2 GiB; a sparse 8 GiB `SHA256SUMS`
+/// half a minute), and never opens a FIFO or a link in place of a manifest.
+#[test]
+fn listing_sets_reads_within_caps() {
+    let d = tempfile::tempdir().expect("tmp");
+    let big = fake_set(d.path(), &day(0), true);
+    let manifest = std::fs::read_to_string(big.join("manifest.json")).expect("manifest");
+    let padded = format!("{}{}", " ".repeat(2 << 20), manifest);
+    std::fs::write(big.join("manifest.json"), padded).expect("pad");
+    let sparse = fake_set(d.path(), &day(1), true);
+    let sums = std::fs::OpenOptions::new()
+        .write(true)
+        .open(sparse.join("SHA256SUMS"))
+        .expect("sums");
+    sums.set_len(8 << 30).expect("sparse");
+    let fifo = fake_set(d.path(), &day(2), true);
+    std::fs::remove_file(fifo.join("COMPLETE")).expect("rm");
+    let made = Command::new("mkfifo").arg(fifo.join("COMPLETE")).status();
+    let started = std::time::Instant::now();
+    let sets = set::list(d.path(), None).expect("list");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let why = |i: usize| sets[i].state.why().unwrap_or_default().to_owned();
+    assert!(why(0).contains("more than the 1048576"), "{}", why(0));
+    assert!(why(1).contains("`SHA256SUMS` is 8589934592 bytes"), "{}", why(1));
+    if made.is_ok_and(|s| s.success()) {
+        assert!(!sets[2].is_complete(), "a FIFO for COMPLETE");
+    }
+}

@@ -20,8 +20,12 @@ pub const COMPLETE: &str = "COMPLETE";
 pub const SUMS: &str = "SHA256SUMS";
 /// Set folders are `lyncdr-YYYYMMDD-HHMMSSZ` (UTC): names sort by time.
 pub const PREFIX: &str = "lyncdr-";
-/// A manifest or marker larger than this is not one lyncdr wrote (bounded memory).
-const MAX_META: u64 = 16 << 20;
+/// Caps on what listing sets reads, whatever the number of sets (a manifest of a few dozen steps
+/// is a few KiB; `SHA256SUMS` is about 100 bytes a file, so 64 MiB is half a million files).
+/// Larger is not a set lyncdr wrote: reported, never parsed or hashed.
+pub const MAX_MANIFEST: u64 = 1 << 20;
+pub const MAX_MARKER: u64 = 4 << 10;
+pub const MAX_SUMS: u64 = 64 << 20;
 /// How far ahead of the reader's clock a set's start may lie and still count: clocks of the
 /// Front End and of the machine reading the sets drift by seconds, not by a quarter of an hour.
 /// A set named later than that (a clock once ahead, or a folder anyone who can write to the
@@ -132,10 +136,14 @@ fn marker_of(manifest_hex: &str, sums_hex: &str) -> String {
     format!("lyncdr backup set {FORMAT_VERSION}\nmanifest {manifest_hex}\nsums {sums_hex}\n")
 }
 
-/// SHA-256 of a regular file (not a link, not a FIFO), read in blocks by the audit's hasher:
-/// `SHA256SUMS` of a large File Store copy can be many megabytes, and memory stays bounded
-/// whatever its size.
+/// SHA-256 of a set's `SHA256SUMS`, read in blocks by the audit's hasher through its bounded
+/// no-follow opening: refused above [`MAX_SUMS`] before a byte is hashed (a sparse 8 GiB file
+/// took half a minute per set).
 pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let size = crate::audit::open::listed(path)?.metadata()?.len();
+    if size > MAX_SUMS {
+        return Err(too_large(path, size, MAX_SUMS));
+    }
     let mut buf = vec![0u8; crate::audit::BLOCK];
     Ok(crate::audit::hash_file(path, &crate::audit::Silent, &mut buf)?.to_string())
 }
@@ -145,21 +153,28 @@ pub fn marker_for(path: &Path, manifest: &[u8]) -> io::Result<String> {
     Ok(marker_of(&sha256_hex(manifest), &sha256_file(&path.join(SUMS))?))
 }
 
-/// A file of the set read whole, refused when it is a link, not a regular file, or too large.
-fn read_meta(path: &Path) -> io::Result<Vec<u8>> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if !meta.is_file() {
-        return Err(io::Error::other(format!(
-            "`{}` is not a regular file",
-            path.display()
-        )));
+fn too_large(path: &Path, size: u64, cap: u64) -> io::Error {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    io::Error::other(format!(
+        "`{name}` is {size} bytes, more than the {cap} a set's `{name}` may have: not read"
+    ))
+}
+
+/// A small file of the set read whole through the audit's no-follow opening (never a link or a
+/// FIFO), refused above `cap` before reading.
+pub fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let file = crate::audit::open::listed(path)?;
+    let size = file.metadata()?.len();
+    if size > cap {
+        return Err(too_large(path, size, cap));
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_META + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_META {
-        return Err(io::Error::other(format!("`{}` is too large", path.display())));
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large(path, bytes.len() as u64, cap));
     }
     Ok(bytes)
 }
@@ -202,7 +217,6 @@ pub struct SetInfo {
     pub path: PathBuf,
     pub started: jiff::Timestamp,
     pub state: State,
-    pub manifest: Option<Manifest>,
     /// The signature verified with the reader's public key. A complete set read without a key
     /// is complete but not verified: readers say it is unauthenticated (at most degraded).
     pub verified: bool,
@@ -234,20 +248,13 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
     if !std::fs::symlink_metadata(&manifest_path).is_ok_and(|m| m.is_file()) {
         return None;
     }
-    let (manifest, state) = match read_meta(&manifest_path) {
-        Err(e) => (
-            None,
-            State::Incomplete(format!("`{MANIFEST}` cannot be read: {e}")),
-        ),
+    // Only what a listing needs is kept (the manifest is dropped here): memory stays bounded
+    // by one capped manifest, whatever the number of sets.
+    let state = match read_capped(&manifest_path, MAX_MANIFEST) {
+        Err(e) => State::Incomplete(format!("`{MANIFEST}` cannot be read: {e}")),
         Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
-            Err(e) => (
-                None,
-                State::Incomplete(format!("`{MANIFEST}` is not a set manifest: {e}")),
-            ),
-            Ok(m) => {
-                let state = check(path, &bytes, &m, key);
-                (Some(m), state)
-            }
+            Err(e) => State::Incomplete(format!("`{MANIFEST}` is not a set manifest: {e}")),
+            Ok(m) => check(path, &bytes, &m, key),
         },
     };
     Some(SetInfo {
@@ -256,7 +263,6 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
         started,
         verified: key.is_some() && state == State::Complete,
         state,
-        manifest,
     })
 }
 
@@ -278,7 +284,7 @@ fn check(path: &Path, manifest_bytes: &[u8], m: &Manifest, key: Option<&PublicKe
             format!("step(s) failed: {}", failed.join(", "))
         });
     }
-    let marker = match read_meta(&path.join(COMPLETE)) {
+    let marker = match read_capped(&path.join(COMPLETE), MAX_MARKER) {
         Ok(b) => b,
         Err(_) => return State::Incomplete(format!("no `{COMPLETE}` marker (the job did not finish)")),
     };
