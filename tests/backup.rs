@@ -441,6 +441,56 @@ fn the_job_and_the_recovery_take_only_sets_they_can_trust() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains(&format!("Backups from set {name} ")), "{all}");
+
+    // A newer genuine set whose rtc.bak was truncated after COMPLETE: the choice falls back to
+    // the set before, and says why.
+    let before = set_folders(dir);
+    next_second();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "degraded by the future set: {}",
+        text(&out)
+    );
+    let newer = set_folders(dir)
+        .into_iter()
+        .find(|p| !before.contains(p))
+        .expect("newer set");
+    let newer_name = newer.file_name().expect("name").to_string_lossy().into_owned();
+    let rtc = std::fs::OpenOptions::new()
+        .write(true)
+        .open(newer.join("rtc.bak"))
+        .expect("rtc");
+    rtc.set_len(4096).expect("truncate");
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "newer set `{newer_name}` not taken: unsound: `rtc.bak` changed"
+        )),
+        "{all}"
+    );
+    let out = lyncdr(
+        dir,
+        &[
+            "plan",
+            "backend-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert!(all.contains(&format!("Backups from set {name} ")), "{all}");
+    assert!(all.contains(&format!(r"\{name}\SavedUserData.xml")), "{all}");
+    assert!(!all.contains(&format!(r"\{newer_name}\")), "{all}");
 }
 
 /// Plants a copy of `genuine` named `minutes` later in `sets`: CsConfiguration.zip replaced,
@@ -519,7 +569,7 @@ fn a_failing_step_leaves_an_incomplete_set_named_and_the_others_still_run() {
     let out = lyncdr(dir, &["audit", "sets"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("No complete backup set"),
+        String::from_utf8_lossy(&out.stdout).contains("No complete, sound backup set"),
         "{}",
         text(&out)
     );

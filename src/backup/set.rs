@@ -378,6 +378,58 @@ pub fn newest_complete(sets: &[SetInfo], now: jiff::Timestamp) -> Option<&SetInf
     sets.iter().rev().find(|s| s.is_complete() && !s.in_future(now))
 }
 
+/// Why the complete set `info` is not sound, if it is not: a file its `SHA256SUMS` lists is
+/// missing, unreadable, or no longer has the SHA-256 recorded there (truncated, or changed
+/// after `COMPLETE`, which certifies `SHA256SUMS`, not the files). Reads every listed file once.
+pub fn unsound(info: &SetInfo) -> Option<String> {
+    let bytes = match read_capped(&info.path.join(SUMS), MAX_SUMS) {
+        Ok(b) => b,
+        Err(e) => return Some(format!("`{SUMS}` cannot be read: {e}")),
+    };
+    // TODO(merge): crate::sums reads line by line once the hostile helper's reader lands; the
+    // cap above bounds this copy meanwhile.
+    let sums = crate::sums::SumsFile::parse(SUMS, &String::from_utf8_lossy(&bytes));
+    drop(bytes);
+    if let Some(line) = sums.bad_lines.first() {
+        return Some(format!("`{SUMS}` line {line} is not a checksum line"));
+    }
+    let mut buf = vec![0u8; crate::audit::BLOCK];
+    for entry in &sums.entries {
+        let inside = entry
+            .target
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+        if !inside {
+            return Some(format!("`{SUMS}` lists `{}`, outside the set", entry.target));
+        }
+        let file = info.path.join(&entry.target);
+        match crate::audit::hash_file(&file, &crate::audit::Silent, &mut buf) {
+            Err(e) => return Some(format!("`{}` cannot be read: {e}", entry.target)),
+            Ok(d) if d != entry.digest => {
+                return Some(format!(
+                    "`{}` changed since the set was completed (its SHA-256 is not the one in `{SUMS}`)",
+                    entry.target
+                ));
+            }
+            Ok(_) => {}
+        }
+    }
+    None
+}
+
+/// The newest complete set at `now` that is also sound ([`unsound`]), falling back set by set;
+/// with a line for each newer complete set passed over because its files changed.
+pub fn newest_sound(sets: &[SetInfo], now: jiff::Timestamp) -> (Option<&SetInfo>, Vec<String>) {
+    let mut fell_back = Vec::new();
+    for s in sets.iter().rev().filter(|s| s.is_complete() && !s.in_future(now)) {
+        match unsound(s) {
+            None => return (Some(s), fell_back),
+            Some(why) => fell_back.push(format!("newer set `{}` not taken: unsound: {why}", s.name)),
+        }
+    }
+    (None, fell_back)
+}
+
 /// What makes a choice at `now` at most degraded: sets named in the future, and the chosen set
 /// unauthenticated (no key checked it).
 pub fn concerns(sets: &[SetInfo], chosen: Option<&SetInfo>, now: jiff::Timestamp) -> Vec<String> {
@@ -442,11 +494,13 @@ pub fn overrides(
     let sets =
         list(dir, key).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
     let now = jiff::Timestamp::now();
-    let newest = newest_complete(&sets, now).ok_or_else(|| {
+    let (newest, fell_back) = newest_sound(&sets, now);
+    let newest = newest.ok_or_else(|| {
         format!(
-            "`{}` holds no complete backup set (`lyncdr audit {} --all` lists them)",
+            "`{}` holds no complete, sound backup set (`lyncdr audit {} --all` lists them){}",
             dir.display(),
-            dir.display()
+            dir.display(),
+            fell_back.iter().map(|f| format!("; {f}")).collect::<String>()
         )
     })?;
     let set_folder = format!("{}\\{}", windows_folder.trim_end_matches('\\'), newest.name);
@@ -460,6 +514,7 @@ pub fn overrides(
         sets: overrides,
         notes: [
             passed_over(&sets, Some(newest), now),
+            fell_back,
             concerns(&sets, Some(newest), now),
         ]
         .concat(),

@@ -90,8 +90,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
             problem: e.to_string(),
         })?;
         let now = jiff::Timestamp::now();
-        let chosen = set::newest_complete(&sets, now);
+        // The newest set whose files still match its SHA256SUMS: a changed or truncated file
+        // makes the choice fall back to the set before, and say why.
+        let (chosen, fell_back) = set::newest_sound(&sets, now);
         passed = set::passed_over(&sets, chosen, now);
+        passed.extend(fell_back);
         notes = set::concerns(&sets, chosen, now);
         let newest = chosen.map(|s| s.name.clone());
         if a.all {
@@ -99,11 +102,14 @@ pub fn run(a: Args) -> Result<u8, Error> {
             return history(&a, &sets, newest.as_deref(), &base);
         }
         let Some(newest) = newest else {
-            let mut out = format!("No complete backup set in {}:\n", a.dir.display());
+            let mut out = format!("No complete, sound backup set in {}:\n", a.dir.display());
             for s in &sets {
                 if let Some(why) = s.state.why() {
                     out.push_str(&format!("  {}  {}: {why}\n", s.name, s.state.label()));
                 }
+            }
+            for n in &passed {
+                out.push_str(&format!("  {n}\n"));
             }
             out.push_str(&format!(
                 "\nResult: {} (exit {})\n",
