@@ -173,6 +173,9 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     assert!(m.complete, "{m:?}");
     assert_eq!(m.lyncdr_backup_set, 1);
     assert_eq!(m.environment.file, "contoso.yaml");
+    // Whose set it is (issue 17 item 7).
+    assert_eq!(m.pool.as_deref(), Some("pool01.contoso.com"));
+    assert_eq!(m.sql_server.as_deref(), Some(r"be01.contoso.com\rtc"));
     for (id, file) in [
         ("export-cs-configuration", "CsConfiguration.zip"),
         ("export-lis-configuration", "CsLisConfiguration.zip"),
@@ -658,6 +661,8 @@ fn fake_set(sets: &Path, name: &str, complete: bool) -> PathBuf {
             sha256: String::new(),
             deployment: None,
         },
+        pool: Some("pool01.contoso.com".into()),
+        sql_server: Some(r"be01.contoso.com\rtc".into()),
         steps: Vec::new(),
         complete,
     };
@@ -1051,5 +1056,73 @@ fn listing_sets_reads_within_caps() {
     assert!(why(1).contains("`SHA256SUMS` is 8589934592 bytes"), "{}", why(1));
     if made.is_ok_and(|s| s.success()) {
         assert!(!sets[2].is_complete(), "a FIFO for COMPLETE");
+    }
+}
+
+/// Issue 17 item 11: one spelling of each verdict in every JSON output (`audit --format json`
+/// said `not-ready` where `audit --all --format json` said `not ready`).
+#[test]
+fn every_json_output_spells_a_verdict_one_way() {
+    let site = unsigned_site();
+    let dir = site.path();
+    fake_set(&dir.join("sets"), &day(0), true);
+    fake_set(&dir.join("sets"), &day(1), false);
+    let out = lyncdr(dir, &["audit", "sets", "--all", "--format", "json"], &[]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let statuses: Vec<&str> = all["sets"]
+        .as_array()
+        .expect("sets")
+        .iter()
+        .filter_map(|s| s["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["not-ready", "not-ready"], "{all}");
+    let set = dir.join("sets").join(day(0));
+    let out = lyncdr(
+        dir,
+        &["audit", &set.display().to_string(), "--format", "json"],
+        &[],
+    );
+    let one = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !one.contains("\"not ready\"") && one.contains("\"not-ready\""),
+        "{one}"
+    );
+}
+
+/// Issue 17 item 7: `--backup-set` takes only a set of the environment's pool and Back End
+/// (every pool's user database is `rtc`), and the rtc restore compares the backup's server.
+#[test]
+fn a_set_of_another_pool_or_server_is_never_taken() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan = |extra: &[&str]| {
+        let mut args = vec![
+            "plan",
+            "backend-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ];
+        args.extend_from_slice(extra);
+        lyncdr(dir, &args, &[])
+    };
+    let out = plan(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan_text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        plan_text.contains("Test-LyncdrSameSqlServer $full[0].ServerName"),
+        "{plan_text}"
+    );
+    for other in [
+        "sql.backend.fqdn=be09.contoso.com",
+        "pools.failed=pool09.contoso.com",
+    ] {
+        let out = plan(&["--set", other]);
+        let all = text(&out);
+        assert_ne!(out.status.code(), Some(0), "{all}");
+        assert!(all.contains("not of this environment's"), "{all}");
     }
 }

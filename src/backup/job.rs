@@ -247,6 +247,8 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
             sha256: crate::digest::sha256_hex(&env_bytes),
             deployment: env.get("deployment").map(|e| e.value.display()),
         },
+        pool: set::Whose::of(&env).map(|w| w.pool),
+        sql_server: set::Whose::of(&env).map(|w| w.sql_server),
         steps: Vec::new(),
         complete: false,
     };

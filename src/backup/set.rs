@@ -89,6 +89,13 @@ pub struct Manifest {
     pub started: String,
     pub finished: String,
     pub environment: EnvironmentInfo,
+    /// Whose set it is: the pool (`pools.failed`) and its Back End's SQL Server
+    /// (`sql.backend.server`, `fqdn\instance`). Absent in sets from before issue 17, which
+    /// `--backup-set` therefore never takes for a pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_server: Option<String>,
     pub steps: Vec<StepRecord>,
     pub complete: bool,
 }
@@ -217,6 +224,9 @@ pub struct SetInfo {
     pub path: PathBuf,
     pub started: jiff::Timestamp,
     pub state: State,
+    /// The pool and SQL Server the manifest names (see [`Manifest::pool`]).
+    pub pool: Option<String>,
+    pub sql_server: Option<String>,
     /// The signature verified with the reader's public key. A complete set read without a key
     /// is complete but not verified: readers say it is unauthenticated (at most degraded).
     pub verified: bool,
@@ -225,6 +235,24 @@ pub struct SetInfo {
 impl SetInfo {
     pub fn is_complete(&self) -> bool {
         self.state == State::Complete
+    }
+
+    /// Why the set is not one of `whose` (pool, SQL Server), if it is not: another pool's rtc
+    /// would restore another pool's users over this one's (every pool's database is `rtc`).
+    /// Names compare as Windows does, without regard to case.
+    pub fn foreign(&self, whose: &Whose) -> Option<String> {
+        let differs = |a: &Option<String>, b: &str| !a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+        if differs(&self.pool, &whose.pool) || differs(&self.sql_server, &whose.sql_server) {
+            Some(format!(
+                "a set of pool `{}` on `{}`, not of this environment's `{}` on `{}`",
+                self.pool.as_deref().unwrap_or("(not recorded)"),
+                self.sql_server.as_deref().unwrap_or("(not recorded)"),
+                whose.pool,
+                whose.sql_server
+            ))
+        } else {
+            None
+        }
     }
 
     /// Started later than `now` (beyond [`CLOCK_TOLERANCE`]): the name and the manifest agree
@@ -250,11 +278,16 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
     }
     // Only what a listing needs is kept (the manifest is dropped here): memory stays bounded
     // by one capped manifest, whatever the number of sets.
+    let mut whose = (None, None);
     let state = match read_capped(&manifest_path, MAX_MANIFEST) {
         Err(e) => State::Incomplete(format!("`{MANIFEST}` cannot be read: {e}")),
         Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
             Err(e) => State::Incomplete(format!("`{MANIFEST}` is not a set manifest: {e}")),
-            Ok(m) => check(path, &bytes, &m, key),
+            Ok(m) => {
+                let state = check(path, &bytes, &m, key);
+                whose = (m.pool, m.sql_server);
+                state
+            }
         },
     };
     Some(SetInfo {
@@ -263,6 +296,8 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
         started,
         verified: key.is_some() && state == State::Complete,
         state,
+        pool: whose.0,
+        sql_server: whose.1,
     })
 }
 
@@ -417,11 +452,37 @@ pub fn unsound(info: &SetInfo) -> Option<String> {
     None
 }
 
-/// The newest complete set at `now` that is also sound ([`unsound`]), falling back set by set;
-/// with a line for each newer complete set passed over because its files changed.
-pub fn newest_sound(sets: &[SetInfo], now: jiff::Timestamp) -> (Option<&SetInfo>, Vec<String>) {
+/// The pool and SQL Server an environment describes: the sets a recovery of it may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Whose {
+    pub pool: String,
+    pub sql_server: String,
+}
+
+impl Whose {
+    pub fn of(env: &crate::env::Environment) -> Option<Whose> {
+        let get = |k: &str| env.get(k).map(|e| e.value.display());
+        Some(Whose {
+            pool: get("pools.failed")?,
+            sql_server: get("sql.backend.server")?,
+        })
+    }
+}
+
+/// The newest complete set at `now` that is also sound ([`unsound`]) and, given `whose`, of
+/// that pool and server, falling back set by set; with a line for each newer complete set
+/// passed over, and why.
+pub fn newest_sound<'s>(
+    sets: &'s [SetInfo],
+    now: jiff::Timestamp,
+    whose: Option<&Whose>,
+) -> (Option<&'s SetInfo>, Vec<String>) {
     let mut fell_back = Vec::new();
     for s in sets.iter().rev().filter(|s| s.is_complete() && !s.in_future(now)) {
+        if let Some(why) = whose.and_then(|w| s.foreign(w)) {
+            fell_back.push(format!("newer set `{}` not taken: {why}", s.name));
+            continue;
+        }
         match unsound(s) {
             None => return (Some(s), fell_back),
             Some(why) => fell_back.push(format!("newer set `{}` not taken: unsound: {why}", s.name)),
@@ -490,11 +551,12 @@ pub fn overrides(
     windows_folder: &str,
     pool: &str,
     key: Option<&PublicKey>,
+    whose: Option<&Whose>,
 ) -> Result<Chosen, String> {
     let sets =
         list(dir, key).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
     let now = jiff::Timestamp::now();
-    let (newest, fell_back) = newest_sound(&sets, now);
+    let (newest, fell_back) = newest_sound(&sets, now, whose);
     let newest = newest.ok_or_else(|| {
         format!(
             "`{}` holds no complete, sound backup set (`lyncdr audit {} --all` lists them){}",

@@ -92,7 +92,9 @@ pub fn run(a: Args) -> Result<u8, Error> {
         let now = jiff::Timestamp::now();
         // The newest set whose files still match its SHA256SUMS: a changed or truncated file
         // makes the choice fall back to the set before, and say why.
-        let (chosen, fell_back) = set::newest_sound(&sets, now);
+        // With an environment, only a set of its pool and Back End.
+        let whose = env.as_ref().and_then(set::Whose::of);
+        let (chosen, fell_back) = set::newest_sound(&sets, now, whose.as_ref());
         passed = set::passed_over(&sets, chosen, now);
         passed.extend(fell_back);
         notes = set::concerns(&sets, chosen, now);
@@ -298,7 +300,9 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
             let list: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|(name, state, status, detail, is_newest)| {
-                    serde_json::json!({"set": name, "state": state, "status": status.name(), "detail": detail, "newest_complete": is_newest})
+                    // The status as every JSON output spells it (serde: `not-ready`), not the
+                    // text's `not ready`.
+                    serde_json::json!({"set": name, "state": state, "status": status, "detail": detail, "newest_complete": is_newest})
                 })
                 .collect();
             print(

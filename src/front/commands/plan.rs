@@ -26,7 +26,9 @@ pub fn overrides(env: &EnvArgs) -> Result<(Vec<String>, Option<std::path::PathBu
         option: "--env",
         problem,
     })?;
-    let chosen = crate::backup::set::overrides(dir, &folder, &pool, key.as_ref())
+    // Only a set of this environment's pool and Back End: another pool's rtc is also `rtc`.
+    let whose = crate::backup::set::Whose::of(&e);
+    let chosen = crate::backup::set::overrides(dir, &folder, &pool, key.as_ref(), whose.as_ref())
         .map_err(|problem| CommandError::NoBackupSet { problem })?;
     let (name, path, mut sets) = (chosen.name, chosen.path, chosen.sets);
     eprintln!(
