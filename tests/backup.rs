@@ -1126,3 +1126,36 @@ fn a_set_of_another_pool_or_server_is_never_taken() {
         assert!(all.contains("not of this environment's"), "{all}");
     }
 }
+
+/// Issue 17 item 11: `audit` of a set said ready while `run --backups` of the same folder said
+/// the RGS export was missing (the example environment names it `RgsConfig_pool01.zip`, the job
+/// `RgsConfig-pool01.contoso.com.zip`): a set's files are looked up by the set's names.
+#[test]
+fn run_finds_the_backups_of_a_set_by_the_names_the_job_gave_them() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = set_folders(dir).pop().expect("set");
+    let shell = lync_shell().display().to_string();
+    let out = lyncdr(
+        dir,
+        &[
+            "run",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backups",
+            &s.display().to_string(),
+            "--dry-run",
+            "--powershell",
+            &shell,
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert!(
+        all.contains("ok      backup `rgs-export` present (`backups.rgs_export`)"),
+        "{all}"
+    );
+}

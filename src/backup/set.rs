@@ -62,6 +62,21 @@ pub fn named(pool: Option<&str>) -> Vec<(ArtifactKind, String)> {
         .collect()
 }
 
+/// When `dir` is a backup set, the file name `kind` has in it ([`ArtifactKind::set_path`], the
+/// RGS export named by the pool the manifest records): `run --backups SET` and
+/// `bundle --backups SET` look each backup up by the name the job gave it, as `audit` does,
+/// whatever name the environment's own key ends in. `None` for a folder that is not a set.
+pub fn name_in_set(dir: &Path, kind: ArtifactKind) -> Option<String> {
+    // Only the manifest is read (no hashing): this runs once per backup a runbook needs.
+    let bytes = read_capped(&dir.join(MANIFEST), MAX_MANIFEST).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+    let file = kind.set_path();
+    match &manifest.pool {
+        Some(pool) => Some(file.replace("{pool}", pool)),
+        None => (!file.contains("{pool}")).then(|| file.to_owned()),
+    }
+}
+
 /// The environment key the job sets to the set folder (as Windows sees it) for the `backup`
 /// runbook's templates.
 pub const SET_KEY: &str = "backups.set";
