@@ -1159,3 +1159,52 @@ fn run_finds_the_backups_of_a_set_by_the_names_the_job_gave_them() {
         "{all}"
     );
 }
+
+/// Issue 17 item 8: a recovery takes a set that finished before it started
+/// (`recovery.started_at`): the nightly task may back up the empty databases the recovery made.
+/// Naming one set folder overrides that, with a warning.
+#[test]
+fn a_recovery_takes_a_set_from_before_it_started() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = set_folders(dir).pop().expect("set");
+    let name = s.file_name().expect("name").to_string_lossy().into_owned();
+    let plan = |backup_set: &str, started: jiff::Timestamp| {
+        let at = format!("recovery.started_at={started}");
+        let args = [
+            "plan",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            backup_set,
+            "--set",
+            &at,
+        ];
+        lyncdr(dir, &args, &[])
+    };
+    let now = jiff::Timestamp::now();
+    let out = plan("sets", now + jiff::SignedDuration::from_hours(1));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = plan("sets", now - jiff::SignedDuration::from_hours(1));
+    let all = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("did not finish before the recovery started"),
+        "{all}"
+    );
+    let explicit = format!("sets/{name}");
+    let out = plan(&explicit, now - jiff::SignedDuration::from_hours(1));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(&format!("set `{name}` named explicitly, taken although")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(r"\\fs01.contoso.com\LyncBackup\{name}\RgsConfig-")),
+        "{all}"
+    );
+}

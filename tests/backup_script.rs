@@ -41,6 +41,7 @@ fn folder(sets: &[&str]) -> ScriptFolder {
         whose: Some(lyncdr::backup::set::Whose {
             pool: "pool01.contoso.com".into(),
             sql_server: r"be01.contoso.com\rtc".into(),
+            before: None,
         }),
     };
     ScriptFolder::build(&plan, &config).expect("script folder")

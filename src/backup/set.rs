@@ -239,6 +239,8 @@ pub struct SetInfo {
     pub path: PathBuf,
     pub started: jiff::Timestamp,
     pub state: State,
+    /// When the job finished (the manifest's `finished`).
+    pub finished: Option<jiff::Timestamp>,
     /// The pool and SQL Server the manifest names (see [`Manifest::pool`]).
     pub pool: Option<String>,
     pub sql_server: Option<String>,
@@ -250,6 +252,18 @@ pub struct SetInfo {
 impl SetInfo {
     pub fn is_complete(&self) -> bool {
         self.state == State::Complete
+    }
+
+    /// Why the set is too new for a recovery that started at `whose.before`, if it is: it did
+    /// not finish before then (or does not say when it finished).
+    pub fn after(&self, whose: &Whose) -> Option<String> {
+        let before = whose.before?;
+        match self.finished {
+            Some(f) if f < before => None,
+            _ => Some(format!(
+                "it did not finish before the recovery started ({before:.0}, `recovery.started_at`): it may hold the empty databases the recovery made"
+            )),
+        }
     }
 
     /// Why the set is not one of `whose` (pool, SQL Server), if it is not: another pool's rtc
@@ -294,6 +308,7 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
     // Only what a listing needs is kept (the manifest is dropped here): memory stays bounded
     // by one capped manifest, whatever the number of sets.
     let mut whose = (None, None);
+    let mut finished = None;
     let state = match read_capped(&manifest_path, MAX_MANIFEST) {
         Err(e) => State::Incomplete(format!("`{MANIFEST}` cannot be read: {e}")),
         Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
@@ -301,6 +316,7 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
             Ok(m) => {
                 let state = check(path, &bytes, &m, key);
                 whose = (m.pool, m.sql_server);
+                finished = m.finished.parse().ok();
                 state
             }
         },
@@ -311,6 +327,7 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
         started,
         verified: key.is_some() && state == State::Complete,
         state,
+        finished,
         pool: whose.0,
         sql_server: whose.1,
     })
@@ -472,14 +489,23 @@ pub fn unsound(info: &SetInfo) -> Option<String> {
 pub struct Whose {
     pub pool: String,
     pub sql_server: String,
+    /// `recovery.started_at`: a recovery takes only a set that finished before it started (the
+    /// nightly task may run during the recovery and back up the empty databases
+    /// `Install-CsDatabase` made).
+    pub before: Option<jiff::Timestamp>,
 }
 
 impl Whose {
     pub fn of(env: &crate::env::Environment) -> Option<Whose> {
         let get = |k: &str| env.get(k).map(|e| e.value.display());
+        let before = match env.get("recovery.started_at").map(|e| &e.value) {
+            Some(crate::env::Value::Timestamp(t)) => Some(*t),
+            _ => None,
+        };
         Some(Whose {
             pool: get("pools.failed")?,
             sql_server: get("sql.backend.server")?,
+            before,
         })
     }
 }
@@ -494,7 +520,7 @@ pub fn newest_sound<'s>(
 ) -> (Option<&'s SetInfo>, Vec<String>) {
     let mut fell_back = Vec::new();
     for s in sets.iter().rev().filter(|s| s.is_complete() && !s.in_future(now)) {
-        if let Some(why) = whose.and_then(|w| s.foreign(w)) {
+        if let Some(why) = whose.and_then(|w| s.foreign(w).or_else(|| s.after(w))) {
             fell_back.push(format!("newer set `{}` not taken: {why}", s.name));
             continue;
         }
@@ -568,6 +594,34 @@ pub fn overrides(
     key: Option<&PublicKey>,
     whose: Option<&Whose>,
 ) -> Result<Chosen, String> {
+    // DIR naming one set: the operator's choice overrides the time rule (said), never the
+    // other checks: complete, authenticated where a key is set, of this pool, sound.
+    if let Some(one) = read(dir, key) {
+        let explicit = whose.map(|w| Whose {
+            before: None,
+            ..w.clone()
+        });
+        let (chosen, mut notes) = newest_sound(
+            std::slice::from_ref(&one),
+            jiff::Timestamp::now(),
+            explicit.as_ref(),
+        );
+        if chosen.is_none() {
+            let why = notes
+                .pop()
+                .or_else(|| one.state.why().map(str::to_owned))
+                .unwrap_or_default();
+            return Err(format!("the set `{}` cannot be used: {why}", dir.display()));
+        }
+        let mut chosen = overrides_for(&one, windows_folder, pool, notes);
+        chosen.notes.extend(
+            whose
+                .and_then(|w| one.after(w))
+                .map(|why| format!("set `{}` named explicitly, taken although {why}", one.name)),
+        );
+        chosen.notes.extend(unauthenticated(&one));
+        return Ok(chosen);
+    }
     let sets =
         list(dir, key).map_err(|e| format!("cannot read the folder of sets `{}`: {e}", dir.display()))?;
     let now = jiff::Timestamp::now();
@@ -580,22 +634,25 @@ pub fn overrides(
             fell_back.iter().map(|f| format!("; {f}")).collect::<String>()
         )
     })?;
-    let set_folder = format!("{}\\{}", windows_folder.trim_end_matches('\\'), newest.name);
-    let overrides = artifact_paths(&set_folder, pool)
+    let notes = [passed_over(&sets, Some(newest), now), fell_back].concat();
+    let mut chosen = overrides_for(newest, windows_folder, pool, notes);
+    chosen.notes.extend(concerns(&sets, Some(newest), now));
+    Ok(chosen)
+}
+
+/// The overrides pointing every backup key into `set`, `windows_folder\<set name>`.
+fn overrides_for(set: &SetInfo, windows_folder: &str, pool: &str, notes: Vec<String>) -> Chosen {
+    let set_folder = format!("{}\\{}", windows_folder.trim_end_matches('\\'), set.name);
+    let sets = artifact_paths(&set_folder, pool)
         .into_iter()
         .map(|(key, path)| format!("{key}={path}"))
         .collect();
-    Ok(Chosen {
-        name: newest.name.clone(),
-        path: newest.path.clone(),
-        sets: overrides,
-        notes: [
-            passed_over(&sets, Some(newest), now),
-            fell_back,
-            concerns(&sets, Some(newest), now),
-        ]
-        .concat(),
-    })
+    Chosen {
+        name: set.name.clone(),
+        path: set.path.clone(),
+        sets,
+        notes,
+    }
 }
 
 #[cfg(test)]
