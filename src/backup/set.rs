@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// The format version in `manifest.json` (`lyncdr_backup_set`) and on `COMPLETE`'s first line.
 pub const FORMAT_VERSION: u64 = 1;
-pub const MANIFEST: &str = "manifest.json";
+pub const MANIFEST: &str = crate::artifact::SET_MANIFEST;
 pub const COMPLETE: &str = "COMPLETE";
 pub const SUMS: &str = "SHA256SUMS";
 /// Set folders are `lyncdr-YYYYMMDD-HHMMSSZ` (UTC): names sort by time.
@@ -23,7 +23,7 @@ pub const PREFIX: &str = "lyncdr-";
 /// Caps on what listing sets reads, whatever the number of sets (a manifest of a few dozen steps
 /// is a few KiB; `SHA256SUMS` is about 100 bytes a file, so 64 MiB is half a million files).
 /// Larger is not a set lyncdr wrote: reported, never parsed or hashed.
-pub const MAX_MANIFEST: u64 = 1 << 20;
+pub const MAX_MANIFEST: u64 = crate::artifact::MAX_SET_MANIFEST;
 pub const MAX_MARKER: u64 = 4 << 10;
 pub const MAX_SUMS: u64 = 64 << 20;
 /// How far ahead of the reader's clock a set's start may lie and still count: clocks of the
@@ -60,21 +60,6 @@ pub fn named(pool: Option<&str>) -> Vec<(ArtifactKind, String)> {
             Some((kind, file))
         })
         .collect()
-}
-
-/// When `dir` is a backup set, the file name `kind` has in it ([`ArtifactKind::set_path`], the
-/// RGS export named by the pool the manifest records): `run --backups SET` and
-/// `bundle --backups SET` look each backup up by the name the job gave it, as `audit` does,
-/// whatever name the environment's own key ends in. `None` for a folder that is not a set.
-pub fn name_in_set(dir: &Path, kind: ArtifactKind) -> Option<String> {
-    // Only the manifest is read (no hashing): this runs once per backup a runbook needs.
-    let bytes = read_capped(&dir.join(MANIFEST), MAX_MANIFEST).ok()?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
-    let file = kind.set_path();
-    match &manifest.pool {
-        Some(pool) => Some(file.replace("{pool}", pool)),
-        None => (!file.contains("{pool}")).then(|| file.to_owned()),
-    }
 }
 
 /// The environment key the job sets to the set folder (as Windows sees it) for the `backup`

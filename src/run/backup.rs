@@ -48,7 +48,7 @@ pub fn check(
     max_age: &MaxBackupAge,
 ) -> Result<Found, String> {
     // In a backup set each backup has the set's fixed name (one table: ArtifactKind::set_path).
-    let in_set = crate::backup::set::name_in_set(dir, artifact);
+    let in_set = crate::artifact::name_in_set(dir, artifact);
     let name = in_set.as_deref().unwrap_or_else(|| file_name(windows_path));
     // Never a step out of the local copy, whatever the environment file passed.
     if matches!(name, "" | "." | "..") {

@@ -93,7 +93,12 @@ pub fn run(a: Args) -> Result<u8, Error> {
         // The newest set whose files still match its SHA256SUMS: a changed or truncated file
         // makes the choice fall back to the set before, and say why.
         // With an environment, only a set of its pool and Back End.
-        let whose = env.as_ref().and_then(set::Whose::of);
+        // The audit asks whether a recovery could start today: `recovery.started_at` (a past
+        // recovery's, in a reused environment file) does not exclude tonight's set here.
+        let whose = env
+            .as_ref()
+            .and_then(set::Whose::of)
+            .map(|w| set::Whose { before: None, ..w });
         let (chosen, fell_back) = set::newest_sound(&sets, now, whose.as_ref());
         passed = set::passed_over(&sets, chosen, now);
         passed.extend(fell_back);
