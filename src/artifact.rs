@@ -151,6 +151,44 @@ impl ArtifactKind {
     }
 }
 
+/// A backup set's manifest (`docs/backup-set.md`) and its size cap: here, beside
+/// [`ArtifactKind::set_path`], because `run` and `bundle` look a set's files up by these names
+/// and must not depend on the backup job (which depends on them).
+pub const SET_MANIFEST: &str = "manifest.json";
+pub const MAX_SET_MANIFEST: u64 = 1 << 20;
+
+/// When `dir` is a backup set, the file name `kind` has in it ([`ArtifactKind::set_path`], the
+/// RGS export named by the pool the manifest records): `run --backups SET` and
+/// `bundle --backups SET` look each backup up by the name the job gave it, as `audit` does,
+/// whatever name the environment's own key ends in. `None` for a folder that is not a set.
+pub fn name_in_set(dir: &std::path::Path, kind: ArtifactKind) -> Option<String> {
+    use std::io::Read as _;
+    #[derive(serde::Deserialize)]
+    struct SetManifest {
+        /// Required: a `manifest.json` without it is not a set's.
+        lyncdr_backup_set: u64,
+        pool: Option<String>,
+    }
+    // Only the manifest, capped, never through a link: this runs once per backup a runbook needs.
+    let path = dir.join(SET_MANIFEST);
+    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .ok()?
+        .take(MAX_SET_MANIFEST)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let manifest: SetManifest = serde_json::from_slice(&bytes).ok()?;
+    let _format = manifest.lyncdr_backup_set;
+    let file = kind.set_path();
+    match &manifest.pool {
+        Some(pool) => Some(file.replace("{pool}", pool)),
+        None => (!file.contains("{pool}")).then(|| file.to_owned()),
+    }
+}
+
 impl std::fmt::Display for ArtifactKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())

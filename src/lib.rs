@@ -25,6 +25,7 @@ pub mod process;
 pub mod render;
 pub mod run;
 pub mod runbook;
+pub mod secret;
 pub mod source;
 pub mod suggest;
 pub mod sums;

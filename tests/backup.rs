@@ -9,8 +9,38 @@ use lyncdr::backup::set::{self, Manifest, StepRecord};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A folder with the example environment and an empty folder of sets, `sets`.
+/// A folder with the example environment, an empty folder of sets, `sets`, and the set signing
+/// key `backup.key` made by `lyncdr backup --new-key`, its public key in the environment.
 pub(crate) fn site() -> tempfile::TempDir {
+    let dir = unsigned_site();
+    let out = lyncdr(
+        dir.path(),
+        &["backup", "--env", "contoso.yaml", "--new-key", "backup.key"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("signing_key: \"ed25519:"))
+        .unwrap_or_else(|| panic!("no key line in {printed}"))
+        .to_owned();
+    let env = dir.path().join("contoso.yaml");
+    let text = std::fs::read_to_string(&env).expect("env");
+    let text = text.replacen("backups:\n", &format!("backups:\n{line}\n"), 1);
+    // The recovery these tests plan starts after tonight's sets (issue 17 item 8).
+    let tomorrow = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    let text = text.replacen(
+        "started_at: '2011-11-27T02:15:00+01:00'",
+        &format!("started_at: '{tomorrow:.0}'"),
+        1,
+    );
+    std::fs::write(&env, text).expect("env");
+    dir
+}
+
+/// The example environment without a signing key, and an empty `sets`.
+fn unsigned_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(
         repo().join("runbooks/examples/contoso.yaml"),
@@ -41,9 +71,49 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, plus `extra`.
+/// Waits (at most 60 s) until `ready` holds.
+fn wait_for(ready: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("timed out");
+}
+
+/// [`backup`] as a command to spawn (output captured).
+fn backup_command(dir: &Path, envs: &[(&str, &str)]) -> Command {
+    let shell = lync_shell().display().to_string();
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
+    c.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("LYNCSHELL_LOG", dir.join("shell.log"))
+        .args([
+            "backup",
+            "--env",
+            "contoso.yaml",
+            "--to",
+            "sets",
+            "--key",
+            "backup.key",
+        ])
+        .args(["--powershell", &shell, "--sqlcmd", &shell])
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// `lyncdr backup --env contoso.yaml --to sets` through the stand-ins, signed with `backup.key`
+/// where the site has one, plus `extra`.
 pub(crate) fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
     let shell = lync_shell().display().to_string();
+    let key: &[&str] = if dir.join("backup.key").exists() {
+        &["--key", "backup.key"]
+    } else {
+        &[]
+    };
     let mut args = vec![
         "backup",
         "--env",
@@ -58,6 +128,7 @@ pub(crate) fn backup(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Outpu
         "backup-verdicts.log",
         "--event-log",
     ];
+    args.extend_from_slice(key);
     args.extend_from_slice(extra);
     lyncdr(dir, &args, envs)
 }
@@ -109,6 +180,9 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     assert!(m.complete, "{m:?}");
     assert_eq!(m.lyncdr_backup_set, 1);
     assert_eq!(m.environment.file, "contoso.yaml");
+    // Whose set it is (issue 17 item 7).
+    assert_eq!(m.pool.as_deref(), Some("pool01.contoso.com"));
+    assert_eq!(m.sql_server.as_deref(), Some(r"be01.contoso.com\rtc"));
     for (id, file) in [
         ("export-cs-configuration", "CsConfiguration.zip"),
         ("export-lis-configuration", "CsLisConfiguration.zip"),
@@ -147,9 +221,12 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     assert!(!sums.contains("COMPLETE"), "{sums}");
     let marker = std::fs::read(s.join("COMPLETE")).expect("COMPLETE");
     let manifest_bytes = std::fs::read(s.join("manifest.json")).expect("manifest");
-    assert_eq!(
-        marker,
-        set::marker_text(&manifest_bytes, sums.as_bytes()).as_bytes()
+    // ... then the job's Ed25519 signature over those lines (the site's key).
+    let unsigned = set::marker_text(&manifest_bytes, sums.as_bytes());
+    let marker = String::from_utf8(marker).expect("text");
+    assert!(
+        marker.starts_with(&unsigned) && marker[unsigned.len()..].starts_with("signature ed25519 "),
+        "{marker}"
     );
 
     // The verdict: exit code, the log file, and the event (eventcreate through the runner).
@@ -244,6 +321,227 @@ fn a_backup_is_a_complete_set_the_audit_calls_ready_and_the_recovery_uses() {
     );
 }
 
+/// Issue 17 end to end: the share holds what an attacker or a bad clock leaves there, and the
+/// nightly job and the recovery still take only genuine, sound sets.
+#[test]
+fn the_job_and_the_recovery_take_only_sets_they_can_trust() {
+    let site = site();
+    let dir = site.path();
+    let sets = dir.join("sets");
+    // A set named in the future (a clock once ahead): with keep_sets 1 it used to make the job
+    // delete its own new set and report ready.
+    let future = "lyncdr-20991231-000000Z";
+    fake_set(&sets, future, true);
+    let out = backup(dir, &["--set", "backups.keep_sets=1"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "degraded: {all}");
+    assert!(
+        all.contains(&format!("set `{future}` is named in the future")),
+        "{all}"
+    );
+    let written: Vec<PathBuf> = set_folders(dir)
+        .into_iter()
+        .filter(|p| !p.ends_with(future))
+        .collect();
+    assert_eq!(written.len(), 1, "{all}");
+    let name = written[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let shown = Path::new("sets").join(&name);
+    assert!(
+        all.contains(&format!("Set complete: {}", shown.display())),
+        "{all}"
+    );
+    assert!(
+        sets.join(future).exists(),
+        "the future set is kept, for inspection"
+    );
+
+    // The audit of the folder takes the job's set, names the future one, and is degraded.
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("warning: set `{future}` is named in the future")),
+        "{all}"
+    );
+
+    // Without the public key no reader can tell: never ready silently (degraded).
+    let example = repo().join("runbooks/examples/contoso.yaml");
+    std::fs::copy(example, dir.join("nokey.yaml")).expect("env");
+    let out = lyncdr(dir, &["audit", "sets", "--env", "nokey.yaml"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("is unauthenticated: the environment names no `backups.signing_key`"),
+        "{all}"
+    );
+
+    // Two jobs at once against one --to: the second stops at once (exit 75) and the first,
+    // stopped while it writes, loses nothing to the second.
+    next_second();
+    let mut first = backup_command(dir, &[("LYNCSHELL_BLOCK", "backup-xds/step")]);
+    let first_child = first.spawn().expect("first job");
+    wait_for(|| {
+        read_log(&dir.join("shell.log"))
+            .iter()
+            .any(|e| e.event == "blocked")
+    });
+    let out = backup(dir, &[], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(75), "{all}");
+    assert!(all.contains("another backup job is writing to `sets`"), "{all}");
+    // ... and the refused night still leaves its line: --log and event 102.
+    let verdicts = std::fs::read_to_string(dir.join("backup-verdicts.log")).expect("log");
+    assert!(
+        verdicts
+            .contains("lyncdr backup: not ready; no set was taken: another backup job is writing to `sets`"),
+        "{verdicts}"
+    );
+    let refused = read_log(&dir.join("shell.log")).into_iter().any(|e| {
+        e.event == "event"
+            && e.detail.starts_with("/T ERROR /ID 102 ")
+            && e.detail.contains("no set was taken")
+    });
+    assert!(refused, "no event 102 for the refused job");
+    let _ = Command::new("kill")
+        .args(["-TERM", &first_child.id().to_string()])
+        .status();
+    let first_out = first_child.wait_with_output().expect("first job");
+    assert_eq!(first_out.status.code(), Some(130), "{}", text(&first_out));
+    let mut names: Vec<String> = set_folders(dir)
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    names.retain(|n| n != future && n != &name);
+    assert_eq!(names.len(), 1, "the interrupted set is kept: {names:?}");
+    assert!(!sets.join(&names[0]).join("COMPLETE").exists());
+
+    // A planted set: the genuine one copied under a newer name, its CsConfiguration.zip
+    // replaced, SHA256SUMS and COMPLETE recomputed (the old signature line kept, or none).
+    for (planted, signature) in [(1, true), (2, false)] {
+        plant(&written[0], &sets, planted, signature);
+    }
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+    assert!(all.contains("its signature does not verify"), "{all}");
+    assert!(all.contains("unauthenticated: not signed"), "{all}");
+    let out = lyncdr(
+        dir,
+        &[
+            "plan",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains(&format!("Backups from set {name} ")), "{all}");
+
+    // A newer genuine set whose rtc.bak was truncated after COMPLETE: the choice falls back to
+    // the set before, and says why.
+    let before = set_folders(dir);
+    next_second();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "degraded by the future set: {}",
+        text(&out)
+    );
+    let newer = set_folders(dir)
+        .into_iter()
+        .find(|p| !before.contains(p))
+        .expect("newer set");
+    let newer_name = newer.file_name().expect("name").to_string_lossy().into_owned();
+    let rtc = std::fs::OpenOptions::new()
+        .write(true)
+        .open(newer.join("rtc.bak"))
+        .expect("rtc");
+    rtc.set_len(4096).expect("truncate");
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "newer set `{newer_name}` not taken: unsound: `rtc.bak` changed"
+        )),
+        "{all}"
+    );
+    let out = lyncdr(
+        dir,
+        &[
+            "plan",
+            "backend-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert!(all.contains(&format!("Backups from set {name} ")), "{all}");
+    assert!(all.contains(&format!(r"\{name}\SavedUserData.xml")), "{all}");
+    assert!(!all.contains(&format!(r"\{newer_name}\")), "{all}");
+}
+
+/// Plants a copy of `genuine` named `minutes` later in `sets`: CsConfiguration.zip replaced,
+/// SHA256SUMS and COMPLETE recomputed as anyone can, with the genuine signature line or none.
+fn plant(genuine: &Path, sets: &Path, minutes: i64, keep_signature: bool) {
+    let name = genuine.file_name().expect("name").to_string_lossy().into_owned();
+    let t = set::parse_name(&name).expect("set name") + jiff::SignedDuration::from_mins(minutes);
+    let to = sets.join(set::folder_name(t));
+    std::fs::create_dir(&to).expect("planted");
+    for e in std::fs::read_dir(genuine).expect("dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+    let zip = b"PK\x05\x06the attacker's topology";
+    std::fs::write(to.join("CsConfiguration.zip"), zip).expect("zip");
+    let mut m = manifest(genuine);
+    m.started = t.to_string();
+    let mb = m.to_json();
+    std::fs::write(to.join("manifest.json"), &mb).expect("manifest");
+    let hex = lyncdr::digest::sha256_hex;
+    let sums: String = std::fs::read_to_string(genuine.join("SHA256SUMS"))
+        .expect("sums")
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, "CsConfiguration.zip")) => format!("{}  CsConfiguration.zip\n", hex(zip)),
+            Some((_, "manifest.json")) => format!("{}  manifest.json\n", hex(mb.as_bytes())),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(to.join("SHA256SUMS"), &sums).expect("sums");
+    let mut marker = set::marker_text(mb.as_bytes(), sums.as_bytes());
+    if keep_signature {
+        let old = std::fs::read_to_string(genuine.join("COMPLETE")).expect("COMPLETE");
+        marker += old.lines().last().expect("signature line");
+        marker.push('\n');
+    }
+    std::fs::write(to.join("COMPLETE"), marker).expect("COMPLETE");
+}
+
 #[test]
 fn a_failing_step_leaves_an_incomplete_set_named_and_the_others_still_run() {
     let site = site();
@@ -281,7 +579,7 @@ fn a_failing_step_leaves_an_incomplete_set_named_and_the_others_still_run() {
     let out = lyncdr(dir, &["audit", "sets"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("No complete backup set"),
+        String::from_utf8_lossy(&out.stdout).contains("No complete, sound backup set"),
         "{}",
         text(&out)
     );
@@ -316,7 +614,7 @@ fn a_set_killed_half_way_is_never_audited_as_complete() {
     assert!(!m.complete, "{m:?}");
 
     // The folder of sets: the older complete set, never the killed one.
-    let out = lyncdr(dir, &["audit", "sets"], &[]);
+    let out = lyncdr(dir, &["audit", "sets", "--env", "contoso.yaml"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&format!("Backup set {good} (the newest")),
@@ -362,13 +660,16 @@ fn fake_set(sets: &Path, name: &str, complete: bool) -> PathBuf {
         lyncdr_backup_set: 1,
         lyncdr_version: "0.1.0".into(),
         host: "FE01".into(),
-        started: String::new(),
+        // The name and the manifest agree, as the job writes them.
+        started: set::parse_name(name).map(|t| t.to_string()).unwrap_or_default(),
         finished: String::new(),
         environment: set::EnvironmentInfo {
             file: "contoso.yaml".into(),
             sha256: String::new(),
             deployment: None,
         },
+        pool: Some("pool01.contoso.com".into()),
+        sql_server: Some(r"be01.contoso.com\rtc".into()),
         steps: Vec::new(),
         complete,
     };
@@ -411,7 +712,7 @@ fn retention_keeps_the_last_n_complete_sets() {
         keep_sets: Some(2),
         keep_days: None,
     };
-    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100));
+    let (deleted, errors) = retention::apply(d.path(), policy, now_at(100), None, None);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(deleted, vec![day(0), day(1), day(2)]);
     assert_eq!(remaining(d.path()), vec![day(3), day(4)]);
@@ -428,7 +729,7 @@ fn retention_keeps_every_set_younger_than_d_days_complete_or_not() {
         keep_days: Some(5),
     };
     // At day 20: 16, 18 and 19 are younger than 5 days; 18 is also the newest complete set.
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(20));
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(20), None, None);
     assert_eq!(deleted, vec![day(0), day(10)]);
     assert_eq!(remaining(d.path()), vec![day(16), day(18), day(19)]);
 }
@@ -444,7 +745,7 @@ fn retention_never_deletes_the_newest_complete_set_however_old() {
         keep_sets: Some(0),
         keep_days: Some(7),
     };
-    let (deleted, _) = retention::apply(d.path(), policy, now_at(365));
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(365), None, None);
     assert_eq!(deleted, vec![day(0)]);
     assert_eq!(remaining(d.path()), vec![day(1), day(2)]);
 }
@@ -475,7 +776,7 @@ fn retention_never_touches_a_folder_without_a_manifest_or_a_link() {
         keep_sets: Some(1),
         keep_days: Some(1),
     };
-    let (deleted, _) = retention::apply(&sets, policy, now_at(400));
+    let (deleted, _) = retention::apply(&sets, policy, now_at(400), None, None);
     assert_eq!(deleted, vec![day(2)]);
     assert!(foreign.join("rtc.bak").exists());
     assert!(sets.join(day(1)).symlink_metadata().is_ok() && elsewhere.join("manifest.json").exists());
@@ -484,12 +785,60 @@ fn retention_never_touches_a_folder_without_a_manifest_or_a_link() {
     assert!(sets.join(day(5)).exists());
 }
 
+/// Issue 17 item 1: one set named in the future (a clock once 3 h ahead, or a folder planted on
+/// the share) made every following night delete its own new set and every genuine one.
+#[test]
+fn retention_keeps_the_set_just_written_and_never_counts_a_future_set() {
+    let d = tempfile::tempdir().expect("tmp");
+    for i in 0..4 {
+        fake_set(d.path(), &day(i), true);
+    }
+    let future = day(30);
+    fake_set(d.path(), &future, true);
+    let policy = Policy {
+        keep_sets: Some(1),
+        keep_days: None,
+    };
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)), None);
+    assert_eq!(deleted, vec![day(0), day(1), day(2)]);
+    assert_eq!(remaining(d.path()), vec![day(3), future.clone()]);
+    // Whatever the policy, the set this job wrote stays, even when it is not the newest good one.
+    let (deleted, _) = retention::apply(d.path(), policy, now_at(3), Some(&day(3)), None);
+    assert!(deleted.is_empty(), "{deleted:?}");
+    // And the future set is never the newest complete one.
+    let sets = set::list(d.path(), None).expect("list");
+    assert_eq!(
+        set::newest_complete(&sets, now_at(3)).map(|s| s.name.clone()),
+        Some(day(3))
+    );
+    assert_eq!(set::future_sets(&sets, now_at(3)).len(), 1);
+}
+
+#[test]
+fn a_set_whose_name_and_manifest_disagree_is_not_complete() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = fake_set(d.path(), &day(0), true);
+    // A genuine set copied under a newer name: its manifest still names the old start.
+    let copy = d.path().join(day(5));
+    std::fs::create_dir(&copy).expect("copy");
+    for f in ["manifest.json", "SHA256SUMS", "COMPLETE"] {
+        std::fs::copy(s.join(f), copy.join(f)).expect("copy");
+    }
+    let info = set::read(&copy, None).expect("a set");
+    assert!(
+        matches!(&info.state, set::State::Incomplete(why) if why.contains("disagree")),
+        "{:?}",
+        info.state
+    );
+    assert!(set::read(&s, None).expect("a set").is_complete());
+}
+
 #[test]
 fn retention_is_off_without_keep_sets_or_keep_days() {
     let d = tempfile::tempdir().expect("tmp");
     fake_set(d.path(), &day(0), true);
     fake_set(d.path(), &day(1), true);
-    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900));
+    let (deleted, _) = retention::apply(d.path(), Policy::default(), now_at(900), None, None);
     assert!(deleted.is_empty());
 }
 
@@ -499,10 +848,10 @@ fn retention_is_off_without_keep_sets_or_keep_days() {
 fn a_set_is_complete_only_while_its_marker_matches() {
     let d = tempfile::tempdir().expect("tmp");
     let s = fake_set(d.path(), &day(0), true);
-    assert!(set::read(&s).expect("a set").is_complete());
+    assert!(set::read(&s, None).expect("a set").is_complete());
     // SHA256SUMS rewritten after the job (someone hid a change): the marker no longer matches.
     std::fs::write(s.join("SHA256SUMS"), "0000  rtc.bak\n").expect("sums");
-    let info = set::read(&s).expect("a set");
+    let info = set::read(&s, None).expect("a set");
     assert!(
         matches!(&info.state, set::State::Incomplete(why) if why.contains("does not match")),
         "{:?}",
@@ -511,14 +860,14 @@ fn a_set_is_complete_only_while_its_marker_matches() {
     // No marker at all: the job did not finish.
     std::fs::remove_file(s.join("COMPLETE")).expect("rm");
     assert!(matches!(
-        set::read(&s).expect("a set").state,
+        set::read(&s, None).expect("a set").state,
         set::State::Incomplete(_)
     ));
     // Not a set lyncdr wrote: no manifest, or not a set name.
     std::fs::remove_file(s.join("manifest.json")).expect("rm");
-    assert!(set::read(&s).is_none());
+    assert!(set::read(&s, None).is_none());
     let other = fake_set(d.path(), "backup-2026", true);
-    assert!(set::read(&other).is_none());
+    assert!(set::read(&other, None).is_none());
 }
 
 /// The backup runbook renders through the same escaping as every runbook: a set folder holding
@@ -611,4 +960,259 @@ fn the_lis_export_refuses_to_overwrite_a_file() {
         text(&second)
     );
     assert_eq!(std::fs::read(&target).expect("kept"), written);
+}
+
+/// Issue 17 item 2: where the environment names a public key, the job signs with its secret or
+/// does not start (a set every reader would refuse is no backup).
+#[test]
+fn the_job_refuses_to_run_unsigned_or_with_another_key_where_the_environment_names_one() {
+    let site = site();
+    let dir = site.path();
+    let shell = lync_shell().display().to_string();
+    let base = [
+        "backup",
+        "--env",
+        "contoso.yaml",
+        "--to",
+        "sets",
+        "--powershell",
+        &shell,
+        "--sqlcmd",
+        &shell,
+    ];
+    let out = lyncdr(dir, &base, &[]);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(
+        text(&out).contains("give the job its secret key with --key FILE"),
+        "{}",
+        text(&out)
+    );
+    let out = lyncdr(
+        dir,
+        &["backup", "--env", "contoso.yaml", "--new-key", "other.key"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = lyncdr(dir, &[&base[..], &["--key", "other.key"]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not the one `backups.signing_key` names"),
+        "{}",
+        text(&out)
+    );
+    // --new-key never replaces a key.
+    let out = lyncdr(
+        dir,
+        &["backup", "--env", "contoso.yaml", "--new-key", "other.key"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(73), "{}", text(&out));
+    assert!(set_folders(dir).is_empty(), "nothing written");
+}
+
+/// Issue 17 item 4: a night on which no set can be started (here `--to` is a file) still says so
+/// in `--log` and as event 102.
+#[test]
+fn a_night_without_a_set_still_leaves_its_line() {
+    let site = site();
+    let dir = site.path();
+    std::fs::remove_dir(dir.join("sets")).expect("rm");
+    std::fs::write(dir.join("sets"), "a file where the share should be").expect("file");
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(73), "{}", text(&out));
+    let verdicts = std::fs::read_to_string(dir.join("backup-verdicts.log")).expect("log");
+    assert!(
+        verdicts.contains("lyncdr backup: not ready; no set was taken: cannot use `sets`"),
+        "{verdicts}"
+    );
+    let log = read_log(&dir.join("shell.log"));
+    assert!(
+        log.iter()
+            .any(|e| e.event == "event" && e.detail.starts_with("/T ERROR /ID 102 /L APPLICATION /SO lyncdr")),
+        "{log:?}"
+    );
+}
+
+/// Issue 17 item 5: listing sets reads capped manifests and never hashes an oversized
+/// `SHA256SUMS` (nine sets with 16 MiB manifests took 1.2 GiB; a sparse 8 GiB `SHA256SUMS`
+/// half a minute), and never opens a FIFO or a link in place of a manifest.
+#[test]
+fn listing_sets_reads_within_caps() {
+    let d = tempfile::tempdir().expect("tmp");
+    let big = fake_set(d.path(), &day(0), true);
+    let manifest = std::fs::read_to_string(big.join("manifest.json")).expect("manifest");
+    let padded = format!("{}{}", " ".repeat(2 << 20), manifest);
+    std::fs::write(big.join("manifest.json"), padded).expect("pad");
+    let sparse = fake_set(d.path(), &day(1), true);
+    let sums = std::fs::OpenOptions::new()
+        .write(true)
+        .open(sparse.join("SHA256SUMS"))
+        .expect("sums");
+    sums.set_len(8 << 30).expect("sparse");
+    let fifo = fake_set(d.path(), &day(2), true);
+    std::fs::remove_file(fifo.join("COMPLETE")).expect("rm");
+    let made = Command::new("mkfifo").arg(fifo.join("COMPLETE")).status();
+    let started = std::time::Instant::now();
+    let sets = set::list(d.path(), None).expect("list");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let why = |i: usize| sets[i].state.why().unwrap_or_default().to_owned();
+    assert!(why(0).contains("more than the 1048576"), "{}", why(0));
+    assert!(why(1).contains("`SHA256SUMS` is 8589934592 bytes"), "{}", why(1));
+    if made.is_ok_and(|s| s.success()) {
+        assert!(!sets[2].is_complete(), "a FIFO for COMPLETE");
+    }
+}
+
+/// Issue 17 item 11: one spelling of each verdict in every JSON output (`audit --format json`
+/// said `not-ready` where `audit --all --format json` said `not ready`).
+#[test]
+fn every_json_output_spells_a_verdict_one_way() {
+    let site = unsigned_site();
+    let dir = site.path();
+    fake_set(&dir.join("sets"), &day(0), true);
+    fake_set(&dir.join("sets"), &day(1), false);
+    let out = lyncdr(dir, &["audit", "sets", "--all", "--format", "json"], &[]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let statuses: Vec<&str> = all["sets"]
+        .as_array()
+        .expect("sets")
+        .iter()
+        .filter_map(|s| s["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["not-ready", "not-ready"], "{all}");
+    let set = dir.join("sets").join(day(0));
+    let out = lyncdr(
+        dir,
+        &["audit", &set.display().to_string(), "--format", "json"],
+        &[],
+    );
+    let one = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !one.contains("\"not ready\"") && one.contains("\"not-ready\""),
+        "{one}"
+    );
+}
+
+/// Issue 17 item 7: `--backup-set` takes only a set of the environment's pool and Back End
+/// (every pool's user database is `rtc`), and the rtc restore compares the backup's server.
+#[test]
+fn a_set_of_another_pool_or_server_is_never_taken() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan = |extra: &[&str]| {
+        let mut args = vec![
+            "plan",
+            "backend-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            "sets",
+        ];
+        args.extend_from_slice(extra);
+        lyncdr(dir, &args, &[])
+    };
+    let out = plan(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan_text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        plan_text.contains("Test-LyncdrSameSqlServer $full[0].ServerName"),
+        "{plan_text}"
+    );
+    for other in [
+        "sql.backend.fqdn=be09.contoso.com",
+        "pools.failed=pool09.contoso.com",
+    ] {
+        let out = plan(&["--set", other]);
+        let all = text(&out);
+        assert_ne!(out.status.code(), Some(0), "{all}");
+        assert!(all.contains("not of this environment's"), "{all}");
+    }
+}
+
+/// Issue 17 item 11: `audit` of a set said ready while `run --backups` of the same folder said
+/// the RGS export was missing (the example environment names it `RgsConfig_pool01.zip`, the job
+/// `RgsConfig-pool01.contoso.com.zip`): a set's files are looked up by the set's names.
+#[test]
+fn run_finds_the_backups_of_a_set_by_the_names_the_job_gave_them() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = set_folders(dir).pop().expect("set");
+    let shell = lync_shell().display().to_string();
+    let out = lyncdr(
+        dir,
+        &[
+            "run",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backups",
+            &s.display().to_string(),
+            "--dry-run",
+            "--powershell",
+            &shell,
+        ],
+        &[],
+    );
+    let all = text(&out);
+    assert!(
+        all.contains("ok      backup `rgs-export` present (`backups.rgs_export`)"),
+        "{all}"
+    );
+}
+
+/// Issue 17 item 8: a recovery takes a set that finished before it started
+/// (`recovery.started_at`): the nightly task may back up the empty databases the recovery made.
+/// Naming one set folder overrides that, with a warning.
+#[test]
+fn a_recovery_takes_a_set_from_before_it_started() {
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = set_folders(dir).pop().expect("set");
+    let name = s.file_name().expect("name").to_string_lossy().into_owned();
+    let plan = |backup_set: &str, started: jiff::Timestamp| {
+        let at = format!("recovery.started_at={started}");
+        let args = [
+            "plan",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backup-set",
+            backup_set,
+            "--set",
+            &at,
+        ];
+        lyncdr(dir, &args, &[])
+    };
+    let now = jiff::Timestamp::now();
+    let out = plan("sets", now + jiff::SignedDuration::from_hours(1));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = plan("sets", now - jiff::SignedDuration::from_hours(1));
+    let all = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("did not finish before the recovery started"),
+        "{all}"
+    );
+    let explicit = format!("sets/{name}");
+    let out = plan(&explicit, now - jiff::SignedDuration::from_hours(1));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(&format!("set `{name}` named explicitly, taken although")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(r"\\fs01.contoso.com\LyncBackup\{name}\RgsConfig-")),
+        "{all}"
+    );
 }

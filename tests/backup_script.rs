@@ -38,6 +38,11 @@ fn folder(sets: &[&str]) -> ScriptFolder {
         to: TO.to_owned(),
         env_file: "contoso.yaml".to_owned(),
         env_sha256: lyncdr::digest::sha256_hex(example().as_bytes()),
+        whose: Some(lyncdr::backup::set::Whose {
+            pool: "pool01.contoso.com".into(),
+            sql_server: r"be01.contoso.com\rtc".into(),
+            before: None,
+        }),
     };
     ScriptFolder::build(&plan, &config).expect("script folder")
 }
@@ -631,6 +636,7 @@ fn hostile_values_stay_one_literal_in_the_script() {
         to: to.to_owned(),
         env_file: "it's.yaml".to_owned(),
         env_sha256: "00".repeat(32),
+        whose: None,
     };
     let f = ScriptFolder::build(&plan, &config).expect("folder");
     let bytes = &f.file("Backup-Lync.ps1").expect("script").bytes;

@@ -19,7 +19,7 @@ mod hash;
 mod identify;
 mod inventory;
 pub mod mtf;
-mod open;
+pub mod open;
 mod progress;
 mod readiness;
 mod report;

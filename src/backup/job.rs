@@ -14,8 +14,10 @@
 //! last and atomically. A job killed before that rename leaves a set with no marker, which
 //! nothing takes for a complete one.
 
+use super::lock;
 use super::retention::{self, Policy};
 use super::set::{self, Manifest, StepRecord};
+use super::signing::{self, PublicKey, SecretKey};
 use crate::audit::{self, AuditOptions, AuditReport, Status};
 use crate::env::{Entry, Environment, Origin, Value};
 use crate::render::plan::Plan;
@@ -40,6 +42,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Append the verdict line to this file.
     pub log: Option<PathBuf>,
+    /// The set signing key (`--key FILE`, made by `--new-key`).
+    pub key: Option<PathBuf>,
     /// Write the verdict line to the Windows Application event log (`eventcreate`, run through
     /// the runner like any step).
     pub event_log: bool,
@@ -73,6 +77,10 @@ pub enum BackupError {
     Exists { path: String },
     #[error("cannot write `{path}`: {cause}")]
     Write { path: String, cause: String },
+    #[error("{0}")]
+    Key(String),
+    #[error("another backup job is writing to `{to}` ({holder}); one job per folder of sets at a time")]
+    Busy { to: String, holder: String },
 }
 
 impl From<crate::diagnostic::Diagnostics> for BackupError {
@@ -96,8 +104,7 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> BackupError {
 
 /// The set folder as the commands see it: `--to` as given, joined with this system's separator.
 fn joined(to: &Path, name: &str) -> String {
-    // Never `\\?\C:\...` in a command: PowerShell 2.0 cannot open it.
-    let to = crate::fsx::plain(to).display().to_string();
+    let to = to.display().to_string();
     let sep = std::path::MAIN_SEPARATOR;
     format!("{}{sep}{name}", to.trim_end_matches(['\\', '/']))
 }
@@ -146,27 +153,79 @@ pub fn point_at_set(env: &mut Environment, set_folder: &str) -> String {
 }
 
 /// Runs the job. `echo` receives every line of the steps' output and lyncdr's progress lines.
+///
+/// Every night leaves a line: when the job cannot take a set at all (an invalid environment, a
+/// key problem, `--to` unusable, another job busy, the set folder already there), the reason
+/// still goes to `--log` and to the event log (event 102), as a set's verdict does.
 pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
+    take_set(library, cfg, echo).inspect_err(|e| {
+        let line = format!(
+            "lyncdr backup: {}; no set was taken: {e} ({})",
+            Status::NotReady.name(),
+            cfg.to.display()
+        );
+        for w in record(cfg, &scratch_of(cfg), Status::NotReady, &line) {
+            echo(&format!("warning: {w}"));
+        }
+    })
+}
+
+/// Where the job writes its scripts: a private folder beside the environment file, as `run`.
+fn scratch_of(cfg: &Config) -> PathBuf {
+    crate::run::state::private_folder(&cfg.env).join("backup.scripts")
+}
+
+/// The verdict line to `--log` and the event log; the warnings when it could not be written.
+fn record(cfg: &Config, scratch: &Path, status: Status, line: &str) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(log) = &cfg.log {
+        // Never through a link, only into a regular file of ours (src/fsx).
+        let r = crate::fsx::open_write(log, crate::fsx::Write::Append)
+            .and_then(|mut f| writeln!(f, "{} {line}", jiff::Timestamp::now()));
+        if let Err(e) = r {
+            warnings.push(format!("cannot append to `{}`: {e}", log.display()));
+        }
+    }
+    if cfg.event_log {
+        if let Err(e) = runner::scratch_dir(scratch) {
+            warnings.push(format!("the event log line was not written: {e}"));
+        } else {
+            warnings.extend(event(cfg, scratch, status, line));
+        }
+    }
+    warnings
+}
+
+fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Result<Outcome, BackupError> {
     let mut env = Environment::read(&cfg.env, &cfg.sets)?;
     let runbook = library.get(RUNBOOK)?;
+    let (public, secret) = keys(cfg, &env)?;
+    // `--log` is checked first, never through a link: a log that cannot be written safely stops
+    // the job before it starts (its line then goes to the event log only).
+    if let Some(log) = &cfg.log {
+        crate::fsx::open_write(log, crate::fsx::Write::Append).map_err(|e| write_err(log, e))?;
+    }
+    // The private folders beside the environment file, checked before anything runs.
+    let private = crate::run::state::private_folder(&cfg.env);
+    for dir in [private.clone(), scratch_of(cfg)] {
+        runner::scratch_dir(&dir).map_err(|e| write_err(&dir, e))?;
+    }
     crate::atomic::check_folder(&cfg.to).map_err(|e| BackupError::Folder {
         path: cfg.to.display().to_string(),
         cause: e.to_string(),
     })?;
-    // `--log` is opened first, never through a link: a log that cannot be written safely stops
-    // the job before it starts, not with a warning after it.
-    let mut log_file = match &cfg.log {
-        Some(log) => {
-            Some(crate::fsx::open_write(log, crate::fsx::Write::Append).map_err(|e| write_err(log, e))?)
-        }
-        None => None,
-    };
-    // The private folders beside the environment file, checked before anything runs.
-    let private = crate::run::state::private_folder(&cfg.env);
-    let scratch = private.join("backup.scripts");
-    for dir in [&private, &scratch] {
-        runner::scratch_dir(dir).map_err(|e| write_err(dir, e))?;
-    }
+    // Held until retention is done: a second job would delete the set this one writes.
+    let _lock = lock::take(
+        &cfg.to,
+        &format!("{} process {} since {}", host(), std::process::id(), cfg.now),
+    )
+    .map_err(|e| match e {
+        lock::LockError::Busy { holder, .. } => BackupError::Busy {
+            to: cfg.to.display().to_string(),
+            holder,
+        },
+        lock::LockError::Io { path, cause } => write_err(&path, cause),
+    })?;
     let name = set::folder_name(cfg.now);
     let path = cfg.to.join(&name);
     match std::fs::create_dir(&path) {
@@ -194,6 +253,8 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
             sha256: crate::digest::sha256_hex(&env_bytes),
             deployment: env.get("deployment").map(|e| e.value.display()),
         },
+        pool: set::Whose::of(&env).map(|w| w.pool),
+        sql_server: set::Whose::of(&env).map(|w| w.sql_server),
         steps: Vec::new(),
         complete: false,
     };
@@ -210,6 +271,10 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let windows_set = joined(&to, &name);
     let pool = point_at_set(&mut env, &windows_set);
     let plan = Plan::build(runbook, &env, &library.templates)?;
+
+    // Scripts are written in a private folder beside the environment file, as `run` does.
+    let scratch = scratch_of(cfg);
+    runner::scratch_dir(&scratch).map_err(|e| write_err(&scratch, e))?;
 
     // Ctrl-C (or SIGTERM from a scheduler) stops the running command through the runner, as in
     // `lyncdr run`; the job then stops, and the set stays incomplete.
@@ -332,16 +397,46 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
     let sums_ok = report.is_some();
     if complete && sums_ok {
         let sums_path = path.join(set::SUMS);
-        let marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
+        let mut marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
+        if let Some(secret) = &secret {
+            marker += &secret.signature_line(marker.as_bytes());
+        }
         let marker_path = path.join(set::COMPLETE);
         crate::atomic::write_atomic(&marker_path, marker.as_bytes())
             .map_err(|e| write_err(&marker_path, e))?;
     }
 
-    let status = match &report {
+    let mut status = match &report {
         Some(r) if complete => r.status,
         _ => Status::NotReady,
     };
+    // Without a public key in the environment no reader can tell this set from a planted one.
+    let unauthenticated = public.is_none().then(|| {
+        format!(
+            "unauthenticated: the environment names no `{}` (lyncdr backup --new-key)",
+            signing::KEY
+        )
+    });
+    if unauthenticated.is_some() {
+        status = status.max(Status::Degraded);
+    }
+    // Retention runs only after a complete set, so a bad night never shrinks the history.
+    let mut deleted = Vec::new();
+    let policy = policy(&env);
+    if complete && sums_ok && !policy.is_off() {
+        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now, Some(&name), public.as_ref());
+        deleted = d;
+        warnings.extend(errors);
+    }
+    let (status, future, still_complete) = after_retention(
+        cfg,
+        &path,
+        complete && sums_ok,
+        status,
+        public.as_ref(),
+        &mut warnings,
+    );
+
     let mut line = format!("lyncdr backup {name}: {}", status.name());
     if !failed.is_empty() {
         line.push_str(&format!(
@@ -364,31 +459,16 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
             line.push_str(&format!("; audit: {}", not_ready.join(", ")));
         }
     }
+    for note in future.iter().chain(&unauthenticated) {
+        line.push_str(&format!("; {note}"));
+    }
     line.push_str(&format!(" ({})", path.display()));
 
-    // Retention runs only after a complete set, so a bad night never shrinks the history.
-    let mut deleted = Vec::new();
-    let policy = policy(&env);
-    if complete && sums_ok && !policy.is_off() {
-        let (d, errors) = retention::apply(&cfg.to, policy, cfg.now);
-        deleted = d;
-        warnings.extend(errors);
-    }
-
-    if let (Some(log), Some(f)) = (&cfg.log, &mut log_file)
-        && let Err(e) = writeln!(f, "{} {line}", jiff::Timestamp::now())
-    {
-        warnings.push(format!("cannot append to `{}`: {e}", log.display()));
-    }
-    if cfg.event_log
-        && let Some(w) = event(cfg, &scratch, status, &line)
-    {
-        warnings.push(w);
-    }
+    warnings.extend(record(cfg, &scratch, status, &line));
     Ok(Outcome {
         name,
         path,
-        complete: complete && sums_ok,
+        complete: still_complete,
         failed,
         status,
         interrupted,
@@ -397,6 +477,59 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
         deleted,
         warnings,
     })
+}
+
+/// The verdict once retention has run: a set named in the future makes it at least degraded
+/// (each reported in the verdict line), and the set counts as complete only while it is still on disk and
+/// still complete: "Set complete" is never said of a set that is gone.
+fn after_retention(
+    cfg: &Config,
+    path: &Path,
+    complete: bool,
+    mut status: Status,
+    key: Option<&PublicKey>,
+    warnings: &mut Vec<String>,
+) -> (Status, Vec<String>, bool) {
+    let future = set::list(&cfg.to, key)
+        .map(|sets| set::future_sets(&sets, jiff::Timestamp::now()))
+        .unwrap_or_default();
+    if !future.is_empty() {
+        status = status.max(Status::Degraded);
+    }
+    let still = complete && set::read(path, key).is_some_and(|s| s.is_complete());
+    if complete && !still {
+        status = Status::NotReady;
+        warnings.push(format!(
+            "the set `{}` is no longer complete on disk",
+            path.display()
+        ));
+    }
+    (status, future, still)
+}
+
+/// The environment's public key and the job's secret (`--key`), checked to belong together
+/// before anything is written: a job that signs with another key, or not at all where the
+/// environment expects signed sets, would write sets every reader refuses.
+fn keys(cfg: &Config, env: &Environment) -> Result<(Option<PublicKey>, Option<SecretKey>), BackupError> {
+    let public = signing::from_env(env).map_err(BackupError::Key)?;
+    let secret = match &cfg.key {
+        Some(path) => Some(SecretKey::load(path).map_err(|e| {
+            BackupError::Key(format!("cannot use the signing key `{}`: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    match (&public, &secret) {
+        (Some(_), None) => Err(BackupError::Key(format!(
+            "the environment names `{}`: give the job its secret key with --key FILE (readers take only signed sets)",
+            signing::KEY
+        ))),
+        (Some(p), Some(s)) if *p != s.public() => Err(BackupError::Key(format!(
+            "the key in --key is not the one `{}` names (its public key is {})",
+            signing::KEY,
+            s.public()
+        ))),
+        _ => Ok((public, secret)),
+    }
 }
 
 /// `backups.keep_sets` and `backups.keep_days` from the environment.
@@ -443,36 +576,5 @@ fn event(cfg: &Config, scratch: &Path, status: Status, line: &str) -> Option<Str
     match runner::run(&cfg.programs, &job, &mut |_| {}).ending {
         Ending::Exited(0) => None,
         other => Some(format!("the event log line was not written ({other:?})")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(windows)] // UNC and verbatim paths are Windows paths.
-    #[test]
-    fn the_set_folder_on_a_share_is_a_plain_unc_path() {
-        for to in [
-            r"\\fs01\LyncBackup",
-            r"\\fs01\LyncBackup\",
-            r"\\?\UNC\fs01\LyncBackup",
-        ] {
-            assert_eq!(
-                joined(Path::new(to), "lyncdr-1"),
-                r"\\fs01\LyncBackup\lyncdr-1",
-                "{to}"
-            );
-        }
-        assert_eq!(joined(Path::new(r"\\?\C:\Sets"), "lyncdr-1"), r"C:\Sets\lyncdr-1");
-    }
-
-    #[test]
-    fn the_set_folder_joins_with_one_separator() {
-        let sep = std::path::MAIN_SEPARATOR;
-        assert_eq!(
-            joined(Path::new("sets/"), "lyncdr-1"),
-            format!("sets{sep}lyncdr-1")
-        );
     }
 }

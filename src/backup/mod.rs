@@ -9,7 +9,9 @@
 //! a Windows PowerShell 2.0 script folder for servers where lyncdr cannot run.
 
 pub mod job;
+pub mod lock;
 pub mod retention;
 pub mod script;
 pub mod set;
+pub mod signing;
 pub mod task;

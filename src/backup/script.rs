@@ -57,6 +57,8 @@ pub struct ScriptConfig {
     /// The environment file's name, and the SHA-256 of its bytes, for the manifest.
     pub env_file: String,
     pub env_sha256: String,
+    /// Whose sets the script writes (the manifest's `pool` and `sql_server`).
+    pub whose: Option<super::set::Whose>,
 }
 
 /// The script folder in memory: every file with its final bytes, `SHA256SUMS` included.
@@ -586,6 +588,16 @@ fn script(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
         lit(&config.env_sha256),
         lit(plan.deployment.as_deref().unwrap_or_default())
     ));
+    if let Some(w) = &config.whose {
+        ps.code(format!(
+            "    '  \"pool\": ' + (ConvertTo-LyncdrJsonString {}) + ',' + \"`n\" +",
+            lit(&w.pool)
+        ));
+        ps.code(format!(
+            "    '  \"sql_server\": ' + (ConvertTo-LyncdrJsonString {}) + ',' + \"`n\" +",
+            lit(&w.sql_server)
+        ));
+    }
     ps.code("    '  \"steps\": [' + $list + \"],`n\" +");
     ps.code("    '  \"complete\": ' + $complete.ToString().ToLowerInvariant() + \"`n}`n\"");
     ps.code("}");

@@ -30,8 +30,14 @@ const TIME_LIMIT: &str = "PT12H";
 /// What the task runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// `lyncdr.exe backup --env FILE --to DIR`.
-    Lyncdr { exe: String, env: String, to: String },
+    /// `lyncdr.exe backup --env FILE --to DIR [--key FILE]`.
+    Lyncdr {
+        exe: String,
+        env: String,
+        to: String,
+        /// The set signing key on the server (`--key`).
+        key: Option<String>,
+    },
     /// `powershell.exe ... -File SCRIPT` (the `--script` folder, where it is on the server).
     Script { script: String },
 }
@@ -147,7 +153,11 @@ impl TaskConfig {
         check_name(name)?;
         check_user(user)?;
         let paths: Vec<(&'static str, &str)> = match &action {
-            Action::Lyncdr { exe, env, to } => vec![("--exe", exe), ("--env-on-server", env), ("--to", to)],
+            Action::Lyncdr { exe, env, to, key } => {
+                let mut v = vec![("--exe", exe.as_str()), ("--env-on-server", env), ("--to", to)];
+                v.extend(key.as_deref().map(|k| ("--key", k)));
+                v
+            }
             Action::Script { script } => vec![("--script-on-server", script)],
         };
         for (option, path) in paths {
@@ -165,12 +175,16 @@ impl TaskConfig {
     /// The program and its arguments, as the task starts them.
     pub fn command(&self) -> Result<(String, String), TaskError> {
         Ok(match &self.action {
-            Action::Lyncdr { exe, env, to } => (
+            Action::Lyncdr { exe, env, to, key } => (
                 exe.clone(),
                 format!(
-                    "backup --env {} --to {}",
+                    "backup --env {} --to {}{}",
                     argument("--env-on-server", env)?,
-                    argument("--to", to)?
+                    argument("--to", to)?,
+                    match key {
+                        Some(k) => format!(" --key {}", argument("--key", k)?),
+                        None => String::new(),
+                    }
                 ),
             ),
             Action::Script { script } => (

@@ -111,6 +111,12 @@ pub const SCHEMA: &[KeySpec] = &[
         Integer,
         "lyncdr backup: keep every backup set younger than D days (retention)",
     ),
+    // Issue 17: sets signed by the job, verified by every reader with this public key.
+    k(
+        "backups.signing_key",
+        Text,
+        "the public key backup sets are signed with, ed25519:<64 hex digits> (printed by lyncdr backup --new-key FILE); with it, audit and --backup-set take only sets that verify",
+    ),
     k(
         "backups.set",
         WindowsPath,

@@ -194,6 +194,11 @@ manifest.json, SHA256SUMS and COMPLETE (last, atomically; only when every step s
 audit of the set, one line in the Application event log (eventcreate, source lyncdr) or in
 --log FILE, and retention (backups.keep_sets, backups.keep_days).
 
+--new-key FILE makes the deployment's set signing key (Ed25519) on the Front End, as the job's
+account: FILE is readable only by that account (Unix: mode 0600; Windows: sealed with DPAPI).
+Put the printed backups.signing_key line in the environment file and run the job with --key
+FILE: audit, retention and --backup-set then take only sets that verify.
+
 DIR must be a share the SQL Server service account can write (\\\\server\\share): it writes
 the .bak files. Exit codes: 0 ready, 1 degraded, 2 not ready or the set is incomplete, 73 the
 folder could not be used, 130 interrupted.
@@ -244,6 +249,12 @@ pub struct BackupArgs {
     /// Write the verdict line to the Application event log (default on Windows only)
     #[arg(long)]
     pub event_log: bool,
+    /// Sign the set with the secret key in FILE (made by --new-key; the environment's backups.signing_key is its public key)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Make a new set signing key in FILE, readable only by this account, and print the backups.signing_key line for the environment
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "task", "script"])]
+    pub new_key: Option<PathBuf>,
     /// Write a Task Scheduler definition of the job to FILE and print the schtasks line that registers it
     #[arg(long, value_name = "FILE")]
     pub task: Option<PathBuf>,

@@ -146,7 +146,8 @@ impl BackupError {
     /// The job could not take a set at all: its folder is an output that cannot be written.
     pub fn code(&self) -> u8 {
         match self {
-            BackupError::Invalid(_) => exit::INVALID,
+            BackupError::Invalid(_) | BackupError::Key(_) => exit::INVALID,
+            BackupError::Busy { .. } => exit::BUSY,
             BackupError::Folder { .. } | BackupError::Exists { .. } | BackupError::Write { .. } => {
                 exit::CANNOT_WRITE
             }
@@ -161,7 +162,10 @@ impl BackupError {
             BackupError::Folder { .. } => Some(
                 "--to must be a folder this account can create folders in (a share the SQL Server service can write, too)".into(),
             ),
-            BackupError::Invalid(_) | BackupError::Write { .. } => None,
+            BackupError::Busy { .. } => Some(
+                "wait for it to finish (exit 75: try again later); two jobs on one folder of sets would delete each other's set".into(),
+            ),
+            BackupError::Invalid(_) | BackupError::Write { .. } | BackupError::Key(_) => None,
         }
     }
 }

@@ -33,7 +33,8 @@ pub const INVALID: u8 = 65;
 pub const NO_INPUT: u8 = 66;
 /// An output cannot be written (`EX_CANTCREAT`): the state file, the bundle, `SHA256SUMS`.
 pub const CANNOT_WRITE: u8 = 73;
-/// Another run holds the state file (`EX_TEMPFAIL`: try again when it has ended).
+/// Another run holds the state file, or another backup job the folder of sets (`EX_TEMPFAIL`:
+/// try again when it has ended).
 pub const BUSY: u8 = 75;
 /// run: stopped with Ctrl-C (at a prompt, between steps or during a command; 128 + SIGINT, as
 /// shells report it). The state is saved.
@@ -82,7 +83,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         BUSY,
-        "another lyncdr run holds the state file, or a command a killed run started still runs",
+        "another lyncdr run holds the state file, or a command a killed run started still runs; backup: another job writes to --to",
     ),
     (
         INTERRUPTED,

@@ -47,7 +47,9 @@ pub fn check(
     dir: &Path,
     max_age: &MaxBackupAge,
 ) -> Result<Found, String> {
-    let name = file_name(windows_path);
+    // In a backup set each backup has the set's fixed name (one table: ArtifactKind::set_path).
+    let in_set = crate::artifact::name_in_set(dir, artifact);
+    let name = in_set.as_deref().unwrap_or_else(|| file_name(windows_path));
     // Never a step out of the local copy, whatever the environment file passed.
     if matches!(name, "" | "." | "..") {
         return Err(format!(

@@ -50,8 +50,17 @@ pub fn run(a: Args) -> Result<u8, Error> {
         .and_then(|e| e.get("features.response_group"))
         .map(|v| v.value == Value::Bool(true))
         .unwrap_or(true);
+    let key = env
+        .as_ref()
+        .map(crate::backup::signing::from_env)
+        .transpose()
+        .map_err(|problem| CommandError::BadValue {
+            option: "--env",
+            problem,
+        })?
+        .flatten();
     let sets_folder = set::is_folder_of_sets(a.dir);
-    let this_set = set::read(a.dir);
+    let this_set = set::read(a.dir, key.as_ref());
     if sets_folder || this_set.is_some() {
         // A set's files have fixed names (docs/backup-set.md), whatever the environment names.
         let pool = env
@@ -71,22 +80,43 @@ pub fn run(a: Args) -> Result<u8, Error> {
     }
     let mut dir = a.dir.to_path_buf();
     let mut header = String::new();
+    // What the choice passed over (sets named in the future, newer sets not sound or not
+    // authenticated) and an unauthenticated choice: reported, and the verdict at least degraded.
+    let mut notes = Vec::new();
+    let mut passed = Vec::new();
     if sets_folder {
-        let sets = set::list(a.dir).map_err(|e| CommandError::Unreadable {
+        let sets = set::list(a.dir, key.as_ref()).map_err(|e| CommandError::Unreadable {
             path: a.dir.to_path_buf(),
             problem: e.to_string(),
         })?;
-        let newest = set::newest_complete(&sets).map(|s| s.name.clone());
+        let now = jiff::Timestamp::now();
+        // The newest set whose files still match its SHA256SUMS: a changed or truncated file
+        // makes the choice fall back to the set before, and say why.
+        // With an environment, only a set of its pool and Back End.
+        // The audit asks whether a recovery could start today: `recovery.started_at` (a past
+        // recovery's, in a reused environment file) does not exclude tonight's set here.
+        let whose = env
+            .as_ref()
+            .and_then(set::Whose::of)
+            .map(|w| set::Whose { before: None, ..w });
+        let (chosen, fell_back) = set::newest_sound(&sets, now, whose.as_ref());
+        passed = set::passed_over(&sets, chosen, now);
+        passed.extend(fell_back);
+        notes = set::concerns(&sets, chosen, now);
+        let newest = chosen.map(|s| s.name.clone());
         if a.all {
             let base = options(&a, &env, a.dir, named, max_age, response_group);
             return history(&a, &sets, newest.as_deref(), &base);
         }
         let Some(newest) = newest else {
-            let mut out = format!("No complete backup set in {}:\n", a.dir.display());
+            let mut out = format!("No complete, sound backup set in {}:\n", a.dir.display());
             for s in &sets {
-                if let set::State::Incomplete(why) = &s.state {
-                    out.push_str(&format!("  {}  incomplete: {why}\n", s.name));
+                if let Some(why) = s.state.why() {
+                    out.push_str(&format!("  {}  {}: {why}\n", s.name, s.state.label()));
                 }
+            }
+            for n in &passed {
+                out.push_str(&format!("  {n}\n"));
             }
             out.push_str(&format!(
                 "\nResult: {} (exit {})\n",
@@ -97,9 +127,16 @@ pub fn run(a: Args) -> Result<u8, Error> {
             return Ok(exit::NOT_READY);
         };
         header = format!(
-            "Backup set {newest} (the newest complete set in {})\n\n",
+            "Backup set {newest} (the newest complete set in {})\n",
             a.dir.display()
         );
+        for n in &passed {
+            header.push_str(&format!("note: {n}\n"));
+        }
+        for n in &notes {
+            header.push_str(&format!("warning: {n}\n"));
+        }
+        header.push('\n');
         dir = a.dir.join(&newest);
     }
     let opts = options(&a, &env, &dir, named, max_age, response_group);
@@ -114,7 +151,14 @@ pub fn run(a: Args) -> Result<u8, Error> {
     let incomplete = match &this_set {
         Some(info) => match &info.state {
             set::State::Incomplete(why) => Some(why.clone()),
-            set::State::Complete => None,
+            set::State::Unauthenticated(why) => {
+                notes.push(format!("this set is unauthenticated: {why}"));
+                None
+            }
+            set::State::Complete => {
+                notes.extend(set::unauthenticated(info));
+                None
+            }
         },
         None => None,
     };
@@ -123,6 +167,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
         // the terminal.
         Format::Text => {
             let mut text = header + &report.to_text();
+            if this_set.is_some() {
+                for n in &notes {
+                    text.push_str(&format!("warning: {n}\n"));
+                }
+            }
             if let Some(why) = &incomplete {
                 text.push_str(&format!(
                     "This backup set is INCOMPLETE ({why}): not ready (exit {})\n",
@@ -133,16 +182,24 @@ pub fn run(a: Args) -> Result<u8, Error> {
         }
         Format::Json => {
             let mut json = report.to_json();
-            if let Some(why) = &incomplete
-                && let Some(o) = json.as_object_mut()
-            {
-                o.insert("set_incomplete".into(), why.clone().into());
+            if let Some(o) = json.as_object_mut() {
+                if let Some(why) = &incomplete {
+                    o.insert("set_incomplete".into(), why.clone().into());
+                }
+                if !notes.is_empty() {
+                    o.insert("set_warnings".into(), notes.clone().into());
+                }
+                if !passed.is_empty() {
+                    o.insert("sets_passed_over".into(), passed.clone().into());
+                }
             }
             print(&(super::plan::json(&json) + "\n"));
         }
     }
     Ok(if incomplete.is_some() {
         exit::NOT_READY
+    } else if !notes.is_empty() {
+        report.exit_code().max(exit::DEGRADED)
     } else {
         report.exit_code()
     })
@@ -176,9 +233,20 @@ fn options(
 fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOptions) -> Result<u8, Error> {
     let mut rows = Vec::new();
     let mut code = exit::NOT_READY;
+    let mut any_future = false;
     for s in sets.iter().rev() {
         let (state, status, detail) = match &s.state {
-            set::State::Incomplete(why) => ("incomplete", Status::NotReady, why.clone()),
+            _ if s.in_future(base.now) => {
+                any_future = true;
+                (
+                    "future",
+                    Status::NotReady,
+                    "named in the future: never taken as the newest set".to_owned(),
+                )
+            }
+            set::State::Incomplete(why) | set::State::Unauthenticated(why) => {
+                (s.state.label(), Status::NotReady, why.clone())
+            }
             set::State::Complete => {
                 let opts = AuditOptions {
                     dir: s.path.clone(),
@@ -187,11 +255,22 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
                     ..base.clone()
                 };
                 match audit_with(&opts, &Silent) {
-                    Ok(r) => {
+                    Ok(r) if s.verified => {
                         if newest == Some(s.name.as_str()) {
                             code = r.exit_code();
                         }
                         ("complete", r.status, String::new())
+                    }
+                    // No key checked it: never ready silently.
+                    Ok(r) => {
+                        if newest == Some(s.name.as_str()) {
+                            code = r.exit_code().max(exit::DEGRADED);
+                        }
+                        (
+                            "complete",
+                            r.status.max(Status::Degraded),
+                            "unauthenticated: no `backups.signing_key` to verify it".to_owned(),
+                        )
                     }
                     Err(e) => ("complete", Status::NotReady, e.to_string()),
                 }
@@ -226,7 +305,9 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
             let list: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|(name, state, status, detail, is_newest)| {
-                    serde_json::json!({"set": name, "state": state, "status": status.name(), "detail": detail, "newest_complete": is_newest})
+                    // The status as every JSON output spells it (serde: `not-ready`), not the
+                    // text's `not ready`.
+                    serde_json::json!({"set": name, "state": state, "status": status, "detail": detail, "newest_complete": is_newest})
                 })
                 .collect();
             print(
@@ -235,5 +316,9 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
             );
         }
     }
-    Ok(code)
+    Ok(if any_future {
+        code.max(exit::DEGRADED)
+    } else {
+        code
+    })
 }

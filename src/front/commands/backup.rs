@@ -2,6 +2,7 @@
 
 use super::{CommandError, Error, print};
 use crate::backup::job::{self, Config};
+use crate::backup::signing::SecretKey;
 use crate::front::cli::BackupArgs;
 use crate::front::exit;
 use crate::run::runner::Programs;
@@ -27,6 +28,7 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
         },
         timeout,
         log: a.log,
+        key: a.key,
         event_log: a.event_log || cfg!(windows),
         now: jiff::Timestamp::now(),
     };
@@ -45,6 +47,7 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
     for w in &outcome.warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
+    // `complete` is re-read after retention: never said of a set that is gone.
     if outcome.complete {
         out.push_str(&format!("Set complete: {}\n", outcome.path.display()));
     } else {
@@ -64,4 +67,24 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
     } else {
         crate::audit::exit_code_for(outcome.status)
     })
+}
+
+/// `--new-key FILE`: a new signing key, and the line that puts its public half in the environment.
+pub fn new_key(a: BackupArgs) -> Result<u8, Error> {
+    let Some(path) = a.new_key else {
+        return Ok(exit::USAGE);
+    };
+    // Never over an existing file: a key replaced by mistake would orphan every signed set.
+    let key = SecretKey::create(&path).map_err(|e| CommandError::CannotWrite {
+        path: path.clone(),
+        problem: e.to_string(),
+    })?;
+    print(&format!(
+        "Wrote the backup set signing key to {} (readable only by this account; keep it on the Front End that runs the job, and run the job with --key {}).\nPut this line under `backups:` in {}:\n\n  signing_key: \"{}\"\n",
+        path.display(),
+        path.display(),
+        a.env.display(),
+        key.public()
+    ));
+    Ok(exit::SUCCESS)
 }

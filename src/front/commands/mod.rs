@@ -55,6 +55,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
             zip,
             backups,
         } => plan::bundle(&library()?, &runbook, &env, backups.as_deref(), &out, zip),
+        Command::Backup(args) if args.new_key.is_some() => backup::new_key(args),
         Command::Backup(args) if args.task.is_some() || args.script.is_some() => {
             schedule::write(&library()?, args)
         }

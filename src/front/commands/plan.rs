@@ -22,12 +22,22 @@ pub fn overrides(env: &EnvArgs) -> Result<(Vec<String>, Option<std::path::PathBu
         .get("pools.failed")
         .map(|v| v.value.display())
         .unwrap_or_default();
-    let (name, path, mut sets) = crate::backup::set::overrides(dir, &folder, &pool)
+    let key = crate::backup::signing::from_env(&e).map_err(|problem| CommandError::BadValue {
+        option: "--env",
+        problem,
+    })?;
+    // Only a set of this environment's pool and Back End: another pool's rtc is also `rtc`.
+    let whose = crate::backup::set::Whose::of(&e);
+    let chosen = crate::backup::set::overrides(dir, &folder, &pool, key.as_ref(), whose.as_ref())
         .map_err(|problem| CommandError::NoBackupSet { problem })?;
+    let (name, path, mut sets) = (chosen.name, chosen.path, chosen.sets);
     eprintln!(
         "Backups from set {name} (the newest complete set in {})",
         dir.display()
     );
+    for note in &chosen.notes {
+        eprintln!("warning: {}", crate::decode::printable(note));
+    }
     sets.extend(env.set.iter().cloned());
     Ok((sets, Some(path)))
 }

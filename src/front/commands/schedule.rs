@@ -53,6 +53,7 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             env_sha256: crate::digest::sha256_hex(&env_bytes),
+            whose: crate::backup::set::Whose::of(&env),
         };
         let folder = ScriptFolder::build(&plan, &config)?;
         folder.write(dir)?;
@@ -116,6 +117,8 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
                     })?,
                 },
                 to: to.clone(),
+                // The key's path on the server, as given: the task runs there.
+                key: args.key.as_ref().map(|k| k.display().to_string()),
             }
         };
         let config =
