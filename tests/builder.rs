@@ -8,6 +8,8 @@ pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// The relative paths of the files this test wrote (`file`), for [`Test::run`].
+    files: Vec<String>,
 }
 
 pub struct Run {
@@ -28,6 +30,7 @@ impl Test {
             dir: tempfile::tempdir().expect("tempdir"),
             args: Vec::new(),
             env: Vec::new(),
+            files: Vec::new(),
         }
     }
 
@@ -36,7 +39,8 @@ impl Test {
     }
 
     /// Write a file (folders created) under the test folder.
-    pub fn file(self, name: &str, text: &str) -> Self {
+    pub fn file(mut self, name: &str, text: &str) -> Self {
+        self.files.push(name.to_owned());
         let p = self.dir.path().join(name);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(p, text).expect("write");
@@ -62,7 +66,24 @@ impl Test {
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run lyncdr");
-        Run::from(out)
+        let mut run = Run::from(out);
+        // Windows prints `rb\mini.yaml` for the `rb/mini.yaml` the test wrote, as it should:
+        // the expectations are written once, with `/`, for the files the test made.
+        // The same for the system's own words for a missing file.
+        if cfg!(windows) {
+            let missing = (
+                "File not found. (os error 2)",
+                "No such file or directory (os error 2)",
+            );
+            run.stdout = run.stdout.replace(missing.0, missing.1);
+            run.stderr = run.stderr.replace(missing.0, missing.1);
+            for name in self.files.iter().filter(|n| n.contains('/')) {
+                let native = name.replace('/', "\\");
+                run.stdout = run.stdout.replace(&native, name);
+                run.stderr = run.stderr.replace(&native, name);
+            }
+        }
+        run
     }
 }
 

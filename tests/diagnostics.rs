@@ -643,6 +643,7 @@ fn a_value_inside_a_string_of_a_custom_template_is_refused_at_its_place() {
 
 /// Issue 10, item 10: an error quotes the environment file's name and its lines; a control
 /// character in them (an escape sequence that clears the screen) is shown, never sent.
+#[cfg(unix)] // Windows refuses control characters in file names
 #[test]
 fn control_characters_in_an_error_never_reach_the_terminal() {
     let run = Test::new()

@@ -765,7 +765,7 @@ fn wait_for_orphan(dir: &Path) {
 
 /// Did a kill end lyncdr: SIGKILL on Unix, TerminateProcess with the stand-in's code 137 (as a
 /// shell reports a SIGKILL) on Windows.
-fn killed(status: std::process::ExitStatus) -> bool {
+pub(crate) fn killed(status: std::process::ExitStatus) -> bool {
     if cfg!(windows) {
         status.code() == Some(137)
     } else {

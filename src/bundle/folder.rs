@@ -144,6 +144,12 @@ pub fn write_as(out: &Path, files: &[BundleFile], main: &str, marker: &str) -> R
             Existing::Bundle => {
                 // Renamed over an empty folder of our own, so the name cannot be one planted.
                 let aside = fresh_folder(&parent, &format!(".{name}.lyncdr-old-"))?;
+                // Windows renames a folder only onto a name that is free (MoveFileEx refuses
+                // an existing folder with "Access denied"): free ours first. A folder or link
+                // planted there meanwhile makes the rename fail; nothing is moved into it.
+                if cfg!(windows) {
+                    fs::remove_dir(&aside).map_err(|e| BundleError::io(&aside, e))?;
+                }
                 match fs::rename(out, &aside) {
                     Ok(()) => old = Some(aside),
                     Err(e) => {

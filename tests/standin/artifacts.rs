@@ -12,7 +12,8 @@ pub const NAMESPACE: &str = "http://schemas.microsoft.com/RtcServer/2002/11/dbim
 pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
-        w.start_file(*name, SimpleFileOptions::default())
+        // Fixed permissions: the same bytes on every platform (Windows would write DOS ones).
+        w.start_file(*name, SimpleFileOptions::default().unix_permissions(0o644))
             .expect("zip entry");
         w.write_all(data).expect("zip write");
     }
