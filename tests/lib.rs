@@ -19,6 +19,7 @@ mod evtx;
 mod exit_codes;
 mod fuzz;
 mod modules;
+mod operator;
 mod plan;
 mod powershell;
 #[cfg(unix)]

@@ -49,7 +49,7 @@ pub(crate) fn recovery() -> Test {
     t
 }
 
-fn lyncdr(dir: &Path) -> Command {
+pub(crate) fn lyncdr(dir: &Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
     c.current_dir(dir)
         .env("NO_COLOR", "1")
@@ -59,7 +59,7 @@ fn lyncdr(dir: &Path) -> Command {
 }
 
 /// Run lyncdr in `dir` with `args` (and extra environment), expect `code`, return the output.
-fn expect_code(
+pub(crate) fn expect_code(
     dir: &Path,
     args: &[String],
     envs: &[(&str, &str)],
@@ -81,7 +81,7 @@ fn expect_code(
 }
 
 /// A subcommand other than `run` (status, resolve, report): its output, the code expected.
-fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
+pub(crate) fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     expect_code(dir, &args, &[], Some(code))
 }
@@ -112,14 +112,14 @@ pub(crate) fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
 /// `--set features.response_group=false`: leaves out the one step that asks questions in
 /// cms-move, backend-restore and cms-restore (the RGS contact deletion), for runs without a
 /// terminal.
-const NO_RGS: [&str; 2] = ["--set", "features.response_group=false"];
+pub(crate) const NO_RGS: [&str; 2] = ["--set", "features.response_group=false"];
 
-fn state(dir: &Path) -> serde_json::Value {
+pub(crate) fn state(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("state.json")).expect("state file");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("state file does not parse: {e}\n{text}"))
 }
 
-fn step_record(dir: &Path, id: &str) -> serde_json::Value {
+pub(crate) fn step_record(dir: &Path, id: &str) -> serde_json::Value {
     state(dir)["steps"]
         .as_array()
         .expect("steps")
@@ -129,7 +129,7 @@ fn step_record(dir: &Path, id: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no step {id}"))
 }
 
-fn statuses(dir: &Path) -> Vec<(String, String)> {
+pub(crate) fn statuses(dir: &Path) -> Vec<(String, String)> {
     state(dir)["steps"]
         .as_array()
         .expect("steps")
@@ -143,7 +143,7 @@ fn statuses(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-fn status_of(dir: &Path, id: &str) -> String {
+pub(crate) fn status_of(dir: &Path, id: &str) -> String {
     statuses(dir)
         .into_iter()
         .find(|s| s.0 == id)
@@ -151,12 +151,12 @@ fn status_of(dir: &Path, id: &str) -> String {
         .unwrap_or_default()
 }
 
-fn shell_log(dir: &Path) -> Vec<Event> {
+pub(crate) fn shell_log(dir: &Path) -> Vec<Event> {
     read_log(&dir.join("shell.log"))
 }
 
 /// Steps whose commands the stand-in started (phase `step`), in order.
-fn started(dir: &Path) -> Vec<String> {
+pub(crate) fn started(dir: &Path) -> Vec<String> {
     shell_log(dir)
         .into_iter()
         .filter(|e| e.event == "start" && e.phase == "step")
@@ -170,7 +170,7 @@ fn evidence_xml(minutes_from_now: i64) -> String {
 }
 
 /// lyncdr in a pseudo-terminal (so steps that ask questions can take it).
-fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
+pub(crate) fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
     let mut cmd = lyncdr(dir);
     cmd.args(args).envs(envs.iter().copied());
     let mut p = Session::spawn(cmd).expect("spawn in a pty");
@@ -178,7 +178,7 @@ fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession
     p
 }
 
-fn exit_code(p: &OsSession) -> i32 {
+pub(crate) fn exit_code(p: &OsSession) -> i32 {
     match p.get_process().wait().expect("wait") {
         WaitStatus::Exited(_, code) => code,
         other => panic!("lyncdr did not exit normally: {other:?}"),
@@ -186,7 +186,7 @@ fn exit_code(p: &OsSession) -> i32 {
 }
 
 /// Wait (at most 30 s) until the stand-in logged `event` for `step`.
-fn wait_for(dir: &Path, step: &str, event: &str) {
+pub(crate) fn wait_for(dir: &Path, step: &str, event: &str) {
     let start = Instant::now();
     while !shell_log(dir).iter().any(|e| e.step == step && e.event == event) {
         assert!(
@@ -199,7 +199,7 @@ fn wait_for(dir: &Path, step: &str, event: &str) {
 }
 
 /// Read everything the pty still has until lyncdr exits; the bytes as text.
-fn rest_of_output(p: &mut OsSession) -> String {
+pub(crate) fn rest_of_output(p: &mut OsSession) -> String {
     let found = p.expect(Eof).expect("exit");
     let mut all = found.before().to_vec();
     for m in found.matches() {
@@ -577,7 +577,7 @@ fn interactive_backend_restore_with_option_b() {
         p.expect(title).expect(title);
         p.expect("This step is done by hand.").expect("manual prompt");
         enter(&mut p);
-        p.expect("run the read-only check shown above on the server being rebuilt")
+        p.expect("run this read-only check on the server being rebuilt")
             .expect("a check on the rebuilt server");
         p.expect("What did it say?").expect("asked");
         enter(&mut p);
@@ -587,7 +587,8 @@ fn interactive_backend_restore_with_option_b() {
     p.expect("What now?").expect("action prompt");
     enter(&mut p);
     p.expect("Install-CsDatabase").expect("runner output streamed");
-    p.expect("check passed").expect("D's check");
+    p.expect("[install-configured-databases]: passed")
+        .expect("D's check");
     // E: the environment says A; choose B.
     p.expect("Which option?").expect("choice prompt");
     p.send("\x1b[B").expect("down");
@@ -1674,13 +1675,39 @@ steps:
     let dir = t.path();
     let mut args = vec!["--runbooks".to_owned(), "rb".to_owned()];
     args.extend(run_args("elsewhere", &["--yes"]));
-    expect_code(dir, &args, &[], Some(0));
+    // Issue 18: --yes never counts a step as done that nobody ran; the hint's command runs.
+    let out = expect_code(dir, &args, &[], Some(6));
     assert!(
         shell_log(dir).is_empty(),
         "nothing started here: {:?}",
         shell_log(dir)
     );
+    assert_eq!(status_of(dir, "on-the-new-server"), "pending");
+    let hint = hinted_commands(&String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        hint,
+        ["lyncdr resolve on-the-new-server --done --state state.json"]
+    );
+    run_hint(dir, &hint[0], 0);
+    expect_code(dir, &args, &[], Some(0));
     assert_eq!(status_of(dir, "on-the-new-server"), "done");
+    assert_eq!(step_record(dir, "on-the-new-server")["how"], "resolved");
+}
+
+/// Every `lyncdr ...` command quoted in backticks in `text`.
+pub(crate) fn hinted_commands(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| c.starts_with("lyncdr "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Run a printed hint as printed (split at spaces; the hints hold no quoted words), expect `code`.
+pub(crate) fn run_hint(dir: &Path, hint: &str, code: i32) -> std::process::Output {
+    let words: Vec<String> = hint.split_whitespace().skip(1).map(str::to_owned).collect();
+    expect_code(dir, &words, &[], Some(code))
 }
 
 /// The rtc backup is read by SQL Server on the Back End: without a `--backups` copy, `run` does

@@ -175,10 +175,12 @@ impl From<AuditError> for Error {
 impl RunError {
     pub fn code(&self) -> u8 {
         match self {
-            RunError::Invalid(_) | RunError::OtherRunbook { .. } => exit::INVALID,
+            RunError::Invalid(_) | RunError::OtherRunbook { .. } | RunError::RehearsalMix { .. } => {
+                exit::INVALID
+            }
             RunError::State(e) => e.code(),
             RunError::Changed { .. } | RunError::Undecided { .. } => exit::DECISION,
-            RunError::NeedsConsole { .. } => exit::NEEDS_CONSOLE,
+            RunError::NeedsConsole { .. } | RunError::NoRunner { .. } => exit::NEEDS_CONSOLE,
             RunError::StepFailed { .. } | RunError::CheckFailed { .. } => exit::FAILED,
             RunError::Refused { .. } | RunError::Blocked { .. } => exit::PREREQUISITE,
         }
@@ -237,6 +239,7 @@ pub fn outcome(e: crate::run::RunOutcome) -> u8 {
     match e {
         RunOutcome::Complete | RunOutcome::Stopped => exit::SUCCESS,
         RunOutcome::Unmet => exit::PREREQUISITE,
+        RunOutcome::Undecided => exit::DECISION,
         RunOutcome::Interrupted => exit::INTERRUPTED,
     }
 }
@@ -284,7 +287,7 @@ mod tests {
                 resolve_done: "lyncdr resolve move-users --done --state s.json".into(),
             },
             exit::DECISION,
-            "error: step `move-users` was interrupted and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand (the read-only check above), then `lyncdr resolve move-users --done --state s.json` (it took effect) or `--retry` (run it again)\n",
+            "error: step `move-users` was interrupted and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand (the read-only check above), then `lyncdr resolve move-users --done --state s.json` (it took effect) or `lyncdr resolve move-users --retry --state s.json` (run it again)\n",
         );
         case(
             RunError::NeedsConsole {
@@ -293,6 +296,22 @@ mod tests {
             },
             exit::NEEDS_CONSOLE,
             "error: step `move-users` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `lyncdr resolve move-users --done`\n",
+        );
+        case(
+            RunError::NoRunner {
+                step: "rebuild".into(),
+                resolve_done: "lyncdr resolve rebuild --done --state s.json".into(),
+            },
+            exit::NEEDS_CONSOLE,
+            "error: step `rebuild` cannot be run here (no runner for its commands), and --yes does not count it as done\n  = hint: run the step by hand on the server, then `lyncdr resolve rebuild --done --state s.json`; or run lyncdr at a terminal without --yes\n",
+        );
+        case(
+            RunError::RehearsalMix {
+                path: "s.json".into(),
+                rehearsal_file: false,
+            },
+            exit::INVALID,
+            "error: state file `s.json` holds a real run, and this is a rehearsal (--yes with no PowerShell here); a rehearsal and a real run never share a state file\n  = hint: give another --state FILE (without --state, a rehearsal keeps RUNBOOK.rehearsal.json beside the real run's state)\n",
         );
         case(
             RunError::StepFailed {

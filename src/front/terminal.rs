@@ -1,9 +1,10 @@
 //! The operator at a real terminal: dialoguer menus for the questions `run` asks.
 
 use crate::render::plan::PlannedStep;
+use crate::render::text::step_name;
 use crate::run::interrupt;
 use crate::run::operator::{Blocked, CheckElsewhere, CheckFailed, Operator, Resume, StepAction};
-use crate::run::state::Status;
+use crate::run::state::Verdict;
 use dialoguer::{Confirm, Input, Select, theme::ColorfulTheme};
 use std::io::Write as _;
 
@@ -13,6 +14,21 @@ pub struct Terminal {
 }
 
 impl Terminal {
+    /// A typed reason; `Some("")` when the operator gave none (back to the menu), `None` for
+    /// Esc or Ctrl-C.
+    fn reason(&self, question: &str) -> Option<String> {
+        answered(
+            Input::<String>::with_theme(&self.theme)
+                .with_prompt(format!(
+                    "{question} (recorded in the state and the report; empty to go back)"
+                ))
+                .allow_empty(true)
+                .interact_text()
+                .map(Some),
+        )
+        .map(|r| r.trim().to_owned())
+    }
+
     fn select(&self, prompt: &str, items: &[&str], default: usize) -> Option<usize> {
         answered(
             Select::with_theme(&self.theme)
@@ -76,19 +92,22 @@ impl Operator for Terminal {
         items.push(("Stop here (run again later to resume)", StepAction::Stop));
         let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
         let prompt = if can_run {
-            "What now?"
+            format!("{} -- What now?", step_name(step))
         } else {
-            "No runner on this machine: run the command on the server, then"
+            format!(
+                "{} -- No runner on this machine: run the command on the server, then",
+                step_name(step)
+            )
         };
-        match self.select(prompt, &labels, 0) {
+        match self.select(&prompt, &labels, 0) {
             Some(i) => items[i].1.clone(),
             None => StepAction::Stop,
         }
     }
 
-    fn manual_done(&mut self, _step: &PlannedStep) -> bool {
+    fn manual_done(&mut self, step: &PlannedStep) -> bool {
         self.select(
-            "This step is done by hand.",
+            &format!("{} -- This step is done by hand.", step_name(step)),
             &["Done", "Stop here (run again later to resume)"],
             0,
         ) == Some(0)
@@ -103,7 +122,10 @@ impl Operator for Terminal {
         let mut refs: Vec<&str> = labels.iter().map(String::as_str).collect();
         refs.push("Stop here");
         match self.select(
-            "Which option? (the environment's choice is selected)",
+            &format!(
+                "{} -- Which option? (the environment's choice is selected)",
+                step_name(step)
+            ),
             &refs,
             default,
         ) {
@@ -112,14 +134,15 @@ impl Operator for Terminal {
         }
     }
 
-    fn blocked(&mut self, _step: &PlannedStep, _problems: &[String], wants_event: bool) -> Blocked {
+    fn blocked(&mut self, step: &PlannedStep, _problems: &[String], wants_event: bool) -> Blocked {
         let mut items = vec!["Check again"];
         if wants_event {
             items.push("Give an event log export (.evtx or XML)");
         }
         items.push("I attest it holds (recorded as an attestation, not evidence)");
         items.push("Stop here");
-        let Some(i) = self.select("This step is blocked.", &items, 0) else {
+        let prompt = format!("{} -- This step is blocked.", step_name(step));
+        let Some(i) = self.select(&prompt, &items, 0) else {
             return Blocked::Stop;
         };
         match items[i] {
@@ -161,43 +184,89 @@ impl Operator for Terminal {
         ) == Some(true)
     }
 
-    fn resume(&mut self, _step: &PlannedStep, status: Status, can_verify: bool) -> Resume {
-        let mut items: Vec<(&str, Resume)> = Vec::new();
+    fn resume(&mut self, step: &PlannedStep, what: &str, can_verify: bool, check: Option<Verdict>) -> Resume {
+        #[derive(Clone)]
+        enum Item {
+            Do(Resume),
+            /// Mark it done after a typed reason.
+            Reason,
+        }
+        let passed = check == Some(Verdict::Passed);
+        let mut items: Vec<(&str, Item)> = Vec::new();
+        if passed {
+            items.push((
+                "It took effect: mark it done (its check just passed)",
+                Item::Do(Resume::MarkDone(
+                    "its read-only check passed when run on request".into(),
+                )),
+            ));
+        }
+        items.push((
+            "Stop here (it stays undecided; run again later)",
+            Item::Do(Resume::Stop),
+        ));
+        items.push(("Run it again", Item::Do(Resume::Retry)));
         if can_verify {
-            items.push(("Run the read-only check", Resume::Verify));
+            items.push(("Run its read-only check now", Item::Do(Resume::Verify)));
         }
-        items.push(("It took effect: mark it done", Resume::MarkDone));
-        items.push(("Run it again", Resume::Retry));
-        items.push(("Stop here", Resume::Stop));
+        items.push(("Show its commands and check", Item::Do(Resume::Show)));
+        if !passed {
+            items.push((
+                "It took effect: mark it done (you type why; recorded)",
+                Item::Reason,
+            ));
+        }
         let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
-        let prompt = format!("The step is {}. Decide:", status.name());
-        match self.select(&prompt, &labels, 0) {
-            Some(i) => items[i].1.clone(),
-            None => Resume::Stop,
+        let after = match check {
+            Some(v) => format!("; its check just now: {}", v.name()),
+            None => String::new(),
+        };
+        let prompt = format!("{} {what}{after}. What now?", step_name(step));
+        loop {
+            let Some(i) = self.select(&prompt, &labels, 0) else {
+                return Resume::Stop;
+            };
+            match items[i].1.clone() {
+                Item::Do(r) => return r,
+                Item::Reason => match self.reason("Why do you say it took effect?") {
+                    Some(r) if r.is_empty() => continue,
+                    Some(r) => return Resume::MarkDone(r),
+                    None => return Resume::Stop,
+                },
+            }
         }
     }
 
-    fn check_failed(&mut self, _step: &PlannedStep) -> CheckFailed {
+    fn check_failed(&mut self, step: &PlannedStep) -> CheckFailed {
         let items = [
-            ("Check again (after fixing it by hand)", CheckFailed::Again),
-            (
-                "Mark it done anyway (recorded as an override, with your name)",
-                CheckFailed::Override,
-            ),
-            (
-                "Stop here (run again later: the check runs first)",
-                CheckFailed::Stop,
-            ),
+            "Stop here (run again later: the check runs first)",
+            "Check again (after fixing it by hand)",
+            "Show the check",
+            "Mark it done anyway (an override: you type why; recorded with your name)",
         ];
-        let labels: Vec<&str> = items.iter().map(|i| i.0).collect();
-        match self.select("The step's check failed, so it is not done. Decide:", &labels, 0) {
-            Some(i) => items[i].1.clone(),
-            None => CheckFailed::Stop,
+        let prompt = format!(
+            "{}: its check FAILED, so the step is not done. What now?",
+            step_name(step)
+        );
+        loop {
+            match self.select(&prompt, &items, 0) {
+                Some(1) => return CheckFailed::Again,
+                Some(2) => return CheckFailed::Show,
+                Some(3) => match self.reason("Why mark it done although its check failed?") {
+                    Some(r) if r.is_empty() => continue,
+                    Some(r) => return CheckFailed::Override(r),
+                    None => return CheckFailed::Stop,
+                },
+                _ => return CheckFailed::Stop,
+            }
         }
     }
 
-    fn check_elsewhere(&mut self, _step: &PlannedStep, place: &str) -> CheckElsewhere {
-        let prompt = format!("Run the check on {place}. What did it say?");
+    fn check_elsewhere(&mut self, step: &PlannedStep, place: &str) -> CheckElsewhere {
+        let prompt = format!(
+            "{} -- Run the check on {place}. What did it say?",
+            step_name(step)
+        );
         let items = [
             ("It passed (OK)", CheckElsewhere::Passed),
             ("It failed", CheckElsewhere::Failed),
@@ -262,7 +331,7 @@ impl Operator for Unattended {
     fn confirm(&mut self, _: &str) -> bool {
         false
     }
-    fn resume(&mut self, _: &PlannedStep, _: Status, _: bool) -> Resume {
+    fn resume(&mut self, _: &PlannedStep, _: &str, _: bool, _: Option<Verdict>) -> Resume {
         Resume::Stop
     }
     fn check_failed(&mut self, _: &PlannedStep) -> CheckFailed {

@@ -40,7 +40,7 @@ pub fn plan(p: &Plan) -> String {
     }
     for s in &p.steps {
         out.push('\n');
-        step(&mut out, s, p.steps.len());
+        step(&mut out, s, p.steps.len(), true);
     }
     out
 }
@@ -55,8 +55,27 @@ fn prerequisite_line(p: &super::plan::PlannedPrerequisite) -> String {
 /// One step as `plan` prints it (used by `run` before each step).
 pub fn step_block(s: &PlannedStep, total: usize) -> String {
     let mut out = String::new();
-    step(&mut out, s, total);
+    step(&mut out, s, total, true);
     out
+}
+
+/// A step as `run` shows it before asking what to do: [`step_block`] without the text of its
+/// read-only check, which runs by itself afterwards (the run log has it; a menu shows it on
+/// request), so a long check never pushes the step's title and warnings off the screen.
+pub fn step_block_for_run(s: &PlannedStep, total: usize) -> String {
+    let mut out = String::new();
+    step(&mut out, s, total, false);
+    out
+}
+
+/// How every question of `run` names its step: `Step 7 (E.B.2) Title [id]`.
+pub fn step_name(s: &PlannedStep) -> String {
+    let label = if s.label.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", s.label)
+    };
+    format!("Step {}{label} {} [{}]", s.number, s.title, s.id)
 }
 
 /// `A. `, `E.B.2 `: how a step's source letter leads its title.
@@ -68,7 +87,7 @@ pub fn label_prefix(label: &str) -> String {
     }
 }
 
-fn step(out: &mut String, s: &PlannedStep, total: usize) {
+fn step(out: &mut String, s: &PlannedStep, total: usize, with_check: bool) {
     let label = label_prefix(&s.label);
     let indent = "   ";
     if s.skipped {
@@ -134,9 +153,19 @@ fn step(out: &mut String, s: &PlannedStep, total: usize) {
     for c in &s.commands {
         command(out, c, s.skipped);
     }
-    if let Some(v) = &s.verify {
-        let _ = writeln!(out, "{indent}Check afterwards (read-only):");
-        command(out, v, s.skipped);
+    match &s.verify {
+        Some(v) if with_check => {
+            let _ = writeln!(out, "{indent}Check afterwards (read-only):");
+            command(out, v, s.skipped);
+        }
+        Some(v) => {
+            let _ = writeln!(
+                out,
+                "{indent}Check afterwards (read-only, {} lines): runs by itself after the step.",
+                v.text.lines().count()
+            );
+        }
+        None => {}
     }
 }
 

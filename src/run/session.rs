@@ -59,6 +59,12 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     let mut pending_decision = None;
     let state = match existing {
         Some(mut s) => {
+            if s.rehearsal != cfg.rehearsal {
+                return Err(RunError::RehearsalMix {
+                    path: cfg.state.clone(),
+                    rehearsal_file: s.rehearsal,
+                });
+            }
             if s.runbook != cfg.runbook {
                 return Err(RunError::OtherRunbook {
                     path: cfg.state.clone(),
@@ -89,6 +95,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
             choices: Default::default(),
             steps: Vec::new(),
             decisions: Vec::new(),
+            rehearsal: cfg.rehearsal,
         },
     };
     let operator = match cfg.operator.clone() {
@@ -113,8 +120,10 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     }
     let mut plan = s.plan()?;
     s.reconcile(&plan);
-    if s.cfg.yes {
-        s.op.show("\n*** --yes: every confirmation is answered yes and every choice taken from the environment. ***\n*** For rehearsals and tests: prerequisites are still checked, and a failing one stops the run. ***\n\n");
+    if s.cfg.rehearsal {
+        s.op.show("\n*** REHEARSAL: --yes and no PowerShell here, so nothing is run and nothing is confirmed. ***\n*** Every step is walked and recorded as rehearsed, in a state file of its own; prerequisites are still checked. ***\n\n");
+    } else if s.cfg.yes {
+        s.op.show("\n*** --yes with PowerShell here: every step RUNS FOR REAL, every confirmation is answered yes ***\n*** and every choice taken from the environment. Prerequisites are still checked, and a failing one stops the run. ***\n\n");
     }
     if s.cfg.dry_run {
         s.op.show(
@@ -161,9 +170,16 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
             s.op.show(&out);
             return Ok(RunOutcome::Unmet);
         }
+    } else if s.state.rehearsal {
+        s.op.show(&format!(
+            "\nRehearsal complete: {} steps walked, {skipped} skipped; nothing was run or confirmed. Report: lyncdr report --state {}\n",
+            done,
+            s.cfg.state.display()
+        ));
     } else {
         s.op.show(&format!(
-            "\nRecovery complete: {done} steps done, {skipped} skipped. Report: lyncdr report --state {}\n",
+            "\nRecovery complete: {done} steps done, {skipped} skipped.{} Report: lyncdr report --state {}\n",
+            super::report::Tally::of(&s.state).sentence(),
             s.cfg.state.display()
         ));
     }
@@ -233,6 +249,7 @@ impl Session<'_> {
                     choice: None,
                     option: None,
                     section: false,
+                    how: None,
                 });
             rec.choice = p.choice.clone();
             rec.option = p.option.as_ref().map(|(k, v)| format!("{k}={v}"));
@@ -289,6 +306,12 @@ impl Session<'_> {
             format!("{} (`{}`)", step.label, step.id)
         };
         let _ = self.save();
+        let undecided = self.state.step(&step.id).is_some_and(|r| {
+            matches!(
+                r.status,
+                Status::Failed | Status::Interrupted | Status::Running | Status::Checking
+            )
+        });
         if interrupt::requested() {
             tracing::info!(step = %step.id, "interrupted with Ctrl-C");
             self.op.show(&format!(
@@ -296,6 +319,14 @@ impl Session<'_> {
                 self.cfg.state.display()
             ));
             return Flow::Exit(RunOutcome::Interrupted);
+        }
+        if undecided {
+            self.op.show(&format!(
+                "\nStopped at step {name}, which still needs a decision. Nothing is lost: run the same command again to decide, or settle it with `{}` (it took effect) or `{}` (run it again).\n",
+                self.resolve_command(&step.id, "--done"),
+                self.resolve_command(&step.id, "--retry"),
+            ));
+            return Flow::Exit(RunOutcome::Undecided);
         }
         self.op.show(&format!(
             "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"

@@ -12,9 +12,19 @@ use std::path::{Path, PathBuf};
 
 pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     let (timeout, codepage) = super::runner_options(&a.step_timeout, &a.codepage)?;
-    let state = a
-        .state
-        .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
+    let programs = runner::Programs {
+        powershell: a.powershell,
+        sqlcmd: a.sqlcmd,
+        codepage,
+    };
+    let rehearsal = crate::run::is_rehearsal(a.yes, &programs);
+    let state = a.state.unwrap_or_else(|| {
+        if rehearsal {
+            state::rehearsal_path(&a.env.env, &a.runbook)
+        } else {
+            state::default_path(&a.env.env, &a.runbook)
+        }
+    });
     // A state file reached through a link is locked and written where it really is: two names
     // for one file must not make two locks (and an atomic rename must not replace the link).
     let state = match std::fs::symlink_metadata(&state) {
@@ -36,13 +46,10 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         state,
         dry_run: a.dry_run,
         yes: a.yes,
+        rehearsal,
         accept_changes: a.accept_changes,
         operator: known_operator(a.operator),
-        programs: runner::Programs {
-            powershell: a.powershell,
-            sqlcmd: a.sqlcmd,
-            codepage,
-        },
+        programs,
         backups: a.backups.or(set_folder),
         evidence: a.evidence,
         timeout,
@@ -167,6 +174,7 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
                 "id": r.id, "label": r.label, "title": r.title, "status": status,
                 "started_at": r.started_at, "finished_at": r.finished_at,
                 "operator": r.operator, "note": r.note, "attempts": r.attempts,
+                "how": r.how,
             });
             if status != r.status {
                 v["recorded_status"] = serde_json::json!(r.status);
@@ -183,13 +191,18 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
     serde_json::json!({
         "state": path.display().to_string(), "live": live, "runbook": s.runbook,
         "environment": s.environment, "started_at": s.started_at, "choices": s.choices,
-        "steps": steps,
+        "rehearsal": s.rehearsal, "steps": steps,
     })
 }
 
 fn status_text(path: &Path, s: &State, live: bool) -> String {
     let mut out = format!(
-        "{} ({}), started {}; state {}{}\n",
+        "{}{} ({}), started {}; state {}{}\n",
+        if s.rehearsal {
+            "REHEARSAL (nothing was run or confirmed): "
+        } else {
+            ""
+        },
         s.title,
         s.runbook,
         s.started_at,
@@ -214,8 +227,12 @@ fn status_text(path: &Path, s: &State, live: bool) -> String {
             .last()
             .map(|c| format!(" (check {})", c.verdict.name()))
             .unwrap_or_default();
+        let how = match r.how {
+            Some(h) if status == Status::Done => format!(" -- {}", h.name()),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "{:>3}. {:<11} {label}{} [{}] {when}{check}\n",
+            "{:>3}. {:<11} {label}{} [{}] {when}{check}{how}\n",
             i + 1,
             status.name(),
             r.title,
@@ -264,11 +281,13 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
     let what = match how {
         Resolution::Rechoose => rechoose(&mut s, step)?,
         Resolution::Done | Resolution::Retry => {
-            // Under the lock: a `running` step here belongs to a run that is gone.
-            if !matches!(
+            // Under the lock: a `running` step here belongs to a run that is gone. A pending
+            // step can be done by hand (after exit 6, or with no runner): `--done` records that.
+            let open = matches!(
                 r.status,
                 Status::Running | Status::Interrupted | Status::Failed | Status::Checking
-            ) {
+            );
+            if !(open || how == Resolution::Done && r.status == Status::Pending) {
                 return Err(CommandError::NothingToResolve {
                     step: step.into(),
                     status: r.status.name(),
@@ -281,6 +300,7 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
                 r.finished_at = Some(crate::run::now());
                 r.note = Some("marked done with `lyncdr resolve --done`; its check runs next".into());
                 r.operator = Some(operator.clone());
+                r.how = Some(crate::run::state::How::Resolved);
                 "resolved: it took effect; the next `lyncdr run` runs its check, then goes on".to_owned()
             } else {
                 r.status = Status::Pending;

@@ -1,0 +1,262 @@
+//! Issue 18, "the operator at 3 a.m.": a tired admin presses Enter at every question and reads
+//! only the last lines. Safe defaults after a failure, questions that name their step, Ctrl-C
+//! inside a cmdlet's own prompt, rehearsals that say so, an end that counts what was not plain,
+//! and hints that run as printed.
+
+use crate::run::{
+    NO_RGS, exit_code, recovery, rest_of_output, run_args, spawn_in_pty, state, status_of, step_record,
+    subcommand, wait_for,
+};
+use expectrl::session::OsSession;
+use expectrl::{Any, Eof, Expect};
+use std::path::Path;
+
+/// The words every decision prompt of `run` ends its question with.
+const PROMPTS: [&str; 7] = [
+    "(default is \"Y\"):",
+    "What now?",
+    "This step is done by hand.",
+    "What did it say?",
+    "Which option?",
+    "This step is blocked.",
+    "Confirm: ",
+];
+
+/// Press Enter at every question until lyncdr exits (at a prerequisite's "Confirm:", `y` when
+/// `confirm`: it is the operator's statement, not a decision after a failure); everything it
+/// printed, as text.
+fn enter_everywhere(p: &mut OsSession, confirm: bool) -> String {
+    let mut all = Vec::new();
+    for _ in 0..100 {
+        let mut needles: Vec<Box<dyn expectrl::Needle>> = PROMPTS
+            .iter()
+            .map(|s| Box::new(*s) as Box<dyn expectrl::Needle>)
+            .collect();
+        needles.push(Box::new(Eof));
+        let found = p.expect(Any::boxed(needles)).expect("a prompt or the end");
+        all.extend_from_slice(found.before());
+        let mut ended = true;
+        let mut key = "\r";
+        for m in found.matches() {
+            all.extend_from_slice(m);
+            ended &= !PROMPTS.iter().any(|s| s.as_bytes() == m);
+            if confirm && m == b"Confirm: " {
+                key = "y";
+            }
+        }
+        if ended {
+            return String::from_utf8_lossy(&all).into_owned();
+        }
+        p.send(key).expect("Enter");
+    }
+    panic!(
+        "more than 100 questions (a default that loops?):\n{}",
+        String::from_utf8_lossy(&all)
+    );
+}
+
+/// No step is recorded done whose command failed or whose last check failed.
+fn nothing_done_that_failed(dir: &Path) {
+    for s in state(dir)["steps"].as_array().expect("steps") {
+        if s["status"] != "done" {
+            continue;
+        }
+        for c in s["commands"].as_array().into_iter().flatten() {
+            assert_eq!(c["exit_code"], 0, "done although a command failed: {s}");
+        }
+        if let Some(last) = s["checks"].as_array().and_then(|c| c.last()) {
+            assert_ne!(last["verdict"], "failed", "done although its check failed: {s}");
+        }
+    }
+}
+
+/// Enter at every prompt of a run whose step fails: the default stops (exit 3: it needs a
+/// decision), at once and again on the resume; the question names the step and what happened.
+#[test]
+fn enter_at_every_prompt_after_a_failure_marks_nothing_done() {
+    let t = recovery();
+    let dir = t.path();
+    let fail = [(
+        "LYNCSHELL_FAIL",
+        "list-rgs-contacts/step/Get-CsApplicationContact",
+    )];
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
+    let out = enter_everywhere(&mut p, false);
+    assert_eq!(exit_code(&p), 3, "{out}");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "failed", "{out}");
+    assert!(
+        out.contains("[list-rgs-contacts] failed (exit code"),
+        "the question names the step and what happened: {out}"
+    );
+    nothing_done_that_failed(dir);
+    // The resume: the same question, the same safe default.
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
+    let out = enter_everywhere(&mut p, false);
+    assert_eq!(exit_code(&p), 3, "{out}");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "failed", "{out}");
+    assert!(out.contains("still needs a decision"), "{out}");
+    nothing_done_that_failed(dir);
+}
+
+/// Enter at every prompt of a run whose step's check fails: never overridden by default.
+#[test]
+fn enter_at_every_prompt_after_a_failed_check_overrides_nothing() {
+    let t = recovery();
+    let dir = t.path();
+    let fail = [(
+        "LYNCSHELL_FAIL",
+        "move-conference-directories/check/Get-CsConferenceDirectory",
+    )];
+    let mut p = spawn_in_pty(dir, &run_args("cms-move", &NO_RGS), &fail);
+    let out = enter_everywhere(&mut p, true);
+    assert_eq!(exit_code(&p), 3, "{out}");
+    assert_eq!(status_of(dir, "move-conference-directories"), "checking", "{out}");
+    assert!(
+        out.contains("[move-conference-directories]: its check FAILED"),
+        "{out}"
+    );
+    nothing_done_that_failed(dir);
+    assert!(!state(dir)["decisions"].to_string().contains("override"));
+}
+
+/// Marking a failed step done takes the explicit choice and a typed reason (an empty one goes
+/// back to the menu); the reason is in the state, and the end of the run, the report's header and
+/// `status` say how the step was done.
+#[test]
+fn marking_a_failed_step_done_needs_a_reason_and_the_end_counts_it() {
+    let t = recovery();
+    let dir = t.path();
+    let fail = [(
+        "LYNCSHELL_FAIL",
+        "list-rgs-contacts/step/Get-CsApplicationContact",
+    )];
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
+    p.expect("This step is done by hand.").expect("first step");
+    p.send("\r").expect("done");
+    p.expect("What now?").expect("list step");
+    p.send("\r").expect("run it");
+    p.expect("failed (exit code").expect("the failure menu");
+    p.expect("What now?").expect("asked");
+    p.send("\x1b[A\r").expect("the last item: mark it done");
+    p.expect("Why do you say it took effect?")
+        .expect("a reason is asked");
+    p.send("\r").expect("no reason");
+    p.expect("What now?").expect("back to the menu");
+    p.send("\x1b[A\r").expect("mark it done again");
+    p.expect("Why do you say it took effect?").expect("asked again");
+    p.send_line("listed them by hand in the shell").expect("a reason");
+    let out = enter_everywhere(&mut p, false);
+    assert_eq!(exit_code(&p), 0, "{out}");
+    assert!(
+        out.contains("Recovery complete: 11 steps done, 0 skipped. Of note: 2 step(s) done by hand, 1 step(s) marked done by the operator after a failure or interruption."),
+        "{out}"
+    );
+    let rec = step_record(dir, "list-rgs-contacts");
+    assert_eq!(rec["status"], "done");
+    assert_eq!(rec["how"], "marked-done");
+    assert!(
+        state(dir)["decisions"]
+            .to_string()
+            .contains("listed them by hand in the shell"),
+        "{}",
+        state(dir)["decisions"]
+    );
+    let report = crate::run::subcommand(dir, &["report", "--state", "state.json"], 0);
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.contains("- Of note: 2 step(s) done by hand, 1 step(s) marked done"),
+        "{report}"
+    );
+    assert!(report.contains("listed them by hand in the shell"), "{report}");
+    let status = crate::run::subcommand(dir, &["status", "--state", "state.json"], 0);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("-- marked done by the operator after a failure"),
+        "{status}"
+    );
+}
+
+/// Ctrl-C at an interactive cmdlet's own prompt (the RGS contact deletion asks Yes/No on the
+/// terminal): the cmdlet gets the SIGINT too and ends with an error, but the step is recorded
+/// interrupted, not failed, and lyncdr exits 130 at once, without another question.
+#[test]
+fn ctrl_c_inside_a_cmdlets_prompt_is_an_interrupt() {
+    let t = recovery();
+    let dir = t.path();
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &[]);
+    for prompt in [
+        "This step is done by hand.",
+        "What now?",
+        "This step is done by hand.",
+        "What now?",
+    ] {
+        p.expect(prompt).expect(prompt);
+        p.send("\r").expect("Enter");
+    }
+    p.expect("(default is \"Y\"):").expect("the cmdlet asks");
+    wait_for(dir, "delete-rgs-contacts", "start");
+    p.send("\x03").expect("Ctrl-C");
+    let rest = rest_of_output(&mut p);
+    assert_eq!(exit_code(&p), 130, "{rest}");
+    assert!(
+        rest.contains("Interrupted (Ctrl-C) during step `delete-rgs-contacts`"),
+        "{rest}"
+    );
+    assert!(!rest.contains("What now?"), "no menu after the Ctrl-C: {rest}");
+    assert_eq!(status_of(dir, "delete-rgs-contacts"), "interrupted");
+}
+
+/// `--yes` where no PowerShell runs is a rehearsal, and says so everywhere: its summary,
+/// `status` and the report; never "Recovery complete" nor "confirmed by the operator"; and it
+/// keeps a state file of its own, which a real run never resumes.
+#[test]
+fn a_rehearsal_says_so_and_keeps_its_own_state() {
+    let t = recovery();
+    let dir = t.path();
+    let args = [
+        "run",
+        "rgs-restore",
+        "--env",
+        "contoso.yaml",
+        "--backups",
+        "backups",
+        "--powershell",
+        "no-such-powershell.exe",
+        "--yes",
+    ];
+    let out = subcommand(dir, &args, 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("*** REHEARSAL"), "{stdout}");
+    assert!(stdout.contains("Rehearsal complete"), "{stdout}");
+    assert!(!stdout.contains("Recovery complete"), "{stdout}");
+    assert!(dir.join(".lyncdr/rgs-restore.rehearsal.json").is_file());
+    assert!(
+        !dir.join(".lyncdr/rgs-restore.json").exists(),
+        "the real run's state is untouched"
+    );
+    let status = subcommand(dir, &["status", "--env", "contoso.yaml"], 0);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.starts_with("REHEARSAL"), "{status}");
+    assert!(!status.contains("confirmed by the operator"), "{status}");
+    assert!(status.contains("rehearsed: nothing ran"), "{status}");
+    let report = subcommand(
+        dir,
+        &["report", "--state", ".lyncdr/rgs-restore.rehearsal.json"],
+        0,
+    );
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(report.starts_with("# Rehearsal report"), "{report}");
+    assert!(!report.contains("confirmed by the operator"), "{report}");
+    // The rehearsal's state is never taken for a real run's (nor the other way round).
+    let shell = crate::standin::lync_shell().display().to_string();
+    let state = ".lyncdr/rgs-restore.rehearsal.json";
+    let mut real = args.to_vec();
+    real[7] = &shell;
+    real.extend(["--state", state]);
+    let out = subcommand(dir, &real, 65);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds a rehearsal, and this is a real run"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
