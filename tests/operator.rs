@@ -4,8 +4,8 @@
 //! and hints that run as printed.
 
 use crate::run::{
-    NO_RGS, exit_code, recovery, rest_of_output, run_args, spawn_in_pty, state, status_of, step_record,
-    subcommand, wait_for,
+    NO_RGS, exit_code, hinted_commands, recovery, rest_of_output, run_args, run_hint, spawn_in_pty, state,
+    status_of, step_record, subcommand, wait_for,
 };
 use expectrl::session::OsSession;
 use expectrl::{Any, Eof, Expect};
@@ -258,5 +258,101 @@ fn a_rehearsal_says_so_and_keeps_its_own_state() {
         String::from_utf8_lossy(&out.stderr).contains("holds a rehearsal, and this is a real run"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The commands a message tells the operator to run: each backticked `lyncdr ...`, and each
+/// line of `status`'s "To decide" list.
+fn hints(text: &str) -> Vec<String> {
+    let mut out = hinted_commands(text);
+    out.extend(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("lyncdr "))
+            .map(str::to_owned),
+    );
+    out
+}
+
+/// Run every hint in `text` as printed; each must be accepted (exit `code`).
+fn run_hints(dir: &Path, text: &str, code: i32) -> usize {
+    let found = hints(text);
+    for h in &found {
+        let out = run_hint(dir, h, code);
+        assert_eq!(out.status.code(), Some(code), "`{h}`");
+    }
+    found.len()
+}
+
+/// Every `lyncdr ...` command the failure paths tell the operator to run is accepted as
+/// printed: exit 6 (a step needs a terminal: `resolve --done` on the pending step, done by
+/// hand), exit 5 (a failed step), `status`'s list of decisions, several runs beside the
+/// environment (`report RUNBOOK`), no run at all.
+#[test]
+fn every_hint_of_a_failure_runs_as_printed() {
+    let t = recovery();
+    let dir = t.path();
+    let out = crate::run::expect_code(dir, &run_args("cms-move", &["--yes"]), &[], Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(run_hints(dir, &stderr, 0), 1, "{stderr}");
+    assert_eq!(status_of(dir, "move-users"), "checking");
+    let out = subcommand(dir, &["status", "--state", "state.json"], 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(run_hints(dir, &text, 0), 1, "{text}");
+
+    let t = recovery();
+    let dir = t.path();
+    let fail = [(
+        "LYNCSHELL_FAIL",
+        "list-rgs-contacts/step/Get-CsApplicationContact",
+    )];
+    let out = crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status = subcommand(dir, &["status", "--state", "state.json"], 0);
+    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert_eq!(run_hints(dir, &stderr, 0), 1, "{stderr}");
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "pending");
+    // `status` offered --done and --retry; the step is pending now, so each is refused (64).
+    assert_eq!(hints(&status).len(), 2, "{status}");
+
+    // No run yet beside the environment: a plain answer, and a hint that runs.
+    let t = recovery();
+    let dir = t.path();
+    let out = subcommand(dir, &["status", "--env", "contoso.yaml"], 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("No run has been started in .lyncdr yet."),
+        "{text}"
+    );
+    assert_eq!(run_hints(dir, &text, 0), 1);
+    let out = subcommand(dir, &["status", "--env", "contoso.yaml", "--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["runs"], serde_json::json!([]));
+    let out = subcommand(dir, &["report", "--env", "contoso.yaml"], 66);
+    assert_eq!(run_hints(dir, &String::from_utf8_lossy(&out.stderr), 0), 1);
+
+    // Two runs beside the environment (a real one and a rehearsal): `report` names each.
+    let shell = crate::standin::lync_shell().display().to_string();
+    // The real run stops at the RGS deletion, which needs a terminal (6); the rehearsal ends.
+    for (ps, code) in [(shell.as_str(), 6), ("no-such-powershell.exe", 0)] {
+        let args = [
+            "run",
+            "rgs-restore",
+            "--env",
+            "contoso.yaml",
+            "--backups",
+            "backups",
+            "--yes",
+            "--powershell",
+            ps,
+        ];
+        subcommand(dir, &args, code);
+    }
+    let out = subcommand(dir, &["report", "--env", "contoso.yaml"], 64);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(run_hints(dir, &stderr, 0), 2, "{stderr}");
+    assert!(
+        stderr.contains("`lyncdr report rgs-restore --env contoso.yaml`"),
+        "{stderr}"
     );
 }

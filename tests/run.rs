@@ -917,7 +917,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     assert_eq!(step["status"], "interrupted", "{step}");
     assert_eq!(step["recorded_status"], "running");
     assert!(
-        step["decide"]
+        step["decide"][0]
             .as_str()
             .unwrap_or("")
             .contains("lyncdr resolve list-rgs-contacts")
@@ -926,7 +926,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     let out = subcommand(dir, &["status", "--state", "state.json"], 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("interrupted") && text.contains("To decide:"),
+        text.contains("interrupted") && text.contains("To decide ("),
         "{text}"
     );
     // While a run holds the lock, `running` is the truth.

@@ -15,6 +15,71 @@ fn after_help() -> String {
     out
 }
 
+/// The rows of [`crate::front::exit::TABLE`] for `codes`, as an `Exit codes:` list: a
+/// subcommand's `--help` names its codes only through this, so they never differ from the table.
+fn exit_codes(codes: &[u8]) -> String {
+    let mut out = String::from("Exit codes:\n");
+    for (code, meaning) in crate::front::exit::TABLE
+        .iter()
+        .filter(|(c, _)| codes.contains(c))
+    {
+        out.push_str(&format!("  {code:<3}  {meaning}\n"));
+    }
+    out
+}
+
+fn audit_help() -> String {
+    use crate::front::exit::*;
+    format!(
+        "{}\nExample:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json",
+        exit_codes(&[
+            SUCCESS,
+            DEGRADED,
+            NOT_READY,
+            USAGE,
+            INVALID,
+            NO_INPUT,
+            CANNOT_WRITE
+        ])
+    )
+}
+
+fn backup_help() -> String {
+    use crate::front::exit::*;
+    format!(
+        "{BACKUP_HELP}\n\n{}",
+        exit_codes(&[
+            SUCCESS,
+            DEGRADED,
+            NOT_READY,
+            USAGE,
+            INVALID,
+            CANNOT_WRITE,
+            INTERRUPTED
+        ])
+    )
+}
+
+fn run_help() -> String {
+    use crate::front::exit::*;
+    format!(
+        "{RUN_HELP}\n\n{}",
+        exit_codes(&[
+            SUCCESS,
+            DECISION,
+            PREREQUISITE,
+            FAILED,
+            NEEDS_CONSOLE,
+            USAGE,
+            INVALID,
+            NO_INPUT,
+            CANNOT_WRITE,
+            BUSY,
+            INTERRUPTED
+        ])
+    )
+}
+
 const EXAMPLES: &str = "\
 Examples:
   lyncdr list
@@ -84,7 +149,7 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Guided recovery: step by step, prerequisites checked, progress checkpointed
-    #[command(after_help = RUN_HELP)]
+    #[command(after_help = run_help())]
     Run(RunArgs),
     /// The steps of a run and their status, from its state file (every run found, by default)
     Status {
@@ -100,6 +165,8 @@ pub enum Command {
     },
     /// After-action report of a run, in Markdown
     Report {
+        /// Runbook id of the run, to choose among the runs beside --env FILE (or here)
+        runbook: Option<String>,
         /// State file of the run (default: the only one in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
@@ -153,10 +220,7 @@ pub enum Command {
         backups: Option<PathBuf>,
     },
     /// Could we recover today? Check the backups in DIR against every runbook and option
-    #[command(
-        after_help = "Exit codes: 0 ready, 1 degraded, 2 not ready, 3 usage or I/O error.\n\n\
-Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
-    )]
+    #[command(after_help = audit_help())]
     Audit {
         /// Folder holding the backups
         dir: PathBuf,
@@ -180,7 +244,7 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
         all: bool,
     },
     /// Take one backup set into a new dated folder under --to DIR and audit it; or write the job as a scheduled task (--task) or a PowerShell 2.0 script folder (--script)
-    #[command(after_help = BACKUP_HELP)]
+    #[command(after_help = backup_help())]
     Backup(BackupArgs),
 }
 
@@ -195,8 +259,7 @@ audit of the set, one line in the Application event log (eventcreate, source lyn
 --log FILE, and retention (backups.keep_sets, backups.keep_days).
 
 DIR must be a share the SQL Server service account can write (\\\\server\\share): it writes
-the .bak files. Exit codes: 0 ready, 1 degraded, 2 not ready or the set is incomplete, 73 the
-folder could not be used, 130 interrupted.
+the .bak files.
 
 --task FILE writes a Task Scheduler definition (schema 1.2, UTF-16) that runs the job every day at
 --at as --user, whether the user is logged on or not, with the highest privileges the account has,
@@ -281,13 +344,19 @@ What lyncdr starts (on a Front End server, in a Windows PowerShell 2.0 shell or 
   Steps marked interactive (Move-CsUser, Set-CsConfigurationStoreLocation, the RGS contact
     deletion) ask their own questions: they run without -NonInteractive on this terminal, and a
     transcript keeps what they printed. Without a terminal (--yes in a script) such a step is
-    not started: exit code 6.
+    not started (exit code 6, below).
   T-SQL steps: --sqlcmd PROGRAM -S server\\instance -E -b -x -i SCRIPT.
   Output that is not UTF-8 is read in the console code page (--codepage, default 437).
 
 Progress is checkpointed in the state file (default .lyncdr/RUNBOOK.json beside the environment
 file) after every change: run the same command again to resume. A step that may have run is never
-re-run without a decision (`lyncdr resolve`). Ctrl-C at any moment saves the state and exits 130.
+re-run without a decision (`lyncdr resolve`). Ctrl-C at any moment saves the state and exits 130,
+also inside a step that asks questions. After a failure every menu's default is to stop; marking
+a failed step done, or overriding a failed check, asks you to type why (it goes into the report).
+
+--yes on a Front End (PowerShell here) RUNS EVERY STEP FOR REAL, answering every confirmation
+yes. Where no PowerShell runs (--powershell not found) --yes is a rehearsal: nothing runs, every
+step is recorded as rehearsed, in a state file of its own (.lyncdr/RUNBOOK.rehearsal.json).
 
 Prerequisites: backups are looked for by file name in --backups DIR (a local copy of the backup
 folder); event 30024 (User Replicator finished its sync) in an export of the Lync Server log given
@@ -310,7 +379,7 @@ pub struct RunArgs {
     /// Walk the whole flow and check prerequisites, but run nothing and write no checkpoint
     #[arg(long)]
     pub dry_run: bool,
-    /// Answer every confirmation yes and every choice from the environment (rehearsals, tests)
+    /// Answer every confirmation yes and every choice from the environment; runs every step for real where PowerShell is (a rehearsal where it is not)
     #[arg(long)]
     pub yes: bool,
     /// Resume even though the runbook or environment changed since the checkpoint

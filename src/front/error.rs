@@ -295,7 +295,7 @@ mod tests {
                 resolve_done: "lyncdr resolve move-users --done".into(),
             },
             exit::NEEDS_CONSOLE,
-            "error: step `move-users` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `lyncdr resolve move-users --done`\n",
+            "error: step `move-users` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run lyncdr in a terminal (with or without --yes), or run the step by hand on the server and then `lyncdr resolve move-users --done`\n",
         );
         case(
             RunError::NoRunner {
@@ -421,7 +421,7 @@ mod tests {
         case(
             CommandError::NoTerminal,
             exit::USAGE,
-            "error: `lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --yes (rehearsal) or --dry-run\n",
+            "error: `lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --dry-run (nothing runs), or --yes (every step runs for real where PowerShell is; a rehearsal where it is not)\n",
         );
         case(
             CommandError::NoStep {
@@ -482,15 +482,16 @@ mod tests {
                 dir: ".lyncdr".into(),
             },
             exit::NO_INPUT,
-            "error: no state file in .lyncdr\n  = hint: give --state FILE, or --env FILE for the runs beside that environment file\n",
+            "error: no run has been started in .lyncdr (no state file there)\n  = hint: a run keeps its state in .lyncdr/ beside its environment file: give that file with --env FILE (or the state with --state FILE); `lyncdr list` names the runbooks to start one with lyncdr run\n",
         );
         case(
             CommandError::SeveralRuns {
                 dir: ".lyncdr".into(),
                 found: vec!["a.json".into(), "b.json".into()],
+                choose: vec!["lyncdr report a".into(), "lyncdr report b".into()],
             },
             exit::USAGE,
-            "error: several runs in .lyncdr: a.json, b.json\n  = hint: choose one with --state FILE\n",
+            "error: several runs in .lyncdr: a.json, b.json\n  = hint: choose one: `lyncdr report a`, `lyncdr report b`\n",
         );
         case(
             CommandError::StateNotFound {
@@ -507,6 +508,7 @@ mod tests {
         let e: Error = CommandError::SeveralRuns {
             dir: "d".into(),
             found: vec!["a.json".into()],
+            choose: vec!["lyncdr report a".into()],
         }
         .into();
         assert_eq!(
@@ -514,7 +516,7 @@ mod tests {
             serde_json::json!({
                 "status": "error",
                 "exit_code": 64,
-                "error": {"message": "several runs in d: a.json", "hint": "choose one with --state FILE"},
+                "error": {"message": "several runs in d: a.json", "hint": "choose one: `lyncdr report a`"},
             })
         );
     }

@@ -92,7 +92,7 @@ impl RunError {
                 resolve_done.replacen(" --done", " --retry", 1)
             ),
             RunError::NeedsConsole { resolve_done, .. } => format!(
-                "run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `{resolve_done}`"
+                "run lyncdr in a terminal (with or without --yes), or run the step by hand on the server and then `{resolve_done}`"
             ),
             RunError::NoRunner { resolve_done, .. } => format!(
                 "run the step by hand on the server, then `{resolve_done}`; or run lyncdr at a terminal without --yes"

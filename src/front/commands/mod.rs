@@ -13,6 +13,11 @@ pub use crate::front::command_error::CommandError;
 pub use crate::front::error::Error;
 use crate::runbook::Library;
 
+/// ` --env FILE` for a hint that repeats the command, or nothing.
+fn env_arg(env: Option<&std::path::Path>) -> String {
+    env.map(|e| format!(" --env {}", e.display())).unwrap_or_default()
+}
+
 pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
     let library = || Library::load(g.runbooks.as_deref(), g.templates.as_deref());
@@ -25,11 +30,20 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Run(args) => run::run(&library()?, args, g.verbose),
         Command::Status { state, env, format } => {
-            run::status(&run::state_files(state, env.as_deref(), true)?, format)
+            let files = run::state_files(state, env.as_deref(), None);
+            run::status(&files, env.as_deref(), format)
         }
-        Command::Report { state, env } => {
-            let files = run::state_files(state, env.as_deref(), false)?;
-            run::report(&files[0])
+        Command::Report { runbook, state, env } => {
+            let env_arg = env_arg(env.as_deref());
+            let file = run::one_state_file(state, env.as_deref(), runbook.as_deref(), |p| {
+                let stem = p.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default();
+                match stem.strip_suffix(".rehearsal") {
+                    // A rehearsal is chosen by its state file (RUNBOOK names both).
+                    Some(_) => format!("lyncdr report --state {}", p.display()),
+                    None => format!("lyncdr report {stem}{env_arg}"),
+                }
+            })?;
+            run::report(&file)
         }
         Command::Resolve {
             step,
@@ -45,8 +59,15 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
                 (_, true) => run::Resolution::Rechoose,
                 _ => run::Resolution::Retry,
             };
-            let files = run::state_files(state, env.as_deref(), false)?;
-            run::resolve(&step, how, &files[0], operator)
+            let flag = match how {
+                run::Resolution::Done => "--done",
+                run::Resolution::Rechoose => "--rechoose",
+                run::Resolution::Retry => "--retry",
+            };
+            let file = run::one_state_file(state, env.as_deref(), None, |p| {
+                format!("lyncdr resolve {step} {flag} --state {}", p.display())
+            })?;
+            run::resolve(&step, how, &file, operator)
         }
         Command::Bundle {
             runbook,

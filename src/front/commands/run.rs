@@ -111,31 +111,41 @@ fn init_log(state: Option<&Path>, verbose: u8) -> Option<()> {
         .ok()
 }
 
-/// A step's status as it is now: `running` or `checking` with no live run means the run that
-/// recorded it is gone (killed, crashed), so the step was interrupted.
+/// A step's status as it is now: `running` with no live run means the run that recorded it is
+/// gone (killed, crashed), so the step was interrupted. (`checking` stays: its commands ended;
+/// its check is owed, and the next run runs it first.)
 fn status_now(s: Status, live: bool) -> Status {
     match s {
-        Status::Running | Status::Checking if !live => Status::Interrupted,
+        Status::Running if !live => Status::Interrupted,
         other => other,
     }
 }
 
-/// The command that settles an undecided step, or `None`.
-fn decide_command(path: &Path, id: &str, status: Status) -> Option<String> {
+/// The commands that settle an undecided step, each as typed (none for a settled step).
+fn decide_commands(path: &Path, id: &str, status: Status) -> Vec<String> {
+    let resolve = |how: &str| format!("lyncdr resolve {id} {how} --state {}", path.display());
     match status {
-        Status::Failed | Status::Interrupted | Status::Running => Some(format!(
-            "lyncdr resolve {id} --done|--retry --state {}",
-            path.display()
-        )),
-        Status::Checking => Some(format!(
-            "lyncdr run ... (its check runs first), or lyncdr resolve {id} --done --state {}",
-            path.display()
-        )),
-        _ => None,
+        Status::Failed | Status::Interrupted | Status::Running => {
+            vec![resolve("--done"), resolve("--retry")]
+        }
+        // The next `lyncdr run` runs its check first; or the operator says it took effect.
+        Status::Checking => vec![resolve("--done")],
+        _ => Vec::new(),
     }
 }
 
-pub fn status(paths: &[PathBuf], format: Format) -> Result<u8, Error> {
+pub fn status(paths: &[PathBuf], env: Option<&Path>, format: Format) -> Result<u8, Error> {
+    if paths.is_empty() {
+        // Nothing started yet is an answer, not an error.
+        match format {
+            Format::Json => print(&(super::plan::json(&serde_json::json!({ "runs": [] })) + "\n")),
+            Format::Text => print(&format!(
+                "No run has been started in {} yet. `lyncdr list` names the runbooks; lyncdr run RUNBOOK --env FILE starts one.\n",
+                runs_folder(env).display()
+            )),
+        }
+        return Ok(exit::SUCCESS);
+    }
     let mut runs = Vec::new();
     for p in paths {
         runs.push((p, load(p)?, state::is_live(p)));
@@ -182,8 +192,9 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
             if let Some(c) = r.checks.last() {
                 v["check"] = serde_json::json!(c.verdict);
             }
-            if let Some(cmd) = decide_command(path, &r.id, status) {
-                v["decide"] = serde_json::json!(cmd);
+            let decide = decide_commands(path, &r.id, status);
+            if !decide.is_empty() {
+                v["decide"] = serde_json::json!(decide);
             }
             v
         })
@@ -238,12 +249,12 @@ fn status_text(path: &Path, s: &State, live: bool) -> String {
             r.title,
             r.id
         ));
-        if let Some(cmd) = decide_command(path, &r.id, status) {
-            decide.push(format!("  {}: {cmd}", r.id));
+        for cmd in decide_commands(path, &r.id, status) {
+            decide.push(format!("  {cmd}"));
         }
     }
     if !decide.is_empty() {
-        out.push_str("\nTo decide:\n");
+        out.push_str("\nTo decide (--done: it took effect; --retry: run it again; a step in checking has its check run first by the next lyncdr run):\n");
         out.push_str(&decide.join("\n"));
         out.push('\n');
     }
@@ -371,32 +382,61 @@ fn rechoose(s: &mut State, step: &str) -> Result<String, Error> {
     ))
 }
 
-/// The state files a command works on: the one given; else the runs in `.lyncdr/` beside the
-/// environment file (with `--env`) or in the current folder. `several` allows more than one.
-pub fn state_files(given: Option<PathBuf>, env: Option<&Path>, several: bool) -> Result<Vec<PathBuf>, Error> {
+/// The state files of the runs a command may work on: the one given; else the runs in
+/// `.lyncdr/` beside the environment file (with `--env`) or in the current folder, only
+/// `RUNBOOK`'s when one is named (a rehearsal's is `RUNBOOK.rehearsal`). Possibly none.
+pub fn state_files(given: Option<PathBuf>, env: Option<&Path>, runbook: Option<&str>) -> Vec<PathBuf> {
     if let Some(p) = given {
-        return Ok(vec![p]);
+        return vec![p];
     }
-    let dir = match env {
-        Some(env) => state::default_path(env, "x")
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".lyncdr")),
-        None => PathBuf::from(".lyncdr"),
-    };
+    let dir = runs_folder(env);
     let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| {
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            runbook.is_none_or(|r| stem == r)
+        })
         .collect();
     found.sort();
+    found
+}
+
+/// The folder of the runs beside `env` (or here).
+fn runs_folder(env: Option<&Path>) -> PathBuf {
+    match env {
+        Some(env) => state::default_path(env, "x")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".lyncdr")),
+        None => PathBuf::from(".lyncdr"),
+    }
+}
+
+/// The one run a command works on (see [`state_files`]); with several, the error names the
+/// command that chooses each: `again` turns a state file into it.
+pub fn one_state_file(
+    given: Option<PathBuf>,
+    env: Option<&Path>,
+    runbook: Option<&str>,
+    again: impl Fn(&Path) -> String,
+) -> Result<PathBuf, Error> {
+    let mut found = state_files(given, env, runbook);
     match found.len() {
-        0 => Err(CommandError::NoStateFile { dir }.into()),
-        1 => Ok(found),
-        _ if several => Ok(found),
-        _ => Err(CommandError::SeveralRuns { dir, found }.into()),
+        0 => Err(CommandError::NoStateFile {
+            dir: runs_folder(env),
+        }
+        .into()),
+        1 => Ok(found.remove(0)),
+        _ => Err(CommandError::SeveralRuns {
+            dir: runs_folder(env),
+            choose: found.iter().map(|p| again(p)).collect(),
+            found,
+        }
+        .into()),
     }
 }
 
