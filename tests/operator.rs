@@ -356,3 +356,103 @@ fn every_hint_of_a_failure_runs_as_printed() {
         "{stderr}"
     );
 }
+
+/// Input a tired admin gets wrong (issue 18, 11): the failed pool as the target, an FQDN in
+/// DNS's absolute form or an IP address, a choice in lower case (accepted); and the sysexits
+/// codes of a missing environment file (66) and an unknown runbook (64).
+#[test]
+fn input_a_tired_admin_gets_wrong() {
+    use crate::builder::{Test, example_env};
+    let env = example_env();
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", "cms-move", "--env", env.as_str()];
+        args.extend(extra);
+        Test::new().args(args).run()
+    };
+    plan(&["--set", "pools.target=pool01.contoso.com"])
+        .status(65)
+        .stderr_has("`pools.target` is `pool01.contoso.com`, the same pool as `pools.failed`");
+    plan(&["--set", "pools.target=pool02.contoso.com."])
+        .status(65)
+        .stderr_has("ends with a dot");
+    plan(&["--set", "pools.target=192.0.2.10"])
+        .status(65)
+        .stderr_has("is an IP address");
+    Test::new()
+        .args([
+            "plan",
+            "backend-restore",
+            "--env",
+            &env,
+            "--set",
+            "options.user_data_restore=a",
+        ])
+        .run()
+        .success();
+    Test::new()
+        .args(["plan", "cms-move", "--env", "no-such-env.yaml"])
+        .run()
+        .status(66)
+        .stderr_has("cannot read environment file `no-such-env.yaml`");
+    Test::new()
+        .args(["plan", "cms-mvoe", "--env", &env])
+        .run()
+        .status(64)
+        .stderr_has("did you mean `cms-move`?");
+}
+
+/// The operator's name is asked once per run, not on every resume; Ctrl-C at that question
+/// ends with 130 and writes no state for a run that never started.
+#[test]
+fn the_name_is_asked_once_and_ctrl_c_there_writes_nothing() {
+    let t = recovery();
+    let dir = t.path();
+    let spawn = |dir: &Path| {
+        let mut cmd = crate::run::lyncdr(dir);
+        cmd.args(run_args("rgs-restore", &[]))
+            .env_remove("LYNCDR_OPERATOR")
+            .env_remove("USER")
+            .env_remove("USERNAME");
+        let mut p = expectrl::Session::spawn(cmd).expect("spawn");
+        p.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+        p
+    };
+    let mut p = spawn(dir);
+    p.expect("Your name").expect("asked");
+    // The prompt reads keys in raw mode: wait for it (echo off), so the byte reaches it as a key.
+    let start = std::time::Instant::now();
+    while p.get_process().get_echo().unwrap_or(true) {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "the prompt never took the terminal"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    p.send("\x03").expect("Ctrl-C");
+    let rest = rest_of_output(&mut p);
+    assert_eq!(exit_code(&p), 130, "{rest}");
+    assert!(
+        !dir.join("state.json").exists(),
+        "no state for a run that never started"
+    );
+
+    let mut p = spawn(dir);
+    p.expect("Your name").expect("asked");
+    p.send_line("Grace Hopper").expect("name");
+    p.expect("This step is done by hand.").expect("first step");
+    p.send("\r").expect("done");
+    p.expect("What now?").expect("next step");
+    p.send("\x1b").expect("stop");
+    p.expect(Eof).expect("exit");
+    let mut p = spawn(dir);
+    let found = p
+        .expect(Any::boxed(vec![Box::new("Your name"), Box::new("What now?")]))
+        .expect("a question");
+    assert!(
+        found.matches().any(|m| m == b"What now?"),
+        "asked for the name again on a resume"
+    );
+    p.send("\x1b").expect("stop");
+    p.expect(Eof).expect("exit");
+    assert_eq!(step_record(dir, "get-rgs-scripts")["operator"], "Grace Hopper");
+}

@@ -2006,7 +2006,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "fresh/state.json".into();
-    expect_code(dir, &args, &[], Some(65));
+    expect_code(dir, &args, &[], Some(64));
     assert!(
         !dir.join("fresh").exists(),
         "nothing created for an unknown runbook"

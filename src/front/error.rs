@@ -29,7 +29,11 @@ pub enum Error {
 impl Error {
     pub fn code(&self) -> u8 {
         match self {
-            Error::Invalid(_) => exit::INVALID,
+            Error::Invalid(d) => match d.cause() {
+                crate::diagnostic::Cause::Invalid => exit::INVALID,
+                crate::diagnostic::Cause::Missing => exit::NO_INPUT,
+                crate::diagnostic::Cause::Unknown => exit::USAGE,
+            },
             Error::Command(e) => e.code(),
             Error::Run(e) => e.code(),
             Error::State(e) => e.code(),

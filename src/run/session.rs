@@ -98,12 +98,27 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
             rehearsal: cfg.rehearsal,
         },
     };
-    let operator = match cfg.operator.clone() {
+    // Asked once per run: a resume takes the name the state last recorded.
+    let recorded = state
+        .decisions
+        .iter()
+        .rev()
+        .map(|d| d.operator.as_str())
+        .chain(state.steps.iter().filter_map(|r| r.operator.as_deref()))
+        .find(|n| *n != "unknown operator")
+        .map(str::to_owned);
+    let operator = match cfg.operator.clone().or(recorded) {
         Some(name) => name,
         None if cfg.yes || cfg.dry_run => "unknown operator".to_owned(),
-        None => op
-            .operator_name()
-            .unwrap_or_else(|| "unknown operator".to_owned()),
+        None => {
+            let name = op.operator_name();
+            // Ctrl-C at the name: the run never started, so nothing is written.
+            if interrupt::requested() {
+                op.show("\nInterrupted (Ctrl-C) before the run started; nothing was written.\n");
+                return Ok(RunOutcome::Interrupted);
+            }
+            name.unwrap_or_else(|| "unknown operator".to_owned())
+        }
     };
     let mut s = Session {
         cfg,
