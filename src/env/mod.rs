@@ -84,7 +84,7 @@ impl Environment {
                     schema::FORMAT_KEY
                 ))
                 .at(&source, Some(Location::new(1, 1, 1)))
-                .hint("start the file with `lyncdr_env: 1` (see runbooks/examples/contoso.yaml)"),
+                .hint("start the file with `lyncdr_env: 1`; `lyncdr example-env` prints a complete example"),
             );
         }
         collect(&source, &root, "", &mut values, &mut diags);

@@ -82,6 +82,7 @@ fn run_help() -> String {
 
 const EXAMPLES: &str = "\
 Examples:
+  lyncdr example-env > contoso.yaml
   lyncdr list
   lyncdr show backend-restore
   lyncdr plan cms-move --env contoso.yaml
@@ -92,6 +93,25 @@ Examples:
   lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip --backups /mnt/lyncbackup
   lyncdr audit \\\\backup01\\lync --env contoso.yaml
   lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup";
+
+/// The completion script for `shell`, generated from the command line's definition.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "lyncdr",
+        &mut out,
+    );
+    out
+}
+
+/// The manual page (roff), generated from the command line's definition and its `--help`.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(out)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -127,13 +147,24 @@ pub struct GlobalArgs {
 pub enum Command {
     /// List the runbooks with their titles
     List,
+    /// Print a completion script for SHELL (e.g. lyncdr completions bash > /etc/bash_completion.d/lyncdr; PowerShell: lyncdr completions powershell >> $PROFILE)
+    Completions {
+        /// bash, zsh, fish, powershell (or elvish)
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, in roff (e.g. lyncdr man > /usr/local/share/man/man1/lyncdr.1)
+    Man,
+    /// Print the example environment file, to copy and edit for your deployment (lyncdr example-env > env.yaml)
+    ExampleEnv,
     /// Show a runbook: its inputs, prerequisites and steps
     Show {
         /// Runbook id (see `lyncdr list`)
         runbook: String,
     },
     /// Dry-run: every step in order with its rendered commands, prerequisites and skips
-    #[command(after_help = "Example:\n  lyncdr plan cms-move --env runbooks/examples/contoso.yaml")]
+    #[command(
+        after_help = "Example:\n  lyncdr example-env > contoso.yaml\n  lyncdr plan cms-move --env contoso.yaml"
+    )]
     Plan {
         /// Runbook id (see `lyncdr list`)
         runbook: String,

@@ -8,9 +8,97 @@ use crate::run::state::Verdict;
 use dialoguer::{Confirm, Input, Select, theme::ColorfulTheme};
 use std::io::Write as _;
 
-#[derive(Default)]
 pub struct Terminal {
     theme: ColorfulTheme,
+    screen: Screen,
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Self {
+            theme: theme(capabilities().unicode),
+            screen: Screen::default(),
+        }
+    }
+}
+
+/// Standard output, with the heartbeat on standard error while a command runs (see
+/// [`Operator::busy`]): output is printed above it as it comes.
+#[derive(Default)]
+pub struct Screen {
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl Screen {
+    fn show(&self, text: &str) {
+        let write = || {
+            let mut out = anstream::stdout();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        };
+        match &self.spinner {
+            Some(s) => s.suspend(write),
+            None => write(),
+        }
+    }
+
+    fn busy(&mut self, what: &str) {
+        self.spinner = Some(heartbeat(what));
+    }
+
+    fn idle(&mut self) {
+        if let Some(s) = self.spinner.take() {
+            s.finish_and_clear();
+        }
+    }
+}
+
+/// What this terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Glyphs beyond ASCII (✔ ❯ ·): only where the locale says UTF-8.
+    pub unicode: bool,
+    /// Columns to wrap text at: the terminal's width, or 100 when output is piped.
+    pub width: usize,
+}
+
+/// The one place that decides whether lyncdr may print Unicode glyphs and how wide it may
+/// write. Unix: the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) names UTF-8. Windows: ASCII
+/// for now (a 2008 R2 console in code page 437 has no ✔); the console module will ask the
+/// console's code page here.
+pub fn capabilities() -> Capabilities {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let unicode = !cfg!(windows) && (locale.contains("utf-8") || locale.contains("utf8"));
+    let term = dialoguer::console::Term::stdout();
+    let width = if term.is_term() {
+        term.size_checked()
+            .map_or(100, |(_, cols)| usize::from(cols).clamp(40, 200))
+    } else {
+        100
+    };
+    Capabilities { unicode, width }
+}
+
+/// dialoguer's colourful theme, its glyphs replaced by ASCII where Unicode cannot be shown.
+fn theme(unicode: bool) -> ColorfulTheme {
+    use dialoguer::console::style;
+    let mut t = ColorfulTheme::default();
+    if !unicode {
+        let glyph = |g: &str| style(g.to_string()).for_stderr();
+        t.prompt_suffix = glyph(">").black().bright();
+        t.success_prefix = glyph("+").green();
+        t.success_suffix = glyph(":").black().bright();
+        t.error_prefix = glyph("x").red();
+        t.active_item_prefix = glyph(">").green();
+        t.checked_item_prefix = glyph("[x]").green();
+        t.unchecked_item_prefix = glyph("[ ]").magenta();
+        t.picked_item_prefix = glyph(">").green();
+    }
+    t
 }
 
 impl Terminal {
@@ -75,9 +163,15 @@ impl Drop for Terminal {
 
 impl Operator for Terminal {
     fn show(&mut self, text: &str) {
-        let mut out = anstream::stdout();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        self.screen.show(text);
+    }
+
+    fn busy(&mut self, what: &str) {
+        self.screen.busy(what);
+    }
+
+    fn idle(&mut self) {
+        self.screen.idle();
     }
 
     fn step_action(&mut self, step: &PlannedStep, can_run: bool) -> StepAction {
@@ -308,13 +402,18 @@ pub fn operator_name(given: Option<String>) -> String {
 
 /// For `--yes` (and any run without a terminal): prints, never asks. The core answers every
 /// question itself when `--yes` is set, so these are only reached without it.
-pub struct Unattended;
+#[derive(Default)]
+pub struct Unattended(Screen);
 
 impl Operator for Unattended {
     fn show(&mut self, text: &str) {
-        let mut out = anstream::stdout();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        self.0.show(text);
+    }
+    fn busy(&mut self, what: &str) {
+        self.0.busy(what);
+    }
+    fn idle(&mut self) {
+        self.0.idle();
     }
     fn step_action(&mut self, _: &PlannedStep, _: bool) -> StepAction {
         StepAction::Stop
@@ -343,6 +442,24 @@ impl Operator for Unattended {
     fn operator_name(&mut self) -> Option<String> {
         None
     }
+}
+
+/// A spinner on standard error with the step and the time since it started, ticking by itself
+/// (a DBImpExp import or an rtc restore may print nothing for an hour). indicatif draws nothing
+/// when standard error is not a terminal, so piped output stays plain.
+fn heartbeat(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}, for {elapsed}") {
+        let style = if capabilities().unicode {
+            style
+        } else {
+            style.tick_chars("|/-\\ ")
+        };
+        bar.set_style(style);
+    }
+    bar.set_message(crate::decode::printable(what));
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    bar
 }
 
 /// A bar on standard error with bytes done, throughput and time left.

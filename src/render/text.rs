@@ -13,7 +13,21 @@ const WARN: Style = AnsiColor::Red.on_default().bold();
 const SKIP: Style = AnsiColor::Yellow.on_default();
 const CHOSEN: Style = AnsiColor::Green.on_default().bold();
 
-const WIDTH: usize = 96;
+/// Columns the text may fill: the terminal's width less a margin, 96 when piped (see
+/// [`set_width`]).
+static WIDTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(96);
+
+/// Wrap at `columns` (the terminal's width, which the front end finds; the core cannot ask).
+pub fn set_width(columns: usize) {
+    WIDTH.store(
+        columns.saturating_sub(4).max(36),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+fn width() -> usize {
+    WIDTH.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 pub fn plan(p: &Plan) -> String {
     let mut out = String::new();
@@ -210,8 +224,13 @@ pub fn wrap(out: &mut String, text: &str, indent: &str) {
         paras.push(cur);
     }
     for para in &paras {
-        for line in crate::wrap::words(para, WIDTH.saturating_sub(indent.len())) {
-            let _ = writeln!(out, "{indent}{line}");
+        // A list item keeps its shape: its continuation lines hang under its text.
+        let item = para.trim_start().starts_with("- ");
+        let hang = if item { 2 } else { 0 };
+        let lines = crate::wrap::words(para, width().saturating_sub(indent.len() + hang));
+        for (i, line) in lines.iter().enumerate() {
+            let pad = if i > 0 && item { "  " } else { "" };
+            let _ = writeln!(out, "{indent}{pad}{line}");
         }
     }
 }

@@ -80,4 +80,9 @@ pub trait Operator {
     fn check_elsewhere(&mut self, step: &PlannedStep, place: &str) -> CheckElsewhere;
     /// Who is at the keyboard, asked once when nothing else says it.
     fn operator_name(&mut self) -> Option<String>;
+    /// A command of `what` (a step or its check) starts and its output is piped through
+    /// [`Operator::show`]: a terminal shows a heartbeat (elapsed time) until [`Operator::idle`].
+    fn busy(&mut self, _what: &str) {}
+    /// The command started with [`Operator::busy`] ended.
+    fn idle(&mut self) {}
 }

@@ -152,6 +152,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     } else {
         s.op.show(&format!("Resuming the run in {}\n", s.cfg.state.display()));
     }
+    s.warn_old_start();
     s.readiness(&plan, resumed);
     s.save()?;
     let mut i = 0;
@@ -272,6 +273,21 @@ impl Session<'_> {
             steps.push(rec);
         }
         self.state.steps = steps;
+    }
+
+    /// `recovery.started_at` months ago (the example environment's date, copied along) would
+    /// let an event log entry from long before this recovery prove a step: say so.
+    fn warn_old_start(&mut self) {
+        let Some(crate::env::Value::Timestamp(t)) = self.env.get("recovery.started_at").map(|e| &e.value)
+        else {
+            return;
+        };
+        let days = t.duration_until(jiff::Timestamp::now()).as_hours() / 24;
+        if days > 30 {
+            self.op.show(&format!(
+                "WARNING: recovery.started_at is {t}, {days} days ago: event log entries from long before this recovery would count as evidence. Set it to when this recovery started (or remove it: the start of the run is used).\n"
+            ));
+        }
     }
 
     pub fn save(&self) -> Result<(), RunError> {

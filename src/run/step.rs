@@ -407,11 +407,23 @@ impl Session<'_> {
             Phase::Step if job.console => "  --- on your terminal (a transcript is kept) ---\n",
             Phase::Step => "  --- output ---\n",
         });
+        // A step on the console owns the terminal: no heartbeat over its questions.
+        if !job.console {
+            self.op.busy(&format!(
+                "{} -- {}",
+                text::step_name(step),
+                match phase {
+                    Phase::Check => "its check",
+                    Phase::Step => "running",
+                }
+            ));
+        }
         let op = &mut *self.op;
         let exec = runner::run(&self.cfg.programs, &job, &mut |line| {
             tracing::info!(target: "lyncdr::output", step = job.step, phase = phase.name(), "{line}");
             op.show(&format!("  | {}\n", crate::decode::printable(line)));
         });
+        self.op.idle();
         if job.console {
             for line in exec.output.lines() {
                 tracing::info!(target: "lyncdr::output", step = job.step, phase = phase.name(), "{line}");

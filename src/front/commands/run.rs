@@ -59,7 +59,7 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         if !a.yes && !a.dry_run {
             return Err(CommandError::NoTerminal.into());
         }
-        crate::run::run(cfg, lib, &mut Unattended)
+        crate::run::run(cfg, lib, &mut Unattended::default())
     } else {
         crate::run::run(cfg, lib, &mut Terminal::default())
     }
