@@ -564,3 +564,38 @@ fn completions_and_the_man_page() {
     assert!(man.starts_with(".ie") || man.contains(".TH lyncdr"), "{man}");
     assert!(man.contains("resolve"), "{man}");
 }
+
+/// The readiness summary lists a prerequisite once, with the steps that need it, and on a
+/// resume leaves out the steps already done (their prerequisites were MISSING noise).
+#[test]
+fn readiness_lists_each_prerequisite_once_and_not_for_finished_steps() {
+    let t = recovery();
+    let dir = t.path();
+    let mut args = run_args("cms-move", &["--dry-run"]);
+    args.extend(NO_RGS.map(String::from));
+    let out = crate::run::expect_code(dir, &args, &[], Some(4));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let readiness = stdout
+        .split("Readiness")
+        .nth(1)
+        .unwrap_or("")
+        .split("\n\n")
+        .next()
+        .unwrap_or("");
+    assert_eq!(
+        readiness.matches("backup `cs-configuration` present").count(),
+        1,
+        "{readiness}"
+    );
+    assert!(readiness.contains("[step C]"), "{readiness}");
+
+    let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &["--yes"]), &[]);
+    p.expect("(default is \"Y\"):").expect("the deletion asks");
+    p.send_line("A").expect("yes to all");
+    p.expect(Eof).expect("the end");
+    assert_eq!(exit_code(&p), 0);
+    let out = crate::run::expect_code(dir, &run_args("rgs-restore", &["--dry-run"]), &[], Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Readiness"), "{stdout}");
+    assert!(!stdout.contains("[step delete-rgs-contacts]"), "{stdout}");
+}
