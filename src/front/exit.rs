@@ -52,7 +52,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         DECISION,
-        "run: a decision is needed first (an interrupted step, or the runbook or environment changed since the checkpoint)",
+        "run: a decision is needed first (a failed or interrupted step, also when you stopped at one, or the runbook or environment changed since the checkpoint)",
     ),
     (
         PREREQUISITE,
@@ -64,11 +64,11 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         NEEDS_CONSOLE,
-        "run: a step asks questions and there is no terminal to answer them",
+        "run: a step asks questions and there is no terminal to answer them, or --yes met a step nothing here can run",
     ),
     (
         USAGE,
-        "usage error: an unknown command or option, a bad option value, or a request the run's state does not allow",
+        "usage error: an unknown command, option or runbook, a bad option value, or a request the run's state does not allow",
     ),
     (
         INVALID,
@@ -76,7 +76,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         NO_INPUT,
-        "an input is missing or cannot be read: the backup folder (audit, bundle --backups), a state file",
+        "an input is missing or cannot be read: the environment file, the backup folder (audit, bundle --backups), a state file",
     ),
     (
         CANNOT_WRITE,
