@@ -1726,7 +1726,7 @@ fn the_rtc_backup_is_checked_where_sql_server_reads_it() {
     let out = lyncdr(dir).args(&args).output().expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(r"ok      backup `rtc-database` present (`backups.rtc_database`): `C:\Backups\rtc.bak` is read by SQL Server on the Back End"),
+        stdout.contains(r"ok      backup `rtc-database` present (`backups.rtc_database`) [steps E.A.1, E.A.1.3]: `C:\Backups\rtc.bak` is read by SQL Server on the Back End"),
         "{stdout}"
     );
     let out = lyncdr(dir)
