@@ -599,3 +599,18 @@ fn readiness_lists_each_prerequisite_once_and_not_for_finished_steps() {
     assert!(stdout.contains("Readiness"), "{stdout}");
     assert!(!stdout.contains("[step delete-rgs-contacts]"), "{stdout}");
 }
+
+/// A tab in YAML gets a hint about the tab (it got one about quoting Windows paths).
+#[test]
+fn a_tab_in_yaml_gets_a_hint_about_tabs() {
+    use crate::builder::Test;
+    Test::new()
+        .file(
+            "env.yaml",
+            "lyncdr_env: 1\npools:\n\tfailed: pool01.contoso.com\n",
+        )
+        .args(["validate", "env.yaml"])
+        .run()
+        .status(65)
+        .stderr_has("this line holds a tab: YAML indents with spaces only");
+}
