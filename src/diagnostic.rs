@@ -14,6 +14,20 @@ pub struct Diagnostic {
     /// Facts that explain the error (printed `= note:`), before the hint of what to do.
     pub notes: Vec<String>,
     pub hint: Option<String>,
+    /// What kind of problem: the front end's exit code follows it (sysexits: 65, 66, 64).
+    pub cause: Cause,
+}
+
+/// Why an input was refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cause {
+    /// The input is there and wrong.
+    #[default]
+    Invalid,
+    /// The input is not there, or cannot be read (a missing environment file).
+    Missing,
+    /// The command line names something that does not exist (an unknown runbook).
+    Unknown,
 }
 
 impl Diagnostic {
@@ -25,7 +39,14 @@ impl Diagnostic {
             excerpt: None,
             notes: Vec::new(),
             hint: None,
+            cause: Cause::Invalid,
         }
+    }
+
+    /// The same diagnostic, of another [`Cause`].
+    pub fn cause(mut self, cause: Cause) -> Self {
+        self.cause = cause;
+        self
     }
 
     /// Attach the place in `src` this diagnostic is about.
@@ -99,6 +120,14 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
+    }
+
+    /// The cause of them all when they share one, else [`Cause::Invalid`].
+    pub fn cause(&self) -> Cause {
+        match self.0.first().map(|d| d.cause) {
+            Some(c) if self.0.iter().all(|d| d.cause == c) => c,
+            _ => Cause::Invalid,
+        }
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

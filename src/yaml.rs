@@ -27,6 +27,10 @@ pub fn load_error(src: &SourceFile, e: &marked_yaml::LoadError) -> Diagnostic {
             inner.prev_key.as_str(),
             inner.prev_key.span().start().map_or(0, |m| m.line())
         )),
+        // A tab where YAML wants indentation is the usual cause at 3 a.m.; say so, not quoting.
+        E::ScanError(m, _) if src.line(m.line()).is_some_and(|l| l.contains('\t')) => {
+            d.hint("this line holds a tab: YAML indents with spaces only; replace the tab with spaces")
+        }
         E::ScanError(..) => {
             d.hint("check indentation and quoting; Windows paths are safest in 'single quotes'")
         }

@@ -566,7 +566,7 @@ fn missing_environment_file() {
     Test::new()
         .args(["plan", "cms-move", "--env", "nope.yaml"])
         .run()
-        .status(65)
+        .status(66)
         .stderr_has("cannot read environment file `nope.yaml`");
 }
 

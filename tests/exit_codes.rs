@@ -39,6 +39,46 @@ fn help_and_readme_list_every_exit_code_as_the_table_says() {
     }
 }
 
+/// Issue 18: `audit --help` said "3 usage or I/O error", a code lyncdr never uses. Every
+/// subcommand's help that names exit codes names them as the table does, and only codes in it.
+#[test]
+fn every_subcommand_help_names_exit_codes_from_the_table() {
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let table: Vec<String> = exit::TABLE
+        .iter()
+        .map(|(c, m)| flat(&format!("{c} {m}")))
+        .collect();
+    for cmd in ["run", "audit", "backup", "status", "resolve", "bundle", "plan"] {
+        let help = Test::new().args([cmd, "--help"]).run().success().stdout;
+        let Some((_, codes)) = help.split_once("Exit codes:") else {
+            assert!(
+                !help.contains("xit code"),
+                "`{cmd} --help` names exit codes outside the table's list:\n{help}"
+            );
+            continue;
+        };
+        let codes = codes.split("\n\n").next().unwrap_or("");
+        // One row per code: a line starting with a number (clap may wrap a long row).
+        let mut rows: Vec<String> = Vec::new();
+        for line in codes.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match rows.last_mut() {
+                Some(row) if !line.starts_with(|c: char| c.is_ascii_digit()) => {
+                    row.push(' ');
+                    row.push_str(line);
+                }
+                _ => rows.push(line.to_owned()),
+            }
+        }
+        assert!(!rows.is_empty(), "`{cmd} --help`:\n{help}");
+        for row in rows {
+            assert!(
+                table.contains(&flat(&row)),
+                "`{cmd} --help` lists `{row}`, which is not a row of the table"
+            );
+        }
+    }
+}
+
 /// No error that is not a verdict exits with a verdict's code: monitoring that runs `lyncdr
 /// audit` can trust 0, 1 and 2.
 #[test]

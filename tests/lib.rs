@@ -18,6 +18,9 @@ mod exit_codes;
 mod fsx;
 mod fuzz;
 mod modules;
+// Issue 18's tests drive lyncdr in pseudo-terminals against the stand-in shell (Unix only).
+#[cfg(unix)]
+mod operator;
 mod plan;
 mod powershell;
 mod procedures;

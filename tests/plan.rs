@@ -221,7 +221,7 @@ fn list_and_show() {
     Test::new()
         .args(["show", "backend-restor"])
         .run()
-        .status(65)
+        .status(64)
         .stderr_has("did you mean `backend-restore`");
 }
 

@@ -90,7 +90,7 @@ pub(crate) fn expect_code(
 }
 
 /// A subcommand other than `run` (status, resolve, report): its output, the code expected.
-fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
+pub(crate) fn subcommand(dir: &Path, args: &[&str], code: i32) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     expect_code(dir, &args, &[], Some(code))
 }
@@ -123,12 +123,12 @@ pub(crate) fn run_args(runbook: &str, extra: &[&str]) -> Vec<String> {
 /// terminal.
 pub(crate) const NO_RGS: [&str; 2] = ["--set", "features.response_group=false"];
 
-fn state(dir: &Path) -> serde_json::Value {
+pub(crate) fn state(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("state.json")).expect("state file");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("state file does not parse: {e}\n{text}"))
 }
 
-fn step_record(dir: &Path, id: &str) -> serde_json::Value {
+pub(crate) fn step_record(dir: &Path, id: &str) -> serde_json::Value {
     state(dir)["steps"]
         .as_array()
         .expect("steps")
@@ -138,7 +138,7 @@ fn step_record(dir: &Path, id: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no step {id}"))
 }
 
-fn statuses(dir: &Path) -> Vec<(String, String)> {
+pub(crate) fn statuses(dir: &Path) -> Vec<(String, String)> {
     state(dir)["steps"]
         .as_array()
         .expect("steps")
@@ -183,7 +183,7 @@ pub(crate) fn evidence_xml(minutes_from_now: i64) -> String {
 
 /// lyncdr in a pseudo-terminal (so steps that ask questions can take it).
 #[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
-fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
+pub(crate) fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
     let mut cmd = lyncdr(dir);
     cmd.args(args).envs(envs.iter().copied());
     let mut p = Session::spawn(cmd).expect("spawn in a pty");
@@ -192,7 +192,7 @@ fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession
 }
 
 #[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
-fn exit_code(p: &OsSession) -> i32 {
+pub(crate) fn exit_code(p: &OsSession) -> i32 {
     match p.get_process().wait().expect("wait") {
         WaitStatus::Exited(_, code) => code,
         other => panic!("lyncdr did not exit normally: {other:?}"),
@@ -201,7 +201,7 @@ fn exit_code(p: &OsSession) -> i32 {
 
 /// Wait (at most 30 s) until the stand-in logged `event` for `step`.
 #[cfg(unix)] // used by the pty tests only
-fn wait_for(dir: &Path, step: &str, event: &str) {
+pub(crate) fn wait_for(dir: &Path, step: &str, event: &str) {
     let start = Instant::now();
     while !shell_log(dir).iter().any(|e| e.step == step && e.event == event) {
         assert!(
@@ -215,7 +215,7 @@ fn wait_for(dir: &Path, step: &str, event: &str) {
 
 /// Read everything the pty still has until lyncdr exits; the bytes as text.
 #[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
-fn rest_of_output(p: &mut OsSession) -> String {
+pub(crate) fn rest_of_output(p: &mut OsSession) -> String {
     let found = p.expect(Eof).expect("exit");
     let mut all = found.before().to_vec();
     for m in found.matches() {
@@ -597,7 +597,7 @@ fn interactive_backend_restore_with_option_b() {
         p.expect(title).expect(title);
         p.expect("This step is done by hand.").expect("manual prompt");
         enter(&mut p);
-        p.expect("run the read-only check shown above on the server being rebuilt")
+        p.expect("run this read-only check on the server being rebuilt")
             .expect("a check on the rebuilt server");
         p.expect("What did it say?").expect("asked");
         enter(&mut p);
@@ -607,7 +607,8 @@ fn interactive_backend_restore_with_option_b() {
     p.expect("What now?").expect("action prompt");
     enter(&mut p);
     p.expect("Install-CsDatabase").expect("runner output streamed");
-    p.expect("check passed").expect("D's check");
+    p.expect("[install-configured-databases]: passed")
+        .expect("D's check");
     // E: the environment says A; choose B.
     p.expect("Which option?").expect("choice prompt");
     p.send("\x1b[B").expect("down");
@@ -1138,7 +1139,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     assert_eq!(step["status"], "interrupted", "{step}");
     assert_eq!(step["recorded_status"], "running");
     assert!(
-        step["decide"]
+        step["decide"][0]
             .as_str()
             .unwrap_or("")
             .contains("lyncdr resolve list-rgs-contacts")
@@ -1147,7 +1148,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     let out = subcommand(dir, &["status", "--state", "state.json"], 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("interrupted") && text.contains("To decide:"),
+        text.contains("interrupted") && text.contains("To decide ("),
         "{text}"
     );
     // While a run holds the lock, `running` is the truth.
@@ -1905,13 +1906,39 @@ steps:
     let dir = t.path();
     let mut args = vec!["--runbooks".to_owned(), "rb".to_owned()];
     args.extend(run_args("elsewhere", &["--yes"]));
-    expect_code(dir, &args, &[], Some(0));
+    // Issue 18: --yes never counts a step as done that nobody ran; the hint's command runs.
+    let out = expect_code(dir, &args, &[], Some(6));
     assert!(
         shell_log(dir).is_empty(),
         "nothing started here: {:?}",
         shell_log(dir)
     );
+    assert_eq!(status_of(dir, "on-the-new-server"), "pending");
+    let hint = hinted_commands(&String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        hint,
+        ["lyncdr resolve on-the-new-server --done --state state.json"]
+    );
+    run_hint(dir, &hint[0], 0);
+    expect_code(dir, &args, &[], Some(0));
     assert_eq!(status_of(dir, "on-the-new-server"), "done");
+    assert_eq!(step_record(dir, "on-the-new-server")["how"], "resolved");
+}
+
+/// Every `lyncdr ...` command quoted in backticks in `text`.
+pub(crate) fn hinted_commands(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| c.starts_with("lyncdr "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Run a printed hint as printed (split at spaces; the hints hold no quoted words), expect `code`.
+pub(crate) fn run_hint(dir: &Path, hint: &str, code: i32) -> std::process::Output {
+    let words: Vec<String> = hint.split_whitespace().skip(1).map(str::to_owned).collect();
+    expect_code(dir, &words, &[], Some(code))
 }
 
 /// The rtc backup is read by SQL Server on the Back End: without a `--backups` copy, `run` does
@@ -1930,7 +1957,7 @@ fn the_rtc_backup_is_checked_where_sql_server_reads_it() {
     let out = lyncdr(dir).args(&args).output().expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(r"ok      backup `rtc-database` present (`backups.rtc_database`): `C:\Backups\rtc.bak` is read by SQL Server on the Back End"),
+        stdout.contains(r"ok      backup `rtc-database` present (`backups.rtc_database`) [steps E.A.1, E.A.1.3]: `C:\Backups\rtc.bak` is read by SQL Server on the Back End"),
         "{stdout}"
     );
     let out = lyncdr(dir)
@@ -2212,7 +2239,7 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
         .position(|a| a == "state.json")
         .expect("--state value");
     args[at] = "fresh/state.json".into();
-    expect_code(dir, &args, &[], Some(65));
+    expect_code(dir, &args, &[], Some(64));
     assert!(
         !dir.join("fresh").exists(),
         "nothing created for an unknown runbook"

@@ -84,7 +84,7 @@ impl Environment {
                     schema::FORMAT_KEY
                 ))
                 .at(&source, Some(Location::new(1, 1, 1)))
-                .hint("start the file with `lyncdr_env: 1` (see runbooks/examples/contoso.yaml)"),
+                .hint("start the file with `lyncdr_env: 1`; `lyncdr example-env` prints a complete example"),
             );
         }
         collect(&source, &root, "", &mut values, &mut diags);
@@ -144,6 +144,22 @@ impl Environment {
             at: None,
             origin: Origin::Default,
         });
+        // A move onto the pool that failed would render as a plan and run: refuse it here.
+        if let (Some(failed), Some(target)) = (values.get("pools.failed"), values.get("pools.target"))
+            && failed
+                .value
+                .display()
+                .eq_ignore_ascii_case(&target.value.display())
+        {
+            diags.push(
+                Diagnostic::new(format!(
+                    "`pools.target` is `{}`, the same pool as `pools.failed`",
+                    target.value.display()
+                ))
+                .at(&source, target.at.or(failed.at))
+                .hint("`pools.target` is the pool that takes over: another pool than the one that failed"),
+            );
+        }
         for (derived, fqdn, instance) in schema::DERIVED {
             if let (Some(f), Some(i)) = (values.get(*fqdn), values.get(*instance)) {
                 // The default instance is reached by the server's name alone (`sqlcmd -S FQDN`,
@@ -199,7 +215,8 @@ pub fn read_error(path: &Path, error: ReadError) -> Diagnostic {
         ReadError::Io(e) => Diagnostic::new(format!(
             "cannot read environment file `{}`: {e}",
             path.display()
-        )),
+        ))
+        .cause(crate::diagnostic::Cause::Missing),
         ReadError::NotText => Diagnostic::new(format!(
             "cannot read `{}`: it is neither UTF-8 nor UTF-16 text",
             path.display()

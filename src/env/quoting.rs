@@ -63,6 +63,10 @@ pub fn escape_mistake(src: &SourceFile, at: Location, value: &str) -> Option<Esc
         return None;
     }
     // The text up to the closing quote on this line.
+    let rest: String = chars.clone().collect();
+    // A UNC path typed as itself (`"\\server\new"`): its two leading backslashes were meant as
+    // two (one typed as `\\\\` would be the escape known).
+    let unc = rest.starts_with("\\\\") && !rest.starts_with("\\\\\\\\");
     let mut meant = String::new();
     let mut found = None;
     let mut escaped = false;
@@ -71,7 +75,7 @@ pub fn escape_mistake(src: &SourceFile, at: Location, value: &str) -> Option<Esc
             if c == letter && found.is_none() {
                 found = Some(i - 1);
             }
-            if !matches!(c, '\\' | '"') {
+            if !matches!(c, '\\' | '"') || (unc && i == 1) {
                 meant.push('\\');
             }
             meant.push(c);
@@ -119,6 +123,16 @@ mod tests {
             (m.at.column, m.single_quoted()),
             (16, r"'C:\O''Brien\tab'".to_owned())
         );
+    }
+
+    /// Issue 18: the hint for `"\\backup01\new\rtc.bak"` read its `\\` as YAML does and
+    /// offered `'\backup01\new\rtc.bak'`, one backslash short of a UNC path.
+    #[test]
+    fn a_unc_path_keeps_both_leading_backslashes() {
+        let m = mistake(r#"a: "\\backup01\new\rtc.bak""#, "\\backup01\new\rtc.bak").expect("\\n");
+        assert_eq!(m.single_quoted(), r"'\\backup01\new\rtc.bak'");
+        let m = mistake(r#"a: "\\\\backup01\new""#, "\\backup01\new").expect("\\n");
+        assert_eq!(m.single_quoted(), r"'\\backup01\new'");
     }
 
     #[test]

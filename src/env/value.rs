@@ -136,8 +136,9 @@ impl ValueType {
             ValueType::AddressList => Err("expected a list, e.g. `[192.0.2.10]`".into()),
             ValueType::FqdnList => Err("expected a list, e.g. `[fe01.contoso.com, fe02.contoso.com]`".into()),
             ValueType::Choice(options) => {
-                if options.contains(&raw) {
-                    Ok(Value::Text(raw.to_owned()))
+                // `a` for `A`: a choice is its letter or word, whatever its case.
+                if let Some(o) = options.iter().find(|o| o.eq_ignore_ascii_case(raw)) {
+                    Ok(Value::Text((*o).to_owned()))
                 } else {
                     Err(format!("`{}` is not one of the choices", shown(raw)))
                 }
@@ -176,9 +177,18 @@ impl ValueType {
     }
 }
 
-/// Shorten and make printable a value quoted in an error message.
+/// Shorten and make printable a value quoted in an error message: control characters are
+/// escaped (`\n`), everything else is shown as written (a UNC path keeps single backslashes,
+/// so a broken path never looks right because of doubling).
 pub fn shown(raw: &str) -> String {
-    let mut s: String = raw.chars().take(60).flat_map(char::escape_debug).collect();
+    let mut s = String::new();
+    for c in raw.chars().take(60) {
+        if c.is_control() {
+            s.extend(c.escape_debug());
+        } else {
+            s.push(c);
+        }
+    }
     if raw.chars().count() > 60 {
         s.push_str("...");
     }
@@ -254,9 +264,28 @@ pub fn bad_character(raw: &str) -> Option<BadCharacter> {
 
 pub fn check_fqdn(raw: &str) -> Result<(), String> {
     check_characters(raw)?;
-    let name = raw.strip_suffix('.').unwrap_or(raw);
+    let name = raw;
     if name.is_empty() {
         return Err("an FQDN cannot be empty".into());
+    }
+    // DNS's absolute form (`pool01.contoso.com.`) is not how Lync's topology names a pool or
+    // server: a name compared with the topology's would never match.
+    if let Some(bare) = name.strip_suffix('.') {
+        return Err(format!(
+            "`{}` ends with a dot; Lync names servers and pools without it: `{}`",
+            shown(raw),
+            shown(bare)
+        ));
+    }
+    if name.parse::<std::net::IpAddr>().is_ok()
+        || name
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(format!(
+            "`{}` is an IP address; Lync names servers and pools by FQDN (e.g. `pool01.contoso.com`)",
+            shown(raw)
+        ));
     }
     if name.len() > 253 {
         return Err(format!("`{}` is longer than 253 characters", shown(raw)));
@@ -282,7 +311,7 @@ pub fn check_fqdn(raw: &str) -> Result<(), String> {
             return Err(format!(
                 "`{}` contains `{}`, which is not allowed in a host name",
                 shown(raw),
-                c.escape_debug()
+                shown(c.encode_utf8(&mut [0; 4]))
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -320,7 +349,7 @@ pub fn check_sql_instance(raw: &str) -> Result<(), String> {
         return Err(format!(
             "`{}` contains `{}`, which SQL Server does not allow in an instance name",
             shown(raw),
-            c.escape_debug()
+            shown(c.encode_utf8(&mut [0; 4]))
         ));
     }
     if raw.eq_ignore_ascii_case("default") {
@@ -349,7 +378,7 @@ pub fn check_sip_uri(raw: &str) -> Result<(), String> {
         return Err(format!(
             "`{}` contains `{}` in its user part",
             shown(raw),
-            c.escape_debug()
+            shown(c.encode_utf8(&mut [0; 4]))
         ));
     }
     check_fqdn(host)
@@ -445,10 +474,33 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
+    /// Issue 18: a choice is its letter, whatever the case (`a` is option `A`).
+    #[test]
+    fn a_choice_takes_any_case() {
+        let t = ValueType::Choice(&["A", "B"]);
+        assert_eq!(t.parse("a").map(|v| v.display()), Ok("A".to_owned()));
+        assert!(t.parse("c").is_err());
+    }
+
+    /// Issue 18: `\\fs01\share` was quoted as `\\\\fs01\\share` (Rust's debug form).
+    #[test]
+    fn values_are_quoted_as_written() {
+        assert_eq!(shown(r"\\fs01\share x"), r"\\fs01\share x");
+        assert_eq!(shown("a\nb\u{1b}"), "a\\nb\\u{1b}");
+    }
+
     #[test]
     fn fqdns() {
-        for ok in ["pool01.contoso.com", "be-02.corp.contoso.com", "a.b."] {
+        for ok in ["pool01.contoso.com", "be-02.corp.contoso.com", "a1.b2"] {
             assert!(check_fqdn(ok).is_ok(), "{ok}");
+        }
+        // Issue 18: the absolute form and IP addresses, where Lync needs a name.
+        assert_eq!(
+            check_fqdn("pool01.contoso.com."),
+            Err("`pool01.contoso.com.` ends with a dot; Lync names servers and pools without it: `pool01.contoso.com`".into())
+        );
+        for ip in ["192.0.2.10", "::1", "2001:db8::1"] {
+            assert!(check_fqdn(ip).is_err_and(|e| e.contains("IP address")), "{ip}");
         }
         for bad in [
             "pool01",

@@ -15,8 +15,74 @@ fn after_help() -> String {
     out
 }
 
+/// The rows of [`crate::front::exit::TABLE`] for `codes`, as an `Exit codes:` list: a
+/// subcommand's `--help` names its codes only through this, so they never differ from the table.
+fn exit_codes(codes: &[u8]) -> String {
+    let mut out = String::from("Exit codes:\n");
+    for (code, meaning) in crate::front::exit::TABLE
+        .iter()
+        .filter(|(c, _)| codes.contains(c))
+    {
+        out.push_str(&format!("  {code:<3}  {meaning}\n"));
+    }
+    out
+}
+
+fn audit_help() -> String {
+    use crate::front::exit::*;
+    format!(
+        "{}\nExample:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json",
+        exit_codes(&[
+            SUCCESS,
+            DEGRADED,
+            NOT_READY,
+            USAGE,
+            INVALID,
+            NO_INPUT,
+            CANNOT_WRITE
+        ])
+    )
+}
+
+fn backup_help() -> String {
+    use crate::front::exit::*;
+    format!(
+        "{BACKUP_HELP}\n\n{}",
+        exit_codes(&[
+            SUCCESS,
+            DEGRADED,
+            NOT_READY,
+            USAGE,
+            INVALID,
+            CANNOT_WRITE,
+            INTERRUPTED
+        ])
+    )
+}
+
+fn run_help() -> String {
+    use crate::front::exit::*;
+    format!(
+        "{RUN_HELP}\n\n{}",
+        exit_codes(&[
+            SUCCESS,
+            DECISION,
+            PREREQUISITE,
+            FAILED,
+            NEEDS_CONSOLE,
+            USAGE,
+            INVALID,
+            NO_INPUT,
+            CANNOT_WRITE,
+            BUSY,
+            INTERRUPTED
+        ])
+    )
+}
+
 const EXAMPLES: &str = "\
 Examples:
+  lyncdr example-env > contoso.yaml
   lyncdr list
   lyncdr show backend-restore
   lyncdr plan cms-move --env contoso.yaml
@@ -27,6 +93,25 @@ Examples:
   lyncdr bundle cms-move --env contoso.yaml --out cms-move-bundle --zip --backups /mnt/lyncbackup
   lyncdr audit \\\\backup01\\lync --env contoso.yaml
   lyncdr backup --env contoso.yaml --to \\\\fs01\\LyncBackup";
+
+/// The completion script for `shell`, generated from the command line's definition.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "lyncdr",
+        &mut out,
+    );
+    out
+}
+
+/// The manual page (roff), generated from the command line's definition and its `--help`.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(out)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,13 +147,24 @@ pub struct GlobalArgs {
 pub enum Command {
     /// List the runbooks with their titles
     List,
+    /// Print a completion script for SHELL (e.g. lyncdr completions bash > /etc/bash_completion.d/lyncdr; PowerShell: lyncdr completions powershell >> $PROFILE)
+    Completions {
+        /// bash, zsh, fish, powershell (or elvish)
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, in roff (e.g. lyncdr man > /usr/local/share/man/man1/lyncdr.1)
+    Man,
+    /// Print the example environment file, to copy and edit for your deployment (lyncdr example-env > env.yaml)
+    ExampleEnv,
     /// Show a runbook: its inputs, prerequisites and steps
     Show {
         /// Runbook id (see `lyncdr list`)
         runbook: String,
     },
     /// Dry-run: every step in order with its rendered commands, prerequisites and skips
-    #[command(after_help = "Example:\n  lyncdr plan cms-move --env runbooks/examples/contoso.yaml")]
+    #[command(
+        after_help = "Example:\n  lyncdr example-env > contoso.yaml\n  lyncdr plan cms-move --env contoso.yaml"
+    )]
     Plan {
         /// Runbook id (see `lyncdr list`)
         runbook: String,
@@ -84,7 +180,7 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Guided recovery: step by step, prerequisites checked, progress checkpointed
-    #[command(after_help = RUN_HELP)]
+    #[command(after_help = run_help())]
     Run(RunArgs),
     /// The steps of a run and their status, from its state file (every run found, by default)
     Status {
@@ -100,6 +196,8 @@ pub enum Command {
     },
     /// After-action report of a run, in Markdown
     Report {
+        /// Runbook id of the run, to choose among the runs beside --env FILE (or here)
+        runbook: Option<String>,
         /// State file of the run (default: the only one in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
@@ -153,10 +251,7 @@ pub enum Command {
         backups: Option<PathBuf>,
     },
     /// Could we recover today? Check the backups in DIR against every runbook and option
-    #[command(
-        after_help = "Exit codes: 0 ready, 1 degraded, 2 not ready, 3 usage or I/O error.\n\n\
-Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
-    )]
+    #[command(after_help = audit_help())]
     Audit {
         /// Folder holding the backups
         dir: PathBuf,
@@ -180,7 +275,7 @@ Example:\n  lyncdr audit /mnt/lyncbackup --env contoso.yaml --format json"
         all: bool,
     },
     /// Take one backup set into a new dated folder under --to DIR and audit it; or write the job as a scheduled task (--task) or a PowerShell 2.0 script folder (--script)
-    #[command(after_help = BACKUP_HELP)]
+    #[command(after_help = backup_help())]
     Backup(BackupArgs),
 }
 
@@ -200,8 +295,7 @@ Put the printed backups.signing_key line in the environment file and run the job
 FILE: audit, retention and --backup-set then take only sets that verify.
 
 DIR must be a share the SQL Server service account can write (\\\\server\\share): it writes
-the .bak files. Exit codes: 0 ready, 1 degraded, 2 not ready or the set is incomplete, 73 the
-folder could not be used, 130 interrupted.
+the .bak files.
 
 --task FILE writes a Task Scheduler definition (schema 1.2, UTF-16) that runs the job every day at
 --at as --user, whether the user is logged on or not, with the highest privileges the account has,
@@ -293,13 +387,19 @@ What lyncdr starts (on a Front End server, in a Windows PowerShell 2.0 shell or 
   Steps marked interactive (Move-CsUser, Set-CsConfigurationStoreLocation, the RGS contact
     deletion) ask their own questions: they run without -NonInteractive on this terminal, and a
     transcript keeps what they printed. Without a terminal (--yes in a script) such a step is
-    not started: exit code 6.
+    not started (exit code 6, below).
   T-SQL steps: --sqlcmd PROGRAM -S server\\instance -E -b -x -i SCRIPT.
   Output that is not UTF-8 is read in the console code page (--codepage; default: the console's on Windows, 437 elsewhere).
 
 Progress is checkpointed in the state file (default .lyncdr/RUNBOOK.json beside the environment
 file) after every change: run the same command again to resume. A step that may have run is never
-re-run without a decision (`lyncdr resolve`). Ctrl-C at any moment saves the state and exits 130.
+re-run without a decision (`lyncdr resolve`). Ctrl-C at any moment saves the state and exits 130,
+also inside a step that asks questions. After a failure every menu's default is to stop; marking
+a failed step done, or overriding a failed check, asks you to type why (it goes into the report).
+
+--yes on a Front End (PowerShell here) RUNS EVERY STEP FOR REAL, answering every confirmation
+yes. Where no PowerShell runs (--powershell not found) --yes is a rehearsal: nothing runs, every
+step is recorded as rehearsed, in a state file of its own (.lyncdr/RUNBOOK.rehearsal.json).
 
 Prerequisites: backups are looked for by file name in --backups DIR (a local copy of the backup
 folder); event 30024 (User Replicator finished its sync) in an export of the Lync Server log given
@@ -322,7 +422,7 @@ pub struct RunArgs {
     /// Walk the whole flow and check prerequisites, but run nothing and write no checkpoint
     #[arg(long)]
     pub dry_run: bool,
-    /// Answer every confirmation yes and every choice from the environment (rehearsals, tests)
+    /// Answer every confirmation yes and every choice from the environment; runs every step for real where PowerShell is (a rehearsal where it is not)
     #[arg(long)]
     pub yes: bool,
     /// Resume even though the runbook or environment changed since the checkpoint

@@ -31,14 +31,19 @@ pub enum CommandError {
         chosen: String,
         started: Vec<String>,
     },
-    #[error("no state file in {}", dir.display())]
+    #[error("no run has been started in {} (no state file there)", dir.display())]
     NoStateFile { dir: PathBuf },
     #[error(
         "several runs in {}: {}",
         dir.display(),
         found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
-    SeveralRuns { dir: PathBuf, found: Vec<PathBuf> },
+    SeveralRuns {
+        dir: PathBuf,
+        found: Vec<PathBuf>,
+        /// The same command for each run, as it would be typed to choose it.
+        choose: Vec<String>,
+    },
     #[error("no state file `{}`", path.display())]
     StateNotFound { path: PathBuf },
     #[error(
@@ -86,7 +91,7 @@ impl CommandError {
     pub fn hint(&self) -> Option<String> {
         match self {
             CommandError::NoTerminal => {
-                Some("run it in a terminal, or pass --yes (rehearsal) or --dry-run".into())
+                Some("run it in a terminal, or pass --dry-run (nothing runs), or --yes (every step runs for real where PowerShell is; a rehearsal where it is not)".into())
             }
             CommandError::NoStep { suggestion, .. } => Some(
                 suggestion
@@ -101,10 +106,17 @@ impl CommandError {
             }),
             CommandError::OptionStarted { .. } => Some("a recovery half done one way must be finished or rolled back by hand before the other option".into()),
             CommandError::NoStateFile { .. } => Some(
-                "give --state FILE, or --env FILE for the runs beside that environment file"
+                "a run keeps its state in .lyncdr/ beside its environment file: give that file with --env FILE (or the state with --state FILE); `lyncdr list` names the runbooks to start one with lyncdr run"
                     .into(),
             ),
-            CommandError::SeveralRuns { .. } => Some("choose one with --state FILE".into()),
+            CommandError::SeveralRuns { choose, .. } => Some(format!(
+                "choose one: {}",
+                choose
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
             CommandError::NotAFolderOfSets { .. } => Some(
                 "audit the folder itself without --all, or give the folder `lyncdr backup --to` writes sets into".into(),
             ),

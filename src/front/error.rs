@@ -29,7 +29,11 @@ pub enum Error {
 impl Error {
     pub fn code(&self) -> u8 {
         match self {
-            Error::Invalid(_) => exit::INVALID,
+            Error::Invalid(d) => match d.cause() {
+                crate::diagnostic::Cause::Invalid => exit::INVALID,
+                crate::diagnostic::Cause::Missing => exit::NO_INPUT,
+                crate::diagnostic::Cause::Unknown => exit::USAGE,
+            },
             Error::Command(e) => e.code(),
             Error::Run(e) => e.code(),
             Error::State(e) => e.code(),
@@ -179,10 +183,12 @@ impl From<AuditError> for Error {
 impl RunError {
     pub fn code(&self) -> u8 {
         match self {
-            RunError::Invalid(_) | RunError::OtherRunbook { .. } => exit::INVALID,
+            RunError::Invalid(_) | RunError::OtherRunbook { .. } | RunError::RehearsalMix { .. } => {
+                exit::INVALID
+            }
             RunError::State(e) => e.code(),
             RunError::Changed { .. } | RunError::Undecided { .. } => exit::DECISION,
-            RunError::NeedsConsole { .. } => exit::NEEDS_CONSOLE,
+            RunError::NeedsConsole { .. } | RunError::NoRunner { .. } => exit::NEEDS_CONSOLE,
             RunError::StepFailed { .. } | RunError::CheckFailed { .. } => exit::FAILED,
             RunError::Refused { .. } | RunError::Blocked { .. } => exit::PREREQUISITE,
         }
@@ -243,6 +249,7 @@ pub fn outcome(e: crate::run::RunOutcome) -> u8 {
     match e {
         RunOutcome::Complete | RunOutcome::Stopped => exit::SUCCESS,
         RunOutcome::Unmet => exit::PREREQUISITE,
+        RunOutcome::Undecided => exit::DECISION,
         RunOutcome::Interrupted => exit::INTERRUPTED,
     }
 }
@@ -290,7 +297,7 @@ mod tests {
                 resolve_done: "lyncdr resolve move-users --done --state s.json".into(),
             },
             exit::DECISION,
-            "error: step `move-users` was interrupted and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand (the read-only check above), then `lyncdr resolve move-users --done --state s.json` (it took effect) or `--retry` (run it again)\n",
+            "error: step `move-users` was interrupted and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand (the read-only check above), then `lyncdr resolve move-users --done --state s.json` (it took effect) or `lyncdr resolve move-users --retry --state s.json` (run it again)\n",
         );
         case(
             RunError::NeedsConsole {
@@ -298,7 +305,23 @@ mod tests {
                 resolve_done: "lyncdr resolve move-users --done".into(),
             },
             exit::NEEDS_CONSOLE,
-            "error: step `move-users` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `lyncdr resolve move-users --done`\n",
+            "error: step `move-users` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started\n  = hint: run lyncdr in a terminal (with or without --yes), or run the step by hand on the server and then `lyncdr resolve move-users --done`\n",
+        );
+        case(
+            RunError::NoRunner {
+                step: "rebuild".into(),
+                resolve_done: "lyncdr resolve rebuild --done --state s.json".into(),
+            },
+            exit::NEEDS_CONSOLE,
+            "error: step `rebuild` cannot be run here (no runner for its commands), and --yes does not count it as done\n  = hint: run the step by hand on the server, then `lyncdr resolve rebuild --done --state s.json`; or run lyncdr at a terminal without --yes\n",
+        );
+        case(
+            RunError::RehearsalMix {
+                path: "s.json".into(),
+                rehearsal_file: false,
+            },
+            exit::INVALID,
+            "error: state file `s.json` holds a real run, and this is a rehearsal (--yes with no PowerShell here); a rehearsal and a real run never share a state file\n  = hint: give another --state FILE (without --state, a rehearsal keeps RUNBOOK.rehearsal.json beside the real run's state)\n",
         );
         case(
             RunError::StepFailed {
@@ -427,7 +450,7 @@ mod tests {
         case(
             CommandError::NoTerminal,
             exit::USAGE,
-            "error: `lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --yes (rehearsal) or --dry-run\n",
+            "error: `lyncdr run` asks questions, and standard input is not a terminal\n  = hint: run it in a terminal, or pass --dry-run (nothing runs), or --yes (every step runs for real where PowerShell is; a rehearsal where it is not)\n",
         );
         case(
             CommandError::NoStep {
@@ -488,15 +511,16 @@ mod tests {
                 dir: ".lyncdr".into(),
             },
             exit::NO_INPUT,
-            "error: no state file in .lyncdr\n  = hint: give --state FILE, or --env FILE for the runs beside that environment file\n",
+            "error: no run has been started in .lyncdr (no state file there)\n  = hint: a run keeps its state in .lyncdr/ beside its environment file: give that file with --env FILE (or the state with --state FILE); `lyncdr list` names the runbooks to start one with lyncdr run\n",
         );
         case(
             CommandError::SeveralRuns {
                 dir: ".lyncdr".into(),
                 found: vec!["a.json".into(), "b.json".into()],
+                choose: vec!["lyncdr report a".into(), "lyncdr report b".into()],
             },
             exit::USAGE,
-            "error: several runs in .lyncdr: a.json, b.json\n  = hint: choose one with --state FILE\n",
+            "error: several runs in .lyncdr: a.json, b.json\n  = hint: choose one: `lyncdr report a`, `lyncdr report b`\n",
         );
         case(
             CommandError::StateNotFound {
@@ -513,6 +537,7 @@ mod tests {
         let e: Error = CommandError::SeveralRuns {
             dir: "d".into(),
             found: vec!["a.json".into()],
+            choose: vec!["lyncdr report a".into()],
         }
         .into();
         assert_eq!(
@@ -520,7 +545,7 @@ mod tests {
             serde_json::json!({
                 "status": "error",
                 "exit_code": 64,
-                "error": {"message": "several runs in d: a.json", "hint": "choose one with --state FILE"},
+                "error": {"message": "several runs in d: a.json", "hint": "choose one: `lyncdr report a`"},
             })
         );
     }

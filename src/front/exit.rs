@@ -14,14 +14,16 @@ pub const SUCCESS: u8 = 0;
 pub const DEGRADED: u8 = exit_code_for(Status::Degraded);
 /// audit: some runbook or option is not ready.
 pub const NOT_READY: u8 = exit_code_for(Status::NotReady);
-/// run: a decision is needed first (an interrupted step, or a changed runbook or environment).
+/// run: a decision is needed first (a failed or interrupted step, or a changed runbook or
+/// environment), also when the operator stopped at such a step.
 pub const DECISION: u8 = 3;
 /// run: a prerequisite is not met and `--yes` was given (or a dry run found one); bundle: a
 /// backup `--backups DIR` should hold is missing or the audit calls it unusable.
 pub const PREREQUISITE: u8 = 4;
 /// run: a command failed and `--yes` was given.
 pub const FAILED: u8 = 5;
-/// run: a step asks questions (its cmdlet prompts) and there is no terminal to answer them.
+/// run: a step asks questions (its cmdlet prompts) and there is no terminal to answer them, or
+/// `--yes` met a step nothing here can run.
 pub const NEEDS_CONSOLE: u8 = 6;
 /// The command line is wrong (`EX_USAGE`): clap's errors, a bad option value, a request the
 /// run's state does not allow.
@@ -51,7 +53,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         DECISION,
-        "run: a decision is needed first (an interrupted step, or the runbook or environment changed since the checkpoint)",
+        "run: a decision is needed first (a failed or interrupted step, also when you stopped at one, or the runbook or environment changed since the checkpoint)",
     ),
     (
         PREREQUISITE,
@@ -63,11 +65,11 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         NEEDS_CONSOLE,
-        "run: a step asks questions and there is no terminal to answer them",
+        "run: a step asks questions and there is no terminal to answer them, or --yes met a step nothing here can run",
     ),
     (
         USAGE,
-        "usage error: an unknown command or option, a bad option value, or a request the run's state does not allow",
+        "usage error: an unknown command, option or runbook, a bad option value, or a request the run's state does not allow",
     ),
     (
         INVALID,
@@ -75,7 +77,7 @@ pub const TABLE: [(u8, &str); 13] = [
     ),
     (
         NO_INPUT,
-        "an input is missing or cannot be read: the backup folder (audit, bundle --backups), a state file",
+        "an input is missing or cannot be read: the environment file, the backup folder (audit, bundle --backups), a state file",
     ),
     (
         CANNOT_WRITE,

@@ -26,6 +26,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
             };
         }
     };
+    // The plan's and the run's text wrap at the terminal's width (100 columns when piped).
+    crate::render::text::set_width(terminal::capabilities().width);
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -13,7 +13,21 @@ const WARN: Style = AnsiColor::Red.on_default().bold();
 const SKIP: Style = AnsiColor::Yellow.on_default();
 const CHOSEN: Style = AnsiColor::Green.on_default().bold();
 
-const WIDTH: usize = 96;
+/// Columns the text may fill: the terminal's width less a margin, 96 when piped (see
+/// [`set_width`]).
+static WIDTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(96);
+
+/// Wrap at `columns` (the terminal's width, which the front end finds; the core cannot ask).
+pub fn set_width(columns: usize) {
+    WIDTH.store(
+        columns.saturating_sub(4).max(36),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+fn width() -> usize {
+    WIDTH.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 pub fn plan(p: &Plan) -> String {
     let mut out = String::new();
@@ -40,7 +54,7 @@ pub fn plan(p: &Plan) -> String {
     }
     for s in &p.steps {
         out.push('\n');
-        step(&mut out, s, p.steps.len());
+        step(&mut out, s, p.steps.len(), true);
     }
     out
 }
@@ -55,8 +69,27 @@ fn prerequisite_line(p: &super::plan::PlannedPrerequisite) -> String {
 /// One step as `plan` prints it (used by `run` before each step).
 pub fn step_block(s: &PlannedStep, total: usize) -> String {
     let mut out = String::new();
-    step(&mut out, s, total);
+    step(&mut out, s, total, true);
     out
+}
+
+/// A step as `run` shows it before asking what to do: [`step_block`] without the text of its
+/// read-only check, which runs by itself afterwards (the run log has it; a menu shows it on
+/// request), so a long check never pushes the step's title and warnings off the screen.
+pub fn step_block_for_run(s: &PlannedStep, total: usize) -> String {
+    let mut out = String::new();
+    step(&mut out, s, total, false);
+    out
+}
+
+/// How every question of `run` names its step: `Step 7 (E.B.2) Title [id]`.
+pub fn step_name(s: &PlannedStep) -> String {
+    let label = if s.label.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", s.label)
+    };
+    format!("Step {}{label} {} [{}]", s.number, s.title, s.id)
 }
 
 /// `A. `, `E.B.2 `: how a step's source letter leads its title.
@@ -68,7 +101,7 @@ pub fn label_prefix(label: &str) -> String {
     }
 }
 
-fn step(out: &mut String, s: &PlannedStep, total: usize) {
+fn step(out: &mut String, s: &PlannedStep, total: usize, with_check: bool) {
     let label = label_prefix(&s.label);
     let indent = "   ";
     if s.skipped {
@@ -134,9 +167,19 @@ fn step(out: &mut String, s: &PlannedStep, total: usize) {
     for c in &s.commands {
         command(out, c, s.skipped);
     }
-    if let Some(v) = &s.verify {
-        let _ = writeln!(out, "{indent}Check afterwards (read-only):");
-        command(out, v, s.skipped);
+    match &s.verify {
+        Some(v) if with_check => {
+            let _ = writeln!(out, "{indent}Check afterwards (read-only):");
+            command(out, v, s.skipped);
+        }
+        Some(v) => {
+            let _ = writeln!(
+                out,
+                "{indent}Check afterwards (read-only, {} lines): runs by itself after the step.",
+                v.text.lines().count()
+            );
+        }
+        None => {}
     }
 }
 
@@ -181,8 +224,13 @@ pub fn wrap(out: &mut String, text: &str, indent: &str) {
         paras.push(cur);
     }
     for para in &paras {
-        for line in crate::wrap::words(para, WIDTH.saturating_sub(indent.len())) {
-            let _ = writeln!(out, "{indent}{line}");
+        // A list item keeps its shape: its continuation lines hang under its text.
+        let item = para.trim_start().starts_with("- ");
+        let hang = if item { 2 } else { 0 };
+        let lines = crate::wrap::words(para, width().saturating_sub(indent.len() + hang));
+        for (i, line) in lines.iter().enumerate() {
+            let pad = if i > 0 && item { "  " } else { "" };
+            let _ = writeln!(out, "{indent}{pad}{line}");
         }
     }
 }

@@ -20,6 +20,13 @@ pub enum RunError {
         wanted: String,
     },
     #[error(
+        "state file `{}` holds {}, and this is {}; a rehearsal and a real run never share a state file",
+        path.display(),
+        if *rehearsal_file { "a rehearsal" } else { "a real run" },
+        if *rehearsal_file { "a real run" } else { "a rehearsal (--yes with no PowerShell here)" }
+    )]
+    RehearsalMix { path: PathBuf, rehearsal_file: bool },
+    #[error(
         "the runbook or environment changed since this run was checkpointed:\n{}",
         changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
     )]
@@ -37,6 +44,10 @@ pub enum RunError {
         "step `{step}` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started"
     )]
     NeedsConsole { step: String, resolve_done: String },
+    #[error(
+        "step `{step}` cannot be run here (no runner for its commands), and --yes does not count it as done"
+    )]
+    NoRunner { step: String, resolve_done: String },
     #[error("step `{step}` failed: {why}")]
     StepFailed {
         step: String,
@@ -65,21 +76,26 @@ impl RunError {
             RunError::Invalid(_) => return None,
             RunError::State(e) => return e.hint(),
             RunError::OtherRunbook { .. } => "give another --state FILE for this runbook".into(),
+            RunError::RehearsalMix { .. } => "give another --state FILE (without --state, a rehearsal keeps RUNBOOK.rehearsal.json beside the real run's state)".into(),
             RunError::Changed { .. } => "review the changes; then resume with --accept-changes, or start over with another --state FILE".into(),
             RunError::Undecided {
                 has_check,
                 resolve_done,
                 ..
             } => format!(
-                "check it by hand{}, then `{resolve_done}` (it took effect) or `--retry` (run it again)",
+                "check it by hand{}, then `{resolve_done}` (it took effect) or `{}` (run it again)",
                 if *has_check {
                     " (the read-only check above)"
                 } else {
                     ""
-                }
+                },
+                resolve_done.replacen(" --done", " --retry", 1)
             ),
             RunError::NeedsConsole { resolve_done, .. } => format!(
-                "run `lyncdr run` in a terminal (with or without --yes), or run the step by hand on the server and then `{resolve_done}`"
+                "run lyncdr in a terminal (with or without --yes), or run the step by hand on the server and then `{resolve_done}`"
+            ),
+            RunError::NoRunner { resolve_done, .. } => format!(
+                "run the step by hand on the server, then `{resolve_done}`; or run lyncdr at a terminal without --yes"
             ),
             RunError::StepFailed { resolve_retry, .. } => format!(
                 "read its output above (and in the run log); when the cause is fixed, `{resolve_retry}` and run again"
@@ -109,6 +125,9 @@ pub enum RunOutcome {
     Complete,
     /// The operator chose to stop; the state is saved.
     Stopped,
+    /// The operator stopped at a step that failed, was interrupted or failed its check: it
+    /// still needs a decision (exit 3, not 0).
+    Undecided,
     /// A dry run found prerequisites not met now.
     Unmet,
     /// Ctrl-C; the state is saved.

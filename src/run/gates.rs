@@ -30,18 +30,35 @@ impl Session<'_> {
             ));
         }
         out.push_str("\nReadiness (prerequisites checked now; each is checked again before its step):\n");
-        let mut any = false;
+        // A step already done or skipped needs nothing now; a prerequisite several steps share
+        // (the same backup) is checked and listed once, with the steps that need it.
+        let settled = |s: &PlannedStep| self.state.step(&s.id).is_some_and(|r| r.status.is_settled());
+        let mut rows: Vec<(&PlannedPrerequisite, Vec<String>)> = Vec::new();
         let all = plan.prerequisites.iter().map(|p| (None, p)).chain(
             plan.steps
                 .iter()
-                .filter(|s| !s.skipped)
+                .filter(|s| !s.skipped && !settled(s))
                 .flat_map(|s| s.prerequisites.iter().map(move |p| (Some(s), p))),
         );
         for (step, p) in all {
-            any = true;
-            let at = step
-                .map(|s| format!(" [step {}]", if s.label.is_empty() { &s.id } else { &s.label }))
-                .unwrap_or_default();
+            let name = step.map(|s| {
+                if s.label.is_empty() {
+                    s.id.clone()
+                } else {
+                    s.label.clone()
+                }
+            });
+            match rows.iter_mut().find(|(q, _)| q.description == p.description) {
+                Some((_, steps)) => steps.extend(name),
+                None => rows.push((p, name.into_iter().collect())),
+            }
+        }
+        for (p, steps) in &rows {
+            let at = match steps.as_slice() {
+                [] => String::new(),
+                [one] => format!(" [step {one}]"),
+                more => format!(" [steps {}]", more.join(", ")),
+            };
             let verdict = match self.gate(p) {
                 Gate::Ok(e) => format!("ok      {}{at}: {e}", p.description),
                 Gate::Problem(why) => format!("MISSING {}{at}: {why}", p.description),
@@ -49,7 +66,7 @@ impl Session<'_> {
             };
             out.push_str(&format!("  {verdict}\n"));
         }
-        if !any {
+        if rows.is_empty() {
             out.push_str("  (none)\n");
         }
         self.op.show(&out);

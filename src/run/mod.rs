@@ -32,6 +32,8 @@ pub struct RunConfig {
     pub state: PathBuf,
     pub dry_run: bool,
     pub yes: bool,
+    /// A rehearsal ([`is_rehearsal`]): nothing runs, every step is counted as rehearsed.
+    pub rehearsal: bool,
     pub accept_changes: bool,
     /// `--operator`, LYNCDR_OPERATOR, USER or USERNAME; `None`: ask once (or "unknown operator").
     pub operator: Option<String>,
@@ -41,6 +43,13 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Standard input and output are a terminal: a step that asks questions can take it.
     pub console: bool,
+}
+
+/// `--yes` where no PowerShell runs: a rehearsal of the whole runbook, in which nothing is run
+/// and nobody confirms anything. On a Front End (PowerShell here) `--yes` runs everything for
+/// real.
+pub fn is_rehearsal(yes: bool, programs: &runner::Programs) -> bool {
+    yes && !runner::available(&programs.powershell)
 }
 
 pub fn now() -> String {

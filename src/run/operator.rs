@@ -2,7 +2,7 @@
 //! front end (`front::terminal`) implements it with dialoguer, tests with a script.
 
 use crate::render::plan::PlannedStep;
-use crate::run::state::Status;
+use crate::run::state::Verdict;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +24,18 @@ pub enum Blocked {
     Stop,
 }
 
+/// What to do with a step that failed or was interrupted. Only an explicit choice with a
+/// typed reason marks it done; the default of every menu is to stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resume {
-    MarkDone,
+    /// It took effect: done, for the reason the operator typed (recorded in the state and the
+    /// report). An empty reason is refused by the core.
+    MarkDone(String),
     Retry,
-    /// Run the step's read-only verify command, then ask again.
+    /// Run the step's read-only verify command, print its verdict, then ask again.
     Verify,
+    /// Print the step's commands and check in full, then ask again.
+    Show,
     Stop,
 }
 
@@ -38,8 +44,11 @@ pub enum Resume {
 pub enum CheckFailed {
     /// Run the check again (after fixing something by hand).
     Again,
-    /// Mark the step done anyway: recorded as an override with the operator's name.
-    Override,
+    /// Mark the step done anyway, for the reason the operator typed: recorded as an override
+    /// with the operator's name. An empty reason is refused by the core.
+    Override(String),
+    /// Print the step's check in full, then ask again.
+    Show,
     Stop,
 }
 
@@ -64,10 +73,16 @@ pub trait Operator {
     fn blocked(&mut self, step: &PlannedStep, problems: &[String], wants_event: bool) -> Blocked;
     /// A confirmation prerequisite: `true` when the operator confirms the statement.
     fn confirm(&mut self, statement: &str) -> bool;
-    /// A step found running, interrupted or failed: what now?
-    fn resume(&mut self, step: &PlannedStep, status: Status, can_verify: bool) -> Resume;
+    /// A step found running, interrupted or failed (`what` says which, and why): what now?
+    /// `check` is the verdict of the read-only check run just now at the operator's request.
+    fn resume(&mut self, step: &PlannedStep, what: &str, can_verify: bool, check: Option<Verdict>) -> Resume;
     fn check_failed(&mut self, step: &PlannedStep) -> CheckFailed;
     fn check_elsewhere(&mut self, step: &PlannedStep, place: &str) -> CheckElsewhere;
     /// Who is at the keyboard, asked once when nothing else says it.
     fn operator_name(&mut self) -> Option<String>;
+    /// A command of `what` (a step or its check) starts and its output is piped through
+    /// [`Operator::show`]: a terminal shows a heartbeat (elapsed time) until [`Operator::idle`].
+    fn busy(&mut self, _what: &str) {}
+    /// The command started with [`Operator::busy`] ended.
+    fn idle(&mut self) {}
 }

@@ -5,7 +5,7 @@
 //! Everything in it that came from outside lyncdr (runbook titles, notes, names, evidence,
 //! commands and their output) goes through [`crate::markdown`], so it stays text.
 
-use super::state::{State, Status};
+use super::state::{How, State, Status, Verdict};
 use crate::markdown::{code, fence, text};
 use std::fmt::Write as _;
 
@@ -20,14 +20,90 @@ fn duration(start: Option<&str>, end: Option<&str>) -> String {
     crate::audit::format_duration(std::time::Duration::from_secs(secs.unsigned_abs()))
 }
 
+/// What the end of a run and the report's header count besides "done": everything that is
+/// not "lyncdr ran it and its check passed".
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Checks that failed and were overridden by the operator.
+    pub overrides: usize,
+    /// Check runs that failed (an overridden one included).
+    pub failed_checks: usize,
+    /// Prerequisites the operator attested without evidence.
+    pub attestations: usize,
+    /// Steps the operator did by hand (or a manual step confirmed).
+    pub by_hand: usize,
+    /// Steps that failed or were interrupted and were marked done by the operator.
+    pub marked_done: usize,
+}
+
+impl Tally {
+    pub fn of(s: &State) -> Tally {
+        let checks = || s.steps.iter().flat_map(|r| &r.checks);
+        let done_how = |h: How| {
+            s.steps
+                .iter()
+                .filter(|r| r.status == Status::Done && r.how == Some(h))
+                .count()
+        };
+        Tally {
+            overrides: checks().filter(|c| c.verdict == Verdict::Overridden).count(),
+            failed_checks: checks()
+                .filter(|c| matches!(c.verdict, Verdict::Failed | Verdict::Overridden))
+                .count(),
+            attestations: s
+                .steps
+                .iter()
+                .flat_map(|r| &r.evidence)
+                .filter(|e| e.contains("ATTESTED"))
+                .count(),
+            by_hand: done_how(How::ByHand),
+            marked_done: done_how(How::MarkedDone) + done_how(How::Resolved),
+        }
+    }
+
+    /// The counts that are not zero, as one list (`""` when all are).
+    pub fn list(&self) -> String {
+        let parts: Vec<String> = [
+            (self.overrides, "failed check(s) overridden by the operator"),
+            (self.failed_checks, "check run(s) failed"),
+            (self.attestations, "prerequisite(s) attested without evidence"),
+            (self.by_hand, "step(s) done by hand"),
+            (
+                self.marked_done,
+                "step(s) marked done by the operator after a failure or interruption",
+            ),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        parts.join(", ")
+    }
+
+    /// [`Tally::list`] as a sentence to append to a summary (`""` when there is nothing).
+    pub fn sentence(&self) -> String {
+        match self.list() {
+            l if l.is_empty() => String::new(),
+            l => format!(" Of note: {l}."),
+        }
+    }
+}
+
 pub fn markdown(s: &State) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Recovery report: {} ({})\n",
+        "# {} report: {} ({})\n",
+        if s.rehearsal { "Rehearsal" } else { "Recovery" },
         text(&s.title),
         code(&s.runbook)
     );
+    if s.rehearsal {
+        let _ = writeln!(
+            out,
+            "- REHEARSAL: `--yes` with no PowerShell on the machine; nothing was run and nothing was confirmed"
+        );
+    }
     let _ = writeln!(out, "- Environment: {}", code(&s.environment));
     let _ = writeln!(out, "- Started: {}", s.started_at);
     let last = s.steps.iter().filter_map(|r| r.finished_at.as_deref()).max();
@@ -44,6 +120,10 @@ pub fn markdown(s: &State) -> String {
         count(Status::Failed),
         count(Status::Interrupted) + count(Status::Running) + count(Status::Checking)
     );
+    let tally = Tally::of(s).list();
+    if !tally.is_empty() {
+        let _ = writeln!(out, "- Of note: {tally}");
+    }
     if !s.choices.is_empty() {
         let chosen: Vec<String> = s
             .choices

@@ -64,6 +64,12 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     let mut pending_decision = None;
     let state = match existing {
         Some(mut s) => {
+            if s.rehearsal != cfg.rehearsal {
+                return Err(RunError::RehearsalMix {
+                    path: cfg.state.clone(),
+                    rehearsal_file: s.rehearsal,
+                });
+            }
             if s.runbook != cfg.runbook {
                 return Err(RunError::OtherRunbook {
                     path: cfg.state.clone(),
@@ -94,14 +100,30 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
             choices: Default::default(),
             steps: Vec::new(),
             decisions: Vec::new(),
+            rehearsal: cfg.rehearsal,
         },
     };
-    let operator = match cfg.operator.clone() {
+    // Asked once per run: a resume takes the name the state last recorded.
+    let recorded = state
+        .decisions
+        .iter()
+        .rev()
+        .map(|d| d.operator.as_str())
+        .chain(state.steps.iter().filter_map(|r| r.operator.as_deref()))
+        .find(|n| *n != "unknown operator")
+        .map(str::to_owned);
+    let operator = match cfg.operator.clone().or(recorded) {
         Some(name) => name,
         None if cfg.yes || cfg.dry_run => "unknown operator".to_owned(),
-        None => op
-            .operator_name()
-            .unwrap_or_else(|| "unknown operator".to_owned()),
+        None => {
+            let name = op.operator_name();
+            // Ctrl-C at the name: the run never started, so nothing is written.
+            if interrupt::requested() {
+                op.show("\nInterrupted (Ctrl-C) before the run started; nothing was written.\n");
+                return Ok(RunOutcome::Interrupted);
+            }
+            name.unwrap_or_else(|| "unknown operator".to_owned())
+        }
     };
     let mut s = Session {
         cfg,
@@ -118,8 +140,10 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     }
     let mut plan = s.plan()?;
     s.reconcile(&plan);
-    if s.cfg.yes {
-        s.op.show("\n*** --yes: every confirmation is answered yes and every choice taken from the environment. ***\n*** For rehearsals and tests: prerequisites are still checked, and a failing one stops the run. ***\n\n");
+    if s.cfg.rehearsal {
+        s.op.show("\n*** REHEARSAL: --yes and no PowerShell here, so nothing is run and nothing is confirmed. ***\n*** Every step is walked and recorded as rehearsed, in a state file of its own; prerequisites are still checked. ***\n\n");
+    } else if s.cfg.yes {
+        s.op.show("\n*** --yes with PowerShell here: every step RUNS FOR REAL, every confirmation is answered yes ***\n*** and every choice taken from the environment. Prerequisites are still checked, and a failing one stops the run. ***\n\n");
     }
     if s.cfg.dry_run {
         s.op.show(
@@ -133,6 +157,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     } else {
         s.op.show(&format!("Resuming the run in {}\n", s.cfg.state.display()));
     }
+    s.warn_old_start();
     s.readiness(&plan, resumed);
     s.save()?;
     let mut i = 0;
@@ -166,9 +191,16 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
             s.op.show(&out);
             return Ok(RunOutcome::Unmet);
         }
+    } else if s.state.rehearsal {
+        s.op.show(&format!(
+            "\nRehearsal complete: {} steps walked, {skipped} skipped; nothing was run or confirmed. Report: lyncdr report --state {}\n",
+            done,
+            s.cfg.state.display()
+        ));
     } else {
         s.op.show(&format!(
-            "\nRecovery complete: {done} steps done, {skipped} skipped. Report: lyncdr report --state {}\n",
+            "\nRecovery complete: {done} steps done, {skipped} skipped.{} Report: lyncdr report --state {}\n",
+            super::report::Tally::of(&s.state).sentence(),
             s.cfg.state.display()
         ));
     }
@@ -238,6 +270,7 @@ impl Session<'_> {
                     choice: None,
                     option: None,
                     section: false,
+                    how: None,
                 });
             rec.choice = p.choice.clone();
             rec.option = p.option.as_ref().map(|(k, v)| format!("{k}={v}"));
@@ -245,6 +278,21 @@ impl Session<'_> {
             steps.push(rec);
         }
         self.state.steps = steps;
+    }
+
+    /// `recovery.started_at` months ago (the example environment's date, copied along) would
+    /// let an event log entry from long before this recovery prove a step: say so.
+    fn warn_old_start(&mut self) {
+        let Some(crate::env::Value::Timestamp(t)) = self.env.get("recovery.started_at").map(|e| &e.value)
+        else {
+            return;
+        };
+        let days = t.duration_until(jiff::Timestamp::now()).as_hours() / 24;
+        if days > 30 {
+            self.op.show(&format!(
+                "WARNING: recovery.started_at is {t}, {days} days ago: event log entries from long before this recovery would count as evidence. Set it to when this recovery started (or remove it: the start of the run is used).\n"
+            ));
+        }
     }
 
     pub fn save(&self) -> Result<(), RunError> {
@@ -294,6 +342,12 @@ impl Session<'_> {
             format!("{} (`{}`)", step.label, step.id)
         };
         let _ = self.save();
+        let undecided = self.state.step(&step.id).is_some_and(|r| {
+            matches!(
+                r.status,
+                Status::Failed | Status::Interrupted | Status::Running | Status::Checking
+            )
+        });
         if interrupt::requested() {
             tracing::info!(step = %step.id, "interrupted with Ctrl-C");
             self.op.show(&format!(
@@ -301,6 +355,14 @@ impl Session<'_> {
                 self.cfg.state.display()
             ));
             return Flow::Exit(RunOutcome::Interrupted);
+        }
+        if undecided {
+            self.op.show(&format!(
+                "\nStopped at step {name}, which still needs a decision. Nothing is lost: run the same command again to decide, or settle it with `{}` (it took effect) or `{}` (run it again).\n",
+                self.resolve_command(&step.id, "--done"),
+                self.resolve_command(&step.id, "--retry"),
+            ));
+            return Flow::Exit(RunOutcome::Undecided);
         }
         self.op.show(&format!(
             "\nStopped at step {name}. Nothing is lost: run the same command again to resume.\n"

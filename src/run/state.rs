@@ -79,8 +79,10 @@ pub enum Verdict {
     Failed,
     /// Run by the operator elsewhere (the rebuilt server), confirmed as passed.
     Confirmed,
-    /// Failed, and the operator marked the step done anyway.
+    /// Failed, and the operator marked the step done anyway (with a typed reason).
     Overridden,
+    /// A rehearsal (`--yes` with no PowerShell here): nobody ran it and nobody confirmed it.
+    Rehearsed,
 }
 
 impl Verdict {
@@ -90,6 +92,36 @@ impl Verdict {
             Verdict::Failed => "FAILED",
             Verdict::Confirmed => "confirmed by the operator",
             Verdict::Overridden => "FAILED, overridden by the operator",
+            Verdict::Rehearsed => "not run (rehearsal)",
+        }
+    }
+}
+
+/// How a step came to be done: the report and `status` say it, and the end of a run counts
+/// the ways that are not "lyncdr ran it and its check passed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum How {
+    /// lyncdr ran its commands here (or it is a choice or a section).
+    Ran,
+    /// The operator did it by hand (a manual step, or no runner here) and said so.
+    ByHand,
+    /// It failed or was interrupted, and the operator marked it done with a typed reason.
+    MarkedDone,
+    /// Marked done with `lyncdr resolve --done`.
+    Resolved,
+    /// A rehearsal (`--yes` with no PowerShell here): nothing ran.
+    Rehearsed,
+}
+
+impl How {
+    pub fn name(self) -> &'static str {
+        match self {
+            How::Ran => "run by lyncdr",
+            How::ByHand => "done by hand",
+            How::MarkedDone => "marked done by the operator after a failure",
+            How::Resolved => "marked done with `lyncdr resolve --done`",
+            How::Rehearsed => "rehearsed: nothing ran",
         }
     }
 }
@@ -126,6 +158,9 @@ pub struct StepRecord {
     /// A section (an included runbook's heading): nothing to do, done when reached.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub section: bool,
+    /// How it was done (set with `done`; absent in files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub how: Option<How>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,6 +189,10 @@ pub struct State {
     pub steps: Vec<StepRecord>,
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// A rehearsal: `--yes` where no PowerShell runs, so nothing ran and nobody confirmed
+    /// anything. Kept in a state file of its own (see [`rehearsal_path`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rehearsal: bool,
 }
 
 impl State {
@@ -414,6 +453,12 @@ pub fn private_folder(env_file: &Path) -> PathBuf {
     env_file.parent().unwrap_or(Path::new("")).join(PRIVATE_FOLDER)
 }
 
+/// Where a rehearsal keeps its state unless told otherwise: `.lyncdr/RUNBOOK.rehearsal.json`,
+/// so a rehearsal never resumes (or spoils) the real run's state.
+pub fn rehearsal_path(env_file: &Path, runbook: &str) -> PathBuf {
+    default_path(env_file, &format!("{runbook}.rehearsal"))
+}
+
 /// Temporary files a killed run left behind (`.NAME.<random>.tmp`, as [`crate::atomic`] names
 /// them); only called under the lock, so none of them can belong to a live writer.
 fn remove_stale_temporaries(path: &Path) {
@@ -463,6 +508,7 @@ mod tests {
             choices: BTreeMap::new(),
             steps: vec![],
             decisions: vec![],
+            rehearsal: false,
         }
     }
 

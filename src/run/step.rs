@@ -6,11 +6,17 @@ use super::error::{RunError, RunOutcome};
 use super::operator::{Resume, StepAction};
 use super::runner::{self, Phase};
 use super::session::{Flow, Session};
-use super::state::{CommandRecord, Status};
+use super::state::{CommandRecord, How, Status};
 use super::{interrupt, now};
 use crate::render::plan::{Kind, PlannedStep};
 use crate::render::text;
 use crate::runbook::Language;
+
+/// What the operator decided for a step that failed or was interrupted.
+enum Settled {
+    Retry,
+    Leave(Flow),
+}
 
 /// How the step's commands ended, as the step sees it.
 enum Outcome {
@@ -43,12 +49,13 @@ impl Session<'_> {
                 self.op.show(&format!(
                     "\nStep {name} ran to its end; its check has not passed yet.\n"
                 ));
-                self.op.show(&text::step_block(step, total));
+                self.op.show(&text::step_block_for_run(step, total));
                 if self.cfg.dry_run {
                     self.op.show("  (dry run: its check would run here)\n");
                     return Ok(Flow::Next);
                 }
-                return self.after_commands(step, "run by lyncdr");
+                let how = self.state.step(&step.id).and_then(|r| r.how).unwrap_or(How::Ran);
+                return self.after_commands(step, how, how.name());
             }
             Status::Running | Status::Interrupted | Status::Failed => {
                 if let Some(flow) = self.undecided(step, status, total)? {
@@ -65,7 +72,7 @@ impl Session<'_> {
             return Ok(Flow::Next);
         }
         self.op.show("\n");
-        self.op.show(&text::step_block(step, total));
+        self.op.show(&text::step_block_for_run(step, total));
         if let Some(flow) = self.prerequisites(step)? {
             return Ok(flow);
         }
@@ -75,7 +82,7 @@ impl Session<'_> {
                 Ok(Flow::Next)
             }
             Kind::Choice => self.choose(step),
-            Kind::Action => self.act(step),
+            Kind::Action => self.act(step, total),
         }
     }
 
@@ -88,14 +95,20 @@ impl Session<'_> {
         total: usize,
     ) -> Result<Option<Flow>, RunError> {
         let what = match status {
-            Status::Failed => "failed",
-            _ => "was interrupted (it may have run in part or in full)",
+            Status::Failed => {
+                let why = self.state.step(&step.id).and_then(|r| r.note.clone());
+                match why {
+                    Some(why) => format!("failed ({why})"),
+                    None => "failed".to_owned(),
+                }
+            }
+            _ => "was interrupted (it may have run in part or in full)".to_owned(),
         };
         let name = display_name(step);
         self.op.show(&format!(
             "\n!!! Step {name} {what}. It is not re-run without a decision.\n"
         ));
-        self.op.show(&text::step_block(step, total));
+        self.op.show(&text::step_block_for_run(step, total));
         if self.cfg.dry_run {
             self.op.show("  (dry run: it would need a decision here)\n");
             return Ok(Some(Flow::Next));
@@ -110,34 +123,49 @@ impl Session<'_> {
             }
             return Err(RunError::Undecided {
                 step: step.id.clone(),
-                what: what.to_string(),
+                what,
                 has_check: step.verify.is_some(),
                 resolve_done: self.resolve_command(&step.id, "--done"),
             });
         }
+        Ok(match self.settle(step, &what, total)? {
+            Settled::Retry => None,
+            Settled::Leave(flow) => Some(flow),
+        })
+    }
+
+    /// Ask what to do with a step that failed or was interrupted (`what`). Stopping is the
+    /// default; marking it done needs a typed reason, recorded with the operator's name.
+    fn settle(&mut self, step: &PlannedStep, what: &str, total: usize) -> Result<Settled, RunError> {
+        let can_verify = step.verify.is_some() && self.check_runs_here(step);
+        let mut check = None;
         loop {
-            match self.op.resume(step, status, step.verify.is_some()) {
-                Resume::MarkDone => {
-                    self.decide(Some(&step.id), format!("marked done after it {what}"));
-                    return match self.after_commands(step, "marked done by the operator")? {
-                        Flow::Next => Ok(Some(Flow::Next)),
-                        other => Ok(Some(other)),
-                    };
+            match self.op.resume(step, what, can_verify, check) {
+                Resume::MarkDone(reason) => {
+                    let reason = reason.trim();
+                    if reason.is_empty() {
+                        self.op
+                            .show("  Not marked done: a reason is needed (it goes into the record).\n");
+                        continue;
+                    }
+                    self.decide(Some(&step.id), format!("marked done after it {what}: {reason}"));
+                    let note = format!("marked done by the operator after it {what}: {reason}");
+                    return Ok(Settled::Leave(self.after_commands(
+                        step,
+                        How::MarkedDone,
+                        &note,
+                    )?));
                 }
                 Resume::Retry => {
                     self.decide(Some(&step.id), format!("run again after it {what}"));
-                    return Ok(None);
+                    return Ok(Settled::Retry);
                 }
-                Resume::Verify => {
-                    if interrupt::requested() {
-                        return Ok(Some(self.stopped(step)));
-                    }
-                    if let Some(v) = &step.verify {
-                        let text = v.text.clone();
-                        self.execute(step, Language::Powershell, &text, Phase::Check);
-                    }
-                }
-                Resume::Stop => return Ok(Some(self.stopped(step))),
+                Resume::Verify => match self.check_here(step)? {
+                    Some(verdict) => check = Some(verdict),
+                    None => return Ok(Settled::Leave(self.stopped(step))),
+                },
+                Resume::Show => self.op.show(&text::step_block(step, total)),
+                Resume::Stop => return Ok(Settled::Leave(self.stopped(step))),
             }
         }
     }
@@ -169,7 +197,7 @@ impl Session<'_> {
         Ok(if replan { Flow::Replan } else { Flow::Next })
     }
 
-    fn act(&mut self, step: &PlannedStep) -> Result<Flow, RunError> {
+    fn act(&mut self, step: &PlannedStep, total: usize) -> Result<Flow, RunError> {
         let runnable: Vec<_> = step
             .commands
             .iter()
@@ -186,12 +214,12 @@ impl Session<'_> {
             if !done {
                 return Ok(self.stopped(step));
             }
-            let how = if self.cfg.yes {
-                "confirmed (--yes)"
-            } else {
-                "done by hand, confirmed by the operator"
+            let (how, note) = match (self.cfg.yes, self.cfg.rehearsal) {
+                (_, true) => (How::Rehearsed, "rehearsal: nobody did it"),
+                (true, false) => (How::ByHand, "confirmed (--yes)"),
+                (false, false) => (How::ByHand, "done by hand, confirmed by the operator"),
             };
-            return self.after_commands(step, how);
+            return self.after_commands(step, how, note);
         }
         // A step for the server being rebuilt runs there, never here (it would act on this host).
         let can_run = step.runs_on != crate::runbook::RunsOn::RebuiltServer
@@ -236,13 +264,23 @@ impl Session<'_> {
                     self.finish(&step.id, Status::Skipped, "skipped by the operator")?;
                     return Ok(Flow::Next);
                 }
+                StepAction::DoneByHand if self.cfg.rehearsal => {
+                    return self.after_commands(
+                        step,
+                        How::Rehearsed,
+                        "rehearsal: no runner here, nothing ran",
+                    );
+                }
+                StepAction::DoneByHand if self.cfg.yes => {
+                    // A real run (PowerShell is here) cannot run this step: nobody may count it
+                    // as done for the operator.
+                    return Err(RunError::NoRunner {
+                        step: step.id.clone(),
+                        resolve_done: self.resolve_command(&step.id, "--done"),
+                    });
+                }
                 StepAction::DoneByHand => {
-                    let note = if self.cfg.yes {
-                        "no runner here: counted as done (--yes rehearsal)"
-                    } else {
-                        "run by hand, confirmed by the operator"
-                    };
-                    return self.after_commands(step, note);
+                    return self.after_commands(step, How::ByHand, "run by hand, confirmed by the operator");
                 }
                 StepAction::Run => {}
             }
@@ -269,6 +307,12 @@ impl Session<'_> {
                         outcome = Outcome::Interrupted;
                         break;
                     }
+                    // A step on the console gets the terminal's Ctrl-C too and ends with an
+                    // error; the flag says it was the operator's Ctrl-C, not a failure.
+                    _ if interrupt::requested() => {
+                        outcome = Outcome::Interrupted;
+                        break;
+                    }
                     other => {
                         outcome = Outcome::Failed(describe(&other));
                         break;
@@ -276,7 +320,7 @@ impl Session<'_> {
                 }
             }
             match outcome {
-                Outcome::Ok => return self.after_commands(step, "run by lyncdr"),
+                Outcome::Ok => return self.after_commands(step, How::Ran, How::Ran.name()),
                 Outcome::Interrupted => {
                     self.finish(&step.id, Status::Interrupted, "interrupted with Ctrl-C")?;
                     self.op.show(&format!(
@@ -296,16 +340,9 @@ impl Session<'_> {
                             resolve_retry: self.resolve_command(&step.id, "--retry"),
                         });
                     }
-                    match self.op.resume(step, Status::Failed, false) {
-                        Resume::Retry => {
-                            self.decide(Some(&step.id), "run again after a failure");
-                            continue;
-                        }
-                        Resume::MarkDone => {
-                            self.decide(Some(&step.id), "marked done after a failure");
-                            return self.after_commands(step, "marked done by the operator after a failure");
-                        }
-                        Resume::Verify | Resume::Stop => return Ok(self.stopped(step)),
+                    match self.settle(step, &format!("failed ({why})"), total)? {
+                        Settled::Retry => continue,
+                        Settled::Leave(flow) => return Ok(flow),
                     }
                 }
             }
@@ -314,20 +351,29 @@ impl Session<'_> {
 
     /// The commands ran (or the operator says they did): the step is done only when its check
     /// passes, or the operator overrides a failing one.
-    pub(super) fn after_commands(&mut self, step: &PlannedStep, how: &str) -> Result<Flow, RunError> {
+    pub(super) fn after_commands(
+        &mut self,
+        step: &PlannedStep,
+        how: How,
+        note: &str,
+    ) -> Result<Flow, RunError> {
         if step.verify.is_some() {
-            let note = format!("{how}; its check is pending");
+            let note = format!("{note}; its check is pending");
             self.record(&step.id, |r| {
                 r.status = Status::Checking;
                 r.note = Some(note);
+                r.how = Some(how);
             })?;
         }
         match self.check(step)? {
             AfterCheck::Done(verdict) => {
                 let note = match verdict {
-                    Some(v) => format!("{how}; check {v}"),
-                    None => how.to_owned(),
+                    Some(v) => format!("{note}; check {v}"),
+                    None => note.to_owned(),
                 };
+                if let Some(r) = self.state.step_mut(&step.id) {
+                    r.how = Some(how);
+                }
                 self.finish(&step.id, Status::Done, note)?;
                 Ok(Flow::Next)
             }
@@ -361,11 +407,23 @@ impl Session<'_> {
             Phase::Step if job.console => "  --- on your terminal (a transcript is kept) ---\n",
             Phase::Step => "  --- output ---\n",
         });
+        // A step on the console owns the terminal: no heartbeat over its questions.
+        if !job.console {
+            self.op.busy(&format!(
+                "{} -- {}",
+                text::step_name(step),
+                match phase {
+                    Phase::Check => "its check",
+                    Phase::Step => "running",
+                }
+            ));
+        }
         let op = &mut *self.op;
         let exec = runner::run(&self.cfg.programs, &job, &mut |line| {
             tracing::info!(target: "lyncdr::output", step = job.step, phase = phase.name(), "{line}");
             op.show(&format!("  | {}\n", crate::decode::printable(line)));
         });
+        self.op.idle();
         if job.console {
             for line in exec.output.lines() {
                 tracing::info!(target: "lyncdr::output", step = job.step, phase = phase.name(), "{line}");

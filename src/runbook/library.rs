@@ -148,7 +148,7 @@ impl Library {
 
     pub fn get(&self, id: &str) -> Result<&Runbook, Diagnostic> {
         self.runbooks.get(id).ok_or_else(|| {
-            let d = Diagnostic::new(format!("no runbook `{id}`"));
+            let d = Diagnostic::new(format!("no runbook `{id}`")).cause(crate::diagnostic::Cause::Unknown);
             match crate::suggest::closest(id, self.runbooks.keys().map(String::as_str)) {
                 Some(s) => d.hint(format!("did you mean `{s}`? (`lyncdr list` shows them all)")),
                 None => d.hint("`lyncdr list` shows the runbooks"),

@@ -12,9 +12,19 @@ use std::path::{Path, PathBuf};
 
 pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     let (timeout, codepage) = super::runner_options(&a.step_timeout, a.codepage.as_deref())?;
-    let state = a
-        .state
-        .unwrap_or_else(|| state::default_path(&a.env.env, &a.runbook));
+    let programs = runner::Programs {
+        powershell: a.powershell,
+        sqlcmd: a.sqlcmd,
+        codepage,
+    };
+    let rehearsal = crate::run::is_rehearsal(a.yes, &programs);
+    let state = a.state.unwrap_or_else(|| {
+        if rehearsal {
+            state::rehearsal_path(&a.env.env, &a.runbook)
+        } else {
+            state::default_path(&a.env.env, &a.runbook)
+        }
+    });
     // A state file reached through a link is locked and written where it really is: two names
     // for one file must not make two locks (and an atomic rename must not replace the link).
     let state = match std::fs::symlink_metadata(&state) {
@@ -41,13 +51,10 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         state,
         dry_run: a.dry_run,
         yes: a.yes,
+        rehearsal,
         accept_changes: a.accept_changes,
         operator: known_operator(a.operator),
-        programs: runner::Programs {
-            powershell: a.powershell,
-            sqlcmd: a.sqlcmd,
-            codepage,
-        },
+        programs,
         backups: a.backups.or(set_folder),
         evidence: a.evidence,
         timeout,
@@ -57,7 +64,7 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         if !a.yes && !a.dry_run {
             return Err(CommandError::NoTerminal.into());
         }
-        crate::run::run(cfg, lib, &mut Unattended)
+        crate::run::run(cfg, lib, &mut Unattended::default())
     } else {
         crate::run::run(cfg, lib, &mut Terminal::default())
     }
@@ -98,31 +105,41 @@ fn init_log(file: Option<std::fs::File>, verbose: u8) -> Option<()> {
         .ok()
 }
 
-/// A step's status as it is now: `running` or `checking` with no live run means the run that
-/// recorded it is gone (killed, crashed), so the step was interrupted.
+/// A step's status as it is now: `running` with no live run means the run that recorded it is
+/// gone (killed, crashed), so the step was interrupted. (`checking` stays: its commands ended;
+/// its check is owed, and the next run runs it first.)
 fn status_now(s: Status, live: bool) -> Status {
     match s {
-        Status::Running | Status::Checking if !live => Status::Interrupted,
+        Status::Running if !live => Status::Interrupted,
         other => other,
     }
 }
 
-/// The command that settles an undecided step, or `None`.
-fn decide_command(path: &Path, id: &str, status: Status) -> Option<String> {
+/// The commands that settle an undecided step, each as typed (none for a settled step).
+fn decide_commands(path: &Path, id: &str, status: Status) -> Vec<String> {
+    let resolve = |how: &str| format!("lyncdr resolve {id} {how} --state {}", path.display());
     match status {
-        Status::Failed | Status::Interrupted | Status::Running => Some(format!(
-            "lyncdr resolve {id} --done|--retry --state {}",
-            path.display()
-        )),
-        Status::Checking => Some(format!(
-            "lyncdr run ... (its check runs first), or lyncdr resolve {id} --done --state {}",
-            path.display()
-        )),
-        _ => None,
+        Status::Failed | Status::Interrupted | Status::Running => {
+            vec![resolve("--done"), resolve("--retry")]
+        }
+        // The next `lyncdr run` runs its check first; or the operator says it took effect.
+        Status::Checking => vec![resolve("--done")],
+        _ => Vec::new(),
     }
 }
 
-pub fn status(paths: &[PathBuf], format: Format) -> Result<u8, Error> {
+pub fn status(paths: &[PathBuf], env: Option<&Path>, format: Format) -> Result<u8, Error> {
+    if paths.is_empty() {
+        // Nothing started yet is an answer, not an error.
+        match format {
+            Format::Json => print(&(super::plan::json(&serde_json::json!({ "runs": [] })) + "\n")),
+            Format::Text => print(&format!(
+                "No run has been started in {} yet. `lyncdr list` names the runbooks; lyncdr run RUNBOOK --env FILE starts one.\n",
+                runs_folder(env).display()
+            )),
+        }
+        return Ok(exit::SUCCESS);
+    }
     let mut runs = Vec::new();
     for p in paths {
         runs.push((p, load(p)?, state::is_live(p)));
@@ -161,6 +178,7 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
                 "id": r.id, "label": r.label, "title": r.title, "status": status,
                 "started_at": r.started_at, "finished_at": r.finished_at,
                 "operator": r.operator, "note": r.note, "attempts": r.attempts,
+                "how": r.how,
             });
             if status != r.status {
                 v["recorded_status"] = serde_json::json!(r.status);
@@ -168,8 +186,9 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
             if let Some(c) = r.checks.last() {
                 v["check"] = serde_json::json!(c.verdict);
             }
-            if let Some(cmd) = decide_command(path, &r.id, status) {
-                v["decide"] = serde_json::json!(cmd);
+            let decide = decide_commands(path, &r.id, status);
+            if !decide.is_empty() {
+                v["decide"] = serde_json::json!(decide);
             }
             v
         })
@@ -177,13 +196,18 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
     serde_json::json!({
         "state": path.display().to_string(), "live": live, "runbook": s.runbook,
         "environment": s.environment, "started_at": s.started_at, "choices": s.choices,
-        "steps": steps,
+        "rehearsal": s.rehearsal, "steps": steps,
     })
 }
 
 fn status_text(path: &Path, s: &State, live: bool) -> String {
     let mut out = format!(
-        "{} ({}), started {}; state {}{}\n",
+        "{}{} ({}), started {}; state {}{}\n",
+        if s.rehearsal {
+            "REHEARSAL (nothing was run or confirmed): "
+        } else {
+            ""
+        },
         s.title,
         s.runbook,
         s.started_at,
@@ -208,19 +232,23 @@ fn status_text(path: &Path, s: &State, live: bool) -> String {
             .last()
             .map(|c| format!(" (check {})", c.verdict.name()))
             .unwrap_or_default();
+        let how = match r.how {
+            Some(h) if status == Status::Done => format!(" -- {}", h.name()),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "{:>3}. {:<11} {label}{} [{}] {when}{check}\n",
+            "{:>3}. {:<11} {label}{} [{}] {when}{check}{how}\n",
             i + 1,
             status.name(),
             r.title,
             r.id
         ));
-        if let Some(cmd) = decide_command(path, &r.id, status) {
-            decide.push(format!("  {}: {cmd}", r.id));
+        for cmd in decide_commands(path, &r.id, status) {
+            decide.push(format!("  {cmd}"));
         }
     }
     if !decide.is_empty() {
-        out.push_str("\nTo decide:\n");
+        out.push_str("\nTo decide (--done: it took effect; --retry: run it again; a step in checking has its check run first by the next lyncdr run):\n");
         out.push_str(&decide.join("\n"));
         out.push('\n');
     }
@@ -258,11 +286,13 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
     let what = match how {
         Resolution::Rechoose => rechoose(&mut s, step)?,
         Resolution::Done | Resolution::Retry => {
-            // Under the lock: a `running` step here belongs to a run that is gone.
-            if !matches!(
+            // Under the lock: a `running` step here belongs to a run that is gone. A pending
+            // step can be done by hand (after exit 6, or with no runner): `--done` records that.
+            let open = matches!(
                 r.status,
                 Status::Running | Status::Interrupted | Status::Failed | Status::Checking
-            ) {
+            );
+            if !(open || how == Resolution::Done && r.status == Status::Pending) {
                 return Err(CommandError::NothingToResolve {
                     step: step.into(),
                     status: r.status.name(),
@@ -275,6 +305,7 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
                 r.finished_at = Some(crate::run::now());
                 r.note = Some("marked done with `lyncdr resolve --done`; its check runs next".into());
                 r.operator = Some(operator.clone());
+                r.how = Some(crate::run::state::How::Resolved);
                 "resolved: it took effect; the next `lyncdr run` runs its check, then goes on".to_owned()
             } else {
                 r.status = Status::Pending;
@@ -345,32 +376,61 @@ fn rechoose(s: &mut State, step: &str) -> Result<String, Error> {
     ))
 }
 
-/// The state files a command works on: the one given; else the runs in `.lyncdr/` beside the
-/// environment file (with `--env`) or in the current folder. `several` allows more than one.
-pub fn state_files(given: Option<PathBuf>, env: Option<&Path>, several: bool) -> Result<Vec<PathBuf>, Error> {
+/// The state files of the runs a command may work on: the one given; else the runs in
+/// `.lyncdr/` beside the environment file (with `--env`) or in the current folder, only
+/// `RUNBOOK`'s when one is named (a rehearsal's is `RUNBOOK.rehearsal`). Possibly none.
+pub fn state_files(given: Option<PathBuf>, env: Option<&Path>, runbook: Option<&str>) -> Vec<PathBuf> {
     if let Some(p) = given {
-        return Ok(vec![p]);
+        return vec![p];
     }
-    let dir = match env {
-        Some(env) => state::default_path(env, "x")
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".lyncdr")),
-        None => PathBuf::from(".lyncdr"),
-    };
+    let dir = runs_folder(env);
     let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| {
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            runbook.is_none_or(|r| stem == r)
+        })
         .collect();
     found.sort();
+    found
+}
+
+/// The folder of the runs beside `env` (or here).
+fn runs_folder(env: Option<&Path>) -> PathBuf {
+    match env {
+        Some(env) => state::default_path(env, "x")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".lyncdr")),
+        None => PathBuf::from(".lyncdr"),
+    }
+}
+
+/// The one run a command works on (see [`state_files`]); with several, the error names the
+/// command that chooses each: `again` turns a state file into it.
+pub fn one_state_file(
+    given: Option<PathBuf>,
+    env: Option<&Path>,
+    runbook: Option<&str>,
+    again: impl Fn(&Path) -> String,
+) -> Result<PathBuf, Error> {
+    let mut found = state_files(given, env, runbook);
     match found.len() {
-        0 => Err(CommandError::NoStateFile { dir }.into()),
-        1 => Ok(found),
-        _ if several => Ok(found),
-        _ => Err(CommandError::SeveralRuns { dir, found }.into()),
+        0 => Err(CommandError::NoStateFile {
+            dir: runs_folder(env),
+        }
+        .into()),
+        1 => Ok(found.remove(0)),
+        _ => Err(CommandError::SeveralRuns {
+            dir: runs_folder(env),
+            choose: found.iter().map(|p| again(p)).collect(),
+            found,
+        }
+        .into()),
     }
 }
 
