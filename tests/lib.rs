@@ -18,6 +18,7 @@ mod escaping;
 mod evtx;
 mod exit_codes;
 mod fuzz;
+mod hostile;
 mod modules;
 mod plan;
 mod powershell;

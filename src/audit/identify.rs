@@ -108,6 +108,13 @@ impl Identity {
         let mut head = Vec::new();
         (&mut file).take(HEAD).read_to_end(&mut head)?;
         if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            // The zip crate reads the whole central directory: bounded first.
+            if let Some(detail) = super::zipend::too_large(&mut file, len)? {
+                return Ok(Identity::BrokenZip {
+                    flavor: ZipFlavor::of(local_entry_names(&head).iter().map(String::as_str)),
+                    detail,
+                });
+            }
             return Ok(match zip::ZipArchive::new(&mut file) {
                 Ok(z) => Identity::Zip(ZipFlavor::of(
                     z.file_names()

@@ -19,7 +19,7 @@ mod hash;
 mod identify;
 mod inventory;
 pub mod mtf;
-mod open;
+pub(crate) mod open;
 mod progress;
 mod readiness;
 mod report;
@@ -27,6 +27,7 @@ mod scan;
 mod selection;
 mod xmlstream;
 mod zipcheck;
+pub mod zipend;
 
 pub use crate::artifact::ArtifactKind;
 pub use artifact::{Artifact, Details, IdentifiedBy};

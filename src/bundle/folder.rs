@@ -176,9 +176,15 @@ pub fn write_as(out: &Path, files: &[BundleFile], main: &str, marker: &str) -> R
 pub fn zip_target(out: &Path) -> Result<PathBuf, BundleError> {
     let (parent, name) = split(out)?;
     let path = parent.join(format!("{name}.zip"));
-    if let Ok(bytes) = fs::read(&path)
-        && !archive::is_bundle_zip(&bytes)
-    {
+    // Never through a link, never a device or a FIFO (a link to `/dev/zero` would be read
+    // without end), and only the zip's end and bounded directory.
+    let file = match crate::audit::open::listed(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path),
+        Err(_) => return Err(BundleError::ZipOccupied { path }),
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if !archive::is_bundle_zip(std::io::BufReader::new(file), len) {
         return Err(BundleError::ZipOccupied { path });
     }
     Ok(path)

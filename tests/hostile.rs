@@ -1,0 +1,287 @@
+//! Issue 20's hostile inputs, run again: each test uses the input the finding was made with.
+//!
+//! The bounded-read tests run a process and read its peak resident memory (`VmHWM` in
+//! `/proc/PID/status`, polled while it runs) and its time: memory < 64 MiB and time < 60 s
+//! whatever the input.
+
+use crate::Test;
+#[cfg(target_os = "linux")]
+use std::io::Write as _;
+use std::path::Path;
+#[cfg(target_os = "linux")]
+use std::time::{Duration, Instant};
+
+/// The bound of issue 20: every input costs less than this.
+#[cfg(target_os = "linux")]
+const MAX_RSS_KIB: u64 = 64 << 10;
+#[cfg(target_os = "linux")]
+const MAX_TIME: Duration = Duration::from_secs(60);
+
+/// What a measured process did: its exit code, output, peak memory and time.
+#[cfg(target_os = "linux")]
+struct Measured {
+    status: Option<i32>,
+    stdout: String,
+    peak_kib: u64,
+    took: Duration,
+}
+
+/// Runs `cmd` (its output into files, so nothing blocks on a pipe), polling its peak resident
+/// memory until it exits; killed after [`MAX_TIME`].
+#[cfg(target_os = "linux")] // /proc/PID/status is Linux's.
+fn measure(mut cmd: std::process::Command) -> Measured {
+    let out = tempfile::NamedTempFile::new().expect("stdout file");
+    cmd.stdout(out.reopen().expect("reopen"))
+        .stderr(std::process::Stdio::null());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        if start.elapsed() > MAX_TIME {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    Measured {
+        status,
+        stdout: std::fs::read_to_string(out.path()).unwrap_or_default(),
+        peak_kib,
+        took: start.elapsed(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lyncdr(dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("lyncdr"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+#[cfg(target_os = "linux")]
+fn assert_bounded(what: &str, m: &Measured) {
+    assert!(m.status.is_some(), "{what}: still running after {:?}", m.took);
+    assert!(
+        m.peak_kib < MAX_RSS_KIB,
+        "{what}: peak {} KiB, over {MAX_RSS_KIB} KiB",
+        m.peak_kib
+    );
+    assert!(m.took < MAX_TIME, "{what}: took {:?}", m.took);
+}
+
+/// Issue 20 item 5: a sparse 2 GiB `x.sha256` took 2 GiB, even with `--no-hash`.
+#[cfg(target_os = "linux")] // peak memory read from /proc; a sparse file by set_len.
+#[test]
+fn a_sparse_2_gib_side_checksum_file_is_read_in_bounded_memory() {
+    let t = Test::new();
+    let dir = t.path().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("rtc.bak"), b"TAPE").expect("write");
+    let side = std::fs::File::create(dir.join("rtc.bak.sha256")).expect("create");
+    side.set_len(2 << 30).expect("sparse 2 GiB");
+    for extra in [&["--no-hash"][..], &[]] {
+        let mut args = vec!["audit", "backups"];
+        args.extend(extra);
+        let m = measure(lyncdr(t.path(), &args));
+        assert_bounded(&format!("audit {extra:?}"), &m);
+    }
+}
+
+/// Issue 20 item 5: a real 300 MiB `SHA256SUMS` took 1.9 GiB; now it is read line by line and
+/// no further than the line cap, which the report names.
+#[cfg(target_os = "linux")] // peak memory read from /proc.
+#[test]
+fn a_300_mib_sums_file_is_read_in_bounded_memory() {
+    let t = Test::new();
+    let dir = t.path().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("rtc.bak"), b"TAPE").expect("write");
+    let mut sums = std::io::BufWriter::new(std::fs::File::create(dir.join("SHA256SUMS")).expect("create"));
+    let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let mut written = 0u64;
+    let mut i = 0u64;
+    while written < 300 << 20 {
+        let line = format!("{hash}  sets/lyncdr-20261201-000000Z/some/deeper/folder/file-{i:010}.bak\n");
+        sums.write_all(line.as_bytes()).expect("write");
+        written += line.len() as u64;
+        i += 1;
+    }
+    sums.flush().expect("flush");
+    drop(sums);
+    let m = measure(lyncdr(t.path(), &["audit", "backups"]));
+    assert_bounded("audit", &m);
+    assert!(m.stdout.contains("more than 10000 lines"), "{}", m.stdout);
+}
+
+/// Issue 20 item 5: a `SHA256SUMS` swapped for a FIFO hung the audit.
+#[cfg(target_os = "linux")] // mkfifo; peak memory read from /proc.
+#[test]
+fn a_fifo_for_sums_does_not_hang_the_audit() {
+    let t = Test::new();
+    let dir = t.path().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("rtc.bak"), b"TAPE").expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("SHA256SUMS"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let m = measure(lyncdr(t.path(), &["audit", "backups"]));
+    assert_bounded("audit with a FIFO", &m);
+}
+
+/// A zip of `entries` entries, every one a zero-byte stored file, written straight to `path`:
+/// the central directory of 1.5 M entries takes 80 MB, without a writer's bookkeeping.
+#[cfg(target_os = "linux")]
+fn write_many_entry_zip(path: &Path, entries: u64) {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut local = b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00".to_vec();
+    local.extend([0u8; 12]); // crc, sizes
+    local.extend(1u16.to_le_bytes());
+    local.extend(0u16.to_le_bytes());
+    local.push(b'a');
+    w.write_all(&local).expect("local header");
+    let cd_start = local.len() as u64;
+    let mut cd_len = 0u64;
+    for i in 0..entries {
+        let name = format!("DocItemSet{i:08}.xml");
+        let mut c = b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00".to_vec();
+        c.extend([0u8; 12]);
+        c.extend((name.len() as u16).to_le_bytes());
+        c.extend([0u8; 12]); // extra, comment, disk, attributes
+        c.extend(0u32.to_le_bytes()); // local header at 0
+        c.extend(name.as_bytes());
+        w.write_all(&c).expect("entry");
+        cd_len += c.len() as u64;
+    }
+    let zip64_at = cd_start + cd_len;
+    let mut z = b"PK\x06\x06".to_vec();
+    z.extend(44u64.to_le_bytes());
+    z.extend([0x2d, 0, 0x2d, 0]);
+    z.extend([0u8; 8]);
+    z.extend(entries.to_le_bytes());
+    z.extend(entries.to_le_bytes());
+    z.extend(cd_len.to_le_bytes());
+    z.extend(cd_start.to_le_bytes());
+    z.extend(b"PK\x06\x07");
+    z.extend(0u32.to_le_bytes());
+    z.extend(zip64_at.to_le_bytes());
+    z.extend(1u32.to_le_bytes());
+    z.extend(b"PK\x05\x06\x00\x00\x00\x00\xff\xff\xff\xff");
+    z.extend([0xff; 8]); // directory size and offset: in the Zip64 record
+    z.extend([0, 0]);
+    w.write_all(&z).expect("end");
+    w.flush().expect("flush");
+}
+
+/// Issue 20 item 5: a zip with 1.5 M entries took 455 MiB (the central directory was read
+/// before any cap).
+#[cfg(target_os = "linux")] // peak memory read from /proc.
+#[test]
+fn a_zip_of_one_and_a_half_million_entries_is_refused_before_its_directory_is_read() {
+    let t = Test::new();
+    let dir = t.path().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    write_many_entry_zip(&dir.join("CsConfiguration.zip"), 1_500_000);
+    let m = measure(lyncdr(t.path(), &["audit", "backups", "--no-hash"]));
+    assert_bounded("audit", &m);
+    assert!(m.stdout.contains("1500000 entries"), "{}", m.stdout);
+}
+
+/// Issue 20 item 10: `bundle --zip` with the zip path linked to `/dev/zero` read without end.
+#[cfg(target_os = "linux")] // /dev/zero and symlinks; peak memory read from /proc.
+#[test]
+fn bundle_zip_linked_to_dev_zero_is_refused_in_bounded_memory() {
+    let t = Test::new();
+    let example = crate::builder::repo().join("runbooks/examples/contoso.yaml");
+    std::fs::copy(example, t.path().join("contoso.yaml")).expect("environment");
+    std::os::unix::fs::symlink("/dev/zero", t.path().join("out.zip")).expect("symlink");
+    let args = [
+        "bundle",
+        "rgs-restore",
+        "--env",
+        "contoso.yaml",
+        "--out",
+        "out",
+        "--zip",
+    ];
+    let m = measure(lyncdr(t.path(), &args));
+    assert_bounded("bundle --zip", &m);
+    assert_ne!(m.status, Some(0));
+    assert_eq!(
+        std::fs::read_link(t.path().join("out.zip")).ok(),
+        Some("/dev/zero".into()),
+        "the link was replaced or written through"
+    );
+}
+
+/// The child half of [`evidence_of_400_mib_is_read_in_bounded_memory`]: reads the evidence
+/// named by `LYNCDR_EVIDENCE_CHILD` and says how many 30024 events it kept.
+#[test]
+fn evidence_child() {
+    let Some(path) = std::env::var_os("LYNCDR_EVIDENCE_CHILD") else {
+        return;
+    };
+    let events = lyncdr::run::evidence::read(Path::new(&path), &|e| e.id == 30024);
+    println!("kept {:?}", events.map(|e| e.len()));
+}
+
+/// Issue 20 item 5: 400 MiB of `--evidence` XML took 1.2 GiB (read whole). It is read by this
+/// test binary itself (the measured process runs only [`evidence_child`]): `run` reads evidence
+/// only at an event gate deep in a recovery.
+#[cfg(target_os = "linux")] // peak memory read from /proc.
+#[test]
+fn evidence_of_400_mib_is_read_in_bounded_memory() {
+    let t = Test::new();
+    let path = t.path().join("events.xml");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let data = "x".repeat(3000);
+    w.write_all(b"<Events>").expect("write");
+    let mut written = 0u64;
+    let mut i = 0u64;
+    while written < 400 << 20 {
+        let id = if i.is_multiple_of(2) { 30024 } else { 32118 };
+        let time = format!("2026-11-25T09:{:02}:{:02}Z", (i / 60) % 60, i % 60);
+        let event =
+            lyncdr::run::evidence::event_xml_with_data(id, "LS User Replicator", &time, "fe01", &data);
+        w.write_all(event.as_bytes()).expect("write");
+        written += event.len() as u64;
+        i += 1;
+    }
+    w.write_all(b"</Events>").expect("write");
+    w.flush().expect("flush");
+    drop(w);
+    let mut cmd = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    cmd.args([
+        "--exact",
+        "hostile::evidence_child",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("LYNCDR_EVIDENCE_CHILD", &path);
+    let m = measure(cmd);
+    assert_bounded("evidence", &m);
+    assert!(m.stdout.contains("kept Ok(2000)"), "{}", m.stdout);
+}
+
+/// Issue 20 item 5: an `.evtx` was read whole to test 8 bytes; event XML that is not XML is
+/// refused from its first bytes.
+#[test]
+fn evidence_that_is_not_xml_is_refused_from_its_first_byte() {
+    let t = Test::new().file("junk.xml", "this is not xml <Event>");
+    let why = lyncdr::run::evidence::read(&t.path().join("junk.xml"), &|_| true).expect_err("refused");
+    assert!(why.contains("neither an .evtx log nor event XML"), "{why}");
+}
