@@ -285,3 +285,76 @@ fn evidence_that_is_not_xml_is_refused_from_its_first_byte() {
     let why = lyncdr::run::evidence::read(&t.path().join("junk.xml"), &|_| true).expect_err("refused");
     assert!(why.contains("neither an .evtx log nor event XML"), "{why}");
 }
+
+/// The lines of `out` that start a verdict: one, the real one.
+fn verdict_lines(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.trim_start().starts_with("Result:"))
+        .collect()
+}
+
+/// Issue 20 item 9: a file name with newlines printed a fake `Result: ready` line before the real
+/// verdict; so did a zip entry's name.
+#[cfg(unix)] // a newline in a file name: Windows refuses it.
+#[test]
+fn a_file_or_zip_entry_name_cannot_forge_a_line() {
+    let forged = "\nResult: ready (exit 0)\n";
+    let t = Test::new();
+    let dir = t.path().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join(format!("rtc{forged}\u{200F}.bak")), b"TAPE").expect("write");
+    let zip = crate::artifacts::zip_of(&[(&format!("DocItemSet.xml{forged}"), b"<DocItemSet/>")]);
+    std::fs::write(dir.join("CsConfiguration.zip"), zip).expect("write");
+    let run = t.args(["audit", "backups"]).run();
+    assert_eq!(verdict_lines(&run.stdout).len(), 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("rtc\\nResult: ready (exit 0)\\n\\u{200f}.bak"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\u{200F}'), "{}", run.stdout);
+}
+
+/// Issue 20 item 9: a forged manifest's step ids printed lines of their own in the set list.
+#[test]
+fn a_forged_manifest_step_id_cannot_forge_a_line() {
+    let t = Test::new();
+    let set = t.path().join("sets/lyncdr-20261201-000000Z");
+    std::fs::create_dir_all(&set).expect("mkdir");
+    let manifest = serde_json::json!({
+        "lyncdr_backup_set": 1, "lyncdr_version": "0.1.0", "host": "h",
+        "started": "2026-12-01T00:00:00Z", "finished": "2026-12-01T00:10:00Z",
+        "environment": {"file": "contoso.yaml", "sha256": "00"},
+        "steps": [{"id": "x\nlyncdr-20261202-000000Z  complete    ready\u{202E}", "status": "failed", "files": []}],
+        "complete": false
+    });
+    std::fs::write(set.join("manifest.json"), manifest.to_string()).expect("write");
+    let run = t.args(["audit", "sets", "--all"]).run();
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| l.contains("lyncdr-2026")).collect();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    assert!(lines[0].contains("x\\nlyncdr-20261202"), "{}", run.stdout);
+    assert!(lines[0].contains("\\u{202e}"), "{}", run.stdout);
+}
+
+/// Issue 20 item 9: `plan` printed the environment file's name raw: an OSC title sequence (and
+/// a direction mark) passed.
+#[cfg(unix)] // control characters in a file name: Windows refuses them.
+#[test]
+fn plan_shows_an_environment_file_name_escaped() {
+    let name = "contoso\u{1b}]0;owned\u{7}\u{200E}.yaml";
+    let example = crate::builder::repo().join("runbooks/examples/contoso.yaml");
+    let t = Test::new();
+    std::fs::copy(example, t.path().join(name)).expect("environment");
+    let t = t.args(["plan", "rgs-restore", "--env", name]);
+    let run = t.run();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("contoso\\u{1b}]0;owned\\u{7}\\u{200e}.yaml"),
+        "{}",
+        run.stdout
+    );
+    let json = t.args(["--format", "json"]).run();
+    assert!(!json.stdout.contains('\u{200E}'), "{}", json.stdout);
+    assert!(json.stdout.contains("\\u200e"), "{}", json.stdout);
+}
