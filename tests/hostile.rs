@@ -358,3 +358,134 @@ fn plan_shows_an_environment_file_name_escaped() {
     assert!(!json.stdout.contains('\u{200E}'), "{}", json.stdout);
     assert!(json.stdout.contains("\\u200e"), "{}", json.stdout);
 }
+
+/// `validate` of the mini runbook whose second step runs the template `name` holding `text`.
+fn validate_template(name: &str, text: &str) -> crate::builder::Run {
+    let mini = crate::diagnostics::MINI.replace("template: hello.ps1", &format!("template: {name}"));
+    Test::new()
+        .file("rb/mini.yaml", &mini)
+        .file(&format!("tpl/{name}.hbs"), text)
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+}
+
+/// Issue 20 item 7: a value inside T-SQL `"..."` identifiers, inside nested `/* /* */ */`
+/// comments, or inside `$( )` within a PowerShell `"..."` string was accepted by `validate` and
+/// rendered as code; a stray `}` closed the driver's `-WhatIf` guard. Each is refused at its
+/// file, line and column.
+#[test]
+fn placement_gaps_and_a_stray_brace_are_refused_at_their_place() {
+    for (name, text, at, says) in [
+        (
+            "gap.sql",
+            "SELECT \"{{pool}}\";",
+            "tpl/gap.sql.hbs:1:9",
+            "inside a quoted identifier",
+        ),
+        (
+            "gap.sql",
+            "/* outer /* inner */ {{pool}} */ SELECT 1;",
+            "tpl/gap.sql.hbs:1:22",
+            "inside a comment",
+        ),
+        (
+            "gap.ps1",
+            "Write-Host \"pool $(\"x\") {{pool}}\"",
+            "tpl/gap.ps1.hbs:1:25",
+            "inside a double-quoted string",
+        ),
+        (
+            "gap.ps1",
+            "Write-Host \"pool $(\"{{pool}}\")\"",
+            "tpl/gap.ps1.hbs:1:21",
+            "inside a double-quoted string",
+        ),
+        (
+            "gap.ps1",
+            "Get-CsPool -Identity {{pool}}\n}\nStart-Process evil.exe",
+            "tpl/gap.ps1.hbs:2:1",
+            "-WhatIf guard",
+        ),
+    ] {
+        let run = validate_template(name, text).status(65);
+        assert!(run.stderr.contains(at), "{text}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{text}: {}", run.stderr);
+    }
+    // Inside `$( )` in a string, a value is code again: a literal of its own stands there.
+    validate_template("fine.ps1", "Write-Host \"pool $(Get-CsPool -Identity {{pool}})\"").status(0);
+}
+
+/// A stray `}` in an inline runbook command is refused too.
+#[test]
+fn a_stray_brace_in_an_inline_command_is_refused() {
+    let mini = crate::diagnostics::MINI.replace(
+        "- powershell: Get-CsPool -Identity {{pool}}",
+        "- powershell: \"Get-CsPool -Identity {{pool}} }; Start-Process evil.exe\"",
+    );
+    let run = Test::new()
+        .file("rb/mini.yaml", &mini)
+        .file("tpl/hello.ps1.hbs", "Write-Host {{pool}}")
+        .args(["--runbooks", "rb", "--templates", "tpl", "validate"])
+        .run()
+        .status(65);
+    assert!(run.stderr.contains("-WhatIf guard"), "{}", run.stderr);
+    assert!(run.stderr.contains("rb/mini.yaml:"), "{}", run.stderr);
+}
+
+/// Template pieces, each with one placeholder: code, strings, subexpressions in strings (nested),
+/// comments, here-strings and escapes.
+const PIECES: &[&str] = &[
+    "Get-X {{p}}",
+    "$a = {{p}}",
+    "Write-Host ({{p}})",
+    "if ($x) { Get-Y {{p}} }",
+    "\"text {{p}}\"",
+    "'text {{p}}'",
+    "\"a $(Get-Z {{p}}) b\"",
+    "\"a $(\"{{p}}\") b\"",
+    "\"a $('x') {{p}}\"",
+    "\"q `\" {{p}}\"",
+    "\"q \"\" {{p}}\"",
+    "\"$(\"$( {{p}} )\")\"",
+    "# note {{p}}",
+    "<# {{p}} #>",
+    "@'\n{{p}}\n'@",
+    "@\"\n$( {{p}} )\n\"@",
+    "@\"\nx {{p}}\n\"@",
+    "$h = @{ k = {{p}} }",
+];
+
+proptest::proptest! {
+    /// Issue 20 item 7: the hand tokenizer and tree-sitter-powershell agree on where a value can
+    /// stand. Each placeholder is replaced by a single-quoted literal of its own; tree-sitter
+    /// finds that literal as one string node exactly where the tokenizer says "code".
+    #[test]
+    fn the_tokenizer_agrees_with_tree_sitter(picks in proptest::collection::vec(0..PIECES.len(), 1..6)) {
+        use lyncdr::runbook::lexer::{Context, lex};
+        let template = picks.iter().map(|&i| PIECES[i]).collect::<Vec<_>>().join("\n");
+        let (found, error) = lex(lyncdr::runbook::Language::Powershell, &template);
+        proptest::prop_assert!(error.is_none(), "{template}: {error:?}");
+        for n in 0..found.len() {
+            // This placeholder as a literal of its own, the others as a bare word.
+            let mut text = String::new();
+            let mut last = 0;
+            for (m, p) in found.iter().enumerate() {
+                text.push_str(&template[last..p.start]);
+                text.push_str(if m == n { "'LYNCDRVALUE'" } else { "v" });
+                last = p.end;
+            }
+            text.push_str(&template[last..]);
+            let p = &found[n];
+            let standalone = crate::powershell::verbatim_strings(&text).iter().any(|l| l == "LYNCDRVALUE");
+proptest::prop_assert_eq!(
+                p.context == Context::Code,
+                standalone,
+                "placeholder {} in {:?} ({:?}); rendered {:?}",
+                n,
+                template,
+                p.context,
+                text
+            );
+        }
+    }
+}
