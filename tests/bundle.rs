@@ -926,7 +926,7 @@ fn the_readme_says_how_to_compute_the_sums_hash() {
 
 /// The backups the example environment names, each one the audit calls sound, in `dir`: what
 /// `lyncdr bundle --backups dir` checks.
-fn sound_backups(dir: &Path) {
+pub(crate) fn sound_backups(dir: &Path) {
     use crate::audit;
     std::fs::create_dir_all(dir.join("FileStore/1-WebServices-1")).expect("mkdir");
     std::fs::write(dir.join("FileStore/1-WebServices-1/meeting.dat"), b"content").expect("file store");

@@ -489,3 +489,42 @@ proptest::prop_assert_eq!(
         }
     }
 }
+
+/// Issue 20 item 10: an 8-byte file starting `MSSQLBAK` was an "ok" rtc backup for `run` and
+/// `bundle`: too small to be any backup, it is refused by both.
+#[test]
+fn an_eight_byte_compressed_backup_stub_is_refused_by_run_and_bundle() {
+    let t = Test::new();
+    let dir = t.path().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("rtc.bak"), b"MSSQLBAK").expect("write");
+    let any_age = lyncdr::env::MaxBackupAge {
+        limit: std::time::Duration::MAX,
+        text: String::new(),
+        set: false,
+    };
+    let why = lyncdr::run::backup::check(
+        lyncdr::audit::ArtifactKind::RtcDatabase,
+        r"C:\Backups\rtc.bak",
+        &dir,
+        &any_age,
+    )
+    .expect_err("refused by run");
+    assert!(why.contains("less than the 4096 bytes"), "{why}");
+    let example = crate::builder::repo().join("runbooks/examples/contoso.yaml");
+    std::fs::copy(example, t.path().join("contoso.yaml")).expect("environment");
+    crate::bundle::sound_backups(&dir);
+    std::fs::write(dir.join("rtc.bak"), b"MSSQLBAK").expect("write");
+    let args = [
+        "bundle",
+        "backend-restore",
+        "--env",
+        "contoso.yaml",
+        "--backups",
+        "backups",
+        "--out",
+        "out",
+    ];
+    let run = t.args(args).run().status(4);
+    assert!(run.stderr.contains("less than the 4096 bytes"), "{}", run.stderr);
+}
