@@ -1079,7 +1079,7 @@ fn the_driver_checks_a_pinned_backup_is_the_audited_file() {
     let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
     let assert_backup = function(&driver, "Assert-Backup");
     let size = position(assert_backup, "if ($item.Length -ne $P.Size) {");
-    let hash = position(assert_backup, "$hash = Get-LyncdrSha256 $P.Path");
+    let hash = position(assert_backup, "$held = Get-HeldSha256 $P.Path");
     assert!(size < hash, "the size is compared before the file is hashed");
     position(assert_backup, "if ($hash -ne $P.Sha256) {");
     position(
@@ -1106,4 +1106,27 @@ fn the_driver_checks_a_pinned_backup_is_the_audited_file() {
     let shared = lyncdr::bundle::FILE_SHA256;
     let job = &shared[shared.find("function Get-LyncdrSha256").expect("the function")..];
     assert!(sha.starts_with(job), "{sha}");
+}
+
+/// Issue 20 item 6: the driver checked a pin, then the cmdlet opened the path again later, and a
+/// path turned into a folder skipped the pin. A pinned path that is a folder is refused; a pinned
+/// file is hashed through a handle sharing reading only, held until the driver ends.
+#[test]
+fn a_pinned_backup_is_held_open_from_its_check_to_the_end_and_never_a_folder() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    let assert_backup = function(&driver, "Assert-Backup");
+    let refuse = position(assert_backup, "if ($P.Sha256 -and $item.PSIsContainer) {");
+    assert!(refuse < position(assert_backup, "if ($item.PSIsContainer) {"), "{assert_backup}");
+    assert!(assert_backup.contains("$held = Get-HeldSha256 $P.Path"), "{assert_backup}");
+    assert!(!assert_backup.contains("Get-LyncdrSha256"), "hashed by path: {assert_backup}");
+    let held = function(&driver, "Get-HeldSha256");
+    assert!(
+        held.contains("[System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)"),
+        "{held}"
+    );
+    assert!(held.contains("[void]$script:HeldBackups.Add($stream)"), "{held}");
+    // Released only in the driver's last `finally`, after every step.
+    let main = main_section(&driver);
+    let close = position(main, "foreach ($stream in @($HeldBackups)) { if ($stream) { $stream.Close() } }");
+    assert!(close > position(main, "Invoke-RecoveryStep $step"), "{main}");
 }
