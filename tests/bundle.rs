@@ -1116,9 +1116,18 @@ fn a_pinned_backup_is_held_open_from_its_check_to_the_end_and_never_a_folder() {
     let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
     let assert_backup = function(&driver, "Assert-Backup");
     let refuse = position(assert_backup, "if ($P.Sha256 -and $item.PSIsContainer) {");
-    assert!(refuse < position(assert_backup, "if ($item.PSIsContainer) {"), "{assert_backup}");
-    assert!(assert_backup.contains("$held = Get-HeldSha256 $P.Path"), "{assert_backup}");
-    assert!(!assert_backup.contains("Get-LyncdrSha256"), "hashed by path: {assert_backup}");
+    assert!(
+        refuse < position(assert_backup, "if ($item.PSIsContainer) {"),
+        "{assert_backup}"
+    );
+    assert!(
+        assert_backup.contains("$held = Get-HeldSha256 $P.Path"),
+        "{assert_backup}"
+    );
+    assert!(
+        !assert_backup.contains("Get-LyncdrSha256"),
+        "hashed by path: {assert_backup}"
+    );
     let held = function(&driver, "Get-HeldSha256");
     assert!(
         held.contains("[System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)"),
@@ -1127,6 +1136,9 @@ fn a_pinned_backup_is_held_open_from_its_check_to_the_end_and_never_a_folder() {
     assert!(held.contains("[void]$script:HeldBackups.Add($stream)"), "{held}");
     // Released only in the driver's last `finally`, after every step.
     let main = main_section(&driver);
-    let close = position(main, "foreach ($stream in @($HeldBackups)) { if ($stream) { $stream.Close() } }");
+    let close = position(
+        main,
+        "foreach ($stream in @($HeldBackups)) { if ($stream) { $stream.Close() } }",
+    );
     assert!(close > position(main, "Invoke-RecoveryStep $step"), "{main}");
 }

@@ -528,3 +528,65 @@ fn an_eight_byte_compressed_backup_stub_is_refused_by_run_and_bundle() {
     let run = t.args(args).run().status(4);
     assert!(run.stderr.contains("less than the 4096 bytes"), "{}", run.stderr);
 }
+
+/// `lyncdr backup --task t.xml` with the example environment and `args`.
+fn task_run(args: &[&str]) -> (Test, crate::builder::Run) {
+    let example = std::fs::read_to_string(crate::builder::repo().join("runbooks/examples/contoso.yaml"))
+        .expect("example");
+    let t = Test::new()
+        .file("contoso.yaml", &example)
+        .args([
+            "backup",
+            "--env",
+            "contoso.yaml",
+            "--to",
+            r"\\fs01.contoso.com\LyncBackup",
+            "--task",
+            "t.xml",
+        ])
+        .args(args.iter().copied());
+    let run = t.run();
+    (t, run)
+}
+
+/// Issue 20 item 10: `--exe` on a UNC share was accepted silently (the task then runs a binary
+/// from a share with the highest privileges): refused, unless `--exe-on-share` says so.
+#[test]
+fn an_exe_on_a_share_needs_a_flag_that_says_what_it_means() {
+    let share = [
+        r"--exe",
+        r"\\fs01\tools\lyncdr.exe",
+        "--env-on-server",
+        r"C:\e.yaml",
+        "--user",
+        r"CONTOSO\svc",
+    ];
+    let (t, run) = task_run(&share);
+    let run = run.status(64).stderr_has("--exe");
+    assert!(run.stderr.contains("network share"), "{}", run.stderr);
+    assert!(!t.path().join("t.xml").exists(), "nothing written");
+    let mut allowed = share.to_vec();
+    allowed.push("--exe-on-share");
+    task_run(&allowed).1.success();
+}
+
+/// Issue 20 item 10: the task file accepted U+FFFE (the XML is then not well-formed), and the
+/// `schtasks` line fell back to raw quoting for a value it cannot carry: both refused.
+#[test]
+fn a_task_value_that_is_no_text_or_that_the_schtasks_line_cannot_carry_is_refused() {
+    let base = ["--exe", r"C:\l.exe", "--env-on-server", r"C:\e.yaml", "--user"];
+    for user in ["CONTOSO\\svc\u{FFFE}", "CONTOSO\\svc\u{FDD0}"] {
+        let mut args = base.to_vec();
+        args.push(user);
+        let (t, run) = task_run(&args);
+        run.status(64).stderr_has("non-character");
+        assert!(!t.path().join("t.xml").exists(), "{user:?}: nothing written");
+    }
+    // A letter outside ASCII is a fine account name for the XML, but not for the schtasks line.
+    let mut args = base.to_vec();
+    args.push("CONTOSO\\müller");
+    let (_, run) = task_run(&args);
+    let run = run.status(64);
+    assert!(!run.stdout.contains("\"CONTOSO\\müller\""), "{}", run.stdout);
+    assert!(run.stderr.contains("--user"), "{}", run.stderr);
+}
