@@ -590,3 +590,26 @@ fn a_task_value_that_is_no_text_or_that_the_schtasks_line_cannot_carry_is_refuse
     assert!(!run.stdout.contains("\"CONTOSO\\müller\""), "{}", run.stdout);
     assert!(run.stderr.contains("--user"), "{}", run.stderr);
 }
+
+/// Issue 20 item 10: an edited bundle was replaced without a word. A bundle whose files differ
+/// from what lyncdr wrote (a step script changed by hand) is refused, and left as it is.
+#[test]
+fn an_edited_bundle_is_not_replaced_without_a_word() {
+    let example = crate::builder::repo().join("runbooks/examples/contoso.yaml");
+    let t = Test::new();
+    std::fs::copy(example, t.path().join("contoso.yaml")).expect("environment");
+    let t = t.args(["bundle", "rgs-restore", "--env", "contoso.yaml", "--out", "out"]);
+    t.run().success();
+    t.run().success(); // over its own, unchanged: replaced
+    let readme = t.path().join("out/README.txt");
+    let mut text = std::fs::read_to_string(&readme).expect("readme");
+    text.push_str("my notes\r\n");
+    std::fs::write(&readme, &text).expect("edit");
+    let run = t.run().status(73);
+    assert!(
+        run.stderr.contains("`README.txt` changed since lyncdr wrote it"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&readme).expect("kept"), text);
+}

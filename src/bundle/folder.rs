@@ -1,7 +1,8 @@
 //! Writing the bundle to disk so that a crash never leaves a half bundle that looks complete:
 //! every file goes into a hidden folder beside `--out`, each synced, then the folder takes the
 //! place of `--out` by rename. A folder that already holds files is replaced only when it is a
-//! bundle lyncdr wrote (its files are exactly those its `SHA256SUMS` lists); anything else,
+//! bundle lyncdr wrote (its files are exactly those its `SHA256SUMS` lists, each with the hash
+//! listed: an edited bundle is not replaced without a word); anything else,
 //! such as a used bundle holding a checkpoint and transcripts, is refused, never clobbered.
 
 use super::{BundleError, BundleFile, archive, driver, sums};
@@ -61,19 +62,37 @@ fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleErro
     if names.is_empty() {
         return Ok(Existing::EmptyFolder);
     }
-    let listed: Vec<String> = fs::read_to_string(out.join(sums::FILE))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| crate::sums::parse_line(l.trim_end_matches('\r'), sums::FILE))
-        .map(|(_, name, _)| name)
-        .collect();
+    let sums_file = crate::sums::SumsFile::open(sums::FILE, &out.join(sums::FILE))
+        .unwrap_or_else(|_| crate::sums::SumsFile::parse(sums::FILE, ""));
+    let listed: Vec<String> = sums_file.entries.iter().map(|e| e.target.clone()).collect();
     let ours = fs::read_to_string(out.join(main)).is_ok_and(|d| d.lines().any(|l| l.starts_with(marker)));
     let foreign: Vec<&String> = names
         .iter()
         .filter(|n| n.as_str() != sums::FILE && !listed.contains(n))
         .collect();
     if ours && foreign.is_empty() {
-        return Ok(Existing::Bundle);
+        // Edited since lyncdr wrote it (a step script changed by hand): not replaced without a word.
+        let mut buf = vec![0; crate::audit::BLOCK];
+        let edited: Vec<String> = sums_file
+            .entries
+            .iter()
+            .filter(|e| {
+                crate::audit::hash_file(&out.join(&e.target), &crate::audit::Silent, &mut buf).ok()
+                    != Some(e.digest)
+            })
+            .map(|e| format!("`{}`", e.target))
+            .take(5)
+            .collect();
+        if edited.is_empty() {
+            return Ok(Existing::Bundle);
+        }
+        return Err(BundleError::Occupied {
+            path: out.to_owned(),
+            found: format!(
+                "{} changed since lyncdr wrote it; lyncdr does not replace edits",
+                edited.join(", ")
+            ),
+        });
     }
     let shown: Vec<String> = foreign.iter().take(5).map(|n| format!("`{n}`")).collect();
     let more = if foreign.len() > 5 { ", ..." } else { "" };
