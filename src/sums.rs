@@ -60,14 +60,6 @@ impl SumsFile {
         }
     }
 
-    /// Reads the checksum file at `file` (a file the audit listed, named `path` relative to the
-    /// audited folder) through the audit's opening: never through a link, never a FIFO or a
-    /// device, and line by line within [`MAX_LINE`] and [`MAX_LINES`], so a sparse 2 GiB
-    /// `x.sha256` or a FIFO swapped in costs neither memory nor a hang.
-    pub fn open(path: &str, file: &Path) -> io::Result<SumsFile> {
-        SumsFile::read(path, crate::audit::open::listed(file)?)
-    }
-
     fn empty(path: &str) -> SumsFile {
         SumsFile {
             path: path.to_owned(),
@@ -78,7 +70,10 @@ impl SumsFile {
         }
     }
 
-    /// Parses checksum lines from `input`, bounded (see [`SumsFile::open`]).
+    /// Parses the checksum file `path` (relative to the audited folder) from `input`, line by line
+    /// within [`MAX_LINE`], [`MAX_LINES`] and [`MAX_BYTES`], so a sparse 2 GiB `x.sha256` costs
+    /// neither memory nor time. Callers open the file with the audit's opening
+    /// (`audit::open::listed`: never through a link, never a FIFO or a device, which would hang).
     pub fn read(path: &str, input: impl Read) -> io::Result<SumsFile> {
         let (dir, file_name) = match path.rsplit_once('/') {
             Some((d, f)) => (format!("{d}/"), f),

@@ -79,7 +79,7 @@ pub fn check(
             // Nothing to verify against: not read at all.
             continue;
         }
-        match SumsFile::open(&file.rel, &file.path) {
+        match super::open::listed(&file.path).and_then(|f| SumsFile::read(&file.rel, f)) {
             Ok(sums) => parsed.push(sums),
             Err(e) => inventory.general.push((
                 Some(file.rel.clone()),

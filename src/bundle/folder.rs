@@ -62,7 +62,8 @@ fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleErro
     if names.is_empty() {
         return Ok(Existing::EmptyFolder);
     }
-    let sums_file = crate::sums::SumsFile::open(sums::FILE, &out.join(sums::FILE))
+    let sums_file = crate::audit::open::listed(&out.join(sums::FILE))
+        .and_then(|f| crate::sums::SumsFile::read(sums::FILE, f))
         .unwrap_or_else(|_| crate::sums::SumsFile::parse(sums::FILE, ""));
     let listed: Vec<String> = sums_file.entries.iter().map(|e| e.target.clone()).collect();
     let ours = fs::read_to_string(out.join(main)).is_ok_and(|d| d.lines().any(|l| l.starts_with(marker)));
