@@ -111,23 +111,71 @@ pub fn document_lossy(bytes: &[u8], page: CodePage) -> String {
 /// other control character (escape sequences, bells, backspaces) shown as `\u{..}` instead of
 /// acting on the terminal. So are the characters that reorder or break what is shown without
 /// being controls: the bidirectional overrides and isolates (a file name that reads `kab.txt`
-/// but is `txt.bak`, CVE-2021-42574) and the Unicode line and paragraph separators.
+/// but is `txt.bak`, CVE-2021-42574), the Unicode line and paragraph separators, and the
+/// invisible ones (the direction marks U+200E, U+200F, U+061C, the zero-width characters).
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\t' | '\n' => out.push(c),
             '\r' => {}
-            c if c.is_control() || is_layout_format(c) => out.extend(c.escape_unicode()),
+            c if needs_escape(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }
     out
 }
 
+/// One line of text from outside (a file name, a zip entry's name, an id or a detail read from
+/// a file) for a single-line field: as [`printable`], and a newline, carriage return or tab is
+/// shown as `\n`, `\r`, `\t`, so it cannot start a line of its own (a fake `Result: ready`).
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' | '\n' | '\r' => out.extend(c.escape_default()),
+            c if needs_escape(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON text with the characters [`printable`] escapes written as `\uXXXX` escapes: the same
+/// JSON to a parser, and nothing that reorders or hides text on a terminal (serde escapes only
+/// the control characters).
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if needs_escape(c) && !c.is_ascii() {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_layout_format(c) || is_invisible(c)
+}
+
 /// Bidirectional embeddings, overrides and isolates, and the line and paragraph separators.
 fn is_layout_format(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Characters that print as nothing: the direction marks (LRM U+200E, RLM U+200F, ALM U+061C),
+/// the zero-width space, non-joiner and joiner, the word joiner and invisible operators, the
+/// byte order mark, the Mongolian vowel separator and the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -174,5 +222,27 @@ mod tests {
             printable("rtc\u{202E}kab.txt\u{2028}x"),
             "rtc\\u{202e}kab.txt\\u{2028}x"
         );
+    }
+
+    #[test]
+    fn invisible_and_direction_marks_are_shown() {
+        for c in [
+            '\u{200E}', '\u{200F}', '\u{061C}', '\u{200B}', '\u{200D}', '\u{2060}', '\u{FEFF}',
+        ] {
+            let shown = printable(&format!("a{c}b"));
+            assert_eq!(shown, format!("a{}b", c.escape_unicode()), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn one_line_stays_one_line() {
+        assert_eq!(
+            one_line("x.zip\nResult: ready (exit 0)\r\t\u{200F}"),
+            "x.zip\\nResult: ready (exit 0)\\r\\t\\u{200f}"
+        );
+        assert_eq!(json_safe("{\"a\": \"x\u{202E}y\"}"), "{\"a\": \"x\\u202ey\"}");
+        let back: serde_json::Value =
+            serde_json::from_str(&json_safe("{\"a\": \"x\u{202E}\u{FEFF}y\"}")).unwrap_or_default();
+        assert_eq!(back["a"], "x\u{202E}\u{FEFF}y");
     }
 }

@@ -7,10 +7,21 @@
 //! room for a version line).
 
 use crate::digest::Sha256Digest;
-use std::io;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 pub const SUMS_NAME: &str = "SHA256SUMS";
+
+/// The longest line read: a hash, two spaces and a path of at most 4096 bytes (Linux's
+/// PATH_MAX; Windows' long paths are 32,767 UTF-16 units, which no backup folder uses).
+pub const MAX_LINE: usize = 64 + 2 + 4096 + 2;
+/// The most lines read from one checksum file: a backup folder holds dozens of files, a folder
+/// of sets one file per set. A file with more is not read further.
+pub const MAX_LINES: usize = 10_000;
+/// The most bytes read from one checksum file: [`MAX_LINES`] lines of a long path each.
+pub const MAX_BYTES: u64 = 16 << 20;
+/// Malformed line numbers kept per file: enough to say where, not one per line of a junk file.
+const MAX_BAD_LINES: usize = 100;
 
 /// Is this file a checksum file (and so not a backup to hash)?
 pub fn is_sums_file(file_name: &str) -> bool {
@@ -35,33 +46,71 @@ pub struct SumsFile {
     pub bad_lines: Vec<usize>,
     /// The comment lines (`# ...`), in order: `--write-sums` keeps them.
     pub comments: Vec<String>,
+    /// Why the file was not read to its end (more than [`MAX_LINES`] lines).
+    pub cut: Option<String>,
 }
 
 impl SumsFile {
     /// Parses the checksum file at `path` (relative to the audited folder) holding `text`.
     pub fn parse(path: &str, text: &str) -> SumsFile {
-        let (dir, file_name) = match path.rsplit_once('/') {
-            Some((d, f)) => (format!("{d}/"), f),
-            None => (String::new(), path),
-        };
-        let mut sums = SumsFile {
+        match SumsFile::read(path, text.as_bytes()) {
+            Ok(sums) => sums,
+            // Reading a slice cannot fail.
+            Err(_) => SumsFile::empty(path),
+        }
+    }
+
+    fn empty(path: &str) -> SumsFile {
+        SumsFile {
             path: path.to_owned(),
             entries: Vec::new(),
             bad_lines: Vec::new(),
             comments: Vec::new(),
+            cut: None,
+        }
+    }
+
+    /// Parses the checksum file `path` (relative to the audited folder) from `input`, line by line
+    /// within [`MAX_LINE`], [`MAX_LINES`] and [`MAX_BYTES`], so a sparse 2 GiB `x.sha256` costs
+    /// neither memory nor time. Callers open the file with the audit's opening
+    /// (`audit::open::listed`: never through a link, never a FIFO or a device, which would hang).
+    pub fn read(path: &str, input: impl Read) -> io::Result<SumsFile> {
+        let (dir, file_name) = match path.rsplit_once('/') {
+            Some((d, f)) => (format!("{d}/"), f),
+            None => (String::new(), path),
         };
-        for (i, line) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let line = line.trim_end_matches('\r');
-            if line.starts_with('#') {
+        let mut sums = SumsFile::empty(path);
+        let mut input = BufReader::new(input.take(MAX_BYTES));
+        let mut buf = Vec::new();
+        let mut line_no = 0;
+        while let Some(whole) = next_line(&mut input, &mut buf)? {
+            line_no += 1;
+            if input.get_ref().limit() == 0 {
+                sums.cut = Some(format!(
+                    "it is larger than {MAX_BYTES} bytes, more than a checksum file of any backup folder; it was read no further"
+                ));
+                break;
+            }
+            if line_no > MAX_LINES {
+                sums.cut = Some(format!(
+                    "it has more than {MAX_LINES} lines, more than a checksum file of any backup folder; it was read no further"
+                ));
+                break;
+            }
+            let text = String::from_utf8_lossy(&buf);
+            let line = text.trim_end_matches(['\r', '\n']);
+            if whole && line.starts_with('#') {
                 sums.comments.push(line.to_owned());
                 continue;
             }
-            if line.trim().is_empty() {
+            if whole && line.trim().is_empty() {
                 continue;
             }
-            let Some((digest, listed, _)) = parse_line(line, file_name) else {
-                sums.bad_lines.push(line_no);
+            let parsed = whole.then(|| parse_line(line, file_name)).flatten();
+            let Some((digest, listed, _)) = parsed else {
+                if sums.bad_lines.len() < MAX_BAD_LINES {
+                    sums.bad_lines.push(line_no);
+                }
                 continue;
             };
             sums.entries.push(SumsEntry {
@@ -70,7 +119,36 @@ impl SumsFile {
                 line: line_no,
             });
         }
-        sums
+        Ok(sums)
+    }
+}
+
+/// The next line of `input` into `buf` (its first [`MAX_LINE`] bytes; the rest is skipped
+/// unread into memory): `Some(true)` for a whole line, `Some(false)` for one cut short, `None`
+/// at the end.
+fn next_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    buf.clear();
+    let mut seen = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(seen.then_some(buf.len() <= MAX_LINE));
+        }
+        seen = true;
+        let (used, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (MAX_LINE + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..used.min(room)]);
+        input.consume(used);
+        if done {
+            return Ok(Some(buf.len() <= MAX_LINE));
+        }
     }
 }
 

@@ -1182,15 +1182,16 @@ fn compressed_backups_are_recognised_but_never_ready() {
     b.remove("sql/rtc_backup_2024_05_07.bak")
         .write("sql/rtc.bak", b"MSSQLBAK");
     let r = b.audit_with(|o| o.named = vec![(K::RtcDatabase, "rtc.bak".into())]);
+    // Issue 20 item 10: 8 bytes are too small to be any backup, compressed or not.
     assert!(
-        has(&r, Severity::Warning, "compressed-unverified", "sql/rtc.bak"),
+        has(&r, Severity::Error, "truncated", "sql/rtc.bak"),
         "{:?}",
         problems(&r)
     );
     assert_eq!(
         status(&r, "backend-restore", Some("A")),
-        Status::Degraded,
-        "named, an 8-byte compressed backup is still not ready: {:?}",
+        Status::NotReady,
+        "named, an 8-byte compressed backup is not ready: {:?}",
         problems(&r)
     );
 }

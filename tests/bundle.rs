@@ -930,7 +930,7 @@ fn the_readme_says_how_to_compute_the_sums_hash() {
 
 /// The backups the example environment names, each one the audit calls sound, in `dir`: what
 /// `lyncdr bundle --backups dir` checks.
-fn sound_backups(dir: &Path) {
+pub(crate) fn sound_backups(dir: &Path) {
     use crate::audit;
     std::fs::create_dir_all(dir.join("FileStore/1-WebServices-1")).expect("mkdir");
     std::fs::write(dir.join("FileStore/1-WebServices-1/meeting.dat"), b"content").expect("file store");
@@ -1083,7 +1083,7 @@ fn the_driver_checks_a_pinned_backup_is_the_audited_file() {
     let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
     let assert_backup = function(&driver, "Assert-Backup");
     let size = position(assert_backup, "if ($item.Length -ne $P.Size) {");
-    let hash = position(assert_backup, "$hash = Get-LyncdrSha256 $P.Path");
+    let hash = position(assert_backup, "$held = Get-HeldSha256 $P.Path");
     assert!(size < hash, "the size is compared before the file is hashed");
     position(assert_backup, "if ($hash -ne $P.Sha256) {");
     position(
@@ -1149,4 +1149,39 @@ fn a_bundle_is_the_same_bytes_on_linux_and_windows() {
     lines.push(format!("{}  ../out.zip", lyncdr::digest::sha256_hex(&zip)));
     lines.sort();
     insta::assert_snapshot!("bundle_bytes_backend-restore", lines.join("\n"));
+}
+
+/// Issue 20 item 6: the driver checked a pin, then the cmdlet opened the path again later, and a
+/// path turned into a folder skipped the pin. A pinned path that is a folder is refused; a pinned
+/// file is hashed through a handle sharing reading only, held until the driver ends.
+#[test]
+fn a_pinned_backup_is_held_open_from_its_check_to_the_end_and_never_a_folder() {
+    let driver = lf(&text(&bundle("backend-restore", &[]), "Invoke-Recovery.ps1"));
+    let assert_backup = function(&driver, "Assert-Backup");
+    let refuse = position(assert_backup, "if ($P.Sha256 -and $item.PSIsContainer) {");
+    assert!(
+        refuse < position(assert_backup, "if ($item.PSIsContainer) {"),
+        "{assert_backup}"
+    );
+    assert!(
+        assert_backup.contains("$held = Get-HeldSha256 $P.Path"),
+        "{assert_backup}"
+    );
+    assert!(
+        !assert_backup.contains("Get-LyncdrSha256"),
+        "hashed by path: {assert_backup}"
+    );
+    let held = function(&driver, "Get-HeldSha256");
+    assert!(
+        held.contains("[System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)"),
+        "{held}"
+    );
+    assert!(held.contains("[void]$script:HeldBackups.Add($stream)"), "{held}");
+    // Released only in the driver's last `finally`, after every step.
+    let main = main_section(&driver);
+    let close = position(
+        main,
+        "foreach ($stream in @($HeldBackups)) { if ($stream) { $stream.Close() } }",
+    );
+    assert!(close > position(main, "Invoke-RecoveryStep $step"), "{main}");
 }

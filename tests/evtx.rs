@@ -157,7 +157,7 @@ fn lyncdr_reads_the_events_back() {
         },
     ];
     std::fs::write(&path, evtx(&events)).expect("write");
-    let read = lyncdr::run::evidence::read(&path).expect("readable .evtx");
+    let read = lyncdr::run::evidence::read(&path, &|_| true).expect("readable .evtx");
     assert_eq!(read.len(), 2, "{read:?}");
     assert_eq!(read[1].id, 30024);
     assert_eq!(read[1].provider, "LS User Replicator");

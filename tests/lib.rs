@@ -17,6 +17,7 @@ mod exit_codes;
 #[cfg(unix)]
 mod fsx;
 mod fuzz;
+mod hostile;
 mod modules;
 // Issue 18's tests drive lyncdr in pseudo-terminals against the stand-in shell (Unix only).
 #[cfg(unix)]

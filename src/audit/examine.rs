@@ -106,10 +106,15 @@ pub fn examine_all(
 /// What the end of an uncompressed SQL Server backup proves wrong: cut short, or no complete
 /// backup set. Read here in the thorough pass, and by [`super::inventory::check_named`] for `run`.
 pub fn tail_problem(path: &Path, size: u64) -> Option<Problem> {
-    let tail = super::open::listed(path)
-        .map_err(MtfError::Io)
-        .and_then(|f| mtf::check_tail(&mut BufReader::new(f), size));
-    match tail {
+    match super::open::listed(path) {
+        Ok(f) => tail_problem_in(&f, size),
+        Err(e) => Some(Problem::Unreadable { error: e.to_string() }),
+    }
+}
+
+/// [`tail_problem`] of the file open in `file`.
+pub fn tail_problem_in(file: &std::fs::File, size: u64) -> Option<Problem> {
+    match mtf::check_tail(&mut BufReader::new(file), size) {
         Ok(()) | Err(MtfError::NotABackup) => None,
         Err(MtfError::Truncated(detail)) => Some(Problem::TruncatedBackup { detail }),
         Err(MtfError::Corrupt(detail)) => Some(Problem::CorruptBackup { detail }),

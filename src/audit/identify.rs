@@ -6,7 +6,8 @@ use super::artifact::lync_database_in;
 use super::mtf::{self, MtfError, SqlBackupHeader};
 use super::xmlstream;
 use crate::artifact::ArtifactKind;
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Seek};
 use std::path::Path;
 
 /// Bytes read from the start of each file to recognise it.
@@ -104,10 +105,25 @@ impl Identity {
         if len == 0 {
             return Ok(Identity::Empty);
         }
-        let mut file = super::open::listed(path)?;
+        Identity::of_file(&mut super::open::listed(path)?, len)
+    }
+
+    /// [`Identity::of`] the file open in `file`, read from its start.
+    pub fn of_file(mut file: &mut File, len: u64) -> io::Result<Identity> {
+        if len == 0 {
+            return Ok(Identity::Empty);
+        }
+        file.seek(io::SeekFrom::Start(0))?;
         let mut head = Vec::new();
         (&mut file).take(HEAD).read_to_end(&mut head)?;
         if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            // The zip crate reads the whole central directory: bounded first.
+            if let Some(detail) = super::zipend::too_large(&mut file, len)? {
+                return Ok(Identity::BrokenZip {
+                    flavor: ZipFlavor::of(local_entry_names(&head).iter().map(String::as_str)),
+                    detail,
+                });
+            }
             return Ok(match zip::ZipArchive::new(&mut file) {
                 Ok(z) => Identity::Zip(ZipFlavor::of(
                     z.file_names()

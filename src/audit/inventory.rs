@@ -7,6 +7,7 @@ use super::artifact::{Artifact, Details, IdentifiedBy, lync_database_in};
 use super::examine::{Outcome, Plan};
 use super::filestore::FileStoreSummary;
 use super::finding::Problem;
+use super::hash::Sha256Digest;
 use super::identify::{self, Identity, USER_DATA_ROOT, ZipFlavor};
 use super::mtf::BackupSets;
 use super::scan::{Scan, Skipped, is_under};
@@ -448,6 +449,33 @@ pub fn check_named(kind: ArtifactKind, path: &Path, len: u64) -> io::Result<Vec<
         problems.push(p);
     }
     Ok(problems)
+}
+
+/// [`check_named`] and the SHA-256 of the file, from one handle held across both passes
+/// ([`super::held`]): the digest is of the bytes judged. `None` when the file changed, or the
+/// path came to name another file, between the start of the judging and the end of the hashing.
+pub fn check_and_hash(
+    kind: ArtifactKind,
+    path: &Path,
+) -> io::Result<Option<(Vec<Problem>, Sha256Digest, u64)>> {
+    use std::io::Seek as _;
+    let mut held = super::held::Held::open(path)?;
+    let len = held.len();
+    let identity = Identity::of_file(&mut held.file, len)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let mut problems = judge(Some(kind), IdentifiedBy::Environment, &identity, name, len);
+    if problems.is_empty()
+        && plan(Some(kind), &identity) == Plan::SqlBackup
+        && let Some(p) = super::examine::tail_problem_in(&held.file, len)
+    {
+        problems.push(p);
+    }
+    held.file.seek(io::SeekFrom::Start(0))?;
+    let mut buf = vec![0; super::hash::BLOCK];
+    let mut reader = super::hash::HashingReader::new(&held.file, true, &super::Silent);
+    super::hash::drain(&mut reader, &mut buf)?;
+    let digest = reader.digest().unwrap_or(Sha256Digest([0; 32]));
+    Ok(held.unchanged()?.then_some((problems, digest, len)))
 }
 
 /// What the first bytes already prove about a file taken as `kind`.

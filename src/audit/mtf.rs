@@ -19,6 +19,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 pub const MTF_MAGIC: &[u8] = b"TAPE";
 pub const COMPRESSED_MAGIC: &[u8] = b"MSSQLBAK";
+/// The smallest compressed backup taken as one: SQL Server writes a backup's media header in
+/// whole blocks of at least 4 KiB before any data (a conservative floor: an 8-byte `MSSQLBAK`
+/// file, or any stub of a few blocks, is not a backup).
+pub const MIN_COMPRESSED: u64 = 4096;
 /// MTF blocks start at multiples of this.
 const ALIGN: usize = 512;
 const BLOCK_HEADER: usize = 52;
@@ -119,6 +123,12 @@ pub fn read_header(r: &mut (impl Read + Seek), len: u64) -> Result<SqlBackupHead
     let mut head = Vec::new();
     r.take(HEAD_READ).read_to_end(&mut head)?;
     if head.starts_with(COMPRESSED_MAGIC) {
+        // Its contents are not read, so at least its size must be that of a backup.
+        if len < MIN_COMPRESSED {
+            return Err(MtfError::Truncated(format!(
+                "it is {len} bytes, less than the {MIN_COMPRESSED} bytes of any SQL Server backup (its media header alone is larger)"
+            )));
+        }
         return Ok(SqlBackupHeader {
             compressed: true,
             data_set_name: None,
@@ -777,10 +787,15 @@ mod tests {
 
     #[test]
     fn compressed_and_foreign_files() {
-        let compressed = [COMPRESSED_MAGIC, &[0; 100]].concat();
+        let compressed = [COMPRESSED_MAGIC, &[0; 4096]].concat();
         assert!(matches!(
-            read_header(&mut Cursor::new(&compressed), 108),
+            read_header(&mut Cursor::new(&compressed), 4104),
             Ok(SqlBackupHeader { compressed: true, .. })
+        ));
+        // Too small to be any backup.
+        assert!(matches!(
+            read_header(&mut Cursor::new(COMPRESSED_MAGIC), 8),
+            Err(MtfError::Truncated(_))
         ));
         let text = b"this is a text file\n".repeat(100);
         assert!(matches!(

@@ -5,6 +5,7 @@ use super::artifact::{Artifact, Details};
 use super::checksums::Checksums;
 use super::finding::{Finding, Severity};
 use super::readiness::{Readiness, RunbookStatus, Status};
+use crate::decode::one_line;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -97,13 +98,14 @@ impl AuditReport {
         if !self.findings.is_empty() {
             let _ = writeln!(out, "\nFindings");
             for f in &self.findings {
+                // File and entry names come from the folder: one line each, whatever they hold.
                 let what = match &f.path {
-                    Some(p) => format!("`{p}`: {}", f.message),
-                    None => f.message.clone(),
+                    Some(p) => format!("`{}`: {}", one_line(p), one_line(&f.message)),
+                    None => one_line(&f.message),
                 };
                 let _ = writeln!(out, "  {:<8} {what}", f.severity.name());
                 if let Some(action) = &f.action {
-                    let _ = writeln!(out, "  {:<8} do: {action}", "");
+                    let _ = writeln!(out, "  {:<8} do: {}", "", one_line(action));
                 }
             }
         }
@@ -169,13 +171,14 @@ fn size(bytes: u64) -> String {
 
 /// Left-aligned columns, two spaces apart, indented by two; the last column is not padded.
 fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
+    let rows: Vec<[String; N]> = rows.iter().map(|r| r.clone().map(|c| one_line(&c))).collect();
     let mut widths = [0; N];
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             if i + 1 == N {

@@ -5,7 +5,8 @@
 //! A zip from a folder others can write to may be built to exhaust the audit: entries whose data
 //! overlap (a zip bomb that inflates one stream many times over) are refused before anything is
 //! inflated, and the bytes inflated are bounded, per entry by the size it declares and per file
-//! by [`inflate_budget`].
+//! by [`inflate_budget`]; a central directory too large to hold in memory is refused before
+//! the zip crate reads it ([`super::zipend`]).
 
 use super::finding::Problem;
 use super::identify::{CMS_ENTRY, RGS_FOLDER, starts_with_rgs_folder};
@@ -54,8 +55,14 @@ pub struct ZipCheck {
 
 /// Checks the zip at `path` as an export of `kind` (CMS, LIS or RGS).
 pub fn check_zip(path: &Path, kind: ArtifactKind) -> io::Result<ZipCheck> {
-    let file = super::open::listed(path)?;
+    let mut file = super::open::listed(path)?;
     let file_size = file.metadata()?.len();
+    if let Some(detail) = super::zipend::too_large(&mut file, file_size)? {
+        return Ok(ZipCheck {
+            problems: vec![Problem::Suspicious { entry: None, detail }],
+            ..ZipCheck::default()
+        });
+    }
     let mut archive = match zip::ZipArchive::new(BufReader::new(file)) {
         Ok(a) => a,
         Err(zip::result::ZipError::Io(e)) => return Err(e),

@@ -148,10 +148,30 @@ fn argument(option: &'static str, value: &str) -> Result<String, TaskError> {
 }
 
 impl TaskConfig {
-    /// Check every value (the action's paths are paths on the server: Windows paths).
-    pub fn new(name: &str, at: (u8, u8), user: &str, action: Action) -> Result<TaskConfig, TaskError> {
+    /// Check every value (the action's paths are paths on the server: Windows paths). An `--exe`
+    /// on a network share is refused unless `exe_on_share`: the task runs it with the highest
+    /// privileges of its account, so whoever can write to the share would run code as that account.
+    pub fn new(
+        name: &str,
+        at: (u8, u8),
+        user: &str,
+        action: Action,
+        exe_on_share: bool,
+    ) -> Result<TaskConfig, TaskError> {
         check_name(name)?;
         check_user(user)?;
+        if let Action::Lyncdr { exe, .. } = &action
+            && exe.starts_with("\\")
+            && !exe_on_share
+        {
+            return Err(invalid(
+                "--exe",
+                format!(
+                    "`{}` is on a network share: the task would run it every night with the highest privileges of its account, so anyone who can write to that share could run code as that account; copy lyncdr.exe to a local folder only administrators can write to, or pass --exe-on-share to accept that",
+                    crate::env::value::shown(exe)
+                ),
+            ));
+        }
         let paths: Vec<(&'static str, &str)> = match &action {
             Action::Lyncdr { exe, env, to, key } => {
                 let mut v = vec![("--exe", exe.as_str()), ("--env-on-server", env), ("--to", to)];
@@ -291,22 +311,15 @@ impl TaskConfig {
     }
 
     /// The line that registers the task from `file` (as the administrator will name it on the
-    /// server); `/RP *` makes schtasks ask for the account's password.
-    pub fn schtasks_line(&self, file: &str) -> String {
-        let quote = |v: &str| {
-            let q = escape::cmd_argument(v);
-            if q == escape::UNSAFE {
-                format!("\"{v}\"")
-            } else {
-                q
-            }
-        };
-        format!(
+    /// server); `/RP *` makes schtasks ask for the account's password. A value the line cannot
+    /// carry is refused, never put in quotes raw.
+    pub fn schtasks_line(&self, file: &str) -> Result<String, TaskError> {
+        Ok(format!(
             "schtasks /Create /XML {} /TN {} /RU {} /RP *",
-            quote(file),
-            quote(&self.name),
-            quote(&self.user)
-        )
+            argument("--task", file)?,
+            argument("--task-name", &self.name)?,
+            argument("--user", &self.user)?
+        ))
     }
 }
 

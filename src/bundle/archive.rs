@@ -3,7 +3,8 @@
 //! compression level. Windows Server 2008 R2 opens it with Explorer's Extract All.
 
 use super::{BundleError, BundleFile};
-use std::io::{Cursor, Write};
+use crate::audit::zipend;
+use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
@@ -28,9 +29,13 @@ pub fn zip_bytes(files: &[BundleFile], path: &Path) -> Result<Vec<u8>, BundleErr
     Ok(zip.finish().map_err(fail)?.into_inner())
 }
 
-/// Whether `bytes` is a zip lyncdr wrote (it may be replaced): it holds the driver and sums.
-pub fn is_bundle_zip(bytes: &[u8]) -> bool {
-    let Ok(archive) = ZipArchive::new(Cursor::new(bytes)) else {
+/// Whether `zip` (of `len` bytes) is a zip lyncdr wrote (it may be replaced): it holds the
+/// driver and sums. Its central directory is bounded before it is read ([`zipend`]).
+pub fn is_bundle_zip<R: Read + Seek>(mut zip: R, len: u64) -> bool {
+    if !matches!(zipend::too_large(&mut zip, len), Ok(None)) {
+        return false;
+    }
+    let Ok(archive) = ZipArchive::new(zip) else {
         return false;
     };
     let names: Vec<String> = archive

@@ -6,14 +6,15 @@
 //! whose path the environment names is looked up in DIR by its file name and judged by
 //! [`crate::run::backup::check`], the lookup and verdict `lyncdr run --backups` uses (the audit's
 //! `check_named`). An unusable one refuses the bundle. A file the driver can read where it runs
-//! is then hashed with the audit's own hash ([`audit::hash_file`]); a file SQL Server reads at a
+//! is then judged again and hashed through one handle held across both passes
+//! ([`audit::check_and_hash`]), so the pin is of the bytes judged; a file SQL Server reads at a
 //! path of its own server and the File Store folder are checked here but not pinned: the driver
 //! keeps its checks for those. Age is left to the driver, which measures it on the day of the
 //! recovery, not the day the bundle was made.
 
 use super::BundleError;
 use crate::artifact::ArtifactKind;
-use crate::audit::{self, Sha256Digest, Silent};
+use crate::audit::{self, Severity, Sha256Digest};
 use crate::env::MaxBackupAge;
 use crate::run::backup;
 use std::path::Path;
@@ -55,21 +56,24 @@ pub fn check(kind: ArtifactKind, path: &str, dir: &Path) -> Result<Audited, Bund
     let pinned = if kind.is_folder() || kind.read_by_sql_server() {
         None
     } else {
-        let mut buf = vec![0; audit::BLOCK];
-        let sha256 = audit::hash_file(&found.path, &Silent, &mut buf)
-            .map_err(|e| refused(format!("cannot read `{}`: {e}", found.path.display())))?;
-        // A file still being written would be pinned by a size and a hash of two different states.
-        let size = std::fs::metadata(&found.path).map(|m| m.len()).ok();
-        if size != Some(found.size) {
-            return Err(refused(format!(
+        // Judged again and hashed through one handle held across both: the pin is of the bytes
+        // judged, and a file swapped or changed meanwhile is refused, never pinned.
+        let changed = || {
+            refused(format!(
                 "`{}` changed while it was being checked; build the bundle again once it is complete",
                 found.path.display()
-            )));
+            ))
+        };
+        let (problems, sha256, size) = audit::check_and_hash(kind, &found.path)
+            .map_err(|e| refused(format!("cannot read `{}`: {e}", found.path.display())))?
+            .ok_or_else(changed)?;
+        if let Some(p) = problems.iter().find(|p| p.severity() == Severity::Error) {
+            return Err(refused(format!("`{}`: {}", found.path.display(), p.message())));
         }
-        Some(Pinned {
-            size: found.size,
-            sha256,
-        })
+        if size != found.size {
+            return Err(changed());
+        }
+        Some(Pinned { size, sha256 })
     };
     Ok(Audited {
         kind,

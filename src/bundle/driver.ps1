@@ -216,7 +216,24 @@ function Find-StepIndex([string]$Name) {
 # A backup lyncdr bundle --backups checked carries the Size and Sha256 of the file it checked:
 # the file at the path must be that same file. Without --backups (Sha256 $null), and for a file
 # SQL Server reads or the File Store folder, the checks are presence, not empty, and age.
+# A pinned file is hashed through a handle that shares reading only, and that handle is held
+# until the driver ends: nobody can write, replace, rename or delete the file between the check
+# and the steps that read it (they open it for reading, which the handle allows).
 $UnauditedSaid = $false
+$HeldBackups = New-Object System.Collections.ArrayList
+
+function Get-HeldSha256([string]$Path) {
+    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
+    [void]$script:HeldBackups.Add($stream)
+    $sha = New-Object System.Security.Cryptography.SHA256Managed
+    try {
+        $hash = $sha.ComputeHash($stream)
+    } finally {
+        $sha.Clear()
+    }
+    New-Object PSObject -Property @{ Length = $stream.Length; Sha256 = (ConvertTo-Hex $hash) }
+}
+
 function Assert-Backup($P) {
     if (-not $BackupsAudited -and -not $script:UnauditedSaid) {
         $script:UnauditedSaid = $true
@@ -238,6 +255,10 @@ function Assert-Backup($P) {
         return
     }
     $item = Get-Item -LiteralPath $P.Path -Force
+    if ($P.Sha256 -and $item.PSIsContainer) {
+        Stop-Prerequisite ('Backup ' + $P.Artifact + ' at ' + $P.Path + ': a file was audited when the bundle was made, and this is a folder.')
+        return
+    }
     if ($item.PSIsContainer) {
         $count = 0
         $newest = [DateTime]::MinValue
@@ -266,7 +287,9 @@ function Assert-Backup($P) {
                 return
             }
             Write-Host ('    Computing the SHA-256 of ' + $P.Path + '...')
-            $hash = Get-LyncdrSha256 $P.Path
+            $held = Get-HeldSha256 $P.Path
+            $hash = $held.Sha256
+            if ($held.Length -ne $P.Size) { $hash = '(' + $held.Length + ' bytes)' }
             if ($hash -ne $P.Sha256) {
                 Stop-Prerequisite ('Backup ' + $P.Artifact + ' at ' + $P.Path + ': ' + $audited + ' (SHA-256 ' + $hash + ', not ' + $P.Sha256 + ').')
                 return
@@ -611,6 +634,7 @@ try {
         Write-Host ('Finished. Progress is recorded in ' + $CheckpointPath + '.') -ForegroundColor Green
     }
 } finally {
+    foreach ($stream in @($HeldBackups)) { if ($stream) { $stream.Close() } }
     Set-Location -LiteralPath $OperatorLocation.Path
     [System.Environment]::CurrentDirectory = $OperatorDirectory
     try {

@@ -1,7 +1,8 @@
 //! Writing the bundle to disk so that a crash never leaves a half bundle that looks complete:
 //! every file goes into a hidden folder beside `--out`, each synced, then the folder takes the
 //! place of `--out` by rename. A folder that already holds files is replaced only when it is a
-//! bundle lyncdr wrote (its files are exactly those its `SHA256SUMS` lists); anything else,
+//! bundle lyncdr wrote (its files are exactly those its `SHA256SUMS` lists, each with the hash
+//! listed: an edited bundle is not replaced without a word); anything else,
 //! such as a used bundle holding a checkpoint and transcripts, is refused, never clobbered.
 
 use super::{BundleError, BundleFile, archive, driver, sums};
@@ -61,12 +62,10 @@ fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleErro
     if names.is_empty() {
         return Ok(Existing::EmptyFolder);
     }
-    let listed: Vec<String> = fs::read_to_string(out.join(sums::FILE))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| crate::sums::parse_line(l.trim_end_matches('\r'), sums::FILE))
-        .map(|(_, name, _)| name)
-        .collect();
+    let sums_file = crate::audit::open::listed(&out.join(sums::FILE))
+        .and_then(|f| crate::sums::SumsFile::read(sums::FILE, f))
+        .unwrap_or_else(|_| crate::sums::SumsFile::parse(sums::FILE, ""));
+    let listed: Vec<String> = sums_file.entries.iter().map(|e| e.target.clone()).collect();
     let ours = fs::read_to_string(out.join(main)).is_ok_and(|d| d.lines().any(|l| l.starts_with(marker)));
     let foreign: Vec<&String> = names
         .iter()
@@ -76,7 +75,28 @@ fn existing(out: &Path, main: &str, marker: &str) -> Result<Existing, BundleErro
         })
         .collect();
     if ours && foreign.is_empty() {
-        return Ok(Existing::Bundle);
+        // Edited since lyncdr wrote it (a step script changed by hand): not replaced without a word.
+        let mut buf = vec![0; crate::audit::BLOCK];
+        let edited: Vec<String> = sums_file
+            .entries
+            .iter()
+            .filter(|e| {
+                crate::audit::hash_file(&out.join(&e.target), &crate::audit::Silent, &mut buf).ok()
+                    != Some(e.digest)
+            })
+            .map(|e| format!("`{}`", e.target))
+            .take(5)
+            .collect();
+        if edited.is_empty() {
+            return Ok(Existing::Bundle);
+        }
+        return Err(BundleError::Occupied {
+            path: out.to_owned(),
+            found: format!(
+                "{} changed since lyncdr wrote it; lyncdr does not replace edits",
+                edited.join(", ")
+            ),
+        });
     }
     let shown: Vec<String> = foreign.iter().take(5).map(|n| format!("`{n}`")).collect();
     let more = if foreign.len() > 5 { ", ..." } else { "" };
@@ -185,9 +205,15 @@ pub fn write_as(out: &Path, files: &[BundleFile], main: &str, marker: &str) -> R
 pub fn zip_target(out: &Path) -> Result<PathBuf, BundleError> {
     let (parent, name) = split(out)?;
     let path = parent.join(format!("{name}.zip"));
-    if let Ok(bytes) = fs::read(&path)
-        && !archive::is_bundle_zip(&bytes)
-    {
+    // Never through a link, never a device or a FIFO (a link to `/dev/zero` would be read
+    // without end), and only the zip's end and bounded directory.
+    let file = match crate::audit::open::listed(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path),
+        Err(_) => return Err(BundleError::ZipOccupied { path }),
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if !archive::is_bundle_zip(std::io::BufReader::new(file), len) {
         return Err(BundleError::ZipOccupied { path });
     }
     Ok(path)

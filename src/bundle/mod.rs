@@ -237,7 +237,7 @@ impl fmt::Display for BundleSummary {
                     writeln!(
                         f,
                         "warning: `{}` is a compressed SQL Server backup, so unverified here: SQL Server verifies it (RESTORE VERIFYONLY) before the restore.",
-                        crate::decode::printable(&a.path)
+                        crate::decode::one_line(&a.path)
                     )?;
                 }
             }

@@ -249,6 +249,9 @@ pub fn bad_character(raw: &str) -> Option<BadCharacter> {
             }
             '\u{00A0}' => ("a non-breaking space", None),
             '\u{FFFD}' => ("a replacement character: the file was not saved as UTF-8?", None),
+            // U+FFFE, U+FFFF, U+FDD0-U+FDEF and the last two of every plane: never text, and an
+            // XML file holding one (a task definition) is not well-formed.
+            c if is_noncharacter(c) => ("a Unicode non-character (never text)", None),
             c if c.is_control() => ("a control character (newline, tab, ...)", None),
             c if c.is_whitespace() => ("a space that is not a plain space", None),
             '\u{00AD}'
@@ -260,6 +263,11 @@ pub fn bad_character(raw: &str) -> Option<BadCharacter> {
         };
         Some(BadCharacter { index, ch, what, fix })
     })
+}
+
+fn is_noncharacter(c: char) -> bool {
+    let n = c as u32;
+    (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
 }
 
 pub fn check_fqdn(raw: &str) -> Result<(), String> {
@@ -431,6 +439,17 @@ pub fn check_windows_path(raw: &str) -> Result<(), String> {
             shown(raw)
         ));
     }
+    // PowerShell 2.0 puts an argument with a space in double quotes for a program it starts,
+    // without doubling a backslash before the closing quote: `'D:\Lync Backups\'` reaches
+    // robocopy or DBImpExp as `"D:\Lync Backups\"`, whose `\"` is an escaped quote (the C
+    // runtime's rule), so the path runs into the next argument. A drive's root (`D:\`) has no
+    // space and stays as it is.
+    if raw.ends_with('\\') && !(raw.len() == 3 && rest.is_empty()) {
+        return Err(format!(
+            "`{}` ends with `\\`: write it without (PowerShell 2.0 would pass `\\\"` to a program, an escaped quote)",
+            shown(raw)
+        ));
+    }
     // `..` would make the file name lyncdr looks up in a local copy (`run --backups DIR`) a step
     // out of that copy, and the same file would have two names in the plan.
     if rest.split('\\').any(|part| part == "." || part == "..") {
@@ -573,9 +592,17 @@ mod tests {
             r"\\?\C:\Backups\rtc.bak",
             r"\\?\UNC\fs01\LyncBackup\rtc.bak",
             r"\\.\C:\Backups\rtc.bak",
+            // Issue 20: PowerShell 2.0 would pass `"D:\Lync Backups\"` to a program.
+            r"D:\Lync Backups\",
+            r"\\fs01\Lync Backup\",
         ] {
             assert!(check_windows_path(bad).is_err(), "{bad:?}");
         }
+        assert!(check_windows_path(r"D:\").is_ok(), "a drive's root");
+        assert!(
+            check_windows_path(r"D:\x\").is_err_and(|e| e.contains("PowerShell 2.0")),
+            "named"
+        );
     }
 
     #[test]

@@ -367,6 +367,9 @@ pub struct BackupArgs {
     /// Path of lyncdr.exe on the server (default: this program, when it runs on Windows)
     #[arg(long, value_name = "PATH")]
     pub exe: Option<String>,
+    /// Accept an --exe on a network share: the task then runs, with the highest privileges of its account, whatever anyone who can write to that share puts there
+    #[arg(long)]
+    pub exe_on_share: bool,
     /// Path of the environment file on the server (default: --env, when lyncdr runs on Windows)
     #[arg(long, value_name = "PATH")]
     pub env_on_server: Option<String>,

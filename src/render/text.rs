@@ -3,6 +3,7 @@
 //! so they copy cleanly, skipped steps marked and their commands commented out.
 
 use super::plan::{Kind, Plan, PlannedStep, RenderedCommand};
+use crate::decode::one_line;
 use crate::runbook::Language;
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
@@ -33,9 +34,14 @@ pub fn plan(p: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{BOLD}{}: {}{BOLD:#}", p.runbook, p.title);
     if let Some(d) = &p.deployment {
-        let _ = writeln!(out, "Deployment: {d} (environment {})", p.environment);
+        let _ = writeln!(
+            out,
+            "Deployment: {} (environment {})",
+            one_line(d),
+            one_line(&p.environment)
+        );
     }
-    let _ = writeln!(out, "Source: {}", p.source);
+    let _ = writeln!(out, "Source: {}", one_line(&p.source));
     let active = p.steps.iter().filter(|s| !s.skipped).count();
     let _ = writeln!(
         out,

@@ -2,12 +2,20 @@
 //! log (`wevtutil epl "Lync Server" f.evtx`) or event XML (`wevtutil qe ... /f:xml`, a series of
 //! `<Event>` fragments, with or without an enclosing `<Events>` root).
 
+use crate::utf16::{TextEncoding, Utf8Reader};
 use quick_xml::Reader;
 use quick_xml::events::Event as Xml;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 /// The largest event log export read (a whole "Lync Server" log is rarely above a few hundred MiB).
 const MAX_EVIDENCE_BYTES: u64 = 1 << 30;
+/// Events kept per file, the newest: a gate looks for the newest few of one id.
+pub const MAX_KEPT: usize = 2_000;
+/// Bytes of event XML between two `<` or `>`: quick-xml holds a text or a tag whole in memory.
+const MAX_RUN: usize = 1 << 20;
+/// Elements open at once: an event nests four or five deep.
+const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -24,8 +32,10 @@ pub struct Event {
 /// Bytes of data text kept per event.
 pub const TEXT_LIMIT: usize = 4096;
 
-/// Every event in the file.
-pub fn read(path: &Path) -> Result<Vec<Event>, String> {
+/// The events in the file that `keep` wants (at most the newest [`MAX_KEPT`]). The file is read
+/// as a stream: its first bytes decide its kind (an `.evtx` log or event XML) and the rest goes
+/// through a fixed amount of memory, whatever its size.
+pub fn read(path: &Path, keep: &dyn Fn(&Event) -> bool) -> Result<Vec<Event>, String> {
     // An export is a file: a FIFO or a device (`/dev/zero`) would never end.
     match std::fs::metadata(path) {
         Ok(m) if !m.is_file() => return Err(format!("`{}` is not a regular file", path.display())),
@@ -38,39 +48,164 @@ pub fn read(path: &Path) -> Result<Vec<Event>, String> {
         }
         _ => {}
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    if bytes.starts_with(b"ElfFile\0") {
-        return read_evtx(path);
+    let cannot = |e: io::Error| format!("cannot read `{}`: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut head = Vec::with_capacity(8);
+    (&mut file).take(8).read_to_end(&mut head).map_err(cannot)?;
+    if head.starts_with(b"ElfFile\0") {
+        return read_evtx(path, keep);
     }
-    let text = decode(&bytes)
-        .ok_or_else(|| format!("`{}` is neither an .evtx log nor event XML", path.display()))?;
-    parse_xml(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+    let (encoding, bom) = TextEncoding::sniff(&head);
+    let rest = io::Cursor::new(head[bom..].to_vec()).chain(file);
+    let guarded = Guard::new(Utf8Reader::new(rest, encoding), encoding);
+    parse_stream(BufReader::with_capacity(64 << 10, guarded), keep)
+        .map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
-fn read_evtx(path: &Path) -> Result<Vec<Event>, String> {
+fn read_evtx(path: &Path, keep: &dyn Fn(&Event) -> bool) -> Result<Vec<Event>, String> {
     let mut parser = evtx::EvtxParser::from_path(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
-    let mut out = Vec::new();
+    let mut out = Kept::default();
     for record in parser.records() {
         let record = record.map_err(|e| format!("`{}`: damaged record: {e}", path.display()))?;
-        out.extend(parse_xml(&record.data).map_err(|e| format!("`{}`: {e}", path.display()))?);
+        let events = parse_xml(&record.data).map_err(|e| format!("`{}`: {e}", path.display()))?;
+        events.into_iter().filter(|e| keep(e)).for_each(|e| out.push(e));
     }
-    Ok(out)
+    Ok(out.into_vec())
 }
 
-/// UTF-8 or UTF-16 (wevtutil writes either, depending on the console), BOM or not.
-fn decode(bytes: &[u8]) -> Option<String> {
-    crate::decode::document(bytes).filter(|t| t.trim_start().starts_with('<'))
+/// The newest [`MAX_KEPT`] events pushed.
+#[derive(Default)]
+struct Kept(Vec<Event>);
+
+impl Kept {
+    fn push(&mut self, event: Event) {
+        self.0.push(event);
+        if self.0.len() >= 2 * MAX_KEPT {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.0.sort_by_key(|e| std::cmp::Reverse(e.time));
+        self.0.truncate(MAX_KEPT);
+    }
+
+    fn into_vec(mut self) -> Vec<Event> {
+        if self.0.len() > MAX_KEPT {
+            self.trim();
+        }
+        self.0
+    }
 }
 
+/// Passes decoded event XML on, refusing what is not XML from its first byte (the magic number
+/// of a text file: `<`, after white space), and a run of more than [`MAX_RUN`] bytes without a
+/// `<` or `>` (a text or a tag quick-xml would hold whole).
+struct Guard<R> {
+    inner: R,
+    started: bool,
+    run: usize,
+    encoding: TextEncoding,
+}
+
+impl<R> Guard<R> {
+    fn new(inner: R, encoding: TextEncoding) -> Self {
+        Self {
+            inner,
+            started: false,
+            run: 0,
+            encoding,
+        }
+    }
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = &buf[..n];
+        if !self.started {
+            match got.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'<') => self.started = true,
+                Some(_) => {
+                    return Err(io::Error::other(format!(
+                        "neither an .evtx log nor event XML (read as {})",
+                        self.encoding.name()
+                    )));
+                }
+                None if n == 0 => {
+                    return Err(io::Error::other("empty: neither an .evtx log nor event XML"));
+                }
+                None => {}
+            }
+        }
+        let tag = |b: &u8| *b == b'<' || *b == b'>';
+        // Runs inside one read are shorter than a read unless it is over MAX_RUN (it is not
+        // for a BufReader's 8 KiB); only the run carried across reads is counted.
+        let longest = match (got.iter().position(tag), got.iter().rposition(tag)) {
+            (Some(first), Some(last)) => {
+                let inner = if n > MAX_RUN { longest_run(got) } else { 0 };
+                let before = self.run + first;
+                self.run = n - last - 1;
+                before.max(inner)
+            }
+            _ => {
+                self.run += n;
+                self.run
+            }
+        };
+        if longest > MAX_RUN {
+            return Err(io::Error::other(format!(
+                "more than {MAX_RUN} bytes without a tag: not event XML"
+            )));
+        }
+        Ok(n)
+    }
+}
+
+fn longest_run(bytes: &[u8]) -> usize {
+    bytes
+        .split(|b| *b == b'<' || *b == b'>')
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Every event in `text` (tests, and each record of an `.evtx` log).
 pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {
-    let mut reader = Reader::from_str(text);
-    let mut out = Vec::new();
+    let mut all = Vec::new();
+    parse_events(text.as_bytes(), &mut |e| all.push(e))?;
+    Ok(all)
+}
+
+fn parse_stream(input: impl BufRead, keep: &dyn Fn(&Event) -> bool) -> Result<Vec<Event>, String> {
+    let mut out = Kept::default();
+    parse_events(input, &mut |e| {
+        if keep(&e) {
+            out.push(e);
+        }
+    })?;
+    Ok(out.into_vec())
+}
+
+fn parse_events(input: impl BufRead, found: &mut dyn FnMut(Event)) -> Result<(), String> {
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::new();
     let mut current: Option<Event> = None;
     let mut field = String::new();
+    let mut depth = 0usize;
     loop {
+        buf.clear();
         let ev = reader
-            .read_event()
+            .read_event_into(&mut buf)
             .map_err(|e| format!("bad event XML at byte {}: {e}", reader.buffer_position()))?;
+        match &ev {
+            Xml::Start(_) => depth += 1,
+            Xml::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            return Err(format!("elements nest more than {MAX_DEPTH} deep: not event XML"));
+        }
         match ev {
             Xml::Start(e) | Xml::Empty(e) => {
                 let name = e.local_name().as_ref().to_owned();
@@ -101,31 +236,20 @@ pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {
                 field = name;
             }
             Xml::Text(t) => {
-                if let Some(ev) = current.as_mut() {
+                // Data text past the limit is not even decoded.
+                if let Some(ev) = current.as_mut()
+                    && (ev.text.len() < TEXT_LIMIT
+                        || matches!(field.as_str(), "EventID" | "Computer" | "Channel"))
+                {
                     let text = t.xml10_content().trim().to_owned();
-                    match field.as_str() {
-                        "EventID" => ev.id = text.parse().unwrap_or(0),
-                        "Computer" => ev.computer = text,
-                        "Channel" => ev.channel = text,
-                        _ if !text.is_empty() && ev.text.len() < TEXT_LIMIT => {
-                            if !ev.text.is_empty() {
-                                ev.text.push(' ');
-                            }
-                            let room = TEXT_LIMIT - ev.text.len();
-                            ev.text.extend(text.chars().scan(0, |n, c| {
-                                *n += c.len_utf8();
-                                (*n <= room).then_some(c)
-                            }));
-                        }
-                        _ => {}
-                    }
+                    add_text(ev, &field, text);
                 }
             }
             Xml::End(e) => {
                 if e.local_name().as_ref() == "Event"
                     && let Some(ev) = current.take()
                 {
-                    out.push(ev);
+                    found(ev);
                 }
                 field.clear();
             }
@@ -136,7 +260,26 @@ pub fn parse_xml(text: &str) -> Result<Vec<Event>, String> {
     if current.is_some() {
         return Err("the last <Event> is not closed (truncated file?)".into());
     }
-    Ok(out)
+    Ok(())
+}
+
+fn add_text(ev: &mut Event, field: &str, text: String) {
+    match field {
+        "EventID" => ev.id = text.parse().unwrap_or(0),
+        "Computer" => ev.computer = text,
+        "Channel" => ev.channel = text,
+        _ if !text.is_empty() && ev.text.len() < TEXT_LIMIT => {
+            if !ev.text.is_empty() {
+                ev.text.push(' ');
+            }
+            let mut cut = (TEXT_LIMIT - ev.text.len()).min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            ev.text.push_str(&text[..cut]);
+        }
+        _ => {}
+    }
 }
 
 /// Windows writes `2026-11-25T09:14:03.123456700Z`; jiff reads RFC 3339 with up to 9 digits.

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod condition;
+pub mod lexer;
 pub mod library;
 pub mod needs;
 mod placement;

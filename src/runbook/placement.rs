@@ -2,118 +2,29 @@
 //! language (a PowerShell single-quoted string, a T-SQL `N'...'`, one quoted cmd.exe argument);
 //! that is only safe where a literal can start: in code. Inside a string, a here-string, a
 //! comment or a bracketed T-SQL identifier, the escaped value would close what surrounds it and
-//! the rest of it would be read as code. Templates are therefore lexed when they are loaded, and
-//! a value placeholder found anywhere but in code is an error with its line and column.
+//! the rest of it would be read as code. Templates are therefore tokenized when they are loaded
+//! ([`super::lexer`]), and a value placeholder found anywhere but in code, or a bracket that
+//! does not balance, is an error with its line and column.
 
 use super::Language;
+use super::lexer::{self, Context};
 
-/// What the lexer is inside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum In {
-    Code,
-    /// A string or identifier closed by this character (`'`, `"` or `]`).
-    Quoted(char),
-    /// A here-string closed by this quote followed by `@` at the start of a line.
-    HereString(char),
-    LineComment,
-    BlockComment,
-}
-
-impl In {
-    fn describe(self) -> &'static str {
-        match self {
-            In::Code => "code",
-            In::Quoted('\'') => "a single-quoted string",
-            In::Quoted('"') => "a double-quoted string",
-            In::Quoted(_) => "a bracketed identifier",
-            In::HereString(_) => "a here-string",
-            In::LineComment | In::BlockComment => "a comment",
-        }
-    }
-}
-
-/// The first value placeholder of `template` that stands outside code: its message and 1-based
+/// The first value placeholder of `template` that stands outside code, or the first place where
+/// the template does not tokenize (a stray `}`, an unclosed string): its message and 1-based
 /// line and column.
 pub fn misplaced(language: Language, template: &str) -> Option<(String, (usize, usize))> {
-    let mut state = In::Code;
-    let mut chars = template.char_indices().peekable();
-    let mut line_start = true;
-    while let Some((i, c)) = chars.next() {
-        if template[i..].starts_with("{{") {
-            let end = template[i..].find("}}").map_or(template.len(), |e| i + e + 2);
-            let tag = template[i + 2..end.saturating_sub(2).max(i + 2)].trim_start_matches(['{', '~', '&']);
-            let structural = tag.starts_with(['#', '/', '>', '!', '^']) || tag.trim() == "else";
-            if !structural && state != In::Code {
-                return Some((
-                    format!(
-                        "a value is placed inside {} (`{}`): it is escaped as a literal of its own, which would end what surrounds it; put it in code, e.g. `'text ' + {{{{value}}}}`",
-                        state.describe(),
-                        &template[i..end]
-                    ),
-                    position(template, i),
-                ));
-            }
-            // Skip the tag: its characters belong to handlebars, not to the language.
-            while chars.peek().is_some_and(|(j, _)| *j < end) {
-                chars.next();
-            }
-            line_start = false;
-            continue;
-        }
-        let next = template[i + c.len_utf8()..].chars().next();
-        state = match (language, state, c) {
-            (_, In::LineComment, '\n') => In::Code,
-            (_, In::LineComment, _) => In::LineComment,
-            // PowerShell
-            (Language::Powershell, In::Code, '#') => In::LineComment,
-            (Language::Powershell, In::Code, '<') if next == Some('#') => In::BlockComment,
-            (Language::Powershell, In::BlockComment, '#') if next == Some('>') => {
-                chars.next();
-                In::Code
-            }
-            (Language::Powershell, In::Code, '@') if matches!(next, Some('\'' | '"')) => {
-                let q = next.unwrap_or('\'');
-                chars.next();
-                In::HereString(q)
-            }
-            (Language::Powershell, In::HereString(q), c) if line_start && c == q && next == Some('@') => {
-                chars.next();
-                In::Code
-            }
-            (Language::Powershell, In::Code, '\'' | '"') => In::Quoted(c),
-            (Language::Powershell, In::Quoted('"'), '`') => {
-                chars.next(); // an escaped character
-                In::Quoted('"')
-            }
-            // T-SQL
-            (Language::Sql, In::Code, '-') if next == Some('-') => In::LineComment,
-            (Language::Sql, In::Code, '/') if next == Some('*') => In::BlockComment,
-            (Language::Sql, In::BlockComment, '*') if next == Some('/') => {
-                chars.next();
-                In::Code
-            }
-            (Language::Sql, In::Code, '\'') => In::Quoted('\''),
-            (Language::Sql, In::Code, '[') => In::Quoted(']'),
-            // cmd.exe: a value is one double-quoted argument of its own.
-            (Language::Cmd, In::Code, '"') => In::Quoted('"'),
-            // A doubled quote inside a string is the quote itself (PowerShell, T-SQL `''`, `]]`).
-            (_, In::Quoted(q), c) if c == q && next == Some(q) => {
-                chars.next();
-                In::Quoted(q)
-            }
-            (_, In::Quoted(q), c) if c == q => In::Code,
-            (_, s, _) => s,
-        };
-        line_start = c == '\n';
+    let (found, error) = lexer::lex(language, template);
+    if let Some(p) = found.iter().find(|p| p.context != Context::Code) {
+        return Some((
+            format!(
+                "a value is placed inside {} (`{}`): it is escaped as a literal of its own, which would end what surrounds it; put it in code, e.g. `'text ' + {{{{value}}}}`",
+                p.context.describe(),
+                &template[p.start..p.end]
+            ),
+            lexer::position(template, p.start),
+        ));
     }
-    None
-}
-
-fn position(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+    error.map(|e| (e.message, lexer::position(template, e.at)))
 }
 
 #[cfg(test)]

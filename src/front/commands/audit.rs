@@ -295,8 +295,10 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
                     format!(" ({detail})")
                 };
                 out.push_str(&format!(
-                    "  {name}  {state:<10}  {:<9}{detail}{mark}\n",
-                    status.name()
+                    "  {}  {state:<10}  {:<9}{}{mark}\n",
+                    crate::decode::one_line(name),
+                    status.name(),
+                    crate::decode::one_line(&detail)
                 ));
             }
             print(&crate::decode::printable(&out));

@@ -60,7 +60,8 @@ pub fn plan(library: &Library, id: &str, env: &EnvArgs, format: Format) -> Resul
 }
 
 pub fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    crate::decode::json_safe(&text)
 }
 
 pub fn bundle(

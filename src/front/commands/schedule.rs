@@ -121,8 +121,15 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
                 key: args.key.as_ref().map(|k| k.display().to_string()),
             }
         };
-        let config =
-            TaskConfig::new(&args.task_name, at, user, action).map_err(|e| invalid(e.option, e.message))?;
+        let config = TaskConfig::new(&args.task_name, at, user, action, args.exe_on_share)
+            .map_err(|e| invalid(e.option, e.message))?;
+        let file_name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let line = config
+            .schtasks_line(&file_name)
+            .map_err(|e| invalid(e.option, e.message))?;
         let xml = config.xml().map_err(|e| invalid(e.option, e.message))?;
         crate::atomic::write_atomic(file, &task::task_bytes(&xml)).map_err(|e| {
             CommandError::CannotWrite {
@@ -137,12 +144,7 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
             at.1,
             user,
             config.action,
-            config.schtasks_line(
-                &file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            )
+            line
         ));
     }
     Ok(exit::SUCCESS)
