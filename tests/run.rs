@@ -925,11 +925,13 @@ fn a_resume_waits_for_the_command_a_killed_run_left_running() {
 }
 
 /// The step whose command blocks and leaves a grandchild in the tests below.
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 const BLOCKED: &str = "list-rgs-contacts/step";
 
 /// lyncdr started on `rgs-restore --yes`, its listing command blocking after starting a
 /// grandchild (`LYNCSHELL_GRANDCHILD`), as powershell.exe runs sqlcmd.exe; with the grandchild's
 /// pid once it has started (killed when the guard drops).
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 fn run_leaving_a_grandchild(dir: &Path, extra: &[&str]) -> (std::process::Child, Reaper) {
     let run = lyncdr(dir)
         .args(run_args("rgs-restore", &[&["--yes"], extra].concat()))
@@ -952,6 +954,7 @@ fn run_leaving_a_grandchild(dir: &Path, extra: &[&str]) -> (std::process::Child,
 }
 
 /// The grandchild's pid, from its `grandchild` event (waiting at most 30 s for it).
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 fn grandchild(dir: &Path) -> Reaper {
     wait_for(dir, "list-rgs-contacts", "grandchild");
     let pid = shell_log(dir)
@@ -963,8 +966,10 @@ fn grandchild(dir: &Path) -> Reaper {
 }
 
 /// A process a test left behind, SIGKILLed when the test ends whatever happened.
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 struct Reaper(u32);
 
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 impl Drop for Reaper {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -975,10 +980,12 @@ impl Drop for Reaper {
 }
 
 /// Does `pid` run (a `/proc` entry that is no zombie)?
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 fn runs(pid: u32) -> bool {
     proc_stat(pid as i32, 0).is_some_and(|s| s != "Z" && s != "X")
 }
 
+#[cfg(target_os = "linux")] // Linux: the tests that look for the grandchild in /proc
 fn kill_and_wait(pid: u32) {
     let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
     let start = Instant::now();

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+#[cfg(unix)] // the signal and pty tests
 use std::time::{Duration, Instant};
 
 #[cfg(unix)]

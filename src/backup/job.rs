@@ -164,7 +164,10 @@ pub fn run(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resul
             Status::NotReady.name(),
             cfg.to.display()
         );
-        for w in record(cfg, &scratch_of(cfg), Status::NotReady, &line) {
+        // Its own folder: the job that holds `--to` may have a command running in the job's
+        // folder, and the runner starts nothing there while it runs.
+        let scratch = crate::run::state::private_folder(&cfg.env).join("backup.refused");
+        for w in record(cfg, &scratch, Status::NotReady, &line) {
             echo(&format!("warning: {w}"));
         }
     })

@@ -63,16 +63,12 @@ pub struct Capabilities {
 }
 
 /// The one place that decides whether lyncdr may print Unicode glyphs and how wide it may
-/// write. Unix: the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) names UTF-8. Windows: ASCII
-/// for now (a 2008 R2 console in code page 437 has no ✔); the console module will ask the
-/// console's code page here.
+/// write. Unix: the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) names UTF-8. Windows: the
+/// console is in code page 65001 (a 2008 R2 console in code page 437 or 850 has no ✔).
 pub fn capabilities() -> Capabilities {
-    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let unicode = !cfg!(windows) && (locale.contains("utf-8") || locale.contains("utf8"));
+    // The locale on Linux, the console's code page on Windows (65001 only; 437 and 850 have no
+    // arrows or check marks): src/console.
+    let unicode = crate::console::unicode_glyphs();
     let term = dialoguer::console::Term::stdout();
     let width = if term.is_term() {
         term.size_checked()
