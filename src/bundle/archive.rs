@@ -18,7 +18,10 @@ pub fn zip_bytes(files: &[BundleFile], path: &Path) -> Result<Vec<u8>, BundleErr
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(6))
         .last_modified_time(DateTime::default())
-        .unix_permissions(0o644);
+        .unix_permissions(0o644)
+        // "Made by" Unix on every platform: the zip crate says DOS when built for Windows, and
+        // the bundle must be the same bytes whichever system wrote it.
+        .system(zip::System::Unix);
     let mut sorted: Vec<&BundleFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));

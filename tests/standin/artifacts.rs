@@ -13,8 +13,10 @@ pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
         // Fixed permissions: the same bytes on every platform (Windows would write DOS ones).
-        w.start_file(*name, SimpleFileOptions::default().unix_permissions(0o644))
-            .expect("zip entry");
+        let options = SimpleFileOptions::default()
+            .unix_permissions(0o644)
+            .system(zip::System::Unix);
+        w.start_file(*name, options).expect("zip entry");
         w.write_all(data).expect("zip write");
     }
     w.finish().expect("zip finish").into_inner()
