@@ -366,15 +366,7 @@ fn a_step_whose_cmdlet_errors_is_failed_never_done() {
 fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
     let t = recovery();
     let dir = t.path();
-    let out = expect_code(dir, &run_args("cms-move", &["--yes"]), &[], Some(6));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("step `move-users` asks questions") && stderr.contains("no terminal"),
-        "{stderr}"
-    );
-    assert_eq!(status_of(dir, "move-users"), "pending");
-    assert!(!started(dir).iter().any(|s| s == "move-users"), "never started");
-
+    refused_without_a_terminal(dir);
     let mut p = spawn_in_pty(dir, &run_args("cms-move", &["--yes"]), &[]);
     p.expect("Takes the console").expect("the step says so");
     p.expect("Performing operation \"Move\"")
@@ -397,6 +389,26 @@ fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
         "run without -NonInteractive: {log:?}"
     );
     let _ = p.get_process_mut().kill(expectrl::process::unix::Signal::SIGKILL);
+}
+
+/// A step that asks questions never starts where nobody can answer: exit 6, the step pending.
+fn refused_without_a_terminal(dir: &Path) {
+    let out = expect_code(dir, &run_args("cms-move", &["--yes"]), &[], Some(6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("step `move-users` asks questions") && stderr.contains("no terminal"),
+        "{stderr}"
+    );
+    assert_eq!(status_of(dir, "move-users"), "pending");
+    assert!(!started(dir).iter().any(|s| s == "move-users"), "never started");
+}
+
+/// The interactive step where no terminal is, on every platform (the terminal half above needs
+/// a pseudo-terminal).
+#[test]
+fn a_prompting_step_is_refused_without_a_terminal() {
+    let t = recovery();
+    refused_without_a_terminal(t.path());
 }
 
 /// Output in the console's OEM code page (native programs write it whatever PowerShell's
