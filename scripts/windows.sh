@@ -37,12 +37,13 @@ install_packages() {
 }
 
 # Debian's cargo and rustc (1.96, with their own library source), not the machine's rustup ones.
+# `windows_cargo SUBCOMMAND ARGS...`: the target goes right after the subcommand, before any `--`.
 windows_cargo() {
     env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
         CARGO_TARGET_X86_64_WIN7_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
         CC_x86_64_win7_windows_gnu=x86_64-w64-mingw32-gcc \
         AR_x86_64_win7_windows_gnu=x86_64-w64-mingw32-ar \
-        /usr/bin/cargo "$@" --target "$TARGET" -Zbuild-std
+        /usr/bin/cargo "$1" --target "$TARGET" -Zbuild-std "${@:2}"
 }
 
 # A wine prefix of the project's own (target/wine), made once, quietly, with no Mono or Gecko

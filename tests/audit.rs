@@ -1613,7 +1613,7 @@ fn deep_xml_in_a_zip_is_reported_within_memory_and_time_bounds() {
             ("DocItemSet.xml", doc.as_bytes()),
         ]),
     );
-    let bin = assert_cmd::cargo::cargo_bin("lyncdr");
+    let bin = crate::builder::lyncdr_bin();
     let started = std::time::Instant::now();
     let out = std::process::Command::new("sh")
         .arg("-c")
@@ -1670,7 +1670,7 @@ fn write_sums_into_a_folder_given_as_a_link() {
 fn control_characters_in_file_names_never_reach_the_terminal() {
     let b = Backups::complete();
     b.write("evil\u{1b}]52;c;aGk=\u{7}\u{1b}[2J.zip", b"PK\x03\x04 not really");
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    let out = std::process::Command::new(crate::builder::lyncdr_bin())
         .args(["audit"])
         .arg(b.path(""))
         .output()

@@ -52,7 +52,7 @@ fn unsigned_site() -> tempfile::TempDir {
 }
 
 fn lyncdr(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    Command::new(crate::builder::lyncdr_bin())
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("LYNCSHELL_LOG", dir.join("shell.log"))
@@ -85,7 +85,7 @@ fn wait_for(ready: impl Fn() -> bool) {
 /// [`backup`] as a command to spawn (output captured).
 fn backup_command(dir: &Path, envs: &[(&str, &str)]) -> Command {
     let shell = lync_shell().display().to_string();
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
+    let mut c = Command::new(crate::builder::lyncdr_bin());
     c.current_dir(dir)
         .env("NO_COLOR", "1")
         .env("LYNCSHELL_LOG", dir.join("shell.log"))

@@ -18,6 +18,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// The lyncdr binary under test, as an absolute path of this platform. Cargo gives tests its path
+/// as `/work/.../lyncdr.exe` even for the Windows build run under wine; a child started in
+/// another folder (on drive C:) would look for that rooted path on its own drive.
+pub fn lyncdr_bin() -> PathBuf {
+    let path = assert_cmd::cargo::cargo_bin("lyncdr");
+    std::path::absolute(&path).unwrap_or(path)
+}
+
 impl Default for Test {
     fn default() -> Self {
         Self::new()
@@ -58,8 +66,7 @@ impl Test {
     }
 
     pub fn run(&self) -> Run {
-        let out: Output = assert_cmd::Command::cargo_bin("lyncdr")
-            .expect("binary")
+        let out: Output = assert_cmd::Command::new(crate::builder::lyncdr_bin())
             .args(&self.args)
             .current_dir(self.dir.path())
             .env_remove("NO_COLOR")
@@ -135,7 +142,9 @@ impl Run {
 
 /// The repository root (for the example environment and shipped runbooks).
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // Absolute on this platform (`Z:\work\...` under wine), as `lyncdr_bin`.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 pub fn example_env() -> String {

@@ -100,7 +100,7 @@ struct Check {
 fn checks() -> Vec<Check> {
     let mut out = Vec::new();
     for runbook in RUNBOOKS {
-        let plan = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        let plan = Command::new(crate::builder::lyncdr_bin())
             .args([
                 "plan",
                 runbook,

@@ -375,7 +375,7 @@ fn recovery(env_text: &str) -> Test {
 /// deletion asks questions): the stand-in's log.
 fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
     let shell = lync_shell();
-    let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    let out = Command::new(crate::builder::lyncdr_bin())
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("LYNCDR_OPERATOR", "Test Operator")

@@ -110,7 +110,7 @@ mod runs {
 
     /// Run lyncdr in `t`'s folder (the stand-in's log beside it), without a terminal.
     pub fn in_folder(t: &Test, args: &[String], envs: &[(&str, &str)]) -> Run {
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        let out = std::process::Command::new(crate::builder::lyncdr_bin())
             .current_dir(t.path())
             .env("NO_COLOR", "1")
             .env("LYNCDR_OPERATOR", "Test Operator")
@@ -138,7 +138,7 @@ mod runs {
     pub fn interrupted_run() -> Run {
         use std::os::unix::process::CommandExt as _;
         let t = recovery();
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        let child = std::process::Command::new(crate::builder::lyncdr_bin())
             .current_dir(t.path())
             .env("NO_COLOR", "1")
             .env("LYNCDR_OPERATOR", "Test Operator")

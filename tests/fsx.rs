@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn lyncdr(dir: &Path, args: &[String]) -> Output {
-    Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    Command::new(crate::builder::lyncdr_bin())
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("LYNCDR_OPERATOR", "Test Operator")

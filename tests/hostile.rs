@@ -287,6 +287,7 @@ fn evidence_that_is_not_xml_is_refused_from_its_first_byte() {
 }
 
 /// The lines of `out` that start a verdict: one, the real one.
+#[cfg(unix)] // used by the Unix-only file-name test
 fn verdict_lines(out: &str) -> Vec<&str> {
     out.lines()
         .filter(|l| l.trim_start().starts_with("Result:"))

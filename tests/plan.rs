@@ -266,7 +266,7 @@ fn own_runbooks_and_templates_folders_replace_the_built_in_ones() {
 fn colour_at_a_terminal_unless_no_color() {
     use expectrl::{Eof, Expect, Session};
     for no_color in [false, true] {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
+        let mut cmd = std::process::Command::new(crate::builder::lyncdr_bin());
         cmd.args(["plan", "rgs-restore", "--env", &example_env()])
             .env("TERM", "xterm-256color")
             .env_remove("NO_COLOR");

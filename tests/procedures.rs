@@ -106,7 +106,7 @@ pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) 
         "json",
     ];
     args.extend(extra);
-    let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    let out = Command::new(crate::builder::lyncdr_bin())
         .args(&args)
         .current_dir(repo())
         .output()
@@ -199,7 +199,7 @@ fn the_event_gate_needs_the_pools_front_end_list() {
         ("backend-restore", "pools.failed_front_ends"),
         ("cms-move", "pools.target_front_ends"),
     ] {
-        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        let out = std::process::Command::new(crate::builder::lyncdr_bin())
             .args(["plan", runbook, "--env", "env.yaml"])
             .current_dir(t.path())
             .env("NO_COLOR", "1")
@@ -212,7 +212,7 @@ fn the_event_gate_needs_the_pools_front_end_list() {
             "{runbook}: {stderr}"
         );
     }
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    let out = std::process::Command::new(crate::builder::lyncdr_bin())
         .args(["validate", "env.yaml"])
         .current_dir(t.path())
         .env("NO_COLOR", "1")
@@ -532,7 +532,7 @@ fn the_cms_move_lists_what_the_failed_pool_left() {
         "{}",
         left.stderr
     );
-    let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+    let out = Command::new(crate::builder::lyncdr_bin())
         .args(["plan", "cms-move", "--env", "runbooks/examples/contoso.yaml"])
         .current_dir(repo())
         .output()

@@ -16,6 +16,7 @@ use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 use std::path::Path;
 use std::process::Command;
+#[cfg_attr(windows, allow(unused_imports))] // Instant: the pty and /proc tests only
 use std::time::{Duration, Instant};
 
 /// `rgs-restore --yes` whose contact listing fails (exit 5): a state with one failed step.
@@ -53,7 +54,7 @@ pub(crate) fn recovery() -> Test {
 }
 
 pub(crate) fn lyncdr(dir: &Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"));
+    let mut c = Command::new(crate::builder::lyncdr_bin());
     c.current_dir(dir)
         .env("NO_COLOR", "1")
         .env("LYNCDR_OPERATOR", "Test Operator")
@@ -762,6 +763,7 @@ fn kill_points(dir: &Path, runbook: &str, extra: &[&str]) -> Vec<String> {
 /// A killed run's command goes on to its end as an orphan, and a resume refuses (exit 75) while
 /// it runs: wait until the command the run recorded has ended (the stand-in logs `exit` with its
 /// process id last; the same on every platform).
+#[cfg(unix)] // used by the Unix-only crash-safety loop and the /proc test
 fn wait_for_orphan(dir: &Path) {
     let record = std::fs::read_to_string(dir.join("state.tmp/child")).unwrap_or_default();
     let Some(pid) = record.lines().next().and_then(|p| p.trim().parse::<u32>().ok()) else {

@@ -935,7 +935,7 @@ fn every_runbook_script_runs_in_the_stand_in() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut texts = Vec::new();
     for runbook in ["backend-restore", "cms-move", "cms-restore", "rgs-restore"] {
-        let out = Command::new(assert_cmd::cargo::cargo_bin("lyncdr"))
+        let out = Command::new(crate::builder::lyncdr_bin())
             .args([
                 "plan",
                 runbook,
