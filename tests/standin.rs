@@ -59,6 +59,21 @@ pub fn lync_shell() -> PathBuf {
     .clone()
 }
 
+/// Starts `command`. Under wine a process creation now and then fails with ERROR_INTERNAL_ERROR
+/// (1359) while other tests start processes; it is tried again, a few times, there only.
+fn spawn(command: &mut Command) -> std::io::Result<std::process::Child> {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 3 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Windows: the stand-in as `%SystemRoot%\System32\eventcreate.exe` (wine has none), so the
 /// PowerShell stand-in starts it as a real process, as powershell.exe starts eventcreate.
 fn install_eventcreate(shell: &Path) {
@@ -242,8 +257,8 @@ fn ps_with_input(script: &str, non_interactive: bool, env: &[(&str, &str)], inpu
     let file = dir.path().join("step.ps1");
     std::fs::write(&file, script).expect("write script");
     let log = dir.path().join("shell.log");
-    let mut child = command(&lync_shell(), dir.path())
-        .args(ps_args(&file, non_interactive))
+    let mut cmd = command(&lync_shell(), dir.path());
+    cmd.args(ps_args(&file, non_interactive))
         .env("LYNCSHELL_LOG", &log)
         .envs(env.iter().copied())
         .stdin(if input.is_some() {
@@ -252,9 +267,8 @@ fn ps_with_input(script: &str, non_interactive: bool, env: &[(&str, &str)], inpu
             Stdio::null()
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lync-shell");
+        .stderr(Stdio::piped());
+    let mut child = spawn(&mut cmd).expect("run lync-shell");
     if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
         let _ = stdin.write_all(text.as_bytes());
     }
