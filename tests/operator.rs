@@ -492,10 +492,16 @@ fn a_running_step_shows_a_heartbeat_at_a_terminal_only() {
 fn the_terminal_width_and_locale_are_followed() {
     let t = recovery();
     let dir = t.path();
-    let mut cmd = crate::run::lyncdr(dir);
-    cmd.args(["plan", "rgs-restore", "--env", "contoso.yaml"]);
+    // The size is set before lyncdr starts (a resize after the spawn may come after lyncdr has
+    // read the width).
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("stty cols 60 rows 40 && exec \"$0\" \"$@\"")
+        .arg(crate::builder::lyncdr_bin())
+        .args(["plan", "rgs-restore", "--env", "contoso.yaml"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1");
     let mut p = expectrl::Session::spawn(cmd).expect("spawn");
-    p.get_process_mut().set_window_size(60, 40).expect("60 columns");
     let text = rest_of_output(&mut p).replace("\r\n", "\n");
     let prose: Vec<&str> = text
         .lines()
