@@ -5,7 +5,7 @@
 //! (`File::try_lock`: `flock` on Unix, `LockFileEx` on Windows, which SMB shares honour), so a
 //! job that dies releases it; the file itself stays and only names the last holder.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -54,21 +54,10 @@ pub fn take(to: &Path, who: &str) -> Result<JobLock, LockError> {
 }
 
 /// The lock file, created if need be, never through a link at its name (someone who can write
-/// to the share could otherwise point it at a file the job's account may write).
-// TODO(merge): use fsx's no-follow write-open when src/fsx/ lands.
+/// to the share could otherwise point it at a file the job's account may write): fsx's
+/// no-follow open, which also wants a regular file of ours with one name.
 fn open_no_follow(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    #[cfg(windows)]
-    // FILE_FLAG_OPEN_REPARSE_POINT: open a reparse point itself, not what it points to.
-    std::os::windows::fs::OpenOptionsExt::custom_flags(&mut options, 0x0020_0000);
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    Ok(file)
+    crate::fsx::open_write(path, crate::fsx::Write::Update)
 }
 
 /// What the holder wrote (bounded, printable), read without taking the lock.
