@@ -84,7 +84,7 @@ test() {
     local log=target/windows-test.log
     # The stand-in (powershell.exe, sqlcmd.exe) the integration tests start, built beforehand:
     # a test under wine cannot run cargo.
-    windows_cargo build --locked --example lync-shell
+    windows_cargo build --locked --examples
     windows_cargo test --locked --no-run
     set +e
     windows_cargo test --locked -- --test-threads=2 2>&1 | tee "$log"

@@ -8,6 +8,9 @@ mod backup_script;
 mod builder;
 mod bundle;
 mod checks;
+// lyncdr in a Windows console: glyphs and code pages (a ConPTY under wine).
+#[cfg(windows)]
+mod conhost;
 mod diagnostics;
 mod environments;
 mod escaping;
@@ -25,6 +28,7 @@ mod operator;
 mod plan;
 mod powershell;
 mod procedures;
+mod pty;
 mod run;
 mod source_mapping;
 mod standin;

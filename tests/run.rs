@@ -7,16 +7,16 @@
 
 use crate::audit;
 use crate::builder::{Test, repo};
+#[cfg(unix)]
+pub(crate) use crate::pty::rest_of_output;
+#[cfg_attr(windows, allow(unused_imports))] // exit_code: the Unix-only pty tests
+pub(crate) use crate::pty::{exit_code, kill, spawn_in_pty};
 use crate::standin::{Event, lync_shell, read_log};
+use expectrl::Expect;
 #[cfg(unix)]
-use expectrl::process::unix::WaitStatus;
-#[cfg(unix)]
-use expectrl::session::OsSession;
-#[cfg(unix)]
-use expectrl::{Eof, Expect, Session};
+use expectrl::{Eof, Session};
 use std::path::Path;
 use std::process::Command;
-#[cfg_attr(windows, allow(unused_imports))] // Instant: the pty and /proc tests only
 use std::time::{Duration, Instant};
 
 /// `rgs-restore --yes` whose contact listing fails (exit 5): a state with one failed step.
@@ -182,26 +182,7 @@ pub(crate) fn evidence_xml(minutes_from_now: i64) -> String {
         .concat()
 }
 
-/// lyncdr in a pseudo-terminal (so steps that ask questions can take it).
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
-pub(crate) fn spawn_in_pty(dir: &Path, args: &[String], envs: &[(&str, &str)]) -> OsSession {
-    let mut cmd = lyncdr(dir);
-    cmd.args(args).envs(envs.iter().copied());
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(30)));
-    p
-}
-
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
-pub(crate) fn exit_code(p: &OsSession) -> i32 {
-    match p.get_process().wait().expect("wait") {
-        WaitStatus::Exited(_, code) => code,
-        other => panic!("lyncdr did not exit normally: {other:?}"),
-    }
-}
-
 /// Wait (at most 30 s) until the stand-in logged `event` for `step`.
-#[cfg(unix)] // used by the pty tests only
 pub(crate) fn wait_for(dir: &Path, step: &str, event: &str) {
     let start = Instant::now();
     while !shell_log(dir).iter().any(|e| e.step == step && e.event == event) {
@@ -212,17 +193,6 @@ pub(crate) fn wait_for(dir: &Path, step: &str, event: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Read everything the pty still has until lyncdr exits; the bytes as text.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
-pub(crate) fn rest_of_output(p: &mut OsSession) -> String {
-    let found = p.expect(Eof).expect("exit");
-    let mut all = found.before().to_vec();
-    for m in found.matches() {
-        all.extend_from_slice(m);
-    }
-    String::from_utf8_lossy(&all).into_owned()
 }
 
 pub(crate) fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json::Value {
@@ -257,7 +227,7 @@ fn lync_cmdlets(text: &str) -> Vec<String> {
 /// check reach their cmdlets (the wrapper loaded the Lync module: the stand-in calls a `*-Cs*`
 /// cmdlet "not recognized" otherwise), every check runs after its step, the prompts are answered
 /// at the terminal, and every step ends done or skipped.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn every_runbook_reaches_its_cmdlets() {
     for runbook in crate::builder::RUNBOOKS {
@@ -361,8 +331,8 @@ fn a_step_whose_cmdlet_errors_is_failed_never_done() {
 }
 
 /// A step that asks questions (Move-CsUser) under --yes without a terminal is not started, and
-/// never recorded done; at a terminal it takes the console and the answer reaches the cmdlet.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+/// never recorded done; at a terminal (on Windows a console) it takes the console and the
+/// answer reaches the cmdlet.
 #[test]
 fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
     let t = recovery();
@@ -373,7 +343,7 @@ fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
     p.expect("Performing operation \"Move\"")
         .expect("Move-CsUser asks");
     p.send_line("Y").expect("yes");
-    p.expect("(default is \"Y\"):").expect("the second user");
+    p.expect("Target \"André Öberg\"").expect("the second user");
     p.send_line("N").expect("no");
     wait_for(dir, "move-users", "exit");
     let log = shell_log(dir);
@@ -389,7 +359,7 @@ fn a_prompting_step_is_answered_at_a_terminal_and_refused_without_one() {
             .any(|e| e.step == "move-users" && e.event == "start" && e.detail.contains("interactive=yes")),
         "run without -NonInteractive: {log:?}"
     );
-    let _ = p.get_process_mut().kill(expectrl::process::unix::Signal::SIGKILL);
+    kill(&mut p);
 }
 
 /// A step that asks questions never starts where nobody can answer: exit 6, the step pending.
@@ -587,7 +557,7 @@ fn a_failing_check_keeps_the_step_from_done() {
 /// The whole backend-restore at a terminal: option B picked over the environment's A, the
 /// DBImpExp import blocked without event 30024, then let through with an XML export; the RGS
 /// contact deletion answered at the terminal.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn interactive_backend_restore_with_option_b() {
     let t = recovery();
@@ -1376,7 +1346,7 @@ fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Not ready"));
 }
 
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn status_json_and_report_snapshot() {
     let t = recovery();
@@ -1424,7 +1394,7 @@ fn status_json_and_report_snapshot() {
 
 /// Ctrl-C at a menu: the terminal is raw there, so it arrives as a key; the state is saved, the
 /// cursor shown again, exit 130, and the step it stood at never started.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn ctrl_c_at_a_prompt() {
     let t = recovery();
@@ -1493,7 +1463,7 @@ fn ctrl_c_between_two_commands() {
 
 /// Ctrl-C while a command runs: the command is stopped, the step recorded interrupted, exit 130,
 /// and the next step never starts.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn ctrl_c_during_a_command() {
     let t = recovery();
@@ -1547,7 +1517,7 @@ fn signal_group(pid: i32, signal: &str) {
 
 /// `resolve --rechoose` withdraws an option while none of its steps has started; the change is
 /// recorded; once a step of the option has started it is refused.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn a_choice_can_be_changed_until_its_steps_start() {
     let t = recovery();
@@ -1668,7 +1638,7 @@ fn the_state_lives_beside_the_environment_file() {
 }
 
 /// An attestation given at a terminal is remembered when the run is resumed: not asked again.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn an_attestation_is_remembered_on_resume() {
     let t = recovery();
@@ -1689,12 +1659,12 @@ fn an_attestation_is_remembered_on_resume() {
         .expect("remembered");
     p.expect("This step is done by hand.")
         .expect("straight to the step");
-    let _ = p.get_process_mut().kill(expectrl::process::unix::Signal::SIGKILL);
+    kill(&mut p);
 }
 
 /// Nobody said who the operator is (no --operator, LYNCDR_OPERATOR, USER or USERNAME): the run
 /// asks once, and the name goes into the record.
-#[cfg(unix)] // a pseudo-terminal (expectrl's Unix backend; no ConPTY on 2008 R2 or wine)
+#[cfg(unix)] // reads the pty to its end (Eof) or its echo mode: Unix pty API, a ConPTY has neither
 #[test]
 fn the_operator_is_asked_once_when_unknown() {
     let t = recovery();

@@ -8,15 +8,40 @@ use std::path::PathBuf;
 const CP437_HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐\
 └┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{a0}";
 
-/// Text in code page 437; a character it lacks becomes `?`, as .NET's encoder does.
-pub fn cp437(text: &str) -> Vec<u8> {
+/// The OEM code page 850 (Western Europe: a German or French 2008 R2), bytes 0x80-0xFF
+/// (generated from Python's `cp850` codec). The letters of 437 keep their bytes; 850 adds
+/// ø, Ø, ã, Ê, ... where 437 has box lines and Greek.
+const CP850_HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒáíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐\
+└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u{ad}±‗¾¶§÷¸°¨·¹³²■\u{a0}";
+
+/// The console's output code page, as a native program writes redirected output in it
+/// (GetConsoleOutputCP: what `chcp` set; a process without a console, the system's OEM code
+/// page). On Linux there is no console: 437, the US server's.
+fn code_page() -> u32 {
+    #[cfg(windows)]
+    return crate::process::console_code_page();
+    #[cfg(not(windows))]
+    437
+}
+
+/// Text in the console's code page (437 or 850; another is written as 437).
+pub fn oem(text: &str) -> Vec<u8> {
+    let high = if code_page() == 850 {
+        CP850_HIGH
+    } else {
+        CP437_HIGH
+    };
+    encode(text, high)
+}
+
+/// A character the code page lacks becomes `?`, as .NET's encoder does.
+fn encode(text: &str, high: &str) -> Vec<u8> {
     text.chars()
         .map(|c| {
             if c.is_ascii() {
                 c as u8
             } else {
-                CP437_HIGH
-                    .chars()
+                high.chars()
                     .position(|h| h == c)
                     .and_then(|p| u8::try_from(0x80 + p).ok())
                     .unwrap_or(b'?')
@@ -99,11 +124,7 @@ impl Console {
     }
 
     fn write(&mut self, stream: Stream, text: &str, utf8: bool) {
-        let bytes = if utf8 {
-            text.as_bytes().to_vec()
-        } else {
-            cp437(text)
-        };
+        let bytes = if utf8 { text.as_bytes().to_vec() } else { oem(text) };
         // A closed pipe (the parent died) must not end the program: errors are ignored.
         let _ = match stream {
             Stream::Out => {

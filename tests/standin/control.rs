@@ -231,7 +231,7 @@ impl Control {
     }
 
     /// `LYNCSHELL_FLOOD=STEP/PHASE/LINES`: before the script, write LINES lines as a chatty
-    /// native program would (DBImpExp's progress): in CP437, the console code page a native
+    /// native program would (DBImpExp's progress): in the console's code page, the one a native
     /// program writes whatever PowerShell's setting, then one 200 KB line with no line break.
     /// Written blocking, as a real child does: if lyncdr stopped reading, this never ends.
     pub fn flood_if_asked(&self) {
@@ -245,9 +245,11 @@ impl Control {
         let Some(lines) = lines else { return };
         self.log("flood", &lines.to_string());
         let mut out = std::io::stdout().lock();
+        // A name 437 lacks (`?` there) and 850 has: read in the wrong code page it is `¥ystein`.
+        let _ = out.write_all(&crate::console::oem("Konto: Øystein Sørensen\r\n"));
         for i in 0..lines {
             let mut line =
-                crate::console::cp437(&format!("Fortschritt {i}: Benutzer Jürgen Müller übertragen"));
+                crate::console::oem(&format!("Fortschritt {i}: Benutzer Jürgen Müller übertragen"));
             line.extend_from_slice(b"\r\n");
             if out.write_all(&line).is_err() {
                 return;

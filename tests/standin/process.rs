@@ -1,8 +1,11 @@
-//! The stand-in's own process calls on Windows: its parent (lyncdr) found through a Toolhelp32
-//! snapshot and ended with TerminateProcess (what `kill -9` is on Linux, `control.rs`).
+//! The stand-in's own Windows calls: its parent (lyncdr) found through a Toolhelp32 snapshot
+//! and ended with TerminateProcess (what `kill -9` is on Linux, `control.rs`); the console's
+//! code page its output is written in (`console.rs`).
 #![allow(unsafe_code)]
 
 use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Globalization::GetOEMCP;
+use windows_sys::Win32::System::Console::GetConsoleOutputCP;
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW, TH32CS_SNAPPROCESS,
 };
@@ -44,4 +47,12 @@ pub fn terminate_parent() {
             CloseHandle(handle);
         }
     }
+}
+
+/// The console's output code page (what `chcp` set), else the system's OEM code page: the one
+/// a native program writes redirected output in.
+pub fn console_code_page() -> u32 {
+    // SAFETY: neither call takes arguments; each returns 0 on failure.
+    let page = unsafe { GetConsoleOutputCP() };
+    if page != 0 { page } else { unsafe { GetOEMCP() } }
 }
