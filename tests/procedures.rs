@@ -88,7 +88,6 @@ fn the_user_sync_names_the_pool_the_import_goes_to() {
 
 pub(crate) struct Ran {
     pub code: i32,
-    #[allow(dead_code)] // read by the tests of later items
     pub stdout: String,
     pub stderr: String,
     pub log: Vec<Event>,
@@ -308,6 +307,29 @@ fn without_line(text: &str, part: &str) -> String {
     old
 }
 
+/// The step's text with `from` replaced by `to`: what the text was before a fix.
+fn changed(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "no {from} in {text}");
+    text.replace(from, to)
+}
+
+/// `ran` passed (exit code 0) or failed as `passed` says, writing each of `parts` on its
+/// standard output (passed) or error (failed).
+fn expect(ran: &Ran, passed: bool, parts: &[&str]) {
+    let out = if passed { &ran.stdout } else { &ran.stderr };
+    assert_eq!(
+        ran.code == 0,
+        passed,
+        "exit code {}: {}{}",
+        ran.code,
+        ran.stdout,
+        ran.stderr
+    );
+    for part in parts {
+        assert!(out.contains(part), "{part:?} is not in: {out}");
+    }
+}
+
 /// Small but wrong (item 14): Get-CsConfigurationStoreLocation writes FQDN and instance joined
 /// by `/` (its help: `atl-sql-001.litwareinc.com/rtc`). The check passes for the right store in
 /// that form and in the `\` form, and fails for another store in both; without its line that
@@ -326,24 +348,13 @@ fn the_store_location_check_accepts_a_slash() {
         ("backslash", r"be01.contoso.com\rtc"),
     ] {
         let right = run(&check, r"be01.contoso.com\rtc", form);
-        assert_eq!(right.code, 0, "{form}: {}", right.stderr);
-        assert!(
-            right.stdout.contains(&format!("location: {shown}")),
-            "{}",
-            right.stdout
-        );
+        expect(&right, true, &[&format!("location: {shown}")]);
         let wrong = run(&check, r"be09.contoso.com\rtc", form);
-        assert_ne!(wrong.code, 0, "{form}: passes for another store");
-        assert!(
-            wrong.stderr.contains(r"not be01.contoso.com\rtc"),
-            "{}",
-            wrong.stderr
-        );
+        expect(&wrong, false, &[r"not be01.contoso.com\rtc"]);
     }
     let old = without_line(&check, ".Replace('/', '\\')");
-    let slash = run(&old, r"be01.contoso.com\rtc", "slash");
-    assert_ne!(slash.code, 0, "the old check passes the help's form");
-    assert_eq!(run(&old, r"be01.contoso.com\rtc", "backslash").code, 0);
+    expect(&run(&old, r"be01.contoso.com\rtc", "slash"), false, &[]);
+    expect(&run(&old, r"be01.contoso.com\rtc", "backslash"), true, &[]);
 }
 
 /// The "never twice" guard of the CMS move (item 5): a move that completed (the service control
@@ -368,30 +379,22 @@ fn a_failed_cms_move_may_run_again_and_a_completed_one_never() {
     };
     let target = r"be02.contoso.com\rtc";
     let done = run(&text, target, "fe03.contoso.com");
-    assert_ne!(done.code, 0);
-    assert!(
-        done.stderr.contains("The CMS has moved already")
-            && done.stderr.contains("the active master is fe03.contoso.com."),
-        "{}",
-        done.stderr
-    );
+    let says = [
+        "The CMS has moved already",
+        "the active master is fe03.contoso.com.",
+    ];
+    expect(&done, false, &says);
     assert!(!moved(&done));
     let partial = run(&text, target, "fe01.contoso.com");
-    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    expect(&partial, true, &["an earlier move did not complete"]);
     assert!(moved(&partial), "{:?}", partial.log);
-    assert!(
-        partial.stdout.contains("an earlier move did not complete"),
-        "{}",
-        partial.stdout
-    );
     let first = run(&text, r"be01.contoso.com\rtc", "fe01.contoso.com");
-    assert_eq!(first.code, 0, "{}", first.stderr);
+    expect(&first, true, &[]);
     assert!(moved(&first) && !first.stdout.contains("did not complete"));
     // The old guard: refuse once the SCP names the target.
-    let old = text.replace("if ($master.Count -gt 0) {", "if ($scp.Count -gt 0) {");
-    assert_ne!(old, text);
+    let old = changed(&text, "if ($master.Count -gt 0) {", "if ($scp.Count -gt 0) {");
     let refused = run(&old, target, "fe01.contoso.com");
-    assert_ne!(refused.code, 0, "the old guard lets the partial move run again");
+    expect(&refused, false, &["The CMS has moved already"]);
     assert!(!moved(&refused));
 }
 
@@ -471,39 +474,22 @@ fn the_replication_check_blocks_only_for_the_target_pool() {
     // The failed pool's servers never report up to date; they are no one's concern here.
     let edge =
         "fe03.contoso.com=true;fe04.contoso.com=true;edge01.dublin.contoso.com=false;fe01.contoso.com=false";
-    let ran = run(&check, edge);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.stdout
-            .contains("WARNING: Not up to date yet, outside pool02.contoso.com: edge01.dublin.contoso.com. ")
-            && ran.stdout.contains("TCP 4443"),
-        "{}",
-        ran.stdout
-    );
-    assert!(
-        ran.stdout.contains("OK: 2 server(s) of pool02.contoso.com"),
-        "{}",
-        ran.stdout
-    );
+    let warned = [
+        "WARNING: Not up to date yet, outside pool02.contoso.com: edge01.dublin.contoso.com. ",
+        "TCP 4443",
+        "OK: 2 server(s) of pool02.contoso.com",
+    ];
+    expect(&run(&check, edge), true, &warned);
     let front_end = "fe03.contoso.com=true;fe04.contoso.com=false;edge01.dublin.contoso.com=true";
-    let ran = run(&check, front_end);
-    assert_ne!(ran.code, 0);
-    assert!(
-        ran.stderr
-            .contains("1 of 2 server(s) of pool02.contoso.com are not up to date"),
-        "{}",
-        ran.stderr
-    );
-    let old = check.replace(
+    let behind = ["1 of 2 server(s) of pool02.contoso.com are not up to date"];
+    expect(&run(&check, front_end), false, &behind);
+    // The old rule: every server outside the failed pool blocks.
+    let old = changed(
+        &check,
         "Where-Object { $mine -contains",
         "Where-Object { $failed -notcontains",
     );
-    assert_ne!(old, check);
-    assert_ne!(
-        run(&old, edge).code,
-        0,
-        "the old rule passes with the Edge server behind"
-    );
+    expect(&run(&old, edge), false, &["1 of 3 server(s)"]);
 }
 
 /// Checks that pass on nothing (item 13): the Archiving/Monitoring backup fails when none of the

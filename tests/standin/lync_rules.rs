@@ -1,7 +1,8 @@
 //! Rules of single Lync Server 2010 cmdlets that make a runbook step fail (or act on the wrong
 //! thing) on a real deployment, beyond the stand-in's "every cmdlet answers with two objects".
 //! Each rule is a small function with its source; `powershell.rs` asks `check` before a cmdlet
-//! answers, with the call's parameters as text.
+//! answers, with the call's parameters as text, and `answer` for the objects it answers with
+//! where the test described that part of the deployment.
 
 use crate::control::Control;
 use crate::object::{Data, Obj};

@@ -1,8 +1,9 @@
 //! The `powershell.exe -File` personality: runs a script's statements in order and applies
 //! Windows PowerShell 2.0's rules for commands, errors, prompts and output. A Lync `Get-` cmdlet
 //! answers with two objects (two people), or none under `LYNCSHELL_EMPTY`; what the stand-in knows
-//! of counts and numbers (`value.rs`) decides conditions like `$x.Count -eq 0`. Conditions it
-//! cannot decide take the happy (else) path.
+//! of counts and numbers (`value.rs`) decides conditions like `$x.Count -eq 0`; where a test
+//! describes the objects (`lync_rules::answer`), `expr.rs` computes the strings, filters and
+//! comparisons on them exactly. Conditions it cannot decide take the happy (else) path.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
