@@ -971,6 +971,12 @@ fn exact_answers_follow_powershell_2() {
     let filtered = "$names = @('fe03.contoso.com', 'fe04.contoso.com')\nif ($names -eq 'NAME') { throw 'matched' }\n'OK'";
     assert_eq!(check(&filtered.replace("NAME", "fe09.contoso.com"), &[]).code, 0);
     assert_eq!(check(&filtered.replace("NAME", "FE03.contoso.com"), &[]).code, 1);
+    // A long chain of operators is folded, not recursed: no stack overflow.
+    let long = format!(
+        "if ($true{}) {{ throw 'all true' }}\n'OK'",
+        " -and $true".repeat(50_000)
+    );
+    assert_eq!(check(&long, &[]).code, 1);
 }
 
 // 10. Every PowerShell script of the four runbooks runs in the stand-in.

@@ -139,73 +139,89 @@ impl<'a> Scope<'a> {
         self.logical(nodes)
     }
 
+    /// A left-associative chain `A op B op C` of the operators `is`, each part computed by
+    /// `part`, folded by `join`. A loop, not recursion: a long chain cannot exhaust the stack.
+    fn chain(
+        &self,
+        nodes: &[&Node],
+        is: impl Fn(&Node) -> bool,
+        part: fn(&Self, &[&Node]) -> Option<Data>,
+        join: impl Fn(Data, &Node, Data) -> Option<Data>,
+    ) -> Option<Data> {
+        let mut start = 0;
+        let mut done: Option<(Data, &Node)> = None;
+        // An operator at the head of a part is no binary one (`-not`, a sign).
+        for (i, n) in nodes.iter().enumerate() {
+            if i > start && is(n) {
+                let v = part(self, &nodes[start..i])?;
+                let v = match done {
+                    Some((acc, op)) => join(acc, op, v)?,
+                    None => v,
+                };
+                done = Some((v, n));
+                start = i + 1;
+            }
+        }
+        let v = part(self, &nodes[start..])?;
+        match done {
+            Some((acc, op)) => join(acc, op, v),
+            None => Some(v),
+        }
+    }
+
     fn logical(&self, nodes: &[&Node]) -> Option<Data> {
-        let Some(k) = nodes.iter().rposition(|n| is_op(n, &["and", "or"])) else {
-            return self.comparison(nodes);
-        };
-        let left = self.logical(&nodes[..k])?.truth();
-        let right = self.comparison(&nodes[k + 1..])?.truth();
-        Some(Data::Bool(if op_name(nodes[k]) == "and" {
-            left && right
-        } else {
-            left || right
-        }))
+        let is = |n: &Node| is_op(n, &["and", "or"]);
+        self.chain(nodes, is, Self::comparison, |l, op, r| {
+            let (l, r) = (l.truth(), r.truth());
+            Some(Data::Bool(if op_name(op) == "and" { l && r } else { l || r }))
+        })
     }
 
     fn comparison(&self, nodes: &[&Node]) -> Option<Data> {
-        let Some(k) = nodes
-            .iter()
-            .rposition(|n| is_op(n, &COMPARISONS))
-            .filter(|k| *k > 0)
-        else {
-            return self.additive(nodes);
-        };
-        let left = self.comparison(&nodes[..k])?;
-        let right = self.additive(&nodes[k + 1..])?;
-        compare(left, &op_name(nodes[k]), right)
+        let is = |n: &Node| is_op(n, &COMPARISONS);
+        self.chain(nodes, is, Self::additive, |l, op, r| compare(l, &op_name(op), r))
     }
 
     fn additive(&self, nodes: &[&Node]) -> Option<Data> {
-        let Some(k) = nodes
-            .iter()
-            .rposition(|n| n.word() == Some("+"))
-            .filter(|k| *k > 0)
-        else {
-            return self.format(nodes);
-        };
-        let left = self.additive(&nodes[..k])?;
-        let right = self.format(&nodes[k + 1..])?;
-        Some(match (left, right) {
-            (Data::Int(a), Data::Int(b)) => Data::Int(a.checked_add(b)?),
-            (Data::List(mut a), r) => {
-                a.extend(r.items());
-                Data::list(a)
-            }
-            (Data::Null, r) => r,
-            (l, r) => Data::str(l.text() + &r.text()),
+        let is = |n: &Node| n.word() == Some("+");
+        self.chain(nodes, is, Self::format, |l, _, r| {
+            Some(match (l, r) {
+                (Data::Int(a), Data::Int(b)) => Data::Int(a.checked_add(b)?),
+                (Data::List(mut a), r) => {
+                    a.extend(r.items());
+                    Data::list(a)
+                }
+                (Data::Null, r) => r,
+                (l, r) => Data::str(l.text() + &r.text()),
+            })
         })
     }
 
     /// `'{0} of {1}' -f A, B`: plain `{n}` only (a format specification is not modelled).
     fn format(&self, nodes: &[&Node]) -> Option<Data> {
-        let Some(k) = nodes.iter().position(|n| is_op(n, &["f"])).filter(|k| *k > 0) else {
-            return self.unary(nodes);
-        };
-        let mut text = self.unary(&nodes[..k])?.text();
-        let args = self.unary(&nodes[k + 1..])?.items();
-        for (i, a) in args.iter().enumerate() {
-            text = text.replace(&format!("{{{i}}}"), &a.text());
-        }
-        (!text.contains('{')).then(|| Data::str(text))
+        self.chain(
+            nodes,
+            |n| is_op(n, &["f"]),
+            Self::unary,
+            |l, _, r| {
+                let mut text = l.text();
+                for (i, a) in r.items().iter().enumerate() {
+                    text = object::replace(&text, &format!("{{{i}}}"), &a.text())?;
+                }
+                (!text.contains('{')).then(|| Data::str(text))
+            },
+        )
     }
 
     fn unary(&self, nodes: &[&Node]) -> Option<Data> {
-        match nodes {
-            [n, rest @ ..] if is_op(n, &["not"]) || n.word() == Some("!") => {
-                Some(Data::Bool(!self.unary(rest)?.truth()))
-            }
-            _ => self.comma(nodes),
-        }
+        let not = |n: &&&Node| is_op(n, &["not"]) || n.word() == Some("!");
+        let k = nodes.iter().take_while(not).count();
+        let v = self.comma(&nodes[k..])?;
+        Some(if k == 0 {
+            v
+        } else {
+            Data::Bool(v.truth() == (k % 2 == 0))
+        })
     }
 
     fn comma(&self, nodes: &[&Node]) -> Option<Data> {
@@ -348,9 +364,7 @@ fn method(value: Data, name: &str, args: Vec<Data>) -> Option<Data> {
     let name = name.to_ascii_lowercase();
     match (&value, name.as_str(), args.as_slice()) {
         // String.Replace(String, String): ordinal, case-sensitive (.NET reference).
-        (Data::Str(s), "replace", [a, b]) if !a.text().is_empty() => {
-            Some(Data::str(s.replace(&a.text(), &b.text())))
-        }
+        (Data::Str(s), "replace", [a, b]) => object::replace(s, &a.text(), &b.text()).map(Data::str),
         (Data::Str(s), "tolower", []) => Some(Data::str(s.to_lowercase())),
         (Data::Str(s), "toupper", []) => Some(Data::str(s.to_uppercase())),
         (Data::Str(s), "trim", []) => Some(Data::str(s.trim())),
@@ -367,22 +381,10 @@ fn compare(left: Data, op: &str, right: Data) -> Option<Data> {
             let found = left.items().iter().any(|l| l.equals(&right));
             Some(Data::Bool(found == (op == "contains")))
         }
-        "join" => Some(Data::str(
-            left.items()
-                .iter()
-                .map(Data::text)
-                .collect::<Vec<_>>()
-                .join(&right.text()),
-        )),
+        "join" => Some(Data::str(object::join(&left.items(), &right.text()))),
         "replace" => {
             let [pattern, with] = right.items().try_into().ok()?;
-            let re = regex::RegexBuilder::new(&pattern.text())
-                .case_insensitive(true)
-                .build()
-                .ok()?;
-            Some(Data::str(
-                re.replace_all(&left.text(), with.text().as_str()).into_owned(),
-            ))
+            object::regex_replace(&left.text(), &pattern.text(), &with.text()).map(Data::str)
         }
         _ => match left {
             Data::List(items) => {

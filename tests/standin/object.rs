@@ -51,7 +51,7 @@ impl Data {
             Data::Int(n) => n.to_string(),
             Data::Str(s) => s.clone(),
             Data::Obj(o) => o.text.clone(),
-            Data::List(items) => items.iter().map(Data::text).collect::<Vec<_>>().join(" "),
+            Data::List(items) => join(items, " "),
         }
     }
 
@@ -135,15 +135,50 @@ impl Data {
     }
 }
 
-/// `-match`: .NET regular expressions, case ignored; `None` for a pattern the `regex` crate
-/// does not take the same way (the stand-in then does not decide).
-pub fn matches(pattern: &str, text: &str) -> Option<bool> {
+/// The elements' texts joined by `sep`, cut at the bound of a text.
+pub fn join(items: &[Data], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if out.len() > MAX_TEXT {
+            break;
+        }
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(&item.text());
+    }
+    Data::str(out).text()
+}
+
+/// `from` replaced by `to` in `text`; `None` when the result would pass the bound of a text.
+pub fn replace(text: &str, from: &str, to: &str) -> Option<String> {
+    if from.is_empty() {
+        return None;
+    }
+    let grows = text.matches(from).count().saturating_mul(to.len());
+    (grows <= MAX_TEXT).then(|| text.replace(from, to))
+}
+
+fn regex(pattern: &str) -> Option<regex::Regex> {
     regex::RegexBuilder::new(pattern)
         .case_insensitive(true)
         .size_limit(1 << 20)
         .build()
         .ok()
-        .map(|r| r.is_match(text))
+}
+
+/// `-match`: .NET regular expressions, case ignored; `None` for a pattern the `regex` crate
+/// does not take (the stand-in then does not decide).
+pub fn matches(pattern: &str, text: &str) -> Option<bool> {
+    regex(pattern).map(|r| r.is_match(text))
+}
+
+/// `-replace`: every match replaced (`$1` names a group, as in .NET); `None` as for `matches`
+/// or when the result would pass the bound of a text.
+pub fn regex_replace(text: &str, pattern: &str, with: &str) -> Option<String> {
+    let r = regex(pattern)?;
+    let grows = r.find_iter(text).count().saturating_mul(with.len());
+    (grows <= MAX_TEXT).then(|| r.replace_all(text, with).into_owned())
 }
 
 /// `[regex]::Escape(s)`: .NET escapes `\ * + ? | { [ ( ) ^ $ . #` and white space (Microsoft's
