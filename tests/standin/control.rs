@@ -177,7 +177,9 @@ impl Control {
 
     /// `LYNCSHELL_MATCH=STEP/PHASE/NAME`: every object matches the filter of `NAME`
     /// (`Where-Object`, or a cmdlet's `-Filter`). The stand-in does not evaluate filters: without
-    /// this their result is unknown.
+    /// this their result is unknown. Where it knows every value a `Where-Object` block reads (the
+    /// objects of a `World` answer, `expr.rs`), it computes the filter and this order does not
+    /// apply.
     pub fn matches_all(&self, name: &str) -> bool {
         self.matches(&self.match_all, Some(name))
     }
