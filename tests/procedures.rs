@@ -88,7 +88,6 @@ fn the_user_sync_names_the_pool_the_import_goes_to() {
 
 pub(crate) struct Ran {
     pub code: i32,
-    #[allow(dead_code)] // read by the tests of later items
     pub stdout: String,
     pub stderr: String,
     pub log: Vec<Event>,
@@ -291,58 +290,112 @@ fn an_rgs_import_stops_on_a_name_clash() {
     );
 }
 
-/// Small but wrong (item 14): the store-location check compares FQDN and instance joined by `/`
-/// as well as `\` (Get-CsConfigurationStoreLocation's help shows `atl-sql-001.litwareinc.com/rtc`).
+/// The example environment's pools (runbooks/examples/contoso.yaml) as the stand-in's topology.
+const POOLS: (&str, &str) = (
+    "LYNCSHELL_POOLS",
+    "pool02.contoso.com=fe03.contoso.com,fe04.contoso.com;pool01.contoso.com=fe01.contoso.com,fe02.contoso.com",
+);
+
+/// The step's text without the lines that contain `part`: what the text was before a fix.
+fn without_line(text: &str, part: &str) -> String {
+    let old: String = text
+        .lines()
+        .filter(|l| !l.contains(part))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(old.trim_end(), text.trim_end(), "no line with {part}");
+    old
+}
+
+/// The step's text with `from` replaced by `to`: what the text was before a fix.
+fn changed(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "no {from} in {text}");
+    text.replace(from, to)
+}
+
+/// `ran` passed (exit code 0) or failed as `passed` says, writing each of `parts` on its
+/// standard output (passed) or error (failed).
+fn expect(ran: &Ran, passed: bool, parts: &[&str]) {
+    let out = if passed { &ran.stdout } else { &ran.stderr };
+    assert_eq!(
+        ran.code == 0,
+        passed,
+        "exit code {}: {}{}",
+        ran.code,
+        ran.stdout,
+        ran.stderr
+    );
+    for part in parts {
+        assert!(out.contains(part), "{part:?} is not in: {out}");
+    }
+}
+
+/// Small but wrong (item 14): Get-CsConfigurationStoreLocation writes FQDN and instance joined
+/// by `/` (its help: `atl-sql-001.litwareinc.com/rtc`). The check passes for the right store in
+/// that form and in the `\` form, and fails for another store in both; without its line that
+/// turns `/` into `\` it fails the help's form.
 #[test]
 fn the_store_location_check_accepts_a_slash() {
-    let text = step_text("cms-restore", "set-store-location", "check", &[]);
-    let normalised = text.find("$text = $text.Replace('/', '\\')").expect("normalised");
-    let compared = text.find("$text -notmatch").expect("compared");
-    assert!(normalised < compared, "{text}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let step = "set-store-location";
+    let check = step_text("cms-restore", step, "check", &[]);
+    let run = |text: &str, scp: &str, form: &str| {
+        let env = [("LYNCSHELL_SCP", scp), ("LYNCSHELL_SCP_FORM", form)];
+        run_text(dir.path(), step, "check", text, &env)
+    };
+    for (form, shown) in [
+        ("slash", "be01.contoso.com/rtc"),
+        ("backslash", r"be01.contoso.com\rtc"),
+    ] {
+        let right = run(&check, r"be01.contoso.com\rtc", form);
+        expect(&right, true, &[&format!("location: {shown}")]);
+        let wrong = run(&check, r"be09.contoso.com\rtc", form);
+        expect(&wrong, false, &[r"not be01.contoso.com\rtc"]);
+    }
+    let old = without_line(&check, ".Replace('/', '\\')");
+    expect(&run(&old, r"be01.contoso.com\rtc", "slash"), false, &[]);
+    expect(&run(&old, r"be01.contoso.com\rtc", "backslash"), true, &[]);
 }
 
 /// The "never twice" guard of the CMS move (item 5): a move that completed (the service control
 /// point names the target Back End and a server of the target pool is the active CMS master) is
-/// refused; one that failed after the cmdlet updated the SCP runs again, as its help says.
+/// refused; one that failed after the cmdlet updated the SCP (the master is still a server of
+/// the failed pool) runs again, as its help says; the old guard (the SCP alone) refused that.
 #[test]
 fn a_failed_cms_move_may_run_again_and_a_completed_one_never() {
     let dir = tempfile::tempdir().expect("tempdir");
     let step = "move-management-server";
     let text = step_text("cms-move", step, "step", &[]);
     let moved = |ran: &Ran| ran.log.iter().any(|e| e.detail == "Move-CsManagementServer ok");
-    // Completed: every filter passes (SCP on the target, the master in the target pool).
-    let done = run_text(
-        dir.path(),
-        step,
-        "step",
-        &text,
-        &[("LYNCSHELL_MATCH", "*/step/*")],
-    );
-    assert_ne!(done.code, 0);
-    assert!(
-        done.stderr.contains("The CMS has moved already"),
-        "{}",
-        done.stderr
-    );
+    // The local computer's name is beyond the stand-in: the filters on it pass.
+    let run = |text: &str, scp: &str, master: &str| {
+        let env = [
+            POOLS,
+            ("LYNCSHELL_SCP", scp),
+            ("LYNCSHELL_CMS_MASTER", master),
+            ("LYNCSHELL_MATCH", "*/step/Where-Object"),
+        ];
+        run_text(dir.path(), step, "step", text, &env)
+    };
+    let target = r"be02.contoso.com\rtc";
+    let done = run(&text, target, "fe03.contoso.com");
+    let says = [
+        "The CMS has moved already",
+        "the active master is fe03.contoso.com.",
+    ];
+    expect(&done, false, &says);
     assert!(!moved(&done));
-    // Partial: the SCP names the target, but no active master answers in the target pool.
-    let partial = run_text(
-        dir.path(),
-        step,
-        "step",
-        &text,
-        &[
-            ("LYNCSHELL_MATCH", "*/step/*"),
-            ("LYNCSHELL_EMPTY", "*/step/Get-CsManagementStoreReplicationStatus"),
-        ],
-    );
-    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    let partial = run(&text, target, "fe01.contoso.com");
+    expect(&partial, true, &["an earlier move did not complete"]);
     assert!(moved(&partial), "{:?}", partial.log);
-    assert!(
-        partial.stdout.contains("an earlier move did not complete"),
-        "{}",
-        partial.stdout
-    );
+    let first = run(&text, r"be01.contoso.com\rtc", "fe01.contoso.com");
+    expect(&first, true, &[]);
+    assert!(moved(&first) && !first.stdout.contains("did not complete"));
+    // The old guard: refuse once the SCP names the target.
+    let old = changed(&text, "if ($master.Count -gt 0) {", "if ($scp.Count -gt 0) {");
+    let refused = run(&old, target, "fe01.contoso.com");
+    expect(&refused, false, &["The CMS has moved already"]);
+    assert!(!moved(&refused));
 }
 
 /// Where the move runs (item 6): Move-CsManagementServer moves the CMS to the pool of the local
@@ -399,6 +452,44 @@ fn enable_topology_follows_the_move_and_replication_is_checked_after_it() {
             "force-cms-replication"
         ]
     );
+}
+
+/// The replication check after the CMS move (item 7) blocks only for the servers of the target
+/// pool: an Edge server of another site that is behind passes with a warning naming it and TCP
+/// 4443; a Front End server of the target pool that is behind fails. The old rule (every server
+/// outside the failed pool blocks) fails on the Edge server.
+#[test]
+fn the_replication_check_blocks_only_for_the_target_pool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let step = "force-cms-replication";
+    let check = step_text("cms-move", step, "check", &[]);
+    let run = |text: &str, replicas: &str| {
+        let env = [
+            POOLS,
+            ("LYNCSHELL_CMS_MASTER", "fe03.contoso.com"),
+            ("LYNCSHELL_REPLICAS", replicas),
+        ];
+        run_text(dir.path(), step, "check", text, &env)
+    };
+    // The failed pool's servers never report up to date; they are no one's concern here.
+    let edge =
+        "fe03.contoso.com=true;fe04.contoso.com=true;edge01.dublin.contoso.com=false;fe01.contoso.com=false";
+    let warned = [
+        "WARNING: Not up to date yet, outside pool02.contoso.com: edge01.dublin.contoso.com. ",
+        "TCP 4443",
+        "OK: 2 server(s) of pool02.contoso.com",
+    ];
+    expect(&run(&check, edge), true, &warned);
+    let front_end = "fe03.contoso.com=true;fe04.contoso.com=false;edge01.dublin.contoso.com=true";
+    let behind = ["1 of 2 server(s) of pool02.contoso.com are not up to date"];
+    expect(&run(&check, front_end), false, &behind);
+    // The old rule: every server outside the failed pool blocks.
+    let old = changed(
+        &check,
+        "Where-Object { $mine -contains",
+        "Where-Object { $failed -notcontains",
+    );
+    expect(&run(&old, edge), false, &["1 of 3 server(s)"]);
 }
 
 /// Checks that pass on nothing (item 13): the Archiving/Monitoring backup fails when none of the

@@ -943,7 +943,43 @@ fn counters_are_known_only_on_decided_paths() {
     assert_eq!(check(guessed, &[]).code, 0);
 }
 
-// 9. Every PowerShell script of the four runbooks runs in the stand-in.
+// 9. Exact answers: where a test describes the deployment (LYNCSHELL_POOLS, _SCP, _REPLICAS,
+// _CMS_MASTER), those cmdlets answer with its objects, and the filters and comparisons on them are
+// computed with PowerShell 2.0's rules.
+
+#[test]
+fn exact_answers_follow_powershell_2() {
+    let pools = [(
+        "LYNCSHELL_POOLS",
+        "pool02.contoso.com=fe03.contoso.com,fe04.contoso.com",
+    )];
+    // The runbooks' form: each object's property through ForEach-Object.
+    let listed = "$names = @(Get-CsComputer -Pool 'pool02.contoso.com' | ForEach-Object { \"$($_.Fqdn)\" })\n\
+                  if (-not ($names -contains 'fe04.contoso.com')) { throw 'fe04 is not listed' }\n'OK'";
+    assert_eq!(check(listed, &pools).code, 0);
+    let other = check(&listed.replace("pool02", "pool09"), &pools);
+    assert_eq!(other.code, 1, "{}", other.stderr);
+    // 2.0 has no member enumeration (it came with 3.0, "What's New in Windows PowerShell 3.0"):
+    // the property of an array is $null, so a check written for 3.0 fails there.
+    let enumerated = "$servers = @(Get-CsComputer -Pool 'pool02.contoso.com')\n\
+                      if (-not ($servers.Fqdn -contains 'fe04.contoso.com')) { throw 'fe04 is not listed' }\n'OK'";
+    let ran = check(enumerated, &pools);
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("fe04 is not listed"), "{}", ran.stderr);
+    // `-eq` with an array on the left returns the elements that match (about_Comparison_Operators):
+    // true when one does.
+    let filtered = "$names = @('fe03.contoso.com', 'fe04.contoso.com')\nif ($names -eq 'NAME') { throw 'matched' }\n'OK'";
+    assert_eq!(check(&filtered.replace("NAME", "fe09.contoso.com"), &[]).code, 0);
+    assert_eq!(check(&filtered.replace("NAME", "FE03.contoso.com"), &[]).code, 1);
+    // A long chain of operators is folded, not recursed: no stack overflow.
+    let long = format!(
+        "if ($true{}) {{ throw 'all true' }}\n'OK'",
+        " -and $true".repeat(50_000)
+    );
+    assert_eq!(check(&long, &[]).code, 1);
+}
+
+// 10. Every PowerShell script of the four runbooks runs in the stand-in.
 #[test]
 fn every_runbook_script_runs_in_the_stand_in() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

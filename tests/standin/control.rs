@@ -26,6 +26,61 @@ pub struct Control {
     /// `LYNCSHELL_LIS=unpublished`: the CMS holds no published E9-1-1 location configuration until
     /// `Publish-CsLisConfiguration` runs (this run's log says whether it did).
     pub lis_unpublished: bool,
+    /// The state of the deployment a test describes (`lync_rules::answer`): `None` where it
+    /// says nothing, and the cmdlet answers with the stand-in's two people.
+    pub world: World,
+}
+
+/// What the deployment holds, as a test describes it through `LYNCSHELL_*` variables.
+#[derive(Default)]
+pub struct World {
+    /// `LYNCSHELL_SCP=FQDN[\INSTANCE]` (`/` also separates): the SQL Server the service control
+    /// point names.
+    pub scp: Option<(String, Option<String>)>,
+    /// `LYNCSHELL_SCP_FORM=backslash`: Get-CsConfigurationStoreLocation writes `FQDN\INSTANCE`
+    /// instead of the help's `FQDN/INSTANCE`.
+    pub scp_backslash: bool,
+    /// `LYNCSHELL_POOLS=POOL=FQDN,FQDN;POOL=...`: the servers of each pool in the topology.
+    pub pools: Option<Vec<(String, Vec<String>)>>,
+    /// `LYNCSHELL_REPLICAS=FQDN=true;FQDN=false`: the replicas that report to the Central
+    /// Management store, and whether each is up to date.
+    pub replicas: Option<Vec<(String, bool)>>,
+    /// `LYNCSHELL_CMS_MASTER=FQDN`: the server whose master replicator is active.
+    pub cms_master: Option<String>,
+}
+
+impl World {
+    fn from_env() -> Self {
+        let set = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
+        let pairs = |v: &str| -> Option<Vec<(String, String)>> {
+            set(v)?;
+            Some(
+                list(v)
+                    .iter()
+                    .filter_map(|p| p.split_once('='))
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .collect(),
+            )
+        };
+        Self {
+            scp: set("LYNCSHELL_SCP").map(|s| match s.split_once(['\\', '/']) {
+                Some((fqdn, instance)) => (fqdn.to_owned(), Some(instance.to_owned())),
+                None => (s, None),
+            }),
+            scp_backslash: set("LYNCSHELL_SCP_FORM").is_some_and(|f| f == "backslash"),
+            pools: pairs("LYNCSHELL_POOLS").map(|ps| {
+                ps.into_iter()
+                    .map(|(pool, servers)| (pool, servers.split(',').map(|s| s.trim().to_owned()).collect()))
+                    .collect()
+            }),
+            replicas: pairs("LYNCSHELL_REPLICAS").map(|rs| {
+                rs.into_iter()
+                    .map(|(r, up)| (r, up.eq_ignore_ascii_case("true")))
+                    .collect()
+            }),
+            cms_master: set("LYNCSHELL_CMS_MASTER"),
+        }
+    }
 }
 
 fn list(var: &str) -> Vec<String> {
@@ -89,6 +144,7 @@ impl Control {
             sql_cluster: list("LYNCSHELL_SQL_CLUSTER"),
             sql_without: list("LYNCSHELL_SQL_WITHOUT"),
             lis_unpublished: std::env::var("LYNCSHELL_LIS").is_ok_and(|v| v == "unpublished"),
+            world: World::from_env(),
         }
     }
 
@@ -121,7 +177,9 @@ impl Control {
 
     /// `LYNCSHELL_MATCH=STEP/PHASE/NAME`: every object matches the filter of `NAME`
     /// (`Where-Object`, or a cmdlet's `-Filter`). The stand-in does not evaluate filters: without
-    /// this their result is unknown.
+    /// this their result is unknown. Where it knows every value a `Where-Object` block reads (the
+    /// objects of a `World` answer, `expr.rs`), it computes the filter and this order does not
+    /// apply.
     pub fn matches_all(&self, name: &str) -> bool {
         self.matches(&self.match_all, Some(name))
     }

@@ -4,7 +4,7 @@
 //! unterminated strings are reported here, before anything is executed.
 
 /// Where a token starts (1-based), for PowerShell's `At SCRIPT:LINE char:COL` line.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Pos {
     pub line: usize,
     pub col: usize,

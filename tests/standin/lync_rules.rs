@@ -1,9 +1,11 @@
 //! Rules of single Lync Server 2010 cmdlets that make a runbook step fail (or act on the wrong
 //! thing) on a real deployment, beyond the stand-in's "every cmdlet answers with two objects".
 //! Each rule is a small function with its source; `powershell.rs` asks `check` before a cmdlet
-//! answers, with the call's parameters as text.
+//! answers, with the call's parameters as text, and `answer` for the objects it answers with
+//! where the test described that part of the deployment.
 
 use crate::control::Control;
+use crate::object::{Data, Obj};
 
 /// A cmdlet call: its name and its parameters (`-Name value`, lowercased names, the value's text
 /// as far as the stand-in knows it; empty for a switch or an unknown value).
@@ -106,4 +108,103 @@ fn clustered_sql(ctl: &Control, call: &Call) -> Option<Failure> {
         message: "The SQL Server is clustered: specify -UseDefaultSqlPaths or -DatabasePaths.".into(),
         category: "InvalidOperation: (:) [Install-CsDatabase], InvalidOperationException",
     })
+}
+
+/// The objects a cmdlet answers with where the test described that part of the deployment
+/// (`control::World`); `None`: the stand-in's usual two people.
+pub fn answer(ctl: &Control, call: &Call) -> Option<Vec<Data>> {
+    let world = &ctl.world;
+    if call.is("Get-CsConfigurationStoreLocation") {
+        return world
+            .scp
+            .as_ref()
+            .map(|scp| vec![store_location(scp, world.scp_backslash)]);
+    }
+    if call.is("Get-CsComputer") {
+        return pool_computers(world.pools.as_ref()?, call.param("pool")?);
+    }
+    if call.is("Get-CsManagementStoreReplicationStatus") {
+        return if call.param("centralmanagementstorestatus").is_some() {
+            world.cms_master.as_deref().map(|m| vec![cms_status(m)])
+        } else {
+            replicas(world.replicas.as_ref()?, call.param("replicafqdn"))
+        };
+    }
+    None
+}
+
+fn obj(text: &str, props: Vec<(&'static str, Data)>) -> Data {
+    Data::Obj(Obj {
+        text: text.to_owned(),
+        props,
+    })
+}
+
+/// Get-CsConfigurationStoreLocation reports "the SQL Server path (for example,
+/// atl-sql-001.litwareinc.com/rtc)" (Microsoft's Lync Server 2010 help, gg412814): FQDN and
+/// instance joined by `/`. The `\` form (how Set-CsConfigurationStoreLocation and SQL Server
+/// write an instance) is the test's choice under `LYNCSHELL_SCP_FORM=backslash`; which form a
+/// real 2010 server prints, and the bare FQDN for a default instance, are unconfirmed
+/// (docs/unconfirmed.md).
+fn store_location((fqdn, instance): &(String, Option<String>), backslash: bool) -> Data {
+    let text = match instance {
+        Some(i) => format!("{fqdn}{}{i}", if backslash { '\\' } else { '/' }),
+        None => fqdn.clone(),
+    };
+    obj(&text, Vec::new())
+}
+
+/// `Get-CsComputer -Pool P` lists the servers of pool P from the topology (Microsoft's Lync
+/// Server 2010 help, gg425959), each with its `Fqdn` (the property name is unconfirmed,
+/// docs/unconfirmed.md); a pool the test did not describe has none.
+fn pool_computers(pools: &[(String, Vec<String>)], pool: &str) -> Option<Vec<Data>> {
+    let Some((pool, servers)) = pools.iter().find(|(p, _)| p.eq_ignore_ascii_case(pool)) else {
+        return Some(Vec::new());
+    };
+    Some(
+        servers
+            .iter()
+            .map(|s| {
+                let props = vec![
+                    ("Fqdn", Data::str(s)),
+                    ("Identity", Data::str(s)),
+                    ("Pool", Data::str(pool)),
+                ];
+                obj(s, props)
+            })
+            .collect(),
+    )
+}
+
+/// `Get-CsManagementStoreReplicationStatus [-ReplicaFqdn F]` answers a ReplicaState per
+/// computer that runs Lync Server services, or only F's (Microsoft's Lync Server 2010 help,
+/// gg399052: Example 2 filters on `UpToDate`, Example 4 on `LastUpdateCreation`). Edge servers
+/// are replicas too: their Replica agent reports like any other (the help: "each computer
+/// running Lync Server services or server roles"). `ReplicaFqdn` as the object's property is
+/// unconfirmed (docs/unconfirmed.md).
+fn replicas(all: &[(String, bool)], only: Option<&str>) -> Option<Vec<Data>> {
+    let chosen = all
+        .iter()
+        .filter(|(r, _)| only.is_none_or(|o| o.eq_ignore_ascii_case(r)))
+        .map(|(r, up)| {
+            let props = vec![
+                ("ReplicaFqdn", Data::str(r)),
+                ("UpToDate", Data::Bool(*up)),
+                ("LastStatusReport", Data::str("12/7/2026 10:00:00 PM")),
+                ("LastUpdateCreation", Data::str("12/7/2026 9:58:00 PM")),
+            ];
+            obj("Microsoft.Rtc.Management.Xds.ReplicaState", props)
+        });
+    Some(chosen.collect())
+}
+
+/// With `-CentralManagementStoreStatus` it answers one CentralManagementStoreStatusResult that
+/// names the active master (gg399052: "the location of the Active Master"); its property name
+/// `ActiveMasterFqdn` is unconfirmed for 2010 (docs/unconfirmed.md).
+fn cms_status(master: &str) -> Data {
+    let props = vec![("ActiveMasterFqdn", Data::str(master))];
+    obj(
+        "Microsoft.Rtc.Management.Xds.CentralManagementStoreStatusResult",
+        props,
+    )
 }

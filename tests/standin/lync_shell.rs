@@ -10,8 +10,10 @@ mod artifacts;
 mod console;
 mod control;
 mod eventcreate;
+mod expr;
 mod lexer;
 mod lync_rules;
+mod object;
 mod parser;
 mod powershell;
 #[cfg(windows)]

@@ -1,8 +1,9 @@
 //! The `powershell.exe -File` personality: runs a script's statements in order and applies
 //! Windows PowerShell 2.0's rules for commands, errors, prompts and output. A Lync `Get-` cmdlet
 //! answers with two objects (two people), or none under `LYNCSHELL_EMPTY`; what the stand-in knows
-//! of counts and numbers (`value.rs`) decides conditions like `$x.Count -eq 0`. Conditions it
-//! cannot decide take the happy (else) path.
+//! of counts and numbers (`value.rs`) decides conditions like `$x.Count -eq 0`; where a test
+//! describes the objects (`lync_rules::answer`), `expr.rs` computes the strings, filters and
+//! comparisons on them exactly. Conditions it cannot decide take the happy (else) path.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
@@ -10,7 +11,9 @@ use std::path::Path;
 
 use crate::console::{Console, Stream};
 use crate::control::Control;
+use crate::expr::Scope;
 use crate::lexer::{Group, Node, Pos, Tok};
+use crate::object::Data;
 use crate::parser::{self, Stmt};
 use crate::value::{self, Num, Value};
 
@@ -112,6 +115,10 @@ pub struct Shell<'a> {
     vars: HashMap<String, String>,
     /// What is known of each variable's value (counts, numbers, `$null`).
     values: HashMap<String, Value>,
+    /// Variables whose value the stand-in knows exactly (`expr.rs`).
+    data: HashMap<String, Data>,
+    /// The objects each cmdlet call (by its position) answered with, where a rule gives them.
+    answers: HashMap<Pos, Vec<Data>>,
     /// Above 0 inside a branch taken because a condition could not be decided: what is
     /// assigned there is unknown (the real script may have taken the other branch).
     guessing: usize,
@@ -259,6 +266,8 @@ impl<'a> Shell<'a> {
             last_exit: None,
             vars: HashMap::new(),
             values: HashMap::new(),
+            data: HashMap::new(),
+            answers: HashMap::new(),
             guessing: 0,
             repeating: 0,
             caught: Vec::new(),
@@ -431,11 +440,41 @@ impl<'a> Shell<'a> {
             };
             return Ok(Some(r != negate));
         }
-        if let Some(decided) = self.decide(&rest)? {
-            return Ok(decided.map(|r| r != negate));
+        let decided = match self.decide(&rest)? {
+            Some(d) => d,
+            None => {
+                self.scan(nodes)?;
+                None
+            }
+        };
+        // Its commands ran: what the stand-in knows exactly may decide it.
+        let decided = decided.or_else(|| self.scope().expr(&rest).map(|d| d.truth()));
+        Ok(decided.map(|r| r != negate))
+    }
+
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            vars: &self.data,
+            answers: &self.answers,
+            it: None,
         }
-        self.scan(nodes)?;
-        Ok(None)
+    }
+
+    /// After `$var = RHS`: records its value, known exactly, and what `value.rs` makes of it.
+    fn know(&mut self, var: String, d: Data) {
+        if self.guessing > 0 || (self.data.len() >= 10_000 && !self.data.contains_key(&var)) {
+            return;
+        }
+        let value = match &d {
+            Data::Null => Value::Null,
+            Data::Int(n) => Value::Int(Num::exact(*n)),
+            Data::List(items) => Value::Array(Num::exact(items.len() as i64)),
+            _ => Value::Unknown,
+        };
+        self.set_value(&var, value);
+        self.vars
+            .insert(var.clone(), d.text().chars().take(10_000).collect());
+        self.data.insert(var, d);
     }
 
     /// Runs `f` as a branch chosen by a guess when `guessed`.
@@ -492,6 +531,7 @@ impl<'a> Shell<'a> {
     /// Records what is known of `$var` after an assignment.
     fn set_value(&mut self, var: &str, v: Value) {
         let v = if self.guessing > 0 { Value::Unknown } else { v };
+        self.data.remove(var);
         if self.values.len() < 10_000 || self.values.contains_key(var) {
             self.values.insert(var.to_owned(), v);
         }
@@ -523,9 +563,11 @@ impl<'a> Shell<'a> {
     /// and `foreach ($x in @(...))`; runs the head's commands either way.
     fn loop_count(&mut self, head: &'a [Node]) -> Run<Option<usize>> {
         let h = skip_newlines(head);
-        if let [Node::Tok(Tok::Var(_), _), inw, coll @ ..] = h.as_slice()
+        if let [Node::Tok(Tok::Var(var), _), inw, coll @ ..] = h.as_slice()
             && inw.is("in")
         {
+            // The body runs once, the loop variable unknown.
+            self.data.remove(&lower(var));
             match coll {
                 [Node::Tok(Tok::Var(v), _)] => {
                     return Ok(match self.value(v) {
@@ -655,12 +697,15 @@ impl<'a> Shell<'a> {
                     }),
                     _ => Value::Unknown,
                 };
+                // Read before the assignment: the right side may name the variable itself.
+                let text = self.text(rhs);
+                let exact = (op == '=' && plain).then(|| self.scope().assigned(rhs)).flatten();
                 self.set_value(&v, known);
-                if op == '=' {
-                    let value = self.text(rhs);
-                    if self.vars.len() < 10_000 {
-                        self.vars.insert(v, value.chars().take(10_000).collect());
-                    }
+                if op == '=' && self.vars.len() < 10_000 {
+                    self.vars.insert(v.clone(), text.chars().take(10_000).collect());
+                }
+                if let Some(d) = exact {
+                    self.know(v, d);
                 }
             }
             return Ok(());
@@ -725,6 +770,8 @@ impl<'a> Shell<'a> {
                     let failed = self.invoke(&name, &args, pos, starved)?;
                     count = if failed || (i > 0 && starved) {
                         Some(0)
+                    } else if let Some(objects) = self.answers.get(&pos).filter(|_| i == 0) {
+                        Some(objects.len())
                     } else {
                         self.output_count(&name, &args, if i == 0 { None } else { count })
                     };
@@ -1023,6 +1070,8 @@ impl<'a> Shell<'a> {
         action: Option<Action>,
         starved: bool,
     ) -> Run<bool> {
+        // A failed or empty call answers with no object.
+        self.answers.insert(pos, Vec::new());
         if self.ctl.fails(name) {
             self.ctl.log("cmdlet", &format!("{name} error"));
             let e = PsError::new(
@@ -1035,6 +1084,7 @@ impl<'a> Shell<'a> {
             return Ok(true);
         }
         if starved {
+            self.answers.remove(&pos);
             self.ctl.log("cmdlet", &format!("{name} ok"));
             return Ok(false);
         }
@@ -1048,12 +1098,15 @@ impl<'a> Shell<'a> {
             self.error(e, action)?;
             return Ok(true);
         }
+        let answer = crate::lync_rules::answer(self.ctl, &call);
+        self.answers.remove(&pos);
         if let Some(failed) = self.export(name, args, pos, action)? {
             return Ok(failed);
         }
         if self.ctl.empties(name) || crate::lync_rules::answers_nothing(self.ctl, name) {
             // LYNCSHELL_EMPTY: the cmdlet ran and found nothing (no error, no object).
             self.ctl.log("cmdlet", &format!("{name} empty"));
+            self.answers.insert(pos, Vec::new());
             return Ok(false);
         }
         let l = lower(name);
@@ -1137,9 +1190,16 @@ impl<'a> Shell<'a> {
                 }
             }
         }
-        for (i, p) in PEOPLE.iter().enumerate() {
-            if chosen[i] {
-                self.console.line(Stream::Out, &format!("{name}: {done} {p}"));
+        if let Some(objects) = answer {
+            for o in &objects {
+                self.console.line(Stream::Out, &format!("{name}: {}", o.text()));
+            }
+            self.answers.insert(pos, objects);
+        } else {
+            for (i, p) in PEOPLE.iter().enumerate() {
+                if chosen[i] {
+                    self.console.line(Stream::Out, &format!("{name}: {done} {p}"));
+                }
             }
         }
         self.ctl.log("cmdlet", &format!("{name} ok"));
@@ -1520,6 +1580,10 @@ impl<'a> Shell<'a> {
 
     /// A rough value: string literals concatenated, `-f` applied, `$_` the caught error.
     fn text(&self, nodes: &[Node]) -> String {
+        let refs = skip_newlines(nodes);
+        if let Some(d) = self.scope().expr(&refs) {
+            return d.text();
+        }
         let fmt = nodes
             .iter()
             .position(|n| matches!(n, Node::Tok(Tok::Param(p, false), _) if p.eq_ignore_ascii_case("f")));
