@@ -25,7 +25,7 @@ pub fn folder_of(path: &Path) -> PathBuf {
 /// choose where lyncdr writes.
 pub fn check_folder(dir: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(dir)?;
-    if meta.file_type().is_symlink() {
+    if crate::fsx::is_link(&meta) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(

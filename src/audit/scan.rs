@@ -110,14 +110,17 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
             let Ok(link) = fs::symlink_metadata(&path) else {
                 continue;
             };
-            if link.is_dir() {
+            // A link first: on Windows a reparse point std does not call a link may say it is
+            // a folder.
+            let is_link = crate::fsx::is_link(&link);
+            if link.is_dir() && !is_link {
                 if is_service_folder(&name) {
                     service_folders.push(name);
                 }
                 pending.push((child, path));
                 continue;
             }
-            let (meta, path) = if link.file_type().is_symlink() {
+            let (meta, path) = if is_link {
                 // A link that cannot be resolved is skipped, as before.
                 let Ok(target) = crate::fsx::canonicalize(&path) else {
                     continue;

@@ -283,11 +283,11 @@ pub fn read(path: &Path, key: Option<&PublicKey>) -> Option<SetInfo> {
     let name = path.file_name()?.to_str()?.to_owned();
     let started = parse_name(&name)?;
     let meta = std::fs::symlink_metadata(path).ok()?;
-    if !meta.is_dir() {
+    if !meta.is_dir() || crate::fsx::is_link(&meta) {
         return None;
     }
     let manifest_path = path.join(MANIFEST);
-    if !std::fs::symlink_metadata(&manifest_path).is_ok_and(|m| m.is_file()) {
+    if !std::fs::symlink_metadata(&manifest_path).is_ok_and(|m| m.is_file() && !crate::fsx::is_link(&m)) {
         return None;
     }
     // Only what a listing needs is kept (the manifest is dropped here): memory stays bounded

@@ -12,6 +12,7 @@
 //! - [`retrying`]: the atomic replace's rename ([`crate::atomic`]) survives an antivirus or an
 //!   indexer holding the target open for a moment on Windows.
 //! - [`same_name`]: names that differ only in case are one file on Windows.
+//! - [`is_link`]: a symbolic link, and on Windows any reparse point, is a link.
 //! - [`canonicalize`]: never a `\\?\` verbatim path (which PowerShell 2.0 and people misread).
 
 use std::borrow::Cow;
@@ -129,6 +130,14 @@ pub fn open_write(path: &Path, how: Write) -> io::Result<File> {
             imp::move_aside_hint(path)
         ),
     ))
+}
+
+/// Is this entry (from `symlink_metadata`) a link lyncdr must not follow? Unix: a symbolic
+/// link. Windows: any reparse point, not only the symbolic links and junctions std calls
+/// links (`FileType::is_symlink`): a mount point, a placeholder or a link whose tag std does
+/// not know would otherwise be read, or listed as a folder, through.
+pub fn is_link(meta: &std::fs::Metadata) -> bool {
+    imp::is_link(meta)
 }
 
 /// Opens `path` to read, never through a link or reparse point at its last component, without

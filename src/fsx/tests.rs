@@ -120,19 +120,16 @@ fn a_verbatim_path_is_never_shown() {
     assert!(!real.to_string_lossy().starts_with(r"\\?\"), "{}", real.display());
 }
 
-/// `std::fs::canonicalize` gives `\\?\` paths on Windows: every caller goes through
-/// [`canonicalize`] (dunce) instead.
-#[test]
-fn no_canonicalize_of_std_outside_fsx() {
-    fn walk(dir: &Path, found: &mut Vec<String>) {
+/// Source files under `src/` outside `src/fsx/` with a line that `calls` says is forbidden.
+fn outside_fsx(calls: fn(&str) -> bool) -> Vec<String> {
+    fn walk(dir: &Path, calls: fn(&str) -> bool, found: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
-                walk(&path, found);
+                walk(&path, calls, found);
             } else if path.extension().is_some_and(|e| e == "rs") && !path.starts_with(fsx_dir()) {
                 let text = std::fs::read_to_string(&path).unwrap();
-                let std_call = |l: &&str| l.contains("canonicalize(") && !l.contains("fsx::canonicalize(");
-                if text.lines().any(|l| std_call(&l)) {
+                if text.lines().any(calls) {
                     found.push(path.display().to_string());
                 }
             }
@@ -142,8 +139,38 @@ fn no_canonicalize_of_std_outside_fsx() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("fsx")
     }
     let mut found = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), calls, &mut found);
+    found
+}
+
+/// `std::fs::canonicalize` gives `\\?\` paths on Windows: every caller goes through
+/// [`canonicalize`] (dunce) instead.
+#[test]
+fn no_canonicalize_of_std_outside_fsx() {
+    let found = outside_fsx(|l| l.contains("canonicalize(") && !l.contains("fsx::canonicalize("));
     assert!(found.is_empty(), "std's canonicalize in {found:?}");
+}
+
+/// std's `is_symlink` misses a Windows reparse point whose tag it does not call a link (and
+/// then says a linked folder is a folder): every caller asks [`is_link`] instead.
+#[test]
+fn no_is_symlink_of_std_outside_fsx() {
+    let found = outside_fsx(|l| l.contains("is_symlink()"));
+    assert!(found.is_empty(), "std's is_symlink in {found:?}");
+}
+
+/// A symbolic link is a link, a file and a folder are not.
+#[cfg(unix)] // Windows: wine keeps no links; any reparse point is one there (fsx/windows.rs)
+#[test]
+fn a_symbolic_link_is_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    std::fs::write(&file, b"x").unwrap();
+    let link = dir.path().join("l");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let meta = |p: &Path| std::fs::symlink_metadata(p).unwrap();
+    assert!(is_link(&meta(&link)));
+    assert!(!is_link(&meta(&file)) && !is_link(&meta(dir.path())));
 }
 
 #[test]

@@ -61,6 +61,10 @@ pub fn open_read(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).custom_flags(NO_FOLLOW).open(path)
 }
 
+pub fn is_link(meta: &std::fs::Metadata) -> bool {
+    meta.file_type().is_symlink()
+}
+
 pub fn is_link_refusal(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)
 }

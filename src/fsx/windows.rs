@@ -358,6 +358,11 @@ pub fn open_read(path: &Path) -> io::Result<File> {
 }
 
 /// Windows opens the link itself; [`file_facts`] refuses it.
+pub fn is_link(meta: &std::fs::Metadata) -> bool {
+    use std::os::windows::fs::MetadataExt as _;
+    meta.file_type().is_symlink() || meta.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0
+}
+
 pub fn is_link_refusal(_: &io::Error) -> bool {
     false
 }

@@ -23,7 +23,7 @@ pub fn open(path: &Path) -> io::Result<File> {
         .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
         .open(path)?;
     let meta = file.metadata()?;
-    if !meta.is_file() || meta.file_type().is_symlink() {
+    if !meta.is_file() || crate::fsx::is_link(&meta) {
         return Err(io::Error::other("not a regular file: not read"));
     }
     Ok(file)

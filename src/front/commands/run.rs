@@ -28,7 +28,7 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
     // A state file reached through a link is locked and written where it really is: two names
     // for one file must not make two locks (and an atomic rename must not replace the link).
     let state = match std::fs::symlink_metadata(&state) {
-        Ok(m) if m.file_type().is_symlink() => crate::fsx::canonicalize(&state).unwrap_or(state),
+        Ok(m) if crate::fsx::is_link(&m) => crate::fsx::canonicalize(&state).unwrap_or(state),
         _ => state,
     };
     // Nothing is created beside the state file (log, lock) for a runbook that does not exist.
