@@ -2,21 +2,22 @@
 # The Windows Server 2008 R2 build of lyncdr, and its tests under wine.
 #
 #   scripts/windows.sh build   writes target/x86_64-win7-windows-gnu/release/lyncdr.exe
-#   scripts/windows.sh test    runs `cargo test` for that target under wine (integration tests
-#                              included) and prints passed / skipped counts for both platforms
+#   scripts/windows.sh test    runs clippy for that target, then `cargo test` under wine
+#                              (integration tests included) and prints passed / skipped counts
+#                              for both platforms
 #
 # Why this target: since Rust 1.78 the standard library of x86_64-pc-windows-* imports
 # ProcessPrng, WaitOnAddress and GetSystemTimePreciseAsFileTime, which Windows 7 / Server 2008 R2
 # lack, so such a lyncdr.exe does not start on a Lync Server 2010 Front End. The tier-3 target
 # x86_64-win7-windows-gnu keeps to the Windows 7 API; it needs -Zbuild-std, so it is built with
-# Debian's Rust (rustc-web, cargo-web) and its library source (rust-web-src), linked by Debian's
+# Debian's Rust (rustc-web, cargo-web, rust-web-clippy) and its library source (rust-web-src), linked by Debian's
 # MinGW-w64, and run under wine64, which like 2008 R2 has no ProcessPrng. Everything comes from
 # Debian's packages, installed here when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGET=x86_64-win7-windows-gnu
-PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64)
+PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64)
 
 usage() {
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
@@ -85,6 +86,8 @@ test() {
     # The stand-in (powershell.exe, sqlcmd.exe) the integration tests start, built beforehand:
     # a test under wine cannot run cargo.
     windows_cargo build --locked --examples
+    # The lints of the Windows code (cfg(windows) paths Linux's clippy never sees).
+    windows_cargo clippy --locked --all-targets -- -D warnings
     windows_cargo test --locked --no-run
     set +e
     windows_cargo test --locked -- --test-threads=2 2>&1 | tee "$log"

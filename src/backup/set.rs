@@ -434,14 +434,16 @@ pub fn newest_complete(sets: &[SetInfo], now: jiff::Timestamp) -> Option<&SetInf
 /// missing, unreadable, or no longer has the SHA-256 recorded there (truncated, or changed
 /// after `COMPLETE`, which certifies `SHA256SUMS`, not the files). Reads every listed file once.
 pub fn unsound(info: &SetInfo) -> Option<String> {
-    let bytes = match read_capped(&info.path.join(SUMS), MAX_SUMS) {
-        Ok(b) => b,
+    // The one checksum-file reader, line by line within its bounds, on the audit's opening.
+    let sums = crate::audit::open::listed(&info.path.join(SUMS))
+        .and_then(|file| crate::sums::SumsFile::read(SUMS, file));
+    let sums = match sums {
+        Ok(s) => s,
         Err(e) => return Some(format!("`{SUMS}` cannot be read: {e}")),
     };
-    // TODO(merge): crate::sums reads line by line once the hostile helper's reader lands; the
-    // cap above bounds this copy meanwhile.
-    let sums = crate::sums::SumsFile::parse(SUMS, &String::from_utf8_lossy(&bytes));
-    drop(bytes);
+    if let Some(cut) = &sums.cut {
+        return Some(format!("`{SUMS}`: {cut}"));
+    }
     if let Some(line) = sums.bad_lines.first() {
         return Some(format!("`{SUMS}` line {line} is not a checksum line"));
     }

@@ -139,7 +139,11 @@ fn outside_fsx(calls: fn(&str) -> bool) -> Vec<String> {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("fsx")
     }
     let mut found = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), calls, &mut found);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        calls,
+        &mut found,
+    );
     found
 }
 

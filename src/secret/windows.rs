@@ -21,12 +21,8 @@ pub fn write_new(path: &Path, secret: &[u8]) -> io::Result<()> {
 }
 
 pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    // TODO(merge): open through fsx's no-follow open (a reparse point is not followed); a
-    // swapped file here only yields a blob DPAPI refuses to unseal for this account.
-    let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
+    // Never through a link or reparse point; a regular file (fsx's one no-follow opening).
+    let file = crate::fsx::open_read(path)?;
     let sealed = super::read_capped(file, max)?;
     transform(&sealed, false).map_err(|e| {
         io::Error::other(format!(

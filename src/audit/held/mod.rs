@@ -4,7 +4,8 @@
 //! identity is device, inode, size and change time (a write or a `touch` changes the change
 //! time, and no user can set it back); on Windows the file is opened sharing reading only, so
 //! nobody can write, rename or delete it while it is held, and size and write time are compared.
-// TODO(merge): the no-follow opening and file identity belong to `fsx` once it lands.
+//! The opening is the audit's own (`imp::open`: sharing reading only on Windows, which
+//! `fsx::open_read` does not ask); the no-follow rule is `fsx`'s (`fsx::is_link`).
 
 #[cfg(unix)]
 mod unix;
