@@ -26,6 +26,7 @@ mod plan;
 mod powershell;
 mod procedures;
 mod run;
+mod seal;
 mod source_mapping;
 mod standin;
 mod windows_imports;
