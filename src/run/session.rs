@@ -362,12 +362,7 @@ impl Session<'_> {
             format!("{} (`{}`)", step.label, step.id)
         };
         let _ = self.save();
-        let undecided = self.state.step(&step.id).is_some_and(|r| {
-            matches!(
-                r.status,
-                Status::Failed | Status::Interrupted | Status::Running | Status::Checking | Status::Edited
-            )
-        });
+        let undecided = (self.state.step(&step.id)).is_some_and(|r| r.status.needs_decision());
         if interrupt::requested() {
             tracing::info!(step = %step.id, "interrupted with Ctrl-C");
             self.op.show(&format!(

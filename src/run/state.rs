@@ -54,6 +54,13 @@ impl Status {
     pub fn is_settled(self) -> bool {
         matches!(self, Status::Done | Status::Skipped)
     }
+    /// Started, and not known to have ended well: a decision (or its check) is owed.
+    pub fn needs_decision(self) -> bool {
+        matches!(
+            self,
+            Status::Running | Status::Interrupted | Status::Failed | Status::Checking | Status::Edited
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -295,10 +295,7 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
         Resolution::Done | Resolution::Retry => {
             // Under the lock: a `running` step here belongs to a run that is gone. A pending
             // step can be done by hand (after exit 6, or with no runner): `--done` records that.
-            let open = matches!(
-                r.status,
-                Status::Running | Status::Interrupted | Status::Failed | Status::Checking | Status::Edited
-            );
+            let open = r.status.needs_decision();
             if !(open || how == Resolution::Done && r.status == Status::Pending) {
                 return Err(CommandError::NothingToResolve {
                     step: step.into(),
