@@ -42,7 +42,7 @@ fn runs_of(dir: &Path, step: &str) -> usize {
 
 /// The resume stops at `step` as at a step that may have run (exit 3, not re-run, nothing
 /// after it started), naming it with `problem` and the commands that decide it; so does
-/// `status`. Returns the resume's stdout.
+/// `status`; `report` counts it. Returns the resume's stdout.
 fn refused_as_edited(dir: &Path, step: &str, problem: &str) -> String {
     let before = started(dir);
     let out = expect_code(dir, &cms_move(), &[], Some(3));
@@ -60,6 +60,12 @@ fn refused_as_edited(dir: &Path, step: &str, problem: &str) -> String {
     let status = subcommand(dir, &["status", "--state", "state.json"], 0);
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains(&named) && status.contains(&resolve), "{status}");
+    let report = subcommand(dir, &["report", "--state", "state.json"], 0);
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.contains(", 1 changed outside lyncdr (not trusted)"),
+        "{report}"
+    );
     stdout
 }
 
