@@ -30,6 +30,7 @@ mod powershell;
 mod procedures;
 mod pty;
 mod run;
+mod seal;
 mod source_mapping;
 mod standin;
 mod windows_imports;

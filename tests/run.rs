@@ -129,6 +129,14 @@ pub(crate) fn state(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("state file does not parse: {e}\n{text}"))
 }
 
+/// Write `v` as the state file as lyncdr writes it, every record sealed: a state that no run of
+/// the test can reach (a hand edit is not trusted, `tests/seal.rs`).
+pub(crate) fn write_sealed_state(dir: &Path, v: serde_json::Value) {
+    use lyncdr::run::state;
+    let s: state::State = serde_json::from_value(v).expect("a state");
+    state::save(&dir.join("state.json"), &s).expect("write state");
+}
+
 pub(crate) fn step_record(dir: &Path, id: &str) -> serde_json::Value {
     state(dir)["steps"]
         .as_array()
@@ -1308,7 +1316,8 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
             );
         }
     }
-    let future = String::from_utf8_lossy(&full).replacen("\"format\": 2", "\"format\": 9", 1);
+    let format = format!("\"format\": {}", lyncdr::run::state::FORMAT);
+    let future = String::from_utf8_lossy(&full).replacen(&format, "\"format\": 9", 1);
     std::fs::write(dir.join("state.json"), future).expect("write");
     let out = lyncdr(dir)
         .args(run_args("rgs-restore", &["--yes"]))
@@ -1751,11 +1760,7 @@ fn the_rgs_deletion_is_refused_after_the_import() {
             _ => {}
         }
     }
-    std::fs::write(
-        dir.join("state.json"),
-        serde_json::to_vec_pretty(&s).expect("json"),
-    )
-    .expect("write");
+    write_sealed_state(dir, s);
     let out = expect_code(dir, &run_args("rgs-restore", &["--yes"]), &[], Some(4));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1990,11 +1995,7 @@ fn a_30024_logged_while_the_sync_step_ran_counts() {
             sync_start = Some(start);
         }
     }
-    std::fs::write(
-        dir.join("state.json"),
-        serde_json::to_vec_pretty(&s).expect("json"),
-    )
-    .expect("write");
+    write_sealed_state(dir, s);
     let during = sync_start.expect("sync step") + jiff::SignedDuration::from_mins(5);
     std::fs::write(
         dir.join("30024.xml"),

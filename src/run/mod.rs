@@ -15,6 +15,7 @@ pub mod interrupt;
 pub mod operator;
 pub mod report;
 pub mod runner;
+mod seal;
 mod session;
 pub mod state;
 mod step;

@@ -111,9 +111,13 @@ pub fn markdown(s: &State) -> String {
         let _ = writeln!(out, "- Last activity: {last}");
     }
     let count = |st: Status| s.steps.iter().filter(|r| r.status == st).count();
+    let edited = match count(Status::Edited) {
+        0 => String::new(),
+        n => format!(", {n} changed outside lyncdr (not trusted)"),
+    };
     let _ = writeln!(
         out,
-        "- Steps: {} done, {} skipped, {} pending, {} failed, {} interrupted",
+        "- Steps: {} done, {} skipped, {} pending, {} failed, {} interrupted{edited}",
         count(Status::Done),
         count(Status::Skipped),
         count(Status::Pending),

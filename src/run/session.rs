@@ -91,6 +91,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
         }
         None => State {
             format: state::FORMAT,
+            run_id: super::seal::new_run_id(),
             runbook: runbook.id.clone(),
             title: runbook.title.clone(),
             environment: env.source.name.clone(),
@@ -157,6 +158,7 @@ pub fn run(cfg: RunConfig, lib: &Library, op: &mut dyn Operator) -> Result<RunOu
     } else {
         s.op.show(&format!("Resuming the run in {}\n", s.cfg.state.display()));
     }
+    s.warn_edited();
     s.warn_old_start();
     s.readiness(&plan, resumed);
     s.save()?;
@@ -271,6 +273,7 @@ impl Session<'_> {
                     option: None,
                     section: false,
                     how: None,
+                    seal: None,
                 });
             rec.choice = p.choice.clone();
             rec.option = p.option.as_ref().map(|(k, v)| format!("{k}={v}"));
@@ -278,6 +281,23 @@ impl Session<'_> {
             steps.push(rec);
         }
         self.state.steps = steps;
+    }
+
+    /// Name every step whose record was changed outside lyncdr, before the walk reaches it.
+    fn warn_edited(&mut self) {
+        let lines: Vec<String> = (self.state.steps.iter())
+            .filter_map(|r| r.edited_warning(&self.cfg.state))
+            .map(|l| format!("  {l}\n"))
+            .collect();
+        if lines.is_empty() {
+            return;
+        }
+        tracing::warn!("{} step record(s) changed outside lyncdr", lines.len());
+        self.op.show(&crate::decode::printable(&format!(
+            "\n!!! {} step record(s) of this state file were changed outside lyncdr; none of them is trusted, each is decided as a step that may have run:\n{}",
+            lines.len(),
+            lines.concat()
+        )));
     }
 
     /// `recovery.started_at` months ago (the example environment's date, copied along) would
@@ -342,12 +362,7 @@ impl Session<'_> {
             format!("{} (`{}`)", step.label, step.id)
         };
         let _ = self.save();
-        let undecided = self.state.step(&step.id).is_some_and(|r| {
-            matches!(
-                r.status,
-                Status::Failed | Status::Interrupted | Status::Running | Status::Checking
-            )
-        });
+        let undecided = (self.state.step(&step.id)).is_some_and(|r| r.status.needs_decision());
         if interrupt::requested() {
             tracing::info!(step = %step.id, "interrupted with Ctrl-C");
             self.op.show(&format!(

@@ -10,11 +10,16 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Format 2 added the `checking` status, check records, option membership and environment
-/// values; format 1 files are read as they are (every field new in 2 has a default).
-pub const FORMAT: u32 = 2;
+/// values; format 1 files are read as they are (every field new in 2 has a default). Format 3
+/// seals every step record ([`super::seal`]) and adds the run's id and the `edited` status; the
+/// records of a format 1 or 2 file were written before seals and are trusted as they are (as
+/// before), then sealed when the state is next written.
+pub const FORMAT: u32 = 3;
+/// The first format whose records are sealed.
+const SEALED: u32 = 3;
 /// Far above any real run (command output kept per step is bounded by the runner).
 const MAX_STATE_BYTES: u64 = 256 << 20;
-const READS: [u32; 2] = [1, 2];
+const READS: [u32; 3] = [1, 2, 3];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,6 +32,9 @@ pub enum Status {
     Interrupted,
     /// The commands finished (exit 0); the step's read-only check has not passed yet.
     Checking,
+    /// Its record was changed outside lyncdr (its seal did not verify): whatever it said, it is
+    /// never trusted as done or skipped, and is decided as a step that may have run.
+    Edited,
 }
 
 impl Status {
@@ -39,11 +47,19 @@ impl Status {
             Status::Failed => "failed",
             Status::Interrupted => "interrupted",
             Status::Checking => "checking",
+            Status::Edited => "edited",
         }
     }
     /// Finished one way or the other: a resume moves past it.
     pub fn is_settled(self) -> bool {
         matches!(self, Status::Done | Status::Skipped)
+    }
+    /// Started, and not known to have ended well: a decision (or its check) is owed.
+    pub fn needs_decision(self) -> bool {
+        matches!(
+            self,
+            Status::Running | Status::Interrupted | Status::Failed | Status::Checking | Status::Edited
+        )
     }
 }
 
@@ -161,6 +177,10 @@ pub struct StepRecord {
     /// How it was done (set with `done`; absent in files written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub how: Option<How>,
+    /// The record's seal ([`super::seal`]), only in the file: taken out and checked when the
+    /// file is read, made anew for every record when it is written. Always `None` in memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +194,10 @@ pub struct Decision {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     pub format: u32,
+    /// Random, made when the run starts (format 3): every record's seal covers it, so a record
+    /// copied from another run's state does not verify here.
+    #[serde(default)]
+    pub run_id: String,
     pub runbook: String,
     pub title: String,
     pub environment: String,
@@ -202,6 +226,117 @@ impl State {
     pub fn step_mut(&mut self, id: &str) -> Option<&mut StepRecord> {
         self.steps.iter_mut().find(|s| s.id == id)
     }
+
+    /// What binds a record's seal to this run. The choices too: an option changed by hand
+    /// would change which steps the plan skips.
+    fn identity(&self) -> Identity<'_> {
+        Identity {
+            run_id: &self.run_id,
+            runbook: &self.runbook,
+            environment: &self.environment,
+            started_at: &self.started_at,
+            fingerprint: &self.fingerprint,
+            choices: &self.choices,
+            rehearsal: self.rehearsal,
+        }
+    }
+
+    /// A copy of the state as it is written: every record sealed.
+    fn sealed(&self) -> State {
+        let mut out = self.clone();
+        out.steps.iter_mut().for_each(|r| r.seal = None);
+        let seals: Vec<_> = out
+            .steps
+            .iter()
+            .map(|r| super::seal::of(&out.identity(), r))
+            .collect();
+        for (r, seal) in out.steps.iter_mut().zip(seals) {
+            r.seal = seal;
+        }
+        out
+    }
+
+    /// Take each record's seal out and check it; a record whose seal does not verify is
+    /// [`Status::Edited`]. A file of a format before seals (no seal, no run id) is trusted as
+    /// it is, as it was before; one that says so but carries seals is checked.
+    fn unseal(&mut self) {
+        let found: Vec<Option<String>> = self.steps.iter_mut().map(|r| r.seal.take()).collect();
+        if self.format < SEALED && self.run_id.is_empty() && found.iter().all(Option::is_none) {
+            return self.migrate();
+        }
+        let problems: Vec<_> = (self.steps.iter().zip(&found))
+            .map(|(r, f)| super::seal::check(&self.identity(), r, f.as_deref()).err())
+            .collect();
+        for (r, problem) in self.steps.iter_mut().zip(problems) {
+            if let Some(problem) = problem {
+                r.mark_edited(problem);
+            }
+        }
+        self.format = FORMAT;
+    }
+
+    /// A state file written before seals: its records are trusted as they are (they cannot be
+    /// checked), the run gets its id, and the next write seals them. Recorded as a decision.
+    fn migrate(&mut self) {
+        if !self.steps.is_empty() {
+            self.decisions.push(Decision {
+                at: super::now(),
+                operator: "lyncdr".into(),
+                step: None,
+                what: format!(
+                    "state file of format {} read: its step records were written before records were sealed and are trusted as they are; sealed from now on",
+                    self.format
+                ),
+            });
+        }
+        self.run_id = super::seal::new_run_id();
+        self.format = FORMAT;
+    }
+}
+
+/// See [`State::identity`].
+#[derive(Serialize)]
+struct Identity<'a> {
+    run_id: &'a str,
+    runbook: &'a str,
+    environment: &'a str,
+    started_at: &'a str,
+    fingerprint: &'a BTreeMap<String, String>,
+    choices: &'a BTreeMap<String, String>,
+    rehearsal: bool,
+}
+
+impl StepRecord {
+    /// Its seal did not verify: never trusted as what it says; what it said is kept in the note.
+    fn mark_edited(&mut self, problem: super::seal::Problem) {
+        self.note = Some(format!(
+            "its record was changed outside lyncdr ({problem}; it said `{}`)",
+            self.status.name()
+        ));
+        self.status = Status::Edited;
+    }
+
+    /// For an [`Status::Edited`] step: what to say about it, with the commands that decide it.
+    pub fn edited_warning(&self, state: &Path) -> Option<String> {
+        if self.status != Status::Edited {
+            return None;
+        }
+        let what = self
+            .note
+            .as_deref()
+            .unwrap_or("its record was changed outside lyncdr");
+        Some(format!(
+            "step `{}`: {what}, so it is not trusted and may have run: resolve with `{}` (it took effect) or `{}` (run it again)",
+            self.id,
+            resolve_command(state, &self.id, "--done"),
+            resolve_command(state, &self.id, "--retry"),
+        ))
+    }
+}
+
+/// The `lyncdr resolve` command that settles step `id` of the run in `state`, as typed.
+pub fn resolve_command(state: &Path, id: &str, how: &str) -> String {
+    format!("lyncdr resolve {id} {how} --state {}", state.display())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -350,22 +485,23 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Option<State>, StateError> {
             found,
         });
     }
-    serde_json::from_value(value)
-        .map(Some)
-        .map_err(|e| StateError::Corrupt {
-            path: path.into(),
-            problem: e.to_string(),
-        })
+    let mut state: State = serde_json::from_value(value).map_err(|e| StateError::Corrupt {
+        path: path.into(),
+        problem: e.to_string(),
+    })?;
+    state.unseal();
+    Ok(Some(state))
 }
 
 /// Write `state` to `path` so that a crash at any moment leaves either the old or the new
 /// file, complete: temporary file in the same folder, fsync, rename over, fsync the folder.
+/// Every record is sealed as it is written ([`super::seal`]).
 pub fn save(path: &Path, state: &State) -> Result<(), StateError> {
     let err = |source| StateError::Write {
         path: path.into(),
         source,
     };
-    let mut text = serde_json::to_vec_pretty(state).map_err(|e| err(std::io::Error::other(e)))?;
+    let mut text = serde_json::to_vec_pretty(&state.sealed()).map_err(|e| err(std::io::Error::other(e)))?;
     text.push(b'\n');
     prepare_folder(path)?;
     crate::atomic::write_atomic(path, &text).map_err(err)
@@ -499,6 +635,7 @@ mod tests {
     fn sample() -> State {
         State {
             format: FORMAT,
+            run_id: "r1".into(),
             runbook: "rgs-restore".into(),
             title: "t".into(),
             environment: "e.yaml".into(),
@@ -527,6 +664,110 @@ mod tests {
             &text[..text.len() / 2],
             "left as it was"
         );
+    }
+
+    fn with_steps() -> State {
+        let step = |id: &str, status| StepRecord {
+            id: id.into(),
+            label: String::new(),
+            title: "t".into(),
+            status,
+            started_at: None,
+            finished_at: None,
+            operator: None,
+            note: None,
+            attempts: 1,
+            commands: vec![],
+            evidence: vec![],
+            checks: vec![],
+            choice: None,
+            option: None,
+            section: false,
+            how: None,
+            seal: None,
+        };
+        State {
+            steps: vec![step("a", Status::Done), step("b", Status::Failed)],
+            ..sample()
+        }
+    }
+
+    /// Save, change the file's JSON with `edit`, load: the statuses read.
+    fn edited(state: &State, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<Status> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        save(&path, state).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        edit(&mut v);
+        fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+        let loaded = load(&path).unwrap().unwrap();
+        assert!(loaded.steps.iter().all(|r| r.seal.is_none()), "taken out");
+        loaded.steps.iter().map(|r| r.status).collect()
+    }
+
+    /// Issue 20 item 10: a hand-edited record is not trusted; an untouched one is.
+    #[test]
+    fn a_record_changed_outside_lyncdr_is_edited() {
+        let s = with_steps();
+        use Status::{Done, Edited, Failed};
+        assert_eq!(edited(&s, |_| {}), [Done, Failed]);
+        assert_eq!(
+            edited(&s, |v| v["steps"][1]["status"] = "done".into()),
+            [Done, Edited]
+        );
+        assert_eq!(
+            edited(&s, |v| v["steps"][0]["attempts"] = 2.into()),
+            [Edited, Failed]
+        );
+        let unsealed = |v: &mut serde_json::Value| {
+            v["steps"][1].as_object_mut().unwrap().remove("seal");
+        };
+        assert_eq!(edited(&s, unsealed), [Done, Edited]);
+        // The run's identity is covered: a changed choice or another run's id breaks every seal.
+        assert_eq!(edited(&s, |v| v["run_id"] = "r2".into()), [Edited, Edited]);
+        assert_eq!(edited(&s, |v| v["choices"]["k"] = "b".into()), [Edited, Edited]);
+        // A sealed file that says it is of an older format is still checked.
+        let downgraded = |v: &mut serde_json::Value| {
+            v["format"] = 2.into();
+            v["steps"][1]["status"] = "done".into();
+        };
+        assert_eq!(edited(&s, downgraded), [Done, Edited]);
+    }
+
+    #[test]
+    fn an_edited_record_says_what_it_said_and_how_to_resolve_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        save(&path, &with_steps()).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, text.replacen("\"failed\"", "\"done\"", 1)).unwrap();
+        let loaded = load(&path).unwrap().unwrap();
+        let warning = loaded.steps[1].edited_warning(Path::new("s.json")).unwrap();
+        assert_eq!(
+            warning,
+            "step `b`: its record was changed outside lyncdr (seal does not match; it said `done`), so it is not trusted and may have run: resolve with `lyncdr resolve b --done --state s.json` (it took effect) or `lyncdr resolve b --retry --state s.json` (run it again)"
+        );
+        assert_eq!(loaded.steps[0].edited_warning(Path::new("s.json")), None);
+    }
+
+    /// A format 2 file (no seals, no run id) is trusted as before, and sealed when written.
+    #[test]
+    fn a_state_file_of_format_2_is_migrated() {
+        let mut old = serde_json::to_value(with_steps()).unwrap();
+        old["format"] = 2.into();
+        old.as_object_mut().unwrap().remove("run_id");
+        old["steps"][1]["status"] = "done".into();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        let s = load(&path).unwrap().unwrap();
+        assert_eq!((s.format, s.steps[1].status), (FORMAT, Status::Done));
+        assert_eq!(s.run_id.len(), 32);
+        assert!(s.decisions[0].what.contains("state file of format 2 read"));
+        save(&path, &s).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("\"seal\"").count(), 2, "{text}");
+        assert_eq!(load(&path).unwrap().unwrap().steps[1].status, Status::Done);
     }
 
     /// Issue 10: the temporary file had a predictable name (`.NAME.PID.tmp`) and was opened

@@ -57,7 +57,7 @@ impl Session<'_> {
                 let how = self.state.step(&step.id).and_then(|r| r.how).unwrap_or(How::Ran);
                 return self.after_commands(step, how, how.name());
             }
-            Status::Running | Status::Interrupted | Status::Failed => {
+            Status::Running | Status::Interrupted | Status::Failed | Status::Edited => {
                 if let Some(flow) = self.undecided(step, status, total)? {
                     return Ok(flow);
                 }
@@ -101,6 +101,9 @@ impl Session<'_> {
                     Some(why) => format!("failed ({why})"),
                     None => "failed".to_owned(),
                 }
+            }
+            Status::Edited => {
+                "had its record changed outside lyncdr (it may have run, in part or in full)".to_owned()
             }
             _ => "was interrupted (it may have run in part or in full)".to_owned(),
         };
@@ -172,7 +175,7 @@ impl Session<'_> {
 
     /// The command that settles an undecided step, for messages.
     pub(super) fn resolve_command(&self, step: &str, how: &str) -> String {
-        format!("lyncdr resolve {step} {how} --state {}", self.cfg.state.display())
+        super::state::resolve_command(&self.cfg.state, step, how)
     }
 
     fn choose(&mut self, step: &PlannedStep) -> Result<Flow, RunError> {

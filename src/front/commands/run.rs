@@ -117,9 +117,9 @@ fn status_now(s: Status, live: bool) -> Status {
 
 /// The commands that settle an undecided step, each as typed (none for a settled step).
 fn decide_commands(path: &Path, id: &str, status: Status) -> Vec<String> {
-    let resolve = |how: &str| format!("lyncdr resolve {id} {how} --state {}", path.display());
+    let resolve = |how: &str| state::resolve_command(path, id, how);
     match status {
-        Status::Failed | Status::Interrupted | Status::Running => {
+        Status::Failed | Status::Interrupted | Status::Running | Status::Edited => {
             vec![resolve("--done"), resolve("--retry")]
         }
         // The next `lyncdr run` runs its check first; or the operator says it took effect.
@@ -247,6 +247,13 @@ fn status_text(path: &Path, s: &State, live: bool) -> String {
             decide.push(format!("  {cmd}"));
         }
     }
+    let edited: Vec<String> = s.steps.iter().filter_map(|r| r.edited_warning(path)).collect();
+    if !edited.is_empty() {
+        out.push_str(
+            "\nChanged outside lyncdr (not trusted; each is decided as a step that may have run):\n",
+        );
+        out.push_str(&edited.iter().map(|l| format!("  {l}\n")).collect::<String>());
+    }
     if !decide.is_empty() {
         out.push_str("\nTo decide (--done: it took effect; --retry: run it again; a step in checking has its check run first by the next lyncdr run):\n");
         out.push_str(&decide.join("\n"));
@@ -288,10 +295,7 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
         Resolution::Done | Resolution::Retry => {
             // Under the lock: a `running` step here belongs to a run that is gone. A pending
             // step can be done by hand (after exit 6, or with no runner): `--done` records that.
-            let open = matches!(
-                r.status,
-                Status::Running | Status::Interrupted | Status::Failed | Status::Checking
-            );
+            let open = r.status.needs_decision();
             if !(open || how == Resolution::Done && r.status == Status::Pending) {
                 return Err(CommandError::NothingToResolve {
                     step: step.into(),
