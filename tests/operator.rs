@@ -492,16 +492,18 @@ fn a_running_step_shows_a_heartbeat_at_a_terminal_only() {
 fn the_terminal_width_and_locale_are_followed() {
     let t = recovery();
     let dir = t.path();
-    // The size is set before lyncdr starts (a resize after the spawn may come after lyncdr has
-    // read the width).
+    // lyncdr starts once the pty is 60 columns wide: the size is set from here after the spawn
+    // (the pty's own default comes with it), and the shell waits until it sees it, so lyncdr
+    // never reads the default width.
     let mut cmd = std::process::Command::new("sh");
     cmd.arg("-c")
-        .arg("stty cols 60 rows 40 && exec \"$0\" \"$@\"")
+        .arg("while [ \"$(stty size)\" != '40 60' ]; do sleep 0.05; done; exec \"$0\" \"$@\"")
         .arg(crate::builder::lyncdr_bin())
         .args(["plan", "rgs-restore", "--env", "contoso.yaml"])
         .current_dir(dir)
         .env("NO_COLOR", "1");
     let mut p = expectrl::Session::spawn(cmd).expect("spawn");
+    p.get_process_mut().set_window_size(60, 40).expect("60 columns");
     let text = rest_of_output(&mut p).replace("\r\n", "\n");
     let prose: Vec<&str> = text
         .lines()
