@@ -326,7 +326,7 @@ fn every_hint_of_a_failure_runs_as_printed() {
     );
     assert_eq!(run_hints(dir, &text, 0), 1);
     let out = subcommand(dir, &["status", "--env", "contoso.yaml", "--format", "json"], 0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = crate::builder::json_result(&out.stdout);
     assert_eq!(v["runs"], serde_json::json!([]));
     let out = subcommand(dir, &["report", "--env", "contoso.yaml"], 66);
     assert_eq!(run_hints(dir, &String::from_utf8_lossy(&out.stderr), 0), 1);

@@ -47,9 +47,12 @@ pub enum CommandError {
     #[error("no state file `{}`", path.display())]
     StateNotFound { path: PathBuf },
     #[error(
-        "a backup set's `SHA256SUMS` is written by `lyncdr backup` (its `COMPLETE` marker holds its hash); `--write-sums` would break it"
+        "a backup set's `SHA256SUMS` is written by lyncdr backup (its `COMPLETE` marker holds its hash); `--write-sums` would break it"
     )]
-    SumsOfASet,
+    SumsOfASet {
+        /// The same command without `--write-sums`.
+        instead: String,
+    },
     #[error("--all lists the sets of a folder of backup sets, and `{}` holds none", dir.display())]
     NotAFolderOfSets { dir: PathBuf },
     #[error("cannot read `{}`: {problem}", path.display())]
@@ -61,6 +64,15 @@ pub enum CommandError {
     BackupSetNeedsFolder { env: PathBuf },
     #[error("{problem}")]
     NoBackupSet { problem: String },
+    #[error(
+        "--backups takes one backup folder, and `{}` is a folder of backup sets (the nightly job's)",
+        dir.display()
+    )]
+    BackupsAreSets {
+        dir: PathBuf,
+        /// The same command with `--backup-set DIR`.
+        instead: String,
+    },
     #[error("cannot write `{}`: {problem}", path.display())]
     CannotWrite { path: PathBuf, problem: String },
 }
@@ -82,7 +94,8 @@ impl CommandError {
             | CommandError::NotChosen { .. }
             | CommandError::OptionStarted { .. }
             | CommandError::SeveralRuns { .. }
-            | CommandError::SumsOfASet
+            | CommandError::SumsOfASet { .. }
+            | CommandError::BackupsAreSets { .. }
             | CommandError::NotAFolderOfSets { .. } => exit::USAGE,
         }
     }
@@ -120,9 +133,12 @@ impl CommandError {
             CommandError::NotAFolderOfSets { .. } => Some(
                 "audit the folder itself without --all, or give the folder `lyncdr backup --to` writes sets into".into(),
             ),
-            CommandError::SumsOfASet => Some(
-                "audit the set without --write-sums; `lyncdr backup` writes a new set with its own checksums".into(),
-            ),
+            CommandError::SumsOfASet { instead } => Some(format!(
+                "audit it without --write-sums: `{instead}`; lyncdr backup writes each new set with its own checksums"
+            )),
+            CommandError::BackupsAreSets { instead, .. } => Some(format!(
+                "take every backup from its newest complete set: `{instead}`"
+            )),
             CommandError::BackupSetNeedsFolder { .. } => Some(
                 "set backups.folder to the Windows path of the folder of sets, e.g. '\\\\fs01\\LyncBackup'".into(),
             ),

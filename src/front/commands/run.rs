@@ -1,8 +1,9 @@
 //! `run`, `status`, `report`, `resolve`: the guided recovery and its state file.
 
 use super::{CommandError, Error, print};
-use crate::front::cli::{Format, RunArgs};
+use crate::front::cli::RunArgs;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::front::terminal::{Terminal, Unattended, known_operator, operator_name};
 use crate::run::state::{self, Decision, State, Status};
 use crate::run::{RunConfig, report, runner};
@@ -128,15 +129,16 @@ fn decide_commands(path: &Path, id: &str, status: Status) -> Vec<String> {
     }
 }
 
-pub fn status(paths: &[PathBuf], env: Option<&Path>, format: Format) -> Result<u8, Error> {
+pub fn status(paths: &[PathBuf], env: Option<&Path>, output: &Output) -> Result<u8, Error> {
     if paths.is_empty() {
         // Nothing started yet is an answer, not an error.
-        match format {
-            Format::Json => print(&(super::plan::json(&serde_json::json!({ "runs": [] })) + "\n")),
-            Format::Text => print(&format!(
+        if output.is_json() {
+            output.result(serde_json::json!({ "runs": [] }));
+        } else {
+            print(&format!(
                 "No run has been started in {} yet. `lyncdr list` names the runbooks; lyncdr run RUNBOOK --env FILE starts one.\n",
                 runs_folder(env).display()
-            )),
+            ));
         }
         return Ok(exit::SUCCESS);
     }
@@ -144,26 +146,23 @@ pub fn status(paths: &[PathBuf], env: Option<&Path>, format: Format) -> Result<u
     for p in paths {
         runs.push((p, load(p)?, state::is_live(p)));
     }
-    match format {
-        Format::Json => {
-            let all: Vec<_> = runs.iter().map(|(p, s, live)| status_json(p, s, *live)).collect();
-            let v = if let [one] = all.as_slice() {
-                one.clone()
-            } else {
-                serde_json::json!({ "runs": all })
-            };
-            print(&(super::plan::json(&v) + "\n"));
-        }
-        Format::Text => {
-            let mut out = String::new();
-            for (i, (p, s, live)) in runs.iter().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                out.push_str(&status_text(p, s, *live));
+    if output.is_json() {
+        let all: Vec<_> = runs.iter().map(|(p, s, live)| status_json(p, s, *live)).collect();
+        let v = if let [one] = all.as_slice() {
+            one.clone()
+        } else {
+            serde_json::json!({ "runs": all })
+        };
+        output.result(v);
+    } else {
+        let mut out = String::new();
+        for (i, (p, s, live)) in runs.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
             }
-            print(&crate::decode::printable(&out));
+            out.push_str(&status_text(p, s, *live));
         }
+        print(&crate::decode::printable(&out));
     }
     Ok(exit::SUCCESS)
 }
