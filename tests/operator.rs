@@ -620,3 +620,69 @@ fn a_tab_in_yaml_gets_a_hint_about_tabs() {
         .status(65)
         .stderr_has("this line holds a tab: YAML indents with spaces only");
 }
+
+/// Issue 18 item 1: `lyncdr resolve STEP --done` on a failed step needs `--reason TEXT` (a
+/// failed step is never done without a typed reason); the reason is in the state and the
+/// report; `status` and the refusal offer the command with `--reason`, and it runs as printed.
+#[test]
+fn resolve_done_after_a_failure_needs_a_reason() {
+    let t = recovery();
+    let dir = t.path();
+    let fail = [(
+        "LYNCSHELL_FAIL",
+        "list-rgs-contacts/step/Get-CsApplicationContact",
+    )];
+    crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "failed");
+    let status = subcommand(dir, &["status", "--state", "state.json"], 0);
+    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(
+        status.contains("lyncdr resolve list-rgs-contacts --done --reason \"...\" --state state.json"),
+        "{status}"
+    );
+    let done = ["resolve", "list-rgs-contacts", "--done", "--state", "state.json"];
+    let out = subcommand(dir, &done, 64);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("marked done only with a reason: it failed"),
+        "{stderr}"
+    );
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "failed", "unchanged");
+    // The refusal's first hint, as printed: `--done --reason "..."`.
+    let hints = hinted_commands(&stderr);
+    assert_eq!(hints.len(), 2, "{stderr}");
+    run_hint(dir, &hints[0], 0);
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "checking");
+
+    // A typed reason goes into the note, the decisions and the report.
+    let t = recovery();
+    let dir = t.path();
+    crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
+    let reason = "ran Get-CsApplicationContact by hand: 3 contacts";
+    let mut args = done.to_vec();
+    args.extend(["--reason", reason]);
+    subcommand(dir, &args, 0);
+    let s = state(dir);
+    assert!(s["decisions"].to_string().contains(reason), "{s}");
+    assert!(
+        step_record(dir, "list-rgs-contacts")["note"]
+            .to_string()
+            .contains(reason)
+    );
+    let report = subcommand(dir, &["report", "--state", "state.json"], 0);
+    assert!(String::from_utf8_lossy(&report.stdout).contains(reason));
+    // `--reason` only with `--done`.
+    subcommand(
+        dir,
+        &[
+            "resolve",
+            "list-rgs-contacts",
+            "--retry",
+            "--reason",
+            "x",
+            "--state",
+            "state.json",
+        ],
+        64,
+    );
+}

@@ -259,7 +259,7 @@ pub enum Command {
     /// Decide about a step: it took effect (--done), must run again (--retry), or take another option (--rechoose)
     #[command(group(clap::ArgGroup::new("how").required(true)))]
     #[command(
-        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
+        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve import-rgs --done --reason \"ran it by hand; Get-CsRgsWorkflow lists them\" --env contoso.yaml\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
     )]
     Resolve {
         /// Step id (as `lyncdr status` shows it)
@@ -273,6 +273,9 @@ pub enum Command {
         /// A choice step: withdraw the option taken (allowed while none of its steps has started); the next run asks again
         #[arg(long, group = "how")]
         rechoose: bool,
+        /// Why it took effect (with --done; needed after a failure or a failed check): recorded in the state and the report
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["retry", "rechoose"])]
+        reason: Option<String>,
         /// State file of the run (default: the only one in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,

@@ -18,6 +18,12 @@ pub enum CommandError {
     },
     #[error("step `{step}` is {status}, not interrupted or failed: nothing to resolve")]
     NothingToResolve { step: String, status: &'static str },
+    #[error("step `{step}` is marked done only with a reason: {what}")]
+    ReasonNeeded {
+        step: String,
+        what: &'static str,
+        state: PathBuf,
+    },
     #[error("step `{step}` is not a choice")]
     NotAChoice { step: String, choices: Vec<String> },
     #[error("no option has been chosen at step `{step}` yet: the next `lyncdr run` asks")]
@@ -90,6 +96,7 @@ impl CommandError {
             | CommandError::NoTerminal
             | CommandError::NoStep { .. }
             | CommandError::NothingToResolve { .. }
+            | CommandError::ReasonNeeded { .. }
             | CommandError::NotAChoice { .. }
             | CommandError::NotChosen { .. }
             | CommandError::OptionStarted { .. }
@@ -117,6 +124,11 @@ impl CommandError {
             } else {
                 format!("the choice steps are: {}", choices.join(", "))
             }),
+            CommandError::ReasonNeeded { step, state, .. } => Some(format!(
+                "say how you know it took effect, in quotes (it goes into the state and the report): `lyncdr resolve {step} --done --reason \"...\" --state {}`; or run it again: `lyncdr resolve {step} --retry --state {}`",
+                state.display(),
+                state.display()
+            )),
             CommandError::OptionStarted { .. } => Some("a recovery half done one way must be finished or rolled back by hand before the other option".into()),
             CommandError::NoStateFile { .. } => Some(
                 "a run keeps its state in .lyncdr/ beside its environment file: give that file with --env FILE (or the state with --state FILE); `lyncdr list` names the runbooks to start one with lyncdr run"

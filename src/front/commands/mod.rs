@@ -100,19 +100,21 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<u8, Error> {
             done,
             retry: _,
             rechoose,
+            reason,
             state,
             env,
             operator,
         } => {
             let how = match (done, rechoose) {
-                (true, _) => run::Resolution::Done,
+                (true, _) => run::Resolution::Done(reason),
                 (_, true) => run::Resolution::Rechoose,
                 _ => run::Resolution::Retry,
             };
-            let flag = match how {
-                run::Resolution::Done => "--done",
-                run::Resolution::Rechoose => "--rechoose",
-                run::Resolution::Retry => "--retry",
+            let flag = match &how {
+                run::Resolution::Done(None) => "--done".to_owned(),
+                run::Resolution::Done(Some(why)) => format!("--done --reason \"{why}\""),
+                run::Resolution::Rechoose => "--rechoose".to_owned(),
+                run::Resolution::Retry => "--retry".to_owned(),
             };
             let file = run::one_state_file(state, env.as_deref(), None, |p| {
                 format!("lyncdr resolve {step} {flag} --state {}", p.display())
