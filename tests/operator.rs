@@ -11,6 +11,12 @@ use expectrl::session::OsSession;
 use expectrl::{Any, Eof, Expect};
 use std::path::Path;
 
+/// The stand-in makes the RGS contact listing fail (exit 5 with `--yes`).
+const LISTING_FAILS: [(&str, &str); 1] = [(
+    "LYNCSHELL_FAIL",
+    "list-rgs-contacts/step/Get-CsApplicationContact",
+)];
+
 /// The words every decision prompt of `run` ends its question with.
 const PROMPTS: [&str; 7] = [
     "(default is \"Y\"):",
@@ -76,10 +82,7 @@ fn nothing_done_that_failed(dir: &Path) {
 fn enter_at_every_prompt_after_a_failure_marks_nothing_done() {
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
     let out = enter_everywhere(&mut p, false);
     assert_eq!(exit_code(&p), 3, "{out}");
@@ -126,10 +129,7 @@ fn enter_at_every_prompt_after_a_failed_check_overrides_nothing() {
 fn marking_a_failed_step_done_needs_a_reason_and_the_end_counts_it() {
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
     p.expect("This step is done by hand.").expect("first step");
     p.send("\r").expect("done");
@@ -302,10 +302,7 @@ fn every_hint_of_a_failure_runs_as_printed() {
 
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     let out = crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let status = subcommand(dir, &["status", "--state", "state.json"], 0);
@@ -628,10 +625,7 @@ fn a_tab_in_yaml_gets_a_hint_about_tabs() {
 fn resolve_done_after_a_failure_needs_a_reason() {
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
     assert_eq!(status_of(dir, "list-rgs-contacts"), "failed");
     let status = subcommand(dir, &["status", "--state", "state.json"], 0);
