@@ -259,7 +259,7 @@ pub enum Command {
     /// Decide about a step: it took effect (--done), must run again (--retry), or take another option (--rechoose)
     #[command(group(clap::ArgGroup::new("how").required(true)))]
     #[command(
-        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve import-rgs --done --reason \"ran it by hand; Get-CsRgsWorkflow lists them\" --env contoso.yaml\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
+        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve import-rgs-configuration --done --reason \"ran it by hand; Get-CsRgsWorkflow lists the workflows\" --env contoso.yaml\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
     )]
     Resolve {
         /// Step id (as `lyncdr status` shows it)
