@@ -135,6 +135,7 @@ impl Backups {
             now: self.now,
             hash: true,
             write_sums: false,
+            sealed_sums: false,
             response_group: true,
             facts: Default::default(),
             progress: false,
@@ -1368,7 +1369,7 @@ fn cli_json_for_monitoring() {
     let b = Backups::complete_at(jiff::Timestamp::now());
     b.age("RgsConfig_pool01.zip", 3 * DAY);
     let run = run_audit(&b, &["--format", "json", "--max-age", "2d"]).status(1);
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+    let json: serde_json::Value = crate::builder::json_result(&run.stdout);
     assert_eq!(
         (&json["status"], &json["exit_code"], &json["max_age"]),
         (&"degraded".into(), &1.into(), &"2d".into())
@@ -1631,7 +1632,7 @@ fn deep_xml_in_a_zip_is_reported_within_memory_and_time_bounds() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(started.elapsed() < Duration::from_secs(30));
-    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let json = crate::builder::json_result(stdout.as_bytes());
     let found = json["findings"].as_array().into_iter().flatten().any(|f| {
         f["code"] == "suspicious"
             && f["path"] == "CsConfiguration.zip"

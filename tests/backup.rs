@@ -1084,7 +1084,7 @@ fn every_json_output_spells_a_verdict_one_way() {
     fake_set(&dir.join("sets"), &day(0), true);
     fake_set(&dir.join("sets"), &day(1), false);
     let out = lyncdr(dir, &["audit", "sets", "--all", "--format", "json"], &[]);
-    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let all = crate::builder::json_result(&out.stdout);
     let statuses: Vec<&str> = all["sets"]
         .as_array()
         .expect("sets")
@@ -1223,4 +1223,87 @@ fn a_recovery_takes_a_set_from_before_it_started() {
         all.contains(&format!(r"\\fs01.contoso.com\LyncBackup\{name}\RgsConfig-")),
         "{all}"
     );
+}
+
+/// Issue 18 items 7 and 8: `--backups DIR` given the folder of sets is refused with the command
+/// that takes its newest complete set (`--backup-set DIR`), not a list of missing files; the
+/// audit of a set never advises `--write-sums` (refused there) but what works in a set; and
+/// every such hint runs as printed.
+#[test]
+fn hints_about_a_folder_of_sets_run_as_printed() {
+    use crate::run::{hinted_commands, run_hint};
+    let site = site();
+    let dir = site.path();
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shell = lync_shell().display().to_string();
+    let run = [
+        "run",
+        "rgs-restore",
+        "--env",
+        "contoso.yaml",
+        "--backups",
+        "sets",
+        "--dry-run",
+        "--powershell",
+        &shell,
+    ];
+    let bundle = [
+        "bundle",
+        "rgs-restore",
+        "--env",
+        "contoso.yaml",
+        "--out",
+        "b",
+        "--backups",
+        "sets",
+    ];
+    for (args, code) in [(&run[..], 0), (&bundle[..], 0)] {
+        let out = lyncdr(dir, args, &[]);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(64), "{all}");
+        assert!(all.contains("`sets` is a folder of backup sets"), "{all}");
+        assert!(!all.contains("is not in"), "{all}");
+        let hints = hinted_commands(&all);
+        assert_eq!(hints.len(), 1, "{all}");
+        assert!(hints[0].contains(" --backup-set sets"), "{all}");
+        run_hint(dir, &hints[0], code);
+    }
+
+    // A file put into a set after the job: the advice fits a set, and runs.
+    let set = set_folders(dir).pop().expect("set");
+    std::fs::write(set.join("notes.txt"), "later").expect("write");
+    let set = set.display().to_string();
+    for target in ["sets", set.as_str()] {
+        let out = lyncdr(dir, &["audit", target, "--env", "contoso.yaml"], &[]);
+        let all = text(&out);
+        assert!(all.contains("notes.txt"), "{all}");
+        assert!(!all.contains("--write-sums"), "{all}");
+        assert!(all.contains("move it out of the set"), "{all}");
+    }
+    // A file of the set changed: another set, as `lyncdr audit` of the folder finds it.
+    let changed = std::path::Path::new(&set).join("manifest.json");
+    let mut bytes = std::fs::read(&changed).expect("manifest");
+    bytes.push(b' ');
+    std::fs::write(&changed, bytes).expect("write");
+    let out = lyncdr(dir, &["audit", &set, "--env", "contoso.yaml"], &[]);
+    let all = text(&out);
+    assert!(!all.contains("--write-sums"), "{all}");
+    let hints = hinted_commands(&all);
+    assert!(hints.iter().any(|h| h.starts_with("lyncdr audit ")), "{all}");
+    for h in &hints {
+        // A verdict (not ready: no sound set is left), never a usage error.
+        run_hint(dir, h, 2);
+    }
+    // `--write-sums` on a set: refused, with the same audit without it.
+    let out = lyncdr(
+        dir,
+        &["audit", &set, "--env", "contoso.yaml", "--write-sums"],
+        &[],
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(64), "{all}");
+    let hints = hinted_commands(&all);
+    assert_eq!(hints, [format!("lyncdr audit {set} --env contoso.yaml")], "{all}");
+    run_hint(dir, &hints[0], 2);
 }

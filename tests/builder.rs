@@ -155,3 +155,13 @@ pub fn example_env() -> String {
 }
 
 pub const RUNBOOKS: [&str; 4] = ["cms-move", "cms-restore", "backend-restore", "rgs-restore"];
+
+/// The `result` of a `--format json` envelope on `stdout`, which must say `ok` in format 1.
+pub fn json_result(stdout: impl AsRef<[u8]>) -> serde_json::Value {
+    let stdout = stdout.as_ref();
+    let mut v: serde_json::Value = serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)));
+    assert_eq!(v["format_version"], 1, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    v["result"].take()
+}

@@ -113,7 +113,7 @@ fn checks() -> Vec<Check> {
             .output()
             .expect("lyncdr plan");
         assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
-        let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan json");
+        let plan = crate::builder::json_result(&plan.stdout);
         for step in plan["steps"].as_array().expect("steps") {
             let verify = &step["verify"];
             if verify["language"] == "powershell" {

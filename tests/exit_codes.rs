@@ -306,10 +306,11 @@ fn audit_json_on_a_missing_folder_prints_a_json_error() {
         .status(i32::from(exit::NO_INPUT))
         .stderr_has("does not exist");
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
-    assert_eq!(json["status"], "error", "{json}");
+    assert_eq!(json["ok"], false, "{json}");
+    let json = &json["error"];
     assert_eq!(json["exit_code"], exit::NO_INPUT, "{json}");
     assert_eq!(
-        json["error"]["message"], "backup folder `not-there` does not exist",
+        json["message"], "backup folder `not-there` does not exist",
         "{json}"
     );
     // A usage error of the audit is JSON too.
@@ -318,7 +319,7 @@ fn audit_json_on_a_missing_folder_prints_a_json_error() {
         .run()
         .status(i32::from(exit::USAGE));
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
-    assert_eq!(json["exit_code"], exit::USAGE, "{json}");
+    assert_eq!(json["error"]["exit_code"], exit::USAGE, "{json}");
 }
 
 /// clap's own usage errors (an unknown option, a missing argument) exit 64 too, never 2;

@@ -118,6 +118,7 @@ fn options(dir: &Path, hash: bool) -> AuditOptions {
         now: now(),
         hash,
         write_sums: false,
+        sealed_sums: false,
         response_group: true,
         facts: Default::default(),
         progress: false,

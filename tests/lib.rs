@@ -21,6 +21,7 @@ mod exit_codes;
 mod fsx;
 mod fuzz;
 mod hostile;
+mod json_output;
 mod modules;
 // Issue 18's tests drive lyncdr in pseudo-terminals against the stand-in shell (Unix only).
 #[cfg(unix)]

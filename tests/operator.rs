@@ -11,6 +11,12 @@ use expectrl::session::OsSession;
 use expectrl::{Any, Eof, Expect};
 use std::path::Path;
 
+/// The stand-in makes the RGS contact listing fail (exit 5 with `--yes`).
+const LISTING_FAILS: [(&str, &str); 1] = [(
+    "LYNCSHELL_FAIL",
+    "list-rgs-contacts/step/Get-CsApplicationContact",
+)];
+
 /// The words every decision prompt of `run` ends its question with.
 const PROMPTS: [&str; 7] = [
     "(default is \"Y\"):",
@@ -76,10 +82,7 @@ fn nothing_done_that_failed(dir: &Path) {
 fn enter_at_every_prompt_after_a_failure_marks_nothing_done() {
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
     let out = enter_everywhere(&mut p, false);
     assert_eq!(exit_code(&p), 3, "{out}");
@@ -126,10 +129,7 @@ fn enter_at_every_prompt_after_a_failed_check_overrides_nothing() {
 fn marking_a_failed_step_done_needs_a_reason_and_the_end_counts_it() {
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     let mut p = spawn_in_pty(dir, &run_args("rgs-restore", &[]), &fail);
     p.expect("This step is done by hand.").expect("first step");
     p.send("\r").expect("done");
@@ -302,10 +302,7 @@ fn every_hint_of_a_failure_runs_as_printed() {
 
     let t = recovery();
     let dir = t.path();
-    let fail = [(
-        "LYNCSHELL_FAIL",
-        "list-rgs-contacts/step/Get-CsApplicationContact",
-    )];
+    let fail = LISTING_FAILS;
     let out = crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let status = subcommand(dir, &["status", "--state", "state.json"], 0);
@@ -326,7 +323,7 @@ fn every_hint_of_a_failure_runs_as_printed() {
     );
     assert_eq!(run_hints(dir, &text, 0), 1);
     let out = subcommand(dir, &["status", "--env", "contoso.yaml", "--format", "json"], 0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = crate::builder::json_result(&out.stdout);
     assert_eq!(v["runs"], serde_json::json!([]));
     let out = subcommand(dir, &["report", "--env", "contoso.yaml"], 66);
     assert_eq!(run_hints(dir, &String::from_utf8_lossy(&out.stderr), 0), 1);
@@ -621,4 +618,67 @@ fn a_tab_in_yaml_gets_a_hint_about_tabs() {
         .run()
         .status(65)
         .stderr_has("this line holds a tab: YAML indents with spaces only");
+}
+
+/// Issue 18 item 1: `lyncdr resolve STEP --done` on a failed step needs `--reason TEXT` (a
+/// failed step is never done without a typed reason); the reason is in the state and the
+/// report; `status` and the refusal offer the command with `--reason`, and it runs as printed.
+#[test]
+fn resolve_done_after_a_failure_needs_a_reason() {
+    let t = recovery();
+    let dir = t.path();
+    let fail = LISTING_FAILS;
+    crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "failed");
+    let status = subcommand(dir, &["status", "--state", "state.json"], 0);
+    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(
+        status.contains("lyncdr resolve list-rgs-contacts --done --reason \"...\" --state state.json"),
+        "{status}"
+    );
+    let done = ["resolve", "list-rgs-contacts", "--done", "--state", "state.json"];
+    let out = subcommand(dir, &done, 64);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("marked done only with a reason: it failed"),
+        "{stderr}"
+    );
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "failed", "unchanged");
+    // The refusal's first hint, as printed: `--done --reason "..."`.
+    let hints = hinted_commands(&stderr);
+    assert_eq!(hints.len(), 2, "{stderr}");
+    run_hint(dir, &hints[0], 0);
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "checking");
+
+    // A typed reason goes into the note, the decisions and the report.
+    let t = recovery();
+    let dir = t.path();
+    crate::run::expect_code(dir, &run_args("rgs-restore", &["--yes"]), &fail, Some(5));
+    let reason = "ran Get-CsApplicationContact by hand: 3 contacts";
+    let mut args = done.to_vec();
+    args.extend(["--reason", reason]);
+    subcommand(dir, &args, 0);
+    let s = state(dir);
+    assert!(s["decisions"].to_string().contains(reason), "{s}");
+    assert!(
+        step_record(dir, "list-rgs-contacts")["note"]
+            .to_string()
+            .contains(reason)
+    );
+    let report = subcommand(dir, &["report", "--state", "state.json"], 0);
+    assert!(String::from_utf8_lossy(&report.stdout).contains(reason));
+    // `--reason` only with `--done`.
+    subcommand(
+        dir,
+        &[
+            "resolve",
+            "list-rgs-contacts",
+            "--retry",
+            "--reason",
+            "x",
+            "--state",
+            "state.json",
+        ],
+        64,
+    );
 }

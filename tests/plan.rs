@@ -351,7 +351,7 @@ fn an_environment_without_the_newer_keys_still_plans() {
             .args(["plan", runbook, "--env", "old.yaml", "--format", "json"])
             .run();
         assert_eq!(out.status, 0, "{runbook}: {}", out.stderr);
-        let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        let plan = crate::builder::json_result(&out.stdout);
         let export = plan["steps"]
             .as_array()
             .expect("steps")

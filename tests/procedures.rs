@@ -111,7 +111,7 @@ pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) 
         .output()
         .expect("lyncdr plan");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
+    let plan = crate::builder::json_result(&out.stdout);
     let s = plan["steps"]
         .as_array()
         .expect("steps")

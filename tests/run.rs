@@ -207,7 +207,7 @@ pub(crate) fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json
     let mut args = vec!["plan", runbook, "--env", "contoso.yaml", "--format", "json"];
     args.extend(extra);
     let out = lyncdr(dir).args(&args).output().expect("plan");
-    serde_json::from_slice(&out.stdout).expect("plan json")
+    crate::builder::json_result(&out.stdout)
 }
 
 /// The `Verb-Cs...` command words of a script (outside strings and comments is close enough for
@@ -1129,7 +1129,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     );
     assert_eq!(status_of(dir, "list-rgs-contacts"), "running", "as recorded");
     let out = subcommand(dir, &["status", "--state", "state.json", "--format", "json"], 0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = crate::builder::json_result(&out.stdout);
     let step = v["steps"]
         .as_array()
         .expect("steps")
@@ -1155,7 +1155,7 @@ fn status_says_interrupted_for_a_step_whose_run_was_killed() {
     // While a run holds the lock, `running` is the truth.
     let _held = lyncdr::run::state::lock(&dir.join("state.json")).expect("lock");
     let out = subcommand(dir, &["status", "--state", "state.json", "--format", "json"], 0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = crate::builder::json_result(&out.stdout);
     assert_eq!(v["live"], true);
     assert!(v["steps"].to_string().contains("\"running\""));
 }
@@ -1373,7 +1373,7 @@ fn status_json_and_report_snapshot() {
         .args(["status", "--state", "state.json", "--format", "json"])
         .output()
         .expect("status");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = crate::builder::json_result(&out.stdout);
     assert_eq!(v["runbook"], "rgs-restore");
     assert!(
         v["steps"]
@@ -1640,7 +1640,7 @@ fn the_state_lives_beside_the_environment_file() {
         &["status", "--env", "../site/contoso.yaml", "--format", "json"],
         0,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = crate::builder::json_result(&out.stdout);
     assert_eq!(v["runs"].as_array().map(Vec::len), Some(2), "{v}");
     let out = subcommand(&elsewhere, &["report", "--env", "../site/contoso.yaml"], 64);
     assert!(String::from_utf8_lossy(&out.stderr).contains("several runs in"));
@@ -2065,7 +2065,7 @@ fn an_unset_max_age_is_seven_days_for_run_bundle_and_audit() {
         let mut args = vec!["audit", "backups", "--env", "contoso.yaml", "--format", "json"];
         args.extend(extra);
         let out = lyncdr(dir).args(&args).output().expect("audit");
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+        crate::builder::json_result(&out.stdout)
     };
     let stale = |json: &serde_json::Value| {
         json["findings"]
@@ -2141,7 +2141,7 @@ fn run_refuses_a_bak_the_audit_calls_corrupt() {
         ])
         .output()
         .expect("audit");
-    let json: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    let json = crate::builder::json_result(&report.stdout);
     let audit_says: Vec<&serde_json::Value> = json["findings"]
         .as_array()
         .expect("findings")

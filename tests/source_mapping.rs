@@ -9,7 +9,7 @@ pub fn plan_json(runbook: &str, extra: &[&str]) -> Value {
     let mut args = vec!["plan", runbook, "--env", &env, "--format", "json"];
     args.extend(extra);
     let run = Test::new().args(args).run().success();
-    serde_json::from_str(&run.stdout).expect("plan json")
+    crate::builder::json_result(&run.stdout)
 }
 
 /// (label, id) of every step, in order.
@@ -402,7 +402,7 @@ fn closing_steps_run_once_at_the_end_of_the_runbook_being_run() {
             ])
             .run()
             .success();
-        let plan: Value = serde_json::from_str(&out.stdout).expect("plan json");
+        let plan: Value = crate::builder::json_result(&out.stdout);
         steps(&plan).into_iter().map(|s| s.1).collect()
     };
     assert_eq!(ids("inner"), ["work", "close", "close.check"]);

@@ -998,7 +998,7 @@ fn every_runbook_script_runs_in_the_stand_in() {
             .output()
             .expect("lyncdr plan");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
+        let plan = crate::builder::json_result(&out.stdout);
         powershell_texts(&plan, &mut texts);
     }
     texts.sort();

@@ -8,6 +8,7 @@ use super::duration::format_duration;
 use crate::artifact::ArtifactKind;
 use jiff::Timestamp;
 use serde::Serialize;
+use std::path::Path;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -443,6 +444,32 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// What to do about it in a backup set in the folder `sets`: the set's `SHA256SUMS` is
+    /// `lyncdr backup`'s, sealed in its `COMPLETE` marker, so `--write-sums` is refused there;
+    /// the remedies are another set, or a new one. Other problems: as [`Problem::action`].
+    pub fn action_in_set(&self, kind: Option<ArtifactKind>, sets: &Path) -> Option<String> {
+        use Problem::*;
+        let another = format!(
+            "recover from another set (`lyncdr audit {}` takes the newest set whose files all match) and take a new one with lyncdr backup",
+            sets.display()
+        );
+        match self {
+            ChecksumMismatch { .. } | ListedButMissing { .. } => {
+                Some(format!("the set changed after lyncdr backup completed it: {another}"))
+            }
+            NotCovered { .. } => Some(
+                "move it out of the set: lyncdr backup lists every file it writes in the set's SHA256SUMS, so this one was put there later"
+                    .into(),
+            ),
+            NoSums | SumsNotWritten { .. } => {
+                Some(format!("a set without its own checksums is not sound: {another}"))
+            }
+            _ => self.action(kind),
+        }
+    }
+}
+
 /// A problem as reported: where, how bad, what and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -470,6 +497,15 @@ impl Finding {
             message: problem.message(),
             action: problem.action(kind),
         }
+    }
+
+    /// The same finding in a backup set in the folder `sets` (when there is one): the action
+    /// that works there ([`Problem::action_in_set`]).
+    pub fn in_set(mut self, problem: &Problem, sets: Option<&Path>) -> Self {
+        if let Some(sets) = sets {
+            self.action = problem.action_in_set(self.kind, sets);
+        }
+        self
     }
 }
 

@@ -46,7 +46,7 @@ use crate::env::Value;
 use crate::runbook::needs::BackupNeeds;
 use inventory::Inventory;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What to audit and how; the command line and environment file fill it in.
@@ -64,6 +64,10 @@ pub struct AuditOptions {
     pub hash: bool,
     /// Write `SHA256SUMS` in `dir`.
     pub write_sums: bool,
+    /// `dir` is a backup set whose `SHA256SUMS` `lyncdr backup` wrote and sealed in its
+    /// `COMPLETE` marker: `--write-sums` is refused there, so no advice says it
+    /// ([`Problem::action_in_set`]).
+    pub sealed_sums: bool,
     /// Response Group is deployed (the RGS export is needed); true when no environment file says.
     pub response_group: bool,
     /// The environment file's values (key -> value): the conditions of the runbooks' backup
@@ -101,7 +105,14 @@ pub fn audit_with(opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditR
     }
     let rows = readiness::evaluate(&rows, &choices, &inventory.artifacts);
     let runbooks = readiness::summarize(&rows);
-    let findings = findings(&inventory);
+    // The folder of sets the audited set is in, for the advice that fits a set.
+    let sets = opts.sealed_sums.then(|| {
+        opts.dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    });
+    let findings = findings(&inventory, sets);
     // The report lists artifacts by kind, in runbook order, then by path; unknown files last.
     inventory
         .artifacts
@@ -126,7 +137,7 @@ pub fn audit_with(opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditR
 
 /// Every problem as a finding, errors first. A damaged file that only its name made look like a
 /// backup, and that no runbook uses, is a warning: the folder may hold unrelated files.
-fn findings(inventory: &Inventory) -> Vec<Finding> {
+fn findings(inventory: &Inventory, sets: Option<&Path>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     for a in &inventory.artifacts {
         let demote = a.identified_by == IdentifiedBy::FileName && a.used_for.is_none();
@@ -136,11 +147,11 @@ fn findings(inventory: &Inventory) -> Vec<Finding> {
             } else {
                 p.severity()
             };
-            out.push(Finding::new(Some(&a.path), a.kind, p, severity));
+            out.push(Finding::new(Some(&a.path), a.kind, p, severity).in_set(p, sets));
         }
     }
     for (path, kind, p) in &inventory.general {
-        out.push(Finding::new(path.as_deref(), *kind, p, p.severity()));
+        out.push(Finding::new(path.as_deref(), *kind, p, p.severity()).in_set(p, sets));
     }
     out.sort_by(|a, b| {
         b.severity

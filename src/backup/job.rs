@@ -381,6 +381,8 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
         now: jiff::Timestamp::now(),
         hash: true,
         write_sums: true,
+        // Written now, sealed only by the COMPLETE marker after the audit.
+        sealed_sums: false,
         response_group: env
             .get("features.response_group")
             .is_none_or(|v| v.value == Value::Bool(true)),

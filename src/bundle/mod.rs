@@ -204,6 +204,38 @@ pub fn write_bundle(
     Bundle::build_checked(plan, runbook, env, backups)?.write(out, zip)
 }
 
+impl BundleSummary {
+    /// `lyncdr bundle --format json`'s result: what the text says, as fields.
+    pub fn to_json(&self) -> serde_json::Value {
+        let omitted: Vec<_> = self
+            .omitted
+            .iter()
+            .map(
+                |o| serde_json::json!({"number": o.number, "id": o.id, "title": o.title, "reason": o.reason}),
+            )
+            .collect();
+        let audited = self.audited.as_ref().map(|all| {
+            all.iter()
+                .map(|a| {
+                    serde_json::json!({
+                        "kind": a.kind, "path": a.path, "compressed": a.compressed,
+                        "pinned": a.pinned.as_ref().map(|p| serde_json::json!({"size": p.size, "sha256": p.sha256})),
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        serde_json::json!({
+            "out": self.out.display().to_string(),
+            "zip": self.zip.as_ref().map(|z| z.display().to_string()),
+            "files": self.files,
+            "scripts": self.scripts,
+            "omitted": omitted,
+            "backups_checked": audited,
+            "sums_sha256": self.sums_sha256,
+        })
+    }
+}
+
 impl fmt::Display for BundleSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(

@@ -1,8 +1,54 @@
 //! The command line: clap lives here and nowhere else. Arguments become a [`Command`] with plain
 //! configuration structs that the core understands.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::front::json::Output;
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// Parse the command line, and say how the command prints: its name as typed (the JSON
+/// envelope's `command`) and its `--format`, from the same matches.
+pub fn parse(args: &[OsString]) -> Result<(Cli, Output), clap::Error> {
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    let (command, format) = match matches.subcommand() {
+        Some((name, sub)) => (name, format_of(sub)),
+        None => ("", Format::Text),
+    };
+    let output = Output {
+        command: command.to_owned(),
+        json: format == Format::Json,
+        typed: crate::front::typed::Typed::new(args),
+    };
+    Ok((cli, output))
+}
+
+fn format_of(sub: &clap::ArgMatches) -> Format {
+    sub.try_get_one::<Format>("format")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(Format::Text)
+}
+
+/// For a command line clap refused: the command named in it, when that command takes
+/// `--format` and `--format json` (or `--format=json`) is in it, so the refusal is printed as
+/// JSON too.
+pub fn json_requested(args: &[OsString]) -> Option<Output> {
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let json =
+        words.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || words.contains(&"--format=json");
+    let cmd = Cli::command();
+    let sub = words
+        .iter()
+        .find_map(|w| cmd.find_subcommand(w))
+        .filter(|sub| sub.get_arguments().any(|a| a.get_id() == "format"))?;
+    json.then(|| Output {
+        command: sub.get_name().to_owned(),
+        json: true,
+        typed: crate::front::typed::Typed::new(args),
+    })
+}
 
 /// `--help`'s closing text: the exit codes (from [`crate::front::exit::TABLE`]) and examples.
 fn after_help() -> String {
@@ -146,7 +192,10 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the runbooks with their titles
-    List,
+    List {
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Print a completion script for SHELL (e.g. lyncdr completions bash > /etc/bash_completion.d/lyncdr; PowerShell: lyncdr completions powershell >> $PROFILE)
     Completions {
         /// bash, zsh, fish, powershell (or elvish)
@@ -160,6 +209,8 @@ pub enum Command {
     Show {
         /// Runbook id (see `lyncdr list`)
         runbook: String,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Dry-run: every step in order with its rendered commands, prerequisites and skips
     #[command(
@@ -170,14 +221,15 @@ pub enum Command {
         runbook: String,
         #[command(flatten)]
         env: EnvArgs,
-        /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Check runbook and environment files; every problem with file, line and column
     Validate {
         /// Runbook (.yaml with `steps:`) or environment files (with `lyncdr_env:`); none: the built-in runbooks
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Guided recovery: step by step, prerequisites checked, progress checkpointed
     #[command(after_help = run_help())]
@@ -190,9 +242,8 @@ pub enum Command {
         /// Environment file whose runs to show (their state is in .lyncdr/ beside it)
         #[arg(long, value_name = "FILE")]
         env: Option<PathBuf>,
-        /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// After-action report of a run, in Markdown
     Report {
@@ -208,7 +259,7 @@ pub enum Command {
     /// Decide about a step: it took effect (--done), must run again (--retry), or take another option (--rechoose)
     #[command(group(clap::ArgGroup::new("how").required(true)))]
     #[command(
-        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
+        after_help = "Examples:\n  lyncdr resolve delete-rgs-contacts --done --state .lyncdr/rgs-restore.json\n  lyncdr resolve import-rgs-configuration --done --reason \"ran it by hand; Get-CsRgsWorkflow lists the workflows\" --env contoso.yaml\n  lyncdr resolve restore-user-data --rechoose --env contoso.yaml"
     )]
     Resolve {
         /// Step id (as `lyncdr status` shows it)
@@ -222,6 +273,9 @@ pub enum Command {
         /// A choice step: withdraw the option taken (allowed while none of its steps has started); the next run asks again
         #[arg(long, group = "how")]
         rechoose: bool,
+        /// Why it took effect (with --done; needed after a failure or a failed check): recorded in the state and the report
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["retry", "rechoose"])]
+        reason: Option<String>,
         /// State file of the run (default: the only one in .lyncdr/ beside --env FILE, else here)
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
@@ -249,6 +303,8 @@ pub enum Command {
         /// its size and SHA-256
         #[arg(long, value_name = "DIR")]
         backups: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Could we recover today? Check the backups in DIR against every runbook and option
     #[command(after_help = audit_help())]
@@ -258,9 +314,8 @@ pub enum Command {
         /// Environment file naming the backup files
         #[arg(long, value_name = "FILE")]
         env: Option<PathBuf>,
-        /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        format: FormatArg,
         /// Oldest acceptable backup (e.g. 7d, 36h); default: the environment's backups.max_age, else 7d
         #[arg(long, value_name = "DURATION")]
         max_age: Option<String>,
@@ -376,6 +431,8 @@ pub struct BackupArgs {
     /// Where the --script folder will be on the server (with --script and --task)
     #[arg(long, value_name = "DIR")]
     pub script_on_server: Option<String>,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 const RUN_HELP: &str = "\
@@ -466,6 +523,16 @@ pub struct EnvArgs {
     /// Folder of backup sets (`lyncdr backup --to`): take every backup path from its newest complete set
     #[arg(long, value_name = "DIR")]
     pub backup_set: Option<PathBuf>,
+}
+
+/// `--format text|json`, one definition for every command that prints for scripts too. The
+/// commands read it through [`Output`] (see [`parse`]): the front end needs it for errors too,
+/// before and after the command runs.
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format: text, or json (one envelope with format_version; README, "For scripts")
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

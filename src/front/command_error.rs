@@ -18,6 +18,12 @@ pub enum CommandError {
     },
     #[error("step `{step}` is {status}, not interrupted or failed: nothing to resolve")]
     NothingToResolve { step: String, status: &'static str },
+    #[error("step `{step}` is marked done only with a reason: {what}")]
+    ReasonNeeded {
+        step: String,
+        what: &'static str,
+        state: PathBuf,
+    },
     #[error("step `{step}` is not a choice")]
     NotAChoice { step: String, choices: Vec<String> },
     #[error("no option has been chosen at step `{step}` yet: the next `lyncdr run` asks")]
@@ -47,9 +53,12 @@ pub enum CommandError {
     #[error("no state file `{}`", path.display())]
     StateNotFound { path: PathBuf },
     #[error(
-        "a backup set's `SHA256SUMS` is written by `lyncdr backup` (its `COMPLETE` marker holds its hash); `--write-sums` would break it"
+        "a backup set's `SHA256SUMS` is written by lyncdr backup (its `COMPLETE` marker holds its hash); `--write-sums` would break it"
     )]
-    SumsOfASet,
+    SumsOfASet {
+        /// The same command without `--write-sums`.
+        instead: String,
+    },
     #[error("--all lists the sets of a folder of backup sets, and `{}` holds none", dir.display())]
     NotAFolderOfSets { dir: PathBuf },
     #[error("cannot read `{}`: {problem}", path.display())]
@@ -61,6 +70,15 @@ pub enum CommandError {
     BackupSetNeedsFolder { env: PathBuf },
     #[error("{problem}")]
     NoBackupSet { problem: String },
+    #[error(
+        "--backups takes one backup folder, and `{}` is a folder of backup sets (the nightly job's)",
+        dir.display()
+    )]
+    BackupsAreSets {
+        dir: PathBuf,
+        /// The same command with `--backup-set DIR`.
+        instead: String,
+    },
     #[error("cannot write `{}`: {problem}", path.display())]
     CannotWrite { path: PathBuf, problem: String },
 }
@@ -78,11 +96,13 @@ impl CommandError {
             | CommandError::NoTerminal
             | CommandError::NoStep { .. }
             | CommandError::NothingToResolve { .. }
+            | CommandError::ReasonNeeded { .. }
             | CommandError::NotAChoice { .. }
             | CommandError::NotChosen { .. }
             | CommandError::OptionStarted { .. }
             | CommandError::SeveralRuns { .. }
-            | CommandError::SumsOfASet
+            | CommandError::SumsOfASet { .. }
+            | CommandError::BackupsAreSets { .. }
             | CommandError::NotAFolderOfSets { .. } => exit::USAGE,
         }
     }
@@ -104,6 +124,11 @@ impl CommandError {
             } else {
                 format!("the choice steps are: {}", choices.join(", "))
             }),
+            CommandError::ReasonNeeded { step, state, .. } => Some(format!(
+                "say how you know it took effect, in quotes (it goes into the state and the report): `lyncdr resolve {step} --done --reason \"...\" --state {}`; or run it again: `lyncdr resolve {step} --retry --state {}`",
+                state.display(),
+                state.display()
+            )),
             CommandError::OptionStarted { .. } => Some("a recovery half done one way must be finished or rolled back by hand before the other option".into()),
             CommandError::NoStateFile { .. } => Some(
                 "a run keeps its state in .lyncdr/ beside its environment file: give that file with --env FILE (or the state with --state FILE); `lyncdr list` names the runbooks to start one with lyncdr run"
@@ -120,9 +145,12 @@ impl CommandError {
             CommandError::NotAFolderOfSets { .. } => Some(
                 "audit the folder itself without --all, or give the folder `lyncdr backup --to` writes sets into".into(),
             ),
-            CommandError::SumsOfASet => Some(
-                "audit the set without --write-sums; `lyncdr backup` writes a new set with its own checksums".into(),
-            ),
+            CommandError::SumsOfASet { instead } => Some(format!(
+                "audit it without --write-sums: `{instead}`; lyncdr backup writes each new set with its own checksums"
+            )),
+            CommandError::BackupsAreSets { instead, .. } => Some(format!(
+                "take every backup from its newest complete set: `{instead}`"
+            )),
             CommandError::BackupSetNeedsFolder { .. } => Some(
                 "set backups.folder to the Windows path of the folder of sets, e.g. '\\\\fs01\\LyncBackup'".into(),
             ),

@@ -68,18 +68,44 @@ impl Error {
         }
     }
 
-    /// For `--format json` front ends (`audit`): the error as an object on stdout, so a
-    /// monitoring tool that reads stdout sees why there is no report.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "status": "error",
-            "exit_code": self.code(),
-            "error": {
-                "message": crate::decode::printable(self.message().trim_end()),
-                "hint": self.hint().map(|h| crate::decode::printable(&h)),
-            },
-        })
+    /// The kind of error for scripts (`--format json`'s `code`): the phase, then the variant's
+    /// name as its type spells it, in kebab case (`state.locked`, `command.no-state-file`); for
+    /// invalid input its cause (`input.invalid`, `input.missing`, `input.unknown`). Taken from
+    /// the types themselves, so a new variant names itself and no table can drift.
+    pub fn kind(&self) -> String {
+        let (phase, variant) = match self {
+            Error::Invalid(d) => {
+                let cause = match d.cause() {
+                    crate::diagnostic::Cause::Invalid => "invalid",
+                    crate::diagnostic::Cause::Missing => "missing",
+                    crate::diagnostic::Cause::Unknown => "unknown",
+                };
+                return format!("input.{cause}");
+            }
+            Error::Command(e) => ("command", variant_name(e)),
+            Error::Run(e) => ("run", variant_name(e)),
+            Error::State(e) => ("state", variant_name(e)),
+            Error::Bundle(e) => ("bundle", variant_name(e)),
+            Error::Audit(e) => ("audit", variant_name(e)),
+            Error::Backup(e) => ("backup", variant_name(e)),
+        };
+        format!("{phase}.{variant}")
     }
+}
+
+/// An enum value's variant name (its derived `Debug` starts with it), in kebab case:
+/// `NoStateFile { .. }` -> `no-state-file`.
+fn variant_name(e: &impl fmt::Debug) -> String {
+    let debug = format!("{e:?}");
+    let name = debug.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 /// Every error is printed by one renderer, [`Diagnostic`]'s: `error: MESSAGE`, its place and
@@ -295,6 +321,7 @@ mod tests {
                 what: "was interrupted".into(),
                 has_check: true,
                 resolve_done: "lyncdr resolve move-users --done --state s.json".into(),
+                resolve_retry: "lyncdr resolve move-users --retry --state s.json".into(),
             },
             exit::DECISION,
             "error: step `move-users` was interrupted and is not marked idempotent, so --yes will not re-run it\n  = hint: check it by hand (the read-only check above), then `lyncdr resolve move-users --done --state s.json` (it took effect) or `lyncdr resolve move-users --retry --state s.json` (run it again)\n",
@@ -531,22 +558,22 @@ mod tests {
         );
     }
 
-    /// The JSON form keeps the message and the hint apart.
+    /// `--format json`'s `code` of a variant of each kind (tuple and struct variants alike).
     #[test]
-    fn json_form() {
-        let e: Error = CommandError::SeveralRuns {
-            dir: "d".into(),
-            found: vec!["a.json".into()],
-            choose: vec!["lyncdr report a".into()],
+    fn kinds() {
+        let e: Error = StateError::Locked {
+            path: "s".into(),
+            holder: String::new(),
         }
         .into();
-        assert_eq!(
-            e.to_json(),
-            serde_json::json!({
-                "status": "error",
-                "exit_code": 64,
-                "error": {"message": "several runs in d: a.json", "hint": "choose one: `lyncdr report a`"},
-            })
-        );
+        assert_eq!(e.kind(), "state.locked");
+        let e: Error = CommandError::NoTerminal.into();
+        assert_eq!(e.kind(), "command.no-terminal");
+        let e: Error = BackupError::Key("k".into()).into();
+        assert_eq!(e.kind(), "backup.key");
+        let e: Error = crate::diagnostic::Diagnostic::new("x")
+            .cause(crate::diagnostic::Cause::Missing)
+            .into();
+        assert_eq!(e.kind(), "input.missing");
     }
 }

@@ -39,6 +39,8 @@ pub enum RunError {
         has_check: bool,
         /// The `lyncdr resolve STEP --done ...` command for this state file.
         resolve_done: String,
+        /// The `lyncdr resolve STEP --retry ...` command for this state file.
+        resolve_retry: String,
     },
     #[error(
         "step `{step}` asks questions through its cmdlet's own prompt, and there is no terminal to answer them; it was not started"
@@ -81,6 +83,7 @@ impl RunError {
             RunError::Undecided {
                 has_check,
                 resolve_done,
+                resolve_retry,
                 ..
             } => format!(
                 "check it by hand{}, then `{resolve_done}` (it took effect) or `{}` (run it again)",
@@ -89,7 +92,7 @@ impl RunError {
                 } else {
                     ""
                 },
-                resolve_done.replacen(" --done", " --retry", 1)
+                resolve_retry
             ),
             RunError::NeedsConsole { resolve_done, .. } => format!(
                 "run lyncdr in a terminal (with or without --yes), or run the step by hand on the server and then `{resolve_done}`"

@@ -372,9 +372,10 @@ impl Session<'_> {
             return Flow::Exit(RunOutcome::Interrupted);
         }
         if undecided {
+            let done = self.state.step(&step.id).map_or("--done", |r| r.done_flag());
             self.op.show(&format!(
                 "\nStopped at step {name}, which still needs a decision. Nothing is lost: run the same command again to decide, or settle it with `{}` (it took effect) or `{}` (run it again).\n",
-                self.resolve_command(&step.id, "--done"),
+                self.resolve_command(&step.id, done),
                 self.resolve_command(&step.id, "--retry"),
             ));
             return Flow::Exit(RunOutcome::Undecided);

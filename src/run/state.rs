@@ -219,6 +219,24 @@ pub struct State {
     pub rehearsal: bool,
 }
 
+impl StepRecord {
+    /// Marked done only with a typed reason (issue 18): the step failed, or its last check did.
+    /// `lyncdr resolve --done` asks for `--reason` then, and every hint that offers it says so.
+    pub fn done_needs_reason(&self) -> bool {
+        self.status == Status::Failed || self.checks.last().is_some_and(|c| c.verdict == Verdict::Failed)
+    }
+
+    /// The `--done` of `lyncdr resolve` as a hint offers it for this step: with `--reason
+    /// "..."` where [`Self::done_needs_reason`].
+    pub fn done_flag(&self) -> &'static str {
+        if self.done_needs_reason() {
+            "--done --reason \"...\""
+        } else {
+            "--done"
+        }
+    }
+}
+
 impl State {
     pub fn step(&self, id: &str) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.id == id)
@@ -328,7 +346,7 @@ impl StepRecord {
         Some(format!(
             "step `{}`: {what}, so it is not trusted and may have run: resolve with `{}` (it took effect) or `{}` (run it again)",
             self.id,
-            resolve_command(state, &self.id, "--done"),
+            resolve_command(state, &self.id, self.done_flag()),
             resolve_command(state, &self.id, "--retry"),
         ))
     }

@@ -128,7 +128,12 @@ impl Session<'_> {
                 step: step.id.clone(),
                 what,
                 has_check: step.verify.is_some(),
-                resolve_done: self.resolve_command(&step.id, "--done"),
+                // A failed step (or one whose check failed) is marked done with a reason only.
+                resolve_done: self.resolve_command(
+                    &step.id,
+                    self.state.step(&step.id).map_or("--done", |r| r.done_flag()),
+                ),
+                resolve_retry: self.resolve_command(&step.id, "--retry"),
             });
         }
         Ok(match self.settle(step, &what, total)? {

@@ -189,8 +189,10 @@ fn sources(
     let mut out = Vec::new();
     match dir {
         Some(dir) => {
+            // A folder that is not there or cannot be read is a missing input (exit 66).
             let entries = std::fs::read_dir(dir).map_err(|e| {
                 Diagnostic::new(format!("cannot read {what} folder `{}`: {e}", dir.display()))
+                    .cause(crate::diagnostic::Cause::Missing)
             })?;
             let mut paths: Vec<_> = entries
                 .filter_map(Result::ok)

@@ -5,8 +5,8 @@ use crate::artifact::ArtifactKind;
 use crate::audit::{AuditOptions, Silent, Status, audit_with};
 use crate::backup::set;
 use crate::env::{DEFAULT_MAX_BACKUP_AGE, Environment, Value, value::parse_duration};
-use crate::front::cli::Format;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::run::backup::file_name;
 use crate::runbook::Library;
 use std::io::IsTerminal as _;
@@ -17,7 +17,7 @@ pub struct Args<'a> {
     pub library: &'a Library,
     pub dir: &'a Path,
     pub env: Option<&'a Path>,
-    pub format: Format,
+    pub out: &'a Output,
     pub max_age: Option<&'a str>,
     pub no_hash: bool,
     pub write_sums: bool,
@@ -70,7 +70,10 @@ pub fn run(a: Args) -> Result<u8, Error> {
         named = set::named(pool.as_deref());
     }
     if (sets_folder || this_set.is_some()) && a.write_sums {
-        return Err(CommandError::SumsOfASet.into());
+        return Err(CommandError::SumsOfASet {
+            instead: a.out.typed.without("--write-sums", false).to_string(),
+        }
+        .into());
     }
     if a.all && !sets_folder {
         return Err(CommandError::NotAFolderOfSets {
@@ -109,22 +112,7 @@ pub fn run(a: Args) -> Result<u8, Error> {
             return history(&a, &sets, newest.as_deref(), &base);
         }
         let Some(newest) = newest else {
-            let mut out = format!("No complete, sound backup set in {}:\n", a.dir.display());
-            for s in &sets {
-                if let Some(why) = s.state.why() {
-                    out.push_str(&format!("  {}  {}: {why}\n", s.name, s.state.label()));
-                }
-            }
-            for n in &passed {
-                out.push_str(&format!("  {n}\n"));
-            }
-            out.push_str(&format!(
-                "\nResult: {} (exit {})\n",
-                Status::NotReady.name(),
-                exit::NOT_READY
-            ));
-            print(&crate::decode::printable(&out));
-            return Ok(exit::NOT_READY);
+            return Ok(no_sound_set(&a, &sets, &passed));
         };
         header = format!(
             "Backup set {newest} (the newest complete set in {})\n",
@@ -139,7 +127,11 @@ pub fn run(a: Args) -> Result<u8, Error> {
         header.push('\n');
         dir = a.dir.join(&newest);
     }
-    let opts = options(&a, &env, &dir, named, max_age, response_group);
+    let opts = AuditOptions {
+        // A set's SHA256SUMS is `lyncdr backup`'s: the advice must not say --write-sums.
+        sealed_sums: sets_folder || this_set.is_some(),
+        ..options(&a, &env, &dir, named, max_age, response_group)
+    };
     let bar = opts.progress.then(crate::front::terminal::ProgressBar::stderr);
     let progress: &dyn crate::audit::Progress = match &bar {
         Some(b) => b,
@@ -162,39 +154,36 @@ pub fn run(a: Args) -> Result<u8, Error> {
         },
         None => None,
     };
-    match a.format {
-        // File and entry names come from the backup folder: no control character may act on
-        // the terminal.
-        Format::Text => {
-            let mut text = header + &report.to_text();
-            if this_set.is_some() {
-                for n in &notes {
-                    text.push_str(&format!("warning: {n}\n"));
-                }
+    // File and entry names come from the backup folder: no control character may act on the
+    // terminal.
+    if !a.out.is_json() {
+        let mut text = header + &report.to_text();
+        if this_set.is_some() {
+            for n in &notes {
+                text.push_str(&format!("warning: {n}\n"));
             }
+        }
+        if let Some(why) = &incomplete {
+            text.push_str(&format!(
+                "This backup set is INCOMPLETE ({why}): not ready (exit {})\n",
+                exit::NOT_READY
+            ));
+        }
+        print(&crate::decode::printable(&text));
+    } else {
+        let mut json = report.to_json();
+        if let Some(o) = json.as_object_mut() {
             if let Some(why) = &incomplete {
-                text.push_str(&format!(
-                    "This backup set is INCOMPLETE ({why}): not ready (exit {})\n",
-                    exit::NOT_READY
-                ));
+                o.insert("set_incomplete".into(), why.clone().into());
             }
-            print(&crate::decode::printable(&text));
-        }
-        Format::Json => {
-            let mut json = report.to_json();
-            if let Some(o) = json.as_object_mut() {
-                if let Some(why) = &incomplete {
-                    o.insert("set_incomplete".into(), why.clone().into());
-                }
-                if !notes.is_empty() {
-                    o.insert("set_warnings".into(), notes.clone().into());
-                }
-                if !passed.is_empty() {
-                    o.insert("sets_passed_over".into(), passed.clone().into());
-                }
+            if !notes.is_empty() {
+                o.insert("set_warnings".into(), notes.clone().into());
             }
-            print(&(super::plan::json(&json) + "\n"));
+            if !passed.is_empty() {
+                o.insert("sets_passed_over".into(), passed.clone().into());
+            }
         }
+        a.out.result(json);
     }
     Ok(if incomplete.is_some() {
         exit::NOT_READY
@@ -203,6 +192,39 @@ pub fn run(a: Args) -> Result<u8, Error> {
     } else {
         report.exit_code()
     })
+}
+
+/// A folder of sets without one complete, sound set: why each set was passed over; not ready.
+fn no_sound_set(a: &Args, sets: &[set::SetInfo], passed: &[String]) -> u8 {
+    let refused: Vec<(&str, &str, &str)> = sets
+        .iter()
+        .filter_map(|s| Some((s.name.as_str(), s.state.label(), s.state.why()?)))
+        .collect();
+    if a.out.is_json() {
+        let refused: Vec<_> = refused
+            .iter()
+            .map(|(set, state, why)| serde_json::json!({"set": set, "state": state, "why": why}))
+            .collect();
+        a.out.result(serde_json::json!({
+            "dir": a.dir.display().to_string(), "status": Status::NotReady,
+            "no_sound_set": true, "sets": refused, "sets_passed_over": passed,
+        }));
+        return exit::NOT_READY;
+    }
+    let mut out = format!("No complete, sound backup set in {}:\n", a.dir.display());
+    for (set, state, why) in &refused {
+        out.push_str(&format!("  {set}  {state}: {why}\n"));
+    }
+    for n in passed {
+        out.push_str(&format!("  {n}\n"));
+    }
+    out.push_str(&format!(
+        "\nResult: {} (exit {})\n",
+        Status::NotReady.name(),
+        exit::NOT_READY
+    ));
+    print(&crate::decode::printable(&out));
+    exit::NOT_READY
 }
 
 /// The audit's options from the command line and the environment file, for the folder `dir`.
@@ -222,6 +244,7 @@ fn options(
         now: jiff::Timestamp::now(),
         hash: !a.no_hash,
         write_sums: a.write_sums,
+        sealed_sums: false,
         response_group,
         facts: env.as_ref().map(Environment::facts).unwrap_or_default(),
         progress: std::io::stderr().is_terminal(),
@@ -251,6 +274,7 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
                 let opts = AuditOptions {
                     dir: s.path.clone(),
                     write_sums: false,
+                    sealed_sums: true,
                     progress: false,
                     ..base.clone()
                 };
@@ -284,27 +308,25 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
             newest == Some(s.name.as_str()),
         ));
     }
-    match a.format {
-        Format::Text => {
-            let mut out = format!("Backup sets in {} (newest first):\n", a.dir.display());
-            for (name, state, status, detail, is_newest) in &rows {
-                let mark = if *is_newest { "  <- newest complete" } else { "" };
-                let detail = if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({detail})")
-                };
-                out.push_str(&format!(
-                    "  {}  {state:<10}  {:<9}{}{mark}\n",
-                    crate::decode::one_line(name),
-                    status.name(),
-                    crate::decode::one_line(&detail)
-                ));
-            }
-            print(&crate::decode::printable(&out));
+    if !a.out.is_json() {
+        let mut out = format!("Backup sets in {} (newest first):\n", a.dir.display());
+        for (name, state, status, detail, is_newest) in &rows {
+            let mark = if *is_newest { "  <- newest complete" } else { "" };
+            let detail = if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({detail})")
+            };
+            out.push_str(&format!(
+                "  {}  {state:<10}  {:<9}{}{mark}\n",
+                crate::decode::one_line(name),
+                status.name(),
+                crate::decode::one_line(&detail)
+            ));
         }
-        Format::Json => {
-            let list: Vec<serde_json::Value> = rows
+        print(&crate::decode::printable(&out));
+    } else {
+        let list: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|(name, state, status, detail, is_newest)| {
                     // The status as every JSON output spells it (serde: `not-ready`), not the
@@ -312,11 +334,8 @@ fn history(a: &Args, sets: &[set::SetInfo], newest: Option<&str>, base: &AuditOp
                     serde_json::json!({"set": name, "state": state, "status": status, "detail": detail, "newest_complete": is_newest})
                 })
                 .collect();
-            print(
-                &(super::plan::json(&serde_json::json!({"dir": a.dir.display().to_string(), "sets": list}))
-                    + "\n"),
-            );
-        }
+        a.out
+            .result(serde_json::json!({"dir": a.dir.display().to_string(), "sets": list}));
     }
     Ok(if any_future {
         code.max(exit::DEGRADED)

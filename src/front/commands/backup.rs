@@ -5,10 +5,11 @@ use crate::backup::job::{self, Config};
 use crate::backup::signing::SecretKey;
 use crate::front::cli::BackupArgs;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::run::runner::Programs;
 use crate::runbook::Library;
 
-pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
+pub fn run(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Error> {
     let (timeout, codepage) = super::runner_options(&a.step_timeout, a.codepage.as_deref())?;
     let Some(to) = a.to else {
         return Err(CommandError::BadValue {
@@ -32,10 +33,26 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
         event_log: a.event_log || cfg!(windows),
         now: jiff::Timestamp::now(),
     };
+    let json = output.is_json();
     let outcome = job::run(library, &cfg, &mut |line| {
         // Step output comes from other programs: no control character may act on the terminal.
-        print(&format!("{}\n", crate::decode::printable(line)));
+        // With --format json stdout holds the envelope only.
+        let line = format!("{}\n", crate::decode::printable(line));
+        if json {
+            eprint!("{line}");
+        } else {
+            print(&line);
+        }
     })?;
+    let code = if outcome.interrupted {
+        exit::INTERRUPTED
+    } else {
+        crate::audit::exit_code_for(outcome.status)
+    };
+    if json {
+        output.result(outcome_json(&outcome));
+        return Ok(code);
+    }
     let mut out = String::new();
     if let Some(r) = &outcome.report {
         out.push('\n');
@@ -62,15 +79,21 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
     out.push_str(&outcome.line);
     out.push('\n');
     print(&crate::decode::printable(&out));
-    Ok(if outcome.interrupted {
-        exit::INTERRUPTED
-    } else {
-        crate::audit::exit_code_for(outcome.status)
+    Ok(code)
+}
+
+/// `backup --format json`'s result: the set, its verdict, and the audit's report of it.
+fn outcome_json(o: &job::Outcome) -> serde_json::Value {
+    serde_json::json!({
+        "set": o.name, "path": o.path.display().to_string(), "complete": o.complete,
+        "status": o.status, "interrupted": o.interrupted, "failed_steps": o.failed,
+        "line": o.line, "audit": o.report.as_ref().map(|r| r.to_json()),
+        "retention_deleted": o.deleted, "warnings": o.warnings,
     })
 }
 
 /// `--new-key FILE`: a new signing key, and the line that puts its public half in the environment.
-pub fn new_key(a: BackupArgs) -> Result<u8, Error> {
+pub fn new_key(a: BackupArgs, output: &Output) -> Result<u8, Error> {
     let Some(path) = a.new_key else {
         return Ok(exit::USAGE);
     };
@@ -79,6 +102,12 @@ pub fn new_key(a: BackupArgs) -> Result<u8, Error> {
         path: path.clone(),
         problem: e.to_string(),
     })?;
+    if output.is_json() {
+        output.result(serde_json::json!({
+            "key_file": path.display().to_string(), "signing_key": key.public().to_string(),
+        }));
+        return Ok(exit::SUCCESS);
+    }
     print(&format!(
         "Wrote the backup set signing key to {} (readable only by this account; keep it on the Front End that runs the job, and run the job with --key {}).\nPut this line under `backups:` in {}:\n\n  signing_key: \"{}\"\n",
         path.display(),

@@ -1,7 +1,8 @@
 use super::{CommandError, Error, print};
 use crate::env::Environment;
-use crate::front::cli::{EnvArgs, Format};
+use crate::front::cli::EnvArgs;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::render::plan::Plan;
 use crate::render::text;
 use crate::runbook::Library;
@@ -42,7 +43,7 @@ pub fn overrides(env: &EnvArgs) -> Result<(Vec<String>, Option<std::path::PathBu
     Ok((sets, Some(path)))
 }
 
-pub fn plan(library: &Library, id: &str, env: &EnvArgs, format: Format) -> Result<u8, Error> {
+pub fn plan(library: &Library, id: &str, env: &EnvArgs, out: &Output) -> Result<u8, Error> {
     let runbook = library.get(id)?;
     let mut env = Environment::read(&env.env, &overrides(env)?.0)?;
     // The backup runbook writes into `backups.set`: show where each backup goes there.
@@ -52,30 +53,34 @@ pub fn plan(library: &Library, id: &str, env: &EnvArgs, format: Format) -> Resul
         crate::backup::job::point_at_set(&mut env, &folder);
     }
     let plan = Plan::build(runbook, &env, &library.templates)?;
-    match format {
-        Format::Text => print(&text::plan(&plan)),
-        Format::Json => print(&(json(&plan) + "\n")),
+    if out.is_json() {
+        out.result(&plan);
+    } else {
+        print(&text::plan(&plan));
     }
     Ok(exit::SUCCESS)
 }
 
-pub fn json<T: serde::Serialize>(value: &T) -> String {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    crate::decode::json_safe(&text)
+/// Where `lyncdr bundle` writes, and the backups it checks first.
+pub struct BundleTo<'a> {
+    pub backups: Option<&'a std::path::Path>,
+    pub out: &'a std::path::Path,
+    pub zip: bool,
 }
 
-pub fn bundle(
-    library: &Library,
-    id: &str,
-    env: &EnvArgs,
-    backups: Option<&std::path::Path>,
-    out: &std::path::Path,
-    zip: bool,
-) -> Result<u8, Error> {
+pub fn bundle(library: &Library, id: &str, env: &EnvArgs, to: BundleTo, out: &Output) -> Result<u8, Error> {
     let runbook = library.get(id)?;
-    let env = Environment::read(&env.env, &overrides(env)?.0)?;
+    let (sets, set_folder) = overrides(env)?;
+    let env = Environment::read(&env.env, &sets)?;
     let plan = Plan::build(runbook, &env, &library.templates)?;
-    let summary = crate::bundle::write_bundle(&plan, runbook, &env, backups, out, zip)?;
-    print(&format!("{summary}\n"));
+    // `--backup-set DIR`: its newest complete set is checked as `--backups` would be, as `run`
+    // does, unless `--backups` names another copy.
+    let backups = to.backups.map(std::path::Path::to_path_buf).or(set_folder);
+    let summary = crate::bundle::write_bundle(&plan, runbook, &env, backups.as_deref(), to.out, to.zip)?;
+    if out.is_json() {
+        out.result(summary.to_json());
+    } else {
+        print(&format!("{summary}\n"));
+    }
     Ok(exit::SUCCESS)
 }

@@ -1,8 +1,9 @@
 //! `run`, `status`, `report`, `resolve`: the guided recovery and its state file.
 
 use super::{CommandError, Error, print};
-use crate::front::cli::{Format, RunArgs};
+use crate::front::cli::RunArgs;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::front::terminal::{Terminal, Unattended, known_operator, operator_name};
 use crate::run::state::{self, Decision, State, Status};
 use crate::run::{RunConfig, report, runner};
@@ -116,27 +117,31 @@ fn status_now(s: Status, live: bool) -> Status {
 }
 
 /// The commands that settle an undecided step, each as typed (none for a settled step).
-fn decide_commands(path: &Path, id: &str, status: Status) -> Vec<String> {
-    let resolve = |how: &str| state::resolve_command(path, id, how);
+/// `status` is the step's status now ([`status_now`]); `--done` carries `--reason` where it
+/// needs one.
+fn decide_commands(path: &Path, r: &state::StepRecord, status: Status) -> Vec<String> {
+    let resolve = |how: &str| state::resolve_command(path, &r.id, how);
+    let done = resolve(r.done_flag());
     match status {
         Status::Failed | Status::Interrupted | Status::Running | Status::Edited => {
-            vec![resolve("--done"), resolve("--retry")]
+            vec![done, resolve("--retry")]
         }
         // The next `lyncdr run` runs its check first; or the operator says it took effect.
-        Status::Checking => vec![resolve("--done")],
+        Status::Checking => vec![done],
         _ => Vec::new(),
     }
 }
 
-pub fn status(paths: &[PathBuf], env: Option<&Path>, format: Format) -> Result<u8, Error> {
+pub fn status(paths: &[PathBuf], env: Option<&Path>, output: &Output) -> Result<u8, Error> {
     if paths.is_empty() {
         // Nothing started yet is an answer, not an error.
-        match format {
-            Format::Json => print(&(super::plan::json(&serde_json::json!({ "runs": [] })) + "\n")),
-            Format::Text => print(&format!(
+        if output.is_json() {
+            output.result(serde_json::json!({ "runs": [] }));
+        } else {
+            print(&format!(
                 "No run has been started in {} yet. `lyncdr list` names the runbooks; lyncdr run RUNBOOK --env FILE starts one.\n",
                 runs_folder(env).display()
-            )),
+            ));
         }
         return Ok(exit::SUCCESS);
     }
@@ -144,26 +149,23 @@ pub fn status(paths: &[PathBuf], env: Option<&Path>, format: Format) -> Result<u
     for p in paths {
         runs.push((p, load(p)?, state::is_live(p)));
     }
-    match format {
-        Format::Json => {
-            let all: Vec<_> = runs.iter().map(|(p, s, live)| status_json(p, s, *live)).collect();
-            let v = if let [one] = all.as_slice() {
-                one.clone()
-            } else {
-                serde_json::json!({ "runs": all })
-            };
-            print(&(super::plan::json(&v) + "\n"));
-        }
-        Format::Text => {
-            let mut out = String::new();
-            for (i, (p, s, live)) in runs.iter().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                out.push_str(&status_text(p, s, *live));
+    if output.is_json() {
+        let all: Vec<_> = runs.iter().map(|(p, s, live)| status_json(p, s, *live)).collect();
+        let v = if let [one] = all.as_slice() {
+            one.clone()
+        } else {
+            serde_json::json!({ "runs": all })
+        };
+        output.result(v);
+    } else {
+        let mut out = String::new();
+        for (i, (p, s, live)) in runs.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
             }
-            print(&crate::decode::printable(&out));
+            out.push_str(&status_text(p, s, *live));
         }
+        print(&crate::decode::printable(&out));
     }
     Ok(exit::SUCCESS)
 }
@@ -186,7 +188,7 @@ fn status_json(path: &Path, s: &State, live: bool) -> serde_json::Value {
             if let Some(c) = r.checks.last() {
                 v["check"] = serde_json::json!(c.verdict);
             }
-            let decide = decide_commands(path, &r.id, status);
+            let decide = decide_commands(path, r, status);
             if !decide.is_empty() {
                 v["decide"] = serde_json::json!(decide);
             }
@@ -243,7 +245,7 @@ fn status_text(path: &Path, s: &State, live: bool) -> String {
             r.title,
             r.id
         ));
-        for cmd in decide_commands(path, &r.id, status) {
+        for cmd in decide_commands(path, r, status) {
             decide.push(format!("  {cmd}"));
         }
     }
@@ -255,7 +257,7 @@ fn status_text(path: &Path, s: &State, live: bool) -> String {
         out.push_str(&edited.iter().map(|l| format!("  {l}\n")).collect::<String>());
     }
     if !decide.is_empty() {
-        out.push_str("\nTo decide (--done: it took effect; --retry: run it again; a step in checking has its check run first by the next lyncdr run):\n");
+        out.push_str("\nTo decide (--done: it took effect, after a failure with --reason saying how you know; --retry: run it again; a step in checking has its check run first by the next lyncdr run):\n");
         out.push_str(&decide.join("\n"));
         out.push('\n');
     }
@@ -268,10 +270,10 @@ pub fn report(path: &Path) -> Result<u8, Error> {
 }
 
 /// What `lyncdr resolve` does to a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
-    /// It took effect: done.
-    Done,
+    /// It took effect: done, for the reason given (`--reason`), if any.
+    Done(Option<String>),
     /// It did not: pending, run again.
     Retry,
     /// A choice: forget the option taken, so the next run asks again.
@@ -290,32 +292,28 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
         }
         .into());
     };
-    let what = match how {
+    let what = match &how {
         Resolution::Rechoose => rechoose(&mut s, step)?,
-        Resolution::Done | Resolution::Retry => {
+        Resolution::Done(_) | Resolution::Retry => {
             // Under the lock: a `running` step here belongs to a run that is gone. A pending
             // step can be done by hand (after exit 6, or with no runner): `--done` records that.
             let open = r.status.needs_decision();
-            if !(open || how == Resolution::Done && r.status == Status::Pending) {
+            let done = matches!(how, Resolution::Done(_));
+            if !(open || done && r.status == Status::Pending) {
                 return Err(CommandError::NothingToResolve {
                     step: step.into(),
                     status: r.status.name(),
                 }
                 .into());
             }
-            if how == Resolution::Done {
-                // Done once its check passes: the next run runs the check (read-only) first.
-                r.status = Status::Checking;
-                r.finished_at = Some(crate::run::now());
-                r.note = Some("marked done with `lyncdr resolve --done`; its check runs next".into());
-                r.operator = Some(operator.clone());
-                r.how = Some(crate::run::state::How::Resolved);
-                "resolved: it took effect; the next `lyncdr run` runs its check, then goes on".to_owned()
-            } else {
-                r.status = Status::Pending;
-                r.note = Some("to be run again (`lyncdr resolve --retry`)".into());
-                r.operator = Some(operator.clone());
-                "resolved: to be run again".to_owned()
+            r.operator = Some(operator.clone());
+            match &how {
+                Resolution::Done(reason) => mark_done(r, reason.as_deref(), path)?,
+                _ => {
+                    r.status = Status::Pending;
+                    r.note = Some("to be run again (`lyncdr resolve --retry`)".into());
+                    "resolved: to be run again".to_owned()
+                }
             }
         }
     };
@@ -328,6 +326,35 @@ pub fn resolve(step: &str, how: Resolution, path: &Path, operator: Option<String
     state::save(path, &s)?;
     print(&format!("step `{step}` {what}\n"));
     Ok(exit::SUCCESS)
+}
+
+/// `resolve --done`: done once its check passes (the next run runs the check, read-only,
+/// first). After a failure, or a check that failed, only for a reason typed with `--reason`
+/// (issue 18: a failed step is never done by default), recorded in the note and the decision.
+fn mark_done(r: &mut state::StepRecord, reason: Option<&str>, path: &Path) -> Result<String, Error> {
+    let reason = reason.map(str::trim).filter(|t| !t.is_empty());
+    if r.done_needs_reason() && reason.is_none() {
+        return Err(CommandError::ReasonNeeded {
+            step: r.id.clone(),
+            what: if r.status == Status::Failed {
+                "it failed"
+            } else {
+                "its check failed"
+            },
+            state: path.to_path_buf(),
+        }
+        .into());
+    }
+    let why = reason.map(|t| format!(": {t}")).unwrap_or_default();
+    r.status = Status::Checking;
+    r.finished_at = Some(crate::run::now());
+    r.note = Some(format!(
+        "marked done with `lyncdr resolve --done`{why}; its check runs next"
+    ));
+    r.how = Some(crate::run::state::How::Resolved);
+    Ok(format!(
+        "resolved: it took effect{why}; the next `lyncdr run` runs its check, then goes on"
+    ))
 }
 
 /// Forget the option a choice step took, while none of that option's steps has started: the

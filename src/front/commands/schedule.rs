@@ -8,6 +8,7 @@ use crate::env::Environment;
 use crate::env::value::check_windows_path;
 use crate::front::cli::BackupArgs;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::render::plan::Plan;
 use crate::runbook::Library;
 use std::path::Path;
@@ -22,7 +23,10 @@ fn invalid(option: &'static str, problem: impl Into<String>) -> Error {
 }
 
 /// `lyncdr backup --task` or `--script` (the dispatcher sends only those here).
-pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
+pub fn write(library: &Library, args: BackupArgs, output: &Output) -> Result<u8, Error> {
+    // What was written: the text, or the fields of `--format json`'s result.
+    let mut text = String::new();
+    let mut result = serde_json::Map::new();
     let mut env = Environment::read(&args.env, &args.set)?;
     let to = args
         .to
@@ -57,7 +61,15 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
         };
         let folder = ScriptFolder::build(&plan, &config)?;
         folder.write(dir)?;
-        print(&format!(
+        result.insert(
+            "script".into(),
+            serde_json::json!({
+                "folder": dir.display().to_string(), "files": folder.files.len(),
+                "steps": folder.steps.len(), "not_applicable": folder.omitted.len(),
+                "sums_sha256": folder.sums_sha256(),
+            }),
+        );
+        text.push_str(&format!(
             "Wrote {} files to {}: {}, {}, {} ({} steps{}).\nSHA-256 of {}: {}\nCheck it on the server before running the job.\n",
             folder.files.len(),
             dir.display(),
@@ -137,7 +149,14 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
                 problem: e.to_string(),
             }
         })?;
-        print(&format!(
+        result.insert(
+            "task".into(),
+            serde_json::json!({
+                "file": file.display().to_string(), "at": format!("{:02}:{:02}", at.0, at.1),
+                "user": user, "action": config.action.to_string(), "schtasks": line,
+            }),
+        );
+        text.push_str(&format!(
             "Wrote the task definition {}: every day at {:02}:{:02} as {}, {}.\nNothing is registered yet. On the server, as an administrator (schtasks asks for the account's password):\n  {}\n",
             file.display(),
             at.0,
@@ -146,6 +165,11 @@ pub fn write(library: &Library, args: BackupArgs) -> Result<u8, Error> {
             config.action,
             line
         ));
+    }
+    if output.is_json() {
+        output.result(result);
+    } else {
+        print(&text);
     }
     Ok(exit::SUCCESS)
 }

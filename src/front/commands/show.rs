@@ -1,11 +1,25 @@
+//! `lyncdr list` and `lyncdr show RUNBOOK`: the runbooks, and one runbook's inputs,
+//! prerequisites and steps (as text, or as `--format json`'s result).
+
 use super::{Error, print};
 use crate::env::schema;
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::render::text::wrap;
-use crate::runbook::{Library, StepKind};
+use crate::runbook::{Library, Runbook, StepKind};
+use serde_json::json;
 use std::fmt::Write as _;
 
-pub fn list(library: &Library) -> Result<u8, Error> {
+pub fn list(library: &Library, output: &Output) -> Result<u8, Error> {
+    if output.is_json() {
+        let runbooks: Vec<_> = library
+            .runbooks
+            .values()
+            .map(|rb| json!({"id": rb.id, "title": rb.title}))
+            .collect();
+        output.result(json!({ "runbooks": runbooks }));
+        return Ok(exit::SUCCESS);
+    }
     let width = library.runbooks.keys().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
     for rb in library.runbooks.values() {
@@ -15,8 +29,12 @@ pub fn list(library: &Library) -> Result<u8, Error> {
     Ok(exit::SUCCESS)
 }
 
-pub fn show(library: &Library, id: &str) -> Result<u8, Error> {
+pub fn show(library: &Library, id: &str, output: &Output) -> Result<u8, Error> {
     let rb = library.get(id)?;
+    if output.is_json() {
+        output.result(show_json(rb));
+        return Ok(exit::SUCCESS);
+    }
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}\nSource: {}\n", rb.id, rb.title, rb.source);
     wrap(&mut out, &rb.summary, "");
@@ -64,9 +82,47 @@ pub fn show(library: &Library, id: &str) -> Result<u8, Error> {
 }
 
 fn join(conds: &[crate::runbook::Condition]) -> String {
-    conds
+    conditions(conds).join(" and ")
+}
+
+/// `show --format json`'s result: the facts the text shows, as fields.
+fn show_json(rb: &Runbook) -> serde_json::Value {
+    let inputs: Vec<_> = rb
+        .inputs
         .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" and ")
+        .map(|i| {
+            let ty = schema::type_of(&i.env).map(|t| t.name());
+            json!({"name": i.name, "env": i.env, "type": ty, "description": i.description})
+        })
+        .collect();
+    let prerequisites: Vec<_> = rb
+        .prerequisites
+        .iter()
+        .map(|p| json!({"requires": p.describe(), "when": conditions(&p.when)}))
+        .collect();
+    let steps: Vec<_> = rb
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            let choice = match &s.kind {
+                StepKind::Choice { key, .. } => Some(key.clone()),
+                _ => None,
+            };
+            let requires: Vec<String> = s.prerequisites.iter().map(|p| p.describe()).collect();
+            json!({
+                "number": n + 1, "id": s.id, "label": s.label, "title": s.title, "depth": s.depth,
+                "runs_on": s.runs_on.describe(), "manual": s.manual, "interactive": s.interactive,
+                "choice": choice, "when": conditions(&s.when), "requires": requires,
+            })
+        })
+        .collect();
+    json!({
+        "id": rb.id, "title": rb.title, "source": rb.source, "summary": rb.summary,
+        "inputs": inputs, "prerequisites": prerequisites, "steps": steps,
+    })
+}
+
+fn conditions(conds: &[crate::runbook::Condition]) -> Vec<String> {
+    conds.iter().map(ToString::to_string).collect()
 }

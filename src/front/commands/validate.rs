@@ -6,12 +6,18 @@ use super::{Error, print};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{Environment, schema};
 use crate::front::exit;
+use crate::front::json::Output;
 use crate::render::plan::Plan;
 use crate::runbook::Library;
 use crate::source::{ReadError, SourceFile};
 use std::path::{Path, PathBuf};
 
-pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[PathBuf]) -> Result<u8, Error> {
+pub fn validate(
+    runbooks: Option<&Path>,
+    templates: Option<&Path>,
+    files: &[PathBuf],
+    output: &Output,
+) -> Result<u8, Error> {
     let mut diags = Diagnostics::default();
     let mut extra = Vec::new();
     let mut envs = Vec::new();
@@ -58,25 +64,56 @@ pub fn validate(runbooks: Option<&Path>, templates: Option<&Path>, files: &[Path
     if !diags.is_empty() {
         return Err(diags.into());
     }
+    let environments: Vec<Plannable> = match &library {
+        Some(library) => parsed.iter().map(|env| plannable(library, env)).collect(),
+        None => Vec::new(),
+    };
+    if output.is_json() {
+        output.result(serde_json::json!({ "checked": checked, "environments": environments }));
+        return Ok(exit::SUCCESS);
+    }
     let mut out = format!("ok: {}\n", checked.join(", "));
-    if let Some(library) = &library {
-        for env in &parsed {
-            // File names are the user's: shown, never sent, as control characters.
-            out.push_str(&crate::decode::printable(&plannable(library, env)));
-        }
+    let runbooks = library.as_ref().map_or(0, |l| l.runbooks.len());
+    for p in &environments {
+        // File names are the user's: shown, never sent, as control characters.
+        out.push_str(&crate::decode::printable(&plannable_text(p, runbooks)));
     }
     print(&out);
     Ok(exit::SUCCESS)
 }
 
-/// Which runbooks `env` can plan, and for each it cannot, one line per missing key (with how many
-/// steps use it) and one per other problem. A file may be meant for some runbooks only, so this
-/// is a summary, not an error: `plan` gives the full errors.
-fn plannable(library: &Library, env: &Environment) -> String {
-    use std::fmt::Write as _;
-    let name = &env.source.name;
-    let mut can = Vec::new();
-    let mut cannot = String::new();
+/// Which runbooks an environment file can plan, and why it cannot plan the others.
+#[derive(serde::Serialize)]
+struct Plannable {
+    file: String,
+    can_plan: Vec<String>,
+    cannot_plan: Vec<Cannot>,
+}
+
+#[derive(serde::Serialize)]
+struct Cannot {
+    runbook: String,
+    missing: Vec<Missing>,
+    problems: Vec<String>,
+}
+
+/// A key the file lacks: what it means, and how many places of the runbook use it.
+#[derive(serde::Serialize)]
+struct Missing {
+    key: String,
+    meaning: Option<String>,
+    uses: usize,
+}
+
+/// Which runbooks `env` can plan, and for each it cannot, its missing keys (with how many places
+/// use each) and its other problems. A file may be meant for some runbooks only, so this is a
+/// summary, not an error: `plan` gives the full errors.
+fn plannable(library: &Library, env: &Environment) -> Plannable {
+    let mut out = Plannable {
+        file: env.source.name.clone(),
+        can_plan: Vec::new(),
+        cannot_plan: Vec::new(),
+    };
     for (id, runbook) in &library.runbooks {
         // The backup job writes the set folder and every backup path into the environment
         // itself (`lyncdr backup --to DIR`): the file need not, and the check stands them in.
@@ -90,31 +127,54 @@ fn plannable(library: &Library, env: &Environment) -> String {
         };
         let e = match Plan::check(runbook, env, &library.templates) {
             Ok(_) => {
-                can.push(format!("`{id}`"));
+                out.can_plan.push(id.clone());
                 continue;
             }
             Err(e) => e,
         };
-        let _ = writeln!(cannot, "{name} cannot plan `{id}`:");
-        for m in &e.missing.0 {
-            let what = m.meaning().map(|s| format!(" ({s})")).unwrap_or_default();
-            let uses = match m.uses() {
-                1 => "1 use".to_owned(),
-                n => format!("{n} uses"),
-            };
-            let _ = writeln!(cannot, "  missing `{}`{what}: {uses}", m.key);
-        }
-        for d in &e.diagnostics.0 {
-            let _ = writeln!(cannot, "  {}", d.message);
-        }
+        out.cannot_plan.push(Cannot {
+            runbook: id.clone(),
+            missing: e
+                .missing
+                .0
+                .iter()
+                .map(|m| Missing {
+                    key: m.key.to_string(),
+                    meaning: m.meaning().map(str::to_owned),
+                    uses: m.uses(),
+                })
+                .collect(),
+            problems: e.diagnostics.0.iter().map(|d| d.message.clone()).collect(),
+        });
     }
-    let mut out = match (can.len(), library.runbooks.len()) {
+    out
+}
+
+/// [`Plannable`] as `validate` prints it: one line per missing key and per other problem.
+fn plannable_text(p: &Plannable, runbooks: usize) -> String {
+    use std::fmt::Write as _;
+    let name = &p.file;
+    let can: Vec<String> = p.can_plan.iter().map(|id| format!("`{id}`")).collect();
+    let mut out = match (can.len(), runbooks) {
         (0, _) => format!("{name} can plan no runbook\n"),
         (n, all) if n == all => format!("{name} can plan every runbook: {}\n", can.join(", ")),
         _ => format!("{name} can plan {}\n", can.join(", ")),
     };
-    out.push_str(&cannot);
-    if !cannot.is_empty() {
+    for c in &p.cannot_plan {
+        let _ = writeln!(out, "{name} cannot plan `{}`:", c.runbook);
+        for m in &c.missing {
+            let what = m.meaning.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let uses = match m.uses {
+                1 => "1 use".to_owned(),
+                n => format!("{n} uses"),
+            };
+            let _ = writeln!(out, "  missing `{}`{what}: {uses}", m.key);
+        }
+        for problem in &c.problems {
+            let _ = writeln!(out, "  {problem}");
+        }
+    }
+    if !p.cannot_plan.is_empty() {
         let _ = writeln!(
             out,
             "(`lyncdr plan RUNBOOK --env {name}` names the steps that use each key)"
