@@ -138,9 +138,11 @@ pub fn status(paths: &[PathBuf], env: Option<&Path>, output: &Output) -> Result<
         if output.is_json() {
             output.result(serde_json::json!({ "runs": [] }));
         } else {
+            let folder = runs_folder(env);
+            let env = env.map_or("FILE".into(), |e| e.display().to_string());
             print(&format!(
-                "No run has been started in {} yet. `lyncdr list` names the runbooks; lyncdr run RUNBOOK --env FILE starts one.\n",
-                runs_folder(env).display()
+                "No run has been started in {} yet. `lyncdr list` names the runbooks; `lyncdr run RUNBOOK --env {env}` starts one.\n",
+                folder.display()
             ));
         }
         return Ok(exit::SUCCESS);
