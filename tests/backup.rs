@@ -1224,3 +1224,71 @@ fn a_recovery_takes_a_set_from_before_it_started() {
         "{all}"
     );
 }
+
+/// Issue 17 item 9: xds and lis are backed up on the CMS's instance (`sql.cms`), by the job of
+/// the pool whose Back End holds it; another pool's job skips them and says why, and its set
+/// is complete. The stand-in's instance of that pool holds no xds or lis (a `BACKUP` of them
+/// there fails, as on SQL Server: the database does not exist).
+#[test]
+fn every_pools_job_completes_and_backs_up_the_cms_only_where_it_lives() {
+    let sqlcmd_servers = |dir: &Path, step: &str| -> Vec<String> {
+        read_log(&dir.join("shell.log"))
+            .into_iter()
+            .filter(|e| e.step == step && e.detail.starts_with("sqlcmd server="))
+            .map(|e| e.detail)
+            .collect()
+    };
+    // A pool whose Back End does not hold the CMS.
+    let site = site();
+    let dir = site.path();
+    let out = backup(
+        dir,
+        &["--set", "sql.cms.fqdn=be02.contoso.com"],
+        &[("LYNCSHELL_SQL_WITHOUT", "xds;lis")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = set_folders(dir).pop().expect("set");
+    let m = manifest(&s);
+    assert!(m.complete, "{m:?}");
+    let why = "`sql.cms.server == sql.backend.server` does not hold: `sql.cms.server` is be02.contoso.com\\rtc, `sql.backend.server` is be01.contoso.com\\rtc";
+    for id in ["backup-xds", "backup-lis"] {
+        let st = step(&m, id);
+        assert_eq!(st.status, "skipped", "{st:?}");
+        assert_eq!(st.detail.as_deref(), Some(why), "{st:?}");
+        assert!(sqlcmd_servers(dir, id).is_empty(), "{id} ran");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(&format!("[{id}] skipped: {why}")), "{stdout}");
+    }
+    assert!(!s.join("xds.bak").exists());
+
+    // The CMS's pool (its instance written in other letters): run there, on `sql.cms`.
+    let site = self::site();
+    let dir = site.path();
+    let out = backup(dir, &["--set", "sql.cms.fqdn=BE01.contoso.com"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let m = manifest(&set_folders(dir).pop().expect("set"));
+    for id in ["backup-xds", "backup-lis"] {
+        assert_eq!(step(&m, id).status, "ok", "{m:?}");
+        assert_eq!(sqlcmd_servers(dir, id), [r"sqlcmd server=BE01.contoso.com\rtc"]);
+    }
+    assert_eq!(
+        sqlcmd_servers(dir, "backup-rtc"),
+        [r"sqlcmd server=be01.contoso.com\rtc"]
+    );
+
+    // Where the environment does not say where the CMS lives, nothing is sent anywhere.
+    let site = self::site();
+    let dir = site.path();
+    let env = dir.join("contoso.yaml");
+    let text_of = std::fs::read_to_string(&env).expect("env");
+    let without = text_of.replacen("  cms:\n    fqdn: be01.contoso.com\n    instance: rtc\n", "", 1);
+    assert_ne!(without, text_of);
+    std::fs::write(&env, without).expect("env");
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let m = manifest(&set_folders(dir).pop().expect("set"));
+    assert_eq!(
+        step(&m, "backup-xds").detail.as_deref(),
+        Some("`sql.cms.server` is not set")
+    );
+}

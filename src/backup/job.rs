@@ -290,6 +290,11 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
             break;
         }
         if step.skipped {
+            // Said, not only recorded: a step that does not apply to this pool (xds where its
+            // Back End does not hold the CMS) is a decision the admin should see every night.
+            let why = step.reason.as_deref().unwrap_or("it does not apply");
+            echo(&format!("[{}] skipped: {why}", step.id));
+            log_lines.push(format!("== {} skipped: {why}", step.id));
             manifest.steps.push(StepRecord {
                 id: step.id.clone(),
                 status: "skipped".into(),

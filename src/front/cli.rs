@@ -361,9 +361,9 @@ pub struct BackupArgs {
     /// Account the task runs as, DOMAIN\account (its password is asked by schtasks, never stored by lyncdr)
     #[arg(long, value_name = "ACCOUNT")]
     pub user: Option<String>,
-    /// Name of the scheduled task
-    #[arg(long, value_name = "NAME", default_value = crate::backup::task::DEFAULT_NAME)]
-    pub task_name: String,
+    /// Name of the scheduled task [default: the environment's backups.task_name, else lyncdr-backup]
+    #[arg(long, value_name = "NAME")]
+    pub task_name: Option<String>,
     /// Path of lyncdr.exe on the server (default: this program, when it runs on Windows)
     #[arg(long, value_name = "PATH")]
     pub exe: Option<String>,
