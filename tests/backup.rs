@@ -1292,3 +1292,66 @@ fn every_pools_job_completes_and_backs_up_the_cms_only_where_it_lives() {
         Some("`sql.cms.server` is not set")
     );
 }
+
+/// Issue 17 item 10: the baseline a recovery ends with is a set of its own, written by the job's
+/// code (`--baseline`): the same layout, manifest and signature, in `sets/baseline`, where the
+/// nightly retention never counts nor deletes it; it verifies as a nightly set does, and a
+/// changed one does not.
+#[test]
+fn a_baseline_is_a_set_of_its_own_that_retention_never_counts() {
+    let site = site();
+    let dir = site.path();
+    let sets = dir.join("sets");
+    let keep_one = ["--set", "backups.keep_sets=1"];
+    let out = backup(dir, &keep_one, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    next_second();
+    let out = backup(dir, &["--baseline", "--set", "backups.keep_sets=1"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("Baseline set lyncdr-"), "{all}");
+    let baselines: Vec<PathBuf> = std::fs::read_dir(sets.join("baseline"))
+        .expect("baseline folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(baselines.len(), 1, "{baselines:?}");
+    let baseline = &baselines[0];
+    let m = manifest(baseline);
+    assert!(m.complete, "{m:?}");
+    let marker = std::fs::read_to_string(baseline.join("COMPLETE")).expect("COMPLETE");
+    assert!(marker.contains("\nsignature ed25519 "), "{marker}");
+    // The baseline deleted no nightly set, and is not one of them.
+    assert_eq!(set_folders(dir).len(), 1, "{all}");
+
+    // Two more nights with keep_sets 1: each deletes the night before, never the baseline.
+    for _ in 0..2 {
+        next_second();
+        let out = backup(dir, &keep_one, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(set_folders(dir).len(), 1, "{}", text(&out));
+        assert!(baseline.join("COMPLETE").exists(), "{}", text(&out));
+    }
+    let listed = set::list(&sets, None).expect("list");
+    assert!(listed.iter().all(|s| !s.path.starts_with(sets.join("baseline"))));
+
+    // It verifies as a nightly set does: the audit of the baseline folder takes it, signed.
+    let audit = |dir: &Path| lyncdr(dir, &["audit", "sets/baseline", "--env", "contoso.yaml"], &[]);
+    let out = audit(dir);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let name = baseline.file_name().expect("name").to_string_lossy().into_owned();
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+
+    // A changed baseline (its sums and marker recomputed, the signature kept) is refused.
+    plant(baseline, &sets.join("baseline"), 5, true);
+    let out = audit(dir);
+    let all = text(&out);
+    assert!(all.contains("its signature does not verify"), "{all}");
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+}

@@ -859,3 +859,34 @@ fn an_included_runbook_does_not_pause_the_task_again() {
         assert_eq!(ids.last(), Some(&"finish.enable-nightly-backup"), "{runbook}");
     }
 }
+
+/// Issue 17 item 10 (what `finish` itself does): its exports and backups go into the baseline
+/// subfolder of `backups.folder`, `finish-*` folders, never among the nightly `lyncdr-*Z` sets
+/// (where "the newest lyncdr-* folder" once picked a nightly set and wrote into it); the signed
+/// baseline set of `lyncdr backup --baseline` shares that subfolder.
+#[test]
+fn the_finish_baseline_never_lands_among_the_nightly_sets() {
+    let root = r"(Join-Path '\\fs01.contoso.com\LyncBackup' 'baseline')";
+    let export = step_text("finish", "export-baseline", "step", &[]);
+    assert!(
+        export.contains(&format!("Join-Path {root} ('finish-' + ")),
+        "{export}"
+    );
+    for (step, phase) in [
+        ("export-baseline", "check"),
+        ("export-rgs-baseline", "step"),
+        ("export-rgs-baseline", "check"),
+    ] {
+        let text = step_text("finish", step, phase, &[]);
+        assert!(
+            text.contains(&format!("Get-ChildItem -LiteralPath {root} -Filter 'finish-*'")),
+            "{step} {phase}: {text}"
+        );
+        assert!(!text.contains("'lyncdr-*'"), "{step} {phase}: {text}");
+    }
+    let sql = step_text("finish", "backup-baseline-databases", "step", &[]);
+    assert!(
+        sql.contains(r"SET @folder = N'\\fs01.contoso.com\LyncBackup' + N'\baseline';"),
+        "{sql}"
+    );
+}

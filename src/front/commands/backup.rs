@@ -30,6 +30,7 @@ pub fn run(library: &Library, a: BackupArgs) -> Result<u8, Error> {
         log: a.log,
         key: a.key,
         event_log: a.event_log || cfg!(windows),
+        baseline: a.baseline,
         now: jiff::Timestamp::now(),
     };
     let outcome = job::run(library, &cfg, &mut |line| {
