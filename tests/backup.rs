@@ -1307,3 +1307,134 @@ fn hints_about_a_folder_of_sets_run_as_printed() {
     assert_eq!(hints, [format!("lyncdr audit {set} --env contoso.yaml")], "{all}");
     run_hint(dir, &hints[0], 2);
 }
+
+/// Issue 17 item 9: xds and lis are backed up on the CMS's instance (`sql.cms`), by the job of
+/// the pool whose Back End holds it; another pool's job skips them and says why, and its set
+/// is complete. The stand-in's instance of that pool holds no xds or lis (a `BACKUP` of them
+/// there fails, as on SQL Server: the database does not exist).
+#[test]
+fn every_pools_job_completes_and_backs_up_the_cms_only_where_it_lives() {
+    let sqlcmd_servers = |dir: &Path, step: &str| -> Vec<String> {
+        read_log(&dir.join("shell.log"))
+            .into_iter()
+            .filter(|e| e.step == step && e.detail.starts_with("sqlcmd server="))
+            .map(|e| e.detail)
+            .collect()
+    };
+    // A pool whose Back End does not hold the CMS.
+    let site = site();
+    let dir = site.path();
+    let out = backup(
+        dir,
+        &["--set", "sql.cms.fqdn=be02.contoso.com"],
+        &[("LYNCSHELL_SQL_WITHOUT", "xds;lis")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = set_folders(dir).pop().expect("set");
+    let m = manifest(&s);
+    assert!(m.complete, "{m:?}");
+    let why = "`sql.cms.server == sql.backend.server` does not hold: `sql.cms.server` is be02.contoso.com\\rtc, `sql.backend.server` is be01.contoso.com\\rtc";
+    for id in ["backup-xds", "backup-lis"] {
+        let st = step(&m, id);
+        assert_eq!(st.status, "skipped", "{st:?}");
+        assert_eq!(st.detail.as_deref(), Some(why), "{st:?}");
+        assert!(sqlcmd_servers(dir, id).is_empty(), "{id} ran");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(&format!("[{id}] skipped: {why}")), "{stdout}");
+    }
+    assert!(!s.join("xds.bak").exists());
+
+    // The CMS's pool (its instance written in other letters): run there, on `sql.cms`.
+    let site = self::site();
+    let dir = site.path();
+    let out = backup(dir, &["--set", "sql.cms.fqdn=BE01.contoso.com"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let m = manifest(&set_folders(dir).pop().expect("set"));
+    for id in ["backup-xds", "backup-lis"] {
+        assert_eq!(step(&m, id).status, "ok", "{m:?}");
+        assert_eq!(sqlcmd_servers(dir, id), [r"sqlcmd server=BE01.contoso.com\rtc"]);
+    }
+    assert_eq!(
+        sqlcmd_servers(dir, "backup-rtc"),
+        [r"sqlcmd server=be01.contoso.com\rtc"]
+    );
+
+    // Where the environment does not say where the CMS lives, nothing is sent anywhere.
+    let site = self::site();
+    let dir = site.path();
+    let env = dir.join("contoso.yaml");
+    let text_of = std::fs::read_to_string(&env).expect("env");
+    let without = text_of.replacen("  cms:\n    fqdn: be01.contoso.com\n    instance: rtc\n", "", 1);
+    assert_ne!(without, text_of);
+    std::fs::write(&env, without).expect("env");
+    let out = backup(dir, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let m = manifest(&set_folders(dir).pop().expect("set"));
+    assert_eq!(
+        step(&m, "backup-xds").detail.as_deref(),
+        Some("`sql.cms.server` is not set")
+    );
+}
+
+/// Issue 17 item 10: the baseline a recovery ends with is a set of its own, written by the job's
+/// code (`--baseline`): the same layout, manifest and signature, in `sets/baseline`, where the
+/// nightly retention never counts nor deletes it; it verifies as a nightly set does, and a
+/// changed one does not.
+#[test]
+fn a_baseline_is_a_set_of_its_own_that_retention_never_counts() {
+    let site = site();
+    let dir = site.path();
+    let sets = dir.join("sets");
+    let keep_one = ["--set", "backups.keep_sets=1"];
+    let out = backup(dir, &keep_one, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    next_second();
+    let out = backup(dir, &["--baseline", "--set", "backups.keep_sets=1"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("Baseline set lyncdr-"), "{all}");
+    let baselines: Vec<PathBuf> = std::fs::read_dir(sets.join("baseline"))
+        .expect("baseline folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(baselines.len(), 1, "{baselines:?}");
+    let baseline = &baselines[0];
+    let m = manifest(baseline);
+    assert!(m.complete, "{m:?}");
+    let marker = std::fs::read_to_string(baseline.join("COMPLETE")).expect("COMPLETE");
+    assert!(marker.contains("\nsignature ed25519 "), "{marker}");
+    // The baseline deleted no nightly set, and is not one of them.
+    assert_eq!(set_folders(dir).len(), 1, "{all}");
+
+    // Two more nights with keep_sets 1: each deletes the night before, never the baseline.
+    for _ in 0..2 {
+        next_second();
+        let out = backup(dir, &keep_one, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(set_folders(dir).len(), 1, "{}", text(&out));
+        assert!(baseline.join("COMPLETE").exists(), "{}", text(&out));
+    }
+    let listed = set::list(&sets, None).expect("list");
+    assert!(listed.iter().all(|s| !s.path.starts_with(sets.join("baseline"))));
+
+    // It verifies as a nightly set does: the audit of the baseline folder takes it, signed.
+    let audit = |dir: &Path| lyncdr(dir, &["audit", "sets/baseline", "--env", "contoso.yaml"], &[]);
+    let out = audit(dir);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let name = baseline.file_name().expect("name").to_string_lossy().into_owned();
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+
+    // A changed baseline (its sums and marker recomputed, the signature kept) is refused.
+    plant(baseline, &sets.join("baseline"), 5, true);
+    let out = audit(dir);
+    let all = text(&out);
+    assert!(all.contains("its signature does not verify"), "{all}");
+    assert!(
+        all.contains(&format!("Backup set {name} (the newest complete set")),
+        "{all}"
+    );
+}

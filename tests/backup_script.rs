@@ -665,3 +665,50 @@ fn the_scripts_exit_codes_are_lyncdr_backups() {
         (exit::SUCCESS, exit::NOT_READY, exit::CANNOT_WRITE)
     );
 }
+
+/// Issue 17 item 8: the environment names the nightly task once (`backups.task_name`): `--task`
+/// registers it under that name, the name the recoveries disable; `--task-name` naming another
+/// is refused, and a name no schtasks line or template could carry is refused in the file.
+#[test]
+fn the_task_takes_the_name_the_environment_gives_it() {
+    let named = |name: &str| {
+        example().replacen(
+            "backups:\n",
+            &format!("backups:\n  task_name: '{}'\n", name.replace('\'', "''")),
+            1,
+        )
+    };
+    let with_name = |name: &str| {
+        Test::new()
+            .file("contoso.yaml", &named(name))
+            .args(TASK_ARGS)
+            .args([
+                r"C:\Program Files\lyncdr\lyncdr.exe",
+                "--env-on-server",
+                r"C:\lyncdr\contoso.yaml",
+                "--task",
+                "t.xml",
+            ])
+    };
+    with_name(r"Lync\nightly backup")
+        .run()
+        .success()
+        .stdout_has(r#"/TN "Lync\nightly backup""#);
+    task_test()
+        .args(["--task", "t.xml"])
+        .run()
+        .success()
+        .stdout_has(r#"/TN "lyncdr-backup""#);
+    with_name("nightly")
+        .args(["--task-name", "NIGHTLY"])
+        .run()
+        .success();
+    with_name("nightly")
+        .args(["--task-name", "other"])
+        .run()
+        .status(64)
+        .stderr_has("`other` is not the task the environment names (`backups.task_name`: `nightly`)");
+    for bad in ["a'b", "a;b", "x & calc", r"..\x"] {
+        with_name(bad).run().status(65).stderr_has("backups.task_name");
+    }
+}

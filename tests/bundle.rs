@@ -132,7 +132,7 @@ fn a_command_that_needs_powershell_3_is_refused() {
     assert_eq!(err.code(), 65);
     let message = err.to_string();
     assert!(
-        message.starts_with("`04-install-configured-databases.ps1` line ")
+        message.starts_with("`05-install-configured-databases.ps1` line ")
             && message.ends_with(": `ConvertTo-Json` needs PowerShell 3.0, and the Lync Server 2010 Management Shell is Windows PowerShell 2.0"),
         "{message}"
     );
@@ -188,10 +188,10 @@ steps:
 #[test]
 fn t_sql_runs_through_sqlcmd_on_the_backend_from_a_file_sqlcmd_reads() {
     let b = bundle("backend-restore", &[]);
-    let ps = text(&b, "10-rtc.enable-db-chaining.ps1");
-    let sql = text(&b, "10-rtc.enable-db-chaining.sql");
+    let ps = text(&b, "11-rtc.enable-db-chaining.ps1");
+    let sql = text(&b, "11-rtc.enable-db-chaining.sql");
     assert!(
-        ps.contains("    & $sqlcmd[0].Definition -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '10-rtc.enable-db-chaining.sql')\r\n"),
+        ps.contains("    & $sqlcmd[0].Definition -S 'be01.contoso.com\\rtc' -E -b -x -i (Join-Path $here '11-rtc.enable-db-chaining.sql')\r\n"),
         "{ps}"
     );
     assert!(ps.contains("if ($LASTEXITCODE -ne 0)"));
@@ -201,15 +201,15 @@ fn t_sql_runs_through_sqlcmd_on_the_backend_from_a_file_sqlcmd_reads() {
     );
     // The driver knows both files belong to the step (and checks both are in SHA256SUMS).
     let driver = text(&b, "Invoke-Recovery.ps1");
-    assert!(driver.contains("Files = @('10-rtc.enable-db-chaining.ps1', '10-rtc.enable-db-chaining.sql')"));
+    assert!(driver.contains("Files = @('11-rtc.enable-db-chaining.ps1', '11-rtc.enable-db-chaining.sql')"));
 }
 
 #[test]
 fn a_step_script_tells_what_why_where_and_what_it_needs() {
     let b = bundle("backend-restore", &[]);
-    let s = lf(&text(&b, "13-import-user-data.ps1"));
+    let s = lf(&text(&b, "14-import-user-data.ps1"));
     for needle in [
-        "# Step 13 of 26 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
+        "# Step 14 of 28 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
         "# Why:\n#   Brings back contact lists",
         "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
         "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",
@@ -226,7 +226,7 @@ fn a_step_script_tells_what_why_where_and_what_it_needs() {
     // One for the command, one for its read-only check (issue 19 item 13 gave the import one).
     assert_eq!(s.matches("$PSCmdlet.ShouldProcess(").count(), 2, "{s}");
     // Manual steps show the instructions and wait for a typed yes.
-    let manual = lf(&text(&b, "01-rebuild-server.ps1"));
+    let manual = lf(&text(&b, "02-rebuild-server.ps1"));
     assert!(manual.contains("Write-Host 'Do this by hand:'\n"));
     assert!(
         manual.contains(
@@ -240,9 +240,9 @@ fn options_become_a_parameter_and_the_scripts_of_every_option_are_bundled() {
     let b = bundle("backend-restore", &[]);
     let files = names(&b);
     for f in [
-        "09-rtc.restore-rtc-sql.ps1",
-        "12-trigger-user-sync.ps1",
-        "13-import-user-data.ps1",
+        "10-rtc.restore-rtc-sql.ps1",
+        "13-trigger-user-sync.ps1",
+        "14-import-user-data.ps1",
     ] {
         assert!(files.contains(&f), "{files:?}");
     }
@@ -260,8 +260,8 @@ fn options_become_a_parameter_and_the_scripts_of_every_option_are_bundled() {
     let a = bundle("backend-restore", &["options.user_data_restore=A"]);
     assert!(lf(&text(&a, "Invoke-Recovery.ps1")).contains("        Default = 'A'\n"));
     assert_eq!(
-        text(&a, "09-rtc.restore-rtc-sql.ps1"),
-        text(&b, "09-rtc.restore-rtc-sql.ps1")
+        text(&a, "10-rtc.restore-rtc-sql.ps1"),
+        text(&b, "10-rtc.restore-rtc-sql.ps1")
     );
 }
 
@@ -283,11 +283,12 @@ fn a_feature_that_is_off_leaves_its_steps_out_and_the_readme_says_why() {
         .expect("section");
     let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        section.contains("14 Restore the Response Group configuration into a pool (rgs): `features.response_group` does not hold: `features.response_group` is false 15 "),
+        section.contains("15 Restore the Response Group configuration into a pool (rgs): `features.response_group` does not hold: `features.response_group` is false 16 "),
         "{section}"
     );
     assert!(section.contains("(rgs.import-rgs-configuration)"), "{section}");
-    assert_eq!(off.omitted.len(), 7);
+    // The response group steps, and the two nightly task steps (no `backups.task_name`).
+    assert_eq!(off.omitted.len(), 9);
 }
 
 #[test]
@@ -344,7 +345,7 @@ fn sums_match_the_files_and_a_flipped_byte_is_refused() {
         );
     }
 
-    let path = out.join("12-trigger-user-sync.ps1");
+    let path = out.join("13-trigger-user-sync.ps1");
     let mut bytes = std::fs::read(&path).expect("read");
     let i = bytes.len() / 2;
     bytes[i] ^= 0x01;
@@ -352,7 +353,7 @@ fn sums_match_the_files_and_a_flipped_byte_is_refused() {
     assert_eq!(
         verify_sums(&out),
         Err(vec![
-            "`12-trigger-user-sync.ps1` has changed: its SHA-256 differs from `SHA256SUMS`".to_owned()
+            "`13-trigger-user-sync.ps1` has changed: its SHA-256 differs from `SHA256SUMS`".to_owned()
         ])
     );
     bytes[i] ^= 0x01;
@@ -469,14 +470,14 @@ fn hostile_values_stay_one_literal() {
     assert!(powershell::verbatim_strings(&driver).contains(&path), "{driver}");
     // The rtc backup path reaches SQL Server only as a SqlClient parameter, never inside T-SQL
     // (so no sqlcmd variable or quote in it can act); in the script it is one literal.
-    let restore = text(&b, "09-rtc.restore-rtc-sql.ps1");
+    let restore = text(&b, "10-rtc.restore-rtc-sql.ps1");
     assert!(
         powershell::verbatim_strings(&restore).contains(&path),
         "{restore}"
     );
     assert!(restore.contains("FROM DISK = @file"));
     // sqlcmd runs with its variables off (-x), for any `$(...)` a T-SQL value may hold.
-    assert!(text(&b, "10-rtc.enable-db-chaining.ps1").contains(" -E -b -x -i "));
+    assert!(text(&b, "11-rtc.enable-db-chaining.ps1").contains(" -E -b -x -i "));
 }
 
 /// Every command name in a parsed script.
@@ -534,7 +535,7 @@ fn a_previous_bundle_is_replaced_but_not_one_that_holds_a_checkpoint() {
     a.write(&out, false).expect("over a previous bundle");
     verify_sums(&out).expect("intact");
     assert!(
-        !out.join("10-rgs.get-rgs-scripts.ps1").exists(),
+        !out.join("16-rgs.get-rgs-scripts.ps1").exists(),
         "old files removed"
     );
     let entries: Vec<String> = std::fs::read_dir(dir.path())
@@ -589,8 +590,8 @@ fn snapshots() {
     let b = bundle("backend-restore", &[]);
     insta::assert_snapshot!("driver_backend-restore", lf(&text(&b, "Invoke-Recovery.ps1")));
     insta::assert_snapshot!(
-        "step_09-rtc.restore-rtc-sql",
-        lf(&text(&b, "09-rtc.restore-rtc-sql.ps1"))
+        "step_10-rtc.restore-rtc-sql",
+        lf(&text(&b, "10-rtc.restore-rtc-sql.ps1"))
     );
     insta::assert_snapshot!("readme_backend-restore", lf(&text(&b, "README.txt")));
 }
@@ -605,7 +606,7 @@ fn the_summary_names_the_folder_and_the_sums() {
         summary.to_string(),
         format!(
             "Wrote {} files to {}: {} step scripts, Invoke-Recovery.ps1, README.txt, SHA256SUMS.\n\
-             7 steps are not applicable and left out (listed in README.txt).\n\
+             9 steps are not applicable and left out (listed in README.txt).\n\
              The backups were not checked (no --backups DIR); the driver says so when it runs.\n\
              SHA-256 of SHA256SUMS: {}\n\
              Check it on the server before running; start with .\\Invoke-Recovery.ps1 -WhatIf.\n",
@@ -636,13 +637,13 @@ fn a_file_that_cannot_be_ascii_is_utf8_with_a_bom() {
     })
     .expect("bundle");
     let bom = |name: &str| b.file(name).expect(name).bytes.starts_with(b"\xEF\xBB\xBF");
-    assert!(bom("04-install-configured-databases.ps1"));
+    assert!(bom("05-install-configured-databases.ps1"));
     assert!(bom("README.txt"));
-    assert!(!bom("01-rebuild-server.ps1") && !bom("10-rtc.enable-db-chaining.sql"));
-    assert!(b.file("01-rebuild-server.ps1").expect("01").bytes.is_ascii());
-    let script = text(&b, "04-install-configured-databases.ps1");
+    assert!(!bom("02-rebuild-server.ps1") && !bom("11-rtc.enable-db-chaining.sql"));
+    assert!(b.file("02-rebuild-server.ps1").expect("02").bytes.is_ascii());
+    let script = text(&b, "05-install-configured-databases.ps1");
     assert!(powershell::errors(script.trim_start_matches('\u{feff}')).is_empty());
-    assert!(text(&b, "10-rtc.enable-db-chaining.ps1").contains(" -E -b -x -f 65001 -i "));
+    assert!(text(&b, "11-rtc.enable-db-chaining.ps1").contains(" -E -b -x -f 65001 -i "));
 }
 
 #[test]
@@ -855,11 +856,11 @@ fn native_tools_never_start_in_the_bundle_folder() {
         }
         assert!(!s.contains("& sqlcmd.exe"), "{}: sqlcmd by name", f.name);
     }
-    let chaining = lf(&text(&b, "10-rtc.enable-db-chaining.ps1"));
+    let chaining = lf(&text(&b, "11-rtc.enable-db-chaining.ps1"));
     assert!(chaining.contains(
         "    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)\n"
     ));
-    let dbimpexp = lf(&text(&b, "13-import-user-data.ps1"));
+    let dbimpexp = lf(&text(&b, "14-import-user-data.ps1"));
     assert!(
         position(&dbimpexp, "Push-Location") < position(&dbimpexp, "\n& 'C:\\Program Files"),
         "{dbimpexp}"

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::builder::{RUNBOOKS, repo};
+use crate::builder::RUNBOOKS;
 use crate::standin::{cs_commands, lync_shell, read_log};
 
 /// Checks whose success is an empty answer, with the reason.
@@ -100,20 +100,7 @@ struct Check {
 fn checks() -> Vec<Check> {
     let mut out = Vec::new();
     for runbook in RUNBOOKS {
-        let plan = Command::new(crate::builder::lyncdr_bin())
-            .args([
-                "plan",
-                runbook,
-                "--env",
-                "runbooks/examples/contoso.yaml",
-                "--format",
-                "json",
-            ])
-            .current_dir(repo())
-            .output()
-            .expect("lyncdr plan");
-        assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
-        let plan = crate::builder::json_result(&plan.stdout);
+        let plan = crate::procedures::example_plan(runbook, &[]);
         for step in plan["steps"].as_array().expect("steps") {
             let verify = &step["verify"];
             if verify["language"] == "powershell" {

@@ -21,7 +21,7 @@ fn example() -> String {
 /// The example with both Back Ends on the default instance.
 fn default_instance() -> String {
     let text = example().replace("    instance: rtc", "    instance: MSSQLSERVER");
-    assert_eq!(text.matches("MSSQLSERVER").count(), 2);
+    assert_eq!(text.matches("MSSQLSERVER").count(), 3);
     text
 }
 
@@ -197,12 +197,12 @@ fn a_default_instance_bundles() {
         assert!(powershell::errors(&text).is_empty(), "{}", f.name);
         assert!(!text.contains(r"be01.contoso.com\"), "{}", f.name);
     }
-    let chaining = b.text("10-rtc.enable-db-chaining.ps1").expect("chaining script");
+    let chaining = b.text("11-rtc.enable-db-chaining.ps1").expect("chaining script");
     assert!(
         chaining.contains("& $sqlcmd[0].Definition -S 'be01.contoso.com' -E -b -x -i "),
         "{chaining}"
     );
-    let restore = b.text("09-rtc.restore-rtc-sql.ps1").expect("restore script");
+    let restore = b.text("10-rtc.restore-rtc-sql.ps1").expect("restore script");
     assert!(
         restore.contains("'Data Source=' + 'be01.contoso.com' + ';"),
         "SqlClient connects to the default instance by the FQDN alone: {restore}"
@@ -289,7 +289,7 @@ fn names_that_are_not_ascii_bundle_as_utf8_with_a_bom() {
         assert!(String::from_utf8_lossy(&driver.bytes).contains("Société Générale"));
     }
     let b = bundle(&non_ascii(), "backend-restore", &["options.user_data_restore=A"]);
-    let restore = b.file("09-rtc.restore-rtc-sql.ps1").expect("restore script");
+    let restore = b.file("10-rtc.restore-rtc-sql.ps1").expect("restore script");
     assert!(
         restore.bytes.starts_with(b"\xEF\xBB\xBF"),
         "a non-ASCII path: UTF-8 with a BOM"

@@ -4,7 +4,7 @@
 //! decides (plans, gates, the environment).
 
 use crate::builder::repo;
-use crate::run::{NO_RGS, expect_code, recovery, run_args, shell_log, started, status_of};
+use crate::run::{NO_RGS, expect_code, recovery, run_args, shell_log, started, status_of, step_record};
 use crate::standin::{Event, lync_shell, read_log};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -93,25 +93,29 @@ pub(crate) struct Ran {
     pub log: Vec<Event>,
 }
 
-/// The rendered PowerShell or T-SQL of a step (its commands with `phase` `step`, its check with `check`)
-/// from `lyncdr plan --format json` for the example environment and `extra` arguments.
-pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) -> String {
-    let mut args = vec![
-        "plan",
-        runbook,
-        "--env",
-        "runbooks/examples/contoso.yaml",
-        "--format",
-        "json",
-    ];
-    args.extend(extra);
+/// `lyncdr plan RUNBOOK --format json` for the example environment and `extra` arguments.
+pub(crate) fn example_plan(runbook: &str, extra: &[&str]) -> serde_json::Value {
     let out = Command::new(crate::builder::lyncdr_bin())
-        .args(&args)
+        .args([
+            "plan",
+            runbook,
+            "--env",
+            "runbooks/examples/contoso.yaml",
+            "--format",
+            "json",
+        ])
+        .args(extra)
         .current_dir(repo())
         .output()
         .expect("lyncdr plan");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let plan = crate::builder::json_result(&out.stdout);
+    crate::builder::json_result(&out.stdout)
+}
+
+/// The rendered PowerShell or T-SQL of a step (its commands with `phase` `step`, its check with `check`)
+/// from `lyncdr plan --format json` for the example environment and `extra` arguments.
+pub(crate) fn step_text(runbook: &str, step: &str, phase: &str, extra: &[&str]) -> String {
+    let plan = example_plan(runbook, extra);
     let s = plan["steps"]
         .as_array()
         .expect("steps")
@@ -748,4 +752,141 @@ fn the_drivers_domain_match_is_the_fqdn_or_the_exact_dn() {
     assert!(!f.contains("Split('.')[0]"), "the first label alone: {f}");
     assert!(f.contains("$dn = 'DC=' + "), "{f}");
     assert!(f.contains("[^A-Za-z0-9=,-]"), "a DN's tail must not match: {f}");
+}
+
+/// Issue 17 item 8: where the environment names the nightly job's task, every recovery disables
+/// it first and `finish` enables it again, through schtasks (the stand-in keeps its rule: a task
+/// the server does not hold is an error). Without the key the two steps are skipped, saying why.
+#[test]
+fn a_recovery_pauses_the_nightly_task_and_finish_resumes_it() {
+    let schtasks = |dir: &Path| -> Vec<(String, String)> {
+        shell_log(dir)
+            .into_iter()
+            .filter(|e| e.event.starts_with("schtasks"))
+            .map(|e| (e.step, format!("{} {}", e.event, e.detail)))
+            .collect()
+    };
+    let args = |extra: &[&str]| {
+        let mut args = run_args(
+            "backend-restore",
+            &["--yes", "--set", "options.user_data_restore=A"],
+        );
+        args.extend(NO_RGS.map(String::from));
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let named = ["--set", "backups.task_name=\\Lync\\lyncdr-backup"];
+
+    let t = recovery();
+    let dir = t.path();
+    expect_code(
+        dir,
+        &args(&named),
+        &[("LYNCSHELL_TASKS", "\\Lync\\lyncdr-backup")],
+        Some(0),
+    );
+    assert_eq!(
+        schtasks(dir),
+        [
+            (
+                "disable-nightly-backup".to_owned(),
+                "schtasks \\Lync\\lyncdr-backup DISABLE".to_owned()
+            ),
+            (
+                "finish.enable-nightly-backup".to_owned(),
+                "schtasks \\Lync\\lyncdr-backup ENABLE".to_owned()
+            ),
+        ]
+    );
+    let order = started(dir);
+    assert_eq!(order.first().map(String::as_str), Some("disable-nightly-backup"));
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("finish.enable-nightly-backup")
+    );
+
+    // A task this server does not hold: the recovery stops before anything else ran.
+    let t = recovery();
+    let dir = t.path();
+    let out = expect_code(dir, &args(&named), &[("LYNCSHELL_TASKS", "other-task")], Some(5));
+    assert_eq!(status_of(dir, "disable-nightly-backup"), "failed");
+    assert_eq!(started(dir), ["disable-nightly-backup"]);
+    let output = step_record(dir, "disable-nightly-backup")["commands"][0]["output"].to_string();
+    assert!(
+        output.contains("ERROR: The system cannot find the file specified."),
+        "{output}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // No task named: both steps skipped with the reason, schtasks never started.
+    let t = recovery();
+    let dir = t.path();
+    expect_code(dir, &args(&[]), &[], Some(0));
+    assert!(schtasks(dir).is_empty());
+    for step in ["disable-nightly-backup", "finish.enable-nightly-backup"] {
+        assert_eq!(status_of(dir, step), "skipped", "{step}");
+    }
+    let plan = planned_step("backend-restore", "disable-nightly-backup");
+    assert_eq!(plan["reason"], "`backups.task_name` is not set", "{plan}");
+}
+
+/// The planned step `step` of `runbook` for the example environment (`plan --format json`).
+fn planned_step(runbook: &str, step: &str) -> serde_json::Value {
+    example_plan(runbook, &[])["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == step).cloned())
+        .unwrap_or_else(|| panic!("{runbook} has no step {step}"))
+}
+
+/// The opening steps belong to the runbook run, not to one it includes: a CMS move disables
+/// the task once, at its start, though the rgs-restore it includes opens with the same step.
+#[test]
+fn an_included_runbook_does_not_pause_the_task_again() {
+    for runbook in ["backend-restore", "cms-move", "cms-restore", "rgs-restore"] {
+        let plan = example_plan(runbook, &["--set", "backups.task_name=lyncdr-backup"]);
+        let ids: Vec<&str> = plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        let pauses: Vec<&&str> = ids
+            .iter()
+            .filter(|i| i.ends_with("disable-nightly-backup"))
+            .collect();
+        assert_eq!(pauses, [&"disable-nightly-backup"], "{runbook}: {ids:?}");
+        assert_eq!(ids.first(), Some(&"disable-nightly-backup"), "{runbook}");
+        assert_eq!(ids.last(), Some(&"finish.enable-nightly-backup"), "{runbook}");
+    }
+}
+
+/// Issue 17 item 10 (what `finish` itself does): its exports and backups go into the baseline
+/// subfolder of `backups.folder`, `finish-*` folders, never among the nightly `lyncdr-*Z` sets
+/// (where "the newest lyncdr-* folder" once picked a nightly set and wrote into it); the signed
+/// baseline set of `lyncdr backup --baseline` shares that subfolder.
+#[test]
+fn the_finish_baseline_never_lands_among_the_nightly_sets() {
+    let root = r"(Join-Path '\\fs01.contoso.com\LyncBackup' 'baseline')";
+    let export = step_text("finish", "export-baseline", "step", &[]);
+    assert!(
+        export.contains(&format!("Join-Path {root} ('finish-' + ")),
+        "{export}"
+    );
+    for (step, phase) in [
+        ("export-baseline", "check"),
+        ("export-rgs-baseline", "step"),
+        ("export-rgs-baseline", "check"),
+    ] {
+        let text = step_text("finish", step, phase, &[]);
+        assert!(
+            text.contains(&format!("Get-ChildItem -LiteralPath {root} -Filter 'finish-*'")),
+            "{step} {phase}: {text}"
+        );
+        assert!(!text.contains("'lyncdr-*'"), "{step} {phase}: {text}");
+    }
+    let sql = step_text("finish", "backup-baseline-databases", "step", &[]);
+    assert!(
+        sql.contains(r"SET @folder = N'\\fs01.contoso.com\LyncBackup' + N'\baseline';"),
+        "{sql}"
+    );
 }

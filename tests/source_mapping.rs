@@ -169,6 +169,7 @@ fn rgs_restore_steps() {
     assert_eq!(
         ids,
         [
+            "disable-nightly-backup",
             "get-rgs-scripts",
             "list-rgs-contacts",
             "review-rgs-contacts",
@@ -180,6 +181,7 @@ fn rgs_restore_steps() {
             "finish.export-baseline",
             "finish.export-rgs-baseline",
             "finish.backup-baseline-databases",
+            "finish.enable-nightly-backup",
         ]
     );
 }
@@ -412,13 +414,14 @@ fn closing_steps_run_once_at_the_end_of_the_runbook_being_run() {
     );
 }
 
-pub const CLOSING: [&str; 6] = [
+pub const CLOSING: [&str; 7] = [
     "finish",
     "finish.check-front-end-services",
     "finish.sign-in-test",
     "finish.export-baseline",
     "finish.export-rgs-baseline",
     "finish.backup-baseline-databases",
+    "finish.enable-nightly-backup",
 ];
 
 /// The runbooks that close with `finish`: all four.

@@ -75,12 +75,14 @@ pub fn rows(runbooks: &[BackupNeeds], response_group: bool, facts: &BTreeMap<Str
         for combo in combos {
             let known = |c: &Condition| -> Option<bool> {
                 if let Some((_, option)) = combo.iter().find(|(key, _)| *key == c.key) {
-                    return Some(c.holds(&Value::Text((*option).to_owned())));
+                    return Some(c.holds(&Value::Text((*option).to_owned()), None));
                 }
                 if c.key == RESPONSE_GROUP {
-                    return Some(c.holds(&Value::Bool(response_group)));
+                    return Some(c.holds(&Value::Bool(response_group), None));
                 }
-                facts.get(&c.key).map(|v| c.holds(v))
+                facts
+                    .get(&c.key)
+                    .map(|v| c.holds(v, c.other_key().and_then(|k| facts.get(k))))
             };
             let holds = |when: &[Condition]| when.iter().all(|c| known(c) != Some(false));
             let not_applicable = rb

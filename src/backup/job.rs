@@ -47,7 +47,21 @@ pub struct Config {
     /// Write the verdict line to the Windows Application event log (`eventcreate`, run through
     /// the runner like any step).
     pub event_log: bool,
+    /// A baseline (`--baseline`, the end of a recovery): the set goes into
+    /// `<to>\`[`set::BASELINE_FOLDER`], and no retention runs, there or among the nightly sets.
+    pub baseline: bool,
     pub now: jiff::Timestamp,
+}
+
+impl Config {
+    /// The folder the set is written in: `--to`, or its baseline folder.
+    pub fn sets_folder(&self) -> PathBuf {
+        if self.baseline {
+            self.to.join(set::BASELINE_FOLDER)
+        } else {
+            self.to.clone()
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -230,7 +244,20 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
         lock::LockError::Io { path, cause } => write_err(&path, cause),
     })?;
     let name = set::folder_name(cfg.now);
-    let path = cfg.to.join(&name);
+    let sets_folder = cfg.sets_folder();
+    if cfg.baseline {
+        match std::fs::create_dir(&sets_folder) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(write_err(&sets_folder, e));
+            }
+            _ => {}
+        }
+        crate::atomic::check_folder(&sets_folder).map_err(|e| BackupError::Folder {
+            path: sets_folder.display().to_string(),
+            cause: e.to_string(),
+        })?;
+    }
+    let path = sets_folder.join(&name);
     match std::fs::create_dir(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -240,7 +267,15 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
         }
         Err(e) => return Err(write_err(&path, e)),
     }
-    echo(&format!("Backup set {name} in {}", cfg.to.display()));
+    echo(&format!(
+        "{} {name} in {}",
+        if cfg.baseline {
+            "Baseline set"
+        } else {
+            "Backup set"
+        },
+        sets_folder.display()
+    ));
     let env_bytes = std::fs::read(&cfg.env).unwrap_or_default();
     let mut manifest = Manifest {
         lyncdr_backup_set: set::FORMAT_VERSION,
@@ -270,7 +305,7 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
 
     // The runbook writes into the set: its folder, and each artifact at its fixed name. The
     // commands get the absolute path, whatever folder they start in.
-    let to = std::path::absolute(&cfg.to).unwrap_or_else(|_| cfg.to.clone());
+    let to = std::path::absolute(&sets_folder).unwrap_or_else(|_| sets_folder.clone());
     let windows_set = joined(&to, &name);
     let pool = point_at_set(&mut env, &windows_set);
     let plan = Plan::build(runbook, &env, &library.templates)?;
@@ -290,6 +325,11 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
             break;
         }
         if step.skipped {
+            // Said, not only recorded: a step that does not apply to this pool (xds where its
+            // Back End does not hold the CMS) is a decision the admin should see every night.
+            let why = step.reason.as_deref().unwrap_or("it does not apply");
+            echo(&format!("[{}] skipped: {why}", step.id));
+            log_lines.push(format!("== {} skipped: {why}", step.id));
             manifest.steps.push(StepRecord {
                 id: step.id.clone(),
                 status: "skipped".into(),
@@ -425,10 +465,11 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     if unauthenticated.is_some() {
         status = status.max(Status::Degraded);
     }
-    // Retention runs only after a complete set, so a bad night never shrinks the history.
+    // Retention runs only after a complete set, so a bad night never shrinks the history; a
+    // baseline is kept whatever the nightly policy says, and never counts among the sets.
     let mut deleted = Vec::new();
     let policy = policy(&env);
-    if complete && sums_ok && !policy.is_off() {
+    if complete && sums_ok && !policy.is_off() && !cfg.baseline {
         let (d, errors) = retention::apply(&cfg.to, policy, cfg.now, Some(&name), public.as_ref());
         deleted = d;
         warnings.extend(errors);
@@ -495,7 +536,7 @@ fn after_retention(
     key: Option<&PublicKey>,
     warnings: &mut Vec<String>,
 ) -> (Status, Vec<String>, bool) {
-    let future = set::list(&cfg.to, key)
+    let future = set::list(&cfg.sets_folder(), key)
         .map(|sets| set::future_sets(&sets, jiff::Timestamp::now()))
         .unwrap_or_default();
     if !future.is_empty() {

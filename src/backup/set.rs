@@ -62,6 +62,12 @@ pub fn named(pool: Option<&str>) -> Vec<(ArtifactKind, String)> {
         .collect()
 }
 
+/// The folder, directly in a folder of sets, holding the baselines a recovery's end takes
+/// (`lyncdr backup --baseline`): sets of the same format, never among the nightly sets (its name
+/// is not a set's, so listing and retention of the folder of sets never see it) and never
+/// subject to retention.
+pub const BASELINE_FOLDER: &str = "baseline";
+
 /// The environment key the job sets to the set folder (as Windows sees it) for the `backup`
 /// runbook's templates.
 pub const SET_KEY: &str = "backups.set";

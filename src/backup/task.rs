@@ -12,7 +12,7 @@
 //! [`task_bytes`]: UTF-16 little-endian with a byte order mark and CRLF, as Task Scheduler exports
 //! and schtasks `/XML` reads.
 
-use crate::env::value::{check_characters, check_windows_path};
+use crate::env::value::{check_characters, check_task_name, check_windows_path};
 use crate::escape;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -20,6 +20,9 @@ use std::fmt;
 
 pub const NAMESPACE: &str = "http://schemas.microsoft.com/windows/2004/02/mit/task";
 pub const DEFAULT_NAME: &str = "lyncdr-backup";
+/// The environment key naming the task: `--task` registers it under that name, the recovery
+/// runbooks disable it and `finish` enables it again.
+pub const TASK_NAME_KEY: &str = "backups.task_name";
 /// The daily trigger counts from this date; only its time of day matters. Fixed, so the file
 /// does not change with the day it is written.
 const START_DATE: &str = "2011-01-01";
@@ -111,25 +114,9 @@ pub fn check_user(raw: &str) -> Result<(), TaskError> {
     Ok(())
 }
 
-/// A task name: letters, digits, `-`, `_`, `.`, spaces and `\` for a task folder.
+/// A task name: the environment's rule ([`check_task_name`]), named by its option.
 pub fn check_name(raw: &str) -> Result<(), TaskError> {
-    let ok = !raw.trim().is_empty()
-        && raw.trim() == raw
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || " -_.\\".contains(c))
-        && !raw.split('\\').any(|p| p == "." || p == "..");
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "--task-name",
-            format!(
-                "`{}`: use letters, digits, spaces, `-`, `_`, `.` (and `\\` for a task folder)",
-                crate::env::value::shown(raw)
-            ),
-        ))
-    }
+    check_task_name(raw).map_err(|e| invalid("--task-name", e))
 }
 
 /// One argument for the task's command line, or why it cannot be one.

@@ -383,7 +383,7 @@ fn judge(conds: &[Condition], env: &Environment, params: &BTreeMap<String, Strin
                 Test::Equals(v) => (true, v.clone()),
                 Test::Differs(v) => (false, v.clone()),
                 // A choice key is compared with `==`/`!=`; the runbook checker refuses the rest.
-                Test::IsTrue | Test::IsFalse => continue,
+                Test::IsTrue | Test::IsFalse | Test::IsSet | Test::SameAs { .. } => continue,
             };
             runtime.push(RuntimeTest {
                 parameter: parameter.clone(),
@@ -395,7 +395,7 @@ fn judge(conds: &[Condition], env: &Environment, params: &BTreeMap<String, Strin
         }
         match env.get(&c.key) {
             None => return Verdict::NotApplicable(format!("`{}` is not set", c.key)),
-            Some(e) if !c.holds(&e.value) => {
+            Some(e) if !c.holds(&e.value, c.other_key().and_then(|k| env.get(k)).map(|o| &o.value)) => {
                 return Verdict::NotApplicable(format!(
                     "`{c}` does not hold: `{}` is {}",
                     c.key,

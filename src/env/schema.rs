@@ -84,6 +84,17 @@ pub const SCHEMA: &[KeySpec] = &[
         Bool,
         "the target pool's Back End is a SQL Server failover cluster (default: false)",
     ),
+    // Issue 17 item 9: where the CMS lives, so the backup of its databases goes there.
+    k(
+        "sql.cms.fqdn",
+        Fqdn,
+        "FQDN of the SQL server holding the Central Management Store (xds) and the location database (lis): the Back End of the pool that holds the CMS",
+    ),
+    k(
+        "sql.cms.instance",
+        SqlInstance,
+        "its SQL Server instance name; MSSQLSERVER for the default instance",
+    ),
     k(
         "backups.max_age",
         Duration,
@@ -116,6 +127,12 @@ pub const SCHEMA: &[KeySpec] = &[
         "backups.signing_key",
         Text,
         "the public key backup sets are signed with, ed25519:<64 hex digits> (printed by lyncdr backup --new-key FILE); with it, audit and --backup-set take only sets that verify",
+    ),
+    // Issue 17 item 8: a recovery pauses the nightly job, and `finish` resumes it.
+    k(
+        "backups.task_name",
+        TaskName,
+        "the nightly backup job's scheduled task on the Front End (lyncdr backup --task registers it under this name); with it, every recovery runbook disables the task first and finish enables it again",
     ),
     k(
         "backups.set",
@@ -215,6 +232,7 @@ pub const DERIVED: &[(&str, &str, &str)] = &[
         "sql.target_backend.fqdn",
         "sql.target_backend.instance",
     ),
+    ("sql.cms.server", "sql.cms.fqdn", "sql.cms.instance"),
 ];
 
 /// The keys a derived key is computed from: `sql.backend.server` -> (`sql.backend.fqdn`,

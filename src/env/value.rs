@@ -22,6 +22,8 @@ pub enum ValueType {
     AddressList,
     FqdnList,
     WindowsPath,
+    /// A Task Scheduler task name (`lyncdr-backup`, `\Lync\lyncdr-backup` in a task folder).
+    TaskName,
     Duration,
     Timestamp,
     Choice(&'static [&'static str]),
@@ -79,6 +81,7 @@ impl ValueType {
             ValueType::AddressList => "list of IP addresses or FQDNs",
             ValueType::FqdnList => "list of FQDNs",
             ValueType::WindowsPath => "Windows path",
+            ValueType::TaskName => "scheduled task name",
             ValueType::Duration => "duration",
             ValueType::Timestamp => "timestamp",
             ValueType::Choice(_) => "choice",
@@ -105,6 +108,9 @@ impl ValueType {
             ValueType::FqdnList => "a fully qualified domain name, e.g. `fe01.contoso.com`".into(),
             ValueType::WindowsPath => {
                 "a drive or UNC path, e.g. `C:\\Backups\\rtc.bak` or `\\\\backup01\\lync\\rtc.bak`".into()
+            }
+            ValueType::TaskName => {
+                "letters, digits, spaces, `-`, `_`, `.` (and `\\` for a task folder), e.g. `lyncdr-backup`".into()
             }
             ValueType::Duration => "a number and a unit (m, h, d, w), e.g. `7d`, `36h` or `1d 12h`".into(),
             ValueType::Timestamp => "an RFC 3339 time, e.g. `2026-11-25T08:00:00Z`".into(),
@@ -155,6 +161,7 @@ impl ValueType {
             ValueType::SqlServer => Ok(Value::Text(raw.to_owned())),
             ValueType::SipUri => check_sip_uri(raw).map(|()| Value::Text(raw.to_owned())),
             ValueType::WindowsPath => check_windows_path(raw).map(|()| Value::Text(raw.to_owned())),
+            ValueType::TaskName => check_task_name(raw).map(|()| Value::Text(raw.to_owned())),
         }
     }
 
@@ -390,6 +397,27 @@ pub fn check_sip_uri(raw: &str) -> Result<(), String> {
         ));
     }
     check_fqdn(host)
+}
+
+/// A Task Scheduler task name, as `lyncdr backup --task-name` and `backups.task_name` take it:
+/// letters, digits, `-`, `_`, `.`, spaces, and `\` between task folders; no `.` or `..` part.
+/// Narrower than Task Scheduler allows, so that the name passes unchanged through a schtasks
+/// command line, a task definition's XML and every template language.
+pub fn check_task_name(raw: &str) -> Result<(), String> {
+    let ok = !raw.trim().is_empty()
+        && raw.trim() == raw
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " -_.\\".contains(c))
+        && !raw.split('\\').any(|p| p == "." || p == "..");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}`: use letters, digits, spaces, `-`, `_`, `.` (and `\\` for a task folder)",
+            shown(raw)
+        ))
+    }
 }
 
 /// A Windows path: `X:\...` or `\\server\share\...`, without the characters Windows forbids in

@@ -357,6 +357,9 @@ the .bak files.
 and prints the schtasks line that registers it (schtasks asks for the password). Nothing is
 registered or changed on this machine.
 
+--baseline takes the set a recovery ends with into DIR\\baseline: the same format and signature,
+never counted or deleted by the nightly retention.
+
 --script DIR writes the same job as a Windows PowerShell 2.0 script folder (Backup-Lync.ps1,
 README.txt, SHA256SUMS) for servers where lyncdr cannot run. Both together: the task runs the
 script, from where --script-on-server says the folder is on the server.
@@ -404,6 +407,9 @@ pub struct BackupArgs {
     /// Make a new set signing key in FILE, readable only by this account, and print the backups.signing_key line for the environment
     #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "task", "script"])]
     pub new_key: Option<PathBuf>,
+    /// Take the baseline a recovery ends with: the set goes into DIR\baseline, where retention never counts or deletes it
+    #[arg(long, conflicts_with_all = ["task", "script"])]
+    pub baseline: bool,
     /// Write a Task Scheduler definition of the job to FILE and print the schtasks line that registers it
     #[arg(long, value_name = "FILE")]
     pub task: Option<PathBuf>,
@@ -416,9 +422,9 @@ pub struct BackupArgs {
     /// Account the task runs as, DOMAIN\account (its password is asked by schtasks, never stored by lyncdr)
     #[arg(long, value_name = "ACCOUNT")]
     pub user: Option<String>,
-    /// Name of the scheduled task
-    #[arg(long, value_name = "NAME", default_value = crate::backup::task::DEFAULT_NAME)]
-    pub task_name: String,
+    /// Name of the scheduled task [default: the environment's backups.task_name, else lyncdr-backup]
+    #[arg(long, value_name = "NAME")]
+    pub task_name: Option<String>,
     /// Path of lyncdr.exe on the server (default: this program, when it runs on Windows)
     #[arg(long, value_name = "PATH")]
     pub exe: Option<String>,

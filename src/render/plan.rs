@@ -5,6 +5,7 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::env::{Environment, Origin, schema};
 use crate::render::missing::{MissingKeys, PlanError};
+use crate::runbook::condition::Test;
 use crate::runbook::{
     Command, Condition, Language, OptionInfo, PrereqKind, Prerequisite, Requirement, Runbook, RunsOn, Step,
     StepKind,
@@ -162,7 +163,7 @@ fn unmet(runbook: &Runbook, r: &Requirement, p: &mut Planning) -> Option<Diagnos
         );
         return None;
     };
-    if c.holds(&entry.value) {
+    if c.holds(&entry.value, other_value(env, c)) {
         return None;
     }
     let from = if entry.origin == Origin::CommandLine {
@@ -190,7 +191,10 @@ fn evaluate(conds: &[Condition], step: Option<&str>, record: bool, p: &mut Plann
     let env = p.env;
     for c in conds {
         let Some(entry) = env.get(&c.key) else {
-            if record {
+            // `KEY is set` asks just that, and `KEY == OTHER` applies only where both are
+            // stated: its key unset is the answer, not a gap in the file.
+            let optional = c.test == Test::IsSet || c.other_key().is_some();
+            if record && !optional {
                 let need = step
                     .is_none()
                     .then(|| format!("a prerequisite of the runbook, when `{c}`"));
@@ -198,17 +202,31 @@ fn evaluate(conds: &[Condition], step: Option<&str>, record: bool, p: &mut Plann
             }
             return Err(format!("`{}` is not set", c.key));
         };
-        if !c.holds(&entry.value) {
+        if !c.holds(&entry.value, other_value(env, c)) {
             let why = match &c.test {
-                crate::runbook::condition::Test::Equals(v) if c.key.starts_with("options.") => {
+                Test::Equals(v) if c.key.starts_with("options.") => {
                     format!("option {v} not chosen: `{}` is {}", c.key, entry.value.display())
                 }
+                Test::SameAs { other, .. } => match env.get(other) {
+                    None => format!("`{other}` is not set"),
+                    Some(o) => format!(
+                        "`{c}` does not hold: `{}` is {}, `{other}` is {}",
+                        c.key,
+                        entry.value.display(),
+                        o.value.display()
+                    ),
+                },
                 _ => format!("`{c}` does not hold: `{}` is {}", c.key, entry.value.display()),
             };
             return Err(why);
         }
     }
     Ok(())
+}
+
+/// The value of the other key of a `KEY == OTHER` condition, where the environment has one.
+fn other_value<'a>(env: &'a Environment, c: &Condition) -> Option<&'a crate::env::Value> {
+    c.other_key().and_then(|k| env.get(k)).map(|e| &e.value)
 }
 
 fn prerequisites(
@@ -308,8 +326,20 @@ fn plan_step(number: usize, step: &Step, templates: &Templates, p: &mut Planning
             }
         }
         Err(missing) => {
-            let keys: Vec<String> = missing.iter().map(|(_, k)| format!("`{k}`")).collect();
-            reason = reason.map(|r| format!("{r} (commands not rendered: {} not set)", keys.join(", ")));
+            // A key the reason already names as unset (`KEY is set`) is not said again.
+            let keys: Vec<String> = missing
+                .iter()
+                .filter(|(_, k)| {
+                    !step
+                        .when
+                        .iter()
+                        .any(|c| c.key == *k && (c.test == Test::IsSet || c.other_key().is_some()))
+                })
+                .map(|(_, k)| format!("`{k}`"))
+                .collect();
+            if !keys.is_empty() {
+                reason = reason.map(|r| format!("{r} (commands not rendered: {} not set)", keys.join(", ")));
+            }
         }
     }
     let (kind, options, choice) = match &step.kind {
@@ -357,6 +387,7 @@ fn plan_step(number: usize, step: &Step, templates: &Templates, p: &mut Planning
             .inputs
             .iter()
             .filter(|i| schema::type_of(&i.env) == Some(crate::env::ValueType::SqlServer))
+            .filter(|i| step.sql_server.as_ref().is_none_or(|n| *n == i.name))
             .find_map(|i| env.get(&i.env))
             .map(|e| e.value.display()),
     }

@@ -296,6 +296,9 @@ pub struct Step {
     pub option: Option<(String, String)>,
     /// The inputs its templates are rendered with (an included runbook's, mapped by `with:`).
     pub inputs: Arc<[Input]>,
+    /// The input naming the SQL server its T-SQL runs on (`sql_server:`, checked to be one of
+    /// `inputs` of type SQL server); `None`: the first such input the environment sets.
+    pub sql_server: Option<String>,
     pub file: Arc<SourceFile>,
     pub at: Option<Location>,
 }

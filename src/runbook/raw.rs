@@ -20,6 +20,10 @@ pub struct RawRunbook {
     pub inputs: Vec<RawInput>,
     #[serde(default)]
     pub prerequisites: Vec<RawPrerequisite>,
+    /// Opening steps: before `steps` when this runbook is the one being run, left out when
+    /// another runbook includes it (that one opens once, at its own start).
+    #[serde(default)]
+    pub opening: Vec<RawStep>,
     pub steps: Vec<RawStep>,
     /// Closing steps: after `steps` when this runbook is the one being run, left out when another
     /// runbook includes it (that one closes once, at its own end).
@@ -81,6 +85,10 @@ pub struct RawStep {
     pub title: Option<S<String>>,
     #[serde(default)]
     pub runs_on: Option<S<String>>,
+    /// The input naming the SQL server a `back-end-sql` step's T-SQL runs on, where it is not
+    /// the runbook's first SQL server input.
+    #[serde(default)]
+    pub sql_server: Option<S<String>>,
     #[serde(default)]
     pub explanation: Option<S<String>>,
     #[serde(default)]

@@ -26,6 +26,8 @@ pub struct Control {
     /// `LYNCSHELL_LIS=unpublished`: the CMS holds no published E9-1-1 location configuration until
     /// `Publish-CsLisConfiguration` runs (this run's log says whether it did).
     pub lis_unpublished: bool,
+    /// `LYNCSHELL_TASKS=NAME;NAME`: the scheduled tasks registered on this server (`schtasks.rs`).
+    pub tasks: Vec<String>,
     /// The state of the deployment a test describes (`lync_rules::answer`): `None` where it
     /// says nothing, and the cmdlet answers with the stand-in's two people.
     pub world: World,
@@ -144,6 +146,7 @@ impl Control {
             sql_cluster: list("LYNCSHELL_SQL_CLUSTER"),
             sql_without: list("LYNCSHELL_SQL_WITHOUT"),
             lis_unpublished: std::env::var("LYNCSHELL_LIS").is_ok_and(|v| v == "unpublished"),
+            tasks: list("LYNCSHELL_TASKS"),
             world: World::from_env(),
         }
     }

@@ -18,6 +18,7 @@ mod parser;
 mod powershell;
 #[cfg(windows)]
 mod process;
+mod schtasks;
 mod sqlcmd;
 mod value;
 

@@ -1401,6 +1401,12 @@ impl<'a> Shell<'a> {
                 self.console.native_line(Stream::Out, &line);
                 Some(code)
             }
+            "schtasks.exe" | "schtasks" => {
+                let (code, line) = crate::schtasks::run(args, self.ctl);
+                let stream = if code == 0 { Stream::Out } else { Stream::Err };
+                self.console.native_line(stream, &line);
+                Some(code)
+            }
             _ => None,
         }
     }

@@ -31,6 +31,7 @@ pub fn run(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Erro
         log: a.log,
         key: a.key,
         event_log: a.event_log || cfg!(windows),
+        baseline: a.baseline,
         now: jiff::Timestamp::now(),
     };
     let json = output.is_json();

@@ -141,7 +141,7 @@ pub fn status(paths: &[PathBuf], env: Option<&Path>, output: &Output) -> Result<
             let folder = runs_folder(env);
             let env = env.map_or("FILE".into(), |e| e.display().to_string());
             print(&format!(
-                "No run has been started in {} yet. `lyncdr list` names the runbooks; `lyncdr run RUNBOOK --env {env}` starts one.\n",
+                "No run has been started in {} yet. `lyncdr list` names the runbooks; lyncdr run RUNBOOK --env {env} (RUNBOOK one of them) starts one.\n",
                 folder.display()
             ));
         }

@@ -3,7 +3,7 @@
 
 use super::{CommandError, Error, print};
 use crate::backup::script::{self, ScriptConfig, ScriptFolder};
-use crate::backup::task::{self, Action, TaskConfig};
+use crate::backup::task::{self, Action, TASK_NAME_KEY, TaskConfig};
 use crate::env::Environment;
 use crate::env::value::check_windows_path;
 use crate::front::cli::BackupArgs;
@@ -133,7 +133,8 @@ pub fn write(library: &Library, args: BackupArgs, output: &Output) -> Result<u8,
                 key: args.key.as_ref().map(|k| k.display().to_string()),
             }
         };
-        let config = TaskConfig::new(&args.task_name, at, user, action, args.exe_on_share)
+        let name = task_name(&env, args.task_name.as_deref())?;
+        let config = TaskConfig::new(&name, at, user, action, args.exe_on_share)
             .map_err(|e| invalid(e.option, e.message))?;
         let file_name = file
             .file_name()
@@ -172,6 +173,32 @@ pub fn write(library: &Library, args: BackupArgs, output: &Output) -> Result<u8,
         print(&text);
     }
     Ok(exit::SUCCESS)
+}
+
+/// The task's name: `--task-name`, else the environment's `backups.task_name` (the name the
+/// recovery runbooks disable and `finish` enables), else the default. `--task-name` naming
+/// another task than the environment is refused: the recoveries would pause a task that does
+/// not exist and leave the nightly job running.
+fn task_name(env: &Environment, option: Option<&str>) -> Result<String, Error> {
+    let named = env.get(TASK_NAME_KEY).map(|e| e.value.display());
+    match (option, named) {
+        (Some(o), Some(n)) if !same_task(o, &n) => Err(invalid(
+            "--task-name",
+            format!(
+                "`{}` is not the task the environment names (`{TASK_NAME_KEY}`: `{n}`), the one every recovery disables: leave --task-name out, or change `{TASK_NAME_KEY}`",
+                crate::env::value::shown(o)
+            ),
+        )),
+        (Some(o), _) => Ok(o.to_owned()),
+        (None, Some(n)) => Ok(n),
+        (None, None) => Ok(task::DEFAULT_NAME.to_owned()),
+    }
+}
+
+/// Task Scheduler names are case-insensitive, and `\name` is `name` in the root folder.
+fn same_task(a: &str, b: &str) -> bool {
+    a.trim_start_matches('\\')
+        .eq_ignore_ascii_case(b.trim_start_matches('\\'))
 }
 
 /// A path of this machine, when it is a Windows path (lyncdr runs on the server itself).

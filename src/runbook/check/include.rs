@@ -114,7 +114,8 @@ impl Checker<'_> {
             x.includes.push(target.to_string());
         }
         x.stack.push(target.to_string());
-        // Not `included.raw.finally`: the including runbook closes once, at its own end.
+        // Not `included.raw.opening` nor `.finally`: the including runbook opens once, at its
+        // own start, and closes once, at its own end.
         self.steps(&included.raw.steps, &inner, x);
         x.stack.pop();
     }

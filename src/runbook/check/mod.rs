@@ -112,6 +112,7 @@ impl Checker<'_> {
             stack: vec![id.to_owned()],
             includes: Vec::new(),
         };
+        self.steps(&raw.opening, &scope, &mut x);
         self.steps(&raw.steps, &scope, &mut x);
         self.steps(&raw.finally, &scope, &mut x);
         let Expansion {

@@ -99,6 +99,10 @@ impl Checker<'_> {
             kind: StepKind::Action,
             option: scope.option.clone(),
             inputs: scope.inputs.clone(),
+            sql_server: s
+                .sql_server
+                .as_ref()
+                .and_then(|n| self.sql_server_input(n, scope)),
             file: file.clone(),
             at: sloc(id),
         };
@@ -214,6 +218,38 @@ impl Checker<'_> {
                 self.diags.push(d);
             }
         }
+    }
+}
+
+impl Checker<'_> {
+    /// `sql_server: NAME`: an input of the step's scope whose key is an SQL server
+    /// (`fqdn\instance`).
+    fn sql_server_input(&mut self, name: &S<String>, scope: &Scope) -> Option<String> {
+        let input = scope.inputs.iter().find(|i| i.name == name.as_str());
+        let is_server = input
+            .is_some_and(|i| crate::env::schema::type_of(&i.env) == Some(crate::env::ValueType::SqlServer));
+        if !is_server {
+            let names: Vec<&str> = scope
+                .inputs
+                .iter()
+                .filter(|i| crate::env::schema::type_of(&i.env) == Some(crate::env::ValueType::SqlServer))
+                .map(|i| i.name.as_str())
+                .collect();
+            self.err(
+                &scope.file,
+                sloc(name),
+                format!(
+                    "`sql_server: {}` names no input of type SQL server",
+                    name.as_str()
+                ),
+                format!(
+                    "one of the runbook's inputs bound to a `*.server` key: {}",
+                    names.join(", ")
+                ),
+            );
+            return None;
+        }
+        Some(name.to_string())
     }
 }
 
