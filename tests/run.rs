@@ -1473,6 +1473,25 @@ fn ctrl_c_between_two_commands() {
     );
 }
 
+/// A Ctrl-C that reached the step's program (Windows: powershell.exe in lyncdr's console ends
+/// with STATUS_CONTROL_C_EXIT, 0xC000013A; Linux: killed by SIGINT) is an interruption, never a
+/// failure: the step is recorded `interrupted`, lyncdr exits 130, the next step never starts.
+/// Under wine the stand-in ends with the real exit code.
+#[test]
+fn a_step_ended_by_ctrl_c_is_interrupted_never_failed() {
+    let t = recovery();
+    let dir = t.path();
+    let out = expect_code(
+        dir,
+        &run_args("rgs-restore", &["--yes"]),
+        &[("LYNCSHELL_CTRL_C", "list-rgs-contacts/step")],
+        Some(130),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status_of(dir, "list-rgs-contacts"), "interrupted", "{stderr}");
+    assert!(!started(dir).iter().any(|s| s == "review-rgs-contacts"));
+}
+
 /// Ctrl-C while a command runs: the command is stopped, the step recorded interrupted, exit 130,
 /// and the next step never starts.
 #[cfg(unix)] // under wine a Ctrl-C typed into a ConPTY never reached the console's processes

@@ -31,6 +31,8 @@ pub struct Control {
     /// The state of the deployment a test describes (`lync_rules::answer`): `None` where it
     /// says nothing, and the cmdlet answers with the stand-in's two people.
     pub world: World,
+    /// `LYNCSHELL_CTRL_C=STEP/PHASE`: the console's Ctrl-C reaches this program as it starts.
+    pub ctrl_c: Vec<String>,
 }
 
 /// What the deployment holds, as a test describes it through `LYNCSHELL_*` variables.
@@ -140,6 +142,7 @@ impl Control {
             kill_parent: list("LYNCSHELL_KILL_PARENT"),
             stop_parent: list("LYNCSHELL_STOP_PARENT"),
             flood: list("LYNCSHELL_FLOOD"),
+            ctrl_c: list("LYNCSHELL_CTRL_C"),
             empty: list("LYNCSHELL_EMPTY"),
             match_all: list("LYNCSHELL_MATCH"),
             unreachable: list("LYNCSHELL_UNREACHABLE"),
@@ -206,6 +209,18 @@ impl Control {
 
     pub fn kills_parent(&self, when: &str) -> bool {
         self.matches(&self.kill_parent, Some(when))
+    }
+
+    /// `LYNCSHELL_CTRL_C`: end as a console program ends when Ctrl-C reaches it and it has no
+    /// handler of its own (SetConsoleCtrlHandler: the default handler calls
+    /// ExitProcess(STATUS_CONTROL_C_EXIT), 0xC000013A); on Unix, SIGINT's default action. Only
+    /// this program gets it: lyncdr must tell an interruption from a failure by the ending alone.
+    pub fn end_by_ctrl_c_if_asked(&self) {
+        if !self.matches(&self.ctrl_c, None) {
+            return;
+        }
+        self.log("ctrl-c", "");
+        end_by_ctrl_c();
     }
 
     pub fn stops_parent(&self) -> bool {
@@ -340,6 +355,22 @@ impl Control {
             signal_parent("-STOP");
         }
     }
+}
+
+#[cfg(unix)]
+fn end_by_ctrl_c() {
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &std::process::id().to_string()])
+        .status();
+    // SIGINT's default action ends the process before `kill` returns here, normally.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    std::process::exit(1);
+}
+
+#[cfg(windows)]
+fn end_by_ctrl_c() {
+    const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
+    std::process::exit(STATUS_CONTROL_C_EXIT.cast_signed());
 }
 
 #[cfg(unix)]

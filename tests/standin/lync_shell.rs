@@ -173,6 +173,7 @@ fn powershell(args: &[String], ctl: &Control) -> i32 {
         ),
     );
     ctl.kill_parent_if_asked("before");
+    ctl.end_by_ctrl_c_if_asked();
     ctl.leave_grandchild_if_asked();
     if let Some(code) = ctl.block_if_asked() {
         return code;
