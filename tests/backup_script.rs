@@ -154,6 +154,49 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
     }
 }
 
+/// Issue 17 item 12: the job's fixed code is a PowerShell file in the source tree
+/// (`src/backup/Backup-Lync.ps1`, included at build time, as the bundle's `driver.ps1`): it parses
+/// as PowerShell, uses only PowerShell 2.0, names no value of a deployment (those come before it,
+/// each a literal), and every script carries it line for line.
+#[test]
+fn the_scripts_code_is_a_powershell_2_file_that_every_script_carries() {
+    let code = std::fs::read_to_string(repo().join("src/backup/Backup-Lync.ps1")).expect("code");
+    assert_eq!(code, script::CODE);
+    let errors = powershell::errors(&code);
+    assert!(errors.is_empty(), "does not parse: {errors:?}");
+    let banned: Vec<String> = ps2::find(&code)
+        .iter()
+        .map(|b| format!("line {}: {}", b.line, b.construct.name))
+        .collect();
+    assert!(banned.is_empty(), "PowerShell 3.0+: {banned:?}");
+    for value in [
+        "contoso",
+        "pool01",
+        "be01",
+        "fs01",
+        PLACEHOLDER,
+        env!("CARGO_PKG_VERSION"),
+    ] {
+        assert!(!code.contains(value), "the fixed code names {value}");
+    }
+    let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
+    for sets in [&[][..], &["features.response_group=false"][..]] {
+        let ps1 = text(&folder(sets), "Backup-Lync.ps1");
+        assert!(ps1.contains(&crlf), "{sets:?}: the script lacks its code");
+        // Only the job's values, the Lync loader and the steps stand between the header and it.
+        let shared = lyncdr::bundle::FILE_SHA256.replace('\n', "\r\n");
+        let generated = &ps1[..ps1.find(shared.trim_end()).expect("file hash")];
+        assert!(
+            ps1.find(&crlf) > ps1.find(shared.trim_end()),
+            "{sets:?}: the code comes last"
+        );
+        assert!(
+            !generated.contains("function "),
+            "{sets:?}: a function outside the file"
+        );
+    }
+}
+
 /// One fact, one place: the script runs exactly the `backup` runbook's rendered commands (those
 /// `lyncdr backup` runs), so the two cannot drift apart. Where a command names the set folder, the
 /// placeholder lyncdr rendered is replaced: in PowerShell by `$LyncdrSet`, in T-SQL at run time
@@ -298,12 +341,15 @@ fn the_script_writes_the_documented_set_format() {
             < at("[System.IO.File]::Move($temporary, (Join-Path $LyncdrSet 'COMPLETE'))")
     );
     assert!(ps1.contains("[System.IO.FileMode]::CreateNew"));
-    assert!(ps1.contains("$marker = 'lyncdr backup set 1' + \"`n\" + 'manifest ' +"));
+    assert!(ps1.contains("$LyncdrSetFormat = 1\n"));
+    assert!(ps1.contains("$marker = 'lyncdr backup set ' + $LyncdrSetFormat + \"`n\" + 'manifest ' +"));
     // The manifest from the start (incomplete) and after every step; each step's output in
     // backup.log; the verdict line through eventcreate, as lyncdr backup writes them.
+    assert!(at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {") < at("\n. $LyncdrJob\n"));
+    // The steps, generated before the code, run where it dot-sources them.
     assert!(
-        at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {")
-            < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+        at("$LyncdrJob = {\n") < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+            && at("Invoke-LyncdrStep 'export-cs-configuration' {") < at("function Invoke-LyncdrStep(")
     );
     let runner = &ps1[at("function Invoke-LyncdrStep(")..at("# A step the plan skips")];
     assert!(
@@ -315,8 +361,7 @@ fn the_script_writes_the_documented_set_format() {
     assert!(ps1.contains("[System.IO.File]::Replace($temporary, $path, $old)"));
     // Native tools never start in the script's folder (the bundle's rule).
     assert!(
-        at("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)")
-            < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+        at("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)") < at("\n. $LyncdrJob\n")
     );
     // The step wrapper's rules: Stop, the Lync module loaded, an error recorded, not fatal.
     assert!(ps1.contains("$ErrorActionPreference = 'Stop'"));
