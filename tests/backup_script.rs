@@ -699,15 +699,69 @@ fn hostile_values_stay_one_literal_in_the_script() {
     }
 }
 
+/// Issue 17 items 3, 4 and 1 in `Backup-Lync.ps1` (the stand-in runs no .NET, so the order and
+/// the calls are checked): the script takes `lyncdr backup`'s lock (the same file, the whole of
+/// it, so a script and a lyncdr job against one folder exclude each other) before it makes its
+/// set folder and holds it to the end; a second job stops with 75 and leaves its line (event
+/// 102); a set folder dated in the future is named in the outcome line; "complete" is said only
+/// of a set whose `COMPLETE` is still there.
+#[test]
+fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
+    use lyncdr::backup::{lock, set};
+    let ps1 = lf(&text(&folder(&[]), "Backup-Lync.ps1"));
+    let at = |needle: &str| ps1.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    assert!(ps1.contains(&format!("$LyncdrLockFile = '{}'\n", lock::LOCK_FILE)));
+    assert!(ps1.contains("$LyncdrExitBusy = 75\n"));
+    let tolerance = set::CLOCK_TOLERANCE.as_secs();
+    assert!(ps1.contains(&format!(
+        "$LyncdrClockTolerance = [TimeSpan]::FromSeconds({tolerance})\n"
+    )));
+    // The lock: lyncdr's File::try_lock is LockFileEx over the whole file; FileShare.ReadWrite
+    // lets lyncdr open the file to try it, and the lock, not the sharing mode, excludes.
+    assert!(ps1.contains("[System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)"));
+    assert!(ps1.contains("$stream.Lock(0, [long]::MaxValue)"));
+    assert!(ps1.contains("if ($e -is [System.IO.IOException]) { return $null }"));
+    assert!(
+        ps1.contains("[System.IO.FileAttributes]::ReparsePoint"),
+        "never through a link"
+    );
+    let lock = at("$LyncdrLock = Lock-LyncdrFolder $lockPath");
+    let busy = &ps1[at("if ($null -eq $LyncdrLock) {")..];
+    let busy = &busy[..busy.find("\n}\n").expect("end")];
+    assert!(
+        busy.contains("another backup job is writing to") && busy.contains("102 'ERROR'"),
+        "{busy}"
+    );
+    assert!(busy.ends_with("exit $LyncdrExitBusy"), "{busy}");
+    assert!(lock < at("if ($null -eq $LyncdrLock) {"));
+    assert!(at("if ($null -eq $LyncdrLock) {") < at("[System.IO.Directory]::CreateDirectory($LyncdrSet)"));
+    assert!(!ps1.contains("$LyncdrLock.Close()"), "held until the job ends");
+    // Future-named sets named in both outcome lines; complete only while COMPLETE is there.
+    assert!(ps1.contains("$future = @(Get-LyncdrFutureSets ([DateTime]::UtcNow))"));
+    assert!(ps1.contains("if ($time -gt $Now.Add($LyncdrClockTolerance)) { $item.Name }"));
+    assert_eq!(ps1.matches("+ $notes + ' (' + $LyncdrSet + ')')").count(), 2);
+    assert!(
+        at("-not (Test-Path -LiteralPath (Join-Path $LyncdrSet 'COMPLETE') -PathType Leaf)")
+            < at("if ($outcome -eq 'complete') {\n    Write-LyncdrOutcome")
+    );
+    // The header says the sets are unsigned, and why.
+    let comments: Vec<&str> = ps1.lines().filter_map(|l| l.strip_prefix("# ")).collect();
+    assert!(
+        comments
+            .join(" ")
+            .contains("Its sets are unsigned: Windows PowerShell 2.0 and .NET 3.5 have no Ed25519")
+    );
+}
+
 /// The script's exit codes mean what `lyncdr backup`'s mean (the core names none of the front
 /// end's table, so this holds them equal).
 #[test]
 fn the_scripts_exit_codes_are_lyncdr_backups() {
-    use lyncdr::backup::script::{EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED};
+    use lyncdr::backup::script::{EXIT_BUSY, EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED};
     use lyncdr::front::exit;
     assert_eq!(
-        (EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED),
-        (exit::SUCCESS, exit::NOT_READY, exit::CANNOT_WRITE)
+        (EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED, EXIT_BUSY),
+        (exit::SUCCESS, exit::NOT_READY, exit::CANNOT_WRITE, exit::BUSY)
     );
 }
 

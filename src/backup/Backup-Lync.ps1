@@ -2,9 +2,10 @@
 # file of its own (src/backup/Backup-Lync.ps1, built into lyncdr), so it is read, parsed and
 # checked as PowerShell 2.0. The generated part above it sets $To, the job's values
 # ($LyncdrPlaceholder, $LyncdrSetFormat, $LyncdrVersion, $LyncdrEnvironmentFile,
-# $LyncdrEnvironmentSha256, $LyncdrDeployment, $LyncdrPool, $LyncdrSqlServer, the $LyncdrExit*
-# codes), $LyncdrLoadLync (loads the Lync cmdlets) and $LyncdrJob (the steps), each value a
-# PowerShell literal written by lyncdr's one escaping function.
+# $LyncdrEnvironmentSha256, $LyncdrDeployment, $LyncdrPool, $LyncdrSqlServer, $LyncdrLockFile,
+# $LyncdrClockTolerance, the $LyncdrExit* codes), $LyncdrLoadLync (loads the Lync cmdlets) and
+# $LyncdrJob (the steps), each value a PowerShell literal written by lyncdr's one escaping
+# function.
 
 # Native tools (robocopy, sqlcmd, DBImpExp, eventcreate) start in the Windows system folder, never
 # in this script's folder, where a planted DLL could be what loads.
@@ -167,6 +168,49 @@ function Write-LyncdrOutcome([string]$Message, [int]$EventId, [string]$Type) {
     }
 }
 
+# One job per folder of sets, as lyncdr backup: the lock on -To's lock file, taken before the
+# set folder is made and held until the job ends (a job that dies releases it). The operating
+# system's lock (FileStream.Lock: LockFile, which SMB shares honour), over the whole file as
+# lyncdr locks it (LockFileEx), so a lyncdr job and this script also exclude each other; the
+# file stays and names the last holder. $null when another job holds it.
+function Lock-LyncdrFolder([string]$Path, [string]$Holder) {
+    # Never through a link planted at its name (PowerShell 2.0 cannot open without following
+    # one: checked just before the open).
+    $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
+    if ($item -and (($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0 -or $item.PSIsContainer)) {
+        throw ('The lock file is a link or a folder: ' + $Path)
+    }
+    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)
+    try {
+        $stream.Lock(0, [long]::MaxValue)
+    } catch {
+        $stream.Close()
+        # Another holder is a lock violation (an IOException, wrapped by the method call).
+        $e = $_.Exception
+        if ($e -is [System.Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
+        if ($e -is [System.IO.IOException]) { return $null }
+        throw $_
+    }
+    $bytes = [System.Text.Encoding]::ASCII.GetBytes($Holder)
+    $stream.SetLength(0)
+    $stream.Write($bytes, 0, $bytes.Length)
+    $stream.Flush()
+    $stream
+}
+
+# The set folders under -To named more than $LyncdrClockTolerance after now (a clock that was
+# ahead, or a folder someone else made): kept, and reported as lyncdr backup reports them.
+function Get-LyncdrFutureSets([DateTime]$Now) {
+    $invariant = [System.Globalization.CultureInfo]::InvariantCulture
+    $styles = [System.Globalization.DateTimeStyles]::AssumeUniversal -bor [System.Globalization.DateTimeStyles]::AdjustToUniversal
+    foreach ($item in @(Get-ChildItem -LiteralPath $To -Force -ErrorAction SilentlyContinue)) {
+        if (-not $item.PSIsContainer -or $item.Name -notmatch '^lyncdr-[0-9]{8}-[0-9]{6}Z$') { continue }
+        $time = [DateTime]::MinValue
+        if (-not [DateTime]::TryParseExact($item.Name.Substring(7, 15), 'yyyyMMdd-HHmmss', $invariant, $styles, [ref]$time)) { continue }
+        if ($time -gt $Now.Add($LyncdrClockTolerance)) { $item.Name }
+    }
+}
+
 # manifest.json of docs/backup-set.md, built by hand: PowerShell 2.0 has no ConvertTo-Json.
 function Get-LyncdrManifest([bool]$Final) {
     $stepsJson = @()
@@ -201,8 +245,20 @@ $started = [DateTime]::UtcNow
 $invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $name = 'lyncdr-' + $started.ToString('yyyyMMdd-HHmmss', $invariant) + 'Z'
 $script:LyncdrSteps = @()
+$LyncdrLock = $null
 try {
     if (-not (Test-Path -LiteralPath $To -PathType Container)) { throw ('The folder for the sets does not exist: ' + $To) }
+    $lockPath = Join-Path $To $LyncdrLockFile
+    $LyncdrLock = Lock-LyncdrFolder $lockPath ($env:COMPUTERNAME + ' process ' + $PID + ' since ' + (Get-LyncdrTime $started))
+} catch {
+    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; no set could be started: ' + $_ + ' (' + $To + ')') 102 'ERROR'
+    exit $LyncdrExitNotStarted
+}
+if ($null -eq $LyncdrLock) {
+    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; no set was taken: another backup job is writing to ' + $To + ' (' + $lockPath + ' is locked); one job per folder of sets at a time') 102 'ERROR'
+    exit $LyncdrExitBusy
+}
+try {
     $LyncdrSet = Join-Path $To $name
     if (Test-Path -LiteralPath $LyncdrSet) { throw ('The set folder exists already: ' + $LyncdrSet) }
     [void][System.IO.Directory]::CreateDirectory($LyncdrSet)
@@ -253,10 +309,20 @@ try {
     $failed = 'writing the manifest, sums or marker: ' + $_
 }
 
+# "Complete" only of a set still complete on disk (lyncdr backup says the same).
+if ($outcome -eq 'complete' -and -not (Test-Path -LiteralPath (Join-Path $LyncdrSet 'COMPLETE') -PathType Leaf)) {
+    $outcome = 'incomplete'
+    $failed = 'the set is no longer complete on disk'
+}
+# A set named in the future is reported on every run, as lyncdr backup reports it.
+$future = @(Get-LyncdrFutureSets ([DateTime]::UtcNow))
+$notes = ''
+if ($future.Count -gt 0) { $notes = '; set(s) named in the future, kept, never the newest: ' + ($future -join ', ') }
+
 # One line, as lyncdr backup writes it; this script cannot audit the set: lyncdr audit does.
 if ($outcome -eq 'complete') {
-    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': complete, not audited (run lyncdr audit) (' + $LyncdrSet + ')') 100 'INFORMATION'
+    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': complete, not audited (run lyncdr audit)' + $notes + ' (' + $LyncdrSet + ')') 100 'INFORMATION'
     exit $LyncdrExitComplete
 }
-Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; set incomplete, failed step(s): ' + $failed + ' (' + $LyncdrSet + ')') 102 'ERROR'
+Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; set incomplete, failed step(s): ' + $failed + $notes + ' (' + $LyncdrSet + ')') 102 'ERROR'
 exit $LyncdrExitIncomplete

@@ -41,6 +41,8 @@ pub const SET_FORMAT: u32 = 1;
 pub const EXIT_COMPLETE: u8 = 0;
 pub const EXIT_INCOMPLETE: u8 = 2;
 pub const EXIT_NOT_STARTED: u8 = 73;
+/// Another job holds the folder of sets (lyncdr backup's lock file, `super::lock`): 75.
+pub const EXIT_BUSY: u8 = 75;
 /// Where the set folder stands in the rendered commands until the script knows it: a Windows
 /// path no deployment has, replaced in every command before anything runs.
 pub const PLACEHOLDER: &str = r"X:\lyncdr-backup-set-placeholder";
@@ -344,6 +346,10 @@ fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
             "The commands are lyncdr backup's own; where they name the set folder, lyncdr rendered them at {PLACEHOLDER} and this script puts the new folder there: in PowerShell as $LyncdrSet, in T-SQL inside its N'...' literal with quotes doubled (Invoke-LyncdrSql)."
         ),
     );
+    ps.comment(
+        "",
+        "One job per folder of sets: the script holds lyncdr backup's lock on .lyncdr-backup.lock in -To while it runs. It deletes no set (retention is lyncdr backup's). Its sets are unsigned: Windows PowerShell 2.0 and .NET 3.5 have no Ed25519, so lyncdr audit reports them as unauthenticated.",
+    );
     ps.code("#");
     ps.comment("", "Steps (runbook backup, rendered for this environment):");
     for item in items {
@@ -360,7 +366,7 @@ fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
     ps.comment(
         "",
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set (manifest.json names the failed steps), {EXIT_NOT_STARTED} no set could be started. One line in the Application event log (source lyncdr) says which."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set (manifest.json names the failed steps), {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another job holds -To. One line in the Application event log (source lyncdr) says which."
         ),
     );
     ps.comment(
@@ -438,6 +444,12 @@ fn values(ps: &mut Ps, plan: &Plan, config: &ScriptConfig) {
     ps.code(format!("$LyncdrExitComplete = {EXIT_COMPLETE}"));
     ps.code(format!("$LyncdrExitIncomplete = {EXIT_INCOMPLETE}"));
     ps.code(format!("$LyncdrExitNotStarted = {EXIT_NOT_STARTED}"));
+    ps.code(format!("$LyncdrExitBusy = {EXIT_BUSY}"));
+    ps.code(format!("$LyncdrLockFile = {}", lit(super::lock::LOCK_FILE)));
+    let tolerance = super::set::CLOCK_TOLERANCE.as_secs();
+    ps.code(format!(
+        "$LyncdrClockTolerance = [TimeSpan]::FromSeconds({tolerance})"
+    ));
 }
 
 /// One step of `$LyncdrJob`: its commands through `Invoke-LyncdrStep`, or recorded as skipped.
@@ -520,7 +532,7 @@ fn readme(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     para(
         &mut out,
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started; the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another backup job holds the folder of sets (its lock file, .lyncdr-backup.lock); the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
         ),
     );
     para(
