@@ -130,17 +130,7 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
                 );
             }
             if file.name.ends_with(".ps1") {
-                let errors = powershell::errors(&t);
-                assert!(
-                    errors.is_empty(),
-                    "{sets:?} {}: does not parse: {errors:?}",
-                    file.name
-                );
-                let banned: Vec<String> = ps2::find(&t)
-                    .iter()
-                    .map(|b| format!("line {}: {}", b.line, b.construct.name))
-                    .collect();
-                assert!(banned.is_empty(), "{}: PowerShell 3.0+: {banned:?}", file.name);
+                powershell::assert_powershell_2(&format!("{sets:?} {}", file.name), &t);
             }
         }
         // SHA256SUMS lists every other file with its hash.
@@ -162,13 +152,7 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
 fn the_scripts_code_is_a_powershell_2_file_that_every_script_carries() {
     let code = std::fs::read_to_string(repo().join("src/backup/Backup-Lync.ps1")).expect("code");
     assert_eq!(code, script::CODE);
-    let errors = powershell::errors(&code);
-    assert!(errors.is_empty(), "does not parse: {errors:?}");
-    let banned: Vec<String> = ps2::find(&code)
-        .iter()
-        .map(|b| format!("line {}: {}", b.line, b.construct.name))
-        .collect();
-    assert!(banned.is_empty(), "PowerShell 3.0+: {banned:?}");
+    powershell::assert_powershell_2("Backup-Lync.ps1", &code);
     for value in [
         "contoso",
         "pool01",
