@@ -687,8 +687,8 @@ fn hostile_values_stay_one_literal_in_the_script() {
 /// the calls are checked): the script takes `lyncdr backup`'s lock (the same file, the whole of
 /// it, so a script and a lyncdr job against one folder exclude each other) before it makes its
 /// set folder and holds it to the end; a second job stops with 75 and leaves its line (event
-/// 102); a set folder dated in the future is named in the outcome line; "complete" is said only
-/// of a set whose `COMPLETE` is still there.
+/// 102); a set folder planted at its name is refused; a set folder dated in the future is named
+/// in the outcome line; "complete" is said only of a set whose `COMPLETE` is still there.
 #[test]
 fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
     use lyncdr::backup::{lock, set};
@@ -720,6 +720,12 @@ fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
     assert!(lock < at("if ($null -eq $LyncdrLock) {"));
     assert!(at("if ($null -eq $LyncdrLock) {") < at("[System.IO.Directory]::CreateDirectory($LyncdrSet)"));
     assert!(!ps1.contains("$LyncdrLock.Close()"), "held until the job ends");
+    // A folder planted between the test and CreateDirectory (which succeeds on it) is refused
+    // before the job writes anything into it.
+    let made = at("$made = Get-Item -LiteralPath $LyncdrSet -Force\n");
+    assert!(at("[System.IO.Directory]::CreateDirectory($LyncdrSet)") < made);
+    assert!(made < at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {"));
+    assert!(ps1.contains("@(Get-ChildItem -LiteralPath $LyncdrSet -Force).Count -ne 0) {\n        throw ('The set folder was not made new"));
     // Future-named sets named in both outcome lines; complete only while COMPLETE is there.
     assert!(ps1.contains("$future = @(Get-LyncdrFutureSets ([DateTime]::UtcNow))"));
     assert!(ps1.contains("if ($time -gt $Now.Add($LyncdrClockTolerance)) { $item.Name }"));

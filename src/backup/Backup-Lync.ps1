@@ -262,6 +262,12 @@ try {
     $LyncdrSet = Join-Path $To $name
     if (Test-Path -LiteralPath $LyncdrSet) { throw ('The set folder exists already: ' + $LyncdrSet) }
     [void][System.IO.Directory]::CreateDirectory($LyncdrSet)
+    # CreateDirectory also succeeds on a folder that is there: one planted since the test above
+    # (a link elsewhere, or a folder with files in it) is refused, never filled and completed.
+    $made = Get-Item -LiteralPath $LyncdrSet -Force
+    if (($made.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0 -or @(Get-ChildItem -LiteralPath $LyncdrSet -Force).Count -ne 0) {
+        throw ('The set folder was not made new (a link, or files in it): ' + $LyncdrSet)
+    }
     Write-LyncdrManifest (Get-LyncdrManifest $false)
 } catch {
     Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; no set could be started: ' + $_ + ' (' + $To + ')') 102 'ERROR'
