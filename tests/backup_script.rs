@@ -730,6 +730,15 @@ fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
     assert!(ps1.contains("$future = @(Get-LyncdrFutureSets ([DateTime]::UtcNow))"));
     assert!(ps1.contains("if ($time -gt $Now.Add($LyncdrClockTolerance)) { $item.Name }"));
     assert_eq!(ps1.matches("+ $notes + ' (' + $LyncdrSet + ')')").count(), 2);
+    // ... and make a complete night degraded: event 101, exit 1, as lyncdr backup's verdict.
+    let degraded = &ps1[at("if ($outcome -eq 'complete' -and $future.Count -gt 0) {")..];
+    let degraded = &degraded[..degraded.find("\n}\n").expect("end")];
+    assert!(
+        degraded.contains(": degraded; complete") && degraded.contains("101 'WARNING'"),
+        "{degraded}"
+    );
+    assert!(degraded.ends_with("exit $LyncdrExitDegraded"), "{degraded}");
+    assert!(ps1.contains("$LyncdrExitDegraded = 1\n"));
     assert!(
         at("-not (Test-Path -LiteralPath (Join-Path $LyncdrSet 'COMPLETE') -PathType Leaf)")
             < at("if ($outcome -eq 'complete') {\n    Write-LyncdrOutcome")
@@ -747,11 +756,25 @@ fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
 /// end's table, so this holds them equal).
 #[test]
 fn the_scripts_exit_codes_are_lyncdr_backups() {
-    use lyncdr::backup::script::{EXIT_BUSY, EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED};
+    use lyncdr::backup::script::{
+        EXIT_BUSY, EXIT_COMPLETE, EXIT_DEGRADED, EXIT_INCOMPLETE, EXIT_NOT_STARTED,
+    };
     use lyncdr::front::exit;
     assert_eq!(
-        (EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED, EXIT_BUSY),
-        (exit::SUCCESS, exit::NOT_READY, exit::CANNOT_WRITE, exit::BUSY)
+        (
+            EXIT_COMPLETE,
+            EXIT_DEGRADED,
+            EXIT_INCOMPLETE,
+            EXIT_NOT_STARTED,
+            EXIT_BUSY
+        ),
+        (
+            exit::SUCCESS,
+            exit::DEGRADED,
+            exit::NOT_READY,
+            exit::CANNOT_WRITE,
+            exit::BUSY
+        )
     );
 }
 

@@ -326,8 +326,13 @@ $notes = ''
 if ($future.Count -gt 0) { $notes = '; set(s) named in the future, kept, never the newest: ' + ($future -join ', ') }
 
 # One line, as lyncdr backup writes it; this script cannot audit the set: lyncdr audit does.
+# A set named in the future makes the night degraded, as it makes lyncdr backup's (101).
+if ($outcome -eq 'complete' -and $future.Count -gt 0) {
+    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': degraded; complete, not audited (run lyncdr audit)' + $notes + ' (' + $LyncdrSet + ')') 101 'WARNING'
+    exit $LyncdrExitDegraded
+}
 if ($outcome -eq 'complete') {
-    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': complete, not audited (run lyncdr audit)' + $notes + ' (' + $LyncdrSet + ')') 100 'INFORMATION'
+    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': complete, not audited (run lyncdr audit) (' + $LyncdrSet + ')') 100 'INFORMATION'
     exit $LyncdrExitComplete
 }
 Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; set incomplete, failed step(s): ' + $failed + $notes + ' (' + $LyncdrSet + ')') 102 'ERROR'

@@ -40,6 +40,8 @@ pub const SET_FORMAT: u32 = 1;
 /// of the front end's table: `tests/backup_script.rs` holds these equal to it.
 pub const EXIT_COMPLETE: u8 = 0;
 pub const EXIT_INCOMPLETE: u8 = 2;
+/// A complete set, but a set folder under `-To` is named in the future (issue 17 item 1).
+pub const EXIT_DEGRADED: u8 = 1;
 pub const EXIT_NOT_STARTED: u8 = 73;
 /// Another job holds the folder of sets (lyncdr backup's lock file, `super::lock`): 75.
 pub const EXIT_BUSY: u8 = 75;
@@ -366,7 +368,7 @@ fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
     ps.comment(
         "",
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set (manifest.json names the failed steps), {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another job holds -To. One line in the Application event log (source lyncdr) says which."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_DEGRADED} complete but a set folder is named in the future, {EXIT_INCOMPLETE} incomplete set (manifest.json names the failed steps), {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another job holds -To. One line in the Application event log (source lyncdr) says which."
         ),
     );
     ps.comment(
@@ -444,6 +446,7 @@ fn values(ps: &mut Ps, plan: &Plan, config: &ScriptConfig) {
     ps.code(format!("$LyncdrExitComplete = {EXIT_COMPLETE}"));
     ps.code(format!("$LyncdrExitIncomplete = {EXIT_INCOMPLETE}"));
     ps.code(format!("$LyncdrExitNotStarted = {EXIT_NOT_STARTED}"));
+    ps.code(format!("$LyncdrExitDegraded = {EXIT_DEGRADED}"));
     ps.code(format!("$LyncdrExitBusy = {EXIT_BUSY}"));
     ps.code(format!("$LyncdrLockFile = {}", lit(super::lock::LOCK_FILE)));
     let tolerance = super::set::CLOCK_TOLERANCE.as_secs();
@@ -532,7 +535,7 @@ fn readme(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     para(
         &mut out,
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another backup job holds the folder of sets (its lock file, .lyncdr-backup.lock); the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_DEGRADED} complete set but a set folder beside it is named in the future (kept; never taken as the newest), {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another backup job holds the folder of sets (its lock file, .lyncdr-backup.lock); the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 101 degraded, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
         ),
     );
     para(
