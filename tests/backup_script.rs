@@ -709,14 +709,20 @@ fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
         ps1.contains("[System.IO.FileAttributes]::ReparsePoint"),
         "never through a link"
     );
+    // The `if` block starting at `start` writes a line with `says` as event `event`, then exits.
+    let outcome = |start: &str, says: &str, event: &str, exit: &str| {
+        let block = &ps1[at(start)..];
+        let block = &block[..block.find("\n}\n").expect("end")];
+        assert!(block.contains(says) && block.contains(event), "{block}");
+        assert!(block.ends_with(&format!("exit {exit}")), "{block}");
+    };
     let lock = at("$LyncdrLock = Lock-LyncdrFolder $lockPath");
-    let busy = &ps1[at("if ($null -eq $LyncdrLock) {")..];
-    let busy = &busy[..busy.find("\n}\n").expect("end")];
-    assert!(
-        busy.contains("another backup job is writing to") && busy.contains("102 'ERROR'"),
-        "{busy}"
+    outcome(
+        "if ($null -eq $LyncdrLock) {",
+        "another backup job is writing to",
+        "102 'ERROR'",
+        "$LyncdrExitBusy",
     );
-    assert!(busy.ends_with("exit $LyncdrExitBusy"), "{busy}");
     assert!(lock < at("if ($null -eq $LyncdrLock) {"));
     assert!(at("if ($null -eq $LyncdrLock) {") < at("[System.IO.Directory]::CreateDirectory($LyncdrSet)"));
     assert!(!ps1.contains("$LyncdrLock.Close()"), "held until the job ends");
@@ -731,13 +737,12 @@ fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
     assert!(ps1.contains("if ($time -gt $Now.Add($LyncdrClockTolerance)) { $item.Name }"));
     assert_eq!(ps1.matches("+ $notes + ' (' + $LyncdrSet + ')')").count(), 2);
     // ... and make a complete night degraded: event 101, exit 1, as lyncdr backup's verdict.
-    let degraded = &ps1[at("if ($outcome -eq 'complete' -and $future.Count -gt 0) {")..];
-    let degraded = &degraded[..degraded.find("\n}\n").expect("end")];
-    assert!(
-        degraded.contains(": degraded; complete") && degraded.contains("101 'WARNING'"),
-        "{degraded}"
+    outcome(
+        "if ($outcome -eq 'complete' -and $future.Count -gt 0) {",
+        ": degraded; complete",
+        "101 'WARNING'",
+        "$LyncdrExitDegraded",
     );
-    assert!(degraded.ends_with("exit $LyncdrExitDegraded"), "{degraded}");
     assert!(ps1.contains("$LyncdrExitDegraded = 1\n"));
     assert!(
         at("-not (Test-Path -LiteralPath (Join-Path $LyncdrSet 'COMPLETE') -PathType Leaf)")
