@@ -130,17 +130,7 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
                 );
             }
             if file.name.ends_with(".ps1") {
-                let errors = powershell::errors(&t);
-                assert!(
-                    errors.is_empty(),
-                    "{sets:?} {}: does not parse: {errors:?}",
-                    file.name
-                );
-                let banned: Vec<String> = ps2::find(&t)
-                    .iter()
-                    .map(|b| format!("line {}: {}", b.line, b.construct.name))
-                    .collect();
-                assert!(banned.is_empty(), "{}: PowerShell 3.0+: {banned:?}", file.name);
+                powershell::assert_powershell_2(&format!("{sets:?} {}", file.name), &t);
             }
         }
         // SHA256SUMS lists every other file with its hash.
@@ -151,6 +141,43 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
                 .map(|x| (x.name.as_str(), x.bytes.as_slice())),
         );
         assert_eq!(text(&f, "SHA256SUMS"), listed);
+    }
+}
+
+/// Issue 17 item 12: the job's fixed code is a PowerShell file in the source tree
+/// (`src/backup/Backup-Lync.ps1`, included at build time, as the bundle's `driver.ps1`): it parses
+/// as PowerShell, uses only PowerShell 2.0, names no value of a deployment (those come before it,
+/// each a literal), and every script carries it line for line.
+#[test]
+fn the_scripts_code_is_a_powershell_2_file_that_every_script_carries() {
+    let code = std::fs::read_to_string(repo().join("src/backup/Backup-Lync.ps1")).expect("code");
+    assert_eq!(code, script::CODE);
+    powershell::assert_powershell_2("Backup-Lync.ps1", &code);
+    for value in [
+        "contoso",
+        "pool01",
+        "be01",
+        "fs01",
+        PLACEHOLDER,
+        env!("CARGO_PKG_VERSION"),
+    ] {
+        assert!(!code.contains(value), "the fixed code names {value}");
+    }
+    let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
+    for sets in [&[][..], &["features.response_group=false"][..]] {
+        let ps1 = text(&folder(sets), "Backup-Lync.ps1");
+        assert!(ps1.contains(&crlf), "{sets:?}: the script lacks its code");
+        // Only the job's values, the Lync loader and the steps stand between the header and it.
+        let shared = lyncdr::bundle::FILE_SHA256.replace('\n', "\r\n");
+        let generated = &ps1[..ps1.find(shared.trim_end()).expect("file hash")];
+        assert!(
+            ps1.find(&crlf) > ps1.find(shared.trim_end()),
+            "{sets:?}: the code comes last"
+        );
+        assert!(
+            !generated.contains("function "),
+            "{sets:?}: a function outside the file"
+        );
     }
 }
 
@@ -298,12 +325,15 @@ fn the_script_writes_the_documented_set_format() {
             < at("[System.IO.File]::Move($temporary, (Join-Path $LyncdrSet 'COMPLETE'))")
     );
     assert!(ps1.contains("[System.IO.FileMode]::CreateNew"));
-    assert!(ps1.contains("$marker = 'lyncdr backup set 1' + \"`n\" + 'manifest ' +"));
+    assert!(ps1.contains("$LyncdrSetFormat = 1\n"));
+    assert!(ps1.contains("$marker = 'lyncdr backup set ' + $LyncdrSetFormat + \"`n\" + 'manifest ' +"));
     // The manifest from the start (incomplete) and after every step; each step's output in
     // backup.log; the verdict line through eventcreate, as lyncdr backup writes them.
+    assert!(at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {") < at("\n. $LyncdrJob\n"));
+    // The steps, generated before the code, run where it dot-sources them.
     assert!(
-        at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {")
-            < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+        at("$LyncdrJob = {\n") < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+            && at("Invoke-LyncdrStep 'export-cs-configuration' {") < at("function Invoke-LyncdrStep(")
     );
     let runner = &ps1[at("function Invoke-LyncdrStep(")..at("# A step the plan skips")];
     assert!(
@@ -315,8 +345,7 @@ fn the_script_writes_the_documented_set_format() {
     assert!(ps1.contains("[System.IO.File]::Replace($temporary, $path, $old)"));
     // Native tools never start in the script's folder (the bundle's rule).
     assert!(
-        at("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)")
-            < at("Invoke-LyncdrStep 'export-cs-configuration' {")
+        at("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)") < at("\n. $LyncdrJob\n")
     );
     // The step wrapper's rules: Stop, the Lync module loaded, an error recorded, not fatal.
     assert!(ps1.contains("$ErrorActionPreference = 'Stop'"));
@@ -654,15 +683,103 @@ fn hostile_values_stay_one_literal_in_the_script() {
     }
 }
 
+/// Issue 17 items 3, 4 and 1 in `Backup-Lync.ps1` (the stand-in runs no .NET, so the order and
+/// the calls are checked): the script takes `lyncdr backup`'s lock (the same file, the whole of
+/// it, so a script and a lyncdr job against one folder exclude each other) before it makes its
+/// set folder and holds it to the end; a second job stops with 75 and leaves its line (event
+/// 102); a set folder planted at its name is refused; a set folder dated in the future is named
+/// in the outcome line; "complete" is said only of a set whose `COMPLETE` is still there.
+#[test]
+fn the_script_takes_lyncdr_backups_lock_and_reports_future_sets() {
+    use lyncdr::backup::{lock, set};
+    let ps1 = lf(&text(&folder(&[]), "Backup-Lync.ps1"));
+    let at = |needle: &str| ps1.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    assert!(ps1.contains(&format!("$LyncdrLockFile = '{}'\n", lock::LOCK_FILE)));
+    assert!(ps1.contains("$LyncdrExitBusy = 75\n"));
+    let tolerance = set::CLOCK_TOLERANCE.as_secs();
+    assert!(ps1.contains(&format!(
+        "$LyncdrClockTolerance = [TimeSpan]::FromSeconds({tolerance})\n"
+    )));
+    // The lock: lyncdr's File::try_lock is LockFileEx over the whole file; FileShare.ReadWrite
+    // lets lyncdr open the file to try it, and the lock, not the sharing mode, excludes.
+    assert!(ps1.contains("[System.IO.FileMode]::OpenOrCreate, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::ReadWrite)"));
+    assert!(ps1.contains("$stream.Lock(0, [long]::MaxValue)"));
+    assert!(ps1.contains("if ($e -is [System.IO.IOException]) { return $null }"));
+    assert!(
+        ps1.contains("[System.IO.FileAttributes]::ReparsePoint"),
+        "never through a link"
+    );
+    // The `if` block starting at `start` writes a line with `says` as event `event`, then exits.
+    let outcome = |start: &str, says: &str, event: &str, exit: &str| {
+        let block = &ps1[at(start)..];
+        let block = &block[..block.find("\n}\n").expect("end")];
+        assert!(block.contains(says) && block.contains(event), "{block}");
+        assert!(block.ends_with(&format!("exit {exit}")), "{block}");
+    };
+    let lock = at("$LyncdrLock = Lock-LyncdrFolder $lockPath");
+    outcome(
+        "if ($null -eq $LyncdrLock) {",
+        "another backup job is writing to",
+        "102 'ERROR'",
+        "$LyncdrExitBusy",
+    );
+    assert!(lock < at("if ($null -eq $LyncdrLock) {"));
+    assert!(at("if ($null -eq $LyncdrLock) {") < at("[System.IO.Directory]::CreateDirectory($LyncdrSet)"));
+    assert!(!ps1.contains("$LyncdrLock.Close()"), "held until the job ends");
+    // A folder planted between the test and CreateDirectory (which succeeds on it) is refused
+    // before the job writes anything into it.
+    let made = at("$made = Get-Item -LiteralPath $LyncdrSet -Force\n");
+    assert!(at("[System.IO.Directory]::CreateDirectory($LyncdrSet)") < made);
+    assert!(made < at("    Write-LyncdrManifest (Get-LyncdrManifest $false)\n} catch {"));
+    assert!(ps1.contains("@(Get-ChildItem -LiteralPath $LyncdrSet -Force).Count -ne 0) {\n        throw ('The set folder was not made new"));
+    // Future-named sets named in both outcome lines; complete only while COMPLETE is there.
+    assert!(ps1.contains("$future = @(Get-LyncdrFutureSets ([DateTime]::UtcNow))"));
+    assert!(ps1.contains("if ($time -gt $Now.Add($LyncdrClockTolerance)) { $item.Name }"));
+    assert_eq!(ps1.matches("+ $notes + ' (' + $LyncdrSet + ')')").count(), 2);
+    // ... and make a complete night degraded: event 101, exit 1, as lyncdr backup's verdict.
+    outcome(
+        "if ($outcome -eq 'complete' -and $future.Count -gt 0) {",
+        ": degraded; complete",
+        "101 'WARNING'",
+        "$LyncdrExitDegraded",
+    );
+    assert!(ps1.contains("$LyncdrExitDegraded = 1\n"));
+    assert!(
+        at("-not (Test-Path -LiteralPath (Join-Path $LyncdrSet 'COMPLETE') -PathType Leaf)")
+            < at("if ($outcome -eq 'complete') {\n    Write-LyncdrOutcome")
+    );
+    // The header says the sets are unsigned, and why.
+    let comments: Vec<&str> = ps1.lines().filter_map(|l| l.strip_prefix("# ")).collect();
+    assert!(
+        comments
+            .join(" ")
+            .contains("Its sets are unsigned: Windows PowerShell 2.0 and .NET 3.5 have no Ed25519")
+    );
+}
+
 /// The script's exit codes mean what `lyncdr backup`'s mean (the core names none of the front
 /// end's table, so this holds them equal).
 #[test]
 fn the_scripts_exit_codes_are_lyncdr_backups() {
-    use lyncdr::backup::script::{EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED};
+    use lyncdr::backup::script::{
+        EXIT_BUSY, EXIT_COMPLETE, EXIT_DEGRADED, EXIT_INCOMPLETE, EXIT_NOT_STARTED,
+    };
     use lyncdr::front::exit;
     assert_eq!(
-        (EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_NOT_STARTED),
-        (exit::SUCCESS, exit::NOT_READY, exit::CANNOT_WRITE)
+        (
+            EXIT_COMPLETE,
+            EXIT_DEGRADED,
+            EXIT_INCOMPLETE,
+            EXIT_NOT_STARTED,
+            EXIT_BUSY
+        ),
+        (
+            exit::SUCCESS,
+            exit::DEGRADED,
+            exit::NOT_READY,
+            exit::CANNOT_WRITE,
+            exit::BUSY
+        )
     );
 }
 

@@ -76,13 +76,7 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
                     assert!(!text.replace("\r\n", "").contains('\r'), "{at}: a lone CR");
                 }
                 if f.name.ends_with(".ps1") {
-                    let errors = powershell::errors(&text);
-                    assert!(errors.is_empty(), "{at}: does not parse: {errors:?}");
-                    let banned: Vec<String> = ps2::find(&text)
-                        .iter()
-                        .map(|b| format!("line {}: {}", b.line, b.construct.name))
-                        .collect();
-                    assert!(banned.is_empty(), "{at}: PowerShell 3.0+: {banned:?}");
+                    powershell::assert_powershell_2(&at, &text);
                 }
                 if f.name.ends_with(".sql") {
                     powershell::sql_tokens(&text).unwrap_or_else(|e| panic!("{at}: {e}"));
@@ -100,13 +94,7 @@ fn every_script_parses_uses_only_powershell_2_and_every_file_is_ascii_crlf() {
 fn the_driver_code_is_a_powershell_2_file_that_every_bundle_carries() {
     for file in ["driver.ps1", "file-sha256.ps1"] {
         let code = std::fs::read_to_string(repo().join("src/bundle").join(file)).expect(file);
-        let errors = powershell::errors(&code);
-        assert!(errors.is_empty(), "{file} does not parse: {errors:?}");
-        let banned: Vec<String> = ps2::find(&code)
-            .iter()
-            .map(|b| format!("line {}: {}", b.line, b.construct.name))
-            .collect();
-        assert!(banned.is_empty(), "{file}: PowerShell 3.0+: {banned:?}");
+        powershell::assert_powershell_2(file, &code);
         let crlf = code.replace("\r\n", "\n").trim_end().replace('\n', "\r\n");
         for runbook in RUNBOOKS {
             let driver = text(&bundle(runbook, &[]), "Invoke-Recovery.ps1");

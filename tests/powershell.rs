@@ -11,6 +11,18 @@ pub fn parse(text: &str) -> tree_sitter::Tree {
     parser.parse(text, None).expect("parse")
 }
 
+/// The checks every PowerShell file lyncdr writes or builds in must pass: it parses, and it
+/// uses nothing of PowerShell 3.0 or later (`lyncdr::bundle::ps2`'s list). `at` names it.
+pub fn assert_powershell_2(at: &str, text: &str) {
+    let errors = errors(text);
+    assert!(errors.is_empty(), "{at}: does not parse: {errors:?}");
+    let banned: Vec<String> = lyncdr::bundle::ps2::find(text)
+        .iter()
+        .map(|b| format!("line {}: {}", b.line, b.construct.name))
+        .collect();
+    assert!(banned.is_empty(), "{at}: PowerShell 3.0+: {banned:?}");
+}
+
 /// Every syntax error or missing node, with its position, empty when the text parses.
 pub fn errors(text: &str) -> Vec<String> {
     let tree = parse(text);

@@ -4,12 +4,14 @@
 //! The plan of the `backup` runbook, rendered as the job renders it but with the set folder
 //! ([`super::set::SET_KEY`] and the artifact paths of [`super::set::artifact_paths`]) standing at
 //! [`PLACEHOLDER`], because the script names its set only when it runs ([`for_script`]) ->
-//! `Backup-Lync.ps1`: the set folder (docs/backup-set.md) created new, each step's commands in one
-//! step runner (the step wrapper's rules: `$ErrorActionPreference = 'Stop'`, the Lync module
-//! loaded, an error recorded rather than ending the job); a PowerShell literal holding the
-//! placeholder becomes an expression on `$LyncdrSet`, a T-SQL command gets the folder at run time
-//! inside its `N'...'` literal and runs through `sqlcmd -b -x -i` as `run` runs it; then
-//! `manifest.json`, `SHA256SUMS` and `COMPLETE` written by PowerShell 2.0 itself -> the bundle's
+//! `Backup-Lync.ps1`: a header, the job's values (`$LyncdrPool`, ..., each a PowerShell literal
+//! through [`escape::powershell`]: [`values`]) and its steps (`$LyncdrJob`, each step's commands
+//! in one `Invoke-LyncdrStep` block; a PowerShell literal holding the placeholder becomes an
+//! expression on `$LyncdrSet`, a T-SQL command gets the folder at run time inside its `N'...'`
+//! literal), then the fixed code, the same in every script ([`CODE`], the PowerShell file
+//! `Backup-Lync.ps1` beside this one: the set folder created new, the step runner with the step
+//! wrapper's rules, T-SQL through `sqlcmd -b -x -i` as `run` runs it, `manifest.json`,
+//! `SHA256SUMS` and `COMPLETE` written by PowerShell 2.0 itself) -> the bundle's
 //! folder rules ([`crate::bundle::folder_files`]: CRLF, ASCII or UTF-8 with a BOM, `SHA256SUMS`,
 //! PowerShell 2.0 checked) -> written atomically. Nothing depends on the time or the machine: the
 //! same inputs give the same bytes.
@@ -38,7 +40,11 @@ pub const SET_FORMAT: u32 = 1;
 /// of the front end's table: `tests/backup_script.rs` holds these equal to it.
 pub const EXIT_COMPLETE: u8 = 0;
 pub const EXIT_INCOMPLETE: u8 = 2;
+/// A complete set, but a set folder under `-To` is named in the future (issue 17 item 1).
+pub const EXIT_DEGRADED: u8 = 1;
 pub const EXIT_NOT_STARTED: u8 = 73;
+/// Another job holds the folder of sets (lyncdr backup's lock file, `super::lock`): 75.
+pub const EXIT_BUSY: u8 = 75;
 /// Where the set folder stands in the rendered commands until the script knows it: a Windows
 /// path no deployment has, replaced in every command before anything runs.
 pub const PLACEHOLDER: &str = r"X:\lyncdr-backup-set-placeholder";
@@ -310,163 +316,10 @@ fn lit(value: &str) -> String {
     escape::powershell(value)
 }
 
-/// The functions of the job, fixed text (no value in them). PowerShell 2.0 throughout: no
-/// ConvertTo-Json (3.0), no Get-FileHash (4.0); hashing streams a file, never reads it whole.
-const FUNCTIONS: &str = r#"# A JSON string literal: quotes and backslashes escaped, anything outside printable ASCII as
-# \uXXXX, so manifest.json is ASCII whatever a message or a file name holds.
-function ConvertTo-LyncdrJsonString([string]$Text) {
-    $out = New-Object System.Text.StringBuilder
-    [void]$out.Append('"')
-    foreach ($c in $Text.ToCharArray()) {
-        $n = [int]$c
-        if ($n -eq 34) { [void]$out.Append('\"') }
-        elseif ($n -eq 92) { [void]$out.Append('\\') }
-        elseif ($n -lt 32 -or $n -gt 126) { [void]$out.Append('\u' + $n.ToString('x4')) }
-        else { [void]$out.Append($c) }
-    }
-    [void]$out.Append('"')
-    $out.ToString()
-}
-
-function Get-LyncdrStringSha256([string]$Text) {
-    $sha = New-Object System.Security.Cryptography.SHA256Managed
-    $hash = $sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
-    $sha.Clear()
-    $hex = New-Object System.Text.StringBuilder
-    foreach ($b in $hash) { [void]$hex.Append($b.ToString('x2')) }
-    $hex.ToString()
-}
-
-# ASCII text to a file created new (never over a file or through a link someone put there).
-function Write-LyncdrNewFile([string]$Path, [string]$Text) {
-    $bytes = [System.Text.Encoding]::UTF8.GetBytes($Text)
-    $stream = New-Object System.IO.FileStream ($Path, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
-    try {
-        $stream.Write($bytes, 0, $bytes.Length)
-        $stream.Flush()
-    } finally {
-        $stream.Close()
-    }
-}
-
-# What a step added to the set: its files by name and its folders as NAME/ (FileStore/), every
-# file sits at the top of a set; the job's own files are not a step's.
-function Get-LyncdrEntries {
-    $names = @()
-    foreach ($item in @(Get-ChildItem -LiteralPath $LyncdrSet -Force)) {
-        if (@('manifest.json', 'backup.log', 'SHA256SUMS', 'COMPLETE') -contains $item.Name) { continue }
-        if ($item.Name.StartsWith('.lyncdr-tmp-')) { continue }
-        if ($item.PSIsContainer) { $names += ($item.Name + '/') } else { $names += $item.Name }
-    }
-    $names
-}
-
-# A line of a step's output: on the console and in backup.log of the set (UTF-8).
-function Write-LyncdrLog([string]$Line) {
-    Write-Host $Line
-    try {
-        [System.IO.File]::AppendAllText((Join-Path $LyncdrSet 'backup.log'), $Line + "`r`n", (New-Object System.Text.UTF8Encoding $false))
-    } catch {
-        Write-Warning ('Could not write backup.log: ' + $_)
-    }
-}
-
-# manifest.json replaced whole: a new temporary file, then File.Replace (ReplaceFile), so a
-# reader finds the old manifest or the new one, never half of one.
-function Write-LyncdrManifest([string]$Text) {
-    $path = Join-Path $LyncdrSet 'manifest.json'
-    $temporary = Join-Path $LyncdrSet ('.lyncdr-tmp-' + [Guid]::NewGuid().ToString('N'))
-    Write-LyncdrNewFile $temporary $Text
-    if (Test-Path -LiteralPath $path) {
-        $old = Join-Path $LyncdrSet ('.lyncdr-tmp-' + [Guid]::NewGuid().ToString('N'))
-        [System.IO.File]::Replace($temporary, $path, $old)
-        [System.IO.File]::Delete($old)
-    } else {
-        [System.IO.File]::Move($temporary, $path)
-    }
-}
-
-function Get-LyncdrTime([DateTime]$Time) {
-    $invariant = [System.Globalization.CultureInfo]::InvariantCulture
-    $Time.ToString('yyyy-MM-dd', $invariant) + 'T' + $Time.ToString('HH:mm:ss', $invariant) + 'Z'
-}
-
-# One step: its commands under $ErrorActionPreference = 'Stop'; any error is recorded with its
-# text, and the job goes on with the next step.
-function Invoke-LyncdrStep([string]$Id, [scriptblock]$Body) {
-    Write-LyncdrLog ''
-    Write-LyncdrLog ('== ' + $Id)
-    $before = @(Get-LyncdrEntries)
-    $status = 'ok'
-    $detail = ''
-    try {
-        $global:LASTEXITCODE = 0
-        & $Body | ForEach-Object { Write-LyncdrLog (($_ | Out-String).TrimEnd()) }
-    } catch {
-        $status = 'failed'
-        $detail = ($_ | Out-String).Trim()
-        Write-LyncdrLog ('FAILED: ' + $detail)
-    }
-    $files = [string[]]@(Get-LyncdrEntries | Where-Object { $before -notcontains $_ })
-    if ($files.Count -gt 0) { [Array]::Sort($files, [System.StringComparer]::Ordinal) }
-    $script:LyncdrSteps += ,(New-Object PSObject -Property @{ Id = $Id; Status = $status; Files = $files; Detail = $detail })
-    if ($status -eq 'ok') { Write-LyncdrLog ('OK: ' + $Id) }
-    Save-LyncdrProgress
-}
-
-# A step the plan skips (its condition does not hold here), recorded as lyncdr backup does.
-function Add-LyncdrSkipped([string]$Id, [string]$Reason) {
-    Write-LyncdrLog ('-- ' + $Id + ': skipped, ' + $Reason)
-    $script:LyncdrSteps += ,(New-Object PSObject -Property @{ Id = $Id; Status = 'skipped'; Files = [string[]]@(); Detail = $Reason })
-    Save-LyncdrProgress
-}
-
-# The manifest after a step (complete: false until the end), so a job killed at any point
-# leaves a set that says it is incomplete.
-function Save-LyncdrProgress {
-    try {
-        Write-LyncdrManifest (Get-LyncdrManifest $false)
-    } catch {
-        Write-Warning ('Could not update manifest.json: ' + $_)
-    }
-}
-
-# A T-SQL command of the runbook with the set folder put where lyncdr rendered the placeholder
-# (inside an N'...' literal, so its quotes are doubled), run as lyncdr run runs T-SQL: sqlcmd
-# -E -b (an error gives exit code 1) -x (no sqlcmd variables) -i FILE, read as UTF-8.
-function Invoke-LyncdrSql([string]$Server, [string]$Sql) {
-    $text = $Sql.Replace($LyncdrPlaceholder, $LyncdrSet.Replace("'", "''"))
-    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)
-    if ($sqlcmd.Count -eq 0) { throw 'sqlcmd.exe is not installed here: install the SQL Server command line utilities.' }
-    $file = [System.IO.Path]::GetTempFileName()
-    try {
-        [System.IO.File]::WriteAllText($file, $text, (New-Object System.Text.UTF8Encoding $false))
-        & $sqlcmd[0].Definition -S $Server -E -b -x -f 65001 -i $file
-        if ($LASTEXITCODE -ne 0) { throw ('sqlcmd.exe failed with exit code ' + $LASTEXITCODE) }
-    } finally {
-        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
-    }
-}
-
-# One line in the Application event log, source lyncdr, as lyncdr backup writes it (eventcreate
-# creates the source on first use; Write-EventLog would need New-EventLog first), else in
-# lyncdr-backup.log beside the sets.
-function Write-LyncdrOutcome([string]$Message, [int]$EventId, [string]$Type) {
-    Write-Host $Message
-    try {
-        $eventcreate = Join-Path ([System.Environment]::SystemDirectory) 'eventcreate.exe'
-        & $eventcreate /T $Type /ID $EventId /L APPLICATION /SO lyncdr /D $Message | Out-Null
-        if ($LASTEXITCODE -ne 0) { throw ('eventcreate failed with exit code ' + $LASTEXITCODE) }
-    } catch {
-        try {
-            $line = (Get-LyncdrTime ([DateTime]::UtcNow)) + ' ' + $Message + [Environment]::NewLine
-            [System.IO.File]::AppendAllText((Join-Path $To 'lyncdr-backup.log'), $line)
-        } catch {
-            Write-Warning ('Could not record the outcome in the event log or a log file: ' + $_)
-        }
-    }
-}
-"#;
+/// The job's code, the same in every script: a PowerShell file of its own, read, parsed and
+/// checked as PowerShell 2.0 (no ConvertTo-Json, 3.0; no Get-FileHash, 4.0; hashing streams a
+/// file, never reads it whole). It reads the values [`values`] sets before it.
+pub const CODE: &str = include_str!("Backup-Lync.ps1");
 
 fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
     ps.comment("", SCRIPT);
@@ -495,6 +348,10 @@ fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
             "The commands are lyncdr backup's own; where they name the set folder, lyncdr rendered them at {PLACEHOLDER} and this script puts the new folder there: in PowerShell as $LyncdrSet, in T-SQL inside its N'...' literal with quotes doubled (Invoke-LyncdrSql)."
         ),
     );
+    ps.comment(
+        "",
+        "One job per folder of sets: the script holds lyncdr backup's lock on .lyncdr-backup.lock in -To while it runs. It deletes no set (retention is lyncdr backup's). Its sets are unsigned: Windows PowerShell 2.0 and .NET 3.5 have no Ed25519, so lyncdr audit reports them as unauthenticated.",
+    );
     ps.code("#");
     ps.comment("", "Steps (runbook backup, rendered for this environment):");
     for item in items {
@@ -511,7 +368,7 @@ fn header(ps: &mut Ps, plan: &Plan, config: &ScriptConfig, items: &[Item]) {
     ps.comment(
         "",
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set (manifest.json names the failed steps), {EXIT_NOT_STARTED} no set could be started. One line in the Application event log (source lyncdr) says which."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_DEGRADED} complete but a set folder is named in the future, {EXIT_INCOMPLETE} incomplete set (manifest.json names the failed steps), {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another job holds -To. One line in the Application event log (source lyncdr) says which."
         ),
     );
     ps.comment(
@@ -545,165 +402,88 @@ fn script(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     ps.blank();
     ps.code(format!("{MARKER}{FORMAT_VERSION}"));
     ps.code("$ErrorActionPreference = 'Stop'");
-    ps.code(format!("$LyncdrPlaceholder = {}", lit(PLACEHOLDER)));
-    // As the bundle's step scripts: a native tool loads DLLs from its current folder first.
-    ps.code(
-        "# Native tools (robocopy, sqlcmd, DBImpExp, eventcreate) start in the Windows system folder, never",
-    );
-    ps.code("# in this script's folder, where a planted DLL could be what loads.");
-    ps.code("# -To is made absolute first, so a relative -To still means the folder it was run from.");
-    ps.code("if (Test-Path -LiteralPath $To) { $To = (Resolve-Path -LiteralPath $To).ProviderPath }");
-    ps.code("Push-Location -LiteralPath ([System.Environment]::SystemDirectory)");
     ps.blank();
-    ps.block(crate::bundle::FILE_SHA256);
+    values(&mut ps, plan, config);
     ps.blank();
-    ps.block(FUNCTIONS);
-    ps.blank();
-    // The manifest's text from the steps recorded so far: a function, because the job writes
-    // it at the start, after every step and at the end.
-    ps.code("# manifest.json of docs/backup-set.md, built by hand: PowerShell 2.0 has no ConvertTo-Json.");
-    ps.code("function Get-LyncdrManifest([bool]$Final) {");
-    ps.code("    $stepsJson = @()");
-    ps.code("    foreach ($s in $script:LyncdrSteps) {");
-    ps.code("        $files = @($s.Files | ForEach-Object { ConvertTo-LyncdrJsonString $_ }) -join ', '");
-    ps.code("        $json = '    { \"id\": ' + (ConvertTo-LyncdrJsonString $s.Id) + ', \"status\": ' + (ConvertTo-LyncdrJsonString $s.Status) + ', \"files\": [' + $files + ']'");
-    ps.code("        if ($s.Status -ne 'ok') { $json += ', \"detail\": ' + (ConvertTo-LyncdrJsonString $s.Detail) }");
-    ps.code("        $stepsJson += ($json + ' }')");
-    ps.code("    }");
-    ps.code("    $complete = $Final -and (@($script:LyncdrSteps | Where-Object { $_.Status -eq 'failed' }).Count -eq 0)");
-    ps.code("    $list = ''");
-    ps.code("    if ($stepsJson.Count -gt 0) { $list = \"`n\" + ($stepsJson -join \",`n\") + \"`n  \" }");
-    ps.code("    \"{`n\" +");
-    ps.code(format!("    '  \"lyncdr_backup_set\": {SET_FORMAT},' + \"`n\" +"));
-    ps.code(format!(
-        "    '  \"lyncdr_version\": ' + (ConvertTo-LyncdrJsonString {}) + \",`n\" +",
-        lit(env!("CARGO_PKG_VERSION"))
-    ));
-    ps.code("    '  \"host\": ' + (ConvertTo-LyncdrJsonString $env:COMPUTERNAME) + \",`n\" +");
-    ps.code("    '  \"started\": ' + (ConvertTo-LyncdrJsonString (Get-LyncdrTime $started)) + \",`n\" +");
-    ps.code("    '  \"finished\": ' + (ConvertTo-LyncdrJsonString (Get-LyncdrTime ([DateTime]::UtcNow))) + \",`n\" +");
-    ps.code(format!(
-        "    '  \"environment\": {{ \"file\": ' + (ConvertTo-LyncdrJsonString {}) + ', \"sha256\": ' + (ConvertTo-LyncdrJsonString {}) + ', \"deployment\": ' + (ConvertTo-LyncdrJsonString {}) + \" }},`n\" +",
-        lit(&config.env_file),
-        lit(&config.env_sha256),
-        lit(plan.deployment.as_deref().unwrap_or_default())
-    ));
-    if let Some(w) = &config.whose {
-        ps.code(format!(
-            "    '  \"pool\": ' + (ConvertTo-LyncdrJsonString {}) + ',' + \"`n\" +",
-            lit(&w.pool)
-        ));
-        ps.code(format!(
-            "    '  \"sql_server\": ' + (ConvertTo-LyncdrJsonString {}) + ',' + \"`n\" +",
-            lit(&w.sql_server)
-        ));
-    }
-    ps.code("    '  \"steps\": [' + $list + \"],`n\" +");
-    ps.code("    '  \"complete\": ' + $complete.ToString().ToLowerInvariant() + \"`n}`n\"");
-    ps.code("}");
-    ps.blank();
-    ps.code(
-        "# ---- the set folder: new, or nothing is written; its manifest says incomplete from the start ----",
-    );
-    ps.code("$started = [DateTime]::UtcNow");
-    ps.code("$invariant = [System.Globalization.CultureInfo]::InvariantCulture");
-    ps.code("$name = 'lyncdr-' + $started.ToString('yyyyMMdd-HHmmss', $invariant) + 'Z'");
-    ps.code("$script:LyncdrSteps = @()");
-    ps.code("try {");
-    ps.code("    if (-not (Test-Path -LiteralPath $To -PathType Container)) { throw ('The folder for the sets does not exist: ' + $To) }");
-    ps.code("    $LyncdrSet = Join-Path $To $name");
-    ps.code("    if (Test-Path -LiteralPath $LyncdrSet) { throw ('The set folder exists already: ' + $LyncdrSet) }");
-    ps.code("    [void][System.IO.Directory]::CreateDirectory($LyncdrSet)");
-    ps.code("    Write-LyncdrManifest (Get-LyncdrManifest $false)");
-    ps.code("} catch {");
-    ps.code(format!(
-        "    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; no set could be started: ' + $_ + ' (' + $To + ')') 102 'ERROR'\n    exit {EXIT_NOT_STARTED}"
-    ));
-    ps.code("}");
-    ps.code("Write-LyncdrLog ('Backup set: ' + $LyncdrSet)");
-    ps.blank();
-    ps.code("# The Lync cmdlets: PowerShell 2.0 has no module auto-loading, and -NoProfile skips what the");
-    ps.code("# Management Shell loads. Without them the Lync steps fail and are recorded; the others run.");
-    ps.code("try {");
+    ps.code("# The Lync cmdlets, loaded by the code below unless they are there already.");
+    ps.code("$LyncdrLoadLync = {");
     for line in crate::wrapper::load_lync(crate::wrapper::Missing::Fail).lines() {
         ps.code(format!("    {line}"));
     }
-    ps.code("} catch {");
-    ps.code("    Write-LyncdrLog ('The Lync Server module could not be loaded: ' + $_)");
     ps.code("}");
+    ps.blank();
+    ps.code("# The steps, run in order by the code below; a failed step is recorded, the others still run.");
+    ps.code("$LyncdrJob = {");
     for item in items {
-        ps.blank();
-        match item {
-            Item::Run(step, body) => {
-                ps.code(comment_line("---- ", &format!("{} ----", step.title)));
-                ps.code(format!("Invoke-LyncdrStep {} {{", lit(&step.id)));
-                // Indented for the reader, unless a here-string's end must stay at a line start.
-                let here = body.iter().any(|l| l.contains("@'") || l.contains("@\""));
-                for line in body {
-                    if line.trim().is_empty() {
-                        ps.blank();
-                    } else if here {
-                        ps.code(line);
-                    } else {
-                        ps.code(format!("    {line}"));
-                    }
+        step(&mut ps, item);
+    }
+    ps.code("}");
+    ps.blank();
+    ps.block(crate::bundle::FILE_SHA256);
+    ps.blank();
+    ps.block(CODE);
+    ps.into_string()
+}
+
+/// This job's values for [`CODE`], each a PowerShell literal (`escape::powershell`) or a number.
+fn values(ps: &mut Ps, plan: &Plan, config: &ScriptConfig) {
+    ps.code("# ---- this job (generated) ----");
+    ps.code(format!("$LyncdrPlaceholder = {}", lit(PLACEHOLDER)));
+    ps.code(format!("$LyncdrSetFormat = {SET_FORMAT}"));
+    ps.code(format!("$LyncdrVersion = {}", lit(env!("CARGO_PKG_VERSION"))));
+    ps.code(format!("$LyncdrEnvironmentFile = {}", lit(&config.env_file)));
+    ps.code(format!("$LyncdrEnvironmentSha256 = {}", lit(&config.env_sha256)));
+    let deployment = plan.deployment.as_deref().unwrap_or_default();
+    ps.code(format!("$LyncdrDeployment = {}", lit(deployment)));
+    let (pool, server) = config
+        .whose
+        .as_ref()
+        .map_or(("$null".to_owned(), "$null".to_owned()), |w| {
+            (lit(&w.pool), lit(&w.sql_server))
+        });
+    ps.code(format!("$LyncdrPool = {pool}"));
+    ps.code(format!("$LyncdrSqlServer = {server}"));
+    ps.code(format!("$LyncdrExitComplete = {EXIT_COMPLETE}"));
+    ps.code(format!("$LyncdrExitIncomplete = {EXIT_INCOMPLETE}"));
+    ps.code(format!("$LyncdrExitNotStarted = {EXIT_NOT_STARTED}"));
+    ps.code(format!("$LyncdrExitDegraded = {EXIT_DEGRADED}"));
+    ps.code(format!("$LyncdrExitBusy = {EXIT_BUSY}"));
+    ps.code(format!("$LyncdrLockFile = {}", lit(super::lock::LOCK_FILE)));
+    let tolerance = super::set::CLOCK_TOLERANCE.as_secs();
+    ps.code(format!(
+        "$LyncdrClockTolerance = [TimeSpan]::FromSeconds({tolerance})"
+    ));
+}
+
+/// One step of `$LyncdrJob`: its commands through `Invoke-LyncdrStep`, or recorded as skipped.
+fn step(ps: &mut Ps, item: &Item) {
+    ps.blank();
+    match item {
+        Item::Run(step, body) => {
+            ps.code(comment_line("---- ", &format!("{} ----", step.title)));
+            ps.code(format!("Invoke-LyncdrStep {} {{", lit(&step.id)));
+            // Indented for the reader, unless a here-string's end must stay at a line start.
+            let here = body.iter().any(|l| l.contains("@'") || l.contains("@\""));
+            for line in body {
+                if line.trim().is_empty() {
+                    ps.blank();
+                } else if here {
+                    ps.code(line);
+                } else {
+                    ps.code(format!("    {line}"));
                 }
-                ps.code("}");
             }
-            Item::Skip(step, reason) => {
-                ps.code(comment_line("---- ", &format!("{} (skipped) ----", step.title)));
-                ps.code(format!(
-                    "Add-LyncdrSkipped {} {}",
-                    lit(&step.id),
-                    lit(&lines(reason).join(" "))
-                ));
-            }
+            ps.code("}");
+        }
+        Item::Skip(step, reason) => {
+            ps.code(comment_line("---- ", &format!("{} (skipped) ----", step.title)));
+            ps.code(format!(
+                "Add-LyncdrSkipped {} {}",
+                lit(&step.id),
+                lit(&lines(reason).join(" "))
+            ));
         }
     }
-    ps.blank();
-    ps.code("# ---- the final manifest.json, SHA256SUMS, then COMPLETE last ----");
-    ps.code("$failed = @($script:LyncdrSteps | Where-Object { $_.Status -eq 'failed' } | ForEach-Object { $_.Id }) -join ', '");
-    ps.code("$outcome = 'complete'");
-    ps.code("if ($failed) { $outcome = 'incomplete' }");
-    ps.code("try {");
-    ps.code("    $manifest = Get-LyncdrManifest $true");
-    ps.code("    Write-LyncdrManifest $manifest");
-    ps.code("    # Every file but SHA256SUMS and COMPLETE, in sha256sum's format, sorted by ordinal name.");
-    ps.code("    $root = (Get-Item -LiteralPath $LyncdrSet).FullName.TrimEnd('\\')");
-    ps.code("    $names = @(Get-ChildItem -LiteralPath $root -Recurse -Force | Where-Object { -not $_.PSIsContainer } | ForEach-Object { $_.FullName.Substring($root.Length + 1).Replace('\\', '/') } | Where-Object { $_ -ne 'SHA256SUMS' -and $_ -ne 'COMPLETE' })");
-    ps.code("    $names = [string[]]$names");
-    ps.code("    if ($names.Count -gt 0) { [Array]::Sort($names, [System.StringComparer]::Ordinal) }");
-    ps.code("    $sums = New-Object System.Text.StringBuilder");
-    ps.code("    foreach ($n in $names) {");
-    ps.code("        [void]$sums.Append((Get-LyncdrSha256 (Join-Path $root $n.Replace('/', '\\'))) + '  ' + $n + \"`n\")");
-    ps.code("    }");
-    ps.code("    Write-LyncdrNewFile (Join-Path $LyncdrSet 'SHA256SUMS') $sums.ToString()");
-    ps.code("    if ($outcome -eq 'complete') {");
-    ps.code(format!(
-        "        $marker = 'lyncdr backup set {SET_FORMAT}' + \"`n\" + 'manifest ' + (Get-LyncdrStringSha256 $manifest) + \"`n\" + 'sums ' + (Get-LyncdrStringSha256 $sums.ToString()) + \"`n\""
-    ));
-    ps.code(
-        "        # A new temporary file, then a rename: COMPLETE is whole or absent, never half written.",
-    );
-    ps.code("        $temporary = Join-Path $LyncdrSet ('.lyncdr-tmp-' + [Guid]::NewGuid().ToString('N'))");
-    ps.code("        Write-LyncdrNewFile $temporary $marker");
-    ps.code("        [System.IO.File]::Move($temporary, (Join-Path $LyncdrSet 'COMPLETE'))");
-    ps.code("    }");
-    ps.code("} catch {");
-    ps.code("    $outcome = 'incomplete'");
-    ps.code("    $failed = 'writing the manifest, sums or marker: ' + $_");
-    ps.code("}");
-    ps.blank();
-    ps.code("# One line, as lyncdr backup writes it; this script cannot audit the set: lyncdr audit does.");
-    ps.code("if ($outcome -eq 'complete') {");
-    ps.code(format!(
-        "    Write-LyncdrOutcome ('lyncdr backup ' + $name + ': complete, not audited (run lyncdr audit) (' + $LyncdrSet + ')') 100 'INFORMATION'\n    exit {EXIT_COMPLETE}"
-    ));
-    ps.code("}");
-    ps.code(format!(
-        "Write-LyncdrOutcome ('lyncdr backup ' + $name + ': not ready; set incomplete, failed step(s): ' + $failed + ' (' + $LyncdrSet + ')') 102 'ERROR'\nexit {EXIT_INCOMPLETE}"
-    ));
-    ps.into_string()
 }
 
 fn readme(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
@@ -755,7 +535,7 @@ fn readme(plan: &Plan, config: &ScriptConfig, items: &[Item]) -> String {
     para(
         &mut out,
         &format!(
-            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started; the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
+            "Exit code: {EXIT_COMPLETE} complete set, {EXIT_DEGRADED} complete set but a set folder beside it is named in the future (kept; never taken as the newest), {EXIT_INCOMPLETE} incomplete set, {EXIT_NOT_STARTED} no set could be started, {EXIT_BUSY} another backup job holds the folder of sets (its lock file, .lyncdr-backup.lock); the same outcome as one line in the Application event log (source lyncdr, event 100 for a complete set, 101 degraded, 102 otherwise, as lyncdr backup writes them), or in lyncdr-backup.log beside the sets where eventcreate fails."
         ),
     );
     para(
