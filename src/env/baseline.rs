@@ -15,8 +15,20 @@ pub const AT_RUN_START: &str = "<at run start>";
 
 /// The baseline folder of a run that started at `stamp` (see [`stamp`]), under `backups_folder`.
 pub fn folder(backups_folder: &str, stamp: &str) -> String {
+    format!("{}{stamp}", prefix(backups_folder))
+}
+
+/// What every baseline folder under `backups_folder` starts with: the run's stamp follows.
+pub fn prefix(backups_folder: &str) -> String {
     let root = backups_folder.trim_end_matches('\\');
-    format!("{root}\\baseline\\finish-{stamp}")
+    format!("{root}\\baseline\\finish-")
+}
+
+/// For a bundle, whose run starts when its driver does: the value the plan rendered for a run
+/// not yet started, and the prefix the driver completes with the run's stamp.
+pub fn unstarted(env: &Environment) -> Option<(String, String)> {
+    let root = env.get("backups.folder")?.value.display();
+    Some((folder(&root, AT_RUN_START), prefix(&root)))
 }
 
 /// A run's start as the folder names it: `20261207-233000Z` (UTC, to the second).
