@@ -92,4 +92,31 @@ mod tests {
             r"\\fs01\LyncBackup\baseline\finish-20261207-223005Z"
         );
     }
+
+    fn example(sets: &[&str]) -> Result<Environment, String> {
+        let text = include_str!("../../runbooks/examples/contoso.yaml");
+        let sets: Vec<String> = sets.iter().map(|s| (*s).to_owned()).collect();
+        let source = crate::source::SourceFile::new("contoso.yaml", None, text);
+        Environment::parse(source, &sets).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn it_is_decided_not_set_and_named_from_the_run_start() {
+        let mut env = example(&[]).expect("example");
+        let value = |env: &Environment| env.get(KEY).map(|e| e.value.display());
+        assert_eq!(
+            value(&env).as_deref(),
+            Some(r"\\fs01.contoso.com\LyncBackup\baseline\finish-<at run start>")
+        );
+        env.start_run("2026-12-07T23:30:05Z");
+        assert_eq!(
+            value(&env).as_deref(),
+            Some(r"\\fs01.contoso.com\LyncBackup\baseline\finish-20261207-233005Z")
+        );
+        let e = example(&[r"backups.baseline=C:\x"]).expect_err("refused");
+        assert!(
+            e.contains("`backups.baseline` is not set but decided by lyncdr"),
+            "{e}"
+        );
+    }
 }
