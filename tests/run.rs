@@ -1392,6 +1392,7 @@ fn status_json_and_report_snapshot() {
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     insta::with_settings!({filters => vec![
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        (r"finish-\d{8}-\d{6}Z", "finish-[RUN START]"),
         (r"\| \d+[dhms]( \d+[dhms])? \|", "| [DURATION] |"),
         (r"\(\d+[dhms]( \d+[dhms])?\)", "([DURATION])"),
         (r"\d+[dhms]( \d+[dhms])? old", "[AGE] old"),
