@@ -1174,3 +1174,79 @@ fn a_pinned_backup_is_held_open_from_its_check_to_the_end_and_never_a_folder() {
     );
     assert!(close > position(main, "Invoke-RecoveryStep $step"), "{main}");
 }
+
+/// Issue 17 item 10 in a bundle: the driver decides the baseline folder once, from the
+/// checkpoint's first run (so a resumed recovery keeps it), and passes that one value to every
+/// step that names it; no step script looks for a folder, and none carries the placeholder of a
+/// run not yet started. A hostile `backups.folder` stays one literal in the scripts and in the
+/// T-SQL the SQL step fills in.
+#[test]
+fn the_driver_decides_the_baseline_folder_once_and_passes_it_to_each_step() {
+    let root = r"\\fs01\Back'ups $(Invoke-Evil x) ]";
+    let b = bundle("finish", &[&format!("backups.folder={root}")]);
+    let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
+    let prefix = format!(r"{root}\baseline\finish-");
+    assert!(
+        powershell::verbatim_strings(&driver).contains(&prefix),
+        "{driver}"
+    );
+    let main = main_section(&driver);
+    // Once, after the first run is known (read from the checkpoint, else now).
+    let first = position(main, "if (-not $State.FirstRun) { $State.FirstRun = $now }");
+    let decided = position(
+        main,
+        "$BaselineFolder = $BaselinePrefix + $State.FirstRun.ToString('yyyyMMdd-HHmmss'",
+    );
+    assert!(first < decided);
+    assert_eq!(main.matches("$BaselineFolder = ").count(), 2, "{main}");
+    let run_step = function(&driver, "Invoke-RecoveryStep");
+    assert!(
+        run_step.contains("& $script -WhatIf:$DryRun -BaselineFolder $BaselineFolder"),
+        "{run_step}"
+    );
+    let takes: Vec<&str> = driver
+        .lines()
+        .filter(|l| l.trim() == "TakesBaseline = $true")
+        .collect();
+    assert_eq!(takes.len(), 3, "{driver}");
+    for name in [
+        "03-export-baseline.ps1",
+        "04-export-rgs-baseline.ps1",
+        "05-backup-baseline-databases.ps1",
+    ] {
+        let script = lf(&text(&b, name));
+        assert!(script.contains("param([string]$BaselineFolder)"), "{name}");
+        assert!(powershell::errors(&script).is_empty(), "{name}");
+        let tree = powershell::parse(&script);
+        let mut commands = Vec::new();
+        collect(tree.root_node(), &script, &mut commands);
+        assert!(
+            !commands.iter().any(|c| c.eq_ignore_ascii_case("Invoke-Evil")),
+            "{name}"
+        );
+        assert!(
+            !commands.iter().any(|c| c.eq_ignore_ascii_case("Get-ChildItem")),
+            "{name}"
+        );
+        let code: String = script.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(!code.contains("finish-*"), "{name}");
+    }
+    let export = lf(&text(&b, "03-export-baseline.ps1"));
+    assert!(export.contains("$folder = $BaselineFolder\n"), "{export}");
+    assert!(!export.contains("<at run start>'\n"), "{export}");
+    // The T-SQL file keeps the placeholder (SHA256SUMS covers it); the script puts the passed
+    // folder in its place, as a T-SQL literal with its quotes doubled.
+    let sql = lf(&text(&b, "05-backup-baseline-databases.sql"));
+    let placeholder = format!("N'{}<at run start>'", prefix.replace('\'', "''"));
+    assert!(sql.contains(&format!("SET @folder = {placeholder};")), "{sql}");
+    let script = lf(&text(&b, "05-backup-baseline-databases.ps1"));
+    assert!(
+        powershell::verbatim_strings(&script).contains(&placeholder),
+        "{script}"
+    );
+    assert!(
+        script.contains(r#"(("N'" + $BaselineFolder.Replace("'", "''") + "'"))"#)
+            || script.contains(r#"("N'" + $BaselineFolder.Replace("'", "''") + "'")"#),
+        "{script}"
+    );
+}

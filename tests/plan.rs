@@ -362,7 +362,7 @@ fn an_environment_without_the_newer_keys_still_plans() {
             export["commands"][0]["text"]
                 .as_str()
                 .unwrap_or("")
-                .contains("'C:\\Backups'"),
+                .contains("'C:\\Backups\\baseline\\finish-<at run start>'"),
             "{runbook}"
         );
         let signin = plan["steps"]

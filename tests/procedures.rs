@@ -860,33 +860,73 @@ fn an_included_runbook_does_not_pause_the_task_again() {
     }
 }
 
-/// Issue 17 item 10 (what `finish` itself does): its exports and backups go into the baseline
-/// subfolder of `backups.folder`, `finish-*` folders, never among the nightly `lyncdr-*Z` sets
-/// (where "the newest lyncdr-* folder" once picked a nightly set and wrote into it); the signed
-/// baseline set of `lyncdr backup --baseline` shares that subfolder.
+/// Issue 17 item 10 (what `finish` itself does): its exports and backups go into one folder of
+/// the run in the baseline subfolder of `backups.folder`, never among the nightly `lyncdr-*Z`
+/// sets, decided once and handed to every step as a value: no step looks for "the newest
+/// folder" again (which once picked a nightly set and wrote into it, and would pick another
+/// run's folder after a resume).
 #[test]
 fn the_finish_baseline_never_lands_among_the_nightly_sets() {
-    let root = r"(Join-Path '\\fs01.contoso.com\LyncBackup' 'baseline')";
-    let export = step_text("finish", "export-baseline", "step", &[]);
-    assert!(
-        export.contains(&format!("Join-Path {root} ('finish-' + ")),
-        "{export}"
-    );
+    let folder = r"'\\fs01.contoso.com\LyncBackup\baseline\finish-<at run start>'";
+    let mut seen = 0;
     for (step, phase) in [
+        ("export-baseline", "step"),
         ("export-baseline", "check"),
         ("export-rgs-baseline", "step"),
         ("export-rgs-baseline", "check"),
     ] {
         let text = step_text("finish", step, phase, &[]);
-        assert!(
-            text.contains(&format!("Get-ChildItem -LiteralPath {root} -Filter 'finish-*'")),
-            "{step} {phase}: {text}"
-        );
-        assert!(!text.contains("'lyncdr-*'"), "{step} {phase}: {text}");
+        assert!(text.contains(folder), "{step} {phase}: {text}");
+        for search in [
+            "Get-ChildItem",
+            "Sort-Object",
+            "finish-*",
+            "Get-Date",
+            "'lyncdr-*'",
+        ] {
+            assert!(!text.contains(search), "{step} {phase} searches: {text}");
+        }
+        seen += 1;
     }
+    assert_eq!(seen, 4);
     let sql = step_text("finish", "backup-baseline-databases", "step", &[]);
     assert!(
-        sql.contains(r"SET @folder = N'\\fs01.contoso.com\LyncBackup' + N'\baseline';"),
+        sql.contains(r"SET @folder = N'\\fs01.contoso.com\LyncBackup\baseline\finish-<at run start>';"),
         "{sql}"
     );
+    assert!(!sql.contains("GETDATE"), "{sql}");
+    // No template of the library searches for the newest baseline folder either.
+    for entry in std::fs::read_dir(repo().join("templates")).expect("templates") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("template");
+        assert!(!text.contains("finish-*"), "{}", path.display());
+    }
+    let runbook = std::fs::read_to_string(repo().join("runbooks/finish.yaml")).expect("finish");
+    assert!(!runbook.contains("Get-ChildItem"), "{runbook}");
+}
+
+/// The baseline folder is a value like any other: a hostile `backups.folder` (a quote, `$(...)`,
+/// a `]`) stays one literal in PowerShell and in T-SQL.
+#[test]
+fn a_hostile_backups_folder_is_one_literal_in_the_baseline_steps() {
+    let root = r"C:\Back'ups $(Remove-Item x) ]; DROP";
+    let set = format!("backups.folder={root}");
+    let path = format!(r"{root}\baseline\finish-<at run start>");
+    for (step, phase) in [
+        ("export-baseline", "step"),
+        ("export-baseline", "check"),
+        ("export-rgs-baseline", "step"),
+        ("export-rgs-baseline", "check"),
+    ] {
+        let text = step_text("finish", step, phase, &["--set", &set]);
+        let errors = crate::powershell::errors(&text);
+        assert!(errors.is_empty(), "{errors:?} in {text}");
+        assert!(
+            crate::powershell::verbatim_strings(&text).contains(&path),
+            "{step} {phase}: {path} lost in {text}"
+        );
+    }
+    let sql = step_text("finish", "backup-baseline-databases", "step", &["--set", &set]);
+    let literal = format!("N'{}'", path.replace('\'', "''"));
+    assert!(sql.contains(&format!("SET @folder = {literal};\n")), "{sql}");
 }

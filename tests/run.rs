@@ -1392,6 +1392,7 @@ fn status_json_and_report_snapshot() {
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     insta::with_settings!({filters => vec![
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        (r"finish-\d{8}-\d{6}Z", "finish-[RUN START]"),
         (r"\| \d+[dhms]( \d+[dhms])? \|", "| [DURATION] |"),
         (r"\(\d+[dhms]( \d+[dhms])?\)", "([DURATION])"),
         (r"\d+[dhms]( \d+[dhms])? old", "[AGE] old"),
@@ -2267,5 +2268,66 @@ fn devices_and_fifos_are_refused_as_state_or_evidence() {
     assert!(
         !dir.join("fresh").exists(),
         "nothing created for an unknown runbook"
+    );
+}
+
+/// Issue 17 item 10: `finish` decides its baseline folder once, at the run's start, and every step
+/// gets that one folder, after a resume too: a run stopped by a failing step and resumed later
+/// writes the rest of its baseline beside the first part, named after the first start.
+#[test]
+fn every_finish_step_gets_the_folder_of_the_run_start_after_a_resume_too() {
+    let t = recovery();
+    let dir = t.path();
+    let fail = [(
+        "LYNCSHELL_FAIL",
+        "export-rgs-baseline/step/Export-CsRgsConfiguration",
+    )];
+    expect_code(dir, &run_args("finish", &["--yes"]), &fail, Some(5));
+    let started_at = state(dir)["started_at"].as_str().expect("started_at").to_owned();
+    let t0: jiff::Timestamp = started_at.parse().expect("a time");
+    let folder = format!(
+        r"\\fs01.contoso.com\LyncBackup\baseline\finish-{}",
+        t0.strftime("%Y%m%d-%H%M%SZ")
+    );
+    let literal = format!("'{folder}'");
+    // Later than the first start, to the second: a folder named anew would differ.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    subcommand(
+        dir,
+        &[
+            "resolve",
+            "export-rgs-baseline",
+            "--retry",
+            "--state",
+            "state.json",
+        ],
+        0,
+    );
+    expect_code(dir, &run_args("finish", &["--yes"]), &[], Some(0));
+    assert_eq!(state(dir)["started_at"], started_at.as_str());
+    let mut seen = Vec::new();
+    for id in [
+        "export-baseline",
+        "export-rgs-baseline",
+        "backup-baseline-databases",
+    ] {
+        let record = step_record(dir, id);
+        let commands = record["commands"].as_array().expect("commands");
+        assert!(!commands.is_empty(), "{id}: {record}");
+        for c in commands {
+            let text = c["command"].as_str().unwrap_or("");
+            let want = if c["language"] == "sql" {
+                format!("N{literal}")
+            } else {
+                literal.clone()
+            };
+            assert!(text.contains(&want), "{id}: {want} not in {text}");
+            seen.push(id);
+        }
+    }
+    // The RGS export ran twice (failed, then resumed): both times into the first folder.
+    assert!(
+        seen.iter().filter(|s| **s == "export-rgs-baseline").count() >= 2,
+        "{seen:?}"
     );
 }

@@ -452,7 +452,7 @@ fn every_runbook_ends_with_the_health_check_and_a_new_baseline() {
         for part in [
             "Export-CsConfiguration -FileName",
             "Export-CsLisConfiguration -FileName",
-            "Get-Date -Format",
+            "$folder = '\\\\fs01.contoso.com\\LyncBackup\\baseline\\finish-<at run start>'",
             "/hrxmlfile:",
         ] {
             assert!(exports.contains(part), "{runbook}: `{part}` in {exports}");
@@ -463,7 +463,9 @@ fn every_runbook_ends_with_the_health_check_and_a_new_baseline() {
             "{sql}"
         );
         assert!(
-            sql.contains("N'\\\\fs01.contoso.com\\LyncBackup'"),
+            sql.contains(
+                "SET @folder = N'\\\\fs01.contoso.com\\LyncBackup\\baseline\\finish-<at run start>';"
+            ),
             "{runbook}: backups.folder: {sql}"
         );
         let (signin, _) = texts(step(&plan, "finish.sign-in-test"));

@@ -451,7 +451,11 @@ function Invoke-RecoveryStep($Step) {
             Write-Host ('    .\' + $Step.File + ' in PowerShell: it shows what to do, then checks the result.')
             Confirm-Operator ('Has ' + $Step.File + ' finished without errors on the server being rebuilt?')
         } else {
-            & $script -WhatIf:$DryRun | Out-Host
+            if ($Step.TakesBaseline) {
+                & $script -WhatIf:$DryRun -BaselineFolder $BaselineFolder | Out-Host
+            } else {
+                & $script -WhatIf:$DryRun | Out-Host
+            }
         }
     } catch {
         Add-CheckpointLine ("fail`t" + $Step.Id + "`t" + (Get-Stamp))
@@ -558,6 +562,12 @@ try {
     $now = [DateTime]::UtcNow
     if (-not $State.FirstRun) { $State.FirstRun = $now }
     Add-CheckpointLine ("run`t" + $now.ToString('o', [System.Globalization.CultureInfo]::InvariantCulture))
+    # Decided once, from the checkpoint's first run: a resumed recovery keeps its folder.
+    $BaselineFolder = $null
+    if ($BaselinePrefix) {
+        $BaselineFolder = $BaselinePrefix + $State.FirstRun.ToString('yyyyMMdd-HHmmss', [System.Globalization.CultureInfo]::InvariantCulture) + 'Z'
+        Write-Host ('Baseline folder of this recovery: ' + $BaselineFolder)
+    }
     if ($RecoveryStartedAt) {
         $RecoveryStart = ConvertFrom-Stamp $RecoveryStartedAt
     } else {

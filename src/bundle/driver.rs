@@ -135,6 +135,10 @@ fn step_literal(ps: &mut Ps, e: &Entry) {
     // A step without commands (manual, with at most its read-only check) can always run again.
     let safe = s.idempotent || s.commands.is_empty();
     ps.code(format!("        SafeToRepeat = {}", bool_literal(safe)));
+    ps.code(format!(
+        "        TakesBaseline = {}",
+        bool_literal(e.takes_baseline)
+    ));
     ps.code(format!("        When = {}", when_literal(&e.when)));
     prereqs_literal(ps, "        ", "Prerequisites", &e.prerequisites);
     ps.code("    }");
@@ -178,6 +182,14 @@ pub fn render(outline: &Outline) -> String {
             .recovery_started
             .as_deref()
             .map_or("$null".to_owned(), lit)
+    ));
+    ps.code("# backups.baseline: this recovery's baseline folder is this and the UTC stamp of its first run");
+    ps.code(format!(
+        "$BaselinePrefix = {}",
+        outline
+            .baseline
+            .as_ref()
+            .map_or("$null".to_owned(), |(_, prefix)| lit(prefix))
     ));
     ps.code(
         "# lyncdr bundle --backups: the backups were checked as lyncdr audit does when the bundle was made",

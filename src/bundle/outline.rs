@@ -48,6 +48,9 @@ pub struct Outline<'a> {
     pub recovery_started: Option<String>,
     /// With `--backups DIR`: every backup checked there, once each; `None` without it.
     pub audited: Option<Vec<Audited>>,
+    /// `backups.baseline` as the plan rendered it before the run starts, and the prefix the
+    /// driver completes with the stamp of its first run ([`crate::env::baseline`]).
+    pub baseline: Option<(String, String)>,
 }
 
 pub struct MaxAge {
@@ -67,6 +70,8 @@ pub struct Entry<'a> {
     pub side_files: Vec<SideFile>,
     /// `FQDN\instance` for steps with T-SQL.
     pub sql_server: Option<String>,
+    /// Its commands or check name this run's baseline folder: the driver passes it.
+    pub takes_baseline: bool,
     /// Run only when these hold (all of them).
     pub when: Vec<RuntimeTest>,
     pub prerequisites: Vec<Prereq>,
@@ -206,6 +211,7 @@ impl<'a> Outline<'a> {
                 stem: None,
                 side_files: Vec::new(),
                 sql_server: None,
+                takes_baseline: false,
                 when,
                 prerequisites,
                 number,
@@ -237,6 +243,12 @@ impl<'a> Outline<'a> {
             text: age.text,
             from_env: age.set,
         };
+        let baseline = crate::env::baseline::unstarted(env);
+        if let Some((value, _)) = &baseline {
+            for e in &mut steps {
+                e.takes_baseline = takes(e.step, value);
+            }
+        }
         let recovery_started = match env.get("recovery.started_at").map(|e| &e.value) {
             Some(Value::Timestamp(t)) => Some(t.to_string()),
             _ => None,
@@ -250,7 +262,25 @@ impl<'a> Outline<'a> {
             max_age,
             recovery_started,
             audited,
+            baseline,
         })
+    }
+}
+
+/// Whether `step` names the baseline folder `value`: as one literal of its language.
+fn takes(step: &PlannedStep, value: &str) -> bool {
+    step.commands
+        .iter()
+        .chain(&step.verify)
+        .any(|c| c.text.contains(&literal(c.language, value)))
+}
+
+/// `value` as the templates of `language` render it.
+pub fn literal(language: Language, value: &str) -> String {
+    match language {
+        Language::Powershell => crate::escape::powershell(value),
+        Language::Sql => crate::escape::sql_literal(value),
+        Language::Cmd => crate::escape::cmd_argument(value),
     }
 }
 

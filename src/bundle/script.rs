@@ -4,7 +4,7 @@
 //! the driver: `-WhatIf` shows each command instead of running it, a manual step shows the
 //! instructions and asks for a typed `yes`, and the step's read-only check runs last.
 
-use super::outline::{Entry, Outline, SideFile};
+use super::outline::{self, Entry, Outline, SideFile};
 use super::text::{Ps, comment_line, lines};
 use crate::escape;
 use crate::render::plan::RenderedCommand;
@@ -149,9 +149,24 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
     header(&mut ps, outline, entry, &file);
     ps.blank();
     ps.code("[CmdletBinding(SupportsShouldProcess=$true)]");
-    ps.code("param()");
+    let baseline = outline.baseline.as_ref().filter(|_| entry.takes_baseline);
+    if baseline.is_some() {
+        // Decided once by Invoke-Recovery.ps1 when the recovery first ran, and passed to every
+        // step that writes or reads the new baseline: never looked for again by name.
+        ps.code("param([string]$BaselineFolder)");
+    } else {
+        ps.code("param()");
+    }
     ps.blank();
     ps.code("$ErrorActionPreference = 'Stop'");
+    if let Some((_, prefix)) = baseline {
+        ps.code(format!(
+            "if (-not $BaselineFolder) {{ throw {} }}",
+            lit(&format!(
+                "Give -BaselineFolder: this recovery's baseline folder, {prefix}YYYYMMDD-HHMMSSZ (Invoke-Recovery.ps1 passes the one it decided when the recovery first ran)."
+            ))
+        ));
+    }
     if !entry.side_files.is_empty() {
         ps.code("$here = Split-Path -Parent $MyInvocation.MyCommand.Definition");
     }
@@ -204,7 +219,9 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
         }
         n += 1;
         ps.code(comment_line("", &format!("Command {n} of {total}")));
-        command(&mut ps, entry, entry.side_file(Some(i)), c, &c.text, "Run");
+        let c = &passed(baseline, c);
+        let side = entry.side_file(Some(i));
+        command(&mut ps, entry, (side, baseline), c, &c.text, "Run");
     }
     if step.manual {
         ps.blank();
@@ -226,7 +243,15 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
         ps.blank();
         ps.code("# Check (read-only)");
         let target = format!("the result of step {} (read-only)", step.number);
-        command(&mut ps, entry, entry.side_file(None), v, &target, "Check");
+        let v = &passed(baseline, v);
+        command(
+            &mut ps,
+            entry,
+            (entry.side_file(None), baseline),
+            v,
+            &target,
+            "Check",
+        );
     }
     ps.blank();
     ps.code(format!(
@@ -238,6 +263,23 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
     ps.code("    Pop-Location");
     ps.code("}");
     ps.into_string()
+}
+
+/// `c` as the step script runs it: the baseline folder the plan rendered for a run not yet
+/// started becomes `$BaselineFolder`, the folder the driver passes. A PowerShell literal is a
+/// whole token in code (templates place values only there), so a variable stands in its place.
+/// A T-SQL side file keeps its text (SHA256SUMS covers it); [`sql_with_baseline`] puts the folder
+/// into a copy of it.
+fn passed(baseline: Option<&(String, String)>, c: &RenderedCommand) -> RenderedCommand {
+    let mut c = c.clone();
+    if let Some((value, _)) = baseline
+        && c.language == Language::Powershell
+    {
+        c.text = c
+            .text
+            .replace(&outline::literal(c.language, value), "$BaselineFolder");
+    }
+    c
 }
 
 fn shell(language: Language) -> &'static str {
@@ -253,12 +295,30 @@ fn shell(language: Language) -> &'static str {
 fn command(
     ps: &mut Ps,
     entry: &Entry,
-    side: Option<&SideFile>,
+    (side, baseline): (Option<&SideFile>, Option<&(String, String)>),
     c: &RenderedCommand,
     target: &str,
     action: &str,
 ) {
+    let baseline = baseline
+        .map(|(value, _)| outline::literal(Language::Sql, value))
+        .filter(|l| c.language == Language::Sql && c.text.contains(l.as_str()));
     match (c.language, side) {
+        (Language::Sql, Some(side)) if baseline.is_some() => {
+            let server = entry.sql_server.as_deref().unwrap_or_default();
+            let shown = format!(
+                "sqlcmd -S {server} -E -b -x -f 65001 -i {} (with -BaselineFolder)",
+                side.name
+            );
+            let shown = if target == c.text { shown.as_str() } else { target };
+            ps.code(format!(
+                "if ($PSCmdlet.ShouldProcess({}, {})) {{",
+                lit(shown),
+                lit(action)
+            ));
+            sql_with_baseline(ps, server, &side.name, baseline.as_deref().unwrap_or_default());
+            ps.code("}");
+        }
         (Language::Sql, Some(side)) => {
             let server = entry.sql_server.as_deref().unwrap_or_default();
             let utf8 = if c.text.is_ascii() { "" } else { " -f 65001" };
@@ -312,6 +372,42 @@ fn command(
             ps.code("}");
         }
     }
+}
+
+/// Runs a copy of the `.sql` side file with the baseline folder the driver passed in place of the
+/// placeholder literal `placeholder` (T-SQL `N'...'`, quotes doubled as the template escaping
+/// does), from a temporary file: the bundle folder holds only the files SHA256SUMS lists.
+fn sql_with_baseline(ps: &mut Ps, server: &str, name: &str, placeholder: &str) {
+    ps.code("    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)");
+    ps.code("    if ($sqlcmd.Count -eq 0) {");
+    ps.code("        throw 'sqlcmd.exe is not installed here: run this script on the SQL server, or install the SQL Server command line utilities.'");
+    ps.code("    }");
+    ps.code(format!(
+        "    $sql = [System.IO.File]::ReadAllText((Join-Path $here {}))",
+        lit(name)
+    ));
+    ps.code(format!(
+        "    $sql = $sql.Replace({}, (\"N'\" + $BaselineFolder.Replace(\"'\", \"''\") + \"'\"))",
+        lit(placeholder)
+    ));
+    ps.code("    $file = [System.IO.Path]::GetTempFileName()");
+    ps.code("    try {");
+    ps.code(
+        "        [System.IO.File]::WriteAllText($file, $sql, (New-Object System.Text.UTF8Encoding($false)))",
+    );
+    ps.code(format!(
+        "        & $sqlcmd[0].Definition -S {} -E -b -x -f 65001 -i $file",
+        lit(server)
+    ));
+    ps.code(format!(
+        "        if ($LASTEXITCODE -ne 0) {{ throw ({} + $LASTEXITCODE) }}",
+        lit(&format!(
+            "sqlcmd.exe failed on {name}; see its messages above. Exit code: "
+        ))
+    ));
+    ps.code("    } finally {");
+    ps.code("        Remove-Item -LiteralPath $file");
+    ps.code("    }");
 }
 
 /// A `.sql` or `.cmd` file: a comment naming the step, then the command as rendered.

@@ -2,6 +2,7 @@
 //! Read as a YAML tree, every leaf checked against [`schema::SCHEMA`] and parsed into a typed
 //! [`Value`]; `--set` overrides are applied and checked the same way.
 
+pub mod baseline;
 pub mod quoting;
 pub mod schema;
 pub mod value;
@@ -159,6 +160,9 @@ impl Environment {
                 .at(&source, target.at.or(failed.at))
                 .hint("`pools.target` is the pool that takes over: another pool than the one that failed"),
             );
+        }
+        if let Some(d) = baseline::derive(&mut values, &source) {
+            diags.push(d);
         }
         for (derived, fqdn, instance) in schema::DERIVED {
             if let (Some(f), Some(i)) = (values.get(*fqdn), values.get(*instance)) {

@@ -140,6 +140,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "the backup set folder one run of lyncdr backup writes: set by lyncdr backup itself (--to DIR and the set's name), for the backup runbook's templates",
     ),
     k(
+        "backups.baseline",
+        WindowsPath,
+        "the folder finish writes the recovery's new baseline into: never set, lyncdr decides it once per run from backups.folder and the run's start (backups.folder\\baseline\\finish-YYYYMMDD-HHMMSSZ, UTC), and every step of finish gets the same folder",
+    ),
+    k(
         "file_store.share",
         WindowsPath,
         "the pool's File Store share, e.g. \\\\fs01\\LyncShare",

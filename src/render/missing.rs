@@ -74,6 +74,12 @@ impl MissingKeys {
             }
             return;
         }
+        // Decided by lyncdr from `backups.folder` (never set): that is the key to add.
+        let key = if key == crate::env::baseline::KEY {
+            "backups.folder"
+        } else {
+            key
+        };
         self.entry(key, step, need);
     }
 

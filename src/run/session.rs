@@ -241,7 +241,9 @@ impl Session<'_> {
     pub fn plan(&self) -> Result<Plan, RunError> {
         let mut sets = self.cfg.sets.clone();
         sets.extend(self.state.choices.iter().map(|(k, v)| format!("{k}={v}")));
-        let env = Environment::parse(self.env.source.clone(), &sets)?;
+        let mut env = Environment::parse(self.env.source.clone(), &sets)?;
+        // Decided once per run, from the start the state records: a resume gets the same folder.
+        env.start_run(&self.state.started_at);
         let runbook = self.lib.get(&self.cfg.runbook)?;
         Ok(Plan::build(runbook, &env, &self.lib.templates)?)
     }
