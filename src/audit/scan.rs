@@ -65,36 +65,13 @@ pub fn is_under(path: &str, dir: &str) -> bool {
 
 /// Lists `root`. Only a root that is missing, not a folder, or unreadable is an error.
 pub fn scan(root: &Path) -> Result<Scan, AuditError> {
-    let meta = fs::metadata(root).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => AuditError::NotFound {
-            path: root.to_owned(),
-        },
-        _ => AuditError::Unreadable {
-            path: root.to_owned(),
-            source: e,
-        },
-    })?;
-    if !meta.is_dir() {
-        return Err(AuditError::NotADirectory {
-            path: root.to_owned(),
-        });
-    }
-    // Links are judged against the folder's real path, so `..` and links along the way count.
-    let real_root = crate::fsx::canonicalize(root).map_err(|e| AuditError::Unreadable {
-        path: root.to_owned(),
-        source: e,
-    })?;
+    let real_root = real_root(root)?;
     let mut scan = Scan::default();
     let mut pending = vec![(String::new(), root.to_owned())];
     while let Some((rel, dir)) = pending.pop() {
         let entries = match read_sorted(&dir) {
             Ok(entries) => entries,
-            Err(e) if rel.is_empty() => {
-                return Err(AuditError::Unreadable {
-                    path: root.to_owned(),
-                    source: e,
-                });
-            }
+            Err(e) if rel.is_empty() => return Err(unreadable(root, e)),
             Err(e) => {
                 scan.unreadable.push((rel, e.to_string()));
                 continue;
@@ -107,59 +84,12 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
             } else {
                 format!("{rel}/{name}")
             };
-            let Ok(link) = fs::symlink_metadata(&path) else {
-                continue;
-            };
-            // A link first: on Windows a reparse point std does not call a link may say it is
-            // a folder.
-            let is_link = crate::fsx::is_link(&link);
-            if link.is_dir() && !is_link {
+            if let Some(folder) = scan.entry(&real_root, child, path) {
                 if is_service_folder(&name) {
                     service_folders.push(name);
                 }
-                pending.push((child, path));
-                continue;
+                pending.push(folder);
             }
-            let (meta, path) = if is_link {
-                // A link that cannot be resolved is skipped, as before.
-                let Ok(target) = crate::fsx::canonicalize(&path) else {
-                    continue;
-                };
-                if !target.starts_with(&real_root) {
-                    scan.skipped.push((
-                        child,
-                        Skipped::LinkOutside {
-                            target: target.display().to_string(),
-                        },
-                    ));
-                    continue;
-                }
-                // A link to a folder is skipped.
-                match fs::metadata(&target) {
-                    Ok(m) if m.is_dir() => continue,
-                    // Read where it was found to lead, not through the link again.
-                    Ok(m) => (m, target),
-                    Err(_) => continue,
-                }
-            } else {
-                (link, path)
-            };
-            if !meta.is_file() {
-                scan.skipped.push((
-                    child,
-                    Skipped::NotAFile {
-                        what: not_a_file(&meta),
-                    },
-                ));
-                continue;
-            }
-            let modified = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
-            scan.files.push(ScannedFile {
-                rel: child,
-                path,
-                size: meta.len(),
-                modified,
-            });
         }
         if !rel.is_empty() {
             scan.dirs.push(ScannedDir { rel, service_folders });
@@ -169,6 +99,84 @@ pub fn scan(root: &Path) -> Result<Scan, AuditError> {
     scan.dirs.sort_by(|a, b| a.rel.cmp(&b.rel));
     scan.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(scan)
+}
+
+fn unreadable(root: &Path, source: io::Error) -> AuditError {
+    AuditError::Unreadable {
+        path: root.to_owned(),
+        source,
+    }
+}
+
+/// The real path of the folder `root`, which links are judged against (so `..` and links
+/// along the way count); an error when it is missing, not a folder, or unreadable.
+fn real_root(root: &Path) -> Result<PathBuf, AuditError> {
+    let meta = fs::metadata(root).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => AuditError::NotFound {
+            path: root.to_owned(),
+        },
+        _ => unreadable(root, e),
+    })?;
+    if !meta.is_dir() {
+        return Err(AuditError::NotADirectory {
+            path: root.to_owned(),
+        });
+    }
+    crate::fsx::canonicalize(root).map_err(|e| unreadable(root, e))
+}
+
+impl Scan {
+    /// One entry `child` (at `path`) of a listed folder: a folder to list next is returned; a
+    /// file is listed; a link out of the folder or a non-file is recorded as skipped.
+    fn entry(&mut self, real_root: &Path, child: String, path: PathBuf) -> Option<(String, PathBuf)> {
+        let link = fs::symlink_metadata(&path).ok()?;
+        // A link first: on Windows a reparse point std does not call a link may say it is a
+        // folder.
+        let is_link = crate::fsx::is_link(&link);
+        if link.is_dir() && !is_link {
+            return Some((child, path));
+        }
+        let (meta, path) = if is_link {
+            self.through_link(real_root, &child, &path)?
+        } else {
+            (link, path)
+        };
+        if !meta.is_file() {
+            let what = not_a_file(&meta);
+            self.skipped.push((child, Skipped::NotAFile { what }));
+            return None;
+        }
+        let modified = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
+        self.files.push(ScannedFile {
+            rel: child,
+            path,
+            size: meta.len(),
+            modified,
+        });
+        None
+    }
+
+    /// Where the link `child` leads, read there (not through the link again), when that is a
+    /// file or other non-folder inside the audited folder. A link out of it is recorded; one
+    /// that cannot be resolved, or leads to a folder, is passed over.
+    fn through_link(
+        &mut self,
+        real_root: &Path,
+        child: &str,
+        path: &Path,
+    ) -> Option<(fs::Metadata, PathBuf)> {
+        let target = crate::fsx::canonicalize(path).ok()?;
+        if !target.starts_with(real_root) {
+            let target = target.display().to_string();
+            self.skipped
+                .push((child.to_owned(), Skipped::LinkOutside { target }));
+            return None;
+        }
+        match fs::metadata(&target) {
+            Ok(m) if !m.is_dir() => Some((m, target)),
+            _ => None,
+        }
+    }
 }
 
 /// What kind of entry a non-file, non-folder is, for the finding.
