@@ -117,6 +117,26 @@ impl ArtifactKind {
         }
     }
 
+    /// Its path in the set folder `set_folder` (a Windows path) of pool `pool`.
+    pub fn in_set(self, set_folder: &str, pool: &str) -> String {
+        let file = self.set_path().replace("{pool}", pool);
+        format!("{}\\{file}", set_folder.trim_end_matches('\\'))
+    }
+
+    /// The environment key holding this kind's path in this run's baseline (`finish` includes
+    /// the backup runbook with these: [`crate::env::baseline`] derives them, never a file).
+    pub const fn baseline_key(self) -> &'static str {
+        match self {
+            ArtifactKind::CsConfiguration => "baseline.cs_configuration",
+            ArtifactKind::LisConfiguration => "baseline.lis_configuration",
+            ArtifactKind::RgsExport => "baseline.rgs_export",
+            ArtifactKind::UserData => "baseline.user_data",
+            ArtifactKind::RtcDatabase => "baseline.rtc_database",
+            ArtifactKind::FileStore => "baseline.file_store",
+            ArtifactKind::OtherDatabase => "baseline.*",
+        }
+    }
+
     /// Whether the layout of this export is known from a primary source. Where it is a guess
     /// (the LIS export's inner layout; the 2010 RgsImportExport.ps1 script's, seen only for the
     /// 2013 cmdlet: facts file, "File formats"), a sound zip the environment file names as it
@@ -155,6 +175,14 @@ impl ArtifactKind {
 /// [`ArtifactKind::set_path`], because `run` and `bundle` look a set's files up by these names
 /// and must not depend on the backup job (which depends on them).
 pub const SET_MANIFEST: &str = "manifest.json";
+/// A set's completion marker: it certifies `SHA256SUMS`, so no `SHA256SUMS` can list it.
+pub const SET_COMPLETE: &str = "COMPLETE";
+/// Set folders are `lyncdr-YYYYMMDD-HHMMSSZ` (UTC, the start): names sort by time.
+pub const SET_PREFIX: &str = "lyncdr-";
+/// The folder, directly in a folder of sets, holding the baselines a recovery's end takes
+/// (`finish`, `lyncdr backup --baseline`): sets of the same format, never among the nightly
+/// sets (its name is not a set's, so listing and retention of the folder of sets never see it).
+pub const BASELINE_FOLDER: &str = "baseline";
 pub const MAX_SET_MANIFEST: u64 = 1 << 20;
 
 /// When `dir` is a backup set, the file name `kind` has in it ([`ArtifactKind::set_path`], the

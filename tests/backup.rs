@@ -1438,3 +1438,99 @@ fn a_baseline_is_a_set_of_its_own_that_retention_never_counts() {
         "{all}"
     );
 }
+
+/// `lyncdr run finish --yes` through the stand-ins, its baseline under `sets\baseline`.
+fn finish(dir: &Path, extra: &[&str]) -> Output {
+    let shell = lync_shell().display().to_string();
+    let folder = format!(
+        "backups.folder={}",
+        crate::builder::windows_path(&dir.join("sets"))
+    );
+    let mut args = vec![
+        "run",
+        "finish",
+        "--env",
+        "contoso.yaml",
+        "--yes",
+        "--set",
+        &folder,
+    ];
+    args.extend_from_slice(&["--powershell", &shell, "--sqlcmd", &shell]);
+    args.extend_from_slice(extra);
+    lyncdr(dir, &args, &[("LYNCDR_OPERATOR", "Test Operator")])
+}
+
+/// Issue 17 item 10: `finish` takes its baseline with the nightly job's own steps into this
+/// run's folder under `sets\baseline` (named as a set, after the run's start) and seals it as a
+/// set: manifest (whose it is), SHA256SUMS, COMPLETE signed with the job's key. It verifies as a
+/// nightly set does, the nightly retention never sees it, and sealing it again changes nothing.
+#[test]
+fn finish_seals_its_baseline_as_a_signed_set_of_its_own() {
+    let site = site();
+    let dir = site.path();
+    let out = finish(dir, &["--key", "backup.key"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("as a backup set: ready"), "{}", text(&out));
+    let baseline = dir.join("sets").join("baseline");
+    let sets: Vec<PathBuf> = std::fs::read_dir(&baseline)
+        .expect("baseline folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let [set] = sets.as_slice() else {
+        panic!("one baseline set expected: {sets:?}")
+    };
+    let m = manifest(set);
+    assert!(m.complete, "{m:?}");
+    assert_eq!(m.pool.as_deref(), Some("pool01.contoso.com"));
+    // The job's file names (one table), so audit and run find them in the baseline too.
+    let files = &m.steps[0].files;
+    for name in ["CsConfiguration.zip", "SavedUserData.xml", "rtc.bak", "FileStore"] {
+        assert!(files.iter().any(|f| f == name), "{name} not in {files:?}");
+    }
+    let marker = std::fs::read_to_string(set.join("COMPLETE")).expect("COMPLETE");
+    assert!(marker.contains("\nsignature ed25519 "), "{marker}");
+
+    // The audit verifies it with the environment's public key, as it does a nightly set.
+    let out = lyncdr(dir, &["audit", "sets/baseline", "--env", "contoso.yaml"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let name = set.file_name().expect("name").to_string_lossy().into_owned();
+    assert!(
+        text(&out).contains(&format!(
+            "Backup set {name} (the newest complete set in sets/baseline)"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("in no checksum file"), "{}", text(&out));
+    // Never among the nightly sets: listing the folder of sets does not see it.
+    assert!(set_folders(dir).iter().all(|p| !p.ends_with(&name)));
+
+    // Sealing it again (`lyncdr backup --seal`, as after a bundle) checks it and writes nothing.
+    let before = std::fs::read(set.join("COMPLETE")).expect("COMPLETE");
+    let set_arg = set.display().to_string();
+    let out = lyncdr(dir, &["backup", "--env", "contoso.yaml", "--seal", &set_arg], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("sealed already"), "{}", text(&out));
+    assert_eq!(std::fs::read(set.join("COMPLETE")).expect("COMPLETE"), before);
+}
+
+/// Without the job's key the baseline is sealed, unsigned, and said to be so; the audit never
+/// calls it ready; `lyncdr backup --seal` refuses a folder that is not named as a set.
+#[test]
+fn an_unsigned_baseline_is_said_to_be_unauthenticated() {
+    let site = site();
+    let dir = site.path();
+    let out = finish(dir, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("unauthenticated: no --key"), "{}", text(&out));
+    let out = lyncdr(dir, &["audit", "sets/baseline", "--env", "contoso.yaml"], &[]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::create_dir(dir.join("elsewhere")).expect("mkdir");
+    let out = lyncdr(
+        dir,
+        &["backup", "--env", "contoso.yaml", "--seal", "elsewhere"],
+        &[],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("is not named as a set is"), "{}", text(&out));
+}

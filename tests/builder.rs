@@ -165,3 +165,21 @@ pub fn json_result(stdout: impl AsRef<[u8]>) -> serde_json::Value {
     assert_eq!(v["ok"], true, "{v}");
     v["result"].take()
 }
+
+/// A local folder as a Windows path in an environment file: itself on Windows; on Unix as wine
+/// maps it (drive `Z:` is the root), which lyncdr and the stand-ins read back the same way.
+pub fn windows_path(p: &std::path::Path) -> String {
+    if cfg!(windows) {
+        p.display().to_string()
+    } else {
+        format!("Z:{}", p.display()).replace('/', "\\")
+    }
+}
+
+/// `backups.folder=DIR\sets` for `--set`, `sets` made: where a run's `finish` takes its baseline
+/// and lyncdr seals it on this test host (an example's share is on no test host).
+pub fn local_baselines(dir: &std::path::Path) -> String {
+    let sets = dir.join("sets");
+    std::fs::create_dir_all(&sets).expect("sets");
+    format!("backups.folder={}", windows_path(&sets))
+}

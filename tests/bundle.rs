@@ -197,7 +197,7 @@ fn a_step_script_tells_what_why_where_and_what_it_needs() {
     let b = bundle("backend-restore", &[]);
     let s = lf(&text(&b, "14-import-user-data.ps1"));
     for needle in [
-        "# Step 14 of 28 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
+        "# Step 14 of 38 of runbook backend-restore -- E.B.2 Import the user data with DBImpExp\n",
         "# Why:\n#   Brings back contact lists",
         "# Where: a Front End server of the pool, in the Lync Server Management Shell.\n",
         "# When: only if option B is chosen for `options.user_data_restore` (-UserDataRestore B);",
@@ -275,8 +275,9 @@ fn a_feature_that_is_off_leaves_its_steps_out_and_the_readme_says_why() {
         "{section}"
     );
     assert!(section.contains("(rgs.import-rgs-configuration)"), "{section}");
-    // The response group steps, and the two nightly task steps (no `backups.task_name`).
-    assert_eq!(off.omitted.len(), 9);
+    // The response group steps (finish's baseline RGS export too), and the two nightly task
+    // steps (no `backups.task_name`).
+    assert_eq!(off.omitted.len(), 10);
 }
 
 #[test]
@@ -594,7 +595,7 @@ fn the_summary_names_the_folder_and_the_sums() {
         summary.to_string(),
         format!(
             "Wrote {} files to {}: {} step scripts, Invoke-Recovery.ps1, README.txt, SHA256SUMS.\n\
-             9 steps are not applicable and left out (listed in README.txt).\n\
+             10 steps are not applicable and left out (listed in README.txt).\n\
              The backups were not checked (no --backups DIR); the driver says so when it runs.\n\
              SHA-256 of SHA256SUMS: {}\n\
              Check it on the server before running; start with .\\Invoke-Recovery.ps1 -WhatIf.\n",
@@ -1185,7 +1186,7 @@ fn the_driver_decides_the_baseline_folder_once_and_passes_it_to_each_step() {
     let root = r"\\fs01\Back'ups $(Invoke-Evil x) ]";
     let b = bundle("finish", &[&format!("backups.folder={root}")]);
     let driver = lf(&text(&b, "Invoke-Recovery.ps1"));
-    let prefix = format!(r"{root}\baseline\finish-");
+    let prefix = format!(r"{root}\baseline\lyncdr-");
     assert!(
         powershell::verbatim_strings(&driver).contains(&prefix),
         "{driver}"
@@ -1208,11 +1209,11 @@ fn the_driver_decides_the_baseline_folder_once_and_passes_it_to_each_step() {
         .lines()
         .filter(|l| l.trim() == "TakesBaseline = $true")
         .collect();
-    assert_eq!(takes.len(), 3, "{driver}");
+    assert_eq!(takes.len(), 10, "{driver}");
     for name in [
-        "03-export-baseline.ps1",
-        "04-export-rgs-baseline.ps1",
-        "05-backup-baseline-databases.ps1",
+        "03-open-baseline.ps1",
+        "05-baseline.export-cs-configuration.ps1",
+        "10-baseline.backup-rtc.ps1",
     ] {
         let script = lf(&text(&b, name));
         assert!(script.contains("param([string]$BaselineFolder)"), "{name}");
@@ -1231,22 +1232,30 @@ fn the_driver_decides_the_baseline_folder_once_and_passes_it_to_each_step() {
         let code: String = script.lines().filter(|l| !l.starts_with('#')).collect();
         assert!(!code.contains("finish-*"), "{name}");
     }
-    let export = lf(&text(&b, "03-export-baseline.ps1"));
-    assert!(export.contains("$folder = $BaselineFolder\n"), "{export}");
-    assert!(!export.contains("<at run start>'\n"), "{export}");
+    let open = lf(&text(&b, "03-open-baseline.ps1"));
+    assert!(open.contains("$folder = $BaselineFolder\n"), "{open}");
+    assert!(!open.contains("<at run start>'\n"), "{open}");
+    // A file in the folder: the folder passed, the file's name one literal.
+    let export = lf(&text(&b, "05-baseline.export-cs-configuration.ps1"));
+    assert!(
+        export.contains("Export-CsConfiguration -FileName ($BaselineFolder + '\\CsConfiguration.zip')"),
+        "{export}"
+    );
     // The T-SQL file keeps the placeholder (SHA256SUMS covers it); the script puts the passed
-    // folder in its place, as a T-SQL literal with its quotes doubled.
-    let sql = lf(&text(&b, "05-backup-baseline-databases.sql"));
-    let placeholder = format!("N'{}<at run start>'", prefix.replace('\'', "''"));
-    assert!(sql.contains(&format!("SET @folder = {placeholder};")), "{sql}");
-    let script = lf(&text(&b, "05-backup-baseline-databases.ps1"));
+    // folder in its place, as the start of a T-SQL literal with its quotes doubled.
+    let sql = lf(&text(&b, "10-baseline.backup-rtc.sql"));
+    let placeholder = format!("N'{}<at run start>", prefix.replace('\'', "''"));
+    assert!(
+        sql.contains(&format!("TO DISK = {placeholder}\\rtc.bak'")),
+        "{sql}"
+    );
+    let script = lf(&text(&b, "10-baseline.backup-rtc.ps1"));
     assert!(
         powershell::verbatim_strings(&script).contains(&placeholder),
         "{script}"
     );
     assert!(
-        script.contains(r#"(("N'" + $BaselineFolder.Replace("'", "''") + "'"))"#)
-            || script.contains(r#"("N'" + $BaselineFolder.Replace("'", "''") + "'")"#),
+        script.contains(r#"("N'" + $BaselineFolder.Replace("'", "''"))"#),
         "{script}"
     );
 }

@@ -47,6 +47,7 @@ const EMPTY_IS_SUCCESS: &[(&str, &str)] = &[
 /// Checks that ask no Lync cmdlet: what they test (SQL Server, files, Windows) has no stand-in
 /// answer to empty, with what they look at.
 const NO_CMDLET: &[(&str, &str)] = &[
+    ("open-baseline", "the baseline folder (Test-Path)"),
     ("rebuild-server", "the FQDN Windows gives this server"),
     (
         "log-on-rebuilt-server",

@@ -395,6 +395,8 @@ fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
         .args(["--backups", "backups", "--yes", "--evidence", "30024.xml"])
         .args(["--set", "features.response_group=false", "--set"])
         .arg(format!("options.user_data_restore={option}"))
+        .arg("--set")
+        .arg(crate::builder::local_baselines(dir))
         .output()
         .expect("run lyncdr");
     let log = read_log(&dir.join("shell.log"));

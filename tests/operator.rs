@@ -148,7 +148,7 @@ fn marking_a_failed_step_done_needs_a_reason_and_the_end_counts_it() {
     let out = enter_everywhere(&mut p, false);
     assert_eq!(exit_code(&p), 0, "{out}");
     assert!(
-        out.contains("Recovery complete: 11 steps done, 2 skipped. Of note: 2 step(s) done by hand, 1 step(s) marked done by the operator after a failure or interruption."),
+        out.contains("Recovery complete: 21 steps done, 2 skipped. Of note: 2 step(s) done by hand, 1 step(s) marked done by the operator after a failure or interruption."),
         "{out}"
     );
     let rec = step_record(dir, "list-rgs-contacts");

@@ -356,13 +356,13 @@ fn an_environment_without_the_newer_keys_still_plans() {
             .as_array()
             .expect("steps")
             .iter()
-            .find(|s| s["id"] == "finish.export-baseline")
+            .find(|s| s["id"] == "finish.open-baseline")
             .expect("baseline step");
         assert!(
             export["commands"][0]["text"]
                 .as_str()
                 .unwrap_or("")
-                .contains("'C:\\Backups\\baseline\\finish-<at run start>'"),
+                .contains("'C:\\Backups\\baseline\\lyncdr-<at run start>'"),
             "{runbook}"
         );
         let signin = plan["steps"]

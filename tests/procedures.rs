@@ -860,46 +860,52 @@ fn an_included_runbook_does_not_pause_the_task_again() {
     }
 }
 
-/// Issue 17 item 10 (what `finish` itself does): its exports and backups go into one folder of
-/// the run in the baseline subfolder of `backups.folder`, never among the nightly `lyncdr-*Z`
-/// sets, decided once and handed to every step as a value: no step looks for "the newest
-/// folder" again (which once picked a nightly set and wrote into it, and would pick another
-/// run's folder after a resume).
+/// Issue 17 item 10 (what `finish` itself does): its baseline is taken with the backup
+/// runbook's own steps into one folder of the run in the baseline subfolder of `backups.folder`,
+/// never among the nightly sets, decided once and handed to every step as a value: no step
+/// looks for "the newest folder" again (which once picked a nightly set and wrote into it, and
+/// would pick another run's folder after a resume); lyncdr then seals it.
 #[test]
 fn the_finish_baseline_never_lands_among_the_nightly_sets() {
-    let folder = r"'\\fs01.contoso.com\LyncBackup\baseline\finish-<at run start>'";
+    let folder = r"\\fs01.contoso.com\LyncBackup\baseline\lyncdr-<at run start>";
     let mut seen = 0;
     for (step, phase) in [
-        ("export-baseline", "step"),
-        ("export-baseline", "check"),
-        ("export-rgs-baseline", "step"),
-        ("export-rgs-baseline", "check"),
+        ("open-baseline", "step"),
+        ("open-baseline", "check"),
+        ("baseline.export-cs-configuration", "step"),
+        ("baseline.export-lis-configuration", "step"),
+        ("baseline.export-rgs", "step"),
+        ("baseline.export-user-data", "step"),
+        ("baseline.copy-file-store", "step"),
+        ("baseline.backup-rtc", "step"),
+        ("baseline.backup-rgsconfig", "step"),
     ] {
         let text = step_text("finish", step, phase, &[]);
         assert!(text.contains(folder), "{step} {phase}: {text}");
         for search in [
             "Get-ChildItem",
             "Sort-Object",
-            "finish-*",
             "Get-Date",
             "'lyncdr-*'",
+            "GETDATE",
         ] {
             assert!(!text.contains(search), "{step} {phase} searches: {text}");
         }
         seen += 1;
     }
-    assert_eq!(seen, 4);
-    let sql = step_text("finish", "backup-baseline-databases", "step", &[]);
-    assert!(
-        sql.contains(r"SET @folder = N'\\fs01.contoso.com\LyncBackup\baseline\finish-<at run start>';"),
-        "{sql}"
-    );
-    assert!(!sql.contains("GETDATE"), "{sql}");
+    assert_eq!(seen, 9);
+    // The same file names as a nightly set's (one table), so audit and run find them.
+    let rtc = step_text("finish", "baseline.backup-rtc", "step", &[]);
+    assert!(rtc.contains(&format!("N'{folder}\\rtc.bak'")), "{rtc}");
     // No template of the library searches for the newest baseline folder either.
     for entry in std::fs::read_dir(repo().join("templates")).expect("templates") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("template");
-        assert!(!text.contains("finish-*"), "{}", path.display());
+        assert!(
+            !text.contains("finish-*") && !text.contains("lyncdr-*"),
+            "{}",
+            path.display()
+        );
     }
     let runbook = std::fs::read_to_string(repo().join("runbooks/finish.yaml")).expect("finish");
     assert!(!runbook.contains("Get-ChildItem"), "{runbook}");
@@ -911,22 +917,24 @@ fn the_finish_baseline_never_lands_among_the_nightly_sets() {
 fn a_hostile_backups_folder_is_one_literal_in_the_baseline_steps() {
     let root = r"C:\Back'ups $(Remove-Item x) ]; DROP";
     let set = format!("backups.folder={root}");
-    let path = format!(r"{root}\baseline\finish-<at run start>");
+    let path = format!(r"{root}\baseline\lyncdr-<at run start>");
     for (step, phase) in [
-        ("export-baseline", "step"),
-        ("export-baseline", "check"),
-        ("export-rgs-baseline", "step"),
-        ("export-rgs-baseline", "check"),
+        ("open-baseline", "step"),
+        ("open-baseline", "check"),
+        ("baseline.export-cs-configuration", "step"),
+        ("baseline.export-rgs", "step"),
     ] {
         let text = step_text("finish", step, phase, &["--set", &set]);
         let errors = crate::powershell::errors(&text);
         assert!(errors.is_empty(), "{errors:?} in {text}");
         assert!(
-            crate::powershell::verbatim_strings(&text).contains(&path),
+            crate::powershell::verbatim_strings(&text)
+                .iter()
+                .any(|s| s.starts_with(&path)),
             "{step} {phase}: {path} lost in {text}"
         );
     }
-    let sql = step_text("finish", "backup-baseline-databases", "step", &["--set", &set]);
-    let literal = format!("N'{}'", path.replace('\'', "''"));
-    assert!(sql.contains(&format!("SET @folder = {literal};\n")), "{sql}");
+    let sql = step_text("finish", "baseline.backup-rtc", "step", &["--set", &set]);
+    let literal = format!("N'{}\\rtc.bak'", path.replace('\'', "''"));
+    assert!(sql.contains(&literal), "{sql}");
 }

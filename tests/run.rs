@@ -35,7 +35,17 @@ fn rgs_run_failing_at_the_list(dir: &Path) {
 /// A test folder with the example environment and the backups it names.
 pub(crate) fn recovery() -> Test {
     let env = std::fs::read_to_string(repo().join("runbooks/examples/contoso.yaml")).expect("example");
-    let t = Test::new().file("contoso.yaml", &env);
+    let t = Test::new();
+    // finish takes its baseline into `sets\baseline` here, where the stand-ins write it and
+    // lyncdr seals it (the example's share is on no test host).
+    std::fs::create_dir(t.path().join("sets")).expect("sets");
+    let sets = crate::builder::windows_path(&t.path().join("sets"));
+    let env = env.replacen(
+        r"folder: '\\fs01.contoso.com\LyncBackup'",
+        &format!("folder: '{sets}'"),
+        1,
+    );
+    let t = t.file("contoso.yaml", &env);
     let b = t.path().join("backups");
     std::fs::create_dir_all(b.join("FileStore/1-WebServices-1")).expect("mkdir");
     std::fs::write(b.join("FileStore/1-WebServices-1/meeting.dat"), b"content").expect("file store");
@@ -1218,7 +1228,7 @@ fn a_changed_runbook_or_environment_stops_the_resume_and_says_what_changed() {
     let dir = t.path();
     let rb = dir.join("rb");
     std::fs::create_dir_all(&rb).expect("mkdir");
-    for f in ["rgs-restore.yaml", "finish.yaml"] {
+    for f in ["rgs-restore.yaml", "finish.yaml", "backup.yaml"] {
         std::fs::copy(repo().join("runbooks").join(f), rb.join(f)).expect("copy");
     }
     let with_rb = |extra: &[&str]| {
@@ -1334,7 +1344,7 @@ fn dry_run_lists_unmet_prerequisites_and_exits_4() {
     let dir = t.path();
     let out = expect_code(dir, &run_args("backend-restore", &["--dry-run"]), &[], Some(4));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Dry run complete: 28 steps walked"), "{stdout}");
+    assert!(stdout.contains("Dry run complete: 38 steps walked"), "{stdout}");
     let tail = stdout
         .split("Not ready: 1 prerequisite(s) are not met now:")
         .nth(1)
@@ -1392,7 +1402,9 @@ fn status_json_and_report_snapshot() {
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     insta::with_settings!({filters => vec![
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-        (r"finish-\d{8}-\d{6}Z", "finish-[RUN START]"),
+        (r"lyncdr-\d{8}-\d{6}Z", "lyncdr-[RUN START]"),
+        (r"Z:\\tmp\\\.tmp\w+\\sets", "[SETS]"),
+        (r"/tmp/\.tmp\w+/sets", "[SETS]"),
         (r"\| \d+[dhms]( \d+[dhms])? \|", "| [DURATION] |"),
         (r"\(\d+[dhms]( \d+[dhms])?\)", "([DURATION])"),
         (r"\d+[dhms]( \d+[dhms])? old", "[AGE] old"),
@@ -2280,23 +2292,23 @@ fn every_finish_step_gets_the_folder_of_the_run_start_after_a_resume_too() {
     let dir = t.path();
     let fail = [(
         "LYNCSHELL_FAIL",
-        "export-rgs-baseline/step/Export-CsRgsConfiguration",
+        "baseline.export-rgs/step/Export-CsRgsConfiguration",
     )];
     expect_code(dir, &run_args("finish", &["--yes"]), &fail, Some(5));
     let started_at = state(dir)["started_at"].as_str().expect("started_at").to_owned();
     let t0: jiff::Timestamp = started_at.parse().expect("a time");
     let folder = format!(
-        r"\\fs01.contoso.com\LyncBackup\baseline\finish-{}",
+        r"{}\baseline\lyncdr-{}",
+        crate::builder::windows_path(&dir.join("sets")),
         t0.strftime("%Y%m%d-%H%M%SZ")
     );
-    let literal = format!("'{folder}'");
     // Later than the first start, to the second: a folder named anew would differ.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     subcommand(
         dir,
         &[
             "resolve",
-            "export-rgs-baseline",
+            "baseline.export-rgs",
             "--retry",
             "--state",
             "state.json",
@@ -2307,27 +2319,29 @@ fn every_finish_step_gets_the_folder_of_the_run_start_after_a_resume_too() {
     assert_eq!(state(dir)["started_at"], started_at.as_str());
     let mut seen = Vec::new();
     for id in [
-        "export-baseline",
-        "export-rgs-baseline",
-        "backup-baseline-databases",
+        "open-baseline",
+        "baseline.export-cs-configuration",
+        "baseline.export-rgs",
+        "baseline.backup-rtc",
     ] {
         let record = step_record(dir, id);
         let commands = record["commands"].as_array().expect("commands");
         assert!(!commands.is_empty(), "{id}: {record}");
         for c in commands {
             let text = c["command"].as_str().unwrap_or("");
-            let want = if c["language"] == "sql" {
-                format!("N{literal}")
-            } else {
-                literal.clone()
-            };
-            assert!(text.contains(&want), "{id}: {want} not in {text}");
+            assert!(text.contains(&folder), "{id}: {folder} not in {text}");
             seen.push(id);
         }
     }
-    // The RGS export ran twice (failed, then resumed): both times into the first folder.
+    // The RGS export ran twice (failed, then resumed): both times into the first folder, and
+    // the one folder is the sealed set.
     assert!(
-        seen.iter().filter(|s| **s == "export-rgs-baseline").count() >= 2,
+        seen.iter().filter(|s| **s == "baseline.export-rgs").count() >= 2,
         "{seen:?}"
     );
+    assert_eq!(status_of(dir, "seal-baseline"), "done");
+    let sets: Vec<_> = std::fs::read_dir(dir.join("sets").join("baseline"))
+        .expect("baseline")
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
 }

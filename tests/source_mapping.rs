@@ -178,9 +178,19 @@ fn rgs_restore_steps() {
             "finish",
             "finish.check-front-end-services",
             "finish.sign-in-test",
-            "finish.export-baseline",
-            "finish.export-rgs-baseline",
-            "finish.backup-baseline-databases",
+            "finish.open-baseline",
+            "finish.baseline",
+            "finish.baseline.export-cs-configuration",
+            "finish.baseline.export-lis-configuration",
+            "finish.baseline.export-rgs",
+            "finish.baseline.export-user-data",
+            "finish.baseline.copy-file-store",
+            "finish.baseline.backup-rtc",
+            "finish.baseline.backup-xds",
+            "finish.baseline.backup-lis",
+            "finish.baseline.backup-rgsconfig",
+            "finish.baseline.backup-archiving-monitoring",
+            "finish.seal-baseline",
             "finish.enable-nightly-backup",
         ]
     );
@@ -414,13 +424,26 @@ fn closing_steps_run_once_at_the_end_of_the_runbook_being_run() {
     );
 }
 
-pub const CLOSING: [&str; 7] = [
+/// `sql.target_backend.server` of the example environment.
+const TARGET_BACKEND: &str = r"be02.contoso.com\rtc";
+
+pub const CLOSING: [&str; 17] = [
     "finish",
     "finish.check-front-end-services",
     "finish.sign-in-test",
-    "finish.export-baseline",
-    "finish.export-rgs-baseline",
-    "finish.backup-baseline-databases",
+    "finish.open-baseline",
+    "finish.baseline",
+    "finish.baseline.export-cs-configuration",
+    "finish.baseline.export-lis-configuration",
+    "finish.baseline.export-rgs",
+    "finish.baseline.export-user-data",
+    "finish.baseline.copy-file-store",
+    "finish.baseline.backup-rtc",
+    "finish.baseline.backup-xds",
+    "finish.baseline.backup-lis",
+    "finish.baseline.backup-rgsconfig",
+    "finish.baseline.backup-archiving-monitoring",
+    "finish.seal-baseline",
     "finish.enable-nightly-backup",
 ];
 
@@ -448,25 +471,25 @@ fn every_runbook_ends_with_the_health_check_and_a_new_baseline() {
         // An empty answer fails: no computer, or a computer with no service.
         assert!(services.contains("$computers.Count -eq 0) { throw"), "{services}");
         assert!(services.contains("$script:services.Count -eq 0)"), "{services}");
-        let (exports, _) = texts(step(&plan, "finish.export-baseline"));
-        for part in [
-            "Export-CsConfiguration -FileName",
-            "Export-CsLisConfiguration -FileName",
-            "$folder = '\\\\fs01.contoso.com\\LyncBackup\\baseline\\finish-<at run start>'",
-            "/hrxmlfile:",
-        ] {
-            assert!(exports.contains(part), "{runbook}: `{part}` in {exports}");
-        }
-        let (sql, _) = texts(step(&plan, "finish.backup-baseline-databases"));
+        // The baseline: the nightly job's own steps into this run's folder, then sealed.
+        let folder = "\\\\fs01.contoso.com\\LyncBackup\\baseline\\lyncdr-<at run start>";
+        let (export, _) = texts(step(&plan, "finish.baseline.export-cs-configuration"));
         assert!(
-            sql.contains("BACKUP DATABASE @db TO DISK = @file WITH INIT"),
-            "{sql}"
+            export.contains(&format!(
+                "Export-CsConfiguration -FileName '{folder}\\CsConfiguration.zip'"
+            )),
+            "{runbook}: {export}"
         );
+        let (sql, _) = texts(step(&plan, "finish.baseline.backup-rtc"));
         assert!(
-            sql.contains(
-                "SET @folder = N'\\\\fs01.contoso.com\\LyncBackup\\baseline\\finish-<at run start>';"
-            ),
-            "{runbook}: backups.folder: {sql}"
+            sql.contains(&format!(
+                "BACKUP DATABASE [rtc] TO DISK = N'{folder}\\rtc.bak' WITH INIT"
+            )),
+            "{runbook}: {sql}"
+        );
+        assert_eq!(
+            step(&plan, "finish.seal-baseline")["builtin"]["name"],
+            "seal-baseline"
         );
         let (signin, _) = texts(step(&plan, "finish.sign-in-test"));
         assert!(signin.contains("Test-CsRegistration -TargetFqdn"), "{signin}");
@@ -487,6 +510,16 @@ fn every_runbook_ends_with_the_health_check_and_a_new_baseline() {
     assert!(
         services.contains("Get-CsComputer -Pool 'pool01.contoso.com'"),
         "{services}"
+    );
+    // After a CMS move the baseline is the target pool's, of its Back End, with its CMS.
+    let plan = plan_json("cms-move", &[]);
+    let (sql, _) = texts(step(&plan, "finish.baseline.backup-rtc"));
+    let (rgs, _) = texts(step(&plan, "finish.baseline.export-rgs"));
+    assert!(rgs.contains("ApplicationServer:pool02.contoso.com"), "{rgs}");
+    assert_eq!(
+        step(&plan, "finish.baseline.backup-rtc")["sql_server"],
+        TARGET_BACKEND,
+        "{sql}"
     );
     // Without health monitoring test users there is no synthetic sign-in.
     let plan = plan_json("cms-move", &["--set", "features.health_monitoring=false"]);

@@ -18,7 +18,7 @@ use super::lock;
 use super::retention::{self, Policy};
 use super::set::{self, Manifest, StepRecord};
 use super::signing::{self, PublicKey, SecretKey};
-use crate::audit::{self, AuditOptions, AuditReport, Status};
+use crate::audit::{AuditReport, Status};
 use crate::env::{Entry, Environment, Origin, Value};
 use crate::render::plan::Plan;
 use crate::run::interrupt;
@@ -134,18 +134,6 @@ fn entries(dir: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn host() -> String {
-    ["COMPUTERNAME", "HOSTNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// Gives the `backup` runbook its set folder and points every `backups.*` key at its fixed file
 /// name in it (the job, and `plan backup` with `backups.set`); the pool's FQDN.
 pub fn point_at_set(env: &mut Environment, set_folder: &str) -> String {
@@ -234,7 +222,12 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     // Held until retention is done: a second job would delete the set this one writes.
     let _lock = lock::take(
         &cfg.to,
-        &format!("{} process {} since {}", host(), std::process::id(), cfg.now),
+        &format!(
+            "{} process {} since {}",
+            super::seal::host(),
+            std::process::id(),
+            cfg.now
+        ),
     )
     .map_err(|e| match e {
         lock::LockError::Busy { holder, .. } => BackupError::Busy {
@@ -280,7 +273,7 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     let mut manifest = Manifest {
         lyncdr_backup_set: set::FORMAT_VERSION,
         lyncdr_version: env!("CARGO_PKG_VERSION").into(),
-        host: host(),
+        host: super::seal::host(),
         started: cfg.now.to_string(),
         finished: String::new(),
         environment: set::EnvironmentInfo {
@@ -411,27 +404,10 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     // The audit reads every file once: it validates and hashes, and writes SHA256SUMS from the
     // same hashes, so the set is hashed once.
     echo("Auditing the set (lyncdr audit) and writing SHA256SUMS");
-    let named = set::named(Some(&pool));
-    let opts = AuditOptions {
-        dir: path.clone(),
-        named,
-        runbooks: library.backup_needs(),
-        facts: env.facts(),
-        max_age: env.max_backup_age().limit,
-        now: jiff::Timestamp::now(),
-        hash: true,
-        write_sums: true,
-        // Written now, sealed only by the COMPLETE marker after the audit.
-        sealed_sums: false,
-        response_group: env
-            .get("features.response_group")
-            .is_none_or(|v| v.value == Value::Bool(true)),
-        progress: false,
-    };
     let report = if interrupted {
         None
     } else {
-        match audit::audit(&opts) {
+        match super::seal::audit(&path, &env, library, &pool) {
             Ok(r) => Some(r),
             Err(e) => {
                 warnings.push(format!("the audit of the set failed: {e}"));
@@ -441,14 +417,12 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     };
     let sums_ok = report.is_some();
     if complete && sums_ok {
-        let sums_path = path.join(set::SUMS);
-        let mut marker = set::marker_for(&path, &manifest_bytes).map_err(|e| write_err(&sums_path, e))?;
-        if let Some(secret) = &secret {
-            marker += &secret.signature_line(marker.as_bytes());
-        }
-        let marker_path = path.join(set::COMPLETE);
-        crate::atomic::write_atomic(&marker_path, marker.as_bytes())
-            .map_err(|e| write_err(&marker_path, e))?;
+        super::seal::complete(&path, &manifest_bytes, secret.as_ref()).map_err(|cause| {
+            BackupError::Write {
+                path: path.display().to_string(),
+                cause,
+            }
+        })?;
     }
 
     let mut status = match &report {

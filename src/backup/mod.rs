@@ -12,6 +12,7 @@ pub mod job;
 pub mod lock;
 pub mod retention;
 pub mod script;
+pub mod seal;
 pub mod set;
 pub mod signing;
 pub mod task;

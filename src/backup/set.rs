@@ -16,10 +16,9 @@ use std::path::{Path, PathBuf};
 /// The format version in `manifest.json` (`lyncdr_backup_set`) and on `COMPLETE`'s first line.
 pub const FORMAT_VERSION: u64 = 1;
 pub const MANIFEST: &str = crate::artifact::SET_MANIFEST;
-pub const COMPLETE: &str = "COMPLETE";
+pub const COMPLETE: &str = crate::artifact::SET_COMPLETE;
 pub const SUMS: &str = "SHA256SUMS";
-/// Set folders are `lyncdr-YYYYMMDD-HHMMSSZ` (UTC): names sort by time.
-pub const PREFIX: &str = "lyncdr-";
+pub use crate::artifact::SET_PREFIX as PREFIX;
 /// Caps on what listing sets reads, whatever the number of sets (a manifest of a few dozen steps
 /// is a few KiB; `SHA256SUMS` is about 100 bytes a file, so 64 MiB is half a million files).
 /// Larger is not a set lyncdr wrote: reported, never parsed or hashed.
@@ -38,10 +37,7 @@ pub const CLOCK_TOLERANCE: jiff::SignedDuration = jiff::SignedDuration::from_min
 pub fn artifact_paths(set_folder: &str, pool: &str) -> Vec<(&'static str, String)> {
     ArtifactKind::NAMED
         .into_iter()
-        .map(|kind| {
-            let file = kind.set_path().replace("{pool}", pool);
-            (kind.env_key(), format!("{set_folder}\\{file}"))
-        })
+        .map(|kind| (kind.env_key(), kind.in_set(set_folder, pool)))
         .collect()
 }
 
@@ -62,11 +58,7 @@ pub fn named(pool: Option<&str>) -> Vec<(ArtifactKind, String)> {
         .collect()
 }
 
-/// The folder, directly in a folder of sets, holding the baselines a recovery's end takes
-/// (`lyncdr backup --baseline`): sets of the same format, never among the nightly sets (its name
-/// is not a set's, so listing and retention of the folder of sets never see it) and never
-/// subject to retention.
-pub const BASELINE_FOLDER: &str = "baseline";
+pub use crate::artifact::BASELINE_FOLDER;
 
 /// The environment key the job sets to the set folder (as Windows sees it) for the `backup`
 /// runbook's templates.

@@ -131,7 +131,10 @@ fn step_literal(ps: &mut Ps, e: &Entry) {
     ps.code(format!("        Files = @({})", files.join(", ")));
     ps.code(format!("        RunsOn = {}", lit(runs_on)));
     ps.code(format!("        Place = {}", lit(&place(e))));
-    ps.code(format!("        Manual = {}", bool_literal(s.manual)));
+    ps.code(format!(
+        "        Manual = {}",
+        bool_literal(s.by_hand_without_lyncdr())
+    ));
     // A step without commands (manual, with at most its read-only check) can always run again.
     let safe = s.idempotent || s.commands.is_empty();
     ps.code(format!("        SafeToRepeat = {}", bool_literal(safe)));

@@ -267,12 +267,23 @@ impl<'a> Outline<'a> {
     }
 }
 
-/// Whether `step` names the baseline folder `value`: as one literal of its language.
+/// Whether `step` names the baseline folder `value`: as one literal of its language, or as the
+/// start of one (a file in it, `'...\rtc.bak'`).
 fn takes(step: &PlannedStep, value: &str) -> bool {
     step.commands
         .iter()
         .chain(&step.verify)
-        .any(|c| c.text.contains(&literal(c.language, value)))
+        .any(|c| c.text.contains(&literal_start(c.language, value)))
+}
+
+/// A literal of `value` in `language` without its closing quote: what a literal of the folder
+/// and of a path in it both start with.
+pub fn literal_start(language: Language, value: &str) -> String {
+    let mut l = literal(language, value);
+    if language != Language::Cmd {
+        l.pop();
+    }
+    l
 }
 
 /// `value` as the templates of `language` render it.

@@ -188,7 +188,7 @@ fn step(d: &mut Doc, e: &Entry) {
     }
     if matches!(s.kind, crate::render::plan::Kind::Action) {
         d.para(&format!("{indent}Runs on: "), &place(e));
-        if s.manual {
+        if s.by_hand_without_lyncdr() {
             d.para(
                 &indent,
                 "Manual: done by hand; the script shows what to do and asks you to confirm.",

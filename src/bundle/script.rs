@@ -92,7 +92,7 @@ fn header(ps: &mut Ps, outline: &Outline, entry: &Entry, file: &str) {
             &format!("When: {}; Invoke-Recovery.ps1 decides.", test.describe()),
         );
     }
-    if step.manual {
+    if step.by_hand_without_lyncdr() {
         ps.comment(
             "",
             "Manual: you do this step by hand. The script shows what to do, asks you to type yes when it is done, then runs its check.",
@@ -195,7 +195,7 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
             crate::wrapper::Missing::FailUnlessWhatIf,
         ));
     }
-    if step.manual {
+    if step.by_hand_without_lyncdr() {
         ps.blank();
         ps.code("Write-Host 'Do this by hand:'");
         ps.host("  ", &step.explanation);
@@ -223,7 +223,7 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
         let side = entry.side_file(Some(i));
         command(&mut ps, entry, (side, baseline), c, &c.text, "Run");
     }
-    if step.manual {
+    if step.by_hand_without_lyncdr() {
         ps.blank();
         ps.code(format!(
             "if ($PSCmdlet.ShouldProcess({}, 'Ask the operator to confirm it is done')) {{",
@@ -275,11 +275,45 @@ fn passed(baseline: Option<&(String, String)>, c: &RenderedCommand) -> RenderedC
     if let Some((value, _)) = baseline
         && c.language == Language::Powershell
     {
-        c.text = c
-            .text
-            .replace(&outline::literal(c.language, value), "$BaselineFolder");
+        c.text = with_folder_variable(&c.text, &outline::literal_start(c.language, value));
     }
     c
+}
+
+/// `text` with each PowerShell literal that starts with `start` (a folder's literal without its
+/// closing quote) made an expression of `$BaselineFolder`: the folder itself becomes the
+/// variable, a path in it `($BaselineFolder + '\rest')`, the rest still one literal.
+fn with_folder_variable(text: &str, start: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(start) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + start.len()..];
+        // The literal ends at a quote that is not doubled.
+        let mut end = None;
+        let mut chars = after.char_indices().peekable();
+        while let Some((i, ch)) = chars.next() {
+            if ch == '\'' {
+                if chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                    chars.next();
+                } else {
+                    end = Some(i);
+                    break;
+                }
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        match &after[..end] {
+            "" => out.push_str("$BaselineFolder"),
+            tail => out.push_str(&format!("($BaselineFolder + '{tail}')")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn shell(language: Language) -> &'static str {
@@ -301,7 +335,7 @@ fn command(
     action: &str,
 ) {
     let baseline = baseline
-        .map(|(value, _)| outline::literal(Language::Sql, value))
+        .map(|(value, _)| outline::literal_start(Language::Sql, value))
         .filter(|l| c.language == Language::Sql && c.text.contains(l.as_str()));
     match (c.language, side) {
         (Language::Sql, Some(side)) if baseline.is_some() => {
@@ -375,8 +409,8 @@ fn command(
 }
 
 /// Runs a copy of the `.sql` side file with the baseline folder the driver passed in place of the
-/// placeholder literal `placeholder` (T-SQL `N'...'`, quotes doubled as the template escaping
-/// does), from a temporary file: the bundle folder holds only the files SHA256SUMS lists.
+/// placeholder `placeholder` (the start of a T-SQL `N'...` literal of the folder, or of a file in
+/// it; quotes doubled as the template escaping does), from a temporary file: the bundle folder holds only the files SHA256SUMS lists.
 fn sql_with_baseline(ps: &mut Ps, server: &str, name: &str, placeholder: &str) {
     ps.code("    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)");
     ps.code("    if ($sqlcmd.Count -eq 0) {");
@@ -387,7 +421,7 @@ fn sql_with_baseline(ps: &mut Ps, server: &str, name: &str, placeholder: &str) {
         lit(name)
     ));
     ps.code(format!(
-        "    $sql = $sql.Replace({}, (\"N'\" + $BaselineFolder.Replace(\"'\", \"''\") + \"'\"))",
+        "    $sql = $sql.Replace({}, (\"N'\" + $BaselineFolder.Replace(\"'\", \"''\")))",
         lit(placeholder)
     ));
     ps.code("    $file = [System.IO.Path]::GetTempFileName()");

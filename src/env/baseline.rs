@@ -1,13 +1,18 @@
 //! `backups.baseline`: the folder `finish` writes a recovery's new baseline into, decided once
 //! per run and handed to every step of `finish` as a value (issue 17 item 10), never found again
 //! by name. It lies in the `baseline` subfolder of `backups.folder`, where the nightly job's
-//! retention never looks, and is named after the run's start in UTC (`finish-YYYYMMDD-HHMMSSZ`).
+//! retention never looks, and is named as a set is, after the run's start in UTC
+//! (`lyncdr-YYYYMMDD-HHMMSSZ`): `finish` takes it with the backup runbook's own steps, and lyncdr
+//! seals it as a set. The path of each backup in it is derived here too
+//! ([`ArtifactKind::baseline_key`]), from the one table of the set's file names.
 //! `lyncdr run` names it from the state file's `started_at`, so a resume gets the same folder;
 //! before a run starts (`plan`, `validate`), the start is shown as [`AT_RUN_START`]; a bundle's
 //! is named when the bundle is written.
 
 use super::{Entry, Environment, Origin, Value};
+use crate::artifact::ArtifactKind;
 use crate::diagnostic::Diagnostic;
+use std::collections::BTreeMap;
 
 pub const KEY: &str = "backups.baseline";
 /// The run's start where no run has started yet.
@@ -21,7 +26,8 @@ pub fn folder(backups_folder: &str, stamp: &str) -> String {
 /// What every baseline folder under `backups_folder` starts with: the run's stamp follows.
 pub fn prefix(backups_folder: &str) -> String {
     let root = backups_folder.trim_end_matches('\\');
-    format!("{root}\\baseline\\finish-")
+    let (folder, set) = (crate::artifact::BASELINE_FOLDER, crate::artifact::SET_PREFIX);
+    format!("{root}\\{folder}\\{set}")
 }
 
 /// For a bundle, whose run starts when its driver does: the value the plan rendered for a run
@@ -42,21 +48,44 @@ pub fn stamp(started: jiff::Timestamp) -> String {
 /// Derived when the environment is read, with the run's start not yet known; refused when the
 /// file or `--set` gives it.
 pub(super) fn derive(
-    values: &mut std::collections::BTreeMap<String, Entry>,
+    values: &mut BTreeMap<String, Entry>,
     source: &crate::source::SourceFile,
 ) -> Option<Diagnostic> {
-    let given = values.get(KEY).filter(|e| e.origin != Origin::Derived).cloned();
-    values.remove(KEY);
-    if let Some(root) = values.get("backups.folder").map(|e| e.value.display()) {
-        values.insert(KEY.into(), entry(folder(&root, AT_RUN_START)));
-    }
-    given.map(|e| {
+    let keys = std::iter::once(KEY).chain(ArtifactKind::NAMED.map(ArtifactKind::baseline_key));
+    // Every one removed, the first given one reported.
+    let given: Vec<_> = keys
+        .filter_map(|k| {
+            values
+                .remove(k)
+                .filter(|e| e.origin != Origin::Derived)
+                .map(|e| (k, e))
+        })
+        .collect();
+    let given = given.into_iter().next();
+    insert(values, AT_RUN_START);
+    given.map(|(key, e)| {
         Diagnostic::new(format!(
-            "`{KEY}` is not set but decided by lyncdr at the start of each run (`backups.folder`\\baseline\\finish-YYYYMMDD-HHMMSSZ)"
+            "`{key}` is not set but decided by lyncdr at the start of each run (`backups.folder`\\baseline\\lyncdr-YYYYMMDD-HHMMSSZ)"
         ))
         .at(source, e.at)
         .hint("remove it; set `backups.folder` to choose where baselines go")
     })
+}
+
+/// `backups.baseline` for a run that started at `stamp`, and the path of each backup in it.
+fn insert(values: &mut BTreeMap<String, Entry>, stamp: &str) {
+    let Some(root) = values.get("backups.folder").map(|e| e.value.display()) else {
+        return;
+    };
+    let pool = values
+        .get("pools.failed")
+        .map(|e| e.value.display())
+        .unwrap_or_default();
+    let set = folder(&root, stamp);
+    for kind in ArtifactKind::NAMED {
+        values.insert(kind.baseline_key().into(), entry(kind.in_set(&set, &pool)));
+    }
+    values.insert(KEY.into(), entry(set));
 }
 
 fn entry(folder: String) -> Entry {
@@ -74,9 +103,7 @@ impl Environment {
         let Ok(t) = started_at.parse::<jiff::Timestamp>() else {
             return;
         };
-        if let Some(root) = self.get("backups.folder").map(|e| e.value.display()) {
-            self.values.insert(KEY.into(), entry(folder(&root, &stamp(t))));
-        }
+        insert(&mut self.values, &stamp(t));
     }
 }
 
@@ -89,7 +116,7 @@ mod tests {
         let t: jiff::Timestamp = "2026-12-07T23:30:05+01:00".parse().expect("time");
         assert_eq!(
             folder(r"\\fs01\LyncBackup\", &stamp(t)),
-            r"\\fs01\LyncBackup\baseline\finish-20261207-223005Z"
+            r"\\fs01\LyncBackup\baseline\lyncdr-20261207-223005Z"
         );
     }
 
@@ -106,12 +133,18 @@ mod tests {
         let value = |env: &Environment| env.get(KEY).map(|e| e.value.display());
         assert_eq!(
             value(&env).as_deref(),
-            Some(r"\\fs01.contoso.com\LyncBackup\baseline\finish-<at run start>")
+            Some(r"\\fs01.contoso.com\LyncBackup\baseline\lyncdr-<at run start>")
         );
         env.start_run("2026-12-07T23:30:05Z");
         assert_eq!(
             value(&env).as_deref(),
-            Some(r"\\fs01.contoso.com\LyncBackup\baseline\finish-20261207-233005Z")
+            Some(r"\\fs01.contoso.com\LyncBackup\baseline\lyncdr-20261207-233005Z")
+        );
+        assert_eq!(
+            env.get("baseline.rtc_database")
+                .map(|e| e.value.display())
+                .as_deref(),
+            Some(r"\\fs01.contoso.com\LyncBackup\baseline\lyncdr-20261207-233005Z\rtc.bak")
         );
         let e = example(&[r"backups.baseline=C:\x"]).expect_err("refused");
         assert!(

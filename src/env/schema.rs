@@ -19,6 +19,15 @@ const fn backup(kind: ArtifactKind) -> KeySpec {
     k(kind.env_key(), ValueType::WindowsPath, kind.description())
 }
 
+/// The key naming that backup's path in this run's baseline: derived, never set.
+const fn baseline_copy(kind: ArtifactKind) -> KeySpec {
+    k(
+        kind.baseline_key(),
+        ValueType::WindowsPath,
+        "that backup in this run's baseline (finish takes it with the backup runbook's steps): never set, lyncdr derives it from backups.baseline and the set's file name",
+    )
+}
+
 pub const FORMAT_KEY: &str = "lyncdr_env";
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -142,8 +151,14 @@ pub const SCHEMA: &[KeySpec] = &[
     k(
         "backups.baseline",
         WindowsPath,
-        "the folder finish writes the recovery's new baseline into: never set, lyncdr decides it once per run from backups.folder and the run's start (backups.folder\\baseline\\finish-YYYYMMDD-HHMMSSZ, UTC), and every step of finish gets the same folder",
+        "the folder finish writes the recovery's new baseline into: never set, lyncdr decides it once per run from backups.folder and the run's start (backups.folder\\baseline\\lyncdr-YYYYMMDD-HHMMSSZ, UTC), and every step of finish gets the same folder",
     ),
+    baseline_copy(CsConfiguration),
+    baseline_copy(LisConfiguration),
+    baseline_copy(RgsExport),
+    baseline_copy(UserData),
+    baseline_copy(RtcDatabase),
+    baseline_copy(FileStore),
     k(
         "file_store.share",
         WindowsPath,

@@ -360,6 +360,9 @@ registered or changed on this machine.
 --baseline takes the set a recovery ends with into DIR\\baseline: the same format and signature,
 never counted or deleted by the nightly retention.
 
+--seal SET seals a baseline folder that finish wrote (DIR\\baseline\\lyncdr-YYYYMMDD-HHMMSSZ) as a
+set: lyncdr run does it as finish's seal-baseline step; a bundle leaves it to this command.
+
 --script DIR writes the same job as a Windows PowerShell 2.0 script folder (Backup-Lync.ps1,
 README.txt, SHA256SUMS) for servers where lyncdr cannot run. Both together: the task runs the
 script, from where --script-on-server says the folder is on the server.
@@ -410,6 +413,9 @@ pub struct BackupArgs {
     /// Take the baseline a recovery ends with: the set goes into DIR\baseline, where retention never counts or deletes it
     #[arg(long, conflicts_with_all = ["task", "script"])]
     pub baseline: bool,
+    /// Seal the baseline folder SET that finish wrote (from a bundle) as a backup set: manifest, SHA256SUMS, COMPLETE, and the signature with --key
+    #[arg(long, value_name = "SET", conflicts_with_all = ["task", "script", "baseline", "new_key", "to"])]
+    pub seal: Option<PathBuf>,
     /// Write a Task Scheduler definition of the job to FILE and print the schtasks line that registers it
     #[arg(long, value_name = "FILE")]
     pub task: Option<PathBuf>,
@@ -471,6 +477,12 @@ Prerequisites: backups are looked for by file name in --backups DIR (a local cop
 folder); event 30024 (User Replicator finished its sync) in an export of the Lync Server log given
 with --evidence (wevtutil epl \"Lync Server\" f.evtx, or wevtutil qe ... /f:xml).
 
+finish (every recovery ends with it) takes a new baseline with the nightly job's own steps into
+backups.folder\\baseline\\lyncdr-YYYYMMDD-HHMMSSZ (named after the run's start) and lyncdr seals
+it as a backup set: manifest.json, SHA256SUMS, COMPLETE and, with --key FILE (the job's key, as
+the job's account), its signature. Without --key the baseline is sealed unsigned: audit and
+--backup-set say it is unauthenticated.
+
 Examples:
   lyncdr run backend-restore --env contoso.yaml --backups /mnt/backup --evidence 30024.xml
   lyncdr run backend-restore --env contoso.yaml --dry-run
@@ -509,6 +521,9 @@ pub struct RunArgs {
     /// Exported event log (.evtx or wevtutil XML) proving event 30024; repeatable
     #[arg(long, value_name = "FILE")]
     pub evidence: Vec<PathBuf>,
+    /// Sign the baseline finish seals with the backup job's secret key in FILE (lyncdr backup --new-key)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     /// Time limit for one command (e.g. 30m, 4h)
     #[arg(long, value_name = "DURATION", default_value = "4h")]
     pub step_timeout: String,

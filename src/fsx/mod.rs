@@ -30,6 +30,20 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
+/// A Windows path (from an environment file) as this machine opens it: as it is on Windows; on
+/// Unix, where lyncdr rehearses with stand-ins, as wine maps it: drive `Z:` is the root, and
+/// `/` stands for each `\` (any other path then names nothing here, and opening it fails).
+pub fn from_windows(path: &str) -> PathBuf {
+    if cfg!(windows) {
+        return PathBuf::from(path);
+    }
+    let path = match path.get(..3) {
+        Some(drive) if drive.eq_ignore_ascii_case("z:\\") => &path[2..],
+        _ => path,
+    };
+    PathBuf::from(path.replace('\\', "/"))
+}
+
 /// What the platform says about a folder or a file, for the checks below.
 #[derive(Debug)]
 pub(crate) struct Facts {

@@ -76,6 +76,9 @@ pub struct PlannedStep {
     pub notes: Vec<String>,
     pub prerequisites: Vec<PlannedPrerequisite>,
     pub commands: Vec<RenderedCommand>,
+    /// Done by lyncdr itself, instead of commands ([`crate::runbook::Builtin`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<PlannedBuiltin>,
     pub verify: Option<RenderedCommand>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<PlannedOption>,
@@ -92,6 +95,33 @@ pub struct PlannedStep {
     /// The SQL server (`fqdn\instance`) the step's inputs name, where T-SQL is run with sqlcmd.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql_server: Option<String>,
+}
+
+/// A step lyncdr does itself, and the folder it works on as the environment names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedBuiltin {
+    pub name: crate::runbook::Builtin,
+    pub folder: String,
+}
+
+impl PlannedStep {
+    /// Done by hand where lyncdr is not there (a bundle): a manual step, and lyncdr's own
+    /// steps, which the operator does with lyncdr on another machine.
+    pub fn by_hand_without_lyncdr(&self) -> bool {
+        self.manual || self.builtin.is_some()
+    }
+}
+
+impl PlannedBuiltin {
+    /// What lyncdr does, for the plan and the bundle.
+    pub fn describe(&self) -> String {
+        match self.name {
+            crate::runbook::Builtin::SealBaseline => format!(
+                "it seals `{}` as a backup set (manifest.json, SHA256SUMS, COMPLETE, and the signature with --key).",
+                self.folder
+            ),
+        }
+    }
 }
 
 impl Plan {
@@ -382,6 +412,13 @@ fn plan_step(number: usize, step: &Step, templates: &Templates, p: &mut Planning
         idempotent: step.idempotent,
         skippable: step.skippable,
         interactive: step.interactive,
+        builtin: step.builtin.map(|name| PlannedBuiltin {
+            name,
+            folder: env
+                .get(name.folder_key())
+                .map(|e| e.value.display())
+                .unwrap_or_default(),
+        }),
         option: step.option.clone(),
         sql_server: step
             .inputs

@@ -170,6 +170,10 @@ fn step(out: &mut String, s: &PlannedStep, total: usize, with_check: bool) {
             "{indent}Takes the console: the command asks you questions; answer them in this window."
         );
     }
+    if let Some(b) = &s.builtin {
+        let _ = write!(out, "{indent}lyncdr does this step itself, nothing to type: ");
+        wrap_rest(out, &b.describe(), indent);
+    }
     for c in &s.commands {
         command(out, c, s.skipped);
     }

@@ -5,6 +5,7 @@
 //! never loses a step or repeats one.
 
 pub mod backup;
+mod builtin;
 mod check;
 mod child;
 mod error;
@@ -26,6 +27,15 @@ use std::time::Duration;
 pub use error::{RunError, RunOutcome};
 pub use session::run;
 
+/// Seals the folder (path, environment, environment file, library, key file): the lines to show.
+pub type SealFn = fn(
+    &std::path::Path,
+    &crate::env::Environment,
+    &std::path::Path,
+    &crate::runbook::Library,
+    Option<&std::path::Path>,
+) -> Result<Vec<String>, String>;
+
 pub struct RunConfig {
     pub runbook: String,
     pub env: PathBuf,
@@ -44,6 +54,11 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Standard input and output are a terminal: a step that asks questions can take it.
     pub console: bool,
+    /// The backup job's signing key (`--key`): `finish` signs the baseline it seals with it.
+    pub key: Option<PathBuf>,
+    /// How a baseline is sealed as a set (`crate::backup::seal::for_run`, given by the front
+    /// end: the run does not depend on the backup job); `None`: the step fails, saying so.
+    pub seal: Option<SealFn>,
 }
 
 /// `--yes` where no PowerShell runs: a rehearsal of the whole runbook, in which nothing is run

@@ -212,7 +212,7 @@ impl Session<'_> {
             .filter(|c| !c.alternative && c.language != Language::Cmd)
             .cloned()
             .collect();
-        if runnable.is_empty() || step.manual {
+        if (runnable.is_empty() && step.builtin.is_none()) || step.manual {
             if self.cfg.dry_run {
                 self.op
                     .show("  (dry run: the operator would confirm this step here)\n");
@@ -230,12 +230,19 @@ impl Session<'_> {
             return self.after_commands(step, how, note);
         }
         // A step for the server being rebuilt runs there, never here (it would act on this host).
-        let can_run = step.runs_on != crate::runbook::RunsOn::RebuiltServer
-            && runnable.iter().all(|c| match c.language {
-                Language::Powershell => runner::available(&self.cfg.programs.powershell),
-                Language::Sql => runner::available(&self.cfg.programs.sqlcmd) && step.sql_server.is_some(),
-                Language::Cmd => false,
-            });
+        // lyncdr's own step runs wherever lyncdr does, except in a rehearsal.
+        let can_run = if step.builtin.is_some() {
+            !self.cfg.rehearsal
+        } else {
+            step.runs_on != crate::runbook::RunsOn::RebuiltServer
+                && runnable.iter().all(|c| match c.language {
+                    Language::Powershell => runner::available(&self.cfg.programs.powershell),
+                    Language::Sql => {
+                        runner::available(&self.cfg.programs.sqlcmd) && step.sql_server.is_some()
+                    }
+                    Language::Cmd => false,
+                })
+        };
         let takes_console = step.interactive && runnable.iter().any(|c| c.language == Language::Powershell);
         if self.cfg.dry_run {
             self.op.show(match (can_run, takes_console) {
@@ -308,6 +315,11 @@ impl Session<'_> {
                 self.op.show("  This step asks questions: answer them below.\n");
             }
             let mut outcome = Outcome::Ok;
+            if let Some(builtin) = &step.builtin
+                && let Err(why) = self.builtin(builtin)
+            {
+                outcome = Outcome::Failed(why);
+            }
             for c in &runnable {
                 match self.execute(step, c.language, &c.text, Phase::Step).ending {
                     runner::Ending::Exited(0) => {}

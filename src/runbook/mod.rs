@@ -258,6 +258,37 @@ pub struct OptionInfo {
     pub tradeoffs: String,
 }
 
+/// A step lyncdr does itself, in its own process (`lyncdr: seal-baseline`), not through a shell:
+/// what needs lyncdr's code (the set format, the signing key) and has no PowerShell form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Builtin {
+    /// Seals this run's baseline folder (`backups.baseline`) as a backup set: manifest,
+    /// SHA256SUMS, COMPLETE and, with `--key`, its signature ([`crate::backup::seal`]).
+    SealBaseline,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 1] = [Builtin::SealBaseline];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Builtin::SealBaseline => "seal-baseline",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Builtin> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// The environment key naming the folder it works on.
+    pub const fn folder_key(self) -> &'static str {
+        match self {
+            Builtin::SealBaseline => crate::env::baseline::KEY,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum StepKind {
     /// An ordinary step: commands or a manual action.
@@ -285,6 +316,8 @@ pub struct Step {
     pub when: Vec<Condition>,
     pub prerequisites: Vec<Prerequisite>,
     pub commands: Vec<Command>,
+    /// Done by lyncdr itself (`lyncdr:`), instead of `commands`.
+    pub builtin: Option<Builtin>,
     pub verify: Option<Command>,
     pub idempotent: bool,
     /// The commands ask the operator questions through their own prompt: they run with the

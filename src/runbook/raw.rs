@@ -103,6 +103,9 @@ pub struct RawStep {
     pub prerequisites: Vec<RawPrerequisite>,
     #[serde(default)]
     pub commands: Vec<RawCommand>,
+    /// A step lyncdr does itself ([`crate::runbook::Builtin`]), instead of `commands`.
+    #[serde(default)]
+    pub lyncdr: Option<S<String>>,
     #[serde(default)]
     pub verify: Option<RawCommand>,
     #[serde(default)]

@@ -348,12 +348,19 @@ impl<'a> Scope<'a> {
     fn static_call(&self, ty: &[Node], name: &str, args: &[Node]) -> Option<Data> {
         let ty = plain(ty).first()?.word()?.to_ascii_lowercase();
         let regex = ty == "regex" || ty == "system.text.regularexpressions.regex";
+        let directory = ty == "system.io.directory" || ty == "io.directory";
         match (
             regex,
             name.to_ascii_lowercase().as_str(),
             self.args(args)?.as_slice(),
         ) {
             (true, "escape", [s]) => Some(Data::str(object::escape(&s.text()))),
+            // Directory.CreateDirectory(path): makes every missing folder of the path; an
+            // existing one is fine (.NET reference). The folder is real: later steps write in it.
+            (false, "createdirectory", [p]) if directory => {
+                std::fs::create_dir_all(crate::host_path(&p.text())?).ok()?;
+                Some(Data::str(p.text()))
+            }
             _ => None,
         }
     }

@@ -42,13 +42,22 @@ pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Script bytes as Windows PowerShell 2.0 reads them: a BOM says UTF-8 or UTF-16; without one
 /// the file is read in the ANSI code page, 1252 here (the comment in lyncdr's runner, and
 /// about_Character_Encoding: Windows PowerShell reads BOM-less files as "Default", ANSI).
-/// A Windows path as this test host writes it: `\` is the folder separator.
-pub fn host_path(windows: &str) -> std::path::PathBuf {
-    if cfg!(windows) {
-        windows.into()
-    } else {
-        windows.replace('\\', "/").into()
+/// A Windows path as this test host writes it: `\` is the folder separator, and drive `Z:` is
+/// the root, as wine maps it (lyncdr's `fsx::from_windows` reads paths the same way). `None` for
+/// a UNC path (`\\server\share\...`): a share this host does not have, where the stand-in
+/// writes nothing and answers as for a path it cannot compute.
+pub fn host_path(windows: &str) -> Option<std::path::PathBuf> {
+    if windows.starts_with("\\\\") {
+        return None;
     }
+    if cfg!(windows) {
+        return Some(windows.into());
+    }
+    let path = match windows.get(..3) {
+        Some(drive) if drive.eq_ignore_ascii_case("z:\\") => &windows[2..],
+        _ => windows,
+    };
+    Some(path.replace('\\', "/").into())
 }
 
 /// `LYNCSHELL_ARTIFACTS=DIR` (the benchmark, `bench/backup.sh`): a backup command links the

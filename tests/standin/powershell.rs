@@ -1042,6 +1042,17 @@ impl<'a> Shell<'a> {
                         true
                     }
                 }
+                // Remove-Item -LiteralPath 'file': the file is gone afterwards (a missing one
+                // would be an error in PowerShell; the runbooks test for it first).
+                "remove-item" => {
+                    if let Some(Node::Tok(Tok::Str(p, _), _)) = param_value(args, &["LiteralPath"])
+                        && let Some(path) = crate::host_path(p)
+                        && path.is_file()
+                    {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    false
+                }
                 // Anything else (New-Object, Where-Object, Format-Table, Out-String, ...)
                 // succeeds and prints nothing.
                 _ => false,
@@ -1301,7 +1312,9 @@ impl<'a> Shell<'a> {
         else {
             return Ok(None);
         };
-        let t = crate::host_path(literal);
+        let Some(t) = crate::host_path(literal) else {
+            return Ok(None);
+        };
         // Microsoft's help for Export-CsLisConfiguration (gg398539): it will not overwrite an
         // existing file.
         let problem = if l == "export-cslisconfiguration" && t.exists() {
@@ -1337,7 +1350,7 @@ impl<'a> Shell<'a> {
                         .filter(|p| p.eq_ignore_ascii_case("/hrxmlfile"))
                         .and_then(|_| a.get(11..))
                 })?;
-                let target = crate::host_path(path);
+                let target = crate::host_path(path)?;
                 // A path the stand-in could not compute (an expression) gets the answer of
                 // any native program.
                 if !target.parent().is_some_and(Path::is_dir) {
@@ -1351,7 +1364,7 @@ impl<'a> Shell<'a> {
             // robocopy SOURCE DEST ...: exit code 1 when files were copied, 8 and above on a
             // failure (Microsoft's robocopy documentation; see docs/unconfirmed.md).
             "robocopy.exe" | "robocopy" => {
-                let dest = crate::host_path(args.get(1)?);
+                let dest = crate::host_path(args.get(1)?)?;
                 if let Some(r) = crate::provided("FileStore", &dest) {
                     return Some(if r.is_ok() { 1 } else { 16 });
                 }

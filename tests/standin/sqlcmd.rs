@@ -259,7 +259,14 @@ fn backup(
             );
             return error_code;
         }
-        let target = crate::host_path(path);
+        // A share this host does not have: written nowhere, answered as a backup that worked.
+        let Some(target) = crate::host_path(path) else {
+            console.native_line(
+                Stream::Out,
+                "BACKUP DATABASE successfully processed 1236 pages in 0.512 seconds (18.828 MB/sec).",
+            );
+            continue;
+        };
         let written = crate::provided(&format!("{db}.bak"), &target).unwrap_or_else(|| {
             std::fs::write(&target, crate::artifacts::sql_backup(db, jiff::Timestamp::now()))
         });

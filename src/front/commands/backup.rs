@@ -118,3 +118,37 @@ pub fn new_key(a: BackupArgs, output: &Output) -> Result<u8, Error> {
     ));
     Ok(exit::SUCCESS)
 }
+
+/// `--seal DIR`: a recovery's baseline folder (`finish`'s, of a bundle's run) sealed as a set.
+pub fn seal(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Error> {
+    let Some(dir) = a.seal else {
+        return Ok(exit::USAGE);
+    };
+    let env = crate::env::Environment::read(&a.env, &a.set)?;
+    let failed = |cause: String| job::BackupError::Write {
+        path: dir.display().to_string(),
+        cause,
+    };
+    let secret = match &a.key {
+        Some(path) => Some(SecretKey::load(path).map_err(|e| {
+            job::BackupError::Key(format!("cannot use the signing key `{}`: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let sealed = crate::backup::seal::seal(&dir, &env, &a.env, library, secret.as_ref()).map_err(failed)?;
+    let code = sealed.status.map_or(exit::SUCCESS, crate::audit::exit_code_for);
+    if output.is_json() {
+        output.result(serde_json::json!({
+            "set": dir.display().to_string(),
+            "sealed_already": sealed.already,
+            "signed": sealed.signed,
+            "status": sealed.status.map(|s| s.name()),
+            "lines": sealed.lines,
+        }));
+        return Ok(code);
+    }
+    for line in &sealed.lines {
+        print(&format!("{}\n", crate::decode::printable(line)));
+    }
+    Ok(code)
+}

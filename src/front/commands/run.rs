@@ -60,6 +60,8 @@ pub fn run(lib: &Library, a: RunArgs, verbose: u8) -> Result<u8, Error> {
         evidence: a.evidence,
         timeout,
         console,
+        key: a.key,
+        seal: Some(crate::backup::seal::for_run),
     };
     if a.yes || a.dry_run || !std::io::stdin().is_terminal() {
         if !a.yes && !a.dry_run {

@@ -90,6 +90,7 @@ impl Checker<'_> {
         if step.explanation.is_empty() {
             step.explanation = included.raw.summary.trim().to_owned();
         }
+        let with = self.composed(scope, &included.raw, with);
         let inputs = self.inputs(&included.raw, &included.file, &with);
         step.prerequisites.extend(self.prerequisites(
             &included.raw.prerequisites,
@@ -118,5 +119,37 @@ impl Checker<'_> {
         // own start, and closes once, at its own end.
         self.steps(&included.raw.steps, &inner, x);
         x.stack.pop();
+    }
+
+    /// `with` for every input of `included`, through the mapping the including runbook itself
+    /// was included with: a mapping holds inside it, nested includes too (in cms-move's
+    /// `finish`, the backup runbook's `pools.failed` is `pools.target`, as finish's is).
+    fn composed(
+        &self,
+        scope: &Scope,
+        included: &crate::runbook::raw::RawRunbook,
+        with: HashMap<String, String>,
+    ) -> HashMap<String, String> {
+        let outer: HashMap<&str, &str> = self
+            .parsed
+            .get(scope.runbook)
+            .map(|r| {
+                r.raw
+                    .inputs
+                    .iter()
+                    .zip(scope.inputs.iter())
+                    .map(|(raw, mapped)| (raw.env.as_str(), mapped.env.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        included
+            .inputs
+            .iter()
+            .map(|i| {
+                let env = with.get(i.name.as_str()).map_or(i.env.as_str(), String::as_str);
+                let env = outer.get(env).copied().unwrap_or(env);
+                (i.name.to_string(), env.to_owned())
+            })
+            .collect()
     }
 }

@@ -5,7 +5,7 @@
 use super::{Checker, Expansion, Scope, loc, sloc};
 use crate::diagnostic::Diagnostic;
 use crate::runbook::raw::{RawStep, S};
-use crate::runbook::{Language, RunsOn, Step, StepKind};
+use crate::runbook::{Builtin, Language, RunsOn, Step, StepKind};
 use std::collections::HashMap;
 
 impl Checker<'_> {
@@ -92,6 +92,7 @@ impl Checker<'_> {
             when: when.clone(),
             prerequisites: self.prerequisites(&s.prerequisites, file, &scope.id_prefix),
             commands: Vec::new(),
+            builtin: s.lyncdr.as_ref().and_then(|b| self.builtin(b, file, &s.commands)),
             verify: None,
             idempotent: s.idempotent.as_ref().is_some_and(|b| **b),
             interactive: s.interactive.as_ref().is_some_and(|b| **b),
@@ -250,6 +251,39 @@ impl Checker<'_> {
             return None;
         }
         Some(name.to_string())
+    }
+}
+
+impl Checker<'_> {
+    /// `lyncdr: NAME`: one of [`Builtin::ALL`], on a step with no `commands` of its own.
+    fn builtin(
+        &mut self,
+        b: &S<String>,
+        file: &std::sync::Arc<crate::source::SourceFile>,
+        commands: &[crate::runbook::raw::RawCommand],
+    ) -> Option<Builtin> {
+        let Some(builtin) = Builtin::parse(b.as_str()) else {
+            let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+            self.err(
+                file,
+                sloc(b),
+                format!("`lyncdr: {}` is not a step lyncdr does itself", b.as_str()),
+                format!("one of {}", names.join(", ")),
+            );
+            return None;
+        };
+        if !commands.is_empty() {
+            self.err(
+                file,
+                sloc(b),
+                format!(
+                    "a `lyncdr: {}` step has no `commands`: lyncdr does it",
+                    b.as_str()
+                ),
+                "",
+            );
+        }
+        Some(builtin)
     }
 }
 
