@@ -11,13 +11,14 @@
 # lack, so such a lyncdr.exe does not start on a Lync Server 2010 Front End. The tier-3 target
 # x86_64-win7-windows-gnu keeps to the Windows 7 API; it needs -Zbuild-std, so it is built with
 # Debian's Rust (rustc-web, cargo-web, rust-web-clippy) and its library source (rust-web-src), linked by Debian's
-# MinGW-w64, and run under wine64, which like 2008 R2 has no ProcessPrng. Everything comes from
-# Debian's packages, installed here when missing.
+# MinGW-w64, and run under wine64, which like 2008 R2 has no ProcessPrng (the `wine` package
+# gives it the `wine`, `wineboot` and `wineserver` commands used here; `wine64` alone puts none
+# on PATH). Everything comes from Debian's packages, installed here when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGET=x86_64-win7-windows-gnu
-PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64)
+PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64 wine)
 
 usage() {
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
