@@ -902,7 +902,7 @@ fn plan_backup_shows_every_command_with_the_set_folder_escaped() {
         r"BACKUP DATABASE [xds] TO DISK = N'\\fs01\Lync''Backup\lyncdr-20261125-021500Z\xds.bak' WITH INIT, CHECKSUM;",
         r"Export-CsLisConfiguration -FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\CsLisConfiguration.zip'",
         r"-FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\RgsConfig-pool01.contoso.com.zip'",
-        r"'/hrxmlfile:\\fs01\Lync''Backup\lyncdr-20261125-021500Z\SavedUserData.xml' '/sqlserver:be01.contoso.com\rtc'",
+        r"('/hrxmlfile:' + '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\SavedUserData.xml') '/sqlserver:be01.contoso.com\rtc'",
         r"& robocopy.exe '\\fs01.contoso.com\LyncShare' '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\FileStore'",
     ] {
         assert!(plan.contains(needle), "{needle} not in\n{plan}");
