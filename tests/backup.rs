@@ -902,7 +902,7 @@ fn plan_backup_shows_every_command_with_the_set_folder_escaped() {
         r"BACKUP DATABASE [xds] TO DISK = N'\\fs01\Lync''Backup\lyncdr-20261125-021500Z\xds.bak' WITH INIT, CHECKSUM;",
         r"Export-CsLisConfiguration -FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\CsLisConfiguration.zip'",
         r"-FileName '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\RgsConfig-pool01.contoso.com.zip'",
-        r"'/hrxmlfile:\\fs01\Lync''Backup\lyncdr-20261125-021500Z\SavedUserData.xml' '/sqlserver:be01.contoso.com\rtc'",
+        r"('/hrxmlfile:' + '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\SavedUserData.xml') '/sqlserver:be01.contoso.com\rtc'",
         r"& robocopy.exe '\\fs01.contoso.com\LyncShare' '\\fs01\Lync''Backup\lyncdr-20261125-021500Z\FileStore'",
     ] {
         assert!(plan.contains(needle), "{needle} not in\n{plan}");
@@ -1533,4 +1533,65 @@ fn an_unsigned_baseline_is_said_to_be_unauthenticated() {
     );
     assert_ne!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("is not named as a set is"), "{}", text(&out));
+}
+
+/// Issue 17 item 10 by hand (a bundle's run, after a CMS move): `lyncdr backup --seal` records
+/// the pool and Back End `--pool` and `--sql-server` name (the target pool's, which the bundle's
+/// step prints), not the environment's failed pool; values that are no FQDN are refused before
+/// anything is written.
+#[test]
+fn a_baseline_sealed_by_hand_records_the_pool_it_was_taken_of() {
+    let site = site();
+    let dir = site.path();
+    let out = finish(dir, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let taken = std::fs::read_dir(dir.join("sets").join("baseline"))
+        .expect("baseline folder")
+        .map(|e| e.expect("entry").path())
+        .next()
+        .expect("a baseline");
+    // The same backups in a new, unsealed folder of the run.
+    let by_hand = dir.join("sets").join("baseline").join("lyncdr-20261201-010000Z");
+    std::fs::create_dir(&by_hand).expect("mkdir");
+    for entry in std::fs::read_dir(&taken).expect("read") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        if path.is_file() && !["manifest.json", "SHA256SUMS", "COMPLETE"].contains(&name.as_str()) {
+            std::fs::copy(&path, by_hand.join(&name)).expect("copy");
+        }
+    }
+    let folder = by_hand.display().to_string();
+    let seal = |extra: &[&str]| {
+        let mut args = vec!["backup", "--env", "contoso.yaml", "--seal", &folder];
+        args.extend_from_slice(extra);
+        lyncdr(dir, &args, &[])
+    };
+    for bad in [
+        [
+            "--pool",
+            "pool02.contoso.com;calc",
+            "--sql-server",
+            r"be02.contoso.com\rtc",
+        ],
+        [
+            "--pool",
+            "pool02.contoso.com",
+            "--sql-server",
+            r"be02.contoso.com\rtc']",
+        ],
+    ] {
+        let out = seal(&bad);
+        assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(!by_hand.join("manifest.json").exists(), "{}", text(&out));
+    }
+    let out = seal(&[
+        "--pool",
+        "pool02.contoso.com",
+        "--sql-server",
+        r"be02.contoso.com\rtc",
+    ]);
+    assert!(text(&out).contains("Sealed"), "{}", text(&out));
+    let m = manifest(&by_hand);
+    assert_eq!(m.pool.as_deref(), Some("pool02.contoso.com"), "{m:?}");
+    assert_eq!(m.sql_server.as_deref(), Some(r"be02.contoso.com\rtc"), "{m:?}");
 }

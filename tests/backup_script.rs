@@ -296,7 +296,7 @@ fn the_script_writes_the_documented_set_format() {
     for name in [
         "($LyncdrSet + '\\CsConfiguration.zip')",
         "($LyncdrSet + '\\CsLisConfiguration.zip')",
-        "('/hrxmlfile:' + $LyncdrSet + '\\SavedUserData.xml')",
+        "('/hrxmlfile:' + ($LyncdrSet + '\\SavedUserData.xml'))",
         "($LyncdrSet + '\\FileStore')",
         "TO DISK = N''X:\\lyncdr-backup-set-placeholder\\rtc.bak'' WITH INIT, CHECKSUM;'",
         "'manifest.json'",

@@ -1209,7 +1209,31 @@ fn the_driver_decides_the_baseline_folder_once_and_passes_it_to_each_step() {
         .lines()
         .filter(|l| l.trim() == "TakesBaseline = $true")
         .collect();
-    assert_eq!(takes.len(), 10, "{driver}");
+    assert_eq!(takes.len(), 12, "{driver}");
+    // No step script carries the placeholder of a run not yet started: every path in the
+    // baseline is made from the folder passed (a path after `/hrxmlfile:` too).
+    for name in names(&b).into_iter().filter(|n| n.ends_with(".ps1")) {
+        let code: String = lf(&text(&b, name))
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            // The T-SQL side file's placeholder, replaced there by the folder passed.
+            .filter(|l| !l.trim_start().starts_with("$sql = $sql.Replace("))
+            .collect();
+        assert!(!code.contains("<at run start>"), "{name}: {code}");
+    }
+    // The seal, done by hand there: the command printed with the folder the driver passed and
+    // whose set it is (issue 17 item 10).
+    let seal = names(&b)
+        .into_iter()
+        .find(|name| name.ends_with("-seal-baseline.ps1"))
+        .expect("the seal step's script");
+    let seal = lf(&text(&b, seal));
+    assert!(seal.contains("param([string]$BaselineFolder)"), "{seal}");
+    assert!(
+        seal.contains("Write-Host ('    lyncdr backup --env FILE --seal \"' + $BaselineFolder + '\" --pool pool01.contoso.com --sql-server be01.contoso.com\\rtc [--key KEY]')"),
+        "{seal}"
+    );
+    assert!(powershell::errors(&seal).is_empty(), "{seal}");
     for name in [
         "03-open-baseline.ps1",
         "05-baseline.export-cs-configuration.ps1",

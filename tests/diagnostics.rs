@@ -383,6 +383,20 @@ fn unknown_runs_on() {
     );
 }
 
+/// A step lyncdr does itself seals a set that records whose it is: its runbook must have the
+/// inputs naming the pool and its Back End (mapped where it is included, as after a CMS move).
+#[test]
+fn a_builtin_step_needs_the_inputs_naming_whose_set_it_is() {
+    bad_runbook(
+        "    commands:\n      - template: hello.ps1\n",
+        "    lyncdr: seal-baseline\n",
+        &[
+            "a `lyncdr: seal-baseline` step needs its runbook's input `sql_server`",
+            "rb/mini.yaml:21:13",
+        ],
+    );
+}
+
 #[test]
 fn curly_quote_in_a_command() {
     bad_runbook(

@@ -911,6 +911,27 @@ fn the_finish_baseline_never_lands_among_the_nightly_sets() {
     assert!(!runbook.contains("Get-ChildItem"), "{runbook}");
 }
 
+/// Issue 17 item 10 after a CMS move: the pool that serves the users afterwards is the target
+/// pool, so cms-move's baseline is that pool's set: its Response Group export named for it (the
+/// file audit and `--backup-set` look for in a set of that pool) and its seal recording it and
+/// its Back End. Before, both named the failed pool, so the target pool's `--backup-set` refused
+/// the new baseline and the failed pool's took it.
+#[test]
+fn the_cms_move_baseline_is_a_set_of_the_target_pool() {
+    let seal = planned_step("cms-move", "finish.seal-baseline");
+    assert_eq!(seal["builtin"]["pool"], "pool02.contoso.com", "{seal}");
+    assert_eq!(seal["builtin"]["sql_server"], r"be02.contoso.com\rtc", "{seal}");
+    let rgs = step_text("cms-move", "finish.baseline.export-rgs", "step", &[]);
+    assert!(rgs.contains(r"\RgsConfig-pool02.contoso.com.zip"), "{rgs}");
+    assert!(!rgs.contains("pool01"), "{rgs}");
+    // Everywhere else the failed pool is the one that serves the users again.
+    let seal = planned_step("backend-restore", "finish.seal-baseline");
+    assert_eq!(seal["builtin"]["pool"], "pool01.contoso.com", "{seal}");
+    assert_eq!(seal["builtin"]["sql_server"], r"be01.contoso.com\rtc", "{seal}");
+    let rgs = step_text("backend-restore", "finish.baseline.export-rgs", "step", &[]);
+    assert!(rgs.contains(r"\RgsConfig-pool01.contoso.com.zip"), "{rgs}");
+}
+
 /// The baseline folder is a value like any other: a hostile `backups.folder` (a quote, `$(...)`,
 /// a `]`) stays one literal in PowerShell and in T-SQL.
 #[test]

@@ -71,6 +71,7 @@ pub struct Sealed {
 /// `backups.signing_key` names. Sealing a folder sealed already checks it and writes nothing.
 pub fn seal(
     path: &Path,
+    whose: &set::Whose,
     env: &Environment,
     env_file: &Path,
     library: &Library,
@@ -90,9 +91,9 @@ pub fn seal(
     if std::fs::symlink_metadata(path.join(set::COMPLETE)).is_ok() {
         return sealed_already(path, public.as_ref());
     }
-    let whose = set::Whose::of(env).ok_or(
-        "the environment names no `pools.failed` or `sql.backend.server`: a set records whose it is",
-    )?;
+    if whose.pool.is_empty() || whose.sql_server.is_empty() {
+        return Err("no pool or Back End names whose set this is: a set records it".into());
+    }
     let started = set::parse_name(&name).ok_or("unreachable: checked by folder_name")?;
     let files: Vec<String> = files(path)?;
     if files.is_empty() {
@@ -116,7 +117,7 @@ pub fn seal(
             deployment: env.get("deployment").map(|e| e.value.display()),
         },
         pool: Some(whose.pool.clone()),
-        sql_server: Some(whose.sql_server),
+        sql_server: Some(whose.sql_server.clone()),
         steps: vec![StepRecord {
             id: "baseline".into(),
             status: "ok".into(),
@@ -159,9 +160,11 @@ pub(super) fn host() -> String {
 }
 
 /// [`seal`] as `lyncdr run` does it (the run does not depend on the backup job's modules: the
-/// front end hands it this function): the key loaded from `key`, the lines to show.
+/// front end hands it this function): the set of `(pool, sql_server)`, the key loaded from
+/// `key`, the lines to show.
 pub fn for_run(
     path: &Path,
+    (pool, sql_server): (&str, &str),
     env: &Environment,
     env_file: &Path,
     library: &Library,
@@ -170,7 +173,12 @@ pub fn for_run(
     let secret = key
         .map(|k| SecretKey::load(k).map_err(|e| format!("cannot use the signing key `{}`: {e}", k.display())))
         .transpose()?;
-    seal(path, env, env_file, library, secret.as_ref()).map(|s| s.lines)
+    let whose = set::Whose {
+        pool: pool.to_owned(),
+        sql_server: sql_server.to_owned(),
+        before: None,
+    };
+    seal(path, &whose, env, env_file, library, secret.as_ref()).map(|s| s.lines)
 }
 
 /// The set's folder name, checked: a real folder (never a link) named as a set is.

@@ -270,10 +270,12 @@ impl<'a> Outline<'a> {
 /// Whether `step` names the baseline folder `value`: as one literal of its language, or as the
 /// start of one (a file in it, `'...\rtc.bak'`).
 fn takes(step: &PlannedStep, value: &str) -> bool {
-    step.commands
-        .iter()
-        .chain(&step.verify)
-        .any(|c| c.text.contains(&literal_start(c.language, value)))
+    step.builtin.is_some()
+        || step
+            .commands
+            .iter()
+            .chain(&step.verify)
+            .any(|c| c.text.contains(&literal_start(c.language, value)))
 }
 
 /// A literal of `value` in `language` without its closing quote: what a literal of the folder

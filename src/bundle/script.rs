@@ -202,6 +202,9 @@ fn step_script(outline: &Outline, entry: &Entry) -> String {
         for n in &step.notes {
             ps.host("  Note: ", &one_line(n));
         }
+        if let Some(b) = &step.builtin {
+            by_hand(&mut ps, b, baseline.is_some());
+        }
     }
     let total = step.commands.iter().filter(|c| !c.alternative).count();
     let mut n = 0;
@@ -475,4 +478,19 @@ fn side_text(outline: &Outline, entry: &Entry, side: &SideFile, c: &RenderedComm
     out.push_str(c.text.trim_end_matches('\n'));
     out.push('\n');
     out
+}
+
+/// The lyncdr command a step lyncdr does itself is done with by hand, on this run's baseline
+/// folder (the one the driver passed, where the step takes it).
+fn by_hand(ps: &mut Ps, b: &crate::render::plan::PlannedBuiltin, passed: bool) {
+    ps.code("Write-Host '  With lyncdr and the environment file (on any computer that reaches the folder):'");
+    let command = b.by_hand("\0");
+    match command.split_once('\0') {
+        Some((before, after)) if passed => ps.code(format!(
+            "Write-Host ({} + $BaselineFolder + {})",
+            lit(&format!("    {before}")),
+            lit(after)
+        )),
+        _ => ps.host("    ", &b.by_hand(&b.folder)),
+    }
 }

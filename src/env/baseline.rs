@@ -15,8 +15,24 @@ use crate::diagnostic::Diagnostic;
 use std::collections::BTreeMap;
 
 pub const KEY: &str = "backups.baseline";
+/// The baseline's Response Group export named for `pools.target`: after a CMS move that pool
+/// serves the users, and cms-move's `finish` takes its baseline of it (the export is named for
+/// its pool; every other file of a set is named the same for every pool).
+pub const TARGET_RGS_EXPORT: &str = "baseline.target_rgs_export";
 /// The run's start where no run has started yet.
 pub const AT_RUN_START: &str = "<at run start>";
+
+/// The keys a key derived here is made from, which a plan that lacks it needs set; `None` for
+/// a key not derived here.
+pub fn made_from(key: &str) -> Option<&'static [&'static str]> {
+    if key == TARGET_RGS_EXPORT {
+        Some(&["backups.folder", "pools.target"])
+    } else if key == KEY || ArtifactKind::NAMED.iter().any(|k| k.baseline_key() == key) {
+        Some(&["backups.folder"])
+    } else {
+        None
+    }
+}
 
 /// The baseline folder of a run that started at `stamp` (see [`stamp`]), under `backups_folder`.
 pub fn folder(backups_folder: &str, stamp: &str) -> String {
@@ -51,7 +67,9 @@ pub(super) fn derive(
     values: &mut BTreeMap<String, Entry>,
     source: &crate::source::SourceFile,
 ) -> Option<Diagnostic> {
-    let keys = std::iter::once(KEY).chain(ArtifactKind::NAMED.map(ArtifactKind::baseline_key));
+    let keys = [KEY, TARGET_RGS_EXPORT]
+        .into_iter()
+        .chain(ArtifactKind::NAMED.map(ArtifactKind::baseline_key));
     // Every one removed, the first given one reported.
     let given: Vec<_> = keys
         .filter_map(|k| {
@@ -77,13 +95,15 @@ fn insert(values: &mut BTreeMap<String, Entry>, stamp: &str) {
     let Some(root) = values.get("backups.folder").map(|e| e.value.display()) else {
         return;
     };
-    let pool = values
-        .get("pools.failed")
-        .map(|e| e.value.display())
-        .unwrap_or_default();
+    let pool = |key: &str| values.get(key).map(|e| e.value.display());
+    let (failed, target) = (pool("pools.failed").unwrap_or_default(), pool("pools.target"));
     let set = folder(&root, stamp);
     for kind in ArtifactKind::NAMED {
-        values.insert(kind.baseline_key().into(), entry(kind.in_set(&set, &pool)));
+        values.insert(kind.baseline_key().into(), entry(kind.in_set(&set, &failed)));
+    }
+    if let Some(target) = target {
+        let rgs = ArtifactKind::RgsExport.in_set(&set, &target);
+        values.insert(TARGET_RGS_EXPORT.into(), entry(rgs));
     }
     values.insert(KEY.into(), entry(set));
 }

@@ -160,6 +160,11 @@ pub const SCHEMA: &[KeySpec] = &[
     baseline_copy(RtcDatabase),
     baseline_copy(FileStore),
     k(
+        crate::env::baseline::TARGET_RGS_EXPORT,
+        WindowsPath,
+        "the Response Group export in this run's baseline when the pool that serves the users afterwards is pools.target (a CMS move): never set, lyncdr derives it as baseline.rgs_export is, named for pools.target",
+    ),
+    k(
         "file_store.share",
         WindowsPath,
         "the pool's File Store share, e.g. \\\\fs01\\LyncShare",

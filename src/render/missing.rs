@@ -74,12 +74,13 @@ impl MissingKeys {
             }
             return;
         }
-        // Decided by lyncdr from `backups.folder` (never set): that is the key to add.
-        let key = if key == crate::env::baseline::KEY {
-            "backups.folder"
-        } else {
-            key
-        };
+        // Decided by lyncdr (never set): the keys it is made from are the ones to add.
+        if let Some(sources) = crate::env::baseline::made_from(key) {
+            for source in sources.iter().filter(|k| env.get(k).is_none()) {
+                self.entry(source, step, need.clone());
+            }
+            return;
+        }
         self.entry(key, step, need);
     }
 

@@ -102,6 +102,10 @@ pub struct PlannedStep {
 pub struct PlannedBuiltin {
     pub name: crate::runbook::Builtin,
     pub folder: String,
+    /// Whose set it is: the pool and its Back End, from the step's inputs
+    /// ([`crate::runbook::Builtin::WHOSE`]).
+    pub pool: String,
+    pub sql_server: String,
 }
 
 impl PlannedStep {
@@ -117,8 +121,21 @@ impl PlannedBuiltin {
     pub fn describe(&self) -> String {
         match self.name {
             crate::runbook::Builtin::SealBaseline => format!(
-                "it seals `{}` as a backup set (manifest.json, SHA256SUMS, COMPLETE, and the signature with --key).",
-                self.folder
+                "it seals `{}` as a backup set of pool {} (Back End {}): manifest.json, SHA256SUMS, COMPLETE, and the signature with --key. Where lyncdr run does not (a bundle), the same by hand: {}",
+                self.folder,
+                self.pool,
+                self.sql_server,
+                self.by_hand(&self.folder)
+            ),
+        }
+    }
+
+    /// The lyncdr command that does it by hand on `folder` (a bundle's run decides its own).
+    pub fn by_hand(&self, folder: &str) -> String {
+        match self.name {
+            crate::runbook::Builtin::SealBaseline => format!(
+                "lyncdr backup --env FILE --seal \"{folder}\" --pool {} --sql-server {} [--key KEY]",
+                self.pool, self.sql_server
             ),
         }
     }
@@ -412,13 +429,7 @@ fn plan_step(number: usize, step: &Step, templates: &Templates, p: &mut Planning
         idempotent: step.idempotent,
         skippable: step.skippable,
         interactive: step.interactive,
-        builtin: step.builtin.map(|name| PlannedBuiltin {
-            name,
-            folder: env
-                .get(name.folder_key())
-                .map(|e| e.value.display())
-                .unwrap_or_default(),
-        }),
+        builtin: step.builtin.map(|name| planned_builtin(name, step, env)),
         option: step.option.clone(),
         sql_server: step
             .inputs
@@ -515,4 +526,23 @@ fn render_error(step: &Step, env: &Environment, source: Option<&str>, problem: &
         }
     }
     Diagnostic::new(format!("step `{}` cannot be rendered: {problem}", step.id)).at(&step.file, step.at)
+}
+
+/// A step lyncdr does itself, with the values it works on as the environment names them.
+fn planned_builtin(name: crate::runbook::Builtin, step: &Step, env: &Environment) -> PlannedBuiltin {
+    let value = |key: &str| env.get(key).map(|e| e.value.display()).unwrap_or_default();
+    let input = |n: &str| {
+        step.inputs
+            .iter()
+            .find(|i| i.name == n)
+            .map(|i| value(&i.env))
+            .unwrap_or_default()
+    };
+    let [pool, sql_server] = crate::runbook::Builtin::WHOSE;
+    PlannedBuiltin {
+        name,
+        folder: value(name.folder_key()),
+        pool: input(pool),
+        sql_server: input(sql_server),
+    }
 }

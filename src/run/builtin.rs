@@ -16,7 +16,9 @@ impl Session<'_> {
                 let seal = self.cfg.seal.ok_or("this build of lyncdr cannot seal a set")?;
                 let path = crate::fsx::from_windows(folder);
                 self.op.show("  --- lyncdr ---\n");
-                let lines = seal(&path, &self.env, &self.cfg.env, self.lib, self.cfg.key.as_deref())?;
+                let whose = (builtin.pool.as_str(), builtin.sql_server.as_str());
+                let key = self.cfg.key.as_deref();
+                let lines = seal(&path, whose, &self.env, &self.cfg.env, self.lib, key)?;
                 for line in &lines {
                     self.op.show(&format!("  {line}\n"));
                 }

@@ -27,9 +27,11 @@ use std::time::Duration;
 pub use error::{RunError, RunOutcome};
 pub use session::run;
 
-/// Seals the folder (path, environment, environment file, library, key file): the lines to show.
+/// Seals the folder (path, its pool and Back End, environment, environment file, library, key
+/// file): the lines to show.
 pub type SealFn = fn(
     &std::path::Path,
+    (&str, &str),
     &crate::env::Environment,
     &std::path::Path,
     &crate::runbook::Library,

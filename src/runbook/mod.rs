@@ -287,6 +287,11 @@ impl Builtin {
             Builtin::SealBaseline => crate::env::baseline::KEY,
         }
     }
+
+    /// The inputs of its runbook naming whose set it seals: the pool and its Back End
+    /// (`FQDN\instance`), as mapped where the runbook is included (after a CMS move, the
+    /// target pool's), so the manifest records the pool the baseline was taken of.
+    pub const WHOSE: [&'static str; 2] = ["pool", "sql_server"];
 }
 
 #[derive(Debug, Clone)]

@@ -121,7 +121,7 @@ pub fn new_key(a: BackupArgs, output: &Output) -> Result<u8, Error> {
 
 /// `--seal DIR`: a recovery's baseline folder (`finish`'s, of a bundle's run) sealed as a set.
 pub fn seal(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Error> {
-    let Some(dir) = a.seal else {
+    let Some(dir) = a.seal.clone() else {
         return Ok(exit::USAGE);
     };
     let env = crate::env::Environment::read(&a.env, &a.set)?;
@@ -135,7 +135,9 @@ pub fn seal(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Err
         })?),
         None => None,
     };
-    let sealed = crate::backup::seal::seal(&dir, &env, &a.env, library, secret.as_ref()).map_err(failed)?;
+    let whose = whose(&env, &a).map_err(failed)?;
+    let sealed =
+        crate::backup::seal::seal(&dir, &whose, &env, &a.env, library, secret.as_ref()).map_err(failed)?;
     let code = sealed.status.map_or(exit::SUCCESS, crate::audit::exit_code_for);
     if output.is_json() {
         output.result(serde_json::json!({
@@ -151,4 +153,31 @@ pub fn seal(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Err
         print(&format!("{}\n", crate::decode::printable(line)));
     }
     Ok(code)
+}
+
+/// Whose set `--seal` seals: `--pool` and `--sql-server`, checked as the environment's values
+/// are, or else the environment's `pools.failed` and `sql.backend.server`.
+fn whose(env: &crate::env::Environment, a: &BackupArgs) -> Result<crate::backup::set::Whose, String> {
+    use crate::env::value::{check_fqdn, check_sql_instance};
+    let get = |k: &str| env.get(k).map(|e| e.value.display());
+    if let Some(pool) = &a.pool {
+        check_fqdn(pool).map_err(|e| format!("--pool: {e}"))?;
+    }
+    if let Some(server) = &a.sql_server {
+        let (fqdn, instance) = server.split_once('\\').unwrap_or((server, ""));
+        check_fqdn(fqdn).map_err(|e| format!("--sql-server: {e}"))?;
+        if !instance.is_empty() {
+            check_sql_instance(instance).map_err(|e| format!("--sql-server: {e}"))?;
+        }
+    }
+    let pool = a.pool.clone().or_else(|| get("pools.failed"));
+    let sql_server = a.sql_server.clone().or_else(|| get("sql.backend.server"));
+    match (pool, sql_server) {
+        (Some(pool), Some(sql_server)) => Ok(crate::backup::set::Whose {
+            pool,
+            sql_server,
+            before: None,
+        }),
+        _ => Err("the environment names no `pools.failed` or `sql.backend.server` and --pool or --sql-server does not say: a set records whose it is".into()),
+    }
 }

@@ -92,7 +92,10 @@ impl Checker<'_> {
             when: when.clone(),
             prerequisites: self.prerequisites(&s.prerequisites, file, &scope.id_prefix),
             commands: Vec::new(),
-            builtin: s.lyncdr.as_ref().and_then(|b| self.builtin(b, file, &s.commands)),
+            builtin: s
+                .lyncdr
+                .as_ref()
+                .and_then(|b| self.builtin(b, file, &s.commands, &scope.inputs)),
             verify: None,
             idempotent: s.idempotent.as_ref().is_some_and(|b| **b),
             interactive: s.interactive.as_ref().is_some_and(|b| **b),
@@ -261,6 +264,7 @@ impl Checker<'_> {
         b: &S<String>,
         file: &std::sync::Arc<crate::source::SourceFile>,
         commands: &[crate::runbook::raw::RawCommand],
+        inputs: &[crate::runbook::Input],
     ) -> Option<Builtin> {
         let Some(builtin) = Builtin::parse(b.as_str()) else {
             let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
@@ -282,6 +286,22 @@ impl Checker<'_> {
                 ),
                 "",
             );
+        }
+        for name in Builtin::WHOSE {
+            if !inputs.iter().any(|i| i.name == name) {
+                self.err(
+                    file,
+                    sloc(b),
+                    format!(
+                        "a `lyncdr: {}` step needs its runbook's input `{name}`: the set records whose it is",
+                        b.as_str()
+                    ),
+                    format!(
+                        "add inputs `{}` (the pool and its Back End)",
+                        Builtin::WHOSE.join("`, `")
+                    ),
+                );
+            }
         }
         Some(builtin)
     }
