@@ -416,7 +416,7 @@ pub struct BackupArgs {
     /// Seal the baseline folder SET that finish wrote (from a bundle) as a backup set: manifest, SHA256SUMS, COMPLETE, and the signature with --key
     #[arg(long, value_name = "SET", conflicts_with_all = ["task", "script", "baseline", "new_key", "to"])]
     pub seal: Option<PathBuf>,
-    /// With --seal: the pool the baseline was taken of [default: pools.failed; after a CMS move, pools.target]
+    /// With --seal: the pool the baseline was taken of (a bundle's seal step prints it) [default: pools.failed]
     #[arg(long, value_name = "FQDN", requires = "seal")]
     pub pool: Option<String>,
     /// With --seal: that pool's Back End, FQDN\INSTANCE [default: sql.backend.server]
