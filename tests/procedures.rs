@@ -913,8 +913,8 @@ fn the_finish_baseline_never_lands_among_the_nightly_sets() {
 
 /// Issue 17 item 10 after a CMS move: the pool that serves the users afterwards is the target
 /// pool, so cms-move's baseline is that pool's set: its Response Group export named for it (the
-/// file audit and `--backup-set` look for in a set of that pool) and its seal recording it and
-/// its Back End. Before, both named the failed pool, so the target pool's `--backup-set` refused
+/// file audit and `--backup-set` look for in a set of that pool), its File Store copy of that
+/// pool's File Store (`file_store.target_share`), and its seal recording it and its Back End. Before, both named the failed pool, so the target pool's `--backup-set` refused
 /// the new baseline and the failed pool's took it.
 #[test]
 fn the_cms_move_baseline_is_a_set_of_the_target_pool() {
@@ -924,6 +924,10 @@ fn the_cms_move_baseline_is_a_set_of_the_target_pool() {
     let rgs = step_text("cms-move", "finish.baseline.export-rgs", "step", &[]);
     assert!(rgs.contains(r"\RgsConfig-pool02.contoso.com.zip"), "{rgs}");
     assert!(!rgs.contains("pool01"), "{rgs}");
+    // Its File Store copy is of the target pool's File Store: the failed pool's may be gone.
+    let copy = step_text("cms-move", "finish.baseline.copy-file-store", "step", &[]);
+    assert!(copy.contains(r"'\\fs02.contoso.com\LyncShare'"), "{copy}");
+    assert!(!copy.contains("fs01.contoso.com\\LyncShare"), "{copy}");
     // Everywhere else the failed pool is the one that serves the users again.
     let seal = planned_step("backend-restore", "finish.seal-baseline");
     assert_eq!(seal["builtin"]["pool"], "pool01.contoso.com", "{seal}");

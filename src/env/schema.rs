@@ -170,6 +170,11 @@ pub const SCHEMA: &[KeySpec] = &[
         "the pool's File Store share, e.g. \\\\fs01\\LyncShare",
     ),
     k(
+        "file_store.target_share",
+        WindowsPath,
+        "the File Store share of pools.target (a CMS move): the baseline cms-move ends with copies it, as the nightly job copies file_store.share",
+    ),
+    k(
         "scripts.folder",
         WindowsPath,
         "folder holding Get-CsApplicationContact.ps1 and RgsImportExport.ps1",
