@@ -331,7 +331,7 @@ pub enum Command {
     },
     /// Take one backup set into a new dated folder under --to DIR and audit it; or write the job as a scheduled task (--task) or a PowerShell 2.0 script folder (--script)
     #[command(after_help = backup_help())]
-    Backup(BackupArgs),
+    Backup(Box<BackupArgs>),
 }
 
 const BACKUP_HELP: &str = "\

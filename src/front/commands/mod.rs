@@ -137,12 +137,12 @@ pub fn dispatch(cli: Cli, out: &Output) -> Result<u8, Error> {
             };
             plan::bundle(&library()?, &runbook, &env, to, out)
         }
-        Command::Backup(args) if args.new_key.is_some() => backup::new_key(args, out),
-        Command::Backup(args) if args.seal.is_some() => backup::seal(&library()?, args, out),
+        Command::Backup(args) if args.new_key.is_some() => backup::new_key(*args, out),
+        Command::Backup(args) if args.seal.is_some() => backup::seal(&library()?, *args, out),
         Command::Backup(args) if args.task.is_some() || args.script.is_some() => {
-            schedule::write(&library()?, args, out)
+            schedule::write(&library()?, *args, out)
         }
-        Command::Backup(args) => backup::run(&library()?, args, out),
+        Command::Backup(args) => backup::run(&library()?, *args, out),
         Command::Audit {
             dir,
             env,
