@@ -1442,10 +1442,8 @@ fn a_baseline_is_a_set_of_its_own_that_retention_never_counts() {
 /// `lyncdr run finish --yes` through the stand-ins, its baseline under `sets\baseline`.
 fn finish(dir: &Path, extra: &[&str]) -> Output {
     let shell = lync_shell().display().to_string();
-    let folder = format!(
-        "backups.folder={}",
-        crate::builder::windows_path(&dir.join("sets"))
-    );
+    let sets = crate::builder::windows_path(&dir.join("sets"));
+    let folder = format!("backups.folder={sets}");
     let mut args = vec![
         "run",
         "finish",
@@ -1457,7 +1455,12 @@ fn finish(dir: &Path, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(&["--powershell", &shell, "--sqlcmd", &shell]);
     args.extend_from_slice(extra);
-    lyncdr(dir, &args, &[("LYNCDR_OPERATOR", "Test Operator")])
+    // Test-Path in the baseline's folder answers from this host's disk (open-baseline's check).
+    let env = [
+        ("LYNCDR_OPERATOR", "Test Operator"),
+        ("LYNCSHELL_DISK", sets.as_str()),
+    ];
+    lyncdr(dir, &args, &env)
 }
 
 /// Issue 17 item 10: `finish` takes its baseline with the nightly job's own steps into this

@@ -936,6 +936,36 @@ fn the_cms_move_baseline_is_a_set_of_the_target_pool() {
     assert!(rgs.contains(r"\RgsConfig-pool01.contoso.com.zip"), "{rgs}");
 }
 
+/// Issue 17 item 10 through the stand-in, whose `Test-Path` answers from this host's disk under
+/// `LYNCSHELL_DISK`: open-baseline makes this run's folder (its check fails before and passes
+/// after) and writes nothing into a folder sealed already.
+#[test]
+fn open_baseline_makes_the_folder_and_refuses_a_sealed_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sets = dir.path().join("sets");
+    std::fs::create_dir(&sets).expect("sets");
+    let root = crate::builder::windows_path(&sets);
+    let folder = format!("backups.folder={root}");
+    // The run's start, as `lyncdr run` names it.
+    let stamp = "lyncdr-20261208-010000Z";
+    let text = |phase: &str| {
+        step_text("finish", "open-baseline", phase, &["--set", &folder])
+            .replace("lyncdr-<at run start>", stamp)
+    };
+    let env = [("LYNCSHELL_DISK", root.as_str())];
+    let made = sets.join("baseline").join(stamp);
+    let ran = run_text(dir.path(), "open-baseline", "check", &text("check"), &env);
+    expect(&ran, false, &["is not there"]);
+    let ran = run_text(dir.path(), "open-baseline", "step", &text("step"), &env);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(made.is_dir(), "{}", ran.stdout);
+    let ran = run_text(dir.path(), "open-baseline", "check", &text("check"), &env);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    std::fs::write(made.join("COMPLETE"), "").expect("COMPLETE");
+    let ran = run_text(dir.path(), "open-baseline", "step", &text("step"), &env);
+    expect(&ran, false, &["is sealed already"]);
+}
+
 /// The baseline folder is a value like any other: a hostile `backups.folder` (a quote, `$(...)`,
 /// a `]`) stays one literal in PowerShell and in T-SQL.
 #[test]

@@ -33,6 +33,10 @@ pub struct Control {
     pub world: World,
     /// `LYNCSHELL_CTRL_C=STEP/PHASE`: the console's Ctrl-C reaches this program as it starts.
     pub ctrl_c: Vec<String>,
+    /// `LYNCSHELL_DISK=C:\\folder;...`: folders (Windows paths) whose content this host holds as
+    /// the server would, so `Test-Path` under them answers from this host's disk. Elsewhere
+    /// (the deployment's own paths, shares) it stays undecided.
+    pub disk: Vec<String>,
 }
 
 /// What the deployment holds, as a test describes it through `LYNCSHELL_*` variables.
@@ -150,6 +154,7 @@ impl Control {
             sql_without: list("LYNCSHELL_SQL_WITHOUT"),
             lis_unpublished: std::env::var("LYNCSHELL_LIS").is_ok_and(|v| v == "unpublished"),
             tasks: list("LYNCSHELL_TASKS"),
+            disk: list("LYNCSHELL_DISK"),
             world: World::from_env(),
         }
     }

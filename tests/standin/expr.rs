@@ -91,6 +91,7 @@ impl<'a> Scope<'a> {
         let mut parts = nodes.split(|n| n.is_tok(|t| matches!(t, Tok::Pipe)));
         let head = parts.next()?;
         let mut items = match head.first() {
+            Some(n) if n.is("Join-Path") => vec![self.join_path(&head[1..])?],
             Some(n) if is_command(n) => self.answers.get(&n.pos())?.clone(),
             _ => self.expr(head)?.items(),
         };
@@ -98,6 +99,34 @@ impl<'a> Scope<'a> {
             items = self.filter(part, items)?;
         }
         Some(items)
+    }
+
+    /// `Join-Path [-Path] A [-ChildPath] B` of two values known exactly: A and B joined by one
+    /// `\` (Join-Path's help: it combines a path and a child path, with the provider's
+    /// separator; the FileSystem provider's is `\`). Each argument is one value here.
+    fn join_path(&self, args: &[&Node]) -> Option<Data> {
+        let mut parts = Vec::new();
+        let mut i = 0;
+        while let Some(n) = args.get(i) {
+            if let Node::Tok(Tok::Param(p, _), _) = n {
+                if !(p.eq_ignore_ascii_case("Path") || p.eq_ignore_ascii_case("ChildPath")) {
+                    return None;
+                }
+                i += 1;
+                continue;
+            }
+            parts.push(self.expr(&[*n])?.text());
+            i += 1;
+        }
+        let [path, child] = parts.as_slice() else {
+            return None;
+        };
+        let joined = format!(
+            "{}\\{}",
+            path.trim_end_matches('\\'),
+            child.trim_start_matches('\\')
+        );
+        Some(Data::str(joined))
     }
 
     /// `Where-Object { }` keeps the objects its block finds true; `ForEach-Object { }` writes

@@ -419,6 +419,11 @@ impl<'a> Shell<'a> {
             let found = self.get_command(&args, rest[0].pos())?;
             return Ok(Some(found != negate));
         }
+        if rest.first().is_some_and(|n| n.is("Test-Path"))
+            && let Some(found) = self.test_path(&rest[1..])
+        {
+            return Ok(Some(found != negate));
+        }
         if let [
             Node::Tok(Tok::Var(v), _),
             Node::Tok(Tok::Param(op, false), _),
@@ -1518,6 +1523,45 @@ impl<'a> Shell<'a> {
 
     /// `Get-Command NAME`: is NAME available now? Without `-ErrorAction SilentlyContinue` a
     /// missing NAME is an error.
+    /// `Test-Path [-LiteralPath|-Path] PATH [-PathType Container|Leaf|Any]` on a path under a
+    /// folder of `LYNCSHELL_DISK`: whether this host's disk holds it (of that type). Its help
+    /// (Microsoft.PowerShell.Management, Test-Path): `$true` if every element of the path exists,
+    /// `$false` otherwise, never an error for a missing one; `-PathType` asks for a container
+    /// (folder) or a leaf (file). `None` (undecided) anywhere else, or for a path the stand-in
+    /// cannot compute.
+    fn test_path(&self, args: &[&Node]) -> Option<bool> {
+        let node = param_value(args, &["LiteralPath", "Path"]).or_else(|| {
+            args.first()
+                .copied()
+                .filter(|n| !matches!(n, Node::Tok(Tok::Param(..), _)))
+        })?;
+        let path = match node {
+            Node::Tok(Tok::Str(p, _), _) => p.clone(),
+            n => match self.scope().expr(&[n])? {
+                Data::Str(p) => p,
+                _ => return None,
+            },
+        };
+        let lower = path.to_ascii_lowercase();
+        let under = |root: &String| {
+            let root = root.trim_end_matches('\\').to_ascii_lowercase();
+            lower == root || lower.starts_with(&format!("{root}\\"))
+        };
+        if !self.ctl.disk.iter().any(under) {
+            return None;
+        }
+        let host = crate::host_path(&path)?;
+        let kind = match param_value(args, &["PathType"]) {
+            Some(Node::Tok(Tok::Word(k) | Tok::Str(k, _), _)) => k.to_ascii_lowercase(),
+            _ => "any".into(),
+        };
+        Some(match kind.as_str() {
+            "container" => host.is_dir(),
+            "leaf" => host.is_file(),
+            _ => host.exists(),
+        })
+    }
+
     fn get_command(&mut self, args: &[&Node], pos: Pos) -> Run<bool> {
         let action = self.error_action(args);
         let name = match param_value(args, &["Name"]).or_else(|| {
