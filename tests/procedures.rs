@@ -936,6 +936,32 @@ fn the_cms_move_baseline_is_a_set_of_the_target_pool() {
     assert!(rgs.contains(r"\RgsConfig-pool01.contoso.com.zip"), "{rgs}");
 }
 
+/// An included runbook's `when:` reads the keys its inputs were mapped to, as its commands do:
+/// in cms-move's baseline the backup runbook's xds and lis backups run where the CMS is after
+/// the move (the target Back End, `sql.target_backend`). Compared on the environment's own
+/// keys, an environment that names the new CMS instance (`sql.cms` = the target Back End)
+/// skipped them, and the baseline had no CMS database.
+#[test]
+fn an_included_runbooks_condition_reads_the_keys_its_inputs_were_mapped_to() {
+    let plan = example_plan("cms-move", &["--set", "sql.cms.fqdn=be02.contoso.com"]);
+    for id in ["finish.baseline.backup-xds", "finish.baseline.backup-lis"] {
+        let step = plan["steps"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["id"] == id))
+            .unwrap_or_else(|| panic!("no {id}"));
+        assert_eq!(step["skipped"], false, "{step}");
+        assert_eq!(step["sql_server"], r"be02.contoso.com\rtc", "{step}");
+    }
+    // Where nothing is mapped, the condition is the environment's: a pool whose Back End does
+    // not hold the CMS skips them.
+    let plan = example_plan("backend-restore", &["--set", "sql.cms.fqdn=be09.contoso.com"]);
+    let step = plan["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == "finish.baseline.backup-xds"))
+        .expect("backup-xds");
+    assert_eq!(step["skipped"], true, "{step}");
+}
+
 /// Issue 17 item 10 through the stand-in, whose `Test-Path` answers from this host's disk under
 /// `LYNCSHELL_DISK`: open-baseline makes this run's folder (its check fails before and passes
 /// after) and writes nothing into a folder sealed already.

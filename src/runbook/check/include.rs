@@ -3,6 +3,7 @@
 
 use super::{Checker, Expansion, Scope, sloc};
 use crate::env::schema;
+use crate::runbook::condition::{Condition, Test};
 use crate::runbook::raw::{RawStep, S};
 use crate::runbook::{Step, StepKind};
 use std::collections::HashMap;
@@ -130,26 +131,52 @@ impl Checker<'_> {
         included: &crate::runbook::raw::RawRunbook,
         with: HashMap<String, String>,
     ) -> HashMap<String, String> {
-        let outer: HashMap<&str, &str> = self
-            .parsed
+        let outer = self.mapping(scope);
+        included
+            .inputs
+            .iter()
+            .map(|i| {
+                let env = with.get(i.name.as_str()).map_or(i.env.as_str(), String::as_str);
+                let env = outer.get(env).map_or(env, String::as_str);
+                (i.name.to_string(), env.to_owned())
+            })
+            .collect()
+    }
+
+    /// The environment keys of the runbook `scope` expands as the including runbooks mapped
+    /// them (its input's key -> the key the input reads there): empty at the top.
+    pub(super) fn mapping(&self, scope: &Scope) -> HashMap<String, String> {
+        self.parsed
             .get(scope.runbook)
             .map(|r| {
                 r.raw
                     .inputs
                     .iter()
                     .zip(scope.inputs.iter())
-                    .map(|(raw, mapped)| (raw.env.as_str(), mapped.env.as_str()))
+                    .filter(|(raw, mapped)| raw.env.as_str() != mapped.env)
+                    .map(|(raw, mapped)| (raw.env.to_string(), mapped.env.clone()))
                     .collect()
             })
-            .unwrap_or_default();
-        included
-            .inputs
-            .iter()
-            .map(|i| {
-                let env = with.get(i.name.as_str()).map_or(i.env.as_str(), String::as_str);
-                let env = outer.get(env).copied().unwrap_or(env);
-                (i.name.to_string(), env.to_owned())
-            })
-            .collect()
+            .unwrap_or_default()
+    }
+
+    /// `when:` of a step of an included runbook, on the keys its inputs were mapped to: in
+    /// cms-move's `finish`, the backup runbook's `sql.cms.server == sql.backend.server` compares
+    /// the instances its xds and rtc backups run on there (both the target Back End). A key
+    /// mapped to one of another type is left as written.
+    pub(super) fn mapped_condition(&self, scope: &Scope, mut c: Condition) -> Condition {
+        let mapping = self.mapping(scope);
+        let map = |key: &mut String| {
+            if let Some(to) = mapping.get(key.as_str())
+                && schema::type_of(to) == schema::type_of(key)
+            {
+                key.clone_from(to);
+            }
+        };
+        map(&mut c.key);
+        if let Test::SameAs { other, .. } = &mut c.test {
+            map(other);
+        }
+        c
     }
 }

@@ -51,7 +51,8 @@ impl Checker<'_> {
         };
         let mut when = scope.when.clone();
         if let Some(w) = &s.when {
-            when.extend(self.condition(file, w));
+            let c = self.condition(file, w);
+            when.extend(c.map(|c| self.mapped_condition(scope, c)));
         }
         let runs_on = match &s.runs_on {
             Some(r) => match RunsOn::ALL.iter().find(|(n, _)| *n == r.as_str()) {
