@@ -1584,7 +1584,8 @@ fn a_baseline_sealed_by_hand_records_the_pool_it_was_taken_of() {
         ],
     ] {
         let out = seal(&bad);
-        assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+        assert!(text(&out).contains("= hint: e.g. --"), "{}", text(&out));
         assert!(!by_hand.join("manifest.json").exists(), "{}", text(&out));
     }
     let out = seal(&[

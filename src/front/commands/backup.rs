@@ -135,7 +135,7 @@ pub fn seal(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Err
         })?),
         None => None,
     };
-    let whose = whose(&env, &a).map_err(failed)?;
+    let whose = whose(&env, &a)?;
     let sealed =
         crate::backup::seal::seal(&dir, &whose, &env, &a.env, library, secret.as_ref()).map_err(failed)?;
     let code = sealed.status.map_or(exit::SUCCESS, crate::audit::exit_code_for);
@@ -157,19 +157,29 @@ pub fn seal(library: &Library, a: BackupArgs, output: &Output) -> Result<u8, Err
 
 /// Whose set `--seal` seals: `--pool` and `--sql-server`, checked as the environment's values
 /// are, or else the environment's `pools.failed` and `sql.backend.server`.
-fn whose(env: &crate::env::Environment, a: &BackupArgs) -> Result<crate::backup::set::Whose, String> {
+fn whose(
+    env: &crate::env::Environment,
+    a: &BackupArgs,
+) -> Result<crate::backup::set::Whose, job::BackupError> {
+    use crate::diagnostic::Diagnostic;
     use crate::env::value::{check_fqdn, check_sql_instance};
-    let get = |k: &str| env.get(k).map(|e| e.value.display());
+    let bad = |option: &str, e: String, example: &str| {
+        job::BackupError::from(
+            Diagnostic::new(format!("{option}: {e}")).hint(format!("e.g. {option} {example}")),
+        )
+    };
     if let Some(pool) = &a.pool {
-        check_fqdn(pool).map_err(|e| format!("--pool: {e}"))?;
+        check_fqdn(pool).map_err(|e| bad("--pool", e, "pool02.contoso.com"))?;
     }
     if let Some(server) = &a.sql_server {
+        let example = r"be02.contoso.com\rtc";
         let (fqdn, instance) = server.split_once('\\').unwrap_or((server, ""));
-        check_fqdn(fqdn).map_err(|e| format!("--sql-server: {e}"))?;
+        check_fqdn(fqdn).map_err(|e| bad("--sql-server", e, example))?;
         if !instance.is_empty() {
-            check_sql_instance(instance).map_err(|e| format!("--sql-server: {e}"))?;
+            check_sql_instance(instance).map_err(|e| bad("--sql-server", e, example))?;
         }
     }
+    let get = |k: &str| env.get(k).map(|e| e.value.display());
     let pool = a.pool.clone().or_else(|| get("pools.failed"));
     let sql_server = a.sql_server.clone().or_else(|| get("sql.backend.server"));
     match (pool, sql_server) {
@@ -178,6 +188,8 @@ fn whose(env: &crate::env::Environment, a: &BackupArgs) -> Result<crate::backup:
             sql_server,
             before: None,
         }),
-        _ => Err("the environment names no `pools.failed` or `sql.backend.server` and --pool or --sql-server does not say: a set records whose it is".into()),
+        _ => Err(Diagnostic::new("a set records whose it is: name the pool and its Back End")
+            .hint("give --pool FQDN and --sql-server FQDN\\INSTANCE, or set pools.failed and sql.backend in the environment file")
+            .into()),
     }
 }
