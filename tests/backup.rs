@@ -1393,12 +1393,7 @@ fn a_baseline_is_a_set_of_its_own_that_retention_never_counts() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("Baseline set lyncdr-"), "{all}");
-    let baselines: Vec<PathBuf> = std::fs::read_dir(sets.join("baseline"))
-        .expect("baseline folder")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(baselines.len(), 1, "{baselines:?}");
-    let baseline = &baselines[0];
+    let baseline = &the_baseline(dir);
     let m = manifest(baseline);
     assert!(m.complete, "{m:?}");
     let marker = std::fs::read_to_string(baseline.join("COMPLETE")).expect("COMPLETE");
@@ -1439,6 +1434,43 @@ fn a_baseline_is_a_set_of_its_own_that_retention_never_counts() {
     );
 }
 
+/// A printed command line's words: spaces separate them, double quotes hold spaces.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut word, mut quoted, mut started) = (String::new(), false, false);
+    for c in line.trim().chars() {
+        match c {
+            '"' => (quoted, started) = (!quoted, true),
+            ' ' if !quoted => {
+                if started {
+                    out.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        out.push(word);
+    }
+    out
+}
+
+/// The one baseline set in `sets\baseline` (a test's `backup --baseline` or `finish`).
+fn the_baseline(dir: &Path) -> PathBuf {
+    let sets: Vec<PathBuf> = std::fs::read_dir(dir.join("sets").join("baseline"))
+        .expect("baseline folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let [set] = sets.as_slice() else {
+        panic!("one baseline set expected: {sets:?}")
+    };
+    set.clone()
+}
+
 /// `lyncdr run finish --yes` through the stand-ins, its baseline under `sets\baseline`.
 fn finish(dir: &Path, extra: &[&str]) -> Output {
     let shell = lync_shell().display().to_string();
@@ -1474,14 +1506,7 @@ fn finish_seals_its_baseline_as_a_signed_set_of_its_own() {
     let out = finish(dir, &["--key", "backup.key"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("as a backup set: ready"), "{}", text(&out));
-    let baseline = dir.join("sets").join("baseline");
-    let sets: Vec<PathBuf> = std::fs::read_dir(&baseline)
-        .expect("baseline folder")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    let [set] = sets.as_slice() else {
-        panic!("one baseline set expected: {sets:?}")
-    };
+    let set = &the_baseline(dir);
     let m = manifest(set);
     assert!(m.complete, "{m:?}");
     assert_eq!(m.pool.as_deref(), Some("pool01.contoso.com"));
@@ -1526,8 +1551,28 @@ fn an_unsigned_baseline_is_said_to_be_unauthenticated() {
     let out = finish(dir, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("unauthenticated: no --key"), "{}", text(&out));
+    let all = text(&out);
     let out = lyncdr(dir, &["audit", "sets/baseline", "--env", "contoso.yaml"], &[]);
     assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    // The command it prints for a signed baseline runs as printed (the key file given, the
+    // stand-ins for the server's programs): a second, signed baseline set.
+    let printed = all
+        .split("run: lyncdr ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (KEY:").next())
+        .unwrap_or_else(|| panic!("no command in: {all}"));
+    let mut args = words(printed);
+    for a in &mut args {
+        if a == "KEY" {
+            *a = "backup.key".into();
+        }
+    }
+    let shell = lync_shell().display().to_string();
+    args.extend(["--powershell", &shell, "--sqlcmd", &shell].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = lyncdr(dir, &args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{printed}: {}", text(&out));
+    assert!(text(&out).contains("Baseline set lyncdr-"), "{}", text(&out));
     std::fs::create_dir(dir.join("elsewhere")).expect("mkdir");
     let out = lyncdr(
         dir,
@@ -1548,11 +1593,7 @@ fn a_baseline_sealed_by_hand_records_the_pool_it_was_taken_of() {
     let dir = site.path();
     let out = finish(dir, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let taken = std::fs::read_dir(dir.join("sets").join("baseline"))
-        .expect("baseline folder")
-        .map(|e| e.expect("entry").path())
-        .next()
-        .expect("a baseline");
+    let taken = the_baseline(dir);
     // The same backups in a new, unsealed folder of the run.
     let by_hand = dir.join("sets").join("baseline").join("lyncdr-20261201-010000Z");
     std::fs::create_dir(&by_hand).expect("mkdir");

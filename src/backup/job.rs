@@ -222,12 +222,7 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     // Held until retention is done: a second job would delete the set this one writes.
     let _lock = lock::take(
         &cfg.to,
-        &format!(
-            "{} process {} since {}",
-            super::seal::host(),
-            std::process::id(),
-            cfg.now
-        ),
+        &format!("{} process {} since {}", set::host(), std::process::id(), cfg.now),
     )
     .map_err(|e| match e {
         lock::LockError::Busy { holder, .. } => BackupError::Busy {
@@ -273,7 +268,7 @@ fn take_set(library: &Library, cfg: &Config, echo: &mut dyn FnMut(&str)) -> Resu
     let mut manifest = Manifest {
         lyncdr_backup_set: set::FORMAT_VERSION,
         lyncdr_version: env!("CARGO_PKG_VERSION").into(),
-        host: super::seal::host(),
+        host: set::host(),
         started: cfg.now.to_string(),
         finished: String::new(),
         environment: set::EnvironmentInfo {

@@ -106,7 +106,7 @@ pub fn seal(
     let manifest = Manifest {
         lyncdr_backup_set: set::FORMAT_VERSION,
         lyncdr_version: env!("CARGO_PKG_VERSION").into(),
-        host: host(),
+        host: set::host(),
         started: started.to_string(),
         finished: jiff::Timestamp::now().to_string(),
         environment: set::EnvironmentInfo {
@@ -137,26 +137,13 @@ pub fn seal(
         path.display(),
         report.status.name()
     )];
-    lines.extend(unsigned(public.as_ref(), secret));
+    lines.extend(unsigned(public.as_ref(), secret, path, env_file));
     Ok(Sealed {
         status: Some(report.status),
         signed: secret.is_some(),
         already: false,
         lines,
     })
-}
-
-/// This computer's name, for the manifest.
-pub(super) fn host() -> String {
-    ["COMPUTERNAME", "HOSTNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// [`seal`] as `lyncdr run` does it (the run does not depend on the backup job's modules: the
@@ -245,12 +232,21 @@ fn sealed_already(path: &Path, public: Option<&PublicKey>) -> Result<Sealed, Str
     }
 }
 
-/// Why a sealed set is unsigned, when it is.
-fn unsigned(public: Option<&PublicKey>, secret: Option<&SecretKey>) -> Option<String> {
+/// Why a sealed set is unsigned, when it is, and the command that takes a signed baseline
+/// instead (into the folder of sets two levels above `path`, `DIR\baseline\lyncdr-...`).
+fn unsigned(
+    public: Option<&PublicKey>,
+    secret: Option<&SecretKey>,
+    path: &Path,
+    env_file: &Path,
+) -> Option<String> {
+    let sets = path.parent().and_then(Path::parent).unwrap_or(path);
     match (public, secret) {
         (_, Some(_)) => None,
         (Some(_), None) => Some(format!(
-            "unauthenticated: no --key, so the set is not signed, and audit and --backup-set will not count it as genuine; as the backup job's account, run lyncdr backup --baseline --key FILE for a signed baseline (`{}` names the key)",
+            "unauthenticated: no --key, so the set is not signed, and audit and --backup-set will not count it as genuine; for a signed baseline, as the backup job's account run: lyncdr backup --env \"{}\" --to \"{}\" --baseline --key KEY (KEY: the file `{}` is the public key of)",
+            env_file.display(),
+            sets.display(),
             signing::KEY
         )),
         (None, None) => Some(format!(

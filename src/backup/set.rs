@@ -60,6 +60,19 @@ pub fn named(pool: Option<&str>) -> Vec<(ArtifactKind, String)> {
 
 pub use crate::artifact::BASELINE_FOLDER;
 
+/// This computer's name, for the manifest.
+pub(super) fn host() -> String {
+    ["COMPUTERNAME", "HOSTNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// The environment key the job sets to the set folder (as Windows sees it) for the `backup`
 /// runbook's templates.
 pub const SET_KEY: &str = "backups.set";
