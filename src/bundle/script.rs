@@ -413,7 +413,8 @@ fn command(
 
 /// Runs a copy of the `.sql` side file with the baseline folder the driver passed in place of the
 /// placeholder `placeholder` (the start of a T-SQL `N'...` literal of the folder, or of a file in
-/// it; quotes doubled as the template escaping does), from a temporary file: the bundle folder holds only the files SHA256SUMS lists.
+/// it; quotes doubled as the template escaping does), from a temporary file: the bundle folder
+/// holds only the files SHA256SUMS lists.
 fn sql_with_baseline(ps: &mut Ps, server: &str, name: &str, placeholder: &str) {
     ps.code("    $sqlcmd = @(Get-Command sqlcmd.exe -CommandType Application -ErrorAction SilentlyContinue)");
     ps.code("    if ($sqlcmd.Count -eq 0) {");
