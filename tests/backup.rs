@@ -2,6 +2,7 @@
 //! DBImpExp and robocopy (`tests/standin/`, which write believable artifacts), a failing step,
 //! a job killed half-way, retention, and the recovery taking its paths from the newest set.
 
+use crate::builder::OutputRetried as _;
 use crate::builder::repo;
 use crate::standin::{lync_shell, read_log};
 use lyncdr::backup::retention::{self, Policy};
@@ -58,7 +59,7 @@ fn lyncdr(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
         .env("LYNCSHELL_LOG", dir.join("shell.log"))
         .args(args)
         .envs(envs.iter().copied())
-        .output()
+        .output_retried()
         .expect("run lyncdr")
 }
 
@@ -954,7 +955,7 @@ fn the_lis_export_refuses_to_overwrite_a_file() {
                 "-File",
             ])
             .arg(&script)
-            .output()
+            .output_retried()
             .expect("lync-shell")
     };
     let first = run();

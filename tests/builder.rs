@@ -71,7 +71,7 @@ impl Test {
             .current_dir(self.dir.path())
             .env_remove("NO_COLOR")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
+            .output_retried()
             .expect("run lyncdr");
         let mut run = Run::from(out);
         // Windows prints `rb\mini.yaml` for the `rb/mini.yaml` the test wrote, as it should:
@@ -182,4 +182,36 @@ pub fn local_baselines(dir: &std::path::Path) -> String {
     let sets = dir.join("sets");
     std::fs::create_dir_all(&sets).expect("sets");
     format!("backups.folder={}", windows_path(&sets))
+}
+
+/// `Command::output`, tried again where wine fails a process creation now and then with
+/// ERROR_INTERNAL_ERROR (1359) while other tests start processes (seen in CI under wine: a
+/// test failed before lyncdr ran). Windows only, a few times; anything else is the answer.
+pub trait OutputRetried {
+    fn output_retried(&mut self) -> std::io::Result<Output>;
+}
+
+impl OutputRetried for std::process::Command {
+    fn output_retried(&mut self) -> std::io::Result<Output> {
+        retried(|| self.output())
+    }
+}
+
+impl OutputRetried for assert_cmd::Command {
+    fn output_retried(&mut self) -> std::io::Result<Output> {
+        retried(|| self.output())
+    }
+}
+
+fn retried(mut output: impl FnMut() -> std::io::Result<Output>) -> std::io::Result<Output> {
+    let mut tries = 0;
+    loop {
+        match output() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 3 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }

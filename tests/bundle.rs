@@ -3,6 +3,7 @@
 //! bytes; hostile values stay literals; `--out` is never clobbered. Snapshots pin the driver,
 //! a step script and the README.
 
+use crate::builder::OutputRetried as _;
 use crate::builder::{RUNBOOKS, repo};
 use crate::powershell;
 use lyncdr::bundle::{self, Bundle, BundleError, ps2, verify_sums};
@@ -325,7 +326,7 @@ fn sums_match_the_files_and_a_flipped_byte_is_refused() {
     if let Ok(check) = std::process::Command::new("sha256sum")
         .args(["-c", "--strict", "SHA256SUMS"])
         .current_dir(&out)
-        .output()
+        .output_retried()
     {
         assert!(
             check.status.success(),

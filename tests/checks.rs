@@ -5,6 +5,7 @@
 //! ("no user is left on the failed pool") are listed with the reason, and shown failing when the
 //! objects they look for are there (`LYNCSHELL_MATCH`: every object passes the filters).
 
+use crate::builder::OutputRetried as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -152,7 +153,7 @@ fn run_check(dir: &Path, c: &Check, env: &[(&str, String)]) -> Ran {
         .env("LYNCSHELL_LOG", &log)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
-        .output()
+        .output_retried()
         .expect("run lync-shell");
     Ran {
         code: out.status.code().unwrap_or(-1),

@@ -3,6 +3,7 @@
 //! and runs against the stand-in shell, every PowerShell script parses and every value stays one
 //! literal. What a procedure does not cover (`requires:`) is refused, naming the key.
 
+use crate::builder::OutputRetried as _;
 use crate::builder::{RUNBOOKS, Test, repo};
 use crate::powershell;
 use crate::standin::{lync_shell, read_log};
@@ -397,7 +398,7 @@ fn run(dir: &Path, option: &str) -> Vec<crate::standin::Event> {
         .arg(format!("options.user_data_restore={option}"))
         .arg("--set")
         .arg(crate::builder::local_baselines(dir))
-        .output()
+        .output_retried()
         .expect("run lyncdr");
     let log = read_log(&dir.join("shell.log"));
     assert_eq!(

@@ -4,6 +4,7 @@
 //! nothing and leaves the file the link leads to untouched.
 
 use crate::backup::{backup, site};
+use crate::builder::OutputRetried as _;
 use crate::run::{recovery, run_args};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
@@ -16,7 +17,7 @@ fn lyncdr(dir: &Path, args: &[String]) -> Output {
         .env("LYNCDR_OPERATOR", "Test Operator")
         .env("LYNCSHELL_LOG", dir.join("shell.log"))
         .args(args)
-        .output()
+        .output_retried()
         .expect("run lyncdr")
 }
 

@@ -3,6 +3,7 @@
 //! that made the earlier text fail (`tests/standin/lync_rules.rs`), or checks what lyncdr itself
 //! decides (plans, gates, the environment).
 
+use crate::builder::OutputRetried as _;
 use crate::builder::repo;
 use crate::run::{NO_RGS, expect_code, recovery, run_args, shell_log, started, status_of, step_record};
 use crate::standin::{Event, lync_shell, read_log};
@@ -106,7 +107,7 @@ pub(crate) fn example_plan(runbook: &str, extra: &[&str]) -> serde_json::Value {
         ])
         .args(extra)
         .current_dir(repo())
-        .output()
+        .output_retried()
         .expect("lyncdr plan");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     crate::builder::json_result(&out.stdout)
@@ -177,7 +178,7 @@ pub(crate) fn run_text(dir: &Path, step: &str, phase: &str, text: &str, env: &[(
         .env("LYNCSHELL_LOG", &log)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .output()
+        .output_retried()
         .expect("run lync-shell");
     Ran {
         code: out.status.code().unwrap_or(-1),
@@ -206,7 +207,7 @@ fn the_event_gate_needs_the_pools_front_end_list() {
             .args(["plan", runbook, "--env", "env.yaml"])
             .current_dir(t.path())
             .env("NO_COLOR", "1")
-            .output()
+            .output_retried()
             .expect("plan");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{runbook}");
@@ -219,7 +220,7 @@ fn the_event_gate_needs_the_pools_front_end_list() {
         .args(["validate", "env.yaml"])
         .current_dir(t.path())
         .env("NO_COLOR", "1")
-        .output()
+        .output_retried()
         .expect("validate");
     let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(all.contains("pools.failed_front_ends"), "{all}");
@@ -436,7 +437,7 @@ fn enable_topology_follows_the_move_and_replication_is_checked_after_it() {
     let mut args = run_args("cms-move", &["--yes", "--evidence", "30024.xml"]);
     args.extend(NO_RGS.map(String::from));
     // The run stops at the first step that asks (move-users): far enough.
-    let _ = crate::run::lyncdr(dir).args(&args).output().expect("run");
+    let _ = crate::run::lyncdr(dir).args(&args).output_retried().expect("run");
     let order: Vec<String> = started(dir)
         .into_iter()
         .filter(|s| {
@@ -518,7 +519,7 @@ fn the_archiving_monitoring_backup_fails_when_nothing_is_there() {
             .current_dir(dir.path())
             .env("LYNCSHELL_SQL_WITHOUT", without)
             .env_remove("LYNCSHELL_LOG")
-            .output()
+            .output_retried()
             .expect("sqlcmd")
     };
     let none = sqlcmd("LcsLog;LcsCDR;QoEMetrics");
@@ -630,7 +631,7 @@ fn the_cms_move_lists_what_the_failed_pool_left() {
     let out = Command::new(crate::builder::lyncdr_bin())
         .args(["plan", "cms-move", "--env", "runbooks/examples/contoso.yaml"])
         .current_dir(repo())
-        .output()
+        .output_retried()
         .expect("plan");
     let plan = String::from_utf8_lossy(&out.stdout);
     for part in [

@@ -6,6 +6,7 @@
 //! damaged state files, status, resolve --rechoose, and the report.
 
 use crate::audit;
+use crate::builder::OutputRetried as _;
 use crate::builder::{Test, repo};
 #[cfg(unix)]
 pub(crate) use crate::pty::rest_of_output;
@@ -83,7 +84,7 @@ pub(crate) fn expect_code(
     let out = lyncdr(dir)
         .args(args)
         .envs(envs.iter().copied())
-        .output()
+        .output_retried()
         .expect("run lyncdr");
     let got = if killed(out.status) {
         None
@@ -216,7 +217,7 @@ pub(crate) fn wait_for(dir: &Path, step: &str, event: &str) {
 pub(crate) fn plan_json(dir: &Path, runbook: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["plan", runbook, "--env", "contoso.yaml", "--format", "json"];
     args.extend(extra);
-    let out = lyncdr(dir).args(&args).output().expect("plan");
+    let out = lyncdr(dir).args(&args).output_retried().expect("plan");
     crate::builder::json_result(&out.stdout)
 }
 
@@ -484,7 +485,7 @@ fn control_sequences_in_command_output_never_reach_the_terminal() {
     );
     let report = lyncdr(dir)
         .args(["report", "--state", "state.json"])
-        .output()
+        .output_retried()
         .expect("report");
     let report = String::from_utf8_lossy(&report.stdout);
     assert!(report.contains("Benutzer \\u{1b}]52"), "{report}");
@@ -506,7 +507,7 @@ fn outside_text_in_the_report_stays_markdown_text() {
     );
     let report = lyncdr(dir)
         .args(["report", "--state", "state.json"])
-        .output()
+        .output_retried()
         .expect("report");
     let report = String::from_utf8_lossy(&report.stdout);
     assert!(
@@ -562,7 +563,7 @@ fn a_failing_check_keeps_the_step_from_done() {
     assert_eq!(rec["checks"][1]["verdict"], "passed", "{rec}");
     let out = lyncdr(dir)
         .args(["report", "--state", "state.json"])
-        .output()
+        .output_retried()
         .expect("report");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("## Checks"), "{report}");
@@ -815,7 +816,7 @@ fn crash_safety_under_sigkill_at_fixed_points() {
             let out = lyncdr(dir)
                 .args(&args)
                 .env("LYNCSHELL_KILL_PARENT", point)
-                .output()
+                .output_retried()
                 .expect("run");
             let killed = killed(out.status);
             let st = statuses(dir); // parses, or the test fails here
@@ -1331,7 +1332,7 @@ fn a_damaged_state_file_is_reported_and_never_overwritten() {
     std::fs::write(dir.join("state.json"), future).expect("write");
     let out = lyncdr(dir)
         .args(run_args("rgs-restore", &["--yes"]))
-        .output()
+        .output_retried()
         .expect("run");
     assert!(String::from_utf8_lossy(&out.stderr).contains("has format 9"));
 }
@@ -1381,7 +1382,7 @@ fn status_json_and_report_snapshot() {
     assert_eq!(exit_code(&p), 0);
     let out = lyncdr(dir)
         .args(["status", "--state", "state.json", "--format", "json"])
-        .output()
+        .output_retried()
         .expect("status");
     let v = crate::builder::json_result(&out.stdout);
     assert_eq!(v["runbook"], "rgs-restore");
@@ -1397,7 +1398,7 @@ fn status_json_and_report_snapshot() {
     );
     let out = lyncdr(dir)
         .args(["report", "--state", "state.json"])
-        .output()
+        .output_retried()
         .expect("report");
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     insta::with_settings!({filters => vec![
@@ -1550,7 +1551,7 @@ fn signal_group(pid: i32, signal: &str) {
     let pgrp = proc_stat(pid, 2).unwrap_or_default();
     let out = Command::new("kill")
         .args([&format!("-{signal}"), "--", &format!("-{pgrp}")])
-        .output()
+        .output_retried()
         .expect("kill");
     assert!(
         out.status.success(),
@@ -1990,7 +1991,7 @@ fn the_rtc_backup_is_checked_where_sql_server_reads_it() {
     );
     let at = args.iter().position(|a| a == "--backups").expect("--backups");
     args.drain(at..at + 2);
-    let out = lyncdr(dir).args(&args).output().expect("run");
+    let out = lyncdr(dir).args(&args).output_retried().expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(r"ok      backup `rtc-database` present (`backups.rtc_database`) [steps E.A.1, E.A.1.3]: `C:\Backups\rtc.bak` is read by SQL Server on the Back End"),
@@ -1998,7 +1999,7 @@ fn the_rtc_backup_is_checked_where_sql_server_reads_it() {
     );
     let out = lyncdr(dir)
         .args(["bundle", "backend-restore", "--env", "contoso.yaml", "--out", "b"])
-        .output()
+        .output_retried()
         .expect("bundle");
     assert_eq!(
         out.status.code(),
@@ -2064,7 +2065,7 @@ fn a_compressed_rtc_backup_is_unverified_here() {
             "backend-restore",
             &["--dry-run", "--set", "options.user_data_restore=A"],
         ))
-        .output()
+        .output_retried()
         .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("compressed, so UNVERIFIED here"), "{stdout}");
@@ -2099,7 +2100,7 @@ fn an_unset_max_age_is_seven_days_for_run_bundle_and_audit() {
     let audit = |extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["audit", "backups", "--env", "contoso.yaml", "--format", "json"];
         args.extend(extra);
-        let out = lyncdr(dir).args(&args).output().expect("audit");
+        let out = lyncdr(dir).args(&args).output_retried().expect("audit");
         crate::builder::json_result(&out.stdout)
     };
     let stale = |json: &serde_json::Value| {
@@ -2174,7 +2175,7 @@ fn run_refuses_a_bak_the_audit_calls_corrupt() {
             "json",
             "--no-hash",
         ])
-        .output()
+        .output_retried()
         .expect("audit");
     let json = crate::builder::json_result(&report.stdout);
     let audit_says: Vec<&serde_json::Value> = json["findings"]

@@ -2,6 +2,7 @@
 //! self-tests: each shows a rule of the real programs making the stand-in fail where they would.
 //! Other test modules use [`lync_shell`] to find it and [`read_log`] to read what it did.
 
+use crate::builder::OutputRetried as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -101,7 +102,7 @@ fn eventcreate_takes_what_its_help_documents_and_refuses_the_rest() {
         let out = command(&exe, dir.path())
             .args(args)
             .env("LYNCSHELL_LOG", &log)
-            .output()
+            .output_retried()
             .expect("run eventcreate");
         (
             out.status.code(),
@@ -643,7 +644,7 @@ fn sqlcmd_exit_codes_follow_b_and_variables_follow_x() {
             .env("LYNCSHELL_LOG", &log)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .output()
+            .output_retried()
             .expect("run sqlcmd stand-in");
         ran(out, &log)
     };
@@ -724,7 +725,7 @@ fn kill_parent_and_stop_parent_act_on_the_parent() {
         let dir = tempfile::tempdir().expect("tempdir");
         let pattern = format!("*/*/{when}");
         let out = under_sh(dir.path(), &[("LYNCSHELL_KILL_PARENT", &pattern)])
-            .output()
+            .output_retried()
             .expect("run sh");
         assert_eq!(out.status.signal(), Some(9), "the parent was killed ({when})");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("survived"));
@@ -1101,7 +1102,7 @@ fn never_panics(bytes: &[u8]) {
             .args(&args)
             .env("LYNCSHELL_FAIL", "*/*/Move-CsUser")
             .stdin(Stdio::null())
-            .output()
+            .output_retried()
             .expect("run lync-shell");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
